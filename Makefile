@@ -1,0 +1,28 @@
+# Thin wrapper: the two commands of the README, and the builds they need.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo check clean
+
+all: build
+
+deps:
+	@.ci/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+# The main job: a throwaway PostgreSQL, a shop schema broken by bulk loads,
+# then fkscan's audit and scan of it.
+demo: build
+	@tests/harness/pgcluster.sh run -- tests/demo/demo.sh $(BUILD)/fkscan
+
+# The whole test suite (what .ci/run calls): unit and integration tests on a
+# plain build, again under ASan+UBSan, and the threaded tests under TSan.
+check: deps
+	@tests/check.sh
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,119 @@
+/*
+ * catalog.h
+ *	  Every foreign key in scope, read from the system catalogs, with what
+ *	  the audit shows and what the scan plans from.
+ *
+ * One CatForeignKey per logical FK (pg_constraint.conparentid = 0): the
+ * partition clones are folded into it, and only used to count RI triggers.
+ * Tables are shared: an FK points at its child and parent CatTable in
+ * Catalog.tables, and each table lists the leaf relations to read (itself
+ * for a plain table, its leaf partitions for a partitioned one).
+ *
+ * catalog_read() runs on a connection whose transaction is the scan's
+ * snapshot, so relation sizes are those at snapshot time.  The Catalog is
+ * read-only once built and may be shared by threads.  Names are as in the
+ * catalog, unquoted; quote them (pgconn_quote_ident) before they reach SQL.
+ */
+#ifndef FKSCAN_CATALOG_H
+#define FKSCAN_CATALOG_H
+
+#include "fkscan/common.h"
+#include "fkscan/options.h"
+#include "fkscan/pgconn.h"
+
+typedef uint32_t Oid;
+
+/* Type OIDs the scan recognises (pg_type.dat; stable across versions). */
+#define FK_INT2OID 21
+#define FK_INT4OID 23
+#define FK_INT8OID 20
+
+typedef struct CatColumn
+{
+	char	   *name;			/* attname */
+	int16_t		attnum;
+	Oid			type_oid;		/* atttypid */
+	Oid			base_type_oid;	/* domains resolved to their base type */
+	char	   *type_name;		/* format_type(atttypid, atttypmod) */
+	Oid			collation_oid;	/* attcollation, 0 if not collatable */
+	char	   *collation_name; /* qualified, quoted, e.g. "pg_catalog"."C"; NULL if none */
+	bool		collation_deterministic;	/* true when no collation */
+	bool		not_null;
+	bool		generated;		/* attgenerated <> '' */
+} CatColumn;
+
+/* A relation rows are actually read from (FROM ONLY): a plain table or a leaf. */
+typedef struct CatRelation
+{
+	Oid			oid;
+	char	   *schema;
+	char	   *name;
+	int64_t		pages;			/* pg_relation_size / block_size at snapshot time */
+	char		persistence;	/* relpersistence: 'p', 'u' or 't' */
+	bool		heap;			/* table AM is heap: ctid ranges work */
+} CatRelation;
+
+typedef struct CatTable
+{
+	Oid			oid;
+	char	   *schema;
+	char	   *name;
+	char		relkind;		/* 'r' or 'p' */
+	int64_t		est_rows;		/* reltuples summed over leaves; -1 if never analyzed */
+	int64_t		size_bytes;		/* pg_relation_size summed over leaves */
+	CatRelation *leaves;		/* nleaves entries, owned */
+	int			nleaves;
+} CatTable;
+
+typedef struct CatForeignKey
+{
+	Oid			oid;
+	char	   *name;			/* conname */
+	int			child;			/* index into Catalog.tables (conrelid) */
+	int			parent;			/* index into Catalog.tables (confrelid) */
+	int			ncols;
+	CatColumn  *child_cols;		/* conkey order */
+	CatColumn  *parent_cols;	/* confkey order, matching child_cols pairwise */
+	char	  **eq_ops;			/* conpfeqop as schema-qualified OPERATOR(s.=) text */
+	char		match_type;		/* 's' simple, 'f' full */
+	char		update_action;	/* confupdtype: a r c n d */
+	char		delete_action;	/* confdeltype */
+	bool		deferrable;
+	bool		deferred;
+	bool		validated;		/* convalidated */
+	bool		enforced;		/* conenforced (PG18+), true before */
+	bool		period;			/* conperiod (PG18+) */
+	int			triggers;		/* RI triggers over the FK and its clones */
+	int			triggers_disabled;	/* tgenabled = 'D' */
+	int			triggers_replica;	/* tgenabled = 'R': dead in origin sessions */
+	char	   *trigger_detail; /* "rel.func=D, ...", NULL when all are 'O' */
+	bool		index_covered;	/* child columns lead some index on the child */
+} CatForeignKey;
+
+typedef struct Catalog
+{
+	int			server_version;
+	bool		in_recovery;
+	CatTable   *tables;
+	int			ntables;
+	CatForeignKey *fks;			/* sorted by child schema, table, constraint name */
+	int			nfks;
+} Catalog;
+
+/*
+ * Read every FK selected by the filters.  Patterns follow pg_dump (-n/-N on
+ * the child's schema, -t/-T on the child table, -c on the constraint name);
+ * with strict_names a pattern that matches nothing is an error.
+ * Returns false after logging; *out is then NULL.
+ */
+bool catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out);
+void catalog_free(Catalog *cat);
+
+/* Is the FK in a broken state: not validated, not enforced, or RI triggers off? */
+bool catalog_fk_broken(const CatForeignKey *fk);
+
+/* "NO ACTION", "CASCADE", ... for an action letter; "SIMPLE"/"FULL" for match. */
+const char *catalog_action_name(char action);
+const char *catalog_match_name(char match_type);
+
+#endif /* FKSCAN_CATALOG_H */

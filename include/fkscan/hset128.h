@@ -1,0 +1,43 @@
+/*
+ * hset128.h
+ *	  A set of 128-bit fingerprints (XXH3-128 of a key's canonical bytes),
+ *	  for keys that are not a single integer column.
+ *
+ * Open addressing with linear probing over 16-byte slots; the table stays
+ * at most half full.  A 128-bit fingerprint can hide an orphan only by a
+ * collision: with n parent keys and m child keys, probability about
+ * n*m / 2^128.  Candidates are confirmed on the server anyway.
+ *
+ * Lifecycle like keyset.h: create -> add (one thread) -> merge_inplace ->
+ * (read-only) contains from any number of threads -> free.
+ */
+#ifndef FKSCAN_HSET128_H
+#define FKSCAN_HSET128_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fkscan/common.h"
+
+typedef struct Hash128
+{
+	uint64_t	lo;
+	uint64_t	hi;
+} Hash128;
+
+typedef struct HSet128 HSet128;
+
+HSet128 *hset128_create(size_t capacity_hint);
+void hset128_free(HSet128 *s);	/* NULL is a no-op */
+
+/* Returns true if h was not in the set before. */
+bool hset128_add(HSet128 *s, Hash128 h);
+bool hset128_contains(const HSet128 *s, Hash128 h);
+void hset128_merge_inplace(HSet128 *dst, const HSet128 *src);
+size_t hset128_size(const HSet128 *s);
+size_t hset128_memory_bytes(const HSet128 *s);
+
+/* Hash bytes with XXH3-128 (the one hash fkscan uses). */
+Hash128 hset128_hash(const void *data, size_t len);
+
+#endif /* FKSCAN_HSET128_H */

@@ -1,0 +1,101 @@
+/*
+ * options.h
+ *	  The command line: every setting with its default, parsed once in
+ *	  main() and read-only afterwards.
+ *
+ * Usage: fkscan COMMAND [OPTION]... [DBNAME | CONNINFO]
+ * options_parse() logs a one-line error naming the bad option or value and
+ * a "Try ... --help" hint, and returns false; --help and --version are
+ * answered there too (options->done is set, exit 0).
+ */
+#ifndef FKSCAN_OPTIONS_H
+#define FKSCAN_OPTIONS_H
+
+#include "fkscan/common.h"
+
+typedef enum FkCommand
+{
+	CMD_NONE = 0,
+	CMD_AUDIT,
+	CMD_SCAN
+} FkCommand;
+
+typedef enum OutputFormat
+{
+	FORMAT_TEXT = 0,
+	FORMAT_JSON
+} OutputFormat;
+
+/* How rows leave the server (--fetch). */
+typedef enum FetchMethod
+{
+	FETCH_COPY_BINARY = 0,
+	FETCH_COPY_TEXT,
+	FETCH_CURSOR
+} FetchMethod;
+
+typedef enum TriValue
+{
+	TRI_DEFAULT = 0,
+	TRI_NO,
+	TRI_YES
+} TriValue;
+
+/* A growable list of owned strings. */
+typedef struct StringList
+{
+	char	  **items;
+	int			n;
+	int			cap;
+} StringList;
+
+void stringlist_append(StringList *l, const char *s);
+void stringlist_reset(StringList *l);
+
+/* What libpq needs; NULL fields are left to libpq's defaults (PG* variables). */
+typedef struct ConnOptions
+{
+	char	   *dbname;			/* a name, a conninfo string or a URI */
+	char	   *host;
+	char	   *port;
+	char	   *username;
+	TriValue	prompt_password;	/* -w: TRI_NO, -W: TRI_YES */
+} ConnOptions;
+
+/* pg_dump-style selection; patterns are matched by the catalog module. */
+typedef struct FilterOptions
+{
+	StringList	schemas;		/* -n */
+	StringList	exclude_schemas;	/* -N */
+	StringList	tables;			/* -t */
+	StringList	exclude_tables; /* -T */
+	StringList	constraints;	/* -c: constraint name patterns */
+	bool		strict_names;	/* a pattern matching nothing is an error */
+} FilterOptions;
+
+typedef struct FkOptions
+{
+	FkCommand	command;
+	bool		done;			/* --help/--version answered: exit 0 */
+	ConnOptions conn;
+	FilterOptions filter;
+	OutputFormat format;
+	int			verbosity;		/* -q: -1, default 0, each -v: +1 */
+	TriValue	progress;		/* -P / --no-progress; default: on a tty */
+
+	/* scan */
+	int			jobs;			/* -j; default: number of CPUs */
+	FetchMethod fetch;
+	int			sample;			/* --sample N orphan rows per FK */
+	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
+	int			lock_timeout_ms;	/* waits for ACCESS SHARE locks */
+} FkOptions;
+
+/* Fill defaults, then parse argv.  Returns false on bad usage (logged). */
+bool options_parse(int argc, char **argv, FkOptions *options);
+void options_reset(FkOptions *options);
+
+/* Parse "64MB", "1GB", "8192" (bytes) into bytes; false if malformed. */
+bool options_parse_size(const char *text, int64_t *bytes);
+
+#endif /* FKSCAN_OPTIONS_H */

@@ -1,0 +1,83 @@
+/*
+ * pgconn.h
+ *	  The only module that talks libpq: connecting, the session settings
+ *	  every fkscan connection shares, one executor for every query, COPY
+ *	  streaming, and identifier/literal quoting.
+ *
+ * Every connection, once made, has: search_path = '' (set first, before
+ * anything else runs), row_security = off (RLS would hide parents and invent
+ * orphans; with it off an unreadable row is an error instead), client_encoding
+ * UTF8, DateStyle ISO, IntervalStyle postgres, TimeZone UTC, jit off and no
+ * parallel workers (fkscan is the parallelism; JIT costs 50-300 ms per query).
+ *
+ * Failures are logged here, once, with the server's message as the primary
+ * line and its DETAIL/HINT; the SQLSTATE is kept for callers that branch on
+ * it.  PGresults never leave this module.  A PgConn is used by one thread at
+ * a time.
+ */
+#ifndef FKSCAN_PGCONN_H
+#define FKSCAN_PGCONN_H
+
+#include <libpq-fe.h>
+
+#include "fkscan/common.h"
+#include "fkscan/options.h"
+
+typedef struct PgConn
+{
+	PGconn	   *conn;
+	char	   *name;			/* "coordinator", "worker 3": for messages */
+	int			server_version; /* PQserverVersion, e.g. 150018 */
+	char		sqlstate[6];	/* of the last failure, "" if none */
+	int			cancel_slot;	/* signals registry, -1 if none */
+	bool		quiet_errors;	/* caller logs failures itself */
+} PgConn;
+
+/*
+ * Connect with the user's options (a conninfo string or URI works where a
+ * dbname does; PG* variables, .pgpass and services come from libpq).
+ * Returns NULL after logging a one-line error.
+ */
+PgConn *pgconn_connect(const ConnOptions *co, const char *name);
+void pgconn_free(PgConn *c);	/* cancels a running query; NULL is a no-op */
+
+/* Called once per result row; return false to stop (the exec then fails). */
+typedef bool (*PgRowFn) (void *ctx, const PGresult *res, int row);
+
+/*
+ * Run one statement with text parameters (NULL entries are SQL NULLs) and
+ * text results.  Succeeds on COMMAND_OK or TUPLES_OK; fn may be NULL.
+ */
+bool pgconn_exec(PgConn *c, const char *sql, int nparams,
+				 const char *const *params, PgRowFn fn, void *ctx);
+
+/* As pgconn_exec, with per-parameter lengths/formats and binary results. */
+bool pgconn_exec_binary(PgConn *c, const char *sql, int nparams,
+						const char *const *values, const int *lengths,
+						const int *formats, bool binary_results,
+						PgRowFn fn, void *ctx);
+
+/* Fetch one text value: the first column of the only row; caller frees. */
+bool pgconn_fetch_string(PgConn *c, const char *sql, int nparams,
+						 const char *const *params, char **value);
+
+/*
+ * Stream "COPY ... TO STDOUT": fn receives each CopyData message (borrowed,
+ * freed after fn returns).  fn returning false cancels the COPY and fails.
+ * *bytes (may be NULL) gets the bytes received.
+ */
+typedef bool (*PgCopyFn) (void *ctx, const char *buf, int len);
+bool pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx,
+					 int64_t *bytes);
+
+/* Quoted identifier or literal (fk_malloc'd; caller frees). */
+char *pgconn_quote_ident(PgConn *c, const char *ident);
+char *pgconn_quote_literal(PgConn *c, const char *value);
+
+/* Quote without a connection (UTF8 connections, standard strings). */
+char *quote_ident(const char *ident);
+
+/* Log a failure from fn-driven code in the same shape as the executor's. */
+void pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what);
+
+#endif /* FKSCAN_PGCONN_H */

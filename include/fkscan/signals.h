@@ -1,0 +1,33 @@
+/*
+ * signals.h
+ *	  Ctrl-C handling: a cancel flag every loop checks between batches, and a
+ *	  registry of connections whose running query is cancelled on SIGINT or
+ *	  SIGTERM.
+ *
+ * signals_setup() blocks the signals in the calling thread (call it before
+ * creating any other thread, so every thread inherits the mask) and starts
+ * one watcher thread that sigwait()s for them.  The watcher runs ordinary
+ * code, so it may lock the registry and call PQcancel().  A second signal
+ * ends the process at once with exit code 2.
+ */
+#ifndef FKSCAN_SIGNALS_H
+#define FKSCAN_SIGNALS_H
+
+#include <libpq-fe.h>
+
+#include "fkscan/common.h"
+
+bool signals_setup(void);
+void signals_teardown(void);
+
+/* True once SIGINT or SIGTERM arrived. */
+bool signals_interrupted(void);
+
+/* Cancel the running query of every registered connection (first error). */
+void signals_cancel_queries(void);
+
+/* Register a connection for cancellation; returns a slot, -1 if full. */
+int signals_register(PGconn *conn);
+void signals_unregister(int slot);
+
+#endif /* FKSCAN_SIGNALS_H */

@@ -1,0 +1,33 @@
+/*
+ * strbuf.h
+ *	  A growable, always NUL-terminated string buffer for SQL and report text.
+ *
+ * Usage: StrBuf b; strbuf_init(&b); strbuf_appendf(&b, ...); use b.data;
+ * strbuf_reset(&b) to empty it, strbuf_free(&b) to release it.
+ */
+#ifndef FKSCAN_STRBUF_H
+#define FKSCAN_STRBUF_H
+
+#include <stddef.h>
+
+#include "fkscan/common.h"
+
+typedef struct StrBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} StrBuf;
+
+void strbuf_init(StrBuf *b);
+void strbuf_reset(StrBuf *b);
+void strbuf_free(StrBuf *b);
+void strbuf_append(StrBuf *b, const char *s);
+void strbuf_append_len(StrBuf *b, const char *s, size_t len);
+void strbuf_append_char(StrBuf *b, char c);
+void strbuf_appendf(StrBuf *b, const char *fmt, ...) FK_PRINTF(2, 3);
+
+/* Hand the string to the caller (who frees it) and leave b empty. */
+char *strbuf_take(StrBuf *b);
+
+#endif /* FKSCAN_STRBUF_H */

@@ -1,0 +1,57 @@
+/*
+ * main.c
+ *	  fkscan's entry point: parse the command line, set up logging and
+ *	  Ctrl-C handling, run the command, and turn its result into the exit
+ *	  code.  Only this file decides the exit status.
+ */
+#include "fkscan/audit.h"
+#include "fkscan/common.h"
+#include "fkscan/log.h"
+#include "fkscan/options.h"
+#include "fkscan/scan.h"
+#include "fkscan/signals.h"
+
+int
+main(int argc, char **argv)
+{
+	FkOptions	options;
+	int			rc = FK_EXIT_ERROR;
+
+	if (!options_parse(argc, argv, &options))
+	{
+		options_reset(&options);
+		return FK_EXIT_ERROR;
+	}
+	if (options.done)
+	{
+		options_reset(&options);
+		return FK_EXIT_OK;
+	}
+
+	if (options.verbosity < 0)
+		log_set_level(LOG_LEVEL_ERROR);
+	else if (options.verbosity == 1)
+		log_set_level(LOG_LEVEL_INFO);
+	else if (options.verbosity >= 2)
+		log_set_level(LOG_LEVEL_DEBUG);
+
+	if (signals_setup())
+	{
+		switch (options.command)
+		{
+			case CMD_AUDIT:
+				rc = audit_run(&options);
+				break;
+			case CMD_SCAN:
+				rc = scan_run(&options);
+				break;
+			case CMD_NONE:
+				break;
+		}
+		if (signals_interrupted())
+			rc = FK_EXIT_ERROR;
+		signals_teardown();
+	}
+	options_reset(&options);
+	return rc;
+}

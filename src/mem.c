@@ -1,0 +1,74 @@
+/*
+ * mem.c
+ *	  Allocation wrappers that never return NULL.
+ */
+#include "fkscan/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+out_of_memory(size_t size)
+{
+	fprintf(stderr, "fkscan: error: out of memory (requested %zu bytes)\n", size);
+	exit(2);
+}
+
+void *
+fk_malloc(size_t size)
+{
+	void	   *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory(size);
+	return p;
+}
+
+void *
+fk_calloc(size_t n, size_t size)
+{
+	void	   *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory(n * size);
+	return p;
+}
+
+void *
+fk_realloc(void *ptr, size_t size)
+{
+	void	   *p = realloc(ptr, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory(size);
+	return p;
+}
+
+char *
+fk_strdup(const char *s)
+{
+	size_t		len;
+	char	   *p;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	p = fk_malloc(len);
+	memcpy(p, s, len);
+	return p;
+}
+
+void
+fk_array_grow(void **items, int *cap, int need, size_t elsize)
+{
+	int			newcap;
+
+	if (need <= *cap)
+		return;
+	newcap = *cap > 0 ? *cap : 8;
+	while (newcap < need)
+		newcap *= 2;
+	*items = fk_realloc(*items, (size_t) newcap * elsize);
+	*cap = newcap;
+}

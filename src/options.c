@@ -1,0 +1,438 @@
+/*
+ * options.c
+ *	  Command-line parsing and --help, in the manner of pg_dump and vacuumdb.
+ */
+#include "fkscan/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+
+#define MAX_JOBS 256
+
+/* Long-only options. */
+enum
+{
+	OPT_FORMAT = 1000,
+	OPT_FETCH,
+	OPT_SAMPLE,
+	OPT_CHUNK_SIZE,
+	OPT_LOCK_TIMEOUT,
+	OPT_STRICT_NAMES,
+	OPT_NO_PROGRESS
+};
+
+void
+stringlist_append(StringList *l, const char *s)
+{
+	fk_array_grow((void **) &l->items, &l->cap, l->n + 1, sizeof(char *));
+	l->items[l->n++] = fk_strdup(s);
+}
+
+void
+stringlist_reset(StringList *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+print_main_help(void)
+{
+	printf("fkscan finds and repairs broken foreign keys in a PostgreSQL database.\n\n"
+		   "Usage:\n"
+		   "  fkscan COMMAND [OPTION]... [DBNAME | CONNINFO]\n\n"
+		   "Commands:\n"
+		   "  audit      list every foreign key and its state (catalog only)\n"
+		   "  scan       find orphan rows with a parallel, read-only scan\n\n"
+		   "General options:\n"
+		   "  -V, --version    output version information, then exit\n"
+		   "  -?, --help       show this help, then exit\n\n"
+		   "Run \"fkscan COMMAND --help\" for the options of a command.\n\n"
+		   "Exit status: 0 nothing found, 1 orphans or broken foreign keys found,\n"
+		   "2 error or incomplete answer.\n");
+}
+
+static void
+print_common_help(void)
+{
+	printf("\nSelection options (patterns as in pg_dump):\n"
+		   "  -n, --schema=PATTERN          foreign keys of tables in matching schemas\n"
+		   "  -N, --exclude-schema=PATTERN  skip tables in matching schemas\n"
+		   "  -t, --table=PATTERN           foreign keys of matching tables only\n"
+		   "  -T, --exclude-table=PATTERN   skip matching tables\n"
+		   "  -c, --constraint=PATTERN      matching constraint names only\n"
+		   "      --strict-names            a pattern that matches nothing is an error\n"
+		   "\nOutput options:\n"
+		   "      --format=text|json        report format (default: text)\n"
+		   "  -q, --quiet                   no messages but errors\n"
+		   "  -v, --verbose                 more messages (repeat for debug output)\n"
+		   "\nConnection options:\n"
+		   "  -d, --dbname=DBNAME           database name or connection string\n"
+		   "  -h, --host=HOSTNAME           database server host or socket directory\n"
+		   "  -p, --port=PORT               database server port\n"
+		   "  -U, --username=USERNAME       user name to connect as\n"
+		   "  -w, --no-password             never prompt for password\n"
+		   "  -W, --password                force password prompt\n"
+		   "\nIf no database name is given, the PGDATABASE environment variable is used.\n");
+}
+
+static void
+print_command_help(FkCommand cmd)
+{
+	if (cmd == CMD_AUDIT)
+	{
+		printf("fkscan audit lists every foreign key in scope with its columns, types,\n"
+			   "MATCH rule, actions, and whether it is validated and enforced.\n"
+			   "It reads the catalog only and is safe on a hot standby.\n\n"
+			   "Usage:\n"
+			   "  fkscan audit [OPTION]... [DBNAME | CONNINFO]\n");
+		print_common_help();
+		printf("\nExit status: 0 every foreign key validated and enforced, 1 some are not\n"
+			   "(NOT VALID, RI triggers disabled or replica-only, NOT ENFORCED), 2 error.\n");
+	}
+	else
+	{
+		printf("fkscan scan reads parent keys and child keys in parallel from one\n"
+			   "snapshot and reports every orphan row, without server-side joins.\n\n"
+			   "Usage:\n"
+			   "  fkscan scan [OPTION]... [DBNAME | CONNINFO]\n\n"
+			   "Scan options:\n"
+			   "  -j, --jobs=NUM                connections and threads (default: CPUs)\n"
+			   "      --fetch=binary|text|cursor  how rows are streamed (default: binary)\n"
+			   "      --sample=NUM              orphan rows shown per foreign key (default: 5)\n"
+			   "      --chunk-size=SIZE         table slice per work unit, e.g. 256MB (default: auto)\n"
+			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
+			   "  -P, --progress                show progress on stderr (default: on a terminal)\n"
+			   "      --no-progress             never show progress\n");
+		print_common_help();
+	}
+	printf("\nReport bugs in the project's issue tracker.\n");
+}
+
+static bool
+usage_error(const char *cmdname)
+{
+	if (cmdname)
+		log_hint("Try \"fkscan %s --help\" for more information.", cmdname);
+	else
+		log_hint("Try \"fkscan --help\" for more information.");
+	return false;
+}
+
+/* Parse an integer option value within [min, max]; logs and returns false. */
+static bool
+parse_int_option(const char *value, const char *optname, int min, int max, int *out)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	while (end && isspace((unsigned char) *end))
+		end++;
+	if (errno == ERANGE || end == value || *end != '\0')
+	{
+		log_error("invalid value \"%s\" for option %s", value, optname);
+		return false;
+	}
+	if (v < min || v > max)
+	{
+		log_error("%s must be in range %d..%d", optname, min, max);
+		return false;
+	}
+	*out = (int) v;
+	return true;
+}
+
+bool
+options_parse_size(const char *text, int64_t *bytes)
+{
+	static const struct
+	{
+		const char *unit;
+		int64_t		mult;
+	}			units[] = {
+		{"", 1}, {"B", 1}, {"kB", 1024}, {"KB", 1024}, {"MB", 1024 * 1024},
+		{"GB", 1024LL * 1024 * 1024}, {"TB", 1024LL * 1024 * 1024 * 1024}
+	};
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno == ERANGE || end == text || v < 0)
+		return false;
+	while (isspace((unsigned char) *end))
+		end++;
+	for (size_t i = 0; i < FK_LENGTHOF(units); i++)
+	{
+		if (strcmp(end, units[i].unit) == 0)
+		{
+			if (v > INT64_MAX / units[i].mult)
+				return false;
+			*bytes = v * units[i].mult;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+default_jobs(void)
+{
+	long		n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MAX_JOBS ? MAX_JOBS : (int) n;
+}
+
+bool
+options_parse(int argc, char **argv, FkOptions *o)
+{
+	static const struct option long_options[] = {
+		{"schema", required_argument, NULL, 'n'},
+		{"exclude-schema", required_argument, NULL, 'N'},
+		{"table", required_argument, NULL, 't'},
+		{"exclude-table", required_argument, NULL, 'T'},
+		{"constraint", required_argument, NULL, 'c'},
+		{"strict-names", no_argument, NULL, OPT_STRICT_NAMES},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"dbname", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'h'},
+		{"port", required_argument, NULL, 'p'},
+		{"username", required_argument, NULL, 'U'},
+		{"no-password", no_argument, NULL, 'w'},
+		{"password", no_argument, NULL, 'W'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"fetch", required_argument, NULL, OPT_FETCH},
+		{"sample", required_argument, NULL, OPT_SAMPLE},
+		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
+		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+		{"progress", no_argument, NULL, 'P'},
+		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		{"help", no_argument, NULL, '?'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *cmdname;
+	char	  **av = argv + 1;
+	int			ac = argc - 1;
+	int			c;
+
+	memset(o, 0, sizeof(*o));
+	o->jobs = default_jobs();
+	o->sample = 5;
+	o->lock_timeout_ms = 10000;
+
+	if (argc < 2)
+	{
+		log_error("no command given");
+		return usage_error(NULL);
+	}
+	cmdname = argv[1];
+	if (strcmp(cmdname, "--help") == 0 || strcmp(cmdname, "-?") == 0 ||
+		strcmp(cmdname, "help") == 0)
+	{
+		print_main_help();
+		o->done = true;
+		return true;
+	}
+	if (strcmp(cmdname, "--version") == 0 || strcmp(cmdname, "-V") == 0)
+	{
+		printf("fkscan %s\n", FKSCAN_VERSION);
+		o->done = true;
+		return true;
+	}
+	if (strcmp(cmdname, "audit") == 0)
+		o->command = CMD_AUDIT;
+	else if (strcmp(cmdname, "scan") == 0)
+		o->command = CMD_SCAN;
+	else
+	{
+		log_error("unrecognized command \"%s\"", cmdname);
+		return usage_error(NULL);
+	}
+
+	/* getopt sees "COMMAND OPTIONS..."; its own messages are silenced. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(ac, av, ":n:N:t:T:c:qvd:h:p:U:wWj:P?V",
+							long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'n':
+				stringlist_append(&o->filter.schemas, optarg);
+				break;
+			case 'N':
+				stringlist_append(&o->filter.exclude_schemas, optarg);
+				break;
+			case 't':
+				stringlist_append(&o->filter.tables, optarg);
+				break;
+			case 'T':
+				stringlist_append(&o->filter.exclude_tables, optarg);
+				break;
+			case 'c':
+				stringlist_append(&o->filter.constraints, optarg);
+				break;
+			case OPT_STRICT_NAMES:
+				o->filter.strict_names = true;
+				break;
+			case OPT_FORMAT:
+				if (strcmp(optarg, "text") == 0)
+					o->format = FORMAT_TEXT;
+				else if (strcmp(optarg, "json") == 0)
+					o->format = FORMAT_JSON;
+				else
+				{
+					log_error("invalid value \"%s\" for option --format", optarg);
+					log_detail("Valid values are \"text\" and \"json\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case 'q':
+				o->verbosity = -1;
+				break;
+			case 'v':
+				o->verbosity++;
+				break;
+			case 'd':
+				free(o->conn.dbname);
+				o->conn.dbname = fk_strdup(optarg);
+				break;
+			case 'h':
+				free(o->conn.host);
+				o->conn.host = fk_strdup(optarg);
+				break;
+			case 'p':
+				free(o->conn.port);
+				o->conn.port = fk_strdup(optarg);
+				break;
+			case 'U':
+				free(o->conn.username);
+				o->conn.username = fk_strdup(optarg);
+				break;
+			case 'w':
+				o->conn.prompt_password = TRI_NO;
+				break;
+			case 'W':
+				o->conn.prompt_password = TRI_YES;
+				break;
+			case 'j':
+				if (!parse_int_option(optarg, "-j/--jobs", 1, MAX_JOBS, &o->jobs))
+					return usage_error(cmdname);
+				break;
+			case OPT_FETCH:
+				if (strcmp(optarg, "binary") == 0)
+					o->fetch = FETCH_COPY_BINARY;
+				else if (strcmp(optarg, "text") == 0)
+					o->fetch = FETCH_COPY_TEXT;
+				else if (strcmp(optarg, "cursor") == 0)
+					o->fetch = FETCH_CURSOR;
+				else
+				{
+					log_error("invalid value \"%s\" for option --fetch", optarg);
+					log_detail("Valid values are \"binary\", \"text\" and \"cursor\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_SAMPLE:
+				if (!parse_int_option(optarg, "--sample", 0, 1000000, &o->sample))
+					return usage_error(cmdname);
+				break;
+			case OPT_CHUNK_SIZE:
+				{
+					int64_t		bytes;
+
+					if (!options_parse_size(optarg, &bytes) || bytes < 8192)
+					{
+						log_error("invalid value \"%s\" for option --chunk-size", optarg);
+						log_detail("Give a size of at least 8kB, such as \"256MB\".");
+						return usage_error(cmdname);
+					}
+					o->chunk_pages = bytes / 8192;
+				}
+				break;
+			case OPT_LOCK_TIMEOUT:
+				if (!parse_int_option(optarg, "--lock-timeout", 0, INT_MAX, &o->lock_timeout_ms))
+					return usage_error(cmdname);
+				break;
+			case 'P':
+				o->progress = TRI_YES;
+				break;
+			case OPT_NO_PROGRESS:
+				o->progress = TRI_NO;
+				break;
+			case 'V':
+				printf("fkscan %s\n", FKSCAN_VERSION);
+				o->done = true;
+				return true;
+			case '?':
+				{
+					const char *arg = av[optind - 1];
+
+					if (strcmp(arg, "--help") == 0 || strcmp(arg, "-?") == 0)
+					{
+						print_command_help(o->command);
+						o->done = true;
+						return true;
+					}
+					if (optopt != 0)
+						log_error("invalid option -- '%c'", optopt);
+					else
+						log_error("unrecognized option \"%s\"", arg);
+					return usage_error(cmdname);
+				}
+			case ':':
+				if (optopt && optopt < 256)
+					log_error("option -%c requires an argument", optopt);
+				else
+					log_error("option \"%s\" requires an argument", av[optind - 1]);
+				return usage_error(cmdname);
+			default:
+				log_error("unexpected option parsing state");
+				return usage_error(cmdname);
+		}
+	}
+
+	/* One positional argument: the database, as in vacuumdb. */
+	if (optind < ac && o->conn.dbname == NULL)
+		o->conn.dbname = fk_strdup(av[optind++]);
+	if (optind < ac)
+	{
+		log_error("too many command-line arguments (first is \"%s\")", av[optind]);
+		return usage_error(cmdname);
+	}
+	return true;
+}
+
+void
+options_reset(FkOptions *o)
+{
+	free(o->conn.dbname);
+	free(o->conn.host);
+	free(o->conn.port);
+	free(o->conn.username);
+	stringlist_reset(&o->filter.schemas);
+	stringlist_reset(&o->filter.exclude_schemas);
+	stringlist_reset(&o->filter.tables);
+	stringlist_reset(&o->filter.exclude_tables);
+	stringlist_reset(&o->filter.constraints);
+	memset(o, 0, sizeof(*o));
+}

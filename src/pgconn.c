@@ -1,0 +1,456 @@
+/*
+ * pgconn.c
+ *	  Connections, the session setup, the executor and COPY streaming.
+ */
+#include "fkscan/pgconn.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/signals.h"
+#include "fkscan/strbuf.h"
+
+/*
+ * Settings applied in one statement right after connecting.  search_path
+ * comes first: nothing user-controlled may resolve before it is empty.
+ */
+static const char *const session_settings[][2] = {
+	{"search_path", ""},
+	{"row_security", "off"},
+	{"client_encoding", "UTF8"},
+	{"DateStyle", "ISO"},
+	{"IntervalStyle", "postgres"},
+	{"TimeZone", "UTC"},
+	{"extra_float_digits", "3"},
+	{"jit", "off"},
+	{"max_parallel_workers_per_gather", "0"},
+};
+
+/* Read a password from the terminal without echo, as psql does. */
+static char *
+prompt_password(const char *prompt)
+{
+	char		buf[1024];
+	struct termios t, t_orig;
+	FILE	   *in = fopen("/dev/tty", "r");
+	FILE	   *out = fopen("/dev/tty", "w");
+	bool		have_tty = in && out;
+	size_t		n;
+
+	if (!have_tty)
+	{
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		in = stdin;
+		out = stderr;
+	}
+	fputs(prompt, out);
+	fflush(out);
+	if (have_tty && tcgetattr(fileno(in), &t) == 0)
+	{
+		t_orig = t;
+		t.c_lflag &= ~ECHO;
+		tcsetattr(fileno(in), TCSAFLUSH, &t);
+	}
+	else
+		have_tty = false;
+	if (fgets(buf, sizeof(buf), in) == NULL)
+		buf[0] = '\0';
+	if (have_tty)
+	{
+		tcsetattr(fileno(in), TCSAFLUSH, &t_orig);
+		fputs("\n", out);
+		fflush(out);
+	}
+	if (in != stdin)
+		fclose(in);
+	if (out != stderr)
+		fclose(out);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return fk_strdup(buf);
+}
+
+/* Log a multi-line libpq message: first line primary, the rest as detail. */
+static void
+log_multiline(const char *prefix, const char *msg)
+{
+	char	   *copy = fk_strdup(msg ? msg : "unknown error");
+	char	   *nl = strchr(copy, '\n');
+	size_t		n;
+
+	if (nl)
+		*nl = '\0';
+	log_error("%s%s", prefix, copy);
+	if (nl && nl[1])
+	{
+		char	   *rest = nl + 1;
+
+		n = strlen(rest);
+		while (n > 0 && (rest[n - 1] == '\n' || rest[n - 1] == ' '))
+			rest[--n] = '\0';
+		while (*rest == '\t' || *rest == ' ')
+			rest++;
+		if (*rest)
+			log_detail("%s", rest);
+	}
+	free(copy);
+}
+
+static bool
+apply_session_settings(PgConn *c)
+{
+	StrBuf		sql;
+	const char *params[2 * FK_LENGTHOF(session_settings)];
+	bool		ok;
+
+	strbuf_init(&sql);
+	strbuf_append(&sql, "SELECT ");
+	for (size_t i = 0; i < FK_LENGTHOF(session_settings); i++)
+	{
+		strbuf_appendf(&sql, "%spg_catalog.set_config($%zu, $%zu, false)",
+					   i ? ", " : "", 2 * i + 1, 2 * i + 2);
+		params[2 * i] = session_settings[i][0];
+		params[2 * i + 1] = session_settings[i][1];
+	}
+	ok = pgconn_exec(c, sql.data, (int) (2 * FK_LENGTHOF(session_settings)),
+					 params, NULL, NULL);
+	strbuf_free(&sql);
+	return ok;
+}
+
+PgConn *
+pgconn_connect(const ConnOptions *co, const char *name)
+{
+	const char *keywords[8];
+	const char *values[8];
+	char	   *password = NULL;
+	PGconn	   *conn;
+	PgConn	   *c;
+
+	if (co->prompt_password == TRI_YES)
+		password = prompt_password("Password: ");
+
+	for (;;)
+	{
+		int			n = 0;
+
+		keywords[n] = "host";
+		values[n++] = co->host;
+		keywords[n] = "port";
+		values[n++] = co->port;
+		keywords[n] = "user";
+		values[n++] = co->username;
+		keywords[n] = "password";
+		values[n++] = password;
+		keywords[n] = "fallback_application_name";
+		values[n++] = "fkscan";
+		/* dbname last, so that a conninfo string in it overrides the rest */
+		keywords[n] = "dbname";
+		values[n++] = co->dbname;
+		keywords[n] = NULL;
+		values[n] = NULL;
+
+		conn = PQconnectdbParams(keywords, values, 1);
+		if (conn == NULL)
+		{
+			log_error("could not allocate a connection to the server");
+			free(password);
+			return NULL;
+		}
+		if (PQstatus(conn) == CONNECTION_BAD && PQconnectionNeedsPassword(conn) &&
+			password == NULL && co->prompt_password != TRI_NO &&
+			isatty(fileno(stdin)))
+		{
+			PQfinish(conn);
+			password = prompt_password("Password: ");
+			continue;
+		}
+		break;
+	}
+	/* The password is libpq's business from here on; never print it. */
+	if (password)
+	{
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+
+	if (PQstatus(conn) == CONNECTION_BAD)
+	{
+		log_multiline("", PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+
+	c = fk_calloc(1, sizeof(PgConn));
+	c->conn = conn;
+	c->name = fk_strdup(name);
+	c->server_version = PQserverVersion(conn);
+	c->cancel_slot = signals_register(conn);
+	if (c->server_version < 120000)
+	{
+		log_error("server version %d is not supported", c->server_version);
+		log_detail("fkscan needs PostgreSQL 12 or later.");
+		pgconn_free(c);
+		return NULL;
+	}
+	if (!apply_session_settings(c))
+	{
+		pgconn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+pgconn_free(PgConn *c)
+{
+	if (c == NULL)
+		return;
+	signals_unregister(c->cancel_slot);
+	if (c->conn && PQtransactionStatus(c->conn) == PQTRANS_ACTIVE)
+	{
+		PGcancel   *cancel = PQgetCancel(c->conn);
+		char		errbuf[256];
+
+		if (cancel)
+		{
+			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+	}
+	PQfinish(c->conn);
+	free(c->name);
+	free(c);
+}
+
+void
+pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+	if (c->quiet_errors)
+		return;
+	if (primary)
+		log_error("%s: %s", what ? what : c->name, primary);
+	else
+	{
+		/* connection-level failures have no fields, only the message */
+		char		prefix[256];
+
+		snprintf(prefix, sizeof(prefix), "%s: ", what ? what : c->name);
+		log_multiline(prefix, PQerrorMessage(c->conn));
+		return;
+	}
+	if (detail)
+		log_detail("%s", detail);
+	if (hint)
+		log_hint("%s", hint);
+}
+
+static bool
+run(PgConn *c, const char *sql, int nparams, const char *const *values,
+	const int *lengths, const int *formats, int result_format,
+	PgRowFn fn, void *ctx)
+{
+	PGresult   *res;
+	ExecStatusType st;
+	bool		ok = true;
+
+	c->sqlstate[0] = '\0';
+	log_debug("%s: %s", c->name, sql);
+	res = PQexecParams(c->conn, sql, nparams, NULL, values, lengths, formats,
+					   result_format);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+	{
+		pgconn_log_result_error(c, res, NULL);
+		if (!c->quiet_errors && log_get_level() <= LOG_LEVEL_INFO)
+			log_detail("Query was: %s", sql);
+		PQclear(res);
+		return false;
+	}
+	if (fn)
+	{
+		int			nrows = PQntuples(res);
+
+		for (int i = 0; i < nrows && ok; i++)
+			ok = fn(ctx, res, i);
+	}
+	PQclear(res);
+	return ok;
+}
+
+bool
+pgconn_exec(PgConn *c, const char *sql, int nparams, const char *const *params,
+			PgRowFn fn, void *ctx)
+{
+	return run(c, sql, nparams, params, NULL, NULL, 0, fn, ctx);
+}
+
+bool
+pgconn_exec_binary(PgConn *c, const char *sql, int nparams,
+				   const char *const *values, const int *lengths,
+				   const int *formats, bool binary_results,
+				   PgRowFn fn, void *ctx)
+{
+	return run(c, sql, nparams, values, lengths, formats,
+			   binary_results ? 1 : 0, fn, ctx);
+}
+
+typedef struct FetchString
+{
+	char	   *value;
+	int			rows;
+} FetchString;
+
+static bool
+fetch_string_row(void *ctx, const PGresult *res, int row)
+{
+	FetchString *fs = ctx;
+
+	fs->rows++;
+	if (row == 0 && !PQgetisnull(res, 0, 0))
+		fs->value = fk_strdup(PQgetvalue(res, 0, 0));
+	return true;
+}
+
+bool
+pgconn_fetch_string(PgConn *c, const char *sql, int nparams,
+					const char *const *params, char **value)
+{
+	FetchString fs = {NULL, 0};
+
+	if (!run(c, sql, nparams, params, NULL, NULL, 0, fetch_string_row, &fs))
+	{
+		free(fs.value);
+		return false;
+	}
+	if (fs.rows != 1)
+	{
+		log_error("%s: query returned %d rows instead of one", c->name, fs.rows);
+		free(fs.value);
+		return false;
+	}
+	*value = fs.value;
+	return true;
+}
+
+bool
+pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx, int64_t *bytes)
+{
+	PGresult   *res;
+	int64_t		total = 0;
+	bool		ok = true;
+	bool		stopped = false;
+	char	   *buf;
+	int			len;
+
+	c->sqlstate[0] = '\0';
+	log_debug("%s: %s", c->name, sql);
+	res = PQexecParams(c->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+	{
+		pgconn_log_result_error(c, res, NULL);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+
+	while ((len = PQgetCopyData(c->conn, &buf, 0)) > 0)
+	{
+		total += len;
+		if (!stopped && !fn(ctx, buf, len))
+		{
+			/* drain the rest after asking the server to stop */
+			PGcancel   *cancel = PQgetCancel(c->conn);
+			char		errbuf[256];
+
+			stopped = true;
+			ok = false;
+			if (cancel)
+			{
+				(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+				PQfreeCancel(cancel);
+			}
+		}
+		PQfreemem(buf);
+	}
+	if (len == -2)
+	{
+		pgconn_log_result_error(c, NULL, NULL);
+		ok = false;
+	}
+	/* The COPY's own status, then drain to the end of the command. */
+	while ((res = PQgetResult(c->conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && !stopped && ok)
+		{
+			pgconn_log_result_error(c, res, NULL);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	if (bytes)
+		*bytes = total;
+	return ok;
+}
+
+char *
+pgconn_quote_ident(PgConn *c, const char *ident)
+{
+	char	   *q = PQescapeIdentifier(c->conn, ident, strlen(ident));
+	char	   *r;
+
+	if (q == NULL)
+		return quote_ident(ident);
+	r = fk_strdup(q);
+	PQfreemem(q);
+	return r;
+}
+
+char *
+pgconn_quote_literal(PgConn *c, const char *value)
+{
+	char	   *q = PQescapeLiteral(c->conn, value, strlen(value));
+	char	   *r;
+
+	if (q == NULL)
+	{
+		log_error("could not quote a literal: %s", PQerrorMessage(c->conn));
+		return NULL;
+	}
+	r = fk_strdup(q);
+	PQfreemem(q);
+	return r;
+}
+
+char *
+quote_ident(const char *ident)
+{
+	StrBuf		b;
+
+	strbuf_init(&b);
+	strbuf_append_char(&b, '"');
+	for (const char *p = ident; *p; p++)
+	{
+		if (*p == '"')
+			strbuf_append_char(&b, '"');
+		strbuf_append_char(&b, *p);
+	}
+	strbuf_append_char(&b, '"');
+	return strbuf_take(&b);
+}

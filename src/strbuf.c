@@ -1,0 +1,101 @@
+/*
+ * strbuf.c
+ *	  Growable string buffer.
+ */
+#include "fkscan/strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/mem.h"
+
+static void
+reserve(StrBuf *b, size_t extra)
+{
+	size_t		need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 64;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->data = fk_realloc(b->data, b->cap);
+}
+
+void
+strbuf_init(StrBuf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	reserve(b, 0);
+	b->data[0] = '\0';
+}
+
+void
+strbuf_reset(StrBuf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void
+strbuf_free(StrBuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+strbuf_append_len(StrBuf *b, const char *s, size_t len)
+{
+	reserve(b, len);
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+strbuf_append(StrBuf *b, const char *s)
+{
+	strbuf_append_len(b, s, strlen(s));
+}
+
+void
+strbuf_append_char(StrBuf *b, char c)
+{
+	strbuf_append_len(b, &c, 1);
+}
+
+void
+strbuf_appendf(StrBuf *b, const char *fmt, ...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	reserve(b, (size_t) n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t) n;
+}
+
+char *
+strbuf_take(StrBuf *b)
+{
+	char	   *s = b->data;
+
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return s;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# pgcluster.sh: a throwaway PostgreSQL cluster for tests and the demo.
+#
+#   pgcluster.sh run [--keep] -- COMMAND...
+#       initdb in a temp dir, start on a free port with a private socket,
+#       export PGHOST PGPORT PGUSER PGDATABASE (and FKSCAN_PG_DIR), run
+#       COMMAND, and stop the server whatever happens.  The server log is
+#       printed when COMMAND fails.  Exit status is COMMAND's.
+#   pgcluster.sh start DIR   start a cluster in DIR and print its env lines
+#   pgcluster.sh stop DIR    stop it
+#
+# initdb refuses to run as root: as root, the server runs as the "postgres"
+# user (or a "fkscan" user created here).  fsync is off: data is throwaway.
+set -euo pipefail
+
+find_bindir() {
+    if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; return; fi
+    d=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")
+    if [ -x "$d/initdb" ]; then echo "$d"; return; fi
+    echo "pgcluster.sh: error: no PostgreSQL server binaries found (install postgresql)" >&2
+    exit 2
+}
+
+BINDIR=$(find_bindir)
+
+# Run a server command as the cluster's OS user.
+as_pguser() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u "$PGOSUSER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+pick_os_user() {
+    if [ "$(id -u)" != 0 ]; then PGOSUSER=$(id -un); return; fi
+    if id postgres >/dev/null 2>&1; then PGOSUSER=postgres; return; fi
+    id fkscan >/dev/null 2>&1 || useradd --system --no-create-home fkscan
+    PGOSUSER=fkscan
+}
+
+start_cluster() {
+    local dir=$1 port tries=0
+    pick_os_user
+    mkdir -p "$dir"
+    chmod 0755 "$dir"
+    [ "$(id -u)" = 0 ] && chown "$PGOSUSER" "$dir"
+    as_pguser "$BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
+        --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; return 2; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 256MB
+max_connections = 200
+wal_level = replica
+max_wal_senders = 4
+hot_standby = on
+log_min_messages = warning
+log_line_prefix = '%m [%p] %q%u@%d '
+CONF
+    # Local sockets trust; TCP asks for a password (tests of -W/bad password).
+    cat >"$dir/data/pg_hba.conf" <<HBA
+local all all trust
+local replication all trust
+host all all 127.0.0.1/32 scram-sha-256
+host replication all 127.0.0.1/32 trust
+HBA
+    while :; do
+        port=$(( 20000 + RANDOM % 30000 ))
+        if as_pguser "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "-p $port" start >/dev/null 2>&1; then
+            break
+        fi
+        tries=$((tries + 1))
+        if [ $tries -ge 5 ]; then
+            echo "pgcluster.sh: error: could not start the server" >&2
+            cat "$dir/server.log" >&2 || true
+            return 2
+        fi
+    done
+    cat >"$dir/env" <<ENV
+export PGHOST='$dir'
+export PGPORT='$port'
+export PGUSER=postgres
+export PGDATABASE=postgres
+export FKSCAN_PG_DIR='$dir'
+export FKSCAN_PG_BINDIR='$BINDIR'
+export FKSCAN_PG_OSUSER='$PGOSUSER'
+ENV
+    cat "$dir/env"
+}
+
+stop_cluster() {
+    local dir=$1
+    pick_os_user
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    as_pguser "$BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+}
+
+case "${1:-}" in
+    start) start_cluster "$2" ;;
+    stop) stop_cluster "$2" ;;
+    run)
+        shift
+        keep=0
+        if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
+        [ "${1:-}" = "--" ] && shift
+        dir=$(mktemp -d /tmp/fkscan-pg.XXXXXX)
+        cleanup() {
+            stop_cluster "$dir"
+            [ $keep = 1 ] || rm -rf "$dir"
+        }
+        trap cleanup EXIT
+        trap 'exit 130' INT TERM
+        start_cluster "$dir" >/dev/null
+        # shellcheck disable=SC1091
+        . "$dir/env"
+        set +e
+        "$@"
+        rc=$?
+        set -e
+        if [ $rc != 0 ] && [ -s "$dir/server.log" ]; then
+            echo "---- server log ($dir/server.log), last 60 lines ----" >&2
+            tail -n 60 "$dir/server.log" >&2
+        fi
+        exit $rc
+        ;;
+    *)
+        echo "usage: pgcluster.sh run [--keep] -- COMMAND... | start DIR | stop DIR" >&2
+        exit 2
+        ;;
+esac
