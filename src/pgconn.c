@@ -229,6 +229,7 @@ pgconn_free(PgConn *c)
 		}
 	}
 	PQfinish(c->conn);
+	free(c->last_error);
 	free(c->name);
 	free(c);
 }
@@ -242,6 +243,17 @@ pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what)
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+	free(c->last_error);
+	if (primary)
+		c->last_error = fk_strdup(primary);
+	else
+	{
+		/* connection-level failures: the first line of libpq's message */
+		const char *msg = PQerrorMessage(c->conn);
+
+		c->last_error = fk_strdup(msg && *msg ? msg : "connection lost");
+		c->last_error[strcspn(c->last_error, "\n")] = '\0';
+	}
 	if (c->quiet_errors)
 		return;
 	if (primary)

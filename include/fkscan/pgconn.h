@@ -29,6 +29,7 @@ typedef struct PgConn
 	char	   *name;			/* "coordinator", "worker 3": for messages */
 	int			server_version; /* PQserverVersion, e.g. 150018 */
 	char		sqlstate[6];	/* of the last failure, "" if none */
+	char	   *last_error;		/* primary message of the last failure, or NULL */
 	int			cancel_slot;	/* signals registry, -1 if none */
 	bool		quiet_errors;	/* caller logs failures itself */
 } PgConn;

@@ -1,5 +1,7 @@
 # Turn each src/sql/NAME.sql into "static const char SQL_NAME[]" in one header.
-set(out "/* Generated from src/sql/*.sql by embed.cmake: do not edit. */\n")
+file(GLOB SQL_FILES ${SQL_DIR}/*.sql)
+list(SORT SQL_FILES)
+set(out "/* Generated from src/sql by embed.cmake: do not edit. */\n")
 string(APPEND out "#ifndef FKSCAN_SQLTEXT_H\n#define FKSCAN_SQLTEXT_H\n")
 foreach(f ${SQL_FILES})
   get_filename_component(name ${f} NAME_WE)

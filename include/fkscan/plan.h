@@ -1,0 +1,104 @@
+/*
+ * plan.h
+ *	  What a scan will read, decided before any row is read.
+ *
+ * From the catalog and the options: for each FK its method (integer key
+ * set, or the server's own anti-join for what the client cannot reproduce
+ * yet), one parent key set per referenced (table, column), shared by every
+ * FK that references it, one pass per child table for all its integer FKs,
+ * and the chunks: ctid page ranges per leaf relation ([first, end) pages,
+ * the last one open-ended), one list for phase 1 (parents) and one for
+ * phase 2 (children and server-side checks).
+ *
+ * A ScanPlan is read-only once built; it borrows the Catalog, which must
+ * outlive it.
+ */
+#ifndef FKSCAN_PLAN_H
+#define FKSCAN_PLAN_H
+
+#include "fkscan/catalog.h"
+#include "fkscan/options.h"
+
+typedef enum KeyKind
+{
+	KEYKIND_INT,				/* one integer column each side: key sets */
+	KEYKIND_SERVER				/* server-side anti-join on the snapshot */
+} KeyKind;
+
+typedef struct FkPlan
+{
+	const CatForeignKey *fk;
+	KeyKind		kind;
+	const char *server_reason;	/* why KEYKIND_SERVER (static text) */
+	int			parent_set;		/* KEYKIND_INT: index into sets */
+	int			pass;			/* KEYKIND_INT: index into passes */
+	int			field;			/* KEYKIND_INT: column index within the pass */
+} FkPlan;
+
+typedef struct ParentSet
+{
+	int			table;			/* Catalog.tables index */
+	const CatColumn *column;	/* the referenced column */
+} ParentSet;
+
+typedef struct ChildPass
+{
+	int			table;			/* Catalog.tables index */
+	int			nfks;
+	int		   *fks;			/* indexes into ScanPlan.fks */
+	int			ncols;
+	const CatColumn **cols;		/* distinct child columns read by the pass */
+} ChildPass;
+
+typedef enum ChunkRole
+{
+	CHUNK_PARENT,				/* target: a ParentSet */
+	CHUNK_CHILD,				/* target: a ChildPass */
+	CHUNK_SERVER				/* target: an FkPlan checked on the server */
+} ChunkRole;
+
+typedef struct Chunk
+{
+	ChunkRole	role;
+	int			target;
+	const CatRelation *rel;		/* NULL for CHUNK_SERVER */
+	int64_t		first_page;		/* -1: the whole relation, no ctid predicate */
+	int64_t		end_page;		/* -1: open-ended */
+} Chunk;
+
+typedef struct ScanPlan
+{
+	const Catalog *cat;
+	FkPlan	   *fks;			/* one per Catalog.fks entry, same order */
+	int			nfks;
+	ParentSet  *sets;
+	int			nsets;
+	ChildPass  *passes;
+	int			npasses;
+	Chunk	   *parent_chunks;	/* phase 1 */
+	int			nparent_chunks;
+	Chunk	   *child_chunks;	/* phase 2, in pass, leaf and page order */
+	int			nchild_chunks;
+	int64_t		parent_pages;	/* for progress and ETA */
+	int64_t		child_pages;
+} ScanPlan;
+
+/*
+ * Build the plan.  tid_ranges: the server has TID Range Scans (PG14+), so
+ * relations can be split; otherwise each relation is one chunk.
+ */
+ScanPlan *plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges);
+void plan_free(ScanPlan *plan);
+
+/*
+ * Append the chunk's ctid predicate, introduced by conj (" WHERE " or
+ * " AND "); nothing for a whole relation.
+ */
+struct StrBuf;
+void plan_append_chunk_predicate(struct StrBuf *sql, const Chunk *chunk,
+								 const char *conj);
+
+/* Is this base type one of int2/int4/int8? */
+bool plan_is_int_type(Oid type_oid);
+
+#endif /* FKSCAN_PLAN_H */

@@ -1,0 +1,70 @@
+/*
+ * result.h
+ *	  What a scan found, per FK: the stage between the scan and the reports.
+ *
+ * Built by the scan once every worker has finished, read-only afterwards.
+ * Counts follow DESIGN.md: child_rows every row of the child; null_rows the
+ * rows exempt because of NULLs (MATCH SIMPLE: any key column NULL; MATCH
+ * FULL: all NULL); partial_null_rows MATCH FULL rows with some but not all
+ * key columns NULL, which are violations and also counted in orphan_rows;
+ * orphan_keys the distinct keys of the other orphan rows.
+ */
+#ifndef FKSCAN_RESULT_H
+#define FKSCAN_RESULT_H
+
+#include "fkscan/catalog.h"
+
+typedef struct OrphanSample
+{
+	char	   *ctid;			/* "(12,7)" */
+	int			nkeys;
+	char	  **key;			/* text of each key column; NULL entries are SQL NULL */
+} OrphanSample;
+
+typedef enum FkStatus
+{
+	FKSTATUS_CLEAN,
+	FKSTATUS_ORPHANS,
+	FKSTATUS_ERROR
+} FkStatus;
+
+typedef struct FkResult
+{
+	const CatForeignKey *fk;	/* borrowed from the Catalog */
+	const CatTable *child;		/* borrowed from the Catalog */
+	const CatTable *parent;
+	const char *method;			/* "bitmap", "roaring" or "server" */
+	const char *method_reason;	/* why "server", or NULL */
+	FkStatus	status;
+	char	   *error;			/* FKSTATUS_ERROR: the reason */
+	uint64_t	child_rows;
+	uint64_t	null_rows;
+	uint64_t	partial_null_rows;
+	uint64_t	orphan_rows;
+	uint64_t	orphan_keys;
+	OrphanSample *samples;
+	int			nsamples;
+	double		elapsed_s;		/* from scan start until its last chunk ended */
+} FkResult;
+
+typedef struct ScanResult
+{
+	int			server_version;
+	bool		in_recovery;
+	int			jobs;
+	char	   *database;
+	char	   *snapshot;
+	double		elapsed_s;
+	bool		interrupted;
+	FkResult   *fks;
+	int			nfks;
+	/* totals */
+	int			nerrors;
+	int			nwith_orphans;
+	uint64_t	orphan_rows;
+} ScanResult;
+
+void scanresult_free(ScanResult *r);
+const char *scanresult_status_name(FkStatus status);
+
+#endif /* FKSCAN_RESULT_H */

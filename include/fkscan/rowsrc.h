@@ -1,0 +1,34 @@
+/*
+ * rowsrc.h
+ *	  Stream the rows of one SELECT out of the server, as field views.
+ *
+ * Three ways out, chosen with --fetch and measured in bench/:
+ *   binary  COPY (SELECT ...) TO STDOUT (FORMAT binary), decoded by copybin;
+ *   text    COPY (SELECT ...) TO STDOUT, integer columns only;
+ *   cursor  DECLARE ... CURSOR, FETCH FORWARD n with binary results.
+ * Whatever the method, the callback sees each field in PostgreSQL's binary
+ * send format, except that text mode delivers every integer column as an
+ * 8-byte int8 (the key code widens all integer widths to int64 anyway).
+ */
+#ifndef FKSCAN_ROWSRC_H
+#define FKSCAN_ROWSRC_H
+
+#include "fkscan/copybin.h"
+#include "fkscan/options.h"
+#include "fkscan/pgconn.h"
+
+typedef struct RowSourceStats
+{
+	uint64_t	rows;
+	int64_t		bytes;
+} RowSourceStats;
+
+/*
+ * Run select_sql (a SELECT of ncols columns) and call fn for every row.
+ * Returns false on any failure (logged) or when fn returns false; stats
+ * may be NULL.
+ */
+bool rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
+				   int ncols, CopyRowFn fn, void *ctx, RowSourceStats *stats);
+
+#endif /* FKSCAN_ROWSRC_H */

@@ -1,0 +1,23 @@
+/*
+ * snapshot.h
+ *	  One snapshot for every connection of a run (pg_dump -j's protocol).
+ *
+ * The coordinator opens REPEATABLE READ READ ONLY and exports its snapshot;
+ * each worker starts a REPEATABLE READ READ ONLY transaction and imports it
+ * as its first statement.  Import only works while the exporting
+ * transaction is open, so the coordinator keeps it open for the whole run
+ * (its own queries after the scan then see the same data), and a worker
+ * whose transaction failed can start a new one on the same snapshot.
+ */
+#ifndef FKSCAN_SNAPSHOT_H
+#define FKSCAN_SNAPSHOT_H
+
+#include "fkscan/pgconn.h"
+
+/* Begin the exporting transaction; *snapshot_id is fk_malloc'd. */
+bool snapshot_export(PgConn *c, char **snapshot_id);
+
+/* Begin a transaction on the exported snapshot (after a ROLLBACK if needed). */
+bool snapshot_import(PgConn *c, const char *snapshot_id);
+
+#endif /* FKSCAN_SNAPSHOT_H */

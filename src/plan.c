@@ -1,0 +1,235 @@
+/*
+ * plan.c
+ *	  From catalog to chunks: methods, shared parent sets, child passes and
+ *	  ctid page ranges.
+ */
+#include "fkscan/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/mem.h"
+#include "fkscan/strbuf.h"
+
+/* Below this a relation is not worth splitting (8 MB). */
+#define MIN_CHUNK_PAGES 1024
+/* Chunks per worker and phase when sizing automatically: enough to balance. */
+#define CHUNKS_PER_JOB 4
+
+bool
+plan_is_int_type(Oid type_oid)
+{
+	return type_oid == FK_INT2OID || type_oid == FK_INT4OID || type_oid == FK_INT8OID;
+}
+
+/* Why an FK cannot use the integer key sets, or NULL if it can. */
+static const char *
+server_reason(const CatForeignKey *fk)
+{
+	if (fk->period)
+		return "PERIOD foreign key";
+	if (fk->ncols != 1)
+		return "composite key";
+	if (!plan_is_int_type(fk->child_cols[0].base_type_oid) ||
+		!plan_is_int_type(fk->parent_cols[0].base_type_oid))
+		return "key type";
+	return NULL;
+}
+
+static int
+find_or_add_set(ScanPlan *p, int *cap, int table, const CatColumn *col)
+{
+	for (int i = 0; i < p->nsets; i++)
+		if (p->sets[i].table == table && p->sets[i].column->attnum == col->attnum)
+			return i;
+	fk_array_grow((void **) &p->sets, cap, p->nsets + 1, sizeof(ParentSet));
+	p->sets[p->nsets].table = table;
+	p->sets[p->nsets].column = col;
+	return p->nsets++;
+}
+
+static int
+find_or_add_pass(ScanPlan *p, int *cap, int table)
+{
+	for (int i = 0; i < p->npasses; i++)
+		if (p->passes[i].table == table)
+			return i;
+	fk_array_grow((void **) &p->passes, cap, p->npasses + 1, sizeof(ChildPass));
+	memset(&p->passes[p->npasses], 0, sizeof(ChildPass));
+	p->passes[p->npasses].table = table;
+	return p->npasses++;
+}
+
+/* Index of col in the pass's column list, adding it if new. */
+static int
+pass_field(ChildPass *pass, const CatColumn *col)
+{
+	for (int i = 0; i < pass->ncols; i++)
+		if (pass->cols[i]->attnum == col->attnum)
+			return i;
+	pass->cols = fk_realloc(pass->cols, sizeof(CatColumn *) * (size_t) (pass->ncols + 1));
+	pass->cols[pass->ncols] = col;
+	return pass->ncols++;
+}
+
+typedef struct ChunkList
+{
+	Chunk	   *items;
+	int			n;
+	int			cap;
+} ChunkList;
+
+static void
+add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
+		  int64_t first, int64_t end)
+{
+	Chunk	   *c;
+
+	fk_array_grow((void **) &l->items, &l->cap, l->n + 1, sizeof(Chunk));
+	c = &l->items[l->n++];
+	c->role = role;
+	c->target = target;
+	c->rel = rel;
+	c->first_page = first;
+	c->end_page = end;
+}
+
+/* Split one relation into [first, end) page ranges, the last open-ended. */
+static void
+add_relation_chunks(ChunkList *l, ChunkRole role, int target,
+					const CatRelation *rel, int64_t chunk_pages, bool tid_ranges)
+{
+	if (!tid_ranges || !rel->heap || rel->pages <= chunk_pages)
+	{
+		add_chunk(l, role, target, rel, -1, -1);
+		return;
+	}
+	for (int64_t first = 0; first < rel->pages; first += chunk_pages)
+	{
+		bool		last = first + chunk_pages >= rel->pages;
+
+		add_chunk(l, role, target, rel, first, last ? -1 : first + chunk_pages);
+	}
+}
+
+static int64_t
+auto_chunk_pages(int64_t total_pages, int jobs)
+{
+	int64_t		pages = total_pages / ((int64_t) jobs * CHUNKS_PER_JOB);
+
+	return pages < MIN_CHUNK_PAGES ? MIN_CHUNK_PAGES : pages;
+}
+
+ScanPlan *
+plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
+{
+	ScanPlan   *p = fk_calloc(1, sizeof(ScanPlan));
+	int			setcap = 0,
+				passcap = 0;
+	ChunkList	parents = {0},
+				children = {0};
+	int64_t		chunk_pages;
+
+	p->cat = cat;
+	p->nfks = cat->nfks;
+	p->fks = fk_calloc((size_t) (cat->nfks ? cat->nfks : 1), sizeof(FkPlan));
+
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		const CatForeignKey *fk = &cat->fks[i];
+		FkPlan	   *fp = &p->fks[i];
+
+		fp->fk = fk;
+		fp->server_reason = server_reason(fk);
+		fp->kind = fp->server_reason ? KEYKIND_SERVER : KEYKIND_INT;
+		fp->parent_set = fp->pass = fp->field = -1;
+		if (fp->kind != KEYKIND_INT)
+			continue;
+		fp->parent_set = find_or_add_set(p, &setcap, fk->parent, &fk->parent_cols[0]);
+		fp->pass = find_or_add_pass(p, &passcap, fk->child);
+		{
+			ChildPass  *pass = &p->passes[fp->pass];
+
+			pass->fks = fk_realloc(pass->fks, sizeof(int) * (size_t) (pass->nfks + 1));
+			pass->fks[pass->nfks++] = i;
+			fp->field = pass_field(pass, &fk->child_cols[0]);
+		}
+	}
+
+	for (int s = 0; s < p->nsets; s++)
+	{
+		const CatTable *t = &cat->tables[p->sets[s].table];
+
+		for (int l = 0; l < t->nleaves; l++)
+			p->parent_pages += t->leaves[l].pages;
+	}
+	for (int s = 0; s < p->npasses; s++)
+	{
+		const CatTable *t = &cat->tables[p->passes[s].table];
+
+		for (int l = 0; l < t->nleaves; l++)
+			p->child_pages += t->leaves[l].pages;
+	}
+
+	chunk_pages = options->chunk_pages > 0 ? options->chunk_pages
+		: auto_chunk_pages(p->parent_pages, options->jobs);
+	for (int s = 0; s < p->nsets; s++)
+	{
+		const CatTable *t = &cat->tables[p->sets[s].table];
+
+		for (int l = 0; l < t->nleaves; l++)
+			add_relation_chunks(&parents, CHUNK_PARENT, s, &t->leaves[l],
+								chunk_pages, tid_ranges);
+	}
+
+	chunk_pages = options->chunk_pages > 0 ? options->chunk_pages
+		: auto_chunk_pages(p->child_pages, options->jobs);
+	/* Server-side checks first: each is one long query, best started early. */
+	for (int i = 0; i < p->nfks; i++)
+		if (p->fks[i].kind == KEYKIND_SERVER)
+			add_chunk(&children, CHUNK_SERVER, i, NULL, -1, -1);
+	for (int s = 0; s < p->npasses; s++)
+	{
+		const CatTable *t = &cat->tables[p->passes[s].table];
+
+		for (int l = 0; l < t->nleaves; l++)
+			add_relation_chunks(&children, CHUNK_CHILD, s, &t->leaves[l],
+								chunk_pages, tid_ranges);
+	}
+
+	p->parent_chunks = parents.items;
+	p->nparent_chunks = parents.n;
+	p->child_chunks = children.items;
+	p->nchild_chunks = children.n;
+	return p;
+}
+
+void
+plan_append_chunk_predicate(StrBuf *sql, const Chunk *chunk, const char *conj)
+{
+	if (chunk->first_page < 0)
+		return;
+	strbuf_appendf(sql, "%sctid >= '(%lld,0)'::pg_catalog.tid",
+				   conj, (long long) chunk->first_page);
+	if (chunk->end_page >= 0)
+		strbuf_appendf(sql, " AND ctid < '(%lld,0)'::pg_catalog.tid",
+					   (long long) chunk->end_page);
+}
+
+void
+plan_free(ScanPlan *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->npasses; i++)
+	{
+		free(p->passes[i].fks);
+		free(p->passes[i].cols);
+	}
+	free(p->passes);
+	free(p->sets);
+	free(p->fks);
+	free(p->parent_chunks);
+	free(p->child_chunks);
+	free(p);
+}

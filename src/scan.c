@@ -1,0 +1,1232 @@
+/*
+ * scan.c
+ *	  The parallel orphan scan: one snapshot, a pool of worker connections,
+ *	  two phases of ctid-range chunks.
+ *
+ * The coordinator connection exports a snapshot, reads the catalog in it
+ * and takes ACCESS SHARE locks on every table involved (as pg_dump does, so
+ * that nothing is dropped under the scan).  It keeps that transaction open
+ * until the end: workers can always (re-)import the snapshot, and the
+ * coordinator's own follow-up queries (sample rows) see the same data.
+ *
+ * N worker threads each own one connection for their whole life.  Phase 1
+ * streams parent chunks into per-worker partial key sets; the coordinator
+ * merges and freezes them.  Phase 2 streams child chunks, one pass per
+ * child table for all its FKs, probes the frozen sets in batches, and counts
+ * orphans into per-worker partials, merged at the end.  Workers pull chunk
+ * indexes from one atomic counter; nothing shared is written on the hot path.
+ *
+ * A failed chunk fails the parent set, pass or FK it belongs to (with the
+ * server's reason), never the whole run: the worker rolls back, re-imports
+ * the snapshot and goes on.  Any failure, lost chunk or Ctrl-C makes the
+ * answer incomplete: exit 2, never "clean".
+ */
+#include "fkscan/scan.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fkscan/catalog.h"
+#include "fkscan/keyset.h"
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/plan.h"
+#include "fkscan/report.h"
+#include "fkscan/result.h"
+#include "fkscan/rowsrc.h"
+#include "fkscan/signals.h"
+#include "fkscan/snapshot.h"
+#include "fkscan/strbuf.h"
+
+/* Keys probed per call: big enough to amortise, small enough for L1. */
+#define PROBE_BATCH 4096
+/* Rows between checks of the cancel flag and progress counter updates. */
+#define CHECK_EVERY_ROWS 65536
+
+typedef struct SampleRef
+{
+	int			chunk;			/* index into plan->child_chunks */
+	uint64_t	ordinal;		/* row number within the chunk */
+	int64_t		key;
+} SampleRef;
+
+/* One worker's counts for one FK. */
+typedef struct FkPartial
+{
+	uint64_t	child_rows;
+	uint64_t	null_rows;
+	uint64_t	orphan_rows;
+	KeySet64   *orphans;		/* distinct orphan keys (integer FKs) */
+	SampleRef  *samples;		/* first orphans in chunk order */
+	int			nsamples;
+} FkPartial;
+
+typedef struct Scan Scan;
+
+typedef struct Worker
+{
+	Scan	   *scan;
+	int			id;
+	pthread_t	thread;
+	PgConn	   *conn;
+	bool		alive;			/* connected and in the snapshot */
+	KeySet64  **sets;			/* partial parent sets, one per ParentSet */
+	FkPartial  *fks;			/* one per FK */
+} Worker;
+
+typedef enum Phase
+{
+	PHASE_CONNECT = 0,
+	PHASE_PARENTS,
+	PHASE_CHILDREN,
+	PHASE_QUIT
+} Phase;
+
+struct Scan
+{
+	const FkOptions *opt;
+	const Catalog *cat;
+	const ScanPlan *plan;
+	char	   *snapshot;
+	KeySet64  **sets;			/* merged and frozen after phase 1 */
+	char	  **set_errors;		/* per ParentSet */
+	char	  **pass_errors;	/* per ChildPass */
+	char	  **fk_errors;		/* per FK */
+	double	   *fk_end;			/* seconds since start when its last chunk ended */
+	FkResult   *server_results; /* per FK, filled by CHUNK_SERVER */
+	Worker	   *workers;
+	int			nworkers;		/* allocated */
+	int			nthreads;		/* started */
+	struct timespec start;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cv_phase;
+	pthread_cond_t cv_done;
+	Phase		phase;
+	int			phase_gen;
+	int			busy;			/* workers still in the phase (or connecting) */
+	const Chunk *chunks;
+	int			nchunks;
+	bool	   *chunk_done;
+	atomic_int	next_chunk;
+	atomic_uint_fast64_t rows_read;
+	atomic_uint_fast64_t bytes_read;
+};
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* First error wins for each target. */
+static void
+record_error(Scan *s, char **slot, const char *msg)
+{
+	pthread_mutex_lock(&s->lock);
+	if (*slot == NULL)
+		*slot = fk_strdup(msg ? msg : "unknown error");
+	pthread_mutex_unlock(&s->lock);
+}
+
+static bool
+has_error(Scan *s, char *const *slot)
+{
+	bool		r;
+
+	pthread_mutex_lock(&s->lock);
+	r = *slot != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static void
+note_fk_end(Scan *s, int fk)
+{
+	double		t = seconds_since(&s->start);
+
+	pthread_mutex_lock(&s->lock);
+	if (t > s->fk_end[fk])
+		s->fk_end[fk] = t;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static inline bool
+decode_int(const CopyField *f, int64_t *out)
+{
+	switch (f->len)
+	{
+		case 8:
+			*out = copybin_int64(f->data);
+			return true;
+		case 4:
+			*out = copybin_int32(f->data);
+			return true;
+		case 2:
+			*out = copybin_int16(f->data);
+			return true;
+		default:
+			return false;
+	}
+}
+
+static void
+append_relation(StrBuf *sql, const char *schema, const char *name)
+{
+	char	   *qs = quote_ident(schema);
+	char	   *qn = quote_ident(name);
+
+	strbuf_appendf(sql, "%s.%s", qs, qn);
+	free(qs);
+	free(qn);
+}
+
+static void
+append_column(StrBuf *sql, const char *alias, const char *name)
+{
+	char	   *q = quote_ident(name);
+
+	if (alias)
+		strbuf_appendf(sql, "%s.%s", alias, q);
+	else
+		strbuf_append(sql, q);
+	free(q);
+}
+
+/* After a failed chunk: a fresh transaction on the same snapshot. */
+static void
+recover_worker(Worker *w)
+{
+	if (PQstatus(w->conn->conn) != CONNECTION_OK ||
+		!snapshot_import(w->conn, w->scan->snapshot))
+	{
+		log_error("%s: lost its connection; its remaining work goes to the others",
+				  w->conn->name);
+		w->alive = false;
+	}
+}
+
+static const char *
+failure_reason(Worker *w)
+{
+	if (signals_interrupted())
+		return "interrupted";
+	return w->conn->last_error ? w->conn->last_error : "could not read rows";
+}
+
+/* ---- phase 1: parent keys ---- */
+
+typedef struct ParentCtx
+{
+	Worker	   *w;
+	KeySet64   *set;
+	int64_t		batch[PROBE_BATCH];
+	int			n;
+	uint64_t	rows;
+	bool		bad_value;
+} ParentCtx;
+
+static bool
+parent_row(void *arg, const CopyField *f, int nf)
+{
+	ParentCtx  *pc = arg;
+
+	(void) nf;
+	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0))
+	{
+		atomic_fetch_add_explicit(&pc->w->scan->rows_read, CHECK_EVERY_ROWS,
+								  memory_order_relaxed);
+		if (signals_interrupted())
+			return false;
+	}
+	if (f[0].len < 0)
+		return true;			/* a NULL parent key can never match */
+	if (FK_UNLIKELY(!decode_int(&f[0], &pc->batch[pc->n])))
+	{
+		pc->bad_value = true;
+		return false;
+	}
+	if (++pc->n == PROBE_BATCH)
+	{
+		keyset64_add_many(pc->set, pc->batch, (size_t) pc->n);
+		pc->n = 0;
+	}
+	return true;
+}
+
+static void
+run_parent_chunk(Worker *w, const Chunk *c)
+{
+	Scan	   *s = w->scan;
+	const ParentSet *ps = &s->plan->sets[c->target];
+	ParentCtx  *pc;
+	StrBuf		sql;
+	RowSourceStats st;
+	bool		ok;
+
+	if (has_error(s, &s->set_errors[c->target]))
+		return;
+	pc = fk_calloc(1, sizeof(ParentCtx));
+	pc->w = w;
+	pc->set = w->sets[c->target];
+	strbuf_init(&sql);
+	strbuf_append(&sql, "SELECT ");
+	append_column(&sql, NULL, ps->column->name);
+	strbuf_append(&sql, " FROM ONLY ");
+	append_relation(&sql, c->rel->schema, c->rel->name);
+	plan_append_chunk_predicate(&sql, c, " WHERE ");
+
+	ok = rowsrc_stream(w->conn, s->opt->fetch, sql.data, 1, parent_row, pc, &st);
+	if (pc->n > 0)
+		keyset64_add_many(pc->set, pc->batch, (size_t) pc->n);
+	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
+							  memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes, memory_order_relaxed);
+	if (!ok)
+	{
+		if (pc->bad_value)
+		{
+			log_error("%s: unexpected integer width in %s.%s", w->conn->name,
+					  c->rel->schema, c->rel->name);
+			record_error(s, &s->set_errors[c->target], "unexpected integer width");
+		}
+		else
+			record_error(s, &s->set_errors[c->target], failure_reason(w));
+		recover_worker(w);
+	}
+	strbuf_free(&sql);
+	free(pc);
+}
+
+/* ---- phase 2: child keys, probed ---- */
+
+typedef struct ProbeSlot
+{
+	int			fk;				/* index into plan->fks */
+	int			field;			/* column index within the pass */
+	const KeySet64 *parents;
+	FkPartial  *out;
+	uint64_t	nulls;
+	int			n;
+	int64_t    *keys;
+	uint64_t   *ords;
+} ProbeSlot;
+
+typedef struct ChildCtx
+{
+	Worker	   *w;
+	int			chunk;
+	int			nslots;
+	ProbeSlot  *slots;
+	uint32_t   *missing;
+	uint64_t	rows;
+	int			sample_cap;
+	bool		bad_value;
+} ChildCtx;
+
+static void
+flush_slot(ChildCtx *cc, ProbeSlot *ps)
+{
+	size_t		nmiss;
+
+	if (ps->n == 0)
+		return;
+	nmiss = keyset64_probe_missing(ps->parents, ps->keys, (size_t) ps->n, cc->missing);
+	for (size_t i = 0; i < nmiss; i++)
+	{
+		uint32_t	idx = cc->missing[i];
+		FkPartial  *out = ps->out;
+
+		out->orphan_rows++;
+		keyset64_add(out->orphans, ps->keys[idx]);
+		/* chunks come in increasing order per worker: keep the first ones */
+		if (out->nsamples < cc->sample_cap)
+		{
+			SampleRef  *r = &out->samples[out->nsamples++];
+
+			r->chunk = cc->chunk;
+			r->ordinal = ps->ords[idx];
+			r->key = ps->keys[idx];
+		}
+	}
+	ps->n = 0;
+}
+
+static bool
+child_row(void *arg, const CopyField *f, int nf)
+{
+	ChildCtx   *cc = arg;
+	uint64_t	ordinal = cc->rows++;
+
+	(void) nf;
+	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0))
+	{
+		atomic_fetch_add_explicit(&cc->w->scan->rows_read, CHECK_EVERY_ROWS,
+								  memory_order_relaxed);
+		if (signals_interrupted())
+			return false;
+	}
+	for (int i = 0; i < cc->nslots; i++)
+	{
+		ProbeSlot  *ps = &cc->slots[i];
+		const CopyField *fld = &f[ps->field];
+
+		if (fld->len < 0)
+		{
+			ps->nulls++;
+			continue;
+		}
+		if (FK_UNLIKELY(!decode_int(fld, &ps->keys[ps->n])))
+		{
+			cc->bad_value = true;
+			return false;
+		}
+		ps->ords[ps->n] = ordinal;
+		if (++ps->n == PROBE_BATCH)
+			flush_slot(cc, ps);
+	}
+	return true;
+}
+
+static void
+run_child_chunk(Worker *w, int chunk_index)
+{
+	Scan	   *s = w->scan;
+	const Chunk *c = &s->plan->child_chunks[chunk_index];
+	const ChildPass *pass = &s->plan->passes[c->target];
+	ChildCtx	cc;
+	StrBuf		sql;
+	RowSourceStats st;
+	bool		ok;
+
+	if (has_error(s, &s->pass_errors[c->target]))
+		return;
+	memset(&cc, 0, sizeof(cc));
+	cc.w = w;
+	cc.chunk = chunk_index;
+	cc.sample_cap = s->opt->sample;
+	cc.slots = fk_calloc((size_t) pass->nfks, sizeof(ProbeSlot));
+	cc.missing = fk_malloc(sizeof(uint32_t) * PROBE_BATCH);
+	for (int i = 0; i < pass->nfks; i++)
+	{
+		const FkPlan *fp = &s->plan->fks[pass->fks[i]];
+		ProbeSlot  *ps;
+
+		/* an FK whose parents could not be read is not probed */
+		if (has_error(s, &s->set_errors[fp->parent_set]))
+			continue;
+		ps = &cc.slots[cc.nslots++];
+		ps->fk = pass->fks[i];
+		ps->field = fp->field;
+		ps->parents = s->sets[fp->parent_set];
+		ps->out = &w->fks[pass->fks[i]];
+		ps->keys = fk_malloc(sizeof(int64_t) * PROBE_BATCH);
+		ps->ords = fk_malloc(sizeof(uint64_t) * PROBE_BATCH);
+	}
+
+	if (cc.nslots > 0)
+	{
+		strbuf_init(&sql);
+		strbuf_append(&sql, "SELECT ");
+		for (int i = 0; i < pass->ncols; i++)
+		{
+			if (i)
+				strbuf_append(&sql, ", ");
+			append_column(&sql, NULL, pass->cols[i]->name);
+		}
+		strbuf_append(&sql, " FROM ONLY ");
+		append_relation(&sql, c->rel->schema, c->rel->name);
+		plan_append_chunk_predicate(&sql, c, " WHERE ");
+
+		ok = rowsrc_stream(w->conn, s->opt->fetch, sql.data, pass->ncols,
+						   child_row, &cc, &st);
+		atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
+								  memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes,
+								  memory_order_relaxed);
+		if (ok)
+		{
+			for (int i = 0; i < cc.nslots; i++)
+			{
+				ProbeSlot  *ps = &cc.slots[i];
+
+				flush_slot(&cc, ps);
+				ps->out->child_rows += cc.rows;
+				ps->out->null_rows += ps->nulls;
+				note_fk_end(s, ps->fk);
+			}
+		}
+		else
+		{
+			if (cc.bad_value)
+			{
+				log_error("%s: unexpected integer width in %s.%s", w->conn->name,
+						  c->rel->schema, c->rel->name);
+				record_error(s, &s->pass_errors[c->target], "unexpected integer width");
+			}
+			else
+				record_error(s, &s->pass_errors[c->target], failure_reason(w));
+			recover_worker(w);
+		}
+		strbuf_free(&sql);
+	}
+	for (int i = 0; i < cc.nslots; i++)
+	{
+		free(cc.slots[i].keys);
+		free(cc.slots[i].ords);
+	}
+	free(cc.slots);
+	free(cc.missing);
+}
+
+/* ---- phase 2: FKs checked by the server's own anti-join ---- */
+
+typedef struct ServerSql
+{
+	StrBuf		from;			/* "[ONLY] child c" */
+	StrBuf		all_not_null;
+	StrBuf		exempt;
+	StrBuf		partial;		/* "false" under MATCH SIMPLE */
+	StrBuf		orphan;			/* full key and no parent */
+	StrBuf		keys;			/* "c.a, c.b" */
+} ServerSql;
+
+static void
+build_server_sql(const Catalog *cat, const CatForeignKey *fk, ServerSql *q)
+{
+	const CatTable *child = &cat->tables[fk->child];
+	const CatTable *parent = &cat->tables[fk->parent];
+	StrBuf		any_null,
+				all_null;
+
+	strbuf_init(&q->from);
+	strbuf_init(&q->all_not_null);
+	strbuf_init(&q->exempt);
+	strbuf_init(&q->partial);
+	strbuf_init(&q->orphan);
+	strbuf_init(&q->keys);
+	strbuf_init(&any_null);
+	strbuf_init(&all_null);
+
+	/* RI's own rule: ONLY, except for a partitioned table. */
+	strbuf_append(&q->from, child->relkind == 'p' ? "" : "ONLY ");
+	append_relation(&q->from, child->schema, child->name);
+	strbuf_append(&q->from, " c");
+
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		const char *sep = i ? " AND " : "";
+
+		strbuf_append(&q->all_not_null, sep);
+		append_column(&q->all_not_null, "c", fk->child_cols[i].name);
+		strbuf_append(&q->all_not_null, " IS NOT NULL");
+		strbuf_append(&all_null, sep);
+		append_column(&all_null, "c", fk->child_cols[i].name);
+		strbuf_append(&all_null, " IS NULL");
+		strbuf_append(&any_null, i ? " OR " : "");
+		append_column(&any_null, "c", fk->child_cols[i].name);
+		strbuf_append(&any_null, " IS NULL");
+		if (i)
+			strbuf_append(&q->keys, ", ");
+		append_column(&q->keys, "c", fk->child_cols[i].name);
+	}
+	if (fk->match_type == 'f')
+	{
+		strbuf_appendf(&q->exempt, "(%s)", all_null.data);
+		strbuf_appendf(&q->partial, "((%s) AND NOT (%s))", any_null.data, all_null.data);
+	}
+	else
+	{
+		strbuf_appendf(&q->exempt, "(%s)", any_null.data);
+		strbuf_append(&q->partial, "false");
+	}
+
+	strbuf_appendf(&q->orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM %s",
+				   q->all_not_null.data, parent->relkind == 'p' ? "" : "ONLY ");
+	append_relation(&q->orphan, parent->schema, parent->name);
+	strbuf_append(&q->orphan, " p WHERE ");
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		const CatColumn *pc = &fk->parent_cols[i];
+		const CatColumn *cc = &fk->child_cols[i];
+
+		if (i)
+			strbuf_append(&q->orphan, " AND ");
+		append_column(&q->orphan, "p", pc->name);
+		strbuf_appendf(&q->orphan, " %s ", fk->eq_ops[i]);
+		append_column(&q->orphan, "c", cc->name);
+		/* the parent column's collation decides, as in RI_Initial_Check */
+		if (pc->collation_name && pc->collation_oid != cc->collation_oid)
+			strbuf_appendf(&q->orphan, " COLLATE %s", pc->collation_name);
+	}
+	strbuf_append(&q->orphan, ")");
+	strbuf_free(&any_null);
+	strbuf_free(&all_null);
+}
+
+static void
+free_server_sql(ServerSql *q)
+{
+	strbuf_free(&q->from);
+	strbuf_free(&q->all_not_null);
+	strbuf_free(&q->exempt);
+	strbuf_free(&q->partial);
+	strbuf_free(&q->orphan);
+	strbuf_free(&q->keys);
+}
+
+static bool
+server_counts_row(void *ctx, const PGresult *res, int row)
+{
+	uint64_t   *out = ctx;
+
+	for (int i = 0; i < PQnfields(res); i++)
+		out[i] = strtoull(PQgetvalue(res, row, i), NULL, 10);
+	return true;
+}
+
+static bool
+server_sample_row(void *ctx, const PGresult *res, int row)
+{
+	FkResult   *r = ctx;
+	OrphanSample *smp;
+	int			nkeys = PQnfields(res) - 1;
+
+	r->samples = fk_realloc(r->samples, sizeof(OrphanSample) * (size_t) (r->nsamples + 1));
+	smp = &r->samples[r->nsamples++];
+	smp->ctid = fk_strdup(PQgetvalue(res, row, 0));
+	smp->nkeys = nkeys;
+	smp->key = fk_calloc((size_t) nkeys, sizeof(char *));
+	for (int i = 0; i < nkeys; i++)
+		smp->key[i] = PQgetisnull(res, row, i + 1) ? NULL
+			: fk_strdup(PQgetvalue(res, row, i + 1));
+	return true;
+}
+
+static void
+run_server_chunk(Worker *w, const Chunk *c)
+{
+	Scan	   *s = w->scan;
+	const CatForeignKey *fk = s->plan->fks[c->target].fk;
+	FkResult   *r = &s->server_results[c->target];
+	ServerSql	q;
+	StrBuf		sql;
+	uint64_t	counts[3] = {0, 0, 0};
+	uint64_t	orphans[2] = {0, 0};
+	bool		ok;
+
+	build_server_sql(s->cat, fk, &q);
+	strbuf_init(&sql);
+	strbuf_appendf(&sql, "SELECT count(*), count(*) FILTER (WHERE %s), "
+				   "count(*) FILTER (WHERE %s) FROM %s",
+				   q.exempt.data, q.partial.data, q.from.data);
+	ok = pgconn_exec(w->conn, sql.data, 0, NULL, server_counts_row, counts);
+	if (ok)
+	{
+		strbuf_reset(&sql);
+		strbuf_appendf(&sql, "SELECT coalesce(sum(n), 0), count(*) FROM "
+					   "(SELECT count(*) AS n FROM %s WHERE %s GROUP BY %s) g",
+					   q.from.data, q.orphan.data, q.keys.data);
+		ok = pgconn_exec(w->conn, sql.data, 0, NULL, server_counts_row, orphans);
+	}
+	if (ok && s->opt->sample > 0 && orphans[0] + counts[2] > 0)
+	{
+		strbuf_reset(&sql);
+		strbuf_appendf(&sql, "SELECT c.ctid::pg_catalog.text");
+		for (int i = 0; i < fk->ncols; i++)
+		{
+			strbuf_append(&sql, ", ");
+			append_column(&sql, "c", fk->child_cols[i].name);
+			strbuf_append(&sql, "::pg_catalog.text");
+		}
+		strbuf_appendf(&sql, " FROM %s WHERE (%s) OR %s ORDER BY c.ctid LIMIT %d",
+					   q.from.data, q.orphan.data, q.partial.data, s->opt->sample);
+		ok = pgconn_exec(w->conn, sql.data, 0, NULL, server_sample_row, r);
+	}
+	if (ok)
+	{
+		r->child_rows = counts[0];
+		r->null_rows = counts[1];
+		r->partial_null_rows = counts[2];
+		r->orphan_rows = orphans[0] + counts[2];
+		r->orphan_keys = orphans[1];
+		note_fk_end(s, c->target);
+	}
+	else
+	{
+		record_error(s, &s->fk_errors[c->target], failure_reason(w));
+		recover_worker(w);
+	}
+	strbuf_free(&sql);
+	free_server_sql(&q);
+}
+
+/* ---- the pool ---- */
+
+static void
+run_chunk(Worker *w, int index)
+{
+	const Chunk *c = &w->scan->chunks[index];
+
+	switch (c->role)
+	{
+		case CHUNK_PARENT:
+			run_parent_chunk(w, c);
+			break;
+		case CHUNK_CHILD:
+			run_child_chunk(w, index);
+			break;
+		case CHUNK_SERVER:
+			run_server_chunk(w, c);
+			break;
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	Worker	   *w = arg;
+	Scan	   *s = w->scan;
+	char		name[32];
+	int			gen = 0;
+
+	snprintf(name, sizeof(name), "worker %d", w->id + 1);
+	w->conn = pgconn_connect(&s->opt->conn, name);
+	w->alive = w->conn && snapshot_import(w->conn, s->snapshot);
+
+	pthread_mutex_lock(&s->lock);
+	for (;;)
+	{
+		if (--s->busy == 0)
+			pthread_cond_broadcast(&s->cv_done);
+		while (s->phase_gen == gen)
+			pthread_cond_wait(&s->cv_phase, &s->lock);
+		gen = s->phase_gen;
+		if (s->phase == PHASE_QUIT)
+			break;
+		pthread_mutex_unlock(&s->lock);
+
+		while (w->alive && !signals_interrupted())
+		{
+			int			i = atomic_fetch_add(&s->next_chunk, 1);
+
+			if (i >= s->nchunks)
+				break;
+			run_chunk(w, i);
+			/* a chunk whose target failed still counts as handled */
+			s->chunk_done[i] = true;
+		}
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void
+print_progress(Scan *s, const char *what, bool final)
+{
+	char		line[256];
+	double		secs = seconds_since(&s->start);
+	uint64_t	rows = atomic_load(&s->rows_read);
+	uint64_t	bytes = atomic_load(&s->bytes_read);
+	int			done = atomic_load(&s->next_chunk);
+
+	if (done > s->nchunks)
+		done = s->nchunks;
+	snprintf(line, sizeof(line),
+			 "\r%s: %d/%d chunks, %.1f M rows, %.0f MB, %.1f M rows/s, %.1f s  %s",
+			 what, done, s->nchunks, (double) rows / 1e6, (double) bytes / 1e6,
+			 secs > 0 ? (double) rows / 1e6 / secs : 0.0, secs, final ? "\n" : "");
+	log_raw(line);
+}
+
+/* Run one phase over chunks; returns when every worker is idle again. */
+static void
+run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
+{
+	const char *what = phase == PHASE_PARENTS ? "parents" : "children";
+
+	pthread_mutex_lock(&s->lock);
+	s->chunks = chunks;
+	s->nchunks = nchunks;
+	free(s->chunk_done);
+	s->chunk_done = fk_calloc((size_t) (nchunks ? nchunks : 1), sizeof(bool));
+	atomic_store(&s->next_chunk, 0);
+	s->phase = phase;
+	s->busy = s->nthreads;
+	s->phase_gen++;
+	pthread_cond_broadcast(&s->cv_phase);
+	while (s->busy > 0)
+	{
+		if (progress)
+		{
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&s->cv_done, &s->lock, &until);
+			if (s->busy > 0)
+				print_progress(s, what, false);
+		}
+		else
+			pthread_cond_wait(&s->cv_done, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (progress)
+		print_progress(s, what, true);
+}
+
+/* A chunk no worker ran (all died, or Ctrl-C) fails its target. */
+static void
+fail_unrun_chunks(Scan *s)
+{
+	for (int i = 0; i < s->nchunks; i++)
+	{
+		const Chunk *c = &s->chunks[i];
+		char	  **slot;
+
+		if (s->chunk_done[i])
+			continue;
+		slot = c->role == CHUNK_PARENT ? &s->set_errors[c->target]
+			: c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
+			: &s->fk_errors[c->target];
+		record_error(s, slot, signals_interrupted() ? "interrupted"
+					 : "not scanned: no worker connection left");
+	}
+}
+
+static void
+merge_parent_sets(Scan *s)
+{
+	for (int i = 0; i < s->plan->nsets; i++)
+	{
+		KeySet64   *merged = keyset64_create();
+
+		for (int w = 0; w < s->nworkers; w++)
+		{
+			if (s->workers[w].sets == NULL)
+				continue;
+			keyset64_merge_inplace(merged, s->workers[w].sets[i]);
+			keyset64_free(s->workers[w].sets[i]);
+			s->workers[w].sets[i] = NULL;
+		}
+		keyset64_freeze(merged);
+		s->sets[i] = merged;
+		log_info("parent set %d: %" PRIu64 " keys, %s, %zu kB", i,
+				 keyset64_cardinality(merged), keyset64_method(merged),
+				 keyset64_memory_bytes(merged) / 1024);
+	}
+}
+
+static int
+compare_samples(const void *a, const void *b)
+{
+	const SampleRef *x = a,
+			   *y = b;
+
+	if (x->chunk != y->chunk)
+		return x->chunk < y->chunk ? -1 : 1;
+	if (x->ordinal != y->ordinal)
+		return x->ordinal < y->ordinal ? -1 : 1;
+	return 0;
+}
+
+typedef struct SampleFetch
+{
+	FkResult   *r;
+	int			limit;
+} SampleFetch;
+
+static bool
+sample_fetch_row(void *ctx, const PGresult *res, int row)
+{
+	SampleFetch *sf = ctx;
+
+	if (sf->r->nsamples >= sf->limit)
+		return true;
+	return server_sample_row(sf->r, res, row);
+}
+
+/*
+ * The first orphan rows, with their ctids: the stream carried only keys, so
+ * look the rows up in the chunks they came from (one chunk scan each).
+ */
+static bool
+fetch_int_samples(Scan *s, PgConn *coord, int fk_index, const SampleRef *refs,
+				  int nrefs, FkResult *r)
+{
+	const FkPlan *fp = &s->plan->fks[fk_index];
+	const char *col = fp->fk->child_cols[0].name;
+	SampleFetch sf = {r, nrefs};
+
+	for (int i = 0; i < nrefs;)
+	{
+		const Chunk *c = &s->plan->child_chunks[refs[i].chunk];
+		StrBuf		sql,
+					keys;
+		const char *params[1];
+		int			j;
+		bool		ok;
+
+		strbuf_init(&keys);
+		strbuf_append_char(&keys, '{');
+		for (j = i; j < nrefs && refs[j].chunk == refs[i].chunk; j++)
+			strbuf_appendf(&keys, "%s%" PRId64, j > i ? "," : "", refs[j].key);
+		strbuf_append_char(&keys, '}');
+
+		strbuf_init(&sql);
+		strbuf_append(&sql, "SELECT c.ctid::pg_catalog.text, ");
+		append_column(&sql, "c", col);
+		strbuf_append(&sql, "::pg_catalog.text FROM ONLY ");
+		append_relation(&sql, c->rel->schema, c->rel->name);
+		strbuf_append(&sql, " c WHERE ");
+		append_column(&sql, "c", col);
+		strbuf_append(&sql, " = ANY ($1::pg_catalog.int8[])");
+		plan_append_chunk_predicate(&sql, c, " AND c.");
+		strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", j - i);
+		params[0] = keys.data;
+		ok = pgconn_exec(coord, sql.data, 1, params, sample_fetch_row, &sf);
+		strbuf_free(&sql);
+		strbuf_free(&keys);
+		if (!ok)
+			return false;
+		i = j;
+	}
+	return true;
+}
+
+/* Merge the workers' partials into the final per-FK results. */
+static void
+collect_results(Scan *s, PgConn *coord, ScanResult *res)
+{
+	const ScanPlan *plan = s->plan;
+
+	res->nfks = plan->nfks;
+	res->fks = fk_calloc((size_t) (plan->nfks ? plan->nfks : 1), sizeof(FkResult));
+	for (int i = 0; i < plan->nfks; i++)
+	{
+		const FkPlan *fp = &plan->fks[i];
+		FkResult   *r = &res->fks[i];
+		const char *err = s->fk_errors[i];
+
+		if (fp->kind == KEYKIND_SERVER)
+		{
+			/* counts and samples were filled by the worker that ran it */
+			*r = s->server_results[i];
+			memset(&s->server_results[i], 0, sizeof(FkResult));
+		}
+		r->fk = fp->fk;
+		r->child = &s->cat->tables[fp->fk->child];
+		r->parent = &s->cat->tables[fp->fk->parent];
+		r->elapsed_s = s->fk_end[i];
+		if (fp->kind == KEYKIND_SERVER)
+		{
+			r->method = "server";
+			r->method_reason = fp->server_reason;
+		}
+		else
+		{
+			KeySet64   *orphans = keyset64_create();
+			SampleRef  *refs = NULL;
+			int			nrefs = 0;
+
+			if (err == NULL)
+				err = s->set_errors[fp->parent_set];
+			if (err == NULL)
+				err = s->pass_errors[fp->pass];
+			r->method = s->sets[fp->parent_set] ? keyset64_method(s->sets[fp->parent_set])
+				: "bitmap";
+			for (int w = 0; w < s->nworkers; w++)
+			{
+				FkPartial  *p = &s->workers[w].fks[i];
+
+				r->child_rows += p->child_rows;
+				r->null_rows += p->null_rows;
+				r->orphan_rows += p->orphan_rows;
+				if (p->orphans)
+					keyset64_merge_inplace(orphans, p->orphans);
+				refs = fk_realloc(refs, sizeof(SampleRef) * (size_t) (nrefs + p->nsamples + 1));
+				memcpy(refs + nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
+				nrefs += p->nsamples;
+			}
+			r->orphan_keys = keyset64_cardinality(orphans);
+			keyset64_free(orphans);
+			qsort(refs, (size_t) nrefs, sizeof(SampleRef), compare_samples);
+			if (nrefs > s->opt->sample)
+				nrefs = s->opt->sample;
+			if (err == NULL && nrefs > 0 &&
+				!fetch_int_samples(s, coord, i, refs, nrefs, r))
+				err = coord->last_error ? coord->last_error : "could not fetch sample rows";
+			free(refs);
+		}
+		if (err)
+		{
+			r->status = FKSTATUS_ERROR;
+			r->error = fk_strdup(err);
+		}
+		else if (r->orphan_rows > 0)
+			r->status = FKSTATUS_ORPHANS;
+		else
+			r->status = FKSTATUS_CLEAN;
+	}
+}
+
+/* ACCESS SHARE on every table involved, so none is dropped under the scan. */
+static bool
+lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
+{
+	StrBuf		sql;
+	char		timeout[32];
+	const char *params[1] = {timeout};
+	bool		ok;
+
+	if (cat->ntables == 0)
+		return true;
+	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms);
+	if (!pgconn_exec(c, "SELECT pg_catalog.set_config('lock_timeout', $1, true)",
+					 1, params, NULL, NULL))
+		return false;
+	strbuf_init(&sql);
+	strbuf_append(&sql, "LOCK TABLE ");
+	for (int i = 0; i < cat->ntables; i++)
+	{
+		if (i)
+			strbuf_append(&sql, ", ");
+		append_relation(&sql, cat->tables[i].schema, cat->tables[i].name);
+	}
+	strbuf_append(&sql, " IN ACCESS SHARE MODE");
+	ok = pgconn_exec(c, sql.data, 0, NULL, NULL, NULL);
+	strbuf_free(&sql);
+	if (!ok && strcmp(c->sqlstate, "55P03") == 0)
+		log_hint("Another session holds a conflicting lock; retry, or raise --lock-timeout.");
+	return ok;
+}
+
+static void
+scan_free_state(Scan *s)
+{
+	for (int w = 0; w < s->nworkers; w++)
+	{
+		Worker	   *wk = &s->workers[w];
+
+		if (wk->sets)
+			for (int i = 0; i < s->plan->nsets; i++)
+				keyset64_free(wk->sets[i]);
+		if (wk->fks)
+			for (int i = 0; i < s->plan->nfks; i++)
+			{
+				keyset64_free(wk->fks[i].orphans);
+				free(wk->fks[i].samples);
+			}
+		free(wk->sets);
+		free(wk->fks);
+		pgconn_free(wk->conn);
+	}
+	for (int i = 0; i < s->plan->nsets; i++)
+	{
+		keyset64_free(s->sets[i]);
+		free(s->set_errors[i]);
+	}
+	for (int i = 0; i < s->plan->npasses; i++)
+		free(s->pass_errors[i]);
+	for (int i = 0; i < s->plan->nfks; i++)
+	{
+		free(s->fk_errors[i]);
+		free(s->server_results[i].error);
+		for (int j = 0; j < s->server_results[i].nsamples; j++)
+		{
+			OrphanSample *smp = &s->server_results[i].samples[j];
+
+			for (int k = 0; k < smp->nkeys; k++)
+				free(smp->key[k]);
+			free(smp->key);
+			free(smp->ctid);
+		}
+		free(s->server_results[i].samples);
+	}
+	free(s->workers);
+	free(s->sets);
+	free(s->set_errors);
+	free(s->pass_errors);
+	free(s->fk_errors);
+	free(s->fk_end);
+	free(s->server_results);
+	free(s->chunk_done);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cv_phase);
+	pthread_cond_destroy(&s->cv_done);
+}
+
+/* Start the pool, run both phases, stop the pool; results into res. */
+static bool
+run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
+{
+	const ScanPlan *plan = s->plan;
+	int			nalive = 0;
+	int			nstarted = 0;
+
+	s->workers = fk_calloc((size_t) s->nworkers, sizeof(Worker));
+	pthread_mutex_lock(&s->lock);
+	s->busy = s->nworkers;
+	pthread_mutex_unlock(&s->lock);
+	for (int w = 0; w < s->nworkers; w++)
+	{
+		Worker	   *wk = &s->workers[w];
+
+		wk->scan = s;
+		wk->id = w;
+		wk->sets = fk_calloc((size_t) (plan->nsets ? plan->nsets : 1), sizeof(KeySet64 *));
+		for (int i = 0; i < plan->nsets; i++)
+			wk->sets[i] = keyset64_create();
+		wk->fks = fk_calloc((size_t) (plan->nfks ? plan->nfks : 1), sizeof(FkPartial));
+		for (int i = 0; i < plan->nfks; i++)
+		{
+			wk->fks[i].orphans = keyset64_create();
+			wk->fks[i].samples = fk_calloc((size_t) (s->opt->sample + 1), sizeof(SampleRef));
+		}
+		if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0)
+		{
+			log_error("could not start worker thread %d", w + 1);
+			pthread_mutex_lock(&s->lock);
+			s->busy -= s->nworkers - w;
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		nstarted++;
+	}
+	s->nthreads = nstarted;
+
+	/* wait until every worker has connected and imported the snapshot */
+	pthread_mutex_lock(&s->lock);
+	while (s->busy > 0)
+		pthread_cond_wait(&s->cv_done, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	for (int w = 0; w < nstarted; w++)
+		nalive += s->workers[w].alive;
+	if (nalive < nstarted && nalive > 0)
+		log_warning("only %d of %d workers could connect; going on with %d",
+					nalive, s->nworkers, nalive);
+
+	if (nalive > 0)
+	{
+		run_phase(s, PHASE_PARENTS, plan->parent_chunks, plan->nparent_chunks, progress);
+		fail_unrun_chunks(s);
+		merge_parent_sets(s);
+		run_phase(s, PHASE_CHILDREN, plan->child_chunks, plan->nchild_chunks, progress);
+		fail_unrun_chunks(s);
+	}
+
+	pthread_mutex_lock(&s->lock);
+	s->phase = PHASE_QUIT;
+	s->phase_gen++;
+	pthread_cond_broadcast(&s->cv_phase);
+	pthread_mutex_unlock(&s->lock);
+	for (int w = 0; w < nstarted; w++)
+		pthread_join(s->workers[w].thread, NULL);
+
+	if (nalive == 0)
+	{
+		log_error("no worker could connect to the server");
+		return false;
+	}
+	collect_results(s, coord, res);
+	return true;
+}
+
+/* The whole command: connect, snapshot, catalog, plan, pool, report. */
+int
+scan_run(const FkOptions *opt)
+{
+	PgConn	   *coord;
+	Catalog    *cat = NULL;
+	ScanPlan   *plan = NULL;
+	ScanResult	res;
+	Scan		s;
+	bool		ok;
+	bool		progress;
+	int			rc = FK_EXIT_ERROR;
+
+	memset(&res, 0, sizeof(res));
+	memset(&s, 0, sizeof(s));
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	progress = opt->progress == TRI_YES ||
+		(opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
+
+	coord = pgconn_connect(&opt->conn, "coordinator");
+	if (coord == NULL)
+		return FK_EXIT_ERROR;
+	ok = snapshot_export(coord, &s.snapshot) &&
+		catalog_read(coord, &opt->filter, &cat) &&
+		lock_tables(coord, cat, opt->lock_timeout_ms);
+	if (!ok)
+		goto done;
+	log_info("snapshot %s, %d foreign keys, %d jobs", s.snapshot, cat->nfks, opt->jobs);
+
+	plan = plan_build(cat, opt, coord->server_version >= 140000);
+	s.opt = opt;
+	s.cat = cat;
+	s.plan = plan;
+	/* no more connections than there are chunks to share */
+	s.nworkers = opt->jobs;
+	if (s.nworkers > plan->nparent_chunks && s.nworkers > plan->nchild_chunks)
+		s.nworkers = plan->nparent_chunks > plan->nchild_chunks
+			? plan->nparent_chunks : plan->nchild_chunks;
+	if (s.nworkers < 1)
+		s.nworkers = 1;
+	s.sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet64 *));
+	s.set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
+	s.pass_errors = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
+	s.fk_errors = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));
+	s.fk_end = fk_calloc((size_t) (plan->nfks + 1), sizeof(double));
+	s.server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cv_phase, NULL);
+	pthread_cond_init(&s.cv_done, NULL);
+	log_info("plan: %d parent sets in %d chunks, %d child passes, %d phase-2 chunks",
+			 plan->nsets, plan->nparent_chunks, plan->npasses, plan->nchild_chunks);
+
+	ok = run_pool(&s, coord, &res, progress);
+	if (ok)
+	{
+		res.server_version = coord->server_version;
+		res.in_recovery = cat->in_recovery;
+		res.jobs = s.nworkers;
+		res.database = fk_strdup(PQdb(coord->conn));
+		res.snapshot = fk_strdup(s.snapshot);
+		res.elapsed_s = seconds_since(&s.start);
+		res.interrupted = signals_interrupted();
+		for (int i = 0; i < res.nfks; i++)
+		{
+			if (res.fks[i].status == FKSTATUS_ERROR)
+				res.nerrors++;
+			else if (res.fks[i].status == FKSTATUS_ORPHANS)
+				res.nwith_orphans++;
+			res.orphan_rows += res.fks[i].orphan_rows;
+		}
+		ok = report_scan(&res, opt, stdout);
+		if (res.interrupted || res.nerrors > 0 || !ok)
+			rc = FK_EXIT_ERROR;
+		else
+			rc = res.nwith_orphans > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;
+	}
+	scan_free_state(&s);
+
+done:
+	if (coord && PQtransactionStatus(coord->conn) != PQTRANS_IDLE)
+		(void) pgconn_exec(coord, "ROLLBACK", 0, NULL, NULL, NULL);
+	scanresult_free(&res);
+	plan_free(plan);
+	catalog_free(cat);
+	free(s.snapshot);
+	pgconn_free(coord);
+	return rc;
+}

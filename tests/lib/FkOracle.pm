@@ -1,0 +1,100 @@
+# FkOracle: the server's own answer for an FK, to compare fkscan with.
+#
+# For each constraint in a scan's JSON, build the anti-join RI itself would
+# run (the FK's own operators, ONLY except for partitioned tables, the MATCH
+# rule) and return the counts fkscan must report.  Tests call
+# FkOracle::check($db, $json, $label), which runs one is() per count.
+package FkOracle;
+
+use strict;
+use warnings;
+use Test::More;
+use FkTest;
+
+sub qi { my ($n) = @_; $n =~ s/"/""/g; return "\"$n\""; }
+sub ql { my ($s) = @_; $s =~ s/'/''/g; return "'$s'"; }
+
+# The FK's equality operators as OPERATOR(schema.op), in key order.
+sub fk_operators {
+    my ($db, $c) = @_;
+    my $rows = FkTest::psql($db, <<SQL);
+SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class r ON r.oid = k.conrelid
+JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+CROSS JOIN LATERAL unnest(k.conpfeqop) WITH ORDINALITY AS u(op, i)
+JOIN pg_catalog.pg_operator o ON o.oid = u.op
+JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+WHERE k.conname = @{[ql($c->{constraint})]} AND r.relname = @{[ql($c->{table})]}
+  AND rn.nspname = @{[ql($c->{schema})]} AND k.contype = 'f' AND k.conparentid = 0
+ORDER BY u.i
+SQL
+    return split /\n/, $rows;
+}
+
+sub relkind {
+    my ($db, $schema, $table) = @_;
+    return FkTest::psql($db, "SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @{[ql($schema)]} AND c.relname = @{[ql($table)]}");
+}
+
+# Returns a hashref: child_rows null_rows partial_null_rows orphan_rows orphan_keys.
+sub expected {
+    my ($db, $c) = @_;
+    my @ops = fk_operators($db, $c);
+    my $child = qi($c->{schema}) . '.' . qi($c->{table});
+    my $parent = qi($c->{ref_schema}) . '.' . qi($c->{ref_table});
+    my $conly = relkind($db, $c->{schema}, $c->{table}) eq 'p' ? '' : 'ONLY';
+    my $ponly = relkind($db, $c->{ref_schema}, $c->{ref_table}) eq 'p' ? '' : 'ONLY';
+    my @cc = map { 'c.' . qi($_) } @{ $c->{columns} };
+    my @pc = map { 'p.' . qi($_) } @{ $c->{ref_columns} };
+    my $all_not_null = join(' AND ', map { "$_ IS NOT NULL" } @cc);
+    my $all_null = join(' AND ', map { "$_ IS NULL" } @cc);
+    my $any_null = join(' OR ', map { "$_ IS NULL" } @cc);
+    my ($exempt, $partial) = $c->{match} eq 'full'
+        ? ("($all_null)", "(($any_null) AND NOT ($all_null))")
+        : ("($any_null)", 'false');
+    my $join = join(' AND ', map { "$pc[$_] $ops[$_] $cc[$_]" } 0 .. $#cc);
+    my $keys = join(', ', @cc);
+    my $row = FkTest::psql($db, <<SQL);
+SELECT count(*), count(*) FILTER (WHERE $exempt), count(*) FILTER (WHERE $partial),
+       count(*) FILTER (WHERE ($all_not_null) AND NOT EXISTS (SELECT 1 FROM $ponly $parent p WHERE $join)),
+       (SELECT count(*) FROM (SELECT DISTINCT $keys FROM $conly $child c
+           WHERE ($all_not_null) AND NOT EXISTS (SELECT 1 FROM $ponly $parent p WHERE $join)) d)
+FROM $conly $child c
+SQL
+    my ($rows, $nulls, $partial_rows, $orphans, $keys_n) = split /\|/, $row;
+    return {
+        child_rows => $rows, null_rows => $nulls, partial_null_rows => $partial_rows,
+        orphan_rows => $orphans + $partial_rows, orphan_keys => $keys_n,
+    };
+}
+
+# Compare every constraint of a scan's JSON with the server's answer.
+sub check {
+    my ($db, $json, $label) = @_;
+    for my $c (@{ $json->{constraints} }) {
+        my $name = "$label: $c->{table}.$c->{constraint}";
+        my $want = expected($db, $c);
+        is($c->{status}, $want->{orphan_rows} > 0 ? 'orphans' : 'clean', "$name: status");
+        for my $k (qw(child_rows null_rows partial_null_rows orphan_rows orphan_keys)) {
+            is($c->{$k}, $want->{$k}, "$name: $k");
+        }
+        check_samples($db, $c, $name);
+    }
+}
+
+# Every sample row must exist at its ctid with its key, and be an orphan.
+sub check_samples {
+    my ($db, $c, $name) = @_;
+    my $want_n = $c->{orphan_rows} < 5 ? $c->{orphan_rows} : 5;
+    is(scalar @{ $c->{sample} }, $want_n, "$name: sample size");
+    my $child = qi($c->{schema}) . '.' . qi($c->{table});
+    for my $s (@{ $c->{sample} }) {
+        my $cols = join(", ", map { qi($_) . "::text" } @{ $c->{columns} });
+        my $got = FkTest::psql($db, "SELECT $cols FROM $child WHERE ctid = " . ql($s->{ctid}) . "::tid");
+        my $want = join('|', map { defined $_ ? $_ : '' } @{ $s->{key} });
+        is($got, $want, "$name: sample $s->{ctid} holds its key");
+    }
+}
+
+1;

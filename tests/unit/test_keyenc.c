@@ -1,0 +1,161 @@
+/*
+ * test_keyenc.c
+ *	  Canonical key bytes: values the server calls equal encode equally,
+ *	  values it does not, differently.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/keyenc.h"
+#include "test.h"
+
+static char *
+enc(KeyEncKind kind, const uint8_t *d, int32_t len, size_t *outlen)
+{
+	StrBuf		b;
+
+	strbuf_init(&b);
+	if (!keyenc_append(kind, d, len, &b))
+	{
+		strbuf_free(&b);
+		return NULL;
+	}
+	*outlen = b.len;
+	return strbuf_take(&b);
+}
+
+static int
+same(KeyEncKind ka, const uint8_t *a, int32_t la, KeyEncKind kb, const uint8_t *b, int32_t lb)
+{
+	size_t		na = 0,
+				nb = 0;
+	char	   *x = enc(ka, a, la, &na);
+	char	   *y = enc(kb, b, lb, &nb);
+	int			r = x && y && na == nb && memcmp(x, y, na) == 0;
+
+	free(x);
+	free(y);
+	return r;
+}
+
+static CatColumn
+col(Oid type, bool deterministic)
+{
+	CatColumn	c;
+
+	memset(&c, 0, sizeof(c));
+	c.base_type_oid = type;
+	c.collation_deterministic = deterministic;
+	return c;
+}
+
+int
+main(void)
+{
+	const char *reason;
+
+	/* integers of every width meet as int64 */
+	{
+		uint8_t		i2[2] = {0xff, 0xfe};	/* -2 */
+		uint8_t		i4[4] = {0xff, 0xff, 0xff, 0xfe};
+		uint8_t		i8[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+		uint8_t		i8b[8] = {0, 0, 0, 0, 0xff, 0xff, 0xff, 0xfe};	/* 4294967294 */
+
+		ok(same(KEYENC_INT, i2, 2, KEYENC_INT, i8, 8), "int2 -2 = int8 -2");
+		ok(same(KEYENC_INT, i4, 4, KEYENC_INT, i8, 8), "int4 -2 = int8 -2");
+		ok(!same(KEYENC_INT, i4, 4, KEYENC_INT, i8b, 8), "int4 -2 <> int8 4294967294");
+		ok(!same(KEYENC_INT, i4, 3, KEYENC_INT, i4, 3), "a 3-byte integer is malformed");
+	}
+	/* numeric: 1.00 = 1.0 = 1; 10000 <> 1; -0 = 0; NaN = NaN */
+	{
+		/* ndigits, weight, sign, dscale, digits */
+		uint8_t		one_00[10] = {0, 1, 0, 0, 0, 0, 0, 2, 0, 1};
+		uint8_t		one_0[10] = {0, 1, 0, 0, 0, 0, 0, 1, 0, 1};
+		uint8_t		one_pad[12] = {0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1};	/* leading zero digit */
+		uint8_t		ten_k[10] = {0, 1, 0, 1, 0, 0, 0, 0, 0, 1};
+		uint8_t		neg_one[10] = {0, 1, 0, 0, 0x40, 0, 0, 0, 0, 1};
+		uint8_t		zero[8] = {0, 0, 0, 0, 0, 0, 0, 3};
+		uint8_t		neg_zero[8] = {0, 0, 0, 0, 0x40, 0, 0, 1};
+		uint8_t		nan1[8] = {0, 0, 0, 0, 0xC0, 0, 0, 0};
+		uint8_t		nan2[8] = {0, 0, 0, 0, 0xC0, 0, 0, 5};
+		uint8_t		trail[12] = {0, 2, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0};	/* 1.0000 0000 */
+		uint8_t		bad[9] = {0, 1, 0, 0, 0, 0, 0, 2, 0};
+
+		ok(same(KEYENC_NUMERIC, one_00, 10, KEYENC_NUMERIC, one_0, 10), "numeric 1.00 = 1.0");
+		ok(same(KEYENC_NUMERIC, one_00, 10, KEYENC_NUMERIC, one_pad, 12), "numeric leading zero digit stripped");
+		ok(same(KEYENC_NUMERIC, one_00, 10, KEYENC_NUMERIC, trail, 12), "numeric trailing zero digits stripped");
+		ok(!same(KEYENC_NUMERIC, one_0, 10, KEYENC_NUMERIC, ten_k, 10), "numeric 1 <> 10000");
+		ok(!same(KEYENC_NUMERIC, one_0, 10, KEYENC_NUMERIC, neg_one, 10), "numeric 1 <> -1");
+		ok(same(KEYENC_NUMERIC, zero, 8, KEYENC_NUMERIC, neg_zero, 8), "numeric -0 = 0");
+		ok(same(KEYENC_NUMERIC, nan1, 8, KEYENC_NUMERIC, nan2, 8), "numeric NaN = NaN");
+		ok(!same(KEYENC_NUMERIC, nan1, 8, KEYENC_NUMERIC, zero, 8), "numeric NaN <> 0");
+		ok(!same(KEYENC_NUMERIC, bad, 9, KEYENC_NUMERIC, bad, 9), "numeric with a short digit is malformed");
+	}
+	/* floats: -0 = 0, every NaN equal, 1 <> 2 */
+	{
+		uint8_t		pz[8] = {0};
+		uint8_t		nz[8] = {0x80, 0, 0, 0, 0, 0, 0, 0};
+		uint8_t		nan_a[8] = {0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
+		uint8_t		nan_b[8] = {0xff, 0xf8, 0, 0, 0, 0, 0, 1};
+		uint8_t		inf[8] = {0x7f, 0xf0, 0, 0, 0, 0, 0, 0};
+		uint8_t		f4n[4] = {0x80, 0, 0, 0};
+		uint8_t		f4p[4] = {0, 0, 0, 0};
+		uint8_t		f4nan_a[4] = {0x7f, 0xc0, 0, 0};
+		uint8_t		f4nan_b[4] = {0xff, 0x80, 0, 1};
+
+		ok(same(KEYENC_FLOAT8, pz, 8, KEYENC_FLOAT8, nz, 8), "float8 -0 = 0");
+		ok(same(KEYENC_FLOAT8, nan_a, 8, KEYENC_FLOAT8, nan_b, 8), "float8 NaNs are equal");
+		ok(!same(KEYENC_FLOAT8, nan_a, 8, KEYENC_FLOAT8, inf, 8), "float8 NaN <> Infinity");
+		ok(same(KEYENC_FLOAT4, f4n, 4, KEYENC_FLOAT4, f4p, 4), "float4 -0 = 0");
+		ok(same(KEYENC_FLOAT4, f4nan_a, 4, KEYENC_FLOAT4, f4nan_b, 4), "float4 NaNs are equal");
+	}
+	/* char(n): trailing spaces do not count; leading ones do */
+	{
+		ok(same(KEYENC_BPCHAR, (const uint8_t *) "ab   ", 5, KEYENC_BPCHAR, (const uint8_t *) "ab", 2),
+		   "bpchar 'ab   ' = 'ab'");
+		ok(!same(KEYENC_BPCHAR, (const uint8_t *) " ab", 3, KEYENC_BPCHAR, (const uint8_t *) "ab", 2),
+		   "bpchar ' ab' <> 'ab'");
+		ok(!same(KEYENC_RAW, (const uint8_t *) "ab ", 3, KEYENC_RAW, (const uint8_t *) "ab", 2),
+		   "text 'ab ' <> 'ab'");
+	}
+	/* composite keys: lengths keep ('a','bc') apart from ('ab','c') */
+	{
+		StrBuf		x,
+					y;
+
+		strbuf_init(&x);
+		strbuf_init(&y);
+		keyenc_append(KEYENC_RAW, (const uint8_t *) "a", 1, &x);
+		keyenc_append(KEYENC_RAW, (const uint8_t *) "bc", 2, &x);
+		keyenc_append(KEYENC_RAW, (const uint8_t *) "ab", 2, &y);
+		keyenc_append(KEYENC_RAW, (const uint8_t *) "c", 1, &y);
+		ok(x.len != y.len || memcmp(x.data, y.data, x.len) != 0, "('a','bc') <> ('ab','c')");
+		strbuf_free(&x);
+		strbuf_free(&y);
+	}
+	/* which pairs the client may handle */
+	{
+		CatColumn	i4 = col(FK_INT4OID, true),
+					i8 = col(FK_INT8OID, true),
+					txt = col(25, true),
+					bp = col(1042, true),
+					ci = col(25, false),
+					num = col(1700, true),
+					uuid = col(2950, true),
+					jsonb = col(3802, true),
+					ts = col(1114, true),
+					tstz = col(1184, true);
+
+		is_int(keyenc_kind(&i4, &i8, &reason), KEYENC_INT, "int4 -> int8: int");
+		is_int(keyenc_kind(&txt, &txt, &reason), KEYENC_RAW, "text -> text: raw");
+		is_int(keyenc_kind(&txt, &bp, &reason), KEYENC_BPCHAR, "text -> char(n): bpchar");
+		is_int(keyenc_kind(&txt, &ci, &reason), KEYENC_NONE, "nondeterministic parent: server");
+		is_int(keyenc_kind(&num, &num, &reason), KEYENC_NUMERIC, "numeric: numeric");
+		is_int(keyenc_kind(&i4, &num, &reason), KEYENC_NONE, "int -> numeric: server");
+		is_int(keyenc_kind(&uuid, &uuid, &reason), KEYENC_RAW, "uuid: raw");
+		is_int(keyenc_kind(&jsonb, &jsonb, &reason), KEYENC_NONE, "jsonb: server");
+		is_int(keyenc_kind(&ts, &tstz, &reason), KEYENC_NONE, "timestamp -> timestamptz: server");
+		ok(reason != NULL, "a reason is given for the server");
+	}
+	return done_testing();
+}
