@@ -466,3 +466,23 @@ quote_ident(const char *ident)
 	strbuf_append_char(&b, '"');
 	return strbuf_take(&b);
 }
+
+void
+pgconn_append_ident(StrBuf *sql, const char *alias, const char *name)
+{
+	char	   *q = quote_ident(name);
+
+	if (alias)
+		strbuf_appendf(sql, "%s.%s", alias, q);
+	else
+		strbuf_append(sql, q);
+	free(q);
+}
+
+void
+pgconn_append_relation(StrBuf *sql, const char *schema, const char *name)
+{
+	pgconn_append_ident(sql, NULL, schema);
+	strbuf_append_char(sql, '.');
+	pgconn_append_ident(sql, NULL, name);
+}

@@ -16,35 +16,47 @@
 /* Chunks per worker and phase when sizing automatically: enough to balance. */
 #define CHUNKS_PER_JOB 4
 
-bool
-plan_is_int_type(Oid type_oid)
+/* How the FK is checked; fills the set's encodings; *reason for the server. */
+static KeyKind
+choose_kind(const CatForeignKey *fk, ParentSet *set, const char **reason)
 {
-	return type_oid == FK_INT2OID || type_oid == FK_INT4OID || type_oid == FK_INT8OID;
-}
-
-/* Why an FK cannot use the integer key sets, or NULL if it can. */
-static const char *
-server_reason(const CatForeignKey *fk)
-{
+	*reason = NULL;
 	if (fk->period)
-		return "PERIOD foreign key";
-	if (fk->ncols != 1)
-		return "composite key";
-	if (!plan_is_int_type(fk->child_cols[0].base_type_oid) ||
-		!plan_is_int_type(fk->parent_cols[0].base_type_oid))
-		return "key type";
-	return NULL;
+	{
+		*reason = "PERIOD foreign key";
+		return KEYKIND_SERVER;
+	}
+	if (fk->ncols > PLAN_MAX_KEYS)
+	{
+		*reason = "too many key columns";
+		return KEYKIND_SERVER;
+	}
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		set->enc[i] = keyenc_kind(&fk->child_cols[i], &fk->parent_cols[i], reason);
+		if (set->enc[i] == KEYENC_NONE)
+			return KEYKIND_SERVER;
+	}
+	return fk->ncols == 1 && set->enc[0] == KEYENC_INT ? KEYKIND_INT : KEYKIND_HASH;
 }
 
 static int
-find_or_add_set(ScanPlan *p, int *cap, int table, const CatColumn *col)
+find_or_add_set(ScanPlan *p, int *cap, const ParentSet *want)
 {
 	for (int i = 0; i < p->nsets; i++)
-		if (p->sets[i].table == table && p->sets[i].column->attnum == col->attnum)
+	{
+		const ParentSet *s = &p->sets[i];
+		bool		same = s->kind == want->kind && s->table == want->table &&
+			s->ncols == want->ncols;
+
+		for (int k = 0; same && k < s->ncols; k++)
+			same = s->cols[k]->attnum == want->cols[k]->attnum &&
+				(s->kind == KEYKIND_INT || s->enc[k] == want->enc[k]);
+		if (same)
 			return i;
+	}
 	fk_array_grow((void **) &p->sets, cap, p->nsets + 1, sizeof(ParentSet));
-	p->sets[p->nsets].table = table;
-	p->sets[p->nsets].column = col;
+	p->sets[p->nsets] = *want;
 	return p->nsets++;
 }
 
@@ -139,21 +151,27 @@ plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
 		const CatForeignKey *fk = &cat->fks[i];
 		FkPlan	   *fp = &p->fks[i];
 
-		fp->fk = fk;
-		fp->server_reason = server_reason(fk);
-		fp->kind = fp->server_reason ? KEYKIND_SERVER : KEYKIND_INT;
-		fp->parent_set = fp->pass = fp->field = -1;
-		if (fp->kind != KEYKIND_INT)
-			continue;
-		fp->parent_set = find_or_add_set(p, &setcap, fk->parent, &fk->parent_cols[0]);
-		fp->pass = find_or_add_pass(p, &passcap, fk->child);
-		{
-			ChildPass  *pass = &p->passes[fp->pass];
+		ParentSet	want;
+		ChildPass  *pass;
 
-			pass->fks = fk_realloc(pass->fks, sizeof(int) * (size_t) (pass->nfks + 1));
-			pass->fks[pass->nfks++] = i;
-			fp->field = pass_field(pass, &fk->child_cols[0]);
-		}
+		memset(&want, 0, sizeof(want));
+		fp->fk = fk;
+		fp->kind = choose_kind(fk, &want, &fp->server_reason);
+		fp->parent_set = fp->pass = -1;
+		if (fp->kind == KEYKIND_SERVER)
+			continue;
+		want.kind = fp->kind;
+		want.table = fk->parent;
+		want.ncols = fk->ncols;
+		for (int k = 0; k < fk->ncols; k++)
+			want.cols[k] = &fk->parent_cols[k];
+		fp->parent_set = find_or_add_set(p, &setcap, &want);
+		fp->pass = find_or_add_pass(p, &passcap, fk->child);
+		pass = &p->passes[fp->pass];
+		pass->fks = fk_realloc(pass->fks, sizeof(int) * (size_t) (pass->nfks + 1));
+		pass->fks[pass->nfks++] = i;
+		for (int k = 0; k < fk->ncols; k++)
+			fp->fields[k] = pass_field(pass, &fk->child_cols[k]);
 	}
 
 	for (int s = 0; s < p->nsets; s++)

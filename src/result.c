@@ -8,24 +8,29 @@
 #include <string.h>
 
 void
+fkresult_reset(FkResult *r)
+{
+	for (int j = 0; j < r->nsamples; j++)
+	{
+		for (int k = 0; k < r->samples[j].nkeys; k++)
+			free(r->samples[j].key[k]);
+		free(r->samples[j].key);
+		free(r->samples[j].ctid);
+	}
+	free(r->samples);
+	free(r->error);
+	r->samples = NULL;
+	r->nsamples = 0;
+	r->error = NULL;
+}
+
+void
 scanresult_free(ScanResult *r)
 {
 	if (r == NULL)
 		return;
 	for (int i = 0; i < r->nfks; i++)
-	{
-		FkResult   *f = &r->fks[i];
-
-		for (int j = 0; j < f->nsamples; j++)
-		{
-			for (int k = 0; k < f->samples[j].nkeys; k++)
-				free(f->samples[j].key[k]);
-			free(f->samples[j].key);
-			free(f->samples[j].ctid);
-		}
-		free(f->samples);
-		free(f->error);
-	}
+		fkresult_reset(&r->fks[i]);
 	free(r->fks);
 	free(r->database);
 	free(r->snapshot);

@@ -32,7 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fkscan/candset.h"
 #include "fkscan/catalog.h"
+#include "fkscan/hset128.h"
+#include "fkscan/keyenc.h"
 #include "fkscan/keyset.h"
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
@@ -43,6 +46,7 @@
 #include "fkscan/signals.h"
 #include "fkscan/snapshot.h"
 #include "fkscan/strbuf.h"
+#include "fkscan/verify.h"
 
 /* Keys probed per call: big enough to amortise, small enough for L1. */
 #define PROBE_BATCH 4096
@@ -53,7 +57,8 @@ typedef struct SampleRef
 {
 	int			chunk;			/* index into plan->child_chunks */
 	uint64_t	ordinal;		/* row number within the chunk */
-	int64_t		key;
+	int64_t		key;			/* integer FKs */
+	Hash128		hash;			/* hashed FKs: the candidate's fingerprint */
 } SampleRef;
 
 /* One worker's counts for one FK. */
@@ -61,11 +66,20 @@ typedef struct FkPartial
 {
 	uint64_t	child_rows;
 	uint64_t	null_rows;
-	uint64_t	orphan_rows;
-	KeySet64   *orphans;		/* distinct orphan keys (integer FKs) */
-	SampleRef  *samples;		/* first orphans in chunk order */
+	uint64_t	partial_null_rows;
+	uint64_t	orphan_rows;	/* integer FKs; hashed ones count after confirmation */
+	KeySet64   *orphans;		/* integer FKs: distinct orphan keys */
+	CandSet    *cands;			/* hashed FKs: candidate orphan keys */
+	SampleRef  *samples;		/* first orphans (candidates) in chunk order */
 	int			nsamples;
 } FkPartial;
+
+/* A parent key set, of whichever kind its ParentSet says. */
+typedef struct KeySet
+{
+	KeySet64   *ints;
+	HSet128    *hashes;
+} KeySet;
 
 typedef struct Scan Scan;
 
@@ -76,7 +90,7 @@ typedef struct Worker
 	pthread_t	thread;
 	PgConn	   *conn;
 	bool		alive;			/* connected and in the snapshot */
-	KeySet64  **sets;			/* partial parent sets, one per ParentSet */
+	KeySet	   *sets;			/* partial parent sets, one per ParentSet */
 	FkPartial  *fks;			/* one per FK */
 } Worker;
 
@@ -94,7 +108,7 @@ struct Scan
 	const Catalog *cat;
 	const ScanPlan *plan;
 	char	   *snapshot;
-	KeySet64  **sets;			/* merged and frozen after phase 1 */
+	KeySet	   *sets;			/* merged and frozen after phase 1 */
 	char	  **set_errors;		/* per ParentSet */
 	char	  **pass_errors;	/* per ChildPass */
 	char	  **fk_errors;		/* per FK */
@@ -179,29 +193,6 @@ decode_int(const CopyField *f, int64_t *out)
 	}
 }
 
-static void
-append_relation(StrBuf *sql, const char *schema, const char *name)
-{
-	char	   *qs = quote_ident(schema);
-	char	   *qn = quote_ident(name);
-
-	strbuf_appendf(sql, "%s.%s", qs, qn);
-	free(qs);
-	free(qn);
-}
-
-static void
-append_column(StrBuf *sql, const char *alias, const char *name)
-{
-	char	   *q = quote_ident(name);
-
-	if (alias)
-		strbuf_appendf(sql, "%s.%s", alias, q);
-	else
-		strbuf_append(sql, q);
-	free(q);
-}
-
 /* After a failed chunk: a fresh transaction on the same snapshot. */
 static void
 recover_worker(Worker *w)
@@ -223,15 +214,72 @@ failure_reason(Worker *w)
 	return w->conn->last_error ? w->conn->last_error : "could not read rows";
 }
 
+/*
+ * Text COPY serves the integer key sets only (it widens every integer to
+ * int8); hashed keys need the exact send bytes, so they stream in binary.
+ */
+static FetchMethod
+fetch_for(const FkOptions *opt, bool int_only)
+{
+	return opt->fetch == FETCH_COPY_TEXT && !int_only ? FETCH_COPY_BINARY : opt->fetch;
+}
+
+/* "SELECT a, b FROM ONLY s.t WHERE ctid ..." for one chunk. */
+static void
+chunk_select(StrBuf *sql, const Chunk *c, const CatColumn *const *cols, int ncols)
+{
+	strbuf_append(sql, "SELECT ");
+	for (int i = 0; i < ncols; i++)
+	{
+		strbuf_append(sql, i ? ", " : "");
+		pgconn_append_ident(sql, NULL, cols[i]->name);
+	}
+	strbuf_append(sql, " FROM ONLY ");
+	pgconn_append_relation(sql, c->rel->schema, c->rel->name);
+	plan_append_chunk_predicate(sql, c, " WHERE ");
+}
+
+/* Canonical bytes of fields[cols[k]] under enc[k]; false if malformed. */
+static inline bool
+encode_key(StrBuf *buf, const CopyField *f, const int *cols, const KeyEncKind *enc,
+		   int ncols)
+{
+	strbuf_reset(buf);
+	for (int k = 0; k < ncols; k++)
+	{
+		const CopyField *fld = &f[cols ? cols[k] : k];
+
+		if (!keyenc_append(enc[k], fld->data, fld->len, buf))
+			return false;
+	}
+	return true;
+}
+
+static void
+fail_chunk(Worker *w, char **slot, const Chunk *c, bool bad_value)
+{
+	if (bad_value)
+	{
+		log_error("%s: unexpected value in %s.%s: malformed key data", w->conn->name,
+				  c->rel->schema, c->rel->name);
+		record_error(w->scan, slot, "malformed key data");
+	}
+	else
+		record_error(w->scan, slot, failure_reason(w));
+	recover_worker(w);
+}
+
 /* ---- phase 1: parent keys ---- */
 
 typedef struct ParentCtx
 {
 	Worker	   *w;
-	KeySet64   *set;
+	const ParentSet *set;
+	KeySet	   *out;
 	int64_t		batch[PROBE_BATCH];
 	int			n;
 	uint64_t	rows;
+	StrBuf		enc;
 	bool		bad_value;
 } ParentCtx;
 
@@ -240,7 +288,6 @@ parent_row(void *arg, const CopyField *f, int nf)
 {
 	ParentCtx  *pc = arg;
 
-	(void) nf;
 	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0))
 	{
 		atomic_fetch_add_explicit(&pc->w->scan->rows_read, CHECK_EVERY_ROWS,
@@ -248,18 +295,30 @@ parent_row(void *arg, const CopyField *f, int nf)
 		if (signals_interrupted())
 			return false;
 	}
-	if (f[0].len < 0)
-		return true;			/* a NULL parent key can never match */
-	if (FK_UNLIKELY(!decode_int(&f[0], &pc->batch[pc->n])))
+	/* a parent key with a NULL in it can never match */
+	for (int k = 0; k < nf; k++)
+		if (f[k].len < 0)
+			return true;
+	if (pc->set->kind == KEYKIND_INT)
+	{
+		if (FK_UNLIKELY(!decode_int(&f[0], &pc->batch[pc->n])))
+		{
+			pc->bad_value = true;
+			return false;
+		}
+		if (++pc->n == PROBE_BATCH)
+		{
+			keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
+			pc->n = 0;
+		}
+		return true;
+	}
+	if (!encode_key(&pc->enc, f, NULL, pc->set->enc, nf))
 	{
 		pc->bad_value = true;
 		return false;
 	}
-	if (++pc->n == PROBE_BATCH)
-	{
-		keyset64_add_many(pc->set, pc->batch, (size_t) pc->n);
-		pc->n = 0;
-	}
+	hset128_add(pc->out->hashes, hset128_hash(pc->enc.data, pc->enc.len));
 	return true;
 }
 
@@ -267,7 +326,7 @@ static void
 run_parent_chunk(Worker *w, const Chunk *c)
 {
 	Scan	   *s = w->scan;
-	const ParentSet *ps = &s->plan->sets[c->target];
+	const ParentSet *set = &s->plan->sets[c->target];
 	ParentCtx  *pc;
 	StrBuf		sql;
 	RowSourceStats st;
@@ -277,38 +336,29 @@ run_parent_chunk(Worker *w, const Chunk *c)
 		return;
 	pc = fk_calloc(1, sizeof(ParentCtx));
 	pc->w = w;
-	pc->set = w->sets[c->target];
+	pc->set = set;
+	pc->out = &w->sets[c->target];
+	strbuf_init(&pc->enc);
 	strbuf_init(&sql);
-	strbuf_append(&sql, "SELECT ");
-	append_column(&sql, NULL, ps->column->name);
-	strbuf_append(&sql, " FROM ONLY ");
-	append_relation(&sql, c->rel->schema, c->rel->name);
-	plan_append_chunk_predicate(&sql, c, " WHERE ");
+	chunk_select(&sql, c, set->cols, set->ncols);
 
-	ok = rowsrc_stream(w->conn, s->opt->fetch, sql.data, 1, parent_row, pc, &st);
+	ok = rowsrc_stream(w->conn, fetch_for(s->opt, set->kind == KEYKIND_INT), sql.data,
+					   set->ncols, parent_row, pc, &st);
 	if (pc->n > 0)
-		keyset64_add_many(pc->set, pc->batch, (size_t) pc->n);
+		keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
 	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes, memory_order_relaxed);
 	if (!ok)
-	{
-		if (pc->bad_value)
-		{
-			log_error("%s: unexpected integer width in %s.%s", w->conn->name,
-					  c->rel->schema, c->rel->name);
-			record_error(s, &s->set_errors[c->target], "unexpected integer width");
-		}
-		else
-			record_error(s, &s->set_errors[c->target], failure_reason(w));
-		recover_worker(w);
-	}
+		fail_chunk(w, &s->set_errors[c->target], c, pc->bad_value);
 	strbuf_free(&sql);
+	strbuf_free(&pc->enc);
 	free(pc);
 }
 
 /* ---- phase 2: child keys, probed ---- */
 
+/* An integer FK of the pass: keys batched, probed against a frozen KeySet64. */
 typedef struct ProbeSlot
 {
 	int			fk;				/* index into plan->fks */
@@ -321,15 +371,31 @@ typedef struct ProbeSlot
 	uint64_t   *ords;
 } ProbeSlot;
 
+/* A hashed FK of the pass: each full key fingerprinted and looked up. */
+typedef struct HashSlot
+{
+	int			fk;
+	const FkPlan *fp;
+	const ParentSet *set;
+	const HSet128 *parents;
+	FkPartial  *out;
+	bool		match_full;
+	uint64_t	nulls;
+	uint64_t	partial;
+} HashSlot;
+
 typedef struct ChildCtx
 {
 	Worker	   *w;
 	int			chunk;
 	int			nslots;
 	ProbeSlot  *slots;
+	int			nhash;
+	HashSlot   *hslots;
 	uint32_t   *missing;
 	uint64_t	rows;
 	int			sample_cap;
+	StrBuf		enc;
 	bool		bad_value;
 } ChildCtx;
 
@@ -359,6 +425,42 @@ flush_slot(ChildCtx *cc, ProbeSlot *ps)
 		}
 	}
 	ps->n = 0;
+}
+
+/* MATCH rules, then the fingerprint probe; misses become candidates. */
+static bool
+probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
+{
+	const FkPlan *fp = hs->fp;
+	int			ncols = hs->set->ncols;
+	int			nnull = 0;
+	Hash128		h;
+
+	for (int k = 0; k < ncols; k++)
+		nnull += f[fp->fields[k]].len < 0;
+	if (nnull > 0)
+	{
+		if (hs->match_full && nnull < ncols)
+			hs->partial++;		/* MATCH FULL forbids mixing NULLs and values */
+		else
+			hs->nulls++;
+		return true;
+	}
+	if (!encode_key(&cc->enc, f, fp->fields, hs->set->enc, ncols))
+		return false;
+	h = hset128_hash(cc->enc.data, cc->enc.len);
+	if (FK_LIKELY(hset128_contains(hs->parents, h)))
+		return true;
+	candset_add(hs->out->cands, h, f, fp->fields);
+	if (hs->out->nsamples < cc->sample_cap)
+	{
+		SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
+
+		r->chunk = cc->chunk;
+		r->ordinal = ordinal;
+		r->hash = h;
+	}
+	return true;
 }
 
 static bool
@@ -394,7 +496,72 @@ child_row(void *arg, const CopyField *f, int nf)
 		if (++ps->n == PROBE_BATCH)
 			flush_slot(cc, ps);
 	}
+	for (int i = 0; i < cc->nhash; i++)
+	{
+		if (FK_UNLIKELY(!probe_hashed(cc, &cc->hslots[i], f, ordinal)))
+		{
+			cc->bad_value = true;
+			return false;
+		}
+	}
 	return true;
+}
+
+/* Slots for the FKs of the pass whose parents were read; false if none. */
+static bool
+child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
+{
+	Scan	   *s = w->scan;
+
+	cc->slots = fk_calloc((size_t) pass->nfks, sizeof(ProbeSlot));
+	cc->hslots = fk_calloc((size_t) pass->nfks, sizeof(HashSlot));
+	cc->missing = fk_malloc(sizeof(uint32_t) * PROBE_BATCH);
+	strbuf_init(&cc->enc);
+	for (int i = 0; i < pass->nfks; i++)
+	{
+		const FkPlan *fp = &s->plan->fks[pass->fks[i]];
+
+		/* an FK whose parents could not be read is not probed */
+		if (has_error(s, &s->set_errors[fp->parent_set]))
+			continue;
+		if (fp->kind == KEYKIND_INT)
+		{
+			ProbeSlot  *ps = &cc->slots[cc->nslots++];
+
+			ps->fk = pass->fks[i];
+			ps->field = fp->fields[0];
+			ps->parents = s->sets[fp->parent_set].ints;
+			ps->out = &w->fks[pass->fks[i]];
+			ps->keys = fk_malloc(sizeof(int64_t) * PROBE_BATCH);
+			ps->ords = fk_malloc(sizeof(uint64_t) * PROBE_BATCH);
+		}
+		else
+		{
+			HashSlot   *hs = &cc->hslots[cc->nhash++];
+
+			hs->fk = pass->fks[i];
+			hs->fp = fp;
+			hs->set = &s->plan->sets[fp->parent_set];
+			hs->parents = s->sets[fp->parent_set].hashes;
+			hs->out = &w->fks[pass->fks[i]];
+			hs->match_full = fp->fk->match_type == 'f';
+		}
+	}
+	return cc->nslots + cc->nhash > 0;
+}
+
+static void
+child_ctx_free(ChildCtx *cc)
+{
+	for (int i = 0; i < cc->nslots; i++)
+	{
+		free(cc->slots[i].keys);
+		free(cc->slots[i].ords);
+	}
+	free(cc->slots);
+	free(cc->hslots);
+	free(cc->missing);
+	strbuf_free(&cc->enc);
 }
 
 static void
@@ -414,260 +581,61 @@ run_child_chunk(Worker *w, int chunk_index)
 	cc.w = w;
 	cc.chunk = chunk_index;
 	cc.sample_cap = s->opt->sample;
-	cc.slots = fk_calloc((size_t) pass->nfks, sizeof(ProbeSlot));
-	cc.missing = fk_malloc(sizeof(uint32_t) * PROBE_BATCH);
-	for (int i = 0; i < pass->nfks; i++)
+	if (!child_ctx_init(&cc, w, pass))
 	{
-		const FkPlan *fp = &s->plan->fks[pass->fks[i]];
-		ProbeSlot  *ps;
-
-		/* an FK whose parents could not be read is not probed */
-		if (has_error(s, &s->set_errors[fp->parent_set]))
-			continue;
-		ps = &cc.slots[cc.nslots++];
-		ps->fk = pass->fks[i];
-		ps->field = fp->field;
-		ps->parents = s->sets[fp->parent_set];
-		ps->out = &w->fks[pass->fks[i]];
-		ps->keys = fk_malloc(sizeof(int64_t) * PROBE_BATCH);
-		ps->ords = fk_malloc(sizeof(uint64_t) * PROBE_BATCH);
+		child_ctx_free(&cc);
+		return;
 	}
-
-	if (cc.nslots > 0)
+	strbuf_init(&sql);
+	chunk_select(&sql, c, pass->cols, pass->ncols);
+	ok = rowsrc_stream(w->conn, fetch_for(s->opt, cc.nhash == 0), sql.data, pass->ncols,
+					   child_row, &cc, &st);
+	atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
+							  memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes, memory_order_relaxed);
+	if (ok)
 	{
-		strbuf_init(&sql);
-		strbuf_append(&sql, "SELECT ");
-		for (int i = 0; i < pass->ncols; i++)
+		for (int i = 0; i < cc.nslots; i++)
 		{
-			if (i)
-				strbuf_append(&sql, ", ");
-			append_column(&sql, NULL, pass->cols[i]->name);
-		}
-		strbuf_append(&sql, " FROM ONLY ");
-		append_relation(&sql, c->rel->schema, c->rel->name);
-		plan_append_chunk_predicate(&sql, c, " WHERE ");
+			ProbeSlot  *ps = &cc.slots[i];
 
-		ok = rowsrc_stream(w->conn, s->opt->fetch, sql.data, pass->ncols,
-						   child_row, &cc, &st);
-		atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
-								  memory_order_relaxed);
-		atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes,
-								  memory_order_relaxed);
-		if (ok)
+			flush_slot(&cc, ps);
+			ps->out->child_rows += cc.rows;
+			ps->out->null_rows += ps->nulls;
+			note_fk_end(s, ps->fk);
+		}
+		for (int i = 0; i < cc.nhash; i++)
 		{
-			for (int i = 0; i < cc.nslots; i++)
-			{
-				ProbeSlot  *ps = &cc.slots[i];
+			HashSlot   *hs = &cc.hslots[i];
 
-				flush_slot(&cc, ps);
-				ps->out->child_rows += cc.rows;
-				ps->out->null_rows += ps->nulls;
-				note_fk_end(s, ps->fk);
-			}
+			hs->out->child_rows += cc.rows;
+			hs->out->null_rows += hs->nulls;
+			hs->out->partial_null_rows += hs->partial;
+			note_fk_end(s, hs->fk);
 		}
-		else
-		{
-			if (cc.bad_value)
-			{
-				log_error("%s: unexpected integer width in %s.%s", w->conn->name,
-						  c->rel->schema, c->rel->name);
-				record_error(s, &s->pass_errors[c->target], "unexpected integer width");
-			}
-			else
-				record_error(s, &s->pass_errors[c->target], failure_reason(w));
-			recover_worker(w);
-		}
-		strbuf_free(&sql);
 	}
-	for (int i = 0; i < cc.nslots; i++)
-	{
-		free(cc.slots[i].keys);
-		free(cc.slots[i].ords);
-	}
-	free(cc.slots);
-	free(cc.missing);
+	else
+		fail_chunk(w, &s->pass_errors[c->target], c, cc.bad_value);
+	strbuf_free(&sql);
+	child_ctx_free(&cc);
 }
 
 /* ---- phase 2: FKs checked by the server's own anti-join ---- */
-
-typedef struct ServerSql
-{
-	StrBuf		from;			/* "[ONLY] child c" */
-	StrBuf		all_not_null;
-	StrBuf		exempt;
-	StrBuf		partial;		/* "false" under MATCH SIMPLE */
-	StrBuf		orphan;			/* full key and no parent */
-	StrBuf		keys;			/* "c.a, c.b" */
-} ServerSql;
-
-static void
-build_server_sql(const Catalog *cat, const CatForeignKey *fk, ServerSql *q)
-{
-	const CatTable *child = &cat->tables[fk->child];
-	const CatTable *parent = &cat->tables[fk->parent];
-	StrBuf		any_null,
-				all_null;
-
-	strbuf_init(&q->from);
-	strbuf_init(&q->all_not_null);
-	strbuf_init(&q->exempt);
-	strbuf_init(&q->partial);
-	strbuf_init(&q->orphan);
-	strbuf_init(&q->keys);
-	strbuf_init(&any_null);
-	strbuf_init(&all_null);
-
-	/* RI's own rule: ONLY, except for a partitioned table. */
-	strbuf_append(&q->from, child->relkind == 'p' ? "" : "ONLY ");
-	append_relation(&q->from, child->schema, child->name);
-	strbuf_append(&q->from, " c");
-
-	for (int i = 0; i < fk->ncols; i++)
-	{
-		const char *sep = i ? " AND " : "";
-
-		strbuf_append(&q->all_not_null, sep);
-		append_column(&q->all_not_null, "c", fk->child_cols[i].name);
-		strbuf_append(&q->all_not_null, " IS NOT NULL");
-		strbuf_append(&all_null, sep);
-		append_column(&all_null, "c", fk->child_cols[i].name);
-		strbuf_append(&all_null, " IS NULL");
-		strbuf_append(&any_null, i ? " OR " : "");
-		append_column(&any_null, "c", fk->child_cols[i].name);
-		strbuf_append(&any_null, " IS NULL");
-		if (i)
-			strbuf_append(&q->keys, ", ");
-		append_column(&q->keys, "c", fk->child_cols[i].name);
-	}
-	if (fk->match_type == 'f')
-	{
-		strbuf_appendf(&q->exempt, "(%s)", all_null.data);
-		strbuf_appendf(&q->partial, "((%s) AND NOT (%s))", any_null.data, all_null.data);
-	}
-	else
-	{
-		strbuf_appendf(&q->exempt, "(%s)", any_null.data);
-		strbuf_append(&q->partial, "false");
-	}
-
-	strbuf_appendf(&q->orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM %s",
-				   q->all_not_null.data, parent->relkind == 'p' ? "" : "ONLY ");
-	append_relation(&q->orphan, parent->schema, parent->name);
-	strbuf_append(&q->orphan, " p WHERE ");
-	for (int i = 0; i < fk->ncols; i++)
-	{
-		const CatColumn *pc = &fk->parent_cols[i];
-		const CatColumn *cc = &fk->child_cols[i];
-
-		if (i)
-			strbuf_append(&q->orphan, " AND ");
-		append_column(&q->orphan, "p", pc->name);
-		strbuf_appendf(&q->orphan, " %s ", fk->eq_ops[i]);
-		append_column(&q->orphan, "c", cc->name);
-		/* the parent column's collation decides, as in RI_Initial_Check */
-		if (pc->collation_name && pc->collation_oid != cc->collation_oid)
-			strbuf_appendf(&q->orphan, " COLLATE %s", pc->collation_name);
-	}
-	strbuf_append(&q->orphan, ")");
-	strbuf_free(&any_null);
-	strbuf_free(&all_null);
-}
-
-static void
-free_server_sql(ServerSql *q)
-{
-	strbuf_free(&q->from);
-	strbuf_free(&q->all_not_null);
-	strbuf_free(&q->exempt);
-	strbuf_free(&q->partial);
-	strbuf_free(&q->orphan);
-	strbuf_free(&q->keys);
-}
-
-static bool
-server_counts_row(void *ctx, const PGresult *res, int row)
-{
-	uint64_t   *out = ctx;
-
-	for (int i = 0; i < PQnfields(res); i++)
-		out[i] = strtoull(PQgetvalue(res, row, i), NULL, 10);
-	return true;
-}
-
-static bool
-server_sample_row(void *ctx, const PGresult *res, int row)
-{
-	FkResult   *r = ctx;
-	OrphanSample *smp;
-	int			nkeys = PQnfields(res) - 1;
-
-	r->samples = fk_realloc(r->samples, sizeof(OrphanSample) * (size_t) (r->nsamples + 1));
-	smp = &r->samples[r->nsamples++];
-	smp->ctid = fk_strdup(PQgetvalue(res, row, 0));
-	smp->nkeys = nkeys;
-	smp->key = fk_calloc((size_t) nkeys, sizeof(char *));
-	for (int i = 0; i < nkeys; i++)
-		smp->key[i] = PQgetisnull(res, row, i + 1) ? NULL
-			: fk_strdup(PQgetvalue(res, row, i + 1));
-	return true;
-}
 
 static void
 run_server_chunk(Worker *w, const Chunk *c)
 {
 	Scan	   *s = w->scan;
 	const CatForeignKey *fk = s->plan->fks[c->target].fk;
-	FkResult   *r = &s->server_results[c->target];
-	ServerSql	q;
-	StrBuf		sql;
-	uint64_t	counts[3] = {0, 0, 0};
-	uint64_t	orphans[2] = {0, 0};
-	bool		ok;
 
-	build_server_sql(s->cat, fk, &q);
-	strbuf_init(&sql);
-	strbuf_appendf(&sql, "SELECT count(*), count(*) FILTER (WHERE %s), "
-				   "count(*) FILTER (WHERE %s) FROM %s",
-				   q.exempt.data, q.partial.data, q.from.data);
-	ok = pgconn_exec(w->conn, sql.data, 0, NULL, server_counts_row, counts);
-	if (ok)
-	{
-		strbuf_reset(&sql);
-		strbuf_appendf(&sql, "SELECT coalesce(sum(n), 0), count(*) FROM "
-					   "(SELECT count(*) AS n FROM %s WHERE %s GROUP BY %s) g",
-					   q.from.data, q.orphan.data, q.keys.data);
-		ok = pgconn_exec(w->conn, sql.data, 0, NULL, server_counts_row, orphans);
-	}
-	if (ok && s->opt->sample > 0 && orphans[0] + counts[2] > 0)
-	{
-		strbuf_reset(&sql);
-		strbuf_appendf(&sql, "SELECT c.ctid::pg_catalog.text");
-		for (int i = 0; i < fk->ncols; i++)
-		{
-			strbuf_append(&sql, ", ");
-			append_column(&sql, "c", fk->child_cols[i].name);
-			strbuf_append(&sql, "::pg_catalog.text");
-		}
-		strbuf_appendf(&sql, " FROM %s WHERE (%s) OR %s ORDER BY c.ctid LIMIT %d",
-					   q.from.data, q.orphan.data, q.partial.data, s->opt->sample);
-		ok = pgconn_exec(w->conn, sql.data, 0, NULL, server_sample_row, r);
-	}
-	if (ok)
-	{
-		r->child_rows = counts[0];
-		r->null_rows = counts[1];
-		r->partial_null_rows = counts[2];
-		r->orphan_rows = orphans[0] + counts[2];
-		r->orphan_keys = orphans[1];
+	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->sample,
+							&s->server_results[c->target]))
 		note_fk_end(s, c->target);
-	}
 	else
 	{
 		record_error(s, &s->fk_errors[c->target], failure_reason(w));
 		recover_worker(w);
 	}
-	strbuf_free(&sql);
-	free_server_sql(&q);
 }
 
 /* ---- the pool ---- */
@@ -809,21 +777,35 @@ merge_parent_sets(Scan *s)
 {
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
-		KeySet64   *merged = keyset64_create();
+		KeySet	   *merged = &s->sets[i];
 
+		if (s->plan->sets[i].kind == KEYKIND_INT)
+			merged->ints = keyset64_create();
+		else
+			merged->hashes = hset128_create(0);
 		for (int w = 0; w < s->nworkers; w++)
 		{
-			if (s->workers[w].sets == NULL)
-				continue;
-			keyset64_merge_inplace(merged, s->workers[w].sets[i]);
-			keyset64_free(s->workers[w].sets[i]);
-			s->workers[w].sets[i] = NULL;
+			KeySet	   *part = &s->workers[w].sets[i];
+
+			if (part->ints)
+				keyset64_merge_inplace(merged->ints, part->ints);
+			if (part->hashes)
+				hset128_merge_inplace(merged->hashes, part->hashes);
+			keyset64_free(part->ints);
+			hset128_free(part->hashes);
+			part->ints = NULL;
+			part->hashes = NULL;
 		}
-		keyset64_freeze(merged);
-		s->sets[i] = merged;
-		log_info("parent set %d: %" PRIu64 " keys, %s, %zu kB", i,
-				 keyset64_cardinality(merged), keyset64_method(merged),
-				 keyset64_memory_bytes(merged) / 1024);
+		if (merged->ints)
+		{
+			keyset64_freeze(merged->ints);
+			log_info("parent set %d: %" PRIu64 " keys, %s, %zu kB", i,
+					 keyset64_cardinality(merged->ints), keyset64_method(merged->ints),
+					 keyset64_memory_bytes(merged->ints) / 1024);
+		}
+		else
+			log_info("parent set %d: %zu keys, hash, %zu kB", i,
+					 hset128_size(merged->hashes), hset128_memory_bytes(merged->hashes) / 1024);
 	}
 }
 
@@ -840,73 +822,138 @@ compare_samples(const void *a, const void *b)
 	return 0;
 }
 
-typedef struct SampleFetch
-{
-	FkResult   *r;
-	int			limit;
-} SampleFetch;
-
-static bool
-sample_fetch_row(void *ctx, const PGresult *res, int row)
-{
-	SampleFetch *sf = ctx;
-
-	if (sf->r->nsamples >= sf->limit)
-		return true;
-	return server_sample_row(sf->r, res, row);
-}
-
 /*
  * The first orphan rows, with their ctids: the stream carried only keys, so
  * look the rows up in the chunks they came from (one chunk scan each).
+ * refs are sorted; for hashed FKs only confirmed candidates are passed.
  */
 static bool
-fetch_int_samples(Scan *s, PgConn *coord, int fk_index, const SampleRef *refs,
-				  int nrefs, FkResult *r)
+fetch_samples(Scan *s, PgConn *coord, const FkPlan *fp, const SampleRef *refs,
+			  int nrefs, const CandSet *cands, FkResult *r)
 {
-	const FkPlan *fp = &s->plan->fks[fk_index];
-	const char *col = fp->fk->child_cols[0].name;
-	SampleFetch sf = {r, nrefs};
+	int64_t    *ints = fk_malloc(sizeof(int64_t) * (size_t) (nrefs + 1));
+	uint32_t   *idx = fk_malloc(sizeof(uint32_t) * (size_t) (nrefs + 1));
+	bool		ok = true;
 
-	for (int i = 0; i < nrefs;)
+	for (int i = 0; ok && i < nrefs;)
 	{
 		const Chunk *c = &s->plan->child_chunks[refs[i].chunk];
-		StrBuf		sql,
-					keys;
-		const char *params[1];
+		int			n = 0;
 		int			j;
-		bool		ok;
 
-		strbuf_init(&keys);
-		strbuf_append_char(&keys, '{');
 		for (j = i; j < nrefs && refs[j].chunk == refs[i].chunk; j++)
-			strbuf_appendf(&keys, "%s%" PRId64, j > i ? "," : "", refs[j].key);
-		strbuf_append_char(&keys, '}');
-
-		strbuf_init(&sql);
-		strbuf_append(&sql, "SELECT c.ctid::pg_catalog.text, ");
-		append_column(&sql, "c", col);
-		strbuf_append(&sql, "::pg_catalog.text FROM ONLY ");
-		append_relation(&sql, c->rel->schema, c->rel->name);
-		strbuf_append(&sql, " c WHERE ");
-		append_column(&sql, "c", col);
-		strbuf_append(&sql, " = ANY ($1::pg_catalog.int8[])");
-		plan_append_chunk_predicate(&sql, c, " AND c.");
-		strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", j - i);
-		params[0] = keys.data;
-		ok = pgconn_exec(coord, sql.data, 1, params, sample_fetch_row, &sf);
-		strbuf_free(&sql);
-		strbuf_free(&keys);
-		if (!ok)
-			return false;
+		{
+			ints[n] = refs[j].key;
+			idx[n++] = cands ? candset_find(cands, refs[j].hash) : 0;
+		}
+		if (fp->kind == KEYKIND_INT)
+			ok = verify_samples_int(coord, c, &fp->fk->child_cols[0], ints, n, nrefs, r);
+		else
+			ok = verify_samples_hash(coord, c, fp->fk, cands, idx, n, nrefs, r);
 		i = j;
 	}
-	return true;
+	free(ints);
+	free(idx);
+	return ok;
 }
 
-/* Merge the workers' partials into the final per-FK results. */
+/* Sum the workers' partials of one FK; samples sorted, refs caller-freed. */
 static void
-collect_results(Scan *s, PgConn *coord, ScanResult *res)
+merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cands,
+				  SampleRef **refs, int *nrefs)
+{
+	*refs = NULL;
+	*nrefs = 0;
+	for (int w = 0; w < s->nworkers; w++)
+	{
+		FkPartial  *p = &s->workers[w].fks[fk];
+
+		r->child_rows += p->child_rows;
+		r->null_rows += p->null_rows;
+		r->partial_null_rows += p->partial_null_rows;
+		r->orphan_rows += p->orphan_rows;
+		if (orphans && p->orphans)
+			keyset64_merge_inplace(orphans, p->orphans);
+		if (cands && p->cands)
+			candset_merge_inplace(cands, p->cands);
+		*refs = fk_realloc(*refs, sizeof(SampleRef) * (size_t) (*nrefs + p->nsamples + 1));
+		memcpy(*refs + *nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
+		*nrefs += p->nsamples;
+	}
+	qsort(*refs, (size_t) *nrefs, sizeof(SampleRef), compare_samples);
+}
+
+/* Integer FK: exact on the client already. */
+static const char *
+finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
+{
+	KeySet64   *orphans = keyset64_create();
+	SampleRef  *refs;
+	int			nrefs;
+	const char *err = NULL;
+
+	merge_fk_partials(s, fk, r, orphans, NULL, &refs, &nrefs);
+	r->orphan_keys = keyset64_cardinality(orphans);
+	keyset64_free(orphans);
+	if (nrefs > s->opt->sample)
+		nrefs = s->opt->sample;
+	if (nrefs > 0 && !fetch_samples(s, coord, fp, refs, nrefs, NULL, r))
+		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
+	free(refs);
+	return err;
+}
+
+/* Hashed FK: candidates are confirmed with the FK's own operators first. */
+static const char *
+finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
+{
+	CandSet    *cands = candset_create(fp->fk->ncols);
+	bool	   *confirmed;
+	SampleRef  *refs;
+	int			nrefs,
+				nkeep = 0;
+	const char *err = NULL;
+
+	merge_fk_partials(s, fk, r, NULL, cands, &refs, &nrefs);
+	confirmed = fk_calloc((size_t) candset_size(cands) + 1, sizeof(bool));
+	if (!verify_candidates(coord, s->cat, fp->fk, cands, confirmed))
+		err = coord->last_error ? coord->last_error : "could not confirm orphans";
+	for (uint32_t i = 0; err == NULL && i < candset_size(cands); i++)
+	{
+		if (!confirmed[i])
+			continue;
+		r->orphan_rows += candset_rows(cands, i);
+		r->orphan_keys++;
+	}
+	if (err == NULL)
+		r->orphan_rows += r->partial_null_rows;
+	if (err == NULL && candset_size(cands) > r->orphan_keys)
+		log_info("%s: %" PRIu64 " of %u candidate keys have a parent after all",
+				 fp->fk->name, (uint64_t) candset_size(cands) - r->orphan_keys,
+				 candset_size(cands));
+	/* the first samples among the confirmed candidates */
+	for (int i = 0; err == NULL && i < nrefs && nkeep < s->opt->sample; i++)
+	{
+		uint32_t	c = candset_find(cands, refs[i].hash);
+
+		if (c != UINT32_MAX && confirmed[c])
+			refs[nkeep++] = refs[i];
+	}
+	if (nkeep > 0 && !fetch_samples(s, coord, fp, refs, nkeep, cands, r))
+		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
+	free(refs);
+	free(confirmed);
+	candset_free(cands);
+	return err;
+}
+
+/*
+ * Merge the workers' partials into the final per-FK results.  Follow-up
+ * queries (confirmation, samples) run on a worker connection: a failure
+ * there costs one FK, and a new transaction on the same snapshot.
+ */
+static void
+collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 {
 	const ScanPlan *plan = s->plan;
 
@@ -928,48 +975,32 @@ collect_results(Scan *s, PgConn *coord, ScanResult *res)
 		r->child = &s->cat->tables[fp->fk->child];
 		r->parent = &s->cat->tables[fp->fk->parent];
 		r->elapsed_s = s->fk_end[i];
-		if (fp->kind == KEYKIND_SERVER)
+		if (fp->kind != KEYKIND_SERVER && err == NULL)
+			err = s->set_errors[fp->parent_set];
+		if (fp->kind != KEYKIND_SERVER && err == NULL)
+			err = s->pass_errors[fp->pass];
+		switch (fp->kind)
 		{
-			r->method = "server";
-			r->method_reason = fp->server_reason;
+			case KEYKIND_SERVER:
+				r->method = "server";
+				r->method_reason = fp->server_reason;
+				break;
+			case KEYKIND_INT:
+				r->method = keyset64_method(s->sets[fp->parent_set].ints);
+				if (err == NULL)
+					err = finish_int_fk(s, verifier, fp, i, r);
+				break;
+			case KEYKIND_HASH:
+				r->method = "hash";
+				if (err == NULL)
+					err = finish_hash_fk(s, verifier, fp, i, r);
+				break;
 		}
-		else
-		{
-			KeySet64   *orphans = keyset64_create();
-			SampleRef  *refs = NULL;
-			int			nrefs = 0;
-
-			if (err == NULL)
-				err = s->set_errors[fp->parent_set];
-			if (err == NULL)
-				err = s->pass_errors[fp->pass];
-			r->method = s->sets[fp->parent_set] ? keyset64_method(s->sets[fp->parent_set])
-				: "bitmap";
-			for (int w = 0; w < s->nworkers; w++)
-			{
-				FkPartial  *p = &s->workers[w].fks[i];
-
-				r->child_rows += p->child_rows;
-				r->null_rows += p->null_rows;
-				r->orphan_rows += p->orphan_rows;
-				if (p->orphans)
-					keyset64_merge_inplace(orphans, p->orphans);
-				refs = fk_realloc(refs, sizeof(SampleRef) * (size_t) (nrefs + p->nsamples + 1));
-				memcpy(refs + nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
-				nrefs += p->nsamples;
-			}
-			r->orphan_keys = keyset64_cardinality(orphans);
-			keyset64_free(orphans);
-			qsort(refs, (size_t) nrefs, sizeof(SampleRef), compare_samples);
-			if (nrefs > s->opt->sample)
-				nrefs = s->opt->sample;
-			if (err == NULL && nrefs > 0 &&
-				!fetch_int_samples(s, coord, i, refs, nrefs, r))
-				err = coord->last_error ? coord->last_error : "could not fetch sample rows";
-			free(refs);
-		}
+		if (err && PQtransactionStatus(verifier->conn) == PQTRANS_INERROR)
+			(void) snapshot_import(verifier, s->snapshot);
 		if (err)
 		{
+			fkresult_reset(r);
 			r->status = FKSTATUS_ERROR;
 			r->error = fk_strdup(err);
 		}
@@ -1001,7 +1032,7 @@ lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
 	{
 		if (i)
 			strbuf_append(&sql, ", ");
-		append_relation(&sql, cat->tables[i].schema, cat->tables[i].name);
+		pgconn_append_relation(&sql, cat->tables[i].schema, cat->tables[i].name);
 	}
 	strbuf_append(&sql, " IN ACCESS SHARE MODE");
 	ok = pgconn_exec(c, sql.data, 0, NULL, NULL, NULL);
@@ -1020,11 +1051,15 @@ scan_free_state(Scan *s)
 
 		if (wk->sets)
 			for (int i = 0; i < s->plan->nsets; i++)
-				keyset64_free(wk->sets[i]);
+			{
+				keyset64_free(wk->sets[i].ints);
+				hset128_free(wk->sets[i].hashes);
+			}
 		if (wk->fks)
 			for (int i = 0; i < s->plan->nfks; i++)
 			{
 				keyset64_free(wk->fks[i].orphans);
+				candset_free(wk->fks[i].cands);
 				free(wk->fks[i].samples);
 			}
 		free(wk->sets);
@@ -1033,7 +1068,8 @@ scan_free_state(Scan *s)
 	}
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
-		keyset64_free(s->sets[i]);
+		keyset64_free(s->sets[i].ints);
+		hset128_free(s->sets[i].hashes);
 		free(s->set_errors[i]);
 	}
 	for (int i = 0; i < s->plan->npasses; i++)
@@ -1041,17 +1077,7 @@ scan_free_state(Scan *s)
 	for (int i = 0; i < s->plan->nfks; i++)
 	{
 		free(s->fk_errors[i]);
-		free(s->server_results[i].error);
-		for (int j = 0; j < s->server_results[i].nsamples; j++)
-		{
-			OrphanSample *smp = &s->server_results[i].samples[j];
-
-			for (int k = 0; k < smp->nkeys; k++)
-				free(smp->key[k]);
-			free(smp->key);
-			free(smp->ctid);
-		}
-		free(s->server_results[i].samples);
+		fkresult_reset(&s->server_results[i]);
 	}
 	free(s->workers);
 	free(s->sets);
@@ -1084,13 +1110,21 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 
 		wk->scan = s;
 		wk->id = w;
-		wk->sets = fk_calloc((size_t) (plan->nsets ? plan->nsets : 1), sizeof(KeySet64 *));
+		wk->sets = fk_calloc((size_t) (plan->nsets ? plan->nsets : 1), sizeof(KeySet));
 		for (int i = 0; i < plan->nsets; i++)
-			wk->sets[i] = keyset64_create();
+		{
+			if (plan->sets[i].kind == KEYKIND_INT)
+				wk->sets[i].ints = keyset64_create();
+			else
+				wk->sets[i].hashes = hset128_create(0);
+		}
 		wk->fks = fk_calloc((size_t) (plan->nfks ? plan->nfks : 1), sizeof(FkPartial));
 		for (int i = 0; i < plan->nfks; i++)
 		{
-			wk->fks[i].orphans = keyset64_create();
+			if (plan->fks[i].kind == KEYKIND_INT)
+				wk->fks[i].orphans = keyset64_create();
+			else if (plan->fks[i].kind == KEYKIND_HASH)
+				wk->fks[i].cands = candset_create(plan->fks[i].fk->ncols);
 			wk->fks[i].samples = fk_calloc((size_t) (s->opt->sample + 1), sizeof(SampleRef));
 		}
 		if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0)
@@ -1138,6 +1172,15 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		log_error("no worker could connect to the server");
 		return false;
 	}
+	for (int w = 0; w < nstarted; w++)
+	{
+		if (s->workers[w].alive)
+		{
+			collect_results(s, s->workers[w].conn, res);
+			return true;
+		}
+	}
+	/* every worker lost its connection: the coordinator still has the snapshot */
 	collect_results(s, coord, res);
 	return true;
 }
@@ -1182,7 +1225,7 @@ scan_run(const FkOptions *opt)
 			? plan->nparent_chunks : plan->nchild_chunks;
 	if (s.nworkers < 1)
 		s.nworkers = 1;
-	s.sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet64 *));
+	s.sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
 	s.set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
 	s.pass_errors = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
 	s.fk_errors = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));

@@ -75,6 +75,8 @@ typedef struct CatForeignKey
 	CatColumn  *child_cols;		/* conkey order */
 	CatColumn  *parent_cols;	/* confkey order, matching child_cols pairwise */
 	char	  **eq_ops;			/* conpfeqop as schema-qualified OPERATOR(s.=) text */
+	char	  **parent_casts;	/* "::s.type" RI puts on the parent column, or "" */
+	char	  **child_casts;	/* "::s.type" RI puts on the child value, or "" */
 	char		match_type;		/* 's' simple, 'f' full */
 	char		update_action;	/* confupdtype: a r c n d */
 	char		delete_action;	/* confdeltype */

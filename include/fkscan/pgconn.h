@@ -78,6 +78,11 @@ char *pgconn_quote_literal(PgConn *c, const char *value);
 /* Quote without a connection (UTF8 connections, standard strings). */
 char *quote_ident(const char *ident);
 
+/* Append a quoted [alias.]column or schema.relation to SQL text. */
+struct StrBuf;
+void pgconn_append_ident(struct StrBuf *sql, const char *alias, const char *name);
+void pgconn_append_relation(struct StrBuf *sql, const char *schema, const char *name);
+
 /* Log a failure from fn-driven code in the same shape as the executor's. */
 void pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what);
 

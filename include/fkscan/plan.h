@@ -17,28 +17,37 @@
 #define FKSCAN_PLAN_H
 
 #include "fkscan/catalog.h"
+#include "fkscan/keyenc.h"
 #include "fkscan/options.h"
 
 typedef enum KeyKind
 {
-	KEYKIND_INT,				/* one integer column each side: key sets */
+	KEYKIND_INT,				/* one integer column each side: integer key sets */
+	KEYKIND_HASH,				/* canonical bytes the client can compare: fingerprints */
 	KEYKIND_SERVER				/* server-side anti-join on the snapshot */
 } KeyKind;
+
+/* PostgreSQL's INDEX_MAX_KEYS: no FK has more columns. */
+#define PLAN_MAX_KEYS 32
 
 typedef struct FkPlan
 {
 	const CatForeignKey *fk;
 	KeyKind		kind;
 	const char *server_reason;	/* why KEYKIND_SERVER (static text) */
-	int			parent_set;		/* KEYKIND_INT: index into sets */
-	int			pass;			/* KEYKIND_INT: index into passes */
-	int			field;			/* KEYKIND_INT: column index within the pass */
+	int			parent_set;		/* INT/HASH: index into sets */
+	int			pass;			/* INT/HASH: index into passes */
+	int			fields[PLAN_MAX_KEYS];	/* INT/HASH: column indexes within the pass */
 } FkPlan;
 
+/* One set of parent keys, shared by every FK with the same target and encoding. */
 typedef struct ParentSet
 {
+	KeyKind		kind;			/* KEYKIND_INT or KEYKIND_HASH */
 	int			table;			/* Catalog.tables index */
-	const CatColumn *column;	/* the referenced column */
+	int			ncols;
+	const CatColumn *cols[PLAN_MAX_KEYS];	/* referenced columns, FK order */
+	KeyEncKind	enc[PLAN_MAX_KEYS]; /* KEYKIND_HASH: encoding per column */
 } ParentSet;
 
 typedef struct ChildPass
@@ -97,8 +106,5 @@ void plan_free(ScanPlan *plan);
 struct StrBuf;
 void plan_append_chunk_predicate(struct StrBuf *sql, const Chunk *chunk,
 								 const char *conj);
-
-/* Is this base type one of int2/int4/int8? */
-bool plan_is_int_type(Oid type_oid);
 
 #endif /* FKSCAN_PLAN_H */

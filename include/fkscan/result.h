@@ -65,6 +65,9 @@ typedef struct ScanResult
 } ScanResult;
 
 void scanresult_free(ScanResult *r);
+
+/* Free one FK result's samples and error; the struct is the caller's. */
+void fkresult_reset(FkResult *r);
 const char *scanresult_status_name(FkStatus status);
 
 #endif /* FKSCAN_RESULT_H */

@@ -1,0 +1,464 @@
+/*
+ * verify.c
+ *	  Server-side checks on the scan's snapshot; see verify.h.
+ */
+#include "fkscan/verify.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/strbuf.h"
+
+/* Candidates per confirmation query: one round trip for thousands of keys. */
+#define CONFIRM_BATCH 10000
+
+/* "[ONLY] schema.table": RI's rule, ONLY except for a partitioned table. */
+static void
+append_from(StrBuf *sql, const CatTable *t)
+{
+	if (t->relkind != 'p')
+		strbuf_append(sql, "ONLY ");
+	pgconn_append_relation(sql, t->schema, t->name);
+}
+
+/*
+ * "p.a OPERATOR(s.=) <alias>.<name>[::type] [COLLATE c] AND ...": RI's join
+ * condition, with its casts to the operator's input types.  child_names:
+ * the names of the child-side expressions (the child's columns if NULL).
+ */
+static void
+append_join(StrBuf *sql, const CatForeignKey *fk, const char *alias,
+			const char *const *child_names)
+{
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		const CatColumn *pc = &fk->parent_cols[i];
+
+		if (i)
+			strbuf_append(sql, " AND ");
+		pgconn_append_ident(sql, "p", pc->name);
+		strbuf_appendf(sql, "%s %s ", fk->parent_casts[i], fk->eq_ops[i]);
+		pgconn_append_ident(sql, alias, child_names ? child_names[i] : fk->child_cols[i].name);
+		strbuf_append(sql, fk->child_casts[i]);
+		/* the parent column's collation decides, as in RI_Initial_Check */
+		if (pc->collation_name)
+			strbuf_appendf(sql, " COLLATE %s", pc->collation_name);
+	}
+}
+
+/* ---- the server's own anti-join ---- */
+
+static bool
+counts_row(void *ctx, const PGresult *res, int row)
+{
+	uint64_t   *out = ctx;
+
+	for (int i = 0; i < PQnfields(res); i++)
+		out[i] = strtoull(PQgetvalue(res, row, i), NULL, 10);
+	return true;
+}
+
+/* One sample row: ctid, then the key columns as text. */
+static bool
+sample_row(void *ctx, const PGresult *res, int row)
+{
+	FkResult   *r = ctx;
+	OrphanSample *smp;
+	int			nkeys = PQnfields(res) - 1;
+
+	r->samples = fk_realloc(r->samples, sizeof(OrphanSample) * (size_t) (r->nsamples + 1));
+	smp = &r->samples[r->nsamples++];
+	smp->ctid = fk_strdup(PQgetvalue(res, row, 0));
+	smp->nkeys = nkeys;
+	smp->key = fk_calloc((size_t) (nkeys ? nkeys : 1), sizeof(char *));
+	for (int i = 0; i < nkeys; i++)
+		smp->key[i] = PQgetisnull(res, row, i + 1) ? NULL
+			: fk_strdup(PQgetvalue(res, row, i + 1));
+	return true;
+}
+
+/* "SELECT c.ctid::text, c.k1::text, ..." */
+static void
+append_sample_select(StrBuf *sql, const CatColumn *cols, int ncols)
+{
+	strbuf_append(sql, "SELECT c.ctid::pg_catalog.text");
+	for (int i = 0; i < ncols; i++)
+	{
+		strbuf_append(sql, ", ");
+		pgconn_append_ident(sql, "c", cols[i].name);
+		strbuf_append(sql, "::pg_catalog.text");
+	}
+}
+
+bool
+verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
+					int sample, FkResult *r)
+{
+	StrBuf		not_null,
+				any_null,
+				all_null,
+				exempt,
+				partial,
+				orphan,
+				keys,
+				from,
+				sql;
+	uint64_t	counts[3] = {0, 0, 0};
+	uint64_t	orphans[2] = {0, 0};
+	bool		ok;
+
+	strbuf_init(&not_null);
+	strbuf_init(&any_null);
+	strbuf_init(&all_null);
+	strbuf_init(&exempt);
+	strbuf_init(&partial);
+	strbuf_init(&orphan);
+	strbuf_init(&keys);
+	strbuf_init(&from);
+	strbuf_init(&sql);
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		const char *name = fk->child_cols[i].name;
+
+		strbuf_append(&not_null, i ? " AND " : "");
+		pgconn_append_ident(&not_null, "c", name);
+		strbuf_append(&not_null, " IS NOT NULL");
+		strbuf_append(&all_null, i ? " AND " : "");
+		pgconn_append_ident(&all_null, "c", name);
+		strbuf_append(&all_null, " IS NULL");
+		strbuf_append(&any_null, i ? " OR " : "");
+		pgconn_append_ident(&any_null, "c", name);
+		strbuf_append(&any_null, " IS NULL");
+		strbuf_append(&keys, i ? ", " : "");
+		pgconn_append_ident(&keys, "c", name);
+	}
+	if (fk->match_type == 'f')
+	{
+		strbuf_appendf(&exempt, "(%s)", all_null.data);
+		strbuf_appendf(&partial, "((%s) AND NOT (%s))", any_null.data, all_null.data);
+	}
+	else
+	{
+		strbuf_appendf(&exempt, "(%s)", any_null.data);
+		strbuf_append(&partial, "false");
+	}
+	append_from(&from, &cat->tables[fk->child]);
+	strbuf_append(&from, " c");
+	strbuf_appendf(&orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM ", not_null.data);
+	append_from(&orphan, &cat->tables[fk->parent]);
+	strbuf_append(&orphan, " p WHERE ");
+	append_join(&orphan, fk, "c", NULL);
+	strbuf_append(&orphan, ")");
+
+	strbuf_appendf(&sql, "SELECT count(*), count(*) FILTER (WHERE %s), "
+				   "count(*) FILTER (WHERE %s) FROM %s",
+				   exempt.data, partial.data, from.data);
+	ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, counts);
+	if (ok)
+	{
+		/* grouping uses the child type's own equality: distinct keys, exactly */
+		strbuf_reset(&sql);
+		strbuf_appendf(&sql, "SELECT coalesce(sum(n), 0), count(*) FROM "
+					   "(SELECT count(*) AS n FROM %s WHERE %s GROUP BY %s) g",
+					   from.data, orphan.data, keys.data);
+		ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, orphans);
+	}
+	if (ok && sample > 0 && orphans[0] + counts[2] > 0)
+	{
+		strbuf_reset(&sql);
+		append_sample_select(&sql, fk->child_cols, fk->ncols);
+		strbuf_appendf(&sql, " FROM %s WHERE (%s) OR %s ORDER BY c.ctid LIMIT %d",
+					   from.data, orphan.data, partial.data, sample);
+		ok = pgconn_exec(c, sql.data, 0, NULL, sample_row, r);
+	}
+	if (ok)
+	{
+		r->child_rows = counts[0];
+		r->null_rows = counts[1];
+		r->partial_null_rows = counts[2];
+		r->orphan_rows = orphans[0] + counts[2];
+		r->orphan_keys = orphans[1];
+	}
+	strbuf_free(&not_null);
+	strbuf_free(&any_null);
+	strbuf_free(&all_null);
+	strbuf_free(&exempt);
+	strbuf_free(&partial);
+	strbuf_free(&orphan);
+	strbuf_free(&keys);
+	strbuf_free(&from);
+	strbuf_free(&sql);
+	return ok;
+}
+
+/* ---- keys as binary array parameters ---- */
+
+static void
+append_be32(StrBuf *b, uint32_t v)
+{
+	char		x[4] = {(char) (v >> 24), (char) (v >> 16), (char) (v >> 8), (char) v};
+
+	strbuf_append_len(b, x, 4);
+}
+
+/* array_recv's format: ndim, has-null flag, element type, length, lower bound. */
+static void
+build_array(StrBuf *out, Oid elemtype, const CandSet *cands,
+			const uint32_t *idx, int n, int col)
+{
+	strbuf_reset(out);
+	append_be32(out, 1);
+	append_be32(out, 0);
+	append_be32(out, elemtype);
+	append_be32(out, (uint32_t) n);
+	append_be32(out, 1);
+	for (int i = 0; i < n; i++)
+	{
+		int32_t		len;
+		const uint8_t *v = candset_value(cands, idx[i], col, &len);
+
+		append_be32(out, (uint32_t) len);
+		strbuf_append_len(out, (const char *) v, (size_t) len);
+	}
+}
+
+typedef struct KeyParams
+{
+	int			n;
+	StrBuf	   *arrays;
+	const char **values;
+	int		   *lengths;
+	int		   *formats;
+} KeyParams;
+
+static void
+key_params_build(KeyParams *kp, const CatForeignKey *fk, const CandSet *cands,
+				 const uint32_t *idx, int n)
+{
+	kp->n = fk->ncols;
+	kp->arrays = fk_calloc((size_t) fk->ncols, sizeof(StrBuf));
+	kp->values = fk_calloc((size_t) fk->ncols, sizeof(char *));
+	kp->lengths = fk_calloc((size_t) fk->ncols, sizeof(int));
+	kp->formats = fk_calloc((size_t) fk->ncols, sizeof(int));
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		strbuf_init(&kp->arrays[k]);
+		build_array(&kp->arrays[k], fk->child_cols[k].base_type_oid, cands, idx, n, k);
+		kp->values[k] = kp->arrays[k].data;
+		kp->lengths[k] = (int) kp->arrays[k].len;
+		kp->formats[k] = 1;
+	}
+}
+
+static void
+key_params_free(KeyParams *kp)
+{
+	for (int k = 0; k < kp->n; k++)
+		strbuf_free(&kp->arrays[k]);
+	free(kp->arrays);
+	free(kp->values);
+	free(kp->lengths);
+	free(kp->formats);
+}
+
+static bool
+type_name_row(void *ctx, const PGresult *res, int row)
+{
+	StrBuf	   *b = ctx;
+
+	strbuf_append(b, PQgetvalue(res, row, 0));
+	return true;
+}
+
+/* "unnest($1::t1[], $2::t2[]) AS u(k1, k2[, extra])" over the child's base types. */
+static bool
+append_unnest(PgConn *c, StrBuf *sql, const CatForeignKey *fk, const char *extra)
+{
+	strbuf_append(sql, "unnest(");
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		char		oid[16];
+		const char *params[1] = {oid};
+
+		snprintf(oid, sizeof(oid), "%u", fk->child_cols[k].base_type_oid);
+		strbuf_appendf(sql, "%s$%d::", k ? ", " : "", k + 1);
+		/* the bare type name: format_type's "character" would mean char(1) */
+		if (!pgconn_exec(c, "SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+						 "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(t.typname) "
+						 "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
+						 "ON n.oid OPERATOR(pg_catalog.=) t.typnamespace "
+						 "WHERE t.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+						 1, params, type_name_row, sql))
+			return false;
+		strbuf_append(sql, "[]");
+	}
+	strbuf_append(sql, ")");
+	if (extra)
+		strbuf_append(sql, " WITH ORDINALITY");
+	strbuf_append(sql, " AS u(");
+	for (int k = 0; k < fk->ncols; k++)
+		strbuf_appendf(sql, "%sk%d", k ? ", " : "", k + 1);
+	if (extra)
+		strbuf_appendf(sql, ", %s", extra);
+	strbuf_append(sql, ")");
+	return true;
+}
+
+typedef struct ConfirmCtx
+{
+	bool	   *confirmed;
+	const uint32_t *idx;
+	int			n;
+} ConfirmCtx;
+
+static bool
+confirm_row(void *ctx, const PGresult *res, int row)
+{
+	ConfirmCtx *cc = ctx;
+	long		ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
+
+	if (ord < 1 || ord > cc->n)
+		return false;
+	cc->confirmed[cc->idx[ord - 1]] = true;
+	return true;
+}
+
+bool
+verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
+				  const CandSet *cands, bool *confirmed)
+{
+	uint32_t	total = candset_size(cands);
+	uint32_t   *idx;
+	const char *names[PLAN_MAX_KEYS];
+	char		namebuf[PLAN_MAX_KEYS][8];
+	StrBuf		sql;
+	bool		ok = true;
+
+	if (total == 0)
+		return true;
+	strbuf_init(&sql);
+	strbuf_append(&sql, "SELECT u.ord FROM ");
+	if (!append_unnest(c, &sql, fk, "ord"))
+	{
+		strbuf_free(&sql);
+		return false;
+	}
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		snprintf(namebuf[k], sizeof(namebuf[k]), "k%d", k + 1);
+		names[k] = namebuf[k];
+	}
+	strbuf_append(&sql, " WHERE NOT EXISTS (SELECT 1 FROM ");
+	append_from(&sql, &cat->tables[fk->parent]);
+	strbuf_append(&sql, " p WHERE ");
+	append_join(&sql, fk, "u", names);
+	strbuf_append(&sql, ")");
+
+	idx = fk_malloc(sizeof(uint32_t) * CONFIRM_BATCH);
+	for (uint32_t start = 0; ok && start < total; start += CONFIRM_BATCH)
+	{
+		int			n = (int) (total - start < CONFIRM_BATCH ? total - start : CONFIRM_BATCH);
+		KeyParams	kp;
+		ConfirmCtx	cc = {confirmed, idx, n};
+
+		for (int i = 0; i < n; i++)
+			idx[i] = start + (uint32_t) i;
+		key_params_build(&kp, fk, cands, idx, n);
+		ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats,
+								false, confirm_row, &cc);
+		key_params_free(&kp);
+	}
+	free(idx);
+	strbuf_free(&sql);
+	return ok;
+}
+
+/* ---- sample rows ---- */
+
+typedef struct SampleCtx
+{
+	FkResult   *r;
+	int			limit;
+} SampleCtx;
+
+static bool
+limited_sample_row(void *ctx, const PGresult *res, int row)
+{
+	SampleCtx  *sc = ctx;
+
+	if (sc->r->nsamples >= sc->limit)
+		return true;
+	return sample_row(sc->r, res, row);
+}
+
+bool
+verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
+				   const int64_t *ints, int n, int limit, FkResult *r)
+{
+	StrBuf		sql,
+				keys;
+	const char *params[1];
+	SampleCtx	sc = {r, limit};
+	bool		ok;
+
+	strbuf_init(&keys);
+	strbuf_append_char(&keys, '{');
+	for (int i = 0; i < n; i++)
+		strbuf_appendf(&keys, "%s%" PRId64, i ? "," : "", ints[i]);
+	strbuf_append_char(&keys, '}');
+	strbuf_init(&sql);
+	append_sample_select(&sql, col, 1);
+	strbuf_append(&sql, " FROM ONLY ");
+	pgconn_append_relation(&sql, chunk->rel->schema, chunk->rel->name);
+	strbuf_append(&sql, " c WHERE ");
+	pgconn_append_ident(&sql, "c", col->name);
+	strbuf_append(&sql, " = ANY ($1::pg_catalog.int8[])");
+	plan_append_chunk_predicate(&sql, chunk, " AND c.");
+	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", limit);
+	params[0] = keys.data;
+	ok = pgconn_exec(c, sql.data, 1, params, limited_sample_row, &sc);
+	strbuf_free(&sql);
+	strbuf_free(&keys);
+	return ok;
+}
+
+bool
+verify_samples_hash(PgConn *c, const Chunk *chunk, const CatForeignKey *fk,
+					const CandSet *cands, const uint32_t *cand_idx, int n,
+					int limit, FkResult *r)
+{
+	StrBuf		sql;
+	KeyParams	kp;
+	SampleCtx	sc = {r, limit};
+	bool		ok;
+
+	strbuf_init(&sql);
+	append_sample_select(&sql, fk->child_cols, fk->ncols);
+	strbuf_append(&sql, " FROM ONLY ");
+	pgconn_append_relation(&sql, chunk->rel->schema, chunk->rel->name);
+	strbuf_append(&sql, " c WHERE (");
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		strbuf_append(&sql, k ? ", " : "");
+		pgconn_append_ident(&sql, "c", fk->child_cols[k].name);
+	}
+	strbuf_append(&sql, ") IN (SELECT * FROM ");
+	if (!append_unnest(c, &sql, fk, NULL))
+	{
+		strbuf_free(&sql);
+		return false;
+	}
+	strbuf_append(&sql, ")");
+	plan_append_chunk_predicate(&sql, chunk, " AND c.");
+	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", limit);
+	key_params_build(&kp, fk, cands, cand_idx, n);
+	ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats,
+							false, limited_sample_row, &sc);
+	key_params_free(&kp);
+	strbuf_free(&sql);
+	return ok;
+}
