@@ -1011,34 +1011,69 @@ collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 	}
 }
 
-/* ACCESS SHARE on every table involved, so none is dropped under the scan. */
+typedef struct LockCtx
+{
+	const Catalog *cat;
+	StrBuf	   *sql;
+	int			n;
+} LockCtx;
+
+static bool
+lockable_row(void *arg, const PGresult *res, int row)
+{
+	LockCtx    *lc = arg;
+	long		i = strtol(PQgetvalue(res, row, 0), NULL, 10) - 1;
+
+	if (i < 0 || i >= lc->cat->ntables)
+		return false;
+	strbuf_append(lc->sql, lc->n++ ? ", " : "LOCK TABLE ");
+	pgconn_append_relation(lc->sql, lc->cat->tables[i].schema, lc->cat->tables[i].name);
+	return true;
+}
+
+/*
+ * ACCESS SHARE on every table involved, so none is dropped under the scan
+ * (pg_dump does the same).  Only tables the role may SELECT: a failure here
+ * would abort the exporting transaction and the whole run, while a table
+ * the role cannot read should fail only its own FKs, when a worker reads it.
+ */
 static bool
 lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
 {
-	StrBuf		sql;
+	StrBuf		oids,
+				sql;
 	char		timeout[32];
-	const char *params[1] = {timeout};
+	const char *params[1];
+	LockCtx		lc = {cat, &sql, 0};
 	bool		ok;
 
 	if (cat->ntables == 0)
 		return true;
 	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms);
+	params[0] = timeout;
 	if (!pgconn_exec(c, "SELECT pg_catalog.set_config('lock_timeout', $1, true)",
 					 1, params, NULL, NULL))
 		return false;
-	strbuf_init(&sql);
-	strbuf_append(&sql, "LOCK TABLE ");
+	strbuf_init(&oids);
+	strbuf_append_char(&oids, '{');
 	for (int i = 0; i < cat->ntables; i++)
+		strbuf_appendf(&oids, "%s%u", i ? "," : "", cat->tables[i].oid);
+	strbuf_append_char(&oids, '}');
+	strbuf_init(&sql);
+	params[0] = oids.data;
+	ok = pgconn_exec(c, "SELECT t.i FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
+					 "WITH ORDINALITY AS t(oid, i) "
+					 "WHERE pg_catalog.has_table_privilege(t.oid, 'SELECT') ORDER BY t.i",
+					 1, params, lockable_row, &lc);
+	if (ok && lc.n > 0)
 	{
-		if (i)
-			strbuf_append(&sql, ", ");
-		pgconn_append_relation(&sql, cat->tables[i].schema, cat->tables[i].name);
+		strbuf_append(&sql, " IN ACCESS SHARE MODE");
+		ok = pgconn_exec(c, sql.data, 0, NULL, NULL, NULL);
+		if (!ok && strcmp(c->sqlstate, "55P03") == 0)
+			log_hint("Another session holds a conflicting lock; retry, or raise --lock-timeout.");
 	}
-	strbuf_append(&sql, " IN ACCESS SHARE MODE");
-	ok = pgconn_exec(c, sql.data, 0, NULL, NULL, NULL);
+	strbuf_free(&oids);
 	strbuf_free(&sql);
-	if (!ok && strcmp(c->sqlstate, "55P03") == 0)
-		log_hint("Another session holds a conflicting lock; retry, or raise --lock-timeout.");
 	return ok;
 }
 

@@ -1,0 +1,57 @@
+# Privileges and row-level security: a role that cannot read every row of a
+# table gets an error naming the table for the FKs that need it, never false
+# orphans; the other FKs still scan, and the run exits 2 (incomplete).
+use strict;
+use warnings;
+use Test::More;
+use FkTest;
+use FkOracle;
+
+my $db = FkTest::new_db('scan_privileges');
+FkTest::psql($db, <<'SQL');
+DROP ROLE IF EXISTS fk_scanner;
+CREATE ROLE fk_scanner LOGIN;
+CREATE TABLE p_rls (id bigint PRIMARY KEY, tenant int);
+CREATE TABLE c_rls (pid bigint REFERENCES p_rls);
+CREATE TABLE p_secret (id bigint PRIMARY KEY);
+CREATE TABLE c_secret (pid bigint REFERENCES p_secret);
+CREATE TABLE p_ok (id bigint PRIMARY KEY);
+CREATE TABLE c_ok (pid bigint REFERENCES p_ok);
+INSERT INTO p_rls SELECT g, g % 2 FROM generate_series(1, 100) g;
+INSERT INTO c_rls SELECT g FROM generate_series(1, 100) g;
+INSERT INTO p_secret VALUES (1);
+INSERT INTO c_secret VALUES (1);
+INSERT INTO p_ok SELECT g FROM generate_series(1, 10) g;
+SET session_replication_role = replica;
+INSERT INTO c_ok SELECT g FROM generate_series(1, 12) g;
+RESET session_replication_role;
+ALTER TABLE p_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_even ON p_rls FOR SELECT USING (tenant = 0);
+GRANT SELECT ON p_rls, c_rls, c_secret, p_ok, c_ok TO fk_scanner;
+SQL
+
+# As a role the policy would filter: an error, not 50 false orphans.
+my ($rc, $json, $err) = FkTest::as_role('fk_scanner', sub { FkTest::fkscan_json('scan', '-j', '2', $db) });
+is($rc, 2, 'incomplete answer: exit 2');
+my %by = map { $_->{table} => $_ } @{ $json->{constraints} };
+is($by{c_rls}{status}, 'error', 'RLS table: status error');
+like($by{c_rls}{error}, qr/row-level security.*p_rls/, 'RLS table: the reason names the table');
+is($by{c_rls}{orphan_rows}, 0, 'RLS table: no invented orphans');
+is($by{c_secret}{status}, 'error', 'unreadable parent: status error');
+like($by{c_secret}{error}, qr/permission denied.*p_secret/, 'unreadable parent: the reason names the table');
+is($by{c_ok}{status}, 'orphans', 'the readable FK still scans');
+is($by{c_ok}{orphan_rows}, 2, 'the readable FK: its orphans');
+is($json->{totals}{errors}, 2, 'two FKs in error');
+like($err, qr/row-level security/, 'stderr says why');
+
+# The text report says the answer is incomplete.
+my ($rc2, $out) = FkTest::as_role('fk_scanner', sub { FkTest::fkscan('scan', $db) });
+is($rc2, 2, 'text report: exit 2');
+like($out, qr/answer is incomplete/, 'text report: incomplete');
+
+# A superuser bypasses RLS, as RI itself does: the true answer.
+($rc, $json) = FkTest::fkscan_json('scan', '-j', '2', $db);
+is($rc, 1, 'superuser: exit 1 (orphans in c_ok only)');
+FkOracle::check($db, $json, 'superuser');
+
+done_testing();
