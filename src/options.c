@@ -27,6 +27,7 @@ enum
 	OPT_SAMPLE,
 	OPT_CHUNK_SIZE,
 	OPT_LOCK_TIMEOUT,
+	OPT_MEMORY_LIMIT,
 	OPT_STRICT_NAMES,
 	OPT_NO_PROGRESS
 };
@@ -114,6 +115,8 @@ print_command_help(FkCommand cmd)
 			   "      --sample=NUM              orphan rows shown per foreign key (default: 5)\n"
 			   "      --chunk-size=SIZE         table slice per work unit, e.g. 256MB (default: auto)\n"
 			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
+			   "      --memory-limit=SIZE       memory for parent keys; more passes if needed\n"
+			   "                                (default: a quarter of RAM)\n"
 			   "  -P, --progress                show progress on stderr (default: on a terminal)\n"
 			   "      --no-progress             never show progress\n");
 		print_common_help();
@@ -199,6 +202,18 @@ default_jobs(void)
 	return n > MAX_JOBS ? MAX_JOBS : (int) n;
 }
 
+/* A quarter of the machine's memory: the server needs the rest. */
+static int64_t
+default_memory_limit(void)
+{
+	long		pages = sysconf(_SC_PHYS_PAGES);
+	long		size = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || size <= 0)
+		return 1024LL * 1024 * 1024;
+	return (int64_t) pages * size / 4;
+}
+
 bool
 options_parse(int argc, char **argv, FkOptions *o)
 {
@@ -223,6 +238,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"sample", required_argument, NULL, OPT_SAMPLE},
 		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
 		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+		{"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"help", no_argument, NULL, '?'},
@@ -238,6 +254,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 	o->jobs = default_jobs();
 	o->sample = 5;
 	o->lock_timeout_ms = 10000;
+	o->memory_limit = default_memory_limit();
 
 	if (argc < 2)
 	{
@@ -367,6 +384,14 @@ options_parse(int argc, char **argv, FkOptions *o)
 						return usage_error(cmdname);
 					}
 					o->chunk_pages = bytes / 8192;
+				}
+				break;
+			case OPT_MEMORY_LIMIT:
+				if (!options_parse_size(optarg, &o->memory_limit) || o->memory_limit < 1024 * 1024)
+				{
+					log_error("invalid value \"%s\" for option --memory-limit", optarg);
+					log_detail("Give a size of at least 1MB, such as \"2GB\".");
+					return usage_error(cmdname);
 				}
 				break;
 			case OPT_LOCK_TIMEOUT:

@@ -189,6 +189,26 @@ plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
 			p->child_pages += t->leaves[l].pages;
 	}
 
+	/* Rows never counted (reltuples -1): assume the smallest tuples. */
+	for (int s = 0; s < p->nsets; s++)
+	{
+		const CatTable *t = &cat->tables[p->sets[s].table];
+		int64_t		rows = t->est_rows;
+
+		if (p->sets[s].kind != KEYKIND_HASH)
+			continue;
+		if (rows < 0)
+		{
+			rows = 0;
+			for (int l = 0; l < t->nleaves; l++)
+				rows += t->leaves[l].pages * (8192 / 32);
+		}
+		p->hash_bytes += (rows > 0 ? rows : 0) * PLAN_HASH_BYTES_PER_KEY;
+	}
+	p->key_passes = 1;
+	if (options->memory_limit > 0 && p->hash_bytes > options->memory_limit)
+		p->key_passes = (int) ((p->hash_bytes + options->memory_limit - 1) / options->memory_limit);
+
 	chunk_pages = options->chunk_pages > 0 ? options->chunk_pages
 		: auto_chunk_pages(p->parent_pages, options->jobs);
 	for (int s = 0; s < p->nsets; s++)

@@ -284,6 +284,10 @@ json_report(const ScanResult *res, StrBuf *b)
 	jsonw_double(&w, res->elapsed_s, 3);
 	jsonw_key(&w, "interrupted");
 	jsonw_bool(&w, res->interrupted);
+	jsonw_key(&w, "key_passes");
+	jsonw_int(&w, res->key_passes);
+	jsonw_key(&w, "client_peak_rss_kb");
+	jsonw_int(&w, res->peak_rss_kb);
 	jsonw_key(&w, "constraints");
 	jsonw_array_begin(&w);
 	for (int i = 0; i < res->nfks; i++)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ struct Scan
 	Worker	   *workers;
 	int			nworkers;		/* allocated */
 	int			nthreads;		/* started */
+	int			key_pass;		/* which slice of the hashed key space */
 	struct timespec start;
 
 	pthread_mutex_t lock;
@@ -283,10 +285,19 @@ typedef struct ParentCtx
 	bool		bad_value;
 } ParentCtx;
 
+/* Does this fingerprint belong to the current slice of the key space? */
+static inline bool
+in_key_pass(const Scan *s, Hash128 h)
+{
+	return s->plan->key_passes == 1 ||
+		h.hi % (uint64_t) s->plan->key_passes == (uint64_t) s->key_pass;
+}
+
 static bool
 parent_row(void *arg, const CopyField *f, int nf)
 {
 	ParentCtx  *pc = arg;
+	Hash128		h;
 
 	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0))
 	{
@@ -318,7 +329,9 @@ parent_row(void *arg, const CopyField *f, int nf)
 		pc->bad_value = true;
 		return false;
 	}
-	hset128_add(pc->out->hashes, hset128_hash(pc->enc.data, pc->enc.len));
+	h = hset128_hash(pc->enc.data, pc->enc.len);
+	if (in_key_pass(pc->w->scan, h))
+		hset128_add(pc->out->hashes, h);
 	return true;
 }
 
@@ -333,6 +346,9 @@ run_parent_chunk(Worker *w, const Chunk *c)
 	bool		ok;
 
 	if (has_error(s, &s->set_errors[c->target]))
+		return;
+	/* integer sets are complete after the first key pass */
+	if (s->key_pass > 0 && set->kind == KEYKIND_INT)
 		return;
 	pc = fk_calloc(1, sizeof(ParentCtx));
 	pc->w = w;
@@ -449,7 +465,7 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 	if (!encode_key(&cc->enc, f, fp->fields, hs->set->enc, ncols))
 		return false;
 	h = hset128_hash(cc->enc.data, cc->enc.len);
-	if (FK_LIKELY(hset128_contains(hs->parents, h)))
+	if (!in_key_pass(cc->w->scan, h) || FK_LIKELY(hset128_contains(hs->parents, h)))
 		return true;
 	candset_add(hs->out->cands, h, f, fp->fields);
 	if (hs->out->nsamples < cc->sample_cap)
@@ -524,6 +540,8 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 		/* an FK whose parents could not be read is not probed */
 		if (has_error(s, &s->set_errors[fp->parent_set]))
 			continue;
+		if (fp->kind == KEYKIND_INT && s->key_pass > 0)
+			continue;			/* done in the first key pass */
 		if (fp->kind == KEYKIND_INT)
 		{
 			ProbeSlot  *ps = &cc->slots[cc->nslots++];
@@ -608,9 +626,13 @@ run_child_chunk(Worker *w, int chunk_index)
 		{
 			HashSlot   *hs = &cc.hslots[i];
 
-			hs->out->child_rows += cc.rows;
-			hs->out->null_rows += hs->nulls;
-			hs->out->partial_null_rows += hs->partial;
+			/* every key pass sees every row: count them once */
+			if (s->key_pass == 0)
+			{
+				hs->out->child_rows += cc.rows;
+				hs->out->null_rows += hs->nulls;
+				hs->out->partial_null_rows += hs->partial;
+			}
 			note_fk_end(s, hs->fk);
 		}
 	}
@@ -628,6 +650,8 @@ run_server_chunk(Worker *w, const Chunk *c)
 	Scan	   *s = w->scan;
 	const CatForeignKey *fk = s->plan->fks[c->target].fk;
 
+	if (s->key_pass > 0)
+		return;
 	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->sample,
 							&s->server_results[c->target]))
 		note_fk_end(s, c->target);
@@ -772,6 +796,25 @@ fail_unrun_chunks(Scan *s)
 	}
 }
 
+/*
+ * Empty partial sets for each worker before a parents phase: all of them in
+ * the first key pass, only the hashed ones (the next slice) afterwards.
+ */
+static void
+prepare_partial_sets(Scan *s)
+{
+	for (int w = 0; w < s->nworkers; w++)
+		for (int i = 0; i < s->plan->nsets; i++)
+		{
+			KeySet	   *part = &s->workers[w].sets[i];
+
+			if (s->plan->sets[i].kind == KEYKIND_HASH)
+				part->hashes = hset128_create(0);
+			else if (s->key_pass == 0)
+				part->ints = keyset64_create();
+		}
+}
+
 static void
 merge_parent_sets(Scan *s)
 {
@@ -780,9 +823,21 @@ merge_parent_sets(Scan *s)
 		KeySet	   *merged = &s->sets[i];
 
 		if (s->plan->sets[i].kind == KEYKIND_INT)
+		{
+			if (s->key_pass > 0)
+				continue;		/* complete since the first pass */
 			merged->ints = keyset64_create();
+		}
 		else
-			merged->hashes = hset128_create(0);
+		{
+			size_t		total = 0;
+
+			/* the previous slice is done with: free it before the next grows */
+			hset128_free(merged->hashes);
+			for (int w = 0; w < s->nworkers; w++)
+				total += hset128_size(s->workers[w].sets[i].hashes);
+			merged->hashes = hset128_create(total);
+		}
 		for (int w = 0; w < s->nworkers; w++)
 		{
 			KeySet	   *part = &s->workers[w].sets[i];
@@ -1146,13 +1201,6 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		wk->scan = s;
 		wk->id = w;
 		wk->sets = fk_calloc((size_t) (plan->nsets ? plan->nsets : 1), sizeof(KeySet));
-		for (int i = 0; i < plan->nsets; i++)
-		{
-			if (plan->sets[i].kind == KEYKIND_INT)
-				wk->sets[i].ints = keyset64_create();
-			else
-				wk->sets[i].hashes = hset128_create(0);
-		}
 		wk->fks = fk_calloc((size_t) (plan->nfks ? plan->nfks : 1), sizeof(FkPartial));
 		for (int i = 0; i < plan->nfks; i++)
 		{
@@ -1185,14 +1233,22 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		log_warning("only %d of %d workers could connect; going on with %d",
 					nalive, s->nworkers, nalive);
 
-	if (nalive > 0)
+	for (s->key_pass = 0; nalive > 0 && s->key_pass < plan->key_passes &&
+		 !signals_interrupted(); s->key_pass++)
 	{
+		if (plan->key_passes > 1)
+			log_info("key pass %d of %d", s->key_pass + 1, plan->key_passes);
+		prepare_partial_sets(s);
 		run_phase(s, PHASE_PARENTS, plan->parent_chunks, plan->nparent_chunks, progress);
 		fail_unrun_chunks(s);
 		merge_parent_sets(s);
 		run_phase(s, PHASE_CHILDREN, plan->child_chunks, plan->nchild_chunks, progress);
 		fail_unrun_chunks(s);
 	}
+	/* hashed FKs whose later key slices were never read are not clean */
+	for (int i = 0; nalive > 0 && s->key_pass < plan->key_passes && i < plan->nsets; i++)
+		if (plan->sets[i].kind == KEYKIND_HASH)
+			record_error(s, &s->set_errors[i], "interrupted");
 
 	pthread_mutex_lock(&s->lock);
 	s->phase = PHASE_QUIT;
@@ -1282,6 +1338,13 @@ scan_run(const FkOptions *opt)
 		res.snapshot = fk_strdup(s.snapshot);
 		res.elapsed_s = seconds_since(&s.start);
 		res.interrupted = signals_interrupted();
+		res.key_passes = plan->key_passes;
+		{
+			struct rusage ru;
+
+			if (getrusage(RUSAGE_SELF, &ru) == 0)
+				res.peak_rss_kb = ru.ru_maxrss;
+		}
 		for (int i = 0; i < res.nfks; i++)
 		{
 			if (res.fks[i].status == FKSTATUS_ERROR)

@@ -334,7 +334,7 @@ verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	uint32_t	total = candset_size(cands);
 	uint32_t   *idx;
 	const char *names[PLAN_MAX_KEYS];
-	char		namebuf[PLAN_MAX_KEYS][8];
+	char		namebuf[PLAN_MAX_KEYS][16];
 	StrBuf		sql;
 	bool		ok = true;
 

@@ -90,11 +90,23 @@ typedef struct ScanPlan
 	int			nchild_chunks;
 	int64_t		parent_pages;	/* for progress and ETA */
 	int64_t		child_pages;
+	int64_t		hash_bytes;		/* estimated peak memory of the hashed parent sets */
+	int			key_passes;		/* hashed keys split into this many passes (>= 1) */
 } ScanPlan;
 
 /*
+ * Peak bytes per hashed parent key, as measured: 16-byte slots at most half
+ * full (32 to 64 bytes), a resize holding old and new tables, the workers'
+ * partials beside the merged set, and what the allocator keeps.
+ */
+#define PLAN_HASH_BYTES_PER_KEY 160
+
+/*
  * Build the plan.  tid_ranges: the server has TID Range Scans (PG14+), so
- * relations can be split; otherwise each relation is one chunk.
+ * relations can be split; otherwise each relation is one chunk.  When the
+ * hashed parent sets would not fit in options->memory_limit, their key
+ * space is split into key_passes passes by fingerprint; integer sets (a bit
+ * or two per key) always fit in one.
  */
 ScanPlan *plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges);
 void plan_free(ScanPlan *plan);

@@ -56,6 +56,8 @@ typedef struct ScanResult
 	char	   *snapshot;
 	double		elapsed_s;
 	bool		interrupted;
+	int			key_passes;		/* passes over the hashed key space */
+	int64_t		peak_rss_kb;	/* the client's peak resident memory */
 	FkResult   *fks;
 	int			nfks;
 	/* totals */
