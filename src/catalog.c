@@ -1,0 +1,734 @@
+/*
+ * catalog.c
+ *	  Read every foreign key in scope from the system catalogs; see catalog.h.
+ *
+ * Four queries, each kept as text in src/sql/:
+ *   catalog_unmatched   (only with --strict-names) include patterns that
+ *                       match no FK, so the user hears about typos first;
+ *   catalog_fks         one row per logical FK, filtered and sorted, with
+ *                       trigger states folded over its partition clones;
+ *   catalog_fk_columns  the column pairs of those FKs, in conkey order;
+ *   catalog_tables      the child and parent tables and their leaves.
+ * Filters travel as text[] parameters of regexes made by pattern.c; nothing
+ * the user typed is ever part of the SQL text.  An FK is in scope when its
+ * child table's schema matches some -n (if any is given), the child table
+ * some -t, the constraint some -c, and no -N or -T matches; system schemas
+ * and other sessions' temporary tables never are.  PostgreSQL 18's conenforced
+ * and conperiod are chosen here by server version: those columns do not
+ * exist before.
+ *
+ * Tables are kept sorted by oid so FKs can find theirs by binary search, and
+ * each is listed once however many FKs use it.
+ */
+#include "fkscan/catalog.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/pattern.h"
+#include "fkscan/sqltext.h"
+#include "fkscan/strbuf.h"
+
+/* The filters as text[] literals, in the order catalog_fks.sql numbers them. */
+enum
+{
+	FP_SCHEMAS,					/* -n */
+	FP_EXCLUDE_SCHEMAS,			/* -N */
+	FP_TABLE_SCHEMAS,			/* -t, schema part (NULL when unqualified) */
+	FP_TABLES,					/* -t, table part */
+	FP_EXCLUDE_TABLE_SCHEMAS,	/* -T, schema part */
+	FP_EXCLUDE_TABLES,			/* -T, table part */
+	FP_CONSTRAINTS,				/* -c */
+	FP_COUNT
+};
+
+typedef struct FilterParams
+{
+	char	   *arrays[FP_COUNT];
+} FilterParams;
+
+/* Append one element to a text[] literal under construction in b ("{..."). */
+static void
+array_append(StrBuf *b, const char *elem)
+{
+	if (b->len > 1)
+		strbuf_append_char(b, ',');
+	if (elem == NULL)
+	{
+		strbuf_append(b, "NULL");
+		return;
+	}
+	strbuf_append_char(b, '"');
+	for (const char *p = elem; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+			strbuf_append_char(b, '\\');
+		strbuf_append_char(b, *p);
+	}
+	strbuf_append_char(b, '"');
+}
+
+/*
+ * Convert the patterns of one option into one (single-part options) or two
+ * (-t/-T: schema and table) text[] literals.  Returns false after logging.
+ */
+static bool
+patterns_to_arrays(const StringList *patterns, bool qualified,
+				   char **schema_array, char **name_array)
+{
+	StrBuf		schemas;
+	StrBuf		names;
+
+	strbuf_init(&schemas);
+	strbuf_init(&names);
+	strbuf_append_char(&schemas, '{');
+	strbuf_append_char(&names, '{');
+	for (int i = 0; i < patterns->n; i++)
+	{
+		char	   *parts[PATTERN_MAX_PARTS] = {NULL};
+		int			n = pattern_to_regexes(patterns->items[i],
+										   qualified ? 2 : 1, parts);
+
+		if (n == 0)
+		{
+			strbuf_free(&schemas);
+			strbuf_free(&names);
+			return false;
+		}
+		array_append(&schemas, n == 2 ? parts[0] : NULL);
+		array_append(&names, parts[n - 1]);
+		pattern_free_parts(parts, n);
+	}
+	strbuf_append_char(&schemas, '}');
+	strbuf_append_char(&names, '}');
+	*name_array = strbuf_take(&names);
+	if (schema_array)
+		*schema_array = strbuf_take(&schemas);
+	else
+		strbuf_free(&schemas);
+	return true;
+}
+
+static void
+filter_params_reset(FilterParams *fp)
+{
+	for (int i = 0; i < FP_COUNT; i++)
+	{
+		free(fp->arrays[i]);
+		fp->arrays[i] = NULL;
+	}
+}
+
+static bool
+filter_params_build(const FilterOptions *f, FilterParams *fp)
+{
+	char	  **a = fp->arrays;
+
+	memset(fp, 0, sizeof(*fp));
+	if (patterns_to_arrays(&f->schemas, false, NULL, &a[FP_SCHEMAS]) &&
+		patterns_to_arrays(&f->exclude_schemas, false, NULL, &a[FP_EXCLUDE_SCHEMAS]) &&
+		patterns_to_arrays(&f->tables, true, &a[FP_TABLE_SCHEMAS], &a[FP_TABLES]) &&
+		patterns_to_arrays(&f->exclude_tables, true,
+						   &a[FP_EXCLUDE_TABLE_SCHEMAS], &a[FP_EXCLUDE_TABLES]) &&
+		patterns_to_arrays(&f->constraints, false, NULL, &a[FP_CONSTRAINTS]))
+		return true;
+	filter_params_reset(fp);
+	return false;
+}
+
+/* A copy of text with every occurrence of from replaced by to. */
+static char *
+replace_all(const char *text, const char *from, const char *to)
+{
+	StrBuf		b;
+	const char *p = text;
+	const char *hit;
+	size_t		fromlen = strlen(from);
+
+	strbuf_init(&b);
+	while ((hit = strstr(p, from)) != NULL)
+	{
+		strbuf_append_len(&b, p, (size_t) (hit - p));
+		strbuf_append(&b, to);
+		p = hit + fromlen;
+	}
+	strbuf_append(&b, p);
+	return strbuf_take(&b);
+}
+
+/* Result accessors: row values are text; NULL reads as NULL / 0 / false. */
+static char *
+get_str(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : fk_strdup(PQgetvalue(res, row, col));
+}
+
+static int64_t
+get_int(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static double
+get_double(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0.0 : strtod(PQgetvalue(res, row, col), NULL);
+}
+
+static bool
+get_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}
+
+static char
+get_char(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? '\0' : PQgetvalue(res, row, col)[0];
+}
+
+/* --strict-names */
+
+typedef struct UnmatchedCtx
+{
+	const FilterOptions *filter;
+	int			unmatched;
+} UnmatchedCtx;
+
+static bool
+unmatched_row(void *arg, const PGresult *res, int row)
+{
+	UnmatchedCtx *ctx = arg;
+	char		kind = get_char(res, row, 0);
+	int64_t		ord = get_int(res, row, 1);
+	const StringList *list;
+
+	if (kind == 'n')
+		list = &ctx->filter->schemas;
+	else if (kind == 't')
+		list = &ctx->filter->tables;
+	else
+		list = &ctx->filter->constraints;
+	if (ord < 1 || ord > list->n)
+	{
+		log_error("unexpected pattern position %lld in --strict-names check",
+				  (long long) ord);
+		return false;
+	}
+	log_error("no matching foreign keys found for pattern \"%s\"",
+			  list->items[ord - 1]);
+	ctx->unmatched++;
+	return true;
+}
+
+static bool
+check_strict_names(PgConn *c, const FilterOptions *filter, const FilterParams *fp)
+{
+	const char *params[] = {
+		fp->arrays[FP_SCHEMAS], fp->arrays[FP_TABLE_SCHEMAS],
+		fp->arrays[FP_TABLES], fp->arrays[FP_CONSTRAINTS]
+	};
+	UnmatchedCtx ctx = {filter, 0};
+
+	if (!pgconn_exec(c, SQL_CATALOG_UNMATCHED, (int) FK_LENGTHOF(params), params,
+					 unmatched_row, &ctx))
+		return false;
+	return ctx.unmatched == 0;
+}
+
+/* Foreign keys */
+
+/* An FK's child and parent table oids, until the tables are read. */
+typedef struct FkTableOids
+{
+	Oid			child;
+	Oid			parent;
+} FkTableOids;
+
+typedef struct FkCtx
+{
+	Catalog    *cat;
+	int			cap;
+	FkTableOids *oids;			/* per FK, same capacity as cat->fks */
+} FkCtx;
+
+static bool
+fk_row(void *arg, const PGresult *res, int row)
+{
+	FkCtx	   *ctx = arg;
+	Catalog    *cat = ctx->cat;
+	CatForeignKey *fk;
+	int			i = cat->nfks;
+
+	if (i + 1 > ctx->cap)
+	{
+		fk_array_grow((void **) &cat->fks, &ctx->cap, i + 1, sizeof(CatForeignKey));
+		ctx->oids = fk_realloc(ctx->oids, sizeof(FkTableOids) * (size_t) ctx->cap);
+	}
+	fk = &cat->fks[i];
+	memset(fk, 0, sizeof(*fk));
+	cat->nfks++;
+
+	fk->oid = (Oid) get_int(res, row, 0);
+	fk->name = get_str(res, row, 1);
+	ctx->oids[i].child = (Oid) get_int(res, row, 2);
+	ctx->oids[i].parent = (Oid) get_int(res, row, 3);
+	fk->child = fk->parent = -1;
+	fk->match_type = get_char(res, row, 4);
+	fk->update_action = get_char(res, row, 5);
+	fk->delete_action = get_char(res, row, 6);
+	fk->deferrable = get_bool(res, row, 7);
+	fk->deferred = get_bool(res, row, 8);
+	fk->validated = get_bool(res, row, 9);
+	fk->enforced = get_bool(res, row, 10);
+	fk->period = get_bool(res, row, 11);
+	fk->ncols = (int) get_int(res, row, 12);
+	fk->index_covered = get_bool(res, row, 13);
+	fk->triggers = (int) get_int(res, row, 14);
+	fk->triggers_disabled = (int) get_int(res, row, 15);
+	fk->triggers_replica = (int) get_int(res, row, 16);
+	fk->trigger_detail = get_str(res, row, 17);
+	if (fk->ncols < 1)
+	{
+		log_error("foreign key \"%s\" has no columns", fk->name);
+		return false;
+	}
+	fk->child_cols = fk_calloc((size_t) fk->ncols, sizeof(CatColumn));
+	fk->parent_cols = fk_calloc((size_t) fk->ncols, sizeof(CatColumn));
+	fk->eq_ops = fk_calloc((size_t) fk->ncols, sizeof(char *));
+	fk->parent_casts = fk_calloc((size_t) fk->ncols, sizeof(char *));
+	fk->child_casts = fk_calloc((size_t) fk->ncols, sizeof(char *));
+	return true;
+}
+
+static bool
+read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
+{
+	bool		pg18 = c->server_version >= 180000;
+	char	   *with_enforced = replace_all(SQL_CATALOG_FKS, "@ENFORCED@",
+											pg18 ? "c.conenforced" : "true");
+	char	   *sql = replace_all(with_enforced, "@PERIOD@",
+								  pg18 ? "c.conperiod" : "false");
+	const char *params[FP_COUNT];
+	bool		ok;
+
+	for (int i = 0; i < FP_COUNT; i++)
+		params[i] = fp->arrays[i];
+	ok = pgconn_exec(c, sql, FP_COUNT, params, fk_row, ctx);
+	free(sql);
+	free(with_enforced);
+	return ok;
+}
+
+/* Columns */
+
+typedef struct ColumnCtx
+{
+	Catalog    *cat;
+	int			fk;				/* the FK the previous row belonged to */
+	int			rows;
+} ColumnCtx;
+
+/* Fill col from the 11 result columns starting at base. */
+static void
+column_fill(CatColumn *col, const PGresult *res, int row, int base)
+{
+	col->name = get_str(res, row, base);
+	col->attnum = (int16_t) get_int(res, row, base + 1);
+	col->type_oid = (Oid) get_int(res, row, base + 2);
+	col->base_type_oid = (Oid) get_int(res, row, base + 3);
+	col->type_name = get_str(res, row, base + 4);
+	col->collation_oid = (Oid) get_int(res, row, base + 5);
+	if (col->collation_oid != 0 && !PQgetisnull(res, row, base + 6))
+	{
+		char	   *schema = quote_ident(PQgetvalue(res, row, base + 6));
+		char	   *name = quote_ident(PQgetvalue(res, row, base + 7));
+		StrBuf		b;
+
+		strbuf_init(&b);
+		strbuf_appendf(&b, "%s.%s", schema, name);
+		col->collation_name = strbuf_take(&b);
+		free(schema);
+		free(name);
+	}
+	col->collation_deterministic = get_bool(res, row, base + 8);
+	col->not_null = get_bool(res, row, base + 9);
+	col->generated = get_bool(res, row, base + 10);
+}
+
+static bool
+column_row(void *arg, const PGresult *res, int row)
+{
+	ColumnCtx  *ctx = arg;
+	Catalog    *cat = ctx->cat;
+	Oid			oid = (Oid) get_int(res, row, 0);
+	int64_t		pos = get_int(res, row, 1);
+	CatForeignKey *fk;
+
+	/* Rows come in FK order, so the FK is this one or a later one. */
+	while (ctx->fk < cat->nfks && cat->fks[ctx->fk].oid != oid)
+		ctx->fk++;
+	if (ctx->fk >= cat->nfks)
+	{
+		log_error("columns of unknown foreign key %u", oid);
+		return false;
+	}
+	fk = &cat->fks[ctx->fk];
+	if (pos < 1 || pos > fk->ncols || fk->eq_ops[pos - 1] != NULL)
+	{
+		log_error("unexpected column %lld of foreign key \"%s\"",
+				  (long long) pos, fk->name);
+		return false;
+	}
+	column_fill(&fk->child_cols[pos - 1], res, row, 2);
+	column_fill(&fk->parent_cols[pos - 1], res, row, 13);
+	fk->eq_ops[pos - 1] = get_str(res, row, 24);
+	fk->parent_casts[pos - 1] = get_str(res, row, 25);
+	fk->child_casts[pos - 1] = get_str(res, row, 26);
+	ctx->rows++;
+	return true;
+}
+
+/* The FK oids as an oid[] literal, in catalog order. */
+static char *
+fk_oid_array(const Catalog *cat)
+{
+	StrBuf		b;
+
+	strbuf_init(&b);
+	strbuf_append_char(&b, '{');
+	for (int i = 0; i < cat->nfks; i++)
+		strbuf_appendf(&b, "%s%u", i ? "," : "", cat->fks[i].oid);
+	strbuf_append_char(&b, '}');
+	return strbuf_take(&b);
+}
+
+static bool
+read_columns(PgConn *c, Catalog *cat)
+{
+	char	   *oids = fk_oid_array(cat);
+	const char *params[1] = {oids};
+	ColumnCtx	ctx = {cat, 0, 0};
+	int			want = 0;
+	bool		ok;
+
+	ok = pgconn_exec(c, SQL_CATALOG_FK_COLUMNS, 1, params, column_row, &ctx);
+	free(oids);
+	if (!ok)
+		return false;
+	for (int i = 0; i < cat->nfks; i++)
+		want += cat->fks[i].ncols;
+	if (ctx.rows != want)
+	{
+		/* a concurrent DROP between our queries; the user can just retry */
+		log_error("the foreign keys changed while they were being read");
+		log_hint("Run the command again.");
+		return false;
+	}
+	return true;
+}
+
+/* Tables */
+
+static int
+oid_cmp(const void *a, const void *b)
+{
+	Oid			x = *(const Oid *) a;
+	Oid			y = *(const Oid *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+table_index(const Catalog *cat, Oid oid)
+{
+	int			lo = 0;
+	int			hi = cat->ntables;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (cat->tables[mid].oid == oid)
+			return mid;
+		if (cat->tables[mid].oid < oid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+typedef struct TableCtx
+{
+	Catalog    *cat;
+	int			table;			/* index of the table the last row filled */
+	int			leaves_cap;
+	bool		estimate_unknown;	/* some leaf of this table never analyzed */
+	double		estimate;
+	int			filled;
+} TableCtx;
+
+static void
+table_finish(TableCtx *ctx)
+{
+	CatTable   *t;
+
+	if (ctx->table < 0)
+		return;
+	t = &ctx->cat->tables[ctx->table];
+	t->est_rows = ctx->estimate_unknown ? -1 : (int64_t) llround(ctx->estimate);
+}
+
+static bool
+table_row(void *arg, const PGresult *res, int row)
+{
+	TableCtx   *ctx = arg;
+	Catalog    *cat = ctx->cat;
+	Oid			oid = (Oid) get_int(res, row, 0);
+	CatTable   *t;
+	CatRelation *leaf;
+	double		reltuples;
+	int64_t		relpages;
+
+	if (ctx->table < 0 || cat->tables[ctx->table].oid != oid)
+	{
+		int			i = table_index(cat, oid);
+
+		if (i < 0 || cat->tables[i].schema != NULL)
+		{
+			log_error("unexpected table %u in the catalog", oid);
+			return false;
+		}
+		table_finish(ctx);
+		ctx->table = i;
+		ctx->leaves_cap = 0;
+		ctx->estimate_unknown = false;
+		ctx->estimate = 0;
+		ctx->filled++;
+		t = &cat->tables[i];
+		t->schema = get_str(res, row, 1);
+		t->name = get_str(res, row, 2);
+		t->relkind = get_char(res, row, 3);
+	}
+	t = &cat->tables[ctx->table];
+	if (PQgetisnull(res, row, 4))
+		return true;			/* a partitioned table without partitions */
+
+	fk_array_grow((void **) &t->leaves, &ctx->leaves_cap, t->nleaves + 1,
+				  sizeof(CatRelation));
+	leaf = &t->leaves[t->nleaves++];
+	memset(leaf, 0, sizeof(*leaf));
+	leaf->oid = (Oid) get_int(res, row, 4);
+	leaf->schema = get_str(res, row, 5);
+	leaf->name = get_str(res, row, 6);
+	leaf->persistence = get_char(res, row, 7);
+	leaf->heap = get_bool(res, row, 8);
+	reltuples = get_double(res, row, 9);
+	relpages = get_int(res, row, 10);
+	t->size_bytes += get_int(res, row, 11);
+	leaf->pages = get_int(res, row, 12);
+
+	/*
+	 * Never analyzed: reltuples is -1 from PG14 on; before, 0 with relpages
+	 * 0 (which is also how an analyzed empty table looked).  An empty file is
+	 * zero rows whatever the statistics say.
+	 */
+	if (leaf->pages == 0)
+		return true;
+	if (reltuples < 0 ||
+		(cat->server_version < 140000 && reltuples == 0 && relpages == 0))
+		ctx->estimate_unknown = true;
+	else
+		ctx->estimate += reltuples;
+	return true;
+}
+
+static bool
+read_tables(PgConn *c, Catalog *cat, const FkCtx *fks)
+{
+	Oid		   *oids = fk_malloc(sizeof(Oid) * (size_t) (2 * cat->nfks));
+	int			n = 0;
+	StrBuf		b;
+	const char *params[1];
+	TableCtx	ctx = {cat, -1, 0, false, 0, 0};
+	bool		ok;
+
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		oids[n++] = fks->oids[i].child;
+		oids[n++] = fks->oids[i].parent;
+	}
+	qsort(oids, (size_t) n, sizeof(Oid), oid_cmp);
+	cat->tables = fk_calloc((size_t) (n > 0 ? n : 1), sizeof(CatTable));
+	strbuf_init(&b);
+	strbuf_append_char(&b, '{');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0 && oids[i] == oids[i - 1])
+			continue;
+		cat->tables[cat->ntables++].oid = oids[i];
+		strbuf_appendf(&b, "%s%u", b.len > 1 ? "," : "", oids[i]);
+	}
+	strbuf_append_char(&b, '}');
+	free(oids);
+
+	params[0] = b.data;
+	ok = pgconn_exec(c, SQL_CATALOG_TABLES, 1, params, table_row, &ctx);
+	strbuf_free(&b);
+	if (!ok)
+		return false;
+	table_finish(&ctx);
+	if (ctx.filled != cat->ntables)
+	{
+		log_error("the tables of the foreign keys changed while they were being read");
+		log_hint("Run the command again.");
+		return false;
+	}
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		cat->fks[i].child = table_index(cat, fks->oids[i].child);
+		cat->fks[i].parent = table_index(cat, fks->oids[i].parent);
+	}
+	return true;
+}
+
+bool
+catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
+{
+	FilterParams fp;
+	FkCtx		fks;
+	Catalog    *cat;
+	char	   *recovery = NULL;
+	bool		ok = false;
+
+	*out = NULL;
+	if (!filter_params_build(filter, &fp))
+		return false;
+	memset(&fks, 0, sizeof(fks));
+	cat = fk_calloc(1, sizeof(Catalog));
+	cat->server_version = c->server_version;
+	fks.cat = cat;
+
+	if (!pgconn_fetch_string(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,
+							 &recovery))
+		goto done;
+	cat->in_recovery = recovery != NULL && recovery[0] == 't';
+	if (filter->strict_names && !check_strict_names(c, filter, &fp))
+		goto done;
+	if (!read_fks(c, &fp, &fks))
+		goto done;
+	if (cat->nfks > 0 && (!read_columns(c, cat) || !read_tables(c, cat, &fks)))
+		goto done;
+	log_info("%d foreign keys over %d tables", cat->nfks, cat->ntables);
+	ok = true;
+
+done:
+	free(recovery);
+	free(fks.oids);
+	filter_params_reset(&fp);
+	if (!ok)
+	{
+		catalog_free(cat);
+		return false;
+	}
+	*out = cat;
+	return true;
+}
+
+static void
+column_free(CatColumn *col)
+{
+	free(col->name);
+	free(col->type_name);
+	free(col->collation_name);
+}
+
+void
+catalog_free(Catalog *cat)
+{
+	if (cat == NULL)
+		return;
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		CatForeignKey *fk = &cat->fks[i];
+
+		for (int j = 0; j < fk->ncols; j++)
+		{
+			column_free(&fk->child_cols[j]);
+			column_free(&fk->parent_cols[j]);
+			free(fk->eq_ops[j]);
+			free(fk->parent_casts[j]);
+			free(fk->child_casts[j]);
+		}
+		free(fk->child_cols);
+		free(fk->parent_cols);
+		free(fk->eq_ops);
+		free(fk->parent_casts);
+		free(fk->child_casts);
+		free(fk->name);
+		free(fk->trigger_detail);
+	}
+	free(cat->fks);
+	for (int i = 0; i < cat->ntables; i++)
+	{
+		CatTable   *t = &cat->tables[i];
+
+		for (int j = 0; j < t->nleaves; j++)
+		{
+			free(t->leaves[j].schema);
+			free(t->leaves[j].name);
+		}
+		free(t->leaves);
+		free(t->schema);
+		free(t->name);
+	}
+	free(cat->tables);
+	free(cat);
+}
+
+bool
+catalog_fk_broken(const CatForeignKey *fk)
+{
+	return !fk->validated || !fk->enforced ||
+		fk->triggers_disabled > 0 || fk->triggers_replica > 0;
+}
+
+const char *
+catalog_action_name(char action)
+{
+	switch (action)
+	{
+		case 'a':
+			return "NO ACTION";
+		case 'r':
+			return "RESTRICT";
+		case 'c':
+			return "CASCADE";
+		case 'n':
+			return "SET NULL";
+		case 'd':
+			return "SET DEFAULT";
+		default:
+			return "UNKNOWN";
+	}
+}
+
+const char *
+catalog_match_name(char match_type)
+{
+	switch (match_type)
+	{
+		case 's':
+			return "SIMPLE";
+		case 'f':
+			return "FULL";
+		case 'p':
+			return "PARTIAL";
+		default:
+			return "UNKNOWN";
+	}
+}

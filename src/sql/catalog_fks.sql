@@ -1,0 +1,81 @@
+-- catalog_fks.sql: every logical foreign key in scope, one row each.
+--
+-- A logical FK is a pg_constraint row with contype 'f' and conparentid 0;
+-- its partition clones (conparentid chains, any depth) are only visited to
+-- count the RI triggers they carry.  Filters come as parameters, regexes
+-- made by pattern.c:
+--   $1 schema includes (-n)      $2 schema excludes (-N)
+--   $3/$4 table includes (-t): schema regex (NULL if unqualified), table regex
+--   $5/$6 table excludes (-T): likewise
+--   $7 constraint includes (-c)
+-- An empty include array means "no filter".  catalog_unmatched.sql repeats
+-- the scope (logical FKs, no system schemas, no other sessions' temp tables).
+--
+-- @ENFORCED@ and @PERIOD@ are replaced in catalog.c by c.conenforced and
+-- c.conperiod on PostgreSQL 18 and later, by true and false before.
+WITH RECURSIVE fk AS (
+    SELECT c.oid, c.conname, n.nspname, ch.relname, c.conrelid, c.confrelid,
+           c.confmatchtype, c.confupdtype, c.confdeltype,
+           c.condeferrable, c.condeferred, c.convalidated,
+           @ENFORCED@ AS enforced, @PERIOD@ AS period,
+           pg_catalog.cardinality(c.conkey) AS ncols,
+           EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                   WHERE i.indrelid = c.conrelid
+                     AND i.indisvalid
+                     AND i.indpred IS NULL
+                     AND i.indnkeyatts >= pg_catalog.cardinality(c.conkey)
+                     AND (i.indkey::pg_catalog.int2[])[0:pg_catalog.cardinality(c.conkey) - 1]
+                         OPERATOR(pg_catalog.@>) c.conkey) AS index_covered
+      FROM pg_catalog.pg_constraint c
+      JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid = ch.relnamespace
+     WHERE c.contype = 'f'
+       AND c.conparentid = 0
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+       AND NOT pg_catalog.pg_is_other_temp_schema(n.oid)
+       AND (pg_catalog.cardinality($1::pg_catalog.text[]) = 0
+            OR n.nspname OPERATOR(pg_catalog.~) ANY ($1::pg_catalog.text[]))
+       AND NOT n.nspname OPERATOR(pg_catalog.~) ANY ($2::pg_catalog.text[])
+       AND (pg_catalog.cardinality($4::pg_catalog.text[]) = 0
+            OR EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($3::pg_catalog.text[]),
+                                                  pg_catalog.unnest($4::pg_catalog.text[])) AS p(s, r)
+                       WHERE (p.s IS NULL OR n.nspname OPERATOR(pg_catalog.~) p.s)
+                         AND ch.relname OPERATOR(pg_catalog.~) p.r))
+       AND NOT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($5::pg_catalog.text[]),
+                                                  pg_catalog.unnest($6::pg_catalog.text[])) AS p(s, r)
+                       WHERE (p.s IS NULL OR n.nspname OPERATOR(pg_catalog.~) p.s)
+                         AND ch.relname OPERATOR(pg_catalog.~) p.r)
+       AND (pg_catalog.cardinality($7::pg_catalog.text[]) = 0
+            OR c.conname OPERATOR(pg_catalog.~) ANY ($7::pg_catalog.text[]))
+),
+clone (root, con) AS (
+    SELECT oid, oid FROM fk
+  UNION ALL
+    SELECT clone.root, c.oid
+      FROM pg_catalog.pg_constraint c
+      JOIN clone ON c.conparentid = clone.con
+),
+trig AS (
+    SELECT clone.root,
+           pg_catalog.count(*) AS triggers,
+           pg_catalog.count(*) FILTER (WHERE t.tgenabled = 'D') AS disabled,
+           pg_catalog.count(*) FILTER (WHERE t.tgenabled = 'R') AS replica,
+           pg_catalog.string_agg(pg_catalog.format('%s.%s=%s', t.tgrelid::pg_catalog.regclass,
+                                                   p.proname, t.tgenabled), ', '
+                                 ORDER BY t.tgrelid::pg_catalog.regclass::pg_catalog.text,
+                                          p.proname, t.tgname)
+               FILTER (WHERE t.tgenabled <> 'O') AS detail
+      FROM clone
+      JOIN pg_catalog.pg_trigger t ON t.tgconstraint = clone.con
+      JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+     GROUP BY clone.root
+)
+SELECT fk.oid, fk.conname, fk.conrelid, fk.confrelid,
+       fk.confmatchtype, fk.confupdtype, fk.confdeltype,
+       fk.condeferrable, fk.condeferred, fk.convalidated, fk.enforced, fk.period,
+       fk.ncols, fk.index_covered,
+       COALESCE(trig.triggers, 0), COALESCE(trig.disabled, 0),
+       COALESCE(trig.replica, 0), trig.detail
+  FROM fk
+  LEFT JOIN trig ON trig.root = fk.oid
+ ORDER BY fk.nspname, fk.relname, fk.conname

@@ -1,0 +1,31 @@
+-- catalog_tables.sql: the tables in $1 (oids; rows come in that order) and
+-- the relations rows are read from: the table itself when it is not
+-- partitioned, else its leaf partitions (pg_partition_tree ... isleaf).  A
+-- partitioned table without partitions gives one row with NULL leaf columns.
+--
+-- Per leaf: pages = pg_relation_size / block_size, exact at snapshot time
+-- without ANALYZE, and readable on a standby; reltuples and relpages for the
+-- row estimate (catalog.c decides what "never analyzed" looks like on the
+-- server's version); the table AM, because ctid ranges need heap.
+SELECT t.oid, tn.nspname, t.relname, t.relkind,
+       l.oid, ln.nspname, l.relname, l.relpersistence,
+       COALESCE(am.amname = 'heap', false),
+       l.reltuples, l.relpages,
+       COALESCE(pg_catalog.pg_relation_size(l.oid), 0),
+       COALESCE(pg_catalog.pg_relation_size(l.oid), 0)
+           / pg_catalog.current_setting('block_size')::pg_catalog.int8
+  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
+  JOIN pg_catalog.pg_class t ON t.oid = f.oid
+  JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+  LEFT JOIN LATERAL (
+        SELECT t.oid AS relid
+         WHERE t.relkind <> 'p'
+      UNION ALL
+        SELECT pt.relid
+          FROM pg_catalog.pg_partition_tree(t.oid) AS pt
+         WHERE t.relkind = 'p' AND pt.isleaf
+  ) AS leaf ON true
+  LEFT JOIN pg_catalog.pg_class l ON l.oid = leaf.relid
+  LEFT JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
+  LEFT JOIN pg_catalog.pg_am am ON am.oid = l.relam
+ ORDER BY f.ord, ln.nspname, l.relname

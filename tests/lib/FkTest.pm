@@ -1,0 +1,135 @@
+# FkTest: helpers for fkscan's integration tests (Perl TAP, core modules).
+#
+# The cluster comes from tests/harness/pgcluster.sh, which exports PGHOST,
+# PGPORT and PGUSER=postgres (a superuser; the local socket trusts, TCP on
+# 127.0.0.1 asks for a scram password).  ctest sets FKSCAN to the binary
+# under test and FKSCAN_SOURCE_DIR to the source tree.  Each test file makes
+# its own database, so files can run in parallel.
+#
+#   my $db = FkTest::new_db('audit');               # drop if exists, create
+#   my $out = FkTest::psql($db, $sql);              # trimmed stdout, or die
+#   my ($rc, $out, $err) = FkTest::fkscan(@args);
+#   my ($rc, $json, $err) = FkTest::fkscan_json(@args);
+#   FkTest::as_role('alice', sub { FkTest::fkscan(...) });  # via PGUSER
+#
+# Strings stay bytes throughout (psql's output, fkscan's JSON, test file
+# literals without "use utf8"), so non-ASCII names compare as they are.
+package FkTest;
+
+use strict;
+use warnings;
+use Carp;
+use File::Temp ();
+use JSON::PP ();
+use POSIX ();
+
+# Run a command with $stdin as its input; returns (exit code, stdout, stderr).
+# Output goes through files, so neither side can block on a full pipe.  A
+# command killed by a signal reports 128 + the signal number, as a shell does.
+sub run_command {
+    my ($cmd, $stdin) = @_;
+    my $in = File::Temp->new;
+    my $out = File::Temp->new;
+    my $err = File::Temp->new;
+    print {$in} (defined $stdin ? $stdin : '');
+    close $in;
+
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        # the child must never return into the test (Test::More's END blocks)
+        open(STDIN, '<', $in->filename) or POSIX::_exit(127);
+        open(STDOUT, '>', $out->filename) or POSIX::_exit(127);
+        open(STDERR, '>', $err->filename) or POSIX::_exit(127);
+        exec { $cmd->[0] } @$cmd;
+        print STDERR "exec $cmd->[0]: $!\n";
+        POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    my $status = $?;
+    my $rc = ($status & 127) ? 128 + ($status & 127) : $status >> 8;
+    return ($rc, slurp($out->filename), slurp($err->filename));
+}
+
+sub slurp {
+    my ($file) = @_;
+    open(my $fh, '<:raw', $file) or croak "open $file: $!";
+    local $/;
+    my $text = <$fh>;
+    close $fh;
+    return defined $text ? $text : '';
+}
+
+# "name" as an SQL identifier / 'text' as an SQL literal.
+sub quote_ident {
+    my ($name) = @_;
+    $name =~ s/"/""/g;
+    return qq{"$name"};
+}
+
+sub quote_literal {
+    my ($text) = @_;
+    $text =~ s/'/''/g;
+    return "'$text'";
+}
+
+# Run SQL (any number of statements, as a script) in $db as the current
+# PGUSER.  Returns stdout (unaligned, tuples only, "|" between columns) with
+# trailing white space removed; dies with psql's stderr when a statement
+# fails.
+sub psql {
+    my ($db, $sql) = @_;
+    my ($rc, $out, $err) = run_command(
+        ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $db, '-f', '-'], $sql);
+    croak "psql -d $db failed (exit $rc): $err" if $rc != 0;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
+# A fresh, empty database named $name (dropped first if it exists).
+sub new_db {
+    my ($name) = @_;
+    my $version = psql('postgres', 'SHOW server_version_num');
+    my $force = $version >= 130000 ? ' WITH (FORCE)' : '';
+    psql('postgres', 'DROP DATABASE IF EXISTS ' . quote_ident($name) . $force);
+    psql('postgres', 'CREATE DATABASE ' . quote_ident($name));
+    return $name;
+}
+
+# Run the fkscan under test; returns (exit code, stdout, stderr).
+sub fkscan {
+    my (@args) = @_;
+    my $bin = $ENV{FKSCAN} or croak 'FKSCAN is not set (run the tests through ctest)';
+    return run_command([$bin, @args], '');
+}
+
+# Run fkscan with --format=json (added unless @args has a --format) and
+# decode its stdout; returns (exit code, decoded object or undef, stderr).
+sub fkscan_json {
+    my (@args) = @_;
+    push @args, '--format=json' unless grep { /^--format/ } @args;
+    my ($rc, $out, $err) = fkscan(@args);
+    my $json = eval { JSON::PP->new->decode($out) };
+    if (!defined $json) {
+        my $why = $@ || 'no output';
+        Test::More::diag("fkscan @args: stdout is not JSON ($why): $out");
+    }
+    return ($rc, $json, $err);
+}
+
+# Run $code with PGUSER set to $role (psql and fkscan both connect as it).
+sub as_role {
+    my ($role, $code) = @_;
+    local $ENV{PGUSER} = $role;
+    return $code->();
+}
+
+# Where the source tree is (for tests/demo/shop.sql and friends).
+sub source_dir {
+    return $ENV{FKSCAN_SOURCE_DIR} if $ENV{FKSCAN_SOURCE_DIR};
+    require File::Basename;
+    require File::Spec;
+    return File::Spec->rel2abs(File::Basename::dirname(__FILE__) . '/../..');
+}
+
+1;
