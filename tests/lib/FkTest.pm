@@ -41,7 +41,7 @@ sub run_command {
         open(STDIN, '<', $in->filename) or POSIX::_exit(127);
         open(STDOUT, '>', $out->filename) or POSIX::_exit(127);
         open(STDERR, '>', $err->filename) or POSIX::_exit(127);
-        exec { $cmd->[0] } @$cmd;
+        { exec { $cmd->[0] } @$cmd }    # a block: exec's failure falls through
         print STDERR "exec $cmd->[0]: $!\n";
         POSIX::_exit(127);
     }
