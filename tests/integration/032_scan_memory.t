@@ -37,10 +37,14 @@ FkOracle::check($db, $many, 'several passes');
 # Peak RSS above an empty scan's (libpq, threads, buffers) is the key sets'.
 my $empty = FkTest::new_db('scan_memory_empty');
 my ($rc0, $base) = FkTest::fkscan_json('scan', '-j', '2', $empty);
-cmp_ok($many->{client_peak_rss_kb}, '<', $one->{client_peak_rss_kb},
-       'several passes use less memory');
-cmp_ok($many->{client_peak_rss_kb} - $base->{client_peak_rss_kb}, '<=', 8 * 1024,
-       'key sets stay within --memory-limit');
+SKIP: {
+    # sanitizers keep freed memory in quarantine and add shadow memory
+    skip "memory is not measurable under $ENV{FKSCAN_SANITIZE} sanitizer", 2 if $ENV{FKSCAN_SANITIZE};
+    cmp_ok($many->{client_peak_rss_kb}, '<', $one->{client_peak_rss_kb},
+           'several passes use less memory');
+    cmp_ok($many->{client_peak_rss_kb} - $base->{client_peak_rss_kb}, '<=', 8 * 1024,
+           'key sets stay within --memory-limit');
+}
 note("peak RSS: empty $base->{client_peak_rss_kb} kB, one pass $one->{client_peak_rss_kb} kB, "
      . "$many->{key_passes} passes $many->{client_peak_rss_kb} kB");
 
