@@ -28,6 +28,7 @@ enum
 	OPT_CHUNK_SIZE,
 	OPT_LOCK_TIMEOUT,
 	OPT_MEMORY_LIMIT,
+	OPT_COMPARE,
 	OPT_STRICT_NAMES,
 	OPT_NO_PROGRESS
 };
@@ -117,6 +118,8 @@ print_command_help(FkCommand cmd)
 			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
 			   "      --memory-limit=SIZE       memory for parent keys; more passes if needed\n"
 			   "                                (default: a quarter of RAM)\n"
+			   "      --compare=server          also time the server's own anti-join per FK\n"
+			   "                                on the same snapshot; disagreement is an error\n"
 			   "  -P, --progress                show progress on stderr (default: on a terminal)\n"
 			   "      --no-progress             never show progress\n");
 		print_common_help();
@@ -239,6 +242,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
 		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
 		{"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
+		{"compare", required_argument, NULL, OPT_COMPARE},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"help", no_argument, NULL, '?'},
@@ -393,6 +397,15 @@ options_parse(int argc, char **argv, FkOptions *o)
 					log_detail("Give a size of at least 1MB, such as \"2GB\".");
 					return usage_error(cmdname);
 				}
+				break;
+			case OPT_COMPARE:
+				if (strcmp(optarg, "server") != 0)
+				{
+					log_error("invalid value \"%s\" for option --compare", optarg);
+					log_detail("The only valid value is \"server\".");
+					return usage_error(cmdname);
+				}
+				o->compare_server = true;
 				break;
 			case OPT_LOCK_TIMEOUT:
 				if (!parse_int_option(optarg, "--lock-timeout", 0, INT_MAX, &o->lock_timeout_ms))

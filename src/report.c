@@ -165,6 +165,31 @@ text_table(const ScanResult *res, StrBuf *b)
 	free(cells);
 }
 
+/* --compare server: times side by side, and whether the counts agree. */
+static void
+text_compare(const ScanResult *res, StrBuf *b)
+{
+	bool		any = false;
+
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+
+		if (!r->compared)
+			continue;
+		if (!any)
+			strbuf_append(b, "\nCompared with the server's anti-join on the same snapshot:\n");
+		any = true;
+		strbuf_append(b, "  ");
+		append_name(b, r->fk->name);
+		strbuf_appendf(b, ": fkscan %.2f s, server %.2f s, ratio %.2f, %s\n",
+					   r->elapsed_s, r->compare_elapsed_s,
+					   r->compare_elapsed_s > 0 ? r->elapsed_s / r->compare_elapsed_s : 0,
+					   r->compare_agree ? "same orphans"
+					   : "COUNTS DISAGREE");
+	}
+}
+
 /* What was found for each FK that is not clean, with sample rows. */
 static void
 text_details(const ScanResult *res, StrBuf *b)
@@ -238,12 +263,17 @@ text_report(const ScanResult *res, StrBuf *b)
 		return;
 	}
 	text_table(res, b);
+	text_compare(res, b);
 	text_details(res, b);
 	strbuf_appendf(b, "\n%d foreign key%s: %d clean, %d with orphans (%" PRIu64
 				   " orphan row%s), %d error%s.\n",
 				   res->nfks, res->nfks == 1 ? "" : "s", nclean, res->nwith_orphans,
 				   res->orphan_rows, res->orphan_rows == 1 ? "" : "s",
 				   res->nerrors, res->nerrors == 1 ? "" : "s");
+	if (res->ndisagree > 0)
+		strbuf_appendf(b, "%d foreign key%s disagree%s with the server's anti-join: do not trust this answer.\n",
+					   res->ndisagree, res->ndisagree == 1 ? "" : "s",
+					   res->ndisagree == 1 ? "s" : "");
 	if (res->interrupted)
 		strbuf_append(b, "The scan was interrupted: the answer is incomplete.\n");
 	else if (res->nerrors > 0)
@@ -357,6 +387,22 @@ json_report(const ScanResult *res, StrBuf *b)
 		jsonw_array_end(&w);
 		jsonw_key(&w, "elapsed_s");
 		jsonw_double(&w, r->elapsed_s, 3);
+		if (r->compared)
+		{
+			jsonw_key(&w, "compare");
+			jsonw_object_begin(&w);
+			jsonw_key(&w, "server_elapsed_s");
+			jsonw_double(&w, r->compare_elapsed_s, 3);
+			jsonw_key(&w, "ratio");
+			jsonw_double(&w, r->compare_elapsed_s > 0 ? r->elapsed_s / r->compare_elapsed_s : 0, 3);
+			jsonw_key(&w, "server_orphan_rows");
+			jsonw_int(&w, (int64_t) r->compare_orphan_rows);
+			jsonw_key(&w, "server_orphan_keys");
+			jsonw_int(&w, (int64_t) r->compare_orphan_keys);
+			jsonw_key(&w, "agree");
+			jsonw_bool(&w, r->compare_agree);
+			jsonw_object_end(&w);
+		}
 		jsonw_object_end(&w);
 	}
 	jsonw_array_end(&w);
@@ -370,6 +416,8 @@ json_report(const ScanResult *res, StrBuf *b)
 	jsonw_int(&w, (int64_t) res->orphan_rows);
 	jsonw_key(&w, "errors");
 	jsonw_int(&w, res->nerrors);
+	jsonw_key(&w, "disagreements");
+	jsonw_int(&w, res->ndisagree);
 	jsonw_object_end(&w);
 	jsonw_object_end(&w);
 	strbuf_append_char(b, '\n');

@@ -1066,6 +1066,61 @@ collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 	}
 }
 
+/*
+ * --compare server: the server's own anti-join for every FK on the same
+ * snapshot, timed.  Any disagreement is a loud error (exit 2): one of the
+ * two is wrong, and the scan's answer cannot be trusted until we know which.
+ */
+static void
+compare_with_server(Scan *s, PgConn *verifier, ScanResult *res)
+{
+	/* the server at its own defaults: parallel workers and JIT as configured */
+	if (!pgconn_exec(verifier, "SELECT pg_catalog.set_config(name, reset_val, false) "
+					 "FROM pg_catalog.pg_settings "
+					 "WHERE name IN ('max_parallel_workers_per_gather', 'jit')",
+					 0, NULL, NULL, NULL))
+		log_warning("the server's anti-join runs with fkscan's session settings");
+	for (int i = 0; i < res->nfks; i++)
+	{
+		FkResult   *r = &res->fks[i];
+		FkResult	srv;
+		struct timespec t0;
+
+		if (r->status == FKSTATUS_ERROR || signals_interrupted())
+			continue;
+		memset(&srv, 0, sizeof(srv));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (!verify_fk_on_server(verifier, s->cat, r->fk, 0, &srv))
+		{
+			fkresult_reset(r);
+			r->status = FKSTATUS_ERROR;
+			r->error = fk_strdup(verifier->last_error ? verifier->last_error
+								 : "the server's anti-join failed");
+			if (PQtransactionStatus(verifier->conn) == PQTRANS_INERROR)
+				(void) snapshot_import(verifier, s->snapshot);
+			continue;
+		}
+		r->compared = true;
+		r->compare_elapsed_s = seconds_since(&t0);
+		r->compare_orphan_rows = srv.orphan_rows;
+		r->compare_orphan_keys = srv.orphan_keys;
+		r->compare_agree = srv.orphan_rows == r->orphan_rows &&
+			srv.orphan_keys == r->orphan_keys && srv.child_rows == r->child_rows &&
+			srv.null_rows == r->null_rows && srv.partial_null_rows == r->partial_null_rows;
+		if (!r->compare_agree)
+		{
+			log_error("%s: fkscan and the server's anti-join disagree", r->fk->name);
+			log_detail("fkscan: %" PRIu64 " orphan rows, %" PRIu64 " keys, %" PRIu64
+					   " rows, %" PRIu64 " exempt; server: %" PRIu64 " orphan rows, %"
+					   PRIu64 " keys, %" PRIu64 " rows, %" PRIu64 " exempt",
+					   r->orphan_rows, r->orphan_keys, r->child_rows, r->null_rows,
+					   srv.orphan_rows, srv.orphan_keys, srv.child_rows, srv.null_rows);
+			res->ndisagree++;
+		}
+		fkresult_reset(&srv);
+	}
+}
+
 typedef struct LockCtx
 {
 	const Catalog *cat;
@@ -1187,6 +1242,7 @@ static bool
 run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 {
 	const ScanPlan *plan = s->plan;
+	PgConn	   *verifier;
 	int			nalive = 0;
 	int			nstarted = 0;
 
@@ -1263,16 +1319,14 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		log_error("no worker could connect to the server");
 		return false;
 	}
-	for (int w = 0; w < nstarted; w++)
-	{
-		if (s->workers[w].alive)
-		{
-			collect_results(s, s->workers[w].conn, res);
-			return true;
-		}
-	}
 	/* every worker lost its connection: the coordinator still has the snapshot */
-	collect_results(s, coord, res);
+	verifier = coord;
+	for (int w = nstarted - 1; w >= 0; w--)
+		if (s->workers[w].alive)
+			verifier = s->workers[w].conn;
+	collect_results(s, verifier, res);
+	if (s->opt->compare_server)
+		compare_with_server(s, verifier, res);
 	return true;
 }
 
@@ -1354,7 +1408,7 @@ scan_run(const FkOptions *opt)
 			res.orphan_rows += res.fks[i].orphan_rows;
 		}
 		ok = report_scan(&res, opt, stdout);
-		if (res.interrupted || res.nerrors > 0 || !ok)
+		if (res.interrupted || res.nerrors > 0 || res.ndisagree > 0 || !ok)
 			rc = FK_EXIT_ERROR;
 		else
 			rc = res.nwith_orphans > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;

@@ -9,12 +9,25 @@
  *
  * The input is a byte stream: the caller feeds buffers of any size (libpq
  * hands one CopyData message per row, with the header glued to the first
- * row), and the decoder keeps a partial row across calls.  Every length is
- * checked against the bytes present; malformed input makes feed/finish
- * return false with copybin_error() naming what was wrong.  It never reads
- * out of bounds, whatever the input.
+ * row), and the decoder keeps a partial row across calls.  A split anywhere
+ * gives the same rows and the same error.  Every length is checked against
+ * the bytes present; malformed input makes feed/finish return false with
+ * copybin_error() naming what was wrong ("row 17: expected 2 fields, found
+ * 3").  It never reads out of bounds, whatever the input.
+ *
+ * Checked: the signature; flag bit 16 (OIDs) and unknown bits 17..31 are
+ * errors, bits 0..15 are ignored; the extension length must be >= 0; each
+ * row's field count must be nfields (-1 is the trailer); each length -1 or
+ * >= 0; no row over 1 GB - 1 (MaxAllocSize, as on the server), so a corrupt
+ * length is refused before anything waits for or buffers its data; nothing
+ * after the trailer.
+ *
+ * Cost: a buffer holding exactly one complete row (libpq's shape) is parsed
+ * where it lies, with no copy and no allocation.  Only the tail of a row cut
+ * by a buffer boundary is copied, into a buffer the decoder keeps.
  *
  * Lifecycle: create -> (feed)* -> finish -> reset for the next stream or free.
+ * After an error every call fails with the same error until reset.
  * A decoder is used by one thread.
  */
 #ifndef FKSCAN_COPYBIN_H
@@ -25,33 +38,60 @@
 
 #include "fkscan/common.h"
 
+/*
+ * One field of a row.  data points into the caller's buffer or the decoder's
+ * own; it is NULL when len is -1 (SQL NULL), otherwise len >= 0 bytes are
+ * readable (data is not NULL even when len is 0, an empty text).
+ */
 typedef struct CopyField
 {
 	const uint8_t *data;		/* borrowed: valid only during the row callback */
 	int32_t		len;			/* -1 for NULL */
 } CopyField;
 
-/* Called once per row with nfields fields; return false to stop (feed fails). */
+/*
+ * Called once per row, in stream order, with nfields fields (an array the
+ * decoder reuses).  Return false to stop: feed then fails with the error
+ * "stopped by caller" (exactly: callers tell it from bad data by that text).
+ * The callback must not call feed, finish or reset on the same decoder.
+ */
 typedef bool (*CopyRowFn) (void *ctx, const CopyField *fields, int nfields);
 
 typedef struct CopyBinDecoder CopyBinDecoder;
 
-/* Rows must have exactly nfields fields (1..1600); another count is an error. */
+/*
+ * Rows must have exactly nfields fields (1..1600); another count is an error.
+ * Never returns NULL: for nfields out of range (a caller bug) the decoder
+ * fails every call with an error that says so.  copybin_free(NULL) is a no-op.
+ */
 CopyBinDecoder *copybin_create(int nfields);
 void copybin_free(CopyBinDecoder *d);
 
-/* Forget all state (keeps buffers), ready for a new stream. */
+/*
+ * Forget all state, error and row count included, ready for a new stream.
+ * Keeps its buffers, except a pending-row buffer grown over 1 MB by a huge row.
+ */
 void copybin_reset(CopyBinDecoder *d);
 
-/* Decode len bytes, calling fn for every complete row. */
+/*
+ * Decode len bytes (buf may be NULL when len is 0), calling fn for every
+ * complete row.  True if all was well so far; false on malformed data, a
+ * stop, or a decoder that had already failed.
+ */
 bool copybin_feed(CopyBinDecoder *d, const uint8_t *buf, size_t len,
 				  CopyRowFn fn, void *ctx);
 
-/* End of stream: true iff the header and the trailer were seen, nothing after. */
+/*
+ * End of stream: true iff the header and the trailer were seen, nothing after.
+ * Otherwise fails with the reason: no header, a cut header or row, no trailer.
+ */
 bool copybin_finish(CopyBinDecoder *d);
 
-const char *copybin_error(const CopyBinDecoder *d);	/* "" when none */
-uint64_t copybin_rows(const CopyBinDecoder *d);		/* rows delivered */
+/* The first error, "" when none; owned by the decoder until reset or free. */
+const char *copybin_error(const CopyBinDecoder *d);
+
+/* Rows passed to fn since create or reset, one whose callback stopped included. */
+uint64_t copybin_rows(const CopyBinDecoder *d);
 
 /* Big-endian readers for field data (caller has checked len). */
 static inline int16_t

@@ -13,8 +13,9 @@
  *
  * freeze() picks the probe structure: a flat bitset over [min, max] when it
  * is dense enough (at most 64 bits per key, and at most 512 MB), otherwise
- * the roaring bitmaps.  A 5M-key dense set is a 0.6 MB bitset: cache
- * resident, one load and a shift per probe.
+ * the 64-bit roaring set (rb64.h), whose buckets of 2^32 keys become
+ * bitsets or sorted arrays where that probes faster.  A 5M-key dense set is
+ * a 0.6 MB bitset: cache resident, one load and a shift per probe.
  */
 #ifndef FKSCAN_KEYSET_H
 #define FKSCAN_KEYSET_H
@@ -35,8 +36,18 @@ void keyset64_add_many(KeySet64 *s, const int64_t *keys, size_t n);
 /* dst |= src; src is unchanged.  Neither may be frozen. */
 void keyset64_merge_inplace(KeySet64 *dst, const KeySet64 *src);
 
-/* Make read-only and choose the probe structure. */
+/*
+ * Make read-only and choose the probe structure (see keyset64_method).
+ * Freezing twice is a no-op; an empty set freezes fine and misses every key.
+ */
 void keyset64_freeze(KeySet64 *s);
+
+/*
+ * Freeze, but keep the CRoaring bitmaps as they are: no flat bitset for the
+ * whole set, and no bitset or sorted array for a bucket.  For tests and
+ * benchmarks that exercise the CRoaring probe (on dense data, say).
+ */
+void keyset64_freeze_roaring_only(KeySet64 *s);
 
 /* Probes; work before and after freeze (faster after). */
 bool keyset64_contains(const KeySet64 *s, int64_t key);

@@ -90,6 +90,7 @@ typedef struct FkOptions
 	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
 	int			lock_timeout_ms;	/* waits for ACCESS SHARE locks */
 	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
+	bool		compare_server; /* --compare server: also run the server's anti-join */
 } FkOptions;
 
 /* Fill defaults, then parse argv.  Returns false on bad usage (logged). */

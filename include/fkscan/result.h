@@ -45,6 +45,12 @@ typedef struct FkResult
 	OrphanSample *samples;
 	int			nsamples;
 	double		elapsed_s;		/* from scan start until its last chunk ended */
+	/* --compare server: the server's anti-join on the same snapshot */
+	bool		compared;
+	bool		compare_agree;
+	double		compare_elapsed_s;
+	uint64_t	compare_orphan_rows;
+	uint64_t	compare_orphan_keys;
 } FkResult;
 
 typedef struct ScanResult
@@ -62,6 +68,7 @@ typedef struct ScanResult
 	int			nfks;
 	/* totals */
 	int			nerrors;
+	int			ndisagree;		/* --compare server: FKs whose counts differ */
 	int			nwith_orphans;
 	uint64_t	orphan_rows;
 } ScanResult;

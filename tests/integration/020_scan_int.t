@@ -81,6 +81,24 @@ for my $args (@runs) {
     ok(!$methods{server}, "$label: integer FKs never fall back to the server");
 }
 
+# --compare server: the server's own anti-join agrees, on the same snapshot.
+{
+    my ($rc, $json, $err) = FkTest::fkscan_json('scan', '-j', '2', '--compare', 'server', $db);
+    is($rc, 1, '--compare server: exit 1') or diag($err);
+    is($json->{totals}{disagreements}, 0, '--compare server: no disagreement');
+    for my $c (@{ $json->{constraints} }) {
+        ok($c->{compare}{agree}, "--compare server: $c->{constraint} agrees");
+        is($c->{compare}{server_orphan_rows}, $c->{orphan_rows}, "--compare server: $c->{constraint} orphan rows");
+        ok($c->{compare}{server_elapsed_s} >= 0, "--compare server: $c->{constraint} timed");
+    }
+    my ($rc2, $out) = FkTest::fkscan('scan', '--compare', 'server', '-t', 'c_last', $db);
+    like($out, qr/c_last_pid_fkey: fkscan .* s, server .* s, ratio .*, same orphans/,
+         '--compare server: the text report');
+    my ($rc3, $o3, $e3) = FkTest::fkscan('scan', '--compare', 'client', $db);
+    is($rc3, 2, '--compare client: exit 2');
+    like($e3, qr/invalid value "client" for option --compare/, '--compare client: named');
+}
+
 # Exit codes follow the answer: 0 when the scanned FKs are clean.
 my ($rc, $out, $err) = FkTest::fkscan('scan', '-t', 'c_none', $db);
 is($rc, 0, 'clean table: exit 0') or diag($err);

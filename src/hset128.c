@@ -1,0 +1,199 @@
+/*
+ * hset128.c
+ *	  Set of 128-bit fingerprints: open addressing with linear probing.
+ *
+ * Slots are the 16-byte fingerprints themselves, so a probe touches one
+ * cache line in the common case and there is no pointer to chase.  The
+ * all-zero value marks a free slot; the one fingerprint that is all zero
+ * is kept in a flag instead.  XXH3's output is already well mixed, so the
+ * slot is just the low bits of lo.  Capacity is a power of two and the
+ * table at most half full, which keeps the expected probe length of a miss
+ * (the common case when checking children is a hit, but orphans miss)
+ * around 2.5 slots.
+ */
+#include "fkscan/hset128.h"
+
+#include <stdlib.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "fkscan/mem.h"
+
+#define HSET_MIN_CAPACITY 16
+
+struct HSet128
+{
+	Hash128    *slots;
+	size_t		mask;			/* capacity - 1 */
+	size_t		used;			/* occupied slots (the zero value excluded) */
+	bool		has_zero;
+};
+
+static inline bool
+hash_is_zero(Hash128 h)
+{
+	return (h.lo | h.hi) == 0;
+}
+
+static inline bool
+hash_equal(Hash128 a, Hash128 b)
+{
+	return a.lo == b.lo && a.hi == b.hi;
+}
+
+/* Insert a nonzero h known to be absent; there is a free slot. */
+static void
+slots_insert(Hash128 *slots, size_t mask, Hash128 h)
+{
+	size_t		i = (size_t) h.lo & mask;
+
+	while (!hash_is_zero(slots[i]))
+		i = (i + 1) & mask;
+	slots[i] = h;
+}
+
+static void
+hset_resize(HSet128 *s, size_t capacity)
+{
+	Hash128    *old = s->slots;
+	size_t		oldcap = s->mask + 1;
+	Hash128    *slots = fk_calloc(capacity, sizeof(Hash128));
+
+	for (size_t i = 0; i < oldcap; i++)
+		if (!hash_is_zero(old[i]))
+			slots_insert(slots, capacity - 1, old[i]);
+	free(old);
+	s->slots = slots;
+	s->mask = capacity - 1;
+}
+
+HSet128 *
+hset128_create(size_t capacity_hint)
+{
+	HSet128    *s = fk_calloc(1, sizeof(HSet128));
+	size_t		capacity = HSET_MIN_CAPACITY;
+
+	/* Room for capacity_hint values without a resize. */
+	while (capacity / 2 < capacity_hint && capacity <= SIZE_MAX / 4)
+		capacity *= 2;
+	s->slots = fk_calloc(capacity, sizeof(Hash128));
+	s->mask = capacity - 1;
+	return s;
+}
+
+void
+hset128_free(HSet128 *s)
+{
+	if (s == NULL)
+		return;
+	free(s->slots);
+	free(s);
+}
+
+bool
+hset128_add(HSet128 *s, Hash128 h)
+{
+	size_t		i;
+
+	if (hash_is_zero(h))
+	{
+		bool		added = !s->has_zero;
+
+		s->has_zero = true;
+		return added;
+	}
+	for (i = (size_t) h.lo & s->mask; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
+	{
+		if (hash_equal(s->slots[i], h))
+			return false;
+	}
+	s->slots[i] = h;
+	s->used++;
+	if (s->used * 2 > s->mask + 1)
+		hset_resize(s, (s->mask + 1) * 2);
+	return true;
+}
+
+bool
+hset128_contains(const HSet128 *s, Hash128 h)
+{
+	if (hash_is_zero(h))
+		return s->has_zero;
+	for (size_t i = (size_t) h.lo & s->mask; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
+	{
+		if (hash_equal(s->slots[i], h))
+			return true;
+	}
+	return false;
+}
+
+void
+hset128_merge_inplace(HSet128 *dst, const HSet128 *src)
+{
+	size_t		need = dst->used + src->used;
+	size_t		capacity = dst->mask + 1;
+
+	/* One resize up front rather than several while adding. */
+	while (capacity / 2 < need)
+		capacity *= 2;
+	if (capacity != dst->mask + 1)
+		hset_resize(dst, capacity);
+	for (size_t i = 0; i <= src->mask; i++)
+		if (!hash_is_zero(src->slots[i]))
+			hset128_add(dst, src->slots[i]);
+	if (src->has_zero)
+		dst->has_zero = true;
+}
+
+/* How many hashes ahead the batch calls prefetch a slot. */
+#define HSET_PREFETCH 8
+
+void
+hset128_add_many(HSet128 *s, const Hash128 *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		/* A resize in between only makes the prefetch useless, not wrong. */
+		if (i + HSET_PREFETCH < n)
+			__builtin_prefetch(&s->slots[(size_t) h[i + HSET_PREFETCH].lo & s->mask], 1);
+		hset128_add(s, h[i]);
+	}
+}
+
+size_t
+hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n,
+					  uint32_t *missing)
+{
+	size_t		nmissing = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (i + HSET_PREFETCH < n)
+			__builtin_prefetch(&s->slots[(size_t) h[i + HSET_PREFETCH].lo & s->mask]);
+		missing[nmissing] = (uint32_t) i;
+		nmissing += !hset128_contains(s, h[i]);
+	}
+	return nmissing;
+}
+
+size_t
+hset128_size(const HSet128 *s)
+{
+	return s->used + (s->has_zero ? 1 : 0);
+}
+
+size_t
+hset128_memory_bytes(const HSet128 *s)
+{
+	return sizeof(HSet128) + (s->mask + 1) * sizeof(Hash128);
+}
+
+Hash128
+hset128_hash(const void *data, size_t len)
+{
+	XXH128_hash_t x = XXH3_128bits(data, len);
+	Hash128		h = {x.low64, x.high64};
+
+	return h;
+}
