@@ -35,11 +35,14 @@ as_pguser() {
     fi
 }
 
+# Explicit "return 0": in an EXIT trap a bare return would return the
+# status the trap was entered with, and set -e would cut the cleanup short.
 pick_os_user() {
-    if [ "$(id -u)" != 0 ]; then PGOSUSER=$(id -un); return; fi
-    if id postgres >/dev/null 2>&1; then PGOSUSER=postgres; return; fi
+    if [ "$(id -u)" != 0 ]; then PGOSUSER=$(id -un); return 0; fi
+    if id postgres >/dev/null 2>&1; then PGOSUSER=postgres; return 0; fi
     id fkscan >/dev/null 2>&1 || useradd --system --no-create-home fkscan
     PGOSUSER=fkscan
+    return 0
 }
 
 start_cluster() {
@@ -114,6 +117,7 @@ case "${1:-}" in
         [ "${1:-}" = "--" ] && shift
         dir=$(mktemp -d /tmp/fkscan-pg.XXXXXX)
         cleanup() {
+            set +e
             stop_cluster "$dir"
             [ $keep = 1 ] || rm -rf "$dir"
         }
