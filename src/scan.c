@@ -51,8 +51,8 @@
 
 /* Keys probed per call: big enough to amortise, small enough for L1. */
 #define PROBE_BATCH 4096
-/* Rows between checks of the cancel flag and progress counter updates. */
-#define CHECK_EVERY_ROWS 65536
+/* Rows between checks of the cancel flag, progress counters and throttle. */
+#define CHECK_EVERY_ROWS 4096
 
 typedef struct SampleRef
 {
@@ -133,6 +133,8 @@ struct Scan
 	atomic_int	next_chunk;
 	atomic_uint_fast64_t rows_read;
 	atomic_uint_fast64_t bytes_read;
+	atomic_bool conflict;		/* a recovery conflict (40001) hit this attempt */
+	atomic_int	chunk_retries;	/* chunks re-read on a fresh snapshot */
 };
 
 static double
@@ -142,6 +144,27 @@ seconds_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * --max-rate: sleep while the rows read by all workers are ahead of the
+ * rate since the start (in slices, so Ctrl-C stays prompt).
+ */
+static void
+throttle(Scan *s)
+{
+	double		due,
+				now;
+
+	if (s->opt->max_rate <= 0)
+		return;
+	due = (double) atomic_load_explicit(&s->rows_read, memory_order_relaxed) / s->opt->max_rate;
+	while ((now = seconds_since(&s->start)) < due && !signals_interrupted())
+	{
+		double		nap = due - now < 0.1 ? due - now : 0.1;
+
+		usleep((useconds_t) (nap * 1e6));
+	}
 }
 
 /* First error wins for each target. */
@@ -195,12 +218,32 @@ decode_int(const CopyField *f, int64_t *out)
 	}
 }
 
-/* After a failed chunk: a fresh transaction on the same snapshot. */
+/*
+ * After a failed chunk, a new transaction: on the run's snapshot, or in
+ * --consistency chunk on a fresh one (the exporter may be gone by then).
+ * A connection a conflict terminated is made anew.
+ */
 static void
 recover_worker(Worker *w)
 {
+	Scan	   *s = w->scan;
+	bool		fresh = s->opt->consistency == CONSISTENCY_CHUNK;
+
+	if (fresh && PQstatus(w->conn->conn) != CONNECTION_OK)
+	{
+		char	   *name = fk_strdup(w->conn->name);
+
+		pgconn_free(w->conn);
+		w->conn = pgconn_connect(&s->opt->conn, name);
+		free(name);
+		if (w->conn == NULL)
+		{
+			w->alive = false;
+			return;
+		}
+	}
 	if (PQstatus(w->conn->conn) != CONNECTION_OK ||
-		!snapshot_import(w->conn, w->scan->snapshot))
+		!(fresh ? snapshot_begin_fresh(w->conn) : snapshot_import(w->conn, s->snapshot)))
 	{
 		log_error("%s: lost its connection; its remaining work goes to the others",
 				  w->conn->name);
@@ -257,18 +300,41 @@ encode_key(StrBuf *buf, const CopyField *f, const int *cols, const KeyEncKind *e
 	return true;
 }
 
-static void
-fail_chunk(Worker *w, char **slot, const Chunk *c, bool bad_value)
+/*
+ * A chunk failed.  A recovery conflict (SQLSTATE 40001) under --consistency
+ * chunk gets the chunk read again on a fresh snapshot, up to --retries
+ * times: returns true then.  Anything else fails the chunk's target.
+ */
+static bool
+chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt)
 {
+	Scan	   *s = w->scan;
+	bool		conflict = !bad_value && strcmp(w->conn->sqlstate, "40001") == 0;
+
+	if (conflict)
+		atomic_store(&s->conflict, true);
+	if (conflict && s->opt->consistency == CONSISTENCY_CHUNK &&
+		attempt < s->opt->retries && !signals_interrupted())
+	{
+		recover_worker(w);
+		if (w->alive)
+		{
+			atomic_fetch_add(&s->chunk_retries, 1);
+			log_warning("%s: recovery conflict; reading the chunk again on a fresh snapshot",
+						w->conn->name);
+			return true;
+		}
+	}
 	if (bad_value)
 	{
 		log_error("%s: unexpected value in %s.%s: malformed key data", w->conn->name,
 				  c->rel->schema, c->rel->name);
-		record_error(w->scan, slot, "malformed key data");
+		record_error(s, slot, "malformed key data");
 	}
 	else
-		record_error(w->scan, slot, failure_reason(w));
+		record_error(s, slot, failure_reason(w));
 	recover_worker(w);
+	return false;
 }
 
 /* ---- phase 1: parent keys ---- */
@@ -305,6 +371,7 @@ parent_row(void *arg, const CopyField *f, int nf)
 								  memory_order_relaxed);
 		if (signals_interrupted())
 			return false;
+		throttle(pc->w->scan);
 	}
 	/* a parent key with a NULL in it can never match */
 	for (int k = 0; k < nf; k++)
@@ -335,21 +402,22 @@ parent_row(void *arg, const CopyField *f, int nf)
 	return true;
 }
 
-static void
-run_parent_chunk(Worker *w, const Chunk *c)
+static bool
+run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 {
 	Scan	   *s = w->scan;
 	const ParentSet *set = &s->plan->sets[c->target];
 	ParentCtx  *pc;
 	StrBuf		sql;
 	RowSourceStats st;
-	bool		ok;
+	bool		ok,
+				retry;
 
 	if (has_error(s, &s->set_errors[c->target]))
-		return;
+		return false;
 	/* integer sets are complete after the first key pass */
 	if (s->key_pass > 0 && set->kind == KEYKIND_INT)
-		return;
+		return false;
 	pc = fk_calloc(1, sizeof(ParentCtx));
 	pc->w = w;
 	pc->set = set;
@@ -365,11 +433,12 @@ run_parent_chunk(Worker *w, const Chunk *c)
 	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes, memory_order_relaxed);
-	if (!ok)
-		fail_chunk(w, &s->set_errors[c->target], c, pc->bad_value);
+	/* a set ignores keys added twice: a retried chunk just adds them again */
+	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);
 	strbuf_free(&pc->enc);
 	free(pc);
+	return retry;
 }
 
 /* ---- phase 2: child keys, probed ---- */
@@ -404,6 +473,8 @@ typedef struct ChildCtx
 {
 	Worker	   *w;
 	int			chunk;
+	FkPartial  *local;			/* per FK of the pass: this chunk's findings */
+	int			nlocal;
 	int			nslots;
 	ProbeSlot  *slots;
 	int			nhash;
@@ -492,6 +563,7 @@ child_row(void *arg, const CopyField *f, int nf)
 								  memory_order_relaxed);
 		if (signals_interrupted())
 			return false;
+		throttle(cc->w->scan);
 	}
 	for (int i = 0; i < cc->nslots; i++)
 	{
@@ -531,6 +603,8 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 
 	cc->slots = fk_calloc((size_t) pass->nfks, sizeof(ProbeSlot));
 	cc->hslots = fk_calloc((size_t) pass->nfks, sizeof(HashSlot));
+	cc->local = fk_calloc((size_t) pass->nfks, sizeof(FkPartial));
+	cc->nlocal = pass->nfks;
 	cc->missing = fk_malloc(sizeof(uint32_t) * PROBE_BATCH);
 	strbuf_init(&cc->enc);
 	for (int i = 0; i < pass->nfks; i++)
@@ -542,14 +616,17 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 			continue;
 		if (fp->kind == KEYKIND_INT && s->key_pass > 0)
 			continue;			/* done in the first key pass */
+		/* counted apart until the chunk succeeds: a retried chunk counts once */
+		cc->local[i].samples = fk_calloc((size_t) cc->sample_cap + 1, sizeof(SampleRef));
 		if (fp->kind == KEYKIND_INT)
 		{
 			ProbeSlot  *ps = &cc->slots[cc->nslots++];
 
+			cc->local[i].orphans = keyset64_create();
 			ps->fk = pass->fks[i];
 			ps->field = fp->fields[0];
 			ps->parents = s->sets[fp->parent_set].ints;
-			ps->out = &w->fks[pass->fks[i]];
+			ps->out = &cc->local[i];
 			ps->keys = fk_malloc(sizeof(int64_t) * PROBE_BATCH);
 			ps->ords = fk_malloc(sizeof(uint64_t) * PROBE_BATCH);
 		}
@@ -557,11 +634,12 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 		{
 			HashSlot   *hs = &cc->hslots[cc->nhash++];
 
+			cc->local[i].cands = candset_create(fp->fk->ncols);
 			hs->fk = pass->fks[i];
 			hs->fp = fp;
 			hs->set = &s->plan->sets[fp->parent_set];
 			hs->parents = s->sets[fp->parent_set].hashes;
-			hs->out = &w->fks[pass->fks[i]];
+			hs->out = &cc->local[i];
 			hs->match_full = fp->fk->match_type == 'f';
 		}
 	}
@@ -569,8 +647,35 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 }
 
 static void
+partial_free(FkPartial *p)
+{
+	keyset64_free(p->orphans);
+	candset_free(p->cands);
+	free(p->samples);
+}
+
+/* Add a chunk's findings to the worker's; samples stay the first ones. */
+static void
+partial_merge(FkPartial *dst, const FkPartial *src, int sample_cap)
+{
+	dst->child_rows += src->child_rows;
+	dst->null_rows += src->null_rows;
+	dst->partial_null_rows += src->partial_null_rows;
+	dst->orphan_rows += src->orphan_rows;
+	if (src->orphans)
+		keyset64_merge_inplace(dst->orphans, src->orphans);
+	if (src->cands)
+		candset_merge_inplace(dst->cands, src->cands);
+	for (int i = 0; i < src->nsamples && dst->nsamples < sample_cap; i++)
+		dst->samples[dst->nsamples++] = src->samples[i];
+}
+
+static void
 child_ctx_free(ChildCtx *cc)
 {
+	for (int i = 0; i < cc->nlocal; i++)
+		partial_free(&cc->local[i]);
+	free(cc->local);
 	for (int i = 0; i < cc->nslots; i++)
 	{
 		free(cc->slots[i].keys);
@@ -582,8 +687,8 @@ child_ctx_free(ChildCtx *cc)
 	strbuf_free(&cc->enc);
 }
 
-static void
-run_child_chunk(Worker *w, int chunk_index)
+static bool
+run_child_chunk(Worker *w, int chunk_index, int attempt)
 {
 	Scan	   *s = w->scan;
 	const Chunk *c = &s->plan->child_chunks[chunk_index];
@@ -591,10 +696,11 @@ run_child_chunk(Worker *w, int chunk_index)
 	ChildCtx	cc;
 	StrBuf		sql;
 	RowSourceStats st;
-	bool		ok;
+	bool		ok,
+				retry = false;
 
 	if (has_error(s, &s->pass_errors[c->target]))
-		return;
+		return false;
 	memset(&cc, 0, sizeof(cc));
 	cc.w = w;
 	cc.chunk = chunk_index;
@@ -602,7 +708,7 @@ run_child_chunk(Worker *w, int chunk_index)
 	if (!child_ctx_init(&cc, w, pass))
 	{
 		child_ctx_free(&cc);
-		return;
+		return false;
 	}
 	strbuf_init(&sql);
 	chunk_select(&sql, c, pass->cols, pass->ncols);
@@ -635,31 +741,34 @@ run_child_chunk(Worker *w, int chunk_index)
 			}
 			note_fk_end(s, hs->fk);
 		}
+		for (int i = 0; i < pass->nfks; i++)
+			partial_merge(&w->fks[pass->fks[i]], &cc.local[i], cc.sample_cap);
 	}
 	else
-		fail_chunk(w, &s->pass_errors[c->target], c, cc.bad_value);
+		retry = chunk_failed(w, &s->pass_errors[c->target], c, cc.bad_value, attempt);
 	strbuf_free(&sql);
 	child_ctx_free(&cc);
+	return retry;
 }
 
 /* ---- phase 2: FKs checked by the server's own anti-join ---- */
 
-static void
-run_server_chunk(Worker *w, const Chunk *c)
+static bool
+run_server_chunk(Worker *w, const Chunk *c, int attempt)
 {
 	Scan	   *s = w->scan;
 	const CatForeignKey *fk = s->plan->fks[c->target].fk;
+	FkResult   *r = &s->server_results[c->target];
 
 	if (s->key_pass > 0)
-		return;
-	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->sample,
-							&s->server_results[c->target]))
-		note_fk_end(s, c->target);
-	else
+		return false;
+	fkresult_reset(r);			/* a retry starts over */
+	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->sample, r))
 	{
-		record_error(s, &s->fk_errors[c->target], failure_reason(w));
-		recover_worker(w);
+		note_fk_end(s, c->target);
+		return false;
 	}
+	return chunk_failed(w, &s->fk_errors[c->target], c, false, attempt);
 }
 
 /* ---- the pool ---- */
@@ -668,18 +777,22 @@ static void
 run_chunk(Worker *w, int index)
 {
 	const Chunk *c = &w->scan->chunks[index];
+	bool		again = true;
 
-	switch (c->role)
+	for (int attempt = 0; again && w->alive; attempt++)
 	{
-		case CHUNK_PARENT:
-			run_parent_chunk(w, c);
-			break;
-		case CHUNK_CHILD:
-			run_child_chunk(w, index);
-			break;
-		case CHUNK_SERVER:
-			run_server_chunk(w, c);
-			break;
+		switch (c->role)
+		{
+			case CHUNK_PARENT:
+				again = run_parent_chunk(w, c, attempt);
+				break;
+			case CHUNK_CHILD:
+				again = run_child_chunk(w, index, attempt);
+				break;
+			case CHUNK_SERVER:
+				again = run_server_chunk(w, c, attempt);
+				break;
+		}
 	}
 }
 
@@ -948,11 +1061,29 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	const char *err = NULL;
 
 	merge_fk_partials(s, fk, r, orphans, NULL, &refs, &nrefs);
+	if (atomic_load(&s->chunk_retries) > 0)
+	{
+		/* read on several snapshots: only what is still an orphan counts */
+		KeySet64   *still = keyset64_create();
+		uint64_t	gone_rows = 0;
+
+		if (verify_int_orphans(coord, s->cat, fp->fk, orphans, still, &gone_rows))
+		{
+			keyset64_free(orphans);
+			orphans = still;
+			r->orphan_rows -= gone_rows;
+		}
+		else
+		{
+			keyset64_free(still);
+			err = coord->last_error ? coord->last_error : "could not confirm orphans";
+		}
+	}
 	r->orphan_keys = keyset64_cardinality(orphans);
 	keyset64_free(orphans);
 	if (nrefs > s->opt->sample)
 		nrefs = s->opt->sample;
-	if (nrefs > 0 && !fetch_samples(s, coord, fp, refs, nrefs, NULL, r))
+	if (err == NULL && nrefs > 0 && !fetch_samples(s, coord, fp, refs, nrefs, NULL, r))
 		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
 	free(refs);
 	return err;
@@ -1288,6 +1419,12 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	if (nalive < nstarted && nalive > 0)
 		log_warning("only %d of %d workers could connect; going on with %d",
 					nalive, s->nworkers, nalive);
+	/*
+	 * Under --consistency chunk nothing imports the snapshot again: end the
+	 * exporting transaction, the first thing a standby's conflicts would kill.
+	 */
+	if (s->opt->consistency == CONSISTENCY_CHUNK)
+		(void) pgconn_exec(coord, "COMMIT", 0, NULL, NULL, NULL);
 
 	for (s->key_pass = 0; nalive > 0 && s->key_pass < plan->key_passes &&
 		 !signals_interrupted(); s->key_pass++)
@@ -1324,52 +1461,83 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	for (int w = nstarted - 1; w >= 0; w--)
 		if (s->workers[w].alive)
 			verifier = s->workers[w].conn;
+	/* chunks from several snapshots: confirm against the present */
+	if (atomic_load(&s->chunk_retries) > 0)
+		(void) snapshot_begin_fresh(verifier);
 	collect_results(s, verifier, res);
 	if (s->opt->compare_server)
 		compare_with_server(s, verifier, res);
 	return true;
 }
 
-/* The whole command: connect, snapshot, catalog, plan, pool, report. */
-int
-scan_run(const FkOptions *opt)
+/* No more connections than there are chunks to share. */
+static int
+workers_for(const FkOptions *opt, const ScanPlan *plan)
+{
+	int			n = opt->jobs;
+
+	if (n > plan->nparent_chunks && n > plan->nchild_chunks)
+		n = plan->nparent_chunks > plan->nchild_chunks
+			? plan->nparent_chunks : plan->nchild_chunks;
+	return n < 1 ? 1 : n;
+}
+
+/* Tables a hot standby cannot read: fail their FKs up front, saying why. */
+static void
+fail_unlogged(Scan *s)
+{
+	static const char reason[] = "unlogged table: not readable on a hot standby";
+	const ScanPlan *plan = s->plan;
+
+	for (int i = 0; i < plan->nsets; i++)
+		if (catalog_table_unlogged(&s->cat->tables[plan->sets[i].table]))
+			record_error(s, &s->set_errors[i], reason);
+	for (int i = 0; i < plan->npasses; i++)
+		if (catalog_table_unlogged(&s->cat->tables[plan->passes[i].table]))
+			record_error(s, &s->pass_errors[i], reason);
+	for (int i = 0; i < plan->nfks; i++)
+		if (plan->fks[i].kind == KEYKIND_SERVER &&
+			(catalog_table_unlogged(&s->cat->tables[plan->fks[i].fk->child]) ||
+			 catalog_table_unlogged(&s->cat->tables[plan->fks[i].fk->parent])))
+			record_error(s, &s->fk_errors[i], reason);
+}
+
+/*
+ * One attempt at the whole scan, on one snapshot.  On success res is
+ * filled and *cat is the catalog res points into (the caller frees it);
+ * *conflict says a recovery conflict spoiled the attempt.
+ */
+static bool
+scan_attempt(const FkOptions *opt, bool progress, ScanResult *res, Catalog **cat,
+			 bool *conflict)
 {
 	PgConn	   *coord;
-	Catalog    *cat = NULL;
 	ScanPlan   *plan = NULL;
-	ScanResult	res;
 	Scan		s;
 	bool		ok;
-	bool		progress;
-	int			rc = FK_EXIT_ERROR;
 
-	memset(&res, 0, sizeof(res));
 	memset(&s, 0, sizeof(s));
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
-	progress = opt->progress == TRI_YES ||
-		(opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
-
+	*conflict = false;
+	*cat = NULL;
 	coord = pgconn_connect(&opt->conn, "coordinator");
 	if (coord == NULL)
-		return FK_EXIT_ERROR;
+		return false;
 	ok = snapshot_export(coord, &s.snapshot) &&
-		catalog_read(coord, &opt->filter, &cat) &&
-		lock_tables(coord, cat, opt->lock_timeout_ms);
+		catalog_read(coord, &opt->filter, cat) &&
+		lock_tables(coord, *cat, opt->lock_timeout_ms);
 	if (!ok)
+	{
+		*conflict = strcmp(coord->sqlstate, "40001") == 0;
 		goto done;
-	log_info("snapshot %s, %d foreign keys, %d jobs", s.snapshot, cat->nfks, opt->jobs);
+	}
+	log_info("snapshot %s, %d foreign keys, %d jobs", s.snapshot, (*cat)->nfks, opt->jobs);
 
-	plan = plan_build(cat, opt, coord->server_version >= 140000);
+	plan = plan_build(*cat, opt, coord->server_version >= 140000);
 	s.opt = opt;
-	s.cat = cat;
+	s.cat = *cat;
 	s.plan = plan;
-	/* no more connections than there are chunks to share */
-	s.nworkers = opt->jobs;
-	if (s.nworkers > plan->nparent_chunks && s.nworkers > plan->nchild_chunks)
-		s.nworkers = plan->nparent_chunks > plan->nchild_chunks
-			? plan->nparent_chunks : plan->nchild_chunks;
-	if (s.nworkers < 1)
-		s.nworkers = 1;
+	s.nworkers = workers_for(opt, plan);
 	s.sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
 	s.set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
 	s.pass_errors = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
@@ -1381,18 +1549,226 @@ scan_run(const FkOptions *opt)
 	pthread_cond_init(&s.cv_done, NULL);
 	log_info("plan: %d parent sets in %d chunks, %d child passes, %d phase-2 chunks",
 			 plan->nsets, plan->nparent_chunks, plan->npasses, plan->nchild_chunks);
+	if ((*cat)->in_recovery)
+		fail_unlogged(&s);
 
-	ok = run_pool(&s, coord, &res, progress);
+	ok = run_pool(&s, coord, res, progress);
+	*conflict = atomic_load(&s.conflict);
 	if (ok)
 	{
-		res.server_version = coord->server_version;
-		res.in_recovery = cat->in_recovery;
-		res.jobs = s.nworkers;
-		res.database = fk_strdup(PQdb(coord->conn));
-		res.snapshot = fk_strdup(s.snapshot);
-		res.elapsed_s = seconds_since(&s.start);
+		res->server_version = coord->server_version;
+		res->in_recovery = (*cat)->in_recovery;
+		res->jobs = s.nworkers;
+		res->database = fk_strdup(PQdb(coord->conn));
+		res->snapshot = fk_strdup(s.snapshot);
+		res->key_passes = plan->key_passes;
+		res->chunk_retries = atomic_load(&s.chunk_retries);
+		res->rows_read = atomic_load(&s.rows_read);
+	}
+	scan_free_state(&s);
+
+done:
+	if (coord && PQstatus(coord->conn) == CONNECTION_OK &&
+		PQtransactionStatus(coord->conn) != PQTRANS_IDLE)
+		(void) pgconn_exec(coord, "ROLLBACK", 0, NULL, NULL, NULL);
+	plan_free(plan);
+	free(s.snapshot);
+	pgconn_free(coord);
+	if (!ok)
+	{
+		catalog_free(*cat);
+		*cat = NULL;
+	}
+	return ok;
+}
+
+/* ---- hot standby: replay position, lag, pausing replay ---- */
+
+static bool
+replay_row(void *ctx, const PGresult *res, int row)
+{
+	ReplayPosition *rp = ctx;
+
+	snprintf(rp->receive_lsn, sizeof(rp->receive_lsn), "%s", PQgetvalue(res, row, 0));
+	snprintf(rp->replay_lsn, sizeof(rp->replay_lsn), "%s", PQgetvalue(res, row, 1));
+	rp->lag_s = strtod(PQgetvalue(res, row, 2), NULL);
+	rp->known = true;
+	return true;
+}
+
+/* Lag is 0 when all that was received is replayed (an idle primary). */
+static bool
+read_replay_position(PgConn *c, ReplayPosition *rp)
+{
+	return pgconn_exec(c,
+					   "SELECT coalesce(pg_catalog.pg_last_wal_receive_lsn()::pg_catalog.text, ''), "
+					   "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, ''), "
+					   "CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) "
+					   "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE coalesce(extract(epoch FROM "
+					   "pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
+					   0, NULL, replay_row, rp);
+}
+
+/*
+ * The connection that pauses replay also resumes it, whatever happens: at
+ * the end, on error, and from the signal thread when a second Ctrl-C ends
+ * the process at once.  The lock keeps the two threads off it together.
+ */
+static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
+static PgConn *replay_paused_on;
+
+static void
+resume_replay(void)
+{
+	pthread_mutex_lock(&replay_lock);
+	if (replay_paused_on)
+	{
+		if (pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
+						0, NULL, NULL, NULL))
+			log_info("WAL replay resumed");
+		else
+			log_error("could not resume WAL replay: run \"SELECT pg_wal_replay_resume()\" on the standby");
+		replay_paused_on = NULL;
+	}
+	pthread_mutex_unlock(&replay_lock);
+}
+
+static bool
+paused_row(void *ctx, const PGresult *res, int row)
+{
+	*(bool *) ctx = strcmp(PQgetvalue(res, row, 0), "t") == 0;
+	return true;
+}
+
+static bool
+pause_replay(PgConn *c)
+{
+	const char *state_sql = c->server_version >= 140000
+		? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
+		: "SELECT pg_catalog.pg_is_wal_replay_paused()";
+
+	pthread_mutex_lock(&replay_lock);
+	if (!pgconn_exec(c, "SELECT pg_catalog.pg_wal_replay_pause()", 0, NULL, NULL, NULL))
+	{
+		pthread_mutex_unlock(&replay_lock);
+		log_hint("--pause-replay needs a superuser, or EXECUTE on pg_wal_replay_pause() and pg_wal_replay_resume().");
+		return false;
+	}
+	replay_paused_on = c;
+	signals_set_exit_hook(resume_replay);
+	pthread_mutex_unlock(&replay_lock);
+	/* a pause takes effect between records: wait until it has */
+	for (int i = 0; i < 600 && !signals_interrupted(); i++)
+	{
+		bool		paused = false;
+
+		pthread_mutex_lock(&replay_lock);
+		if (!pgconn_exec(c, state_sql, 0, NULL, paused_row, &paused))
+		{
+			pthread_mutex_unlock(&replay_lock);
+			return false;
+		}
+		pthread_mutex_unlock(&replay_lock);
+		if (paused)
+		{
+			log_info("WAL replay paused");
+			return true;
+		}
+		usleep(50000);
+	}
+	log_error("WAL replay did not pause within 30 s");
+	return false;
+}
+
+static const char *
+guarantee_for(const ScanResult *res)
+{
+	if (res->chunk_retries > 0)
+		return "every orphan reported existed when its parent table was read, when its "
+			"chunk was read, and when it was confirmed at the end (chunks retried on "
+			"fresh snapshots after recovery conflicts)";
+	return "exact: parents and children read from one snapshot";
+}
+
+/* The whole command: standby checks, attempts, report, exit code. */
+int
+scan_run(const FkOptions *opt)
+{
+	PgConn	   *control;
+	Catalog    *cat = NULL;
+	ScanResult	res;
+	struct timespec start;
+	bool		progress;
+	bool		paused = false;
+	bool		ok = false;
+	bool		conflict = false;
+	bool		in_recovery = false;
+	ReplayPosition replay_start = {0};
+	int			attempt;
+	int			rc = FK_EXIT_ERROR;
+
+	memset(&res, 0, sizeof(res));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	progress = opt->progress == TRI_YES ||
+		(opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
+
+	/* a connection of its own for the standby's replay: it outlives attempts */
+	control = pgconn_connect(&opt->conn, "control");
+	if (control == NULL)
+		return FK_EXIT_ERROR;
+	if (!pgconn_exec(control, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,
+					 paused_row, &in_recovery))
+		goto done;
+	if (in_recovery)
+	{
+		if (!read_replay_position(control, &replay_start))
+			goto done;
+		if (opt->max_lag_s >= 0 && replay_start.lag_s > opt->max_lag_s)
+		{
+			log_error("the standby is %.1f s behind its primary, more than --max-lag %.1f s",
+					  replay_start.lag_s, opt->max_lag_s);
+			log_detail("received up to %s, replayed up to %s.",
+					   replay_start.receive_lsn[0] ? replay_start.receive_lsn : "(nothing)",
+					   replay_start.replay_lsn);
+			goto done;
+		}
+		if (opt->pause_replay && !(paused = pause_replay(control)))
+			goto done;
+	}
+	else if (opt->pause_replay)
+		log_warning("not a hot standby: --pause-replay has no replay to pause");
+
+	for (attempt = 1;; attempt++)
+	{
+		ok = scan_attempt(opt, progress, &res, &cat, &conflict);
+		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
+			attempt > opt->retries || signals_interrupted())
+			break;
+		log_warning("recovery conflict: restarting the scan on a new snapshot (attempt %d of %d)",
+					attempt + 1, opt->retries + 1);
+		scanresult_free(&res);
+		catalog_free(cat);
+		cat = NULL;
+	}
+	if (conflict && opt->consistency == CONSISTENCY_SNAPSHOT)
+	{
+		log_error("recovery conflicts spoiled %d attempt%s: the answer is incomplete",
+				  attempt, attempt == 1 ? "" : "s");
+		log_hint("Use --pause-replay, --consistency chunk, more --retries, or hot_standby_feedback = on.");
+	}
+
+	if (ok)
+	{
+		res.attempts = attempt;
+		res.elapsed_s = seconds_since(&start);
 		res.interrupted = signals_interrupted();
-		res.key_passes = plan->key_passes;
+		res.rows_per_s = res.elapsed_s > 0 ? (double) res.rows_read / res.elapsed_s : 0;
+		res.consistency = paused ? "paused-replay"
+			: opt->consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
+		res.guarantee = guarantee_for(&res);
+		res.replay_start = replay_start;
+		if (in_recovery)
+			(void) read_replay_position(control, &res.replay_end);
 		{
 			struct rusage ru;
 
@@ -1408,20 +1784,19 @@ scan_run(const FkOptions *opt)
 			res.orphan_rows += res.fks[i].orphan_rows;
 		}
 		ok = report_scan(&res, opt, stdout);
-		if (res.interrupted || res.nerrors > 0 || res.ndisagree > 0 || !ok)
+		if (res.interrupted || res.nerrors > 0 || res.ndisagree > 0 || !ok ||
+			(conflict && opt->consistency == CONSISTENCY_SNAPSHOT))
 			rc = FK_EXIT_ERROR;
 		else
 			rc = res.nwith_orphans > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;
 	}
-	scan_free_state(&s);
 
 done:
-	if (coord && PQtransactionStatus(coord->conn) != PQTRANS_IDLE)
-		(void) pgconn_exec(coord, "ROLLBACK", 0, NULL, NULL, NULL);
+	if (paused)
+		resume_replay();
+	signals_set_exit_hook(NULL);
 	scanresult_free(&res);
-	plan_free(plan);
 	catalog_free(cat);
-	free(s.snapshot);
-	pgconn_free(coord);
+	pgconn_free(control);
 	return rc;
 }

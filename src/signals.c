@@ -17,6 +17,7 @@ static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static PGcancel *slots[MAX_SLOTS];
 static atomic_bool cancel_requested;
 static pthread_t watcher;
+static void (*_Atomic exit_hook) (void);
 static bool watcher_running;
 
 static void
@@ -45,7 +46,14 @@ watch_signals(void *arg)
 		if (sig == SIGUSR1)		/* teardown */
 			break;
 		if (atomic_exchange(&cancel_requested, true))
-			_exit(FK_EXIT_ERROR);	/* second Ctrl-C: stop waiting */
+		{
+			/* second Ctrl-C: stop waiting, but undo what must not outlive us */
+			void		(*hook) (void) = atomic_load(&exit_hook);
+
+			if (hook)
+				hook();
+			_exit(FK_EXIT_ERROR);
+		}
 		log_raw("fkscan: canceling: interrupted by signal\n");
 		cancel_all();
 	}
@@ -80,6 +88,12 @@ signals_teardown(void)
 	pthread_kill(watcher, SIGUSR1);
 	pthread_join(watcher, NULL);
 	watcher_running = false;
+}
+
+void
+signals_set_exit_hook(void (*fn) (void))
+{
+	atomic_store(&exit_hook, fn);
 }
 
 bool

@@ -49,3 +49,12 @@ snapshot_import(PgConn *c, const char *snapshot_id)
 	free(lit);
 	return ok;
 }
+
+bool
+snapshot_begin_fresh(PgConn *c)
+{
+	if (PQtransactionStatus(c->conn) != PQTRANS_IDLE &&
+		!pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
+		return false;
+	return pgconn_exec(c, BEGIN_RR_RO, 0, NULL, NULL, NULL);
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fkscan/keyset.h"
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
 #include "fkscan/strbuf.h"
@@ -191,6 +192,102 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	strbuf_free(&orphan);
 	strbuf_free(&keys);
 	strbuf_free(&from);
+	strbuf_free(&sql);
+	return ok;
+}
+
+/* ---- integer orphans, re-checked ---- */
+
+/* Walks a key set in batches: keys after "after", CONFIRM_BATCH at a time. */
+typedef struct IntBatch
+{
+	StrBuf		text;			/* "{1,2,3}" */
+	int			n;
+	int64_t		after;
+	bool		started;		/* "after" is meaningful */
+	const KeySet64 *skip;		/* keys in this set are left out, if set */
+} IntBatch;
+
+static bool
+add_int_key(int64_t key, void *ctx)
+{
+	IntBatch   *b = ctx;
+
+	if ((b->started && key <= b->after) || (b->skip && keyset64_contains(b->skip, key)))
+		return true;
+	strbuf_appendf(&b->text, "%c%" PRId64, b->n++ ? ',' : '{', key);
+	b->after = key;
+	return b->n < CONFIRM_BATCH;
+}
+
+/* Run sql once per batch of the keys of set (less skip) as an int8[] in $1. */
+static bool
+per_int_batch(PgConn *c, const char *sql, const KeySet64 *set, const KeySet64 *skip,
+			  PgRowFn fn, void *ctx)
+{
+	IntBatch	b = {.skip = skip};
+	bool		ok = true;
+
+	strbuf_init(&b.text);
+	do
+	{
+		const char *params[1];
+
+		strbuf_reset(&b.text);
+		b.n = 0;
+		keyset64_iterate(set, add_int_key, &b);
+		b.started = true;
+		if (b.n == 0)
+			break;
+		strbuf_append_char(&b.text, '}');
+		params[0] = b.text.data;
+		ok = pgconn_exec(c, sql, 1, params, fn, ctx);
+	} while (ok && b.n == CONFIRM_BATCH);
+	strbuf_free(&b.text);
+	return ok;
+}
+
+static bool
+still_row(void *ctx, const PGresult *res, int row)
+{
+	keyset64_add(ctx, strtoll(PQgetvalue(res, row, 0), NULL, 10));
+	return true;
+}
+
+static bool
+count_row(void *ctx, const PGresult *res, int row)
+{
+	*(uint64_t *) ctx += strtoull(PQgetvalue(res, row, 0), NULL, 10);
+	return true;
+}
+
+bool
+verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
+				   const KeySet64 *keys, KeySet64 *still, uint64_t *gone_rows)
+{
+	StrBuf		sql;
+	bool		ok;
+
+	*gone_rows = 0;
+	strbuf_init(&sql);
+	strbuf_append(&sql, "SELECT u.k FROM pg_catalog.unnest($1::pg_catalog.int8[]) AS u(k) "
+				  "WHERE NOT EXISTS (SELECT 1 FROM ");
+	append_from(&sql, &cat->tables[fk->parent]);
+	strbuf_append(&sql, " p WHERE ");
+	pgconn_append_ident(&sql, "p", fk->parent_cols[0].name);
+	strbuf_append(&sql, " OPERATOR(pg_catalog.=) u.k)");
+	ok = per_int_batch(c, sql.data, keys, NULL, still_row, still);
+	if (ok && keyset64_cardinality(still) < keyset64_cardinality(keys))
+	{
+		/* the keys that have a parent after all: how many child rows held them */
+		strbuf_reset(&sql);
+		strbuf_append(&sql, "SELECT count(*) FROM ");
+		append_from(&sql, &cat->tables[fk->child]);
+		strbuf_append(&sql, " c WHERE ");
+		pgconn_append_ident(&sql, "c", fk->child_cols[0].name);
+		strbuf_append(&sql, " OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
+		ok = per_int_batch(c, sql.data, keys, still, count_row, gone_rows);
+	}
 	strbuf_free(&sql);
 	return ok;
 }

@@ -111,6 +111,9 @@ typedef struct Catalog
 bool catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out);
 void catalog_free(Catalog *cat);
 
+/* Is any leaf of the table unlogged (unreadable on a hot standby)? */
+bool catalog_table_unlogged(const CatTable *t);
+
 /* Is the FK in a broken state: not validated, not enforced, or RI triggers off? */
 bool catalog_fk_broken(const CatForeignKey *fk);
 

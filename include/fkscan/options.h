@@ -26,6 +26,13 @@ typedef enum OutputFormat
 	FORMAT_JSON
 } OutputFormat;
 
+/* What a run on a hot standby does about recovery conflicts (--consistency). */
+typedef enum Consistency
+{
+	CONSISTENCY_SNAPSHOT = 0,	/* one snapshot; a conflict restarts the scan */
+	CONSISTENCY_CHUNK			/* a conflict retries the lost chunk on a fresh snapshot */
+} Consistency;
+
 /* How rows leave the server (--fetch). */
 typedef enum FetchMethod
 {
@@ -91,6 +98,11 @@ typedef struct FkOptions
 	int			lock_timeout_ms;	/* waits for ACCESS SHARE locks */
 	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
 	bool		compare_server; /* --compare server: also run the server's anti-join */
+	Consistency consistency;
+	int			retries;		/* --retries: restarts (snapshot) or per-chunk retries */
+	bool		pause_replay;	/* --pause-replay on a standby */
+	double		max_lag_s;		/* --max-lag; < 0: no limit */
+	double		max_rate;		/* --max-rate rows per second; 0: no limit */
 } FkOptions;
 
 /* Fill defaults, then parse argv.  Returns false on bad usage (logged). */
@@ -99,5 +111,8 @@ void options_reset(FkOptions *options);
 
 /* Parse "64MB", "1GB", "8192" (bytes) into bytes; false if malformed. */
 bool options_parse_size(const char *text, int64_t *bytes);
+
+/* Parse "30s", "5min", "2h", "250ms" or plain seconds; false if malformed. */
+bool options_parse_duration(const char *text, double *seconds);
 
 #endif /* FKSCAN_OPTIONS_H */

@@ -53,6 +53,15 @@ typedef struct FkResult
 	uint64_t	compare_orphan_keys;
 } FkResult;
 
+/* Where a hot standby's WAL replay stood (--format json "replay"). */
+typedef struct ReplayPosition
+{
+	bool		known;
+	char		receive_lsn[32];	/* "" if none (not streaming) */
+	char		replay_lsn[32];
+	double		lag_s;			/* 0 when everything received is replayed */
+} ReplayPosition;
+
 typedef struct ScanResult
 {
 	int			server_version;
@@ -63,6 +72,14 @@ typedef struct ScanResult
 	double		elapsed_s;
 	bool		interrupted;
 	int			key_passes;		/* passes over the hashed key space */
+	const char *consistency;	/* "snapshot", "chunk" or "paused-replay" */
+	const char *guarantee;		/* what the answer promises, one sentence */
+	int			attempts;		/* 1 + restarts after recovery conflicts */
+	int			chunk_retries;	/* chunks re-read on a fresh snapshot */
+	ReplayPosition replay_start;
+	ReplayPosition replay_end;
+	uint64_t	rows_read;		/* every row streamed, parents and children */
+	double		rows_per_s;
 	int64_t		peak_rss_kb;	/* the client's peak resident memory */
 	FkResult   *fks;
 	int			nfks;

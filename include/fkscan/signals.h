@@ -26,6 +26,12 @@ bool signals_interrupted(void);
 /* Cancel the running query of every registered connection (first error). */
 void signals_cancel_queries(void);
 
+/*
+ * Run fn from the signal thread before a second signal ends the process at
+ * once (e.g. to resume WAL replay that fkscan paused); NULL clears it.
+ */
+void signals_set_exit_hook(void (*fn) (void));
+
 /* Register a connection for cancellation; returns a slot, -1 if full. */
 int signals_register(PGconn *conn);
 void signals_unregister(int slot);

@@ -20,4 +20,7 @@ bool snapshot_export(PgConn *c, char **snapshot_id);
 /* Begin a transaction on the exported snapshot (after a ROLLBACK if needed). */
 bool snapshot_import(PgConn *c, const char *snapshot_id);
 
+/* Begin a transaction on a fresh snapshot of its own (after a ROLLBACK). */
+bool snapshot_begin_fresh(PgConn *c);
+
 #endif /* FKSCAN_SNAPSHOT_H */

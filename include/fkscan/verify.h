@@ -23,6 +23,16 @@
 bool verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 						 int sample, FkResult *r);
 
+/*
+ * Integer orphans seen on several snapshots (--consistency chunk after a
+ * conflict): keep in still those of keys that have no parent now, and set
+ * *gone_rows to the child rows holding the keys that do.
+ */
+struct KeySet64;
+bool verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
+						const struct KeySet64 *keys, struct KeySet64 *still,
+						uint64_t *gone_rows);
+
 /* Set confirmed[i] for every candidate i that has no parent (caller sizes it). */
 bool verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 					   const CandSet *cands, bool *confirmed);
