@@ -30,6 +30,7 @@ enum
 	OPT_MEMORY_LIMIT,
 	OPT_COMPARE,
 	OPT_CONSISTENCY,
+	OPT_ORPHANS_OUT,
 	OPT_RETRIES,
 	OPT_PAUSE_REPLAY,
 	OPT_MAX_LAG,
@@ -119,6 +120,8 @@ print_command_help(FkCommand cmd)
 			   "  -j, --jobs=NUM                connections and threads (default: CPUs)\n"
 			   "      --fetch=binary|text|cursor  how rows are streamed (default: binary)\n"
 			   "      --sample=NUM              orphan rows shown per foreign key (default: 5)\n"
+			   "      --orphans-out=FILE|DIR    write every orphan row as CSV (a directory:\n"
+			   "                                one file per foreign key)\n"
 			   "      --chunk-size=SIZE         table slice per work unit, e.g. 256MB (default: auto)\n"
 			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
 			   "      --memory-limit=SIZE       memory for parent keys; more passes if needed\n"
@@ -285,6 +288,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
 		{"compare", required_argument, NULL, OPT_COMPARE},
 		{"consistency", required_argument, NULL, OPT_CONSISTENCY},
+		{"orphans-out", required_argument, NULL, OPT_ORPHANS_OUT},
 		{"retries", required_argument, NULL, OPT_RETRIES},
 		{"pause-replay", no_argument, NULL, OPT_PAUSE_REPLAY},
 		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
@@ -455,6 +459,10 @@ options_parse(int argc, char **argv, FkOptions *o)
 				}
 				o->compare_server = true;
 				break;
+			case OPT_ORPHANS_OUT:
+				free(o->orphans_out);
+				o->orphans_out = fk_strdup(optarg);
+				break;
 			case OPT_CONSISTENCY:
 				if (strcmp(optarg, "snapshot") == 0)
 					o->consistency = CONSISTENCY_SNAPSHOT;
@@ -556,6 +564,7 @@ options_reset(FkOptions *o)
 	free(o->conn.host);
 	free(o->conn.port);
 	free(o->conn.username);
+	free(o->orphans_out);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);

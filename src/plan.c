@@ -13,8 +13,11 @@
 
 /* Below this a relation is not worth splitting (8 MB). */
 #define MIN_CHUNK_PAGES 1024
-/* Chunks per worker and phase when sizing automatically: enough to balance. */
-#define CHUNKS_PER_JOB 4
+/*
+ * Chunks per worker and phase when sizing automatically: a phase ends when
+ * its last chunk does, so the tail a worker may idle is a chunk at most.
+ */
+#define CHUNKS_PER_JOB 16
 
 /* How the FK is checked; fills the set's encodings; *reason for the server. */
 static KeyKind

@@ -94,6 +94,7 @@ typedef struct FkOptions
 	int			jobs;			/* -j; default: number of CPUs */
 	FetchMethod fetch;
 	int			sample;			/* --sample N orphan rows per FK */
+	char	   *orphans_out;	/* --orphans-out FILE.csv or DIR: every orphan row */
 	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
 	int			lock_timeout_ms;	/* waits for ACCESS SHARE locks */
 	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
