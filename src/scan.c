@@ -40,6 +40,7 @@
 #include "fkscan/keyset.h"
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/orphans.h"
 #include "fkscan/plan.h"
 #include "fkscan/report.h"
 #include "fkscan/result.h"
@@ -115,6 +116,7 @@ struct Scan
 	char	  **fk_errors;		/* per FK */
 	double	   *fk_end;			/* seconds since start when its last chunk ended */
 	FkResult   *server_results; /* per FK, filled by CHUNK_SERVER */
+	KeySet	   *orphan_keys;	/* per FK, the final orphan keys (for --orphans-out) */
 	Worker	   *workers;
 	int			nworkers;		/* allocated */
 	int			nthreads;		/* started */
@@ -1080,7 +1082,8 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 		}
 	}
 	r->orphan_keys = keyset64_cardinality(orphans);
-	keyset64_free(orphans);
+	keyset64_freeze(orphans);
+	s->orphan_keys[fk].ints = orphans;
 	if (nrefs > s->opt->sample)
 		nrefs = s->opt->sample;
 	if (err == NULL && nrefs > 0 && !fetch_samples(s, coord, fp, refs, nrefs, NULL, r))
@@ -1104,12 +1107,14 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	confirmed = fk_calloc((size_t) candset_size(cands) + 1, sizeof(bool));
 	if (!verify_candidates(coord, s->cat, fp->fk, cands, confirmed))
 		err = coord->last_error ? coord->last_error : "could not confirm orphans";
+	s->orphan_keys[fk].hashes = hset128_create(0);
 	for (uint32_t i = 0; err == NULL && i < candset_size(cands); i++)
 	{
 		if (!confirmed[i])
 			continue;
 		r->orphan_rows += candset_rows(cands, i);
 		r->orphan_keys++;
+		hset128_add(s->orphan_keys[fk].hashes, candset_hash(cands, i));
 	}
 	if (err == NULL)
 		r->orphan_rows += r->partial_null_rows;
@@ -1195,6 +1200,32 @@ collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 		else
 			r->status = FKSTATUS_CLEAN;
 	}
+}
+
+/* --orphans-out: every orphan row of every FK that has some, on the snapshot. */
+static bool
+write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
+{
+	OrphanMatcher *m = fk_calloc((size_t) res->nfks + 1, sizeof(OrphanMatcher));
+	int			n = 0;
+	bool		ok;
+
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkPlan *fp = &s->plan->fks[i];
+
+		if (res->fks[i].status != FKSTATUS_ORPHANS)
+			continue;
+		m[n].fk = fp->fk;
+		m[n].ints = s->orphan_keys[i].ints;
+		m[n].hashes = s->orphan_keys[i].hashes;
+		m[n].enc = fp->kind == KEYKIND_HASH ? s->plan->sets[fp->parent_set].enc : NULL;
+		m[n].orphan_rows = res->fks[i].orphan_rows;
+		n++;
+	}
+	ok = orphans_write(verifier, s->cat, m, n, s->opt->orphans_out);
+	free(m);
+	return ok;
 }
 
 /*
@@ -1354,7 +1385,10 @@ scan_free_state(Scan *s)
 	{
 		free(s->fk_errors[i]);
 		fkresult_reset(&s->server_results[i]);
+		keyset64_free(s->orphan_keys[i].ints);
+		hset128_free(s->orphan_keys[i].hashes);
 	}
+	free(s->orphan_keys);
 	free(s->workers);
 	free(s->sets);
 	free(s->set_errors);
@@ -1467,6 +1501,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	collect_results(s, verifier, res);
 	if (s->opt->compare_server)
 		compare_with_server(s, verifier, res);
+	if (s->opt->orphans_out && !signals_interrupted())
+		res->output_failed = !write_orphans(s, verifier, res);
 	return true;
 }
 
@@ -1544,6 +1580,7 @@ scan_attempt(const FkOptions *opt, bool progress, ScanResult *res, Catalog **cat
 	s.fk_errors = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));
 	s.fk_end = fk_calloc((size_t) (plan->nfks + 1), sizeof(double));
 	s.server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
+	s.orphan_keys = fk_calloc((size_t) (plan->nfks + 1), sizeof(KeySet));
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.cv_phase, NULL);
 	pthread_cond_init(&s.cv_done, NULL);
@@ -1785,6 +1822,7 @@ scan_run(const FkOptions *opt)
 		}
 		ok = report_scan(&res, opt, stdout);
 		if (res.interrupted || res.nerrors > 0 || res.ndisagree > 0 || !ok ||
+			res.output_failed ||
 			(conflict && opt->consistency == CONSISTENCY_SNAPSHOT))
 			rc = FK_EXIT_ERROR;
 		else

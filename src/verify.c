@@ -95,32 +95,33 @@ append_sample_select(StrBuf *sql, const CatColumn *cols, int ncols)
 	}
 }
 
-bool
-verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-					int sample, FkResult *r)
+/*
+ * The child-row conditions of RI, alias "c": exempt (NULLs the MATCH rule
+ * lets pass), partial (MATCH FULL's mixed NULLs; "false" otherwise), orphan
+ * (a full key without a parent), keys ("c.a, c.b").
+ */
+typedef struct RiConditions
+{
+	StrBuf		exempt;
+	StrBuf		partial;
+	StrBuf		orphan;
+	StrBuf		keys;
+} RiConditions;
+
+static void
+ri_conditions(const Catalog *cat, const CatForeignKey *fk, RiConditions *q)
 {
 	StrBuf		not_null,
 				any_null,
-				all_null,
-				exempt,
-				partial,
-				orphan,
-				keys,
-				from,
-				sql;
-	uint64_t	counts[3] = {0, 0, 0};
-	uint64_t	orphans[2] = {0, 0};
-	bool		ok;
+				all_null;
 
 	strbuf_init(&not_null);
 	strbuf_init(&any_null);
 	strbuf_init(&all_null);
-	strbuf_init(&exempt);
-	strbuf_init(&partial);
-	strbuf_init(&orphan);
-	strbuf_init(&keys);
-	strbuf_init(&from);
-	strbuf_init(&sql);
+	strbuf_init(&q->exempt);
+	strbuf_init(&q->partial);
+	strbuf_init(&q->orphan);
+	strbuf_init(&q->keys);
 	for (int i = 0; i < fk->ncols; i++)
 	{
 		const char *name = fk->child_cols[i].name;
@@ -134,30 +135,68 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		strbuf_append(&any_null, i ? " OR " : "");
 		pgconn_append_ident(&any_null, "c", name);
 		strbuf_append(&any_null, " IS NULL");
-		strbuf_append(&keys, i ? ", " : "");
-		pgconn_append_ident(&keys, "c", name);
+		strbuf_append(&q->keys, i ? ", " : "");
+		pgconn_append_ident(&q->keys, "c", name);
 	}
 	if (fk->match_type == 'f')
 	{
-		strbuf_appendf(&exempt, "(%s)", all_null.data);
-		strbuf_appendf(&partial, "((%s) AND NOT (%s))", any_null.data, all_null.data);
+		strbuf_appendf(&q->exempt, "(%s)", all_null.data);
+		strbuf_appendf(&q->partial, "((%s) AND NOT (%s))", any_null.data, all_null.data);
 	}
 	else
 	{
-		strbuf_appendf(&exempt, "(%s)", any_null.data);
-		strbuf_append(&partial, "false");
+		strbuf_appendf(&q->exempt, "(%s)", any_null.data);
+		strbuf_append(&q->partial, "false");
 	}
+	strbuf_appendf(&q->orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM ", not_null.data);
+	append_from(&q->orphan, &cat->tables[fk->parent]);
+	strbuf_append(&q->orphan, " p WHERE ");
+	append_join(&q->orphan, fk, "c", NULL);
+	strbuf_append(&q->orphan, ")");
+	strbuf_free(&not_null);
+	strbuf_free(&any_null);
+	strbuf_free(&all_null);
+}
+
+static void
+ri_conditions_free(RiConditions *q)
+{
+	strbuf_free(&q->exempt);
+	strbuf_free(&q->partial);
+	strbuf_free(&q->orphan);
+	strbuf_free(&q->keys);
+}
+
+void
+verify_append_violation(StrBuf *sql, const Catalog *cat, const CatForeignKey *fk)
+{
+	RiConditions q;
+
+	ri_conditions(cat, fk, &q);
+	strbuf_appendf(sql, "((%s) OR %s)", q.orphan.data, q.partial.data);
+	ri_conditions_free(&q);
+}
+
+bool
+verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
+					int sample, FkResult *r)
+{
+	RiConditions q;
+	StrBuf		from,
+				sql;
+	uint64_t	counts[3] = {0, 0, 0};
+	uint64_t	orphans[2] = {0, 0};
+	bool		ok;
+
+	ri_conditions(cat, fk, &q);
+	strbuf_init(&from);
+	strbuf_init(&sql);
 	append_from(&from, &cat->tables[fk->child]);
 	strbuf_append(&from, " c");
-	strbuf_appendf(&orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM ", not_null.data);
-	append_from(&orphan, &cat->tables[fk->parent]);
-	strbuf_append(&orphan, " p WHERE ");
-	append_join(&orphan, fk, "c", NULL);
-	strbuf_append(&orphan, ")");
 
 	strbuf_appendf(&sql, "SELECT count(*), count(*) FILTER (WHERE %s), "
 				   "count(*) FILTER (WHERE %s) FROM %s",
-				   exempt.data, partial.data, from.data);
+				   q.exempt.data, q.partial.data, from.data);
 	ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, counts);
 	if (ok)
 	{
@@ -165,7 +204,7 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		strbuf_reset(&sql);
 		strbuf_appendf(&sql, "SELECT coalesce(sum(n), 0), count(*) FROM "
 					   "(SELECT count(*) AS n FROM %s WHERE %s GROUP BY %s) g",
-					   from.data, orphan.data, keys.data);
+					   from.data, q.orphan.data, q.keys.data);
 		ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, orphans);
 	}
 	if (ok && sample > 0 && orphans[0] + counts[2] > 0)
@@ -173,7 +212,7 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		strbuf_reset(&sql);
 		append_sample_select(&sql, fk->child_cols, fk->ncols);
 		strbuf_appendf(&sql, " FROM %s WHERE (%s) OR %s ORDER BY c.ctid LIMIT %d",
-					   from.data, orphan.data, partial.data, sample);
+					   from.data, q.orphan.data, q.partial.data, sample);
 		ok = pgconn_exec(c, sql.data, 0, NULL, sample_row, r);
 	}
 	if (ok)
@@ -184,13 +223,7 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		r->orphan_rows = orphans[0] + counts[2];
 		r->orphan_keys = orphans[1];
 	}
-	strbuf_free(&not_null);
-	strbuf_free(&any_null);
-	strbuf_free(&all_null);
-	strbuf_free(&exempt);
-	strbuf_free(&partial);
-	strbuf_free(&orphan);
-	strbuf_free(&keys);
+	ri_conditions_free(&q);
 	strbuf_free(&from);
 	strbuf_free(&sql);
 	return ok;

@@ -86,6 +86,7 @@ typedef struct ScanResult
 	/* totals */
 	int			nerrors;
 	int			ndisagree;		/* --compare server: FKs whose counts differ */
+	bool		output_failed;	/* --orphans-out could not be written */
 	int			nwith_orphans;
 	uint64_t	orphan_rows;
 } ScanResult;

@@ -19,6 +19,14 @@
 #include "fkscan/plan.h"
 #include "fkscan/result.h"
 
+/*
+ * Append the condition, on child alias "c", that a row violates the FK:
+ * a full key without a parent, or MATCH FULL's mixed NULLs.
+ */
+struct StrBuf;
+void verify_append_violation(struct StrBuf *sql, const Catalog *cat,
+							 const CatForeignKey *fk);
+
 /* Fill r's counts and up to sample rows from the server's anti-join. */
 bool verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 						 int sample, FkResult *r);

@@ -1,0 +1,42 @@
+/*
+ * orphans.h
+ *	  --orphans-out: every orphan row, as CSV people can act on.
+ *
+ * One streamed pass over the child table of each FK with orphans (on the
+ * scan's snapshot), recognising the orphan rows with the scan's own final
+ * orphan keys: an integer key set, or the fingerprints of the confirmed
+ * orphan keys; FKs checked on the server stream RI's anti-join instead.
+ * Nothing is held in memory but one row.
+ *
+ * Each row: the relation it lives in (a leaf, for a partitioned table), its
+ * ctid, the child's primary key columns, the FK columns, and a ready WHERE
+ * predicate (on the primary key, or the ctid where there is none).  RFC 4180
+ * quoting; an empty field is NULL, "" an empty string.  Output goes to FILE
+ * (one CSV, the FK named in its first columns) or to a directory (one CSV
+ * per FK); each file is written beside its name and renamed when complete,
+ * so a failure never leaves a file that looks complete.
+ */
+#ifndef FKSCAN_ORPHANS_H
+#define FKSCAN_ORPHANS_H
+
+#include "fkscan/catalog.h"
+#include "fkscan/hset128.h"
+#include "fkscan/keyenc.h"
+#include "fkscan/keyset.h"
+#include "fkscan/pgconn.h"
+
+/* How to recognise the orphan rows of one FK. */
+typedef struct OrphanMatcher
+{
+	const CatForeignKey *fk;
+	const KeySet64 *ints;		/* one integer column: the orphan keys */
+	const HSet128 *hashes;		/* other keys: confirmed orphan fingerprints */
+	const KeyEncKind *enc;		/* hashes: the encoding of each key column */
+	uint64_t	orphan_rows;	/* what the scan counted: the file must agree */
+} OrphanMatcher;
+
+/* Write the orphan rows of n FKs to path; false after logging. */
+bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
+				   const char *path);
+
+#endif /* FKSCAN_ORPHANS_H */

@@ -1,0 +1,487 @@
+/*
+ * orphans.c
+ *	  The orphan rows of each FK, streamed to CSV; see orphans.h.
+ */
+#include "fkscan/orphans.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fkscan/jsonw.h"
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/rowsrc.h"
+#include "fkscan/strbuf.h"
+#include "fkscan/verify.h"
+
+/* One open CSV being written under a temporary name. */
+typedef struct CsvFile
+{
+	FILE	   *fp;
+	char	   *path;			/* final name */
+	char	   *partial;		/* written here, renamed when complete */
+} CsvFile;
+
+static bool
+csv_open(CsvFile *f, const char *path)
+{
+	f->path = fk_strdup(path);
+	f->partial = fk_malloc(strlen(path) + sizeof(".partial"));
+	sprintf(f->partial, "%s.partial", path);
+	f->fp = fopen(f->partial, "w");
+	if (f->fp == NULL)
+	{
+		log_error("could not open \"%s\" for writing: %s", f->partial, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Close, and rename into place only if every write succeeded. */
+static bool
+csv_close(CsvFile *f, bool ok)
+{
+	if (f->fp)
+	{
+		if (ferror(f->fp) || fclose(f->fp) != 0)
+		{
+			if (ok)
+				log_error("could not write \"%s\": %s", f->partial, strerror(errno));
+			ok = false;
+		}
+		f->fp = NULL;
+		if (ok && rename(f->partial, f->path) != 0)
+		{
+			log_error("could not rename \"%s\" to \"%s\": %s", f->partial, f->path,
+					  strerror(errno));
+			ok = false;
+		}
+		if (!ok)
+			unlink(f->partial);
+	}
+	free(f->path);
+	free(f->partial);
+	f->path = f->partial = NULL;
+	return ok;
+}
+
+/* RFC 4180: quote fields holding a comma, quote, CR or LF; NULL is empty. */
+static void
+csv_field(StrBuf *b, const char *v, size_t len, bool first)
+{
+	bool		quote = false;
+
+	if (!first)
+		strbuf_append_char(b, ',');
+	if (v == NULL)
+		return;
+	quote = len == 0;			/* "" is an empty string, nothing is NULL */
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = v[i] == ',' || v[i] == '"' || v[i] == '\r' || v[i] == '\n';
+	if (!quote)
+	{
+		strbuf_append_len(b, v, len);
+		return;
+	}
+	strbuf_append_char(b, '"');
+	for (size_t i = 0; i < len; i++)
+	{
+		if (v[i] == '"')
+			strbuf_append_char(b, '"');
+		strbuf_append_char(b, v[i]);
+	}
+	strbuf_append_char(b, '"');
+}
+
+static void
+csv_cstr(StrBuf *b, const char *v, bool first)
+{
+	csv_field(b, v, v ? strlen(v) : 0, first);
+}
+
+/* A SQL literal, for the WHERE predicate: '...' with quotes doubled. */
+static void
+append_literal(StrBuf *b, const char *v, size_t len)
+{
+	strbuf_append_char(b, '\'');
+	for (size_t i = 0; i < len; i++)
+	{
+		if (v[i] == '\'')
+			strbuf_append_char(b, '\'');
+		strbuf_append_char(b, v[i]);
+	}
+	strbuf_append_char(b, '\'');
+}
+
+typedef struct PkCols
+{
+	char	  **names;
+	int			n;
+} PkCols;
+
+static bool
+pk_row(void *ctx, const PGresult *res, int row)
+{
+	PkCols	   *pk = ctx;
+
+	pk->names = fk_realloc(pk->names, sizeof(char *) * (size_t) (pk->n + 1));
+	pk->names[pk->n++] = fk_strdup(PQgetvalue(res, row, 0));
+	return true;
+}
+
+static void
+pk_free(PkCols *pk)
+{
+	for (int i = 0; i < pk->n; i++)
+		free(pk->names[i]);
+	free(pk->names);
+}
+
+/* The state of one FK's pass. */
+typedef struct PassCtx
+{
+	const OrphanMatcher *m;
+	const CatTable *child;
+	int			npk;
+	const char *const *pk;
+	CsvFile    *out;
+	bool		one_file;		/* prefix the FK's names */
+	bool		filtered;		/* the query returns only violating rows */
+	StrBuf		line;
+	StrBuf		enc;
+	StrBuf		where;
+	uint64_t	written;
+	bool		bad_value;
+} PassCtx;
+
+/* {"name": "value", ...} of text fields into b (names, or the columns'). */
+static void
+json_object(StrBuf *b, const char *const *names, const CopyField *v, int n,
+			const CatColumn *cols)
+{
+	strbuf_reset(b);
+	strbuf_append_char(b, '{');
+	for (int i = 0; i < n; i++)
+	{
+		char	   *text;
+
+		strbuf_append(b, i ? ", " : "");
+		jsonw_escape(b, names ? names[i] : cols[i].name);
+		strbuf_append(b, ": ");
+		if (v[i].len < 0)
+		{
+			strbuf_append(b, "null");
+			continue;
+		}
+		text = fk_malloc((size_t) v[i].len + 1);
+		memcpy(text, v[i].data, (size_t) v[i].len);
+		text[v[i].len] = '\0';
+		jsonw_escape(b, text);
+		free(text);
+	}
+	strbuf_append_char(b, '}');
+}
+
+/* Does this row violate the FK?  Fields: relation, ctid, pk..., keys raw... */
+static bool
+is_orphan(PassCtx *pc, const CopyField *keys)
+{
+	const OrphanMatcher *m = pc->m;
+	int			ncols = m->fk->ncols;
+	int			nnull = 0;
+
+	for (int k = 0; k < ncols; k++)
+		nnull += keys[k].len < 0;
+	if (nnull > 0)				/* exempt, or MATCH FULL's mixed NULLs */
+		return m->fk->match_type == 'f' && nnull < ncols;
+	if (m->ints)
+	{
+		int64_t		v;
+
+		if (keys[0].len == 8)
+			v = copybin_int64(keys[0].data);
+		else if (keys[0].len == 4)
+			v = copybin_int32(keys[0].data);
+		else if (keys[0].len == 2)
+			v = copybin_int16(keys[0].data);
+		else
+		{
+			pc->bad_value = true;
+			return false;
+		}
+		return keyset64_contains(m->ints, v);
+	}
+	strbuf_reset(&pc->enc);
+	for (int k = 0; k < ncols; k++)
+		if (!keyenc_append(m->enc[k], keys[k].data, keys[k].len, &pc->enc))
+		{
+			pc->bad_value = true;
+			return false;
+		}
+	return hset128_contains(m->hashes, hset128_hash(pc->enc.data, pc->enc.len));
+}
+
+static bool
+orphan_row(void *arg, const CopyField *f, int nf)
+{
+	PassCtx    *pc = arg;
+	const CatForeignKey *fk = pc->m->fk;
+	int			ncols = fk->ncols;
+	const CopyField *keys = f + 2 + pc->npk;
+	const CopyField *texts = keys + ncols;
+	StrBuf	   *b = &pc->line;
+
+	(void) nf;
+	if (!pc->filtered && !is_orphan(pc, keys))
+		return !pc->bad_value;
+	strbuf_reset(b);
+	strbuf_reset(&pc->where);
+	if (pc->one_file)
+	{
+		/* one file for every FK: fixed columns, keys as {"column": "value"} */
+		csv_cstr(b, pc->child->schema, true);
+		csv_cstr(b, pc->child->name, false);
+		csv_cstr(b, fk->name, false);
+		for (int i = 0; i < 2; i++)
+			csv_field(b, (const char *) f[i].data, (size_t) f[i].len, false);
+		json_object(&pc->enc, (const char *const *) pc->pk, f + 2, pc->npk, NULL);
+		csv_field(b, pc->enc.data, pc->enc.len, false);
+		json_object(&pc->enc, NULL, texts, ncols, fk->child_cols);
+		csv_field(b, pc->enc.data, pc->enc.len, false);
+	}
+	else
+	{
+		/* relation, ctid, primary key, foreign key columns: all sent as text */
+		for (int i = 0; i < 2 + pc->npk; i++)
+			csv_field(b, f[i].len < 0 ? NULL : (const char *) f[i].data,
+					  f[i].len < 0 ? 0 : (size_t) f[i].len, i == 0);
+		for (int k = 0; k < ncols; k++)
+			csv_field(b, texts[k].len < 0 ? NULL : (const char *) texts[k].data,
+					  texts[k].len < 0 ? 0 : (size_t) texts[k].len, false);
+	}
+	/* WHERE: the primary key, or the ctid where there is none */
+	if (pc->npk > 0)
+		for (int i = 0; i < pc->npk; i++)
+		{
+			const CopyField *v = &f[2 + i];
+
+			strbuf_append(&pc->where, i ? " AND " : "");
+			pgconn_append_ident(&pc->where, NULL, pc->pk[i]);
+			strbuf_append(&pc->where, " = ");
+			append_literal(&pc->where, (const char *) v->data, (size_t) (v->len > 0 ? v->len : 0));
+		}
+	else
+	{
+		strbuf_append(&pc->where, "ctid = ");
+		append_literal(&pc->where, (const char *) f[1].data, (size_t) f[1].len);
+	}
+	csv_field(b, pc->where.data, pc->where.len, false);
+	strbuf_append(b, "\r\n");
+	if (fwrite(b->data, 1, b->len, pc->out->fp) != b->len)
+	{
+		log_error("could not write \"%s\": %s", pc->out->partial, strerror(errno));
+		return false;
+	}
+	pc->written++;
+	return true;
+}
+
+/* The header of a per-FK file: its own column names. */
+static void
+write_header(CsvFile *out, const PkCols *pk, const CatForeignKey *fk)
+{
+	StrBuf		b;
+
+	strbuf_init(&b);
+	csv_cstr(&b, "relation", true);
+	csv_cstr(&b, "ctid", false);
+	for (int i = 0; i < pk->n; i++)
+		csv_cstr(&b, pk->names[i], false);
+	for (int k = 0; k < fk->ncols; k++)
+		csv_cstr(&b, fk->child_cols[k].name, false);
+	csv_cstr(&b, "where", false);
+	strbuf_append(&b, "\r\n");
+	fwrite(b.data, 1, b.len, out->fp);
+	strbuf_free(&b);
+}
+
+/* "SELECT relation, ctid, pk::text..., keys..., keys::text... FROM child c [WHERE ...]" */
+static void
+pass_select(StrBuf *sql, const Catalog *cat, const OrphanMatcher *m, const PkCols *pk,
+			bool filtered)
+{
+	const CatForeignKey *fk = m->fk;
+	const CatTable *child = &cat->tables[fk->child];
+
+	strbuf_append(sql, "SELECT c.tableoid::pg_catalog.regclass::pg_catalog.text, "
+				  "c.ctid::pg_catalog.text");
+	for (int i = 0; i < pk->n; i++)
+	{
+		strbuf_append(sql, ", ");
+		pgconn_append_ident(sql, "c", pk->names[i]);
+		strbuf_append(sql, "::pg_catalog.text");
+	}
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		strbuf_append(sql, ", ");
+		pgconn_append_ident(sql, "c", fk->child_cols[k].name);
+	}
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		strbuf_append(sql, ", ");
+		pgconn_append_ident(sql, "c", fk->child_cols[k].name);
+		strbuf_append(sql, "::pg_catalog.text");
+	}
+	strbuf_append(sql, child->relkind == 'p' ? " FROM " : " FROM ONLY ");
+	pgconn_append_relation(sql, child->schema, child->name);
+	strbuf_append(sql, " c");
+	if (filtered)
+	{
+		strbuf_append(sql, " WHERE ");
+		verify_append_violation(sql, cat, fk);
+	}
+}
+
+/* A file name from the FK's names: anything unusual becomes "_". */
+static char *
+file_name(const char *dir, const CatTable *child, const CatForeignKey *fk)
+{
+	StrBuf		b;
+	bool		changed = false;
+	const char *parts[3] = {child->schema, child->name, fk->name};
+
+	strbuf_init(&b);
+	strbuf_appendf(&b, "%s/", dir);
+	for (int p = 0; p < 3; p++)
+	{
+		for (const char *c = parts[p]; *c; c++)
+		{
+			bool		plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				(*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+
+			strbuf_append_char(&b, plain ? *c : '_');
+			changed |= !plain;
+		}
+		strbuf_append_char(&b, p < 2 ? '.' : '\0');
+		b.len -= p == 2;
+	}
+	/* two FKs could sanitise to one name: the OID keeps them apart */
+	if (changed)
+		strbuf_appendf(&b, "-%u", fk->oid);
+	strbuf_append(&b, ".csv");
+	return strbuf_take(&b);
+}
+
+static bool
+is_directory(const char *path)
+{
+	struct stat st;
+	size_t		len = strlen(path);
+
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode);
+	if (len > 0 && path[len - 1] == '/')
+	{
+		if (mkdir(path, 0777) != 0)
+		{
+			log_error("could not create directory \"%s\": %s", path, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool
+write_fk(PgConn *c, const Catalog *cat, const OrphanMatcher *m, CsvFile *out,
+		 bool one_file)
+{
+	const CatForeignKey *fk = m->fk;
+	PkCols		pk = {NULL, 0};
+	char		oid[16];
+	const char *params[1] = {oid};
+	StrBuf		sql;
+	PassCtx		pc;
+	bool		ok;
+
+	snprintf(oid, sizeof(oid), "%u", cat->tables[fk->child].oid);
+	ok = pgconn_exec(c, "SELECT a.attname FROM pg_catalog.pg_index i "
+					 "CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+					 "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
+					 "AND a.attnum OPERATOR(pg_catalog.=) k.attnum "
+					 "WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid AND i.indisprimary "
+					 "ORDER BY k.n", 1, params, pk_row, &pk);
+	if (!ok)
+		return false;
+	if (!one_file)
+		write_header(out, &pk, fk);
+
+	memset(&pc, 0, sizeof(pc));
+	pc.m = m;
+	pc.child = &cat->tables[fk->child];
+	pc.npk = pk.n;
+	pc.pk = (const char *const *) pk.names;
+	pc.out = out;
+	pc.one_file = one_file;
+	pc.filtered = m->ints == NULL && m->hashes == NULL;
+	strbuf_init(&pc.line);
+	strbuf_init(&pc.enc);
+	strbuf_init(&pc.where);
+	strbuf_init(&sql);
+	pass_select(&sql, cat, m, &pk, pc.filtered);
+	ok = rowsrc_stream(c, FETCH_COPY_BINARY, sql.data, 2 + pk.n + 2 * fk->ncols,
+					   orphan_row, &pc, NULL);
+	if (pc.bad_value)
+		log_error("malformed key data in %s.%s", pc.child->schema, pc.child->name);
+	/* the file must hold exactly what the scan counted */
+	if (ok && pc.written != m->orphan_rows)
+	{
+		log_error("%s: wrote %llu orphan rows, the scan counted %llu",
+				  fk->name, (unsigned long long) pc.written,
+				  (unsigned long long) m->orphan_rows);
+		ok = false;
+	}
+	strbuf_free(&sql);
+	strbuf_free(&pc.line);
+	strbuf_free(&pc.enc);
+	strbuf_free(&pc.where);
+	pk_free(&pk);
+	return ok;
+}
+
+bool
+orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
+			  const char *path)
+{
+	bool		dir = is_directory(path);
+	CsvFile		one = {NULL, NULL, NULL};
+	bool		ok = true;
+
+	if (!dir)
+	{
+		if (!csv_open(&one, path))
+			return csv_close(&one, false);
+		fputs("schema,table,constraint,relation,ctid,primary_key,key,where\r\n", one.fp);
+	}
+	for (int i = 0; ok && i < n; i++)
+	{
+		if (dir)
+		{
+			CsvFile		f = {NULL, NULL, NULL};
+			char	   *name = file_name(path, &cat->tables[m[i].fk->child], m[i].fk);
+
+			ok = csv_open(&f, name) && write_fk(c, cat, &m[i], &f, false);
+			ok = csv_close(&f, ok);
+			free(name);
+		}
+		else
+			ok = write_fk(c, cat, &m[i], &one, true);
+	}
+	if (!dir)
+		ok = csv_close(&one, ok);
+	return ok;
+}
