@@ -186,11 +186,9 @@ json_object(StrBuf *b, const char *const *names, const CopyField *v, int n,
 	strbuf_append_char(b, '}');
 }
 
-/* Does this row violate the FK?  Fields: relation, ctid, pk..., keys raw... */
-static bool
-is_orphan(PassCtx *pc, const CopyField *keys)
+bool
+orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch, bool *bad)
 {
-	const OrphanMatcher *m = pc->m;
 	int			ncols = m->fk->ncols;
 	int			nnull = 0;
 
@@ -210,19 +208,19 @@ is_orphan(PassCtx *pc, const CopyField *keys)
 			v = copybin_int16(keys[0].data);
 		else
 		{
-			pc->bad_value = true;
+			*bad = true;
 			return false;
 		}
 		return keyset64_contains(m->ints, v);
 	}
-	strbuf_reset(&pc->enc);
+	strbuf_reset(scratch);
 	for (int k = 0; k < ncols; k++)
-		if (!keyenc_append(m->enc[k], keys[k].data, keys[k].len, &pc->enc))
+		if (!keyenc_append(m->enc[k], keys[k].data, keys[k].len, scratch))
 		{
-			pc->bad_value = true;
+			*bad = true;
 			return false;
 		}
-	return hset128_contains(m->hashes, hset128_hash(pc->enc.data, pc->enc.len));
+	return hset128_contains(m->hashes, hset128_hash(scratch->data, scratch->len));
 }
 
 static bool
@@ -236,7 +234,7 @@ orphan_row(void *arg, const CopyField *f, int nf)
 	StrBuf	   *b = &pc->line;
 
 	(void) nf;
-	if (!pc->filtered && !is_orphan(pc, keys))
+	if (!pc->filtered && !orphans_match(pc->m, keys, &pc->enc, &pc->bad_value))
 		return !pc->bad_value;
 	strbuf_reset(b);
 	strbuf_reset(&pc->where);

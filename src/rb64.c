@@ -69,6 +69,12 @@
 /* Cells up to this many keys are scanned; larger ones binary-searched. */
 #define RB64_SCAN_MAX 16
 
+#if defined(__GNUC__)
+#define RB64_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define RB64_ALWAYS_INLINE
+#endif
+
 /* Probe prefetch distances, in keys. */
 #define RB64_PREFETCH_FAR 16
 #define RB64_PREFETCH_NEAR 8
@@ -916,13 +922,17 @@ cursor_load(const Roaring64 *r, uint32_t high, Rb64Cursor *cur)
 	}
 }
 
+/*
+ * The probe functions take the bucket's kind as an argument of its own:
+ * passed a constant, they compile down to that kind's code alone.
+ */
 static inline bool
-cursor_contains(const Rb64Cursor *cur, uint32_t low)
+cursor_contains(const Rb64Cursor *cur, Rb64Kind kind, uint32_t low)
 {
 	uint32_t	d = low - cur->base;	/* wraps above span if too small */
 	uint32_t	cell;
 
-	switch (cur->kind)
+	switch (kind)
 	{
 		case RB64_KIND_BITSET:
 			return d <= cur->span && (cur->words[d >> 6] >> (d & 63)) & 1;
@@ -956,7 +966,7 @@ cursor_contains(const Rb64Cursor *cur, uint32_t low)
  * function whose only effect is a prefetch pure, and drops the call.)
  */
 static inline const void *
-line_far(const Roaring64 *r, const Rb64Cursor *cur, uint64_t u)
+line_far(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 {
 	uint32_t	d;
 
@@ -967,19 +977,22 @@ line_far(const Roaring64 *r, const Rb64Cursor *cur, uint64_t u)
 			return NULL;
 		return &r->dir[cell_of(d, r->dirshift)];
 	}
+	if (kind != RB64_KIND_BITSET && kind != RB64_KIND_SORTED16 &&
+		kind != RB64_KIND_SORTED32)
+		return NULL;
 	d = (uint32_t) u - cur->base;
 	if (d > cur->span)
 		return NULL;
-	if (cur->kind == RB64_KIND_BITSET)
+	if (kind == RB64_KIND_BITSET)
 		return &cur->words[d >> 6];
-	if (cur->kind == RB64_KIND_SORTED16 || cur->kind == RB64_KIND_SORTED32)
+	if (kind == RB64_KIND_SORTED16 || kind == RB64_KIND_SORTED32)
 		return &cur->dir[cell_of(d, cur->shift)];
 	return NULL;
 }
 
 /* The line line_far's leads to: the bucket, or the run of sorted values. */
 static inline const void *
-line_near(const Roaring64 *r, const Rb64Cursor *cur, uint64_t u)
+line_near(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 {
 	uint32_t	d;
 
@@ -990,12 +1003,14 @@ line_near(const Roaring64 *r, const Rb64Cursor *cur, uint64_t u)
 			return NULL;
 		return &r->buckets[r->dir[cell_of(d, r->dirshift)]];
 	}
+	if (kind != RB64_KIND_SORTED16 && kind != RB64_KIND_SORTED32)
+		return NULL;
 	d = (uint32_t) u - cur->base;
 	if (d > cur->span)
 		return NULL;
-	if (cur->kind == RB64_KIND_SORTED16)
+	if (kind == RB64_KIND_SORTED16)
 		return (const uint16_t *) cur->values + cur->dir[cell_of(d, cur->shift)];
-	if (cur->kind == RB64_KIND_SORTED32)
+	if (kind == RB64_KIND_SORTED32)
 		return (const uint32_t *) cur->values + cur->dir[cell_of(d, cur->shift)];
 	return NULL;
 }
@@ -1007,7 +1022,37 @@ rb64_contains(const Roaring64 *r, int64_t key)
 	Rb64Cursor	cur = {0};
 
 	cursor_load(r, (uint32_t) (u >> 32), &cur);
-	return cursor_contains(&cur, (uint32_t) u);
+	return cursor_contains(&cur, cur.kind, (uint32_t) u);
+}
+
+/*
+ * Probe keys[i ..] for as long as they stay in the cursor's bucket, whose
+ * kind is given as a constant; returns the index of the first key of
+ * another bucket (or n).
+ */
+static inline RB64_ALWAYS_INLINE size_t
+probe_run(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind,
+		  const int64_t *keys, size_t i, size_t n,
+		  uint32_t *missing, size_t *nmissing)
+{
+	size_t		m = *nmissing;
+
+	for (; i < n; i++)
+	{
+		uint64_t	u = key_flip(keys[i]);
+
+		if ((uint32_t) (u >> 32) != cur->high)
+			break;
+		if (i + RB64_PREFETCH_FAR < n)
+			__builtin_prefetch(line_far(r, cur, kind, key_flip(keys[i + RB64_PREFETCH_FAR])));
+		if (i + RB64_PREFETCH_NEAR < n)
+			__builtin_prefetch(line_near(r, cur, kind, key_flip(keys[i + RB64_PREFETCH_NEAR])));
+		/* Write every index, advance only on a miss: no branch on it. */
+		missing[m] = (uint32_t) i;
+		m += !cursor_contains(cur, kind, (uint32_t) u);
+	}
+	*nmissing = m;
+	return i;
 }
 
 size_t
@@ -1016,22 +1061,33 @@ rb64_probe_missing(const Roaring64 *r, const int64_t *keys, size_t n,
 {
 	Rb64Cursor	cur = {0};
 	size_t		nmissing = 0;
+	size_t		i = 0;
 
-	if (n > 0)
-		cursor_load(r, (uint32_t) (key_flip(keys[0]) >> 32), &cur);
-	for (size_t i = 0; i < n; i++)
+	/* One bucket at a time, with a loop compiled for its kind. */
+	while (i < n)
 	{
-		uint64_t	u = key_flip(keys[i]);
-
-		if (i + RB64_PREFETCH_FAR < n)
-			__builtin_prefetch(line_far(r, &cur, key_flip(keys[i + RB64_PREFETCH_FAR])));
-		if (i + RB64_PREFETCH_NEAR < n)
-			__builtin_prefetch(line_near(r, &cur, key_flip(keys[i + RB64_PREFETCH_NEAR])));
-		if (FK_UNLIKELY((uint32_t) (u >> 32) != cur.high))
-			cursor_load(r, (uint32_t) (u >> 32), &cur);
-		/* Write every index, advance only on a miss: no branch on it. */
-		missing[nmissing] = (uint32_t) i;
-		nmissing += !cursor_contains(&cur, (uint32_t) u);
+		cursor_load(r, (uint32_t) (key_flip(keys[i]) >> 32), &cur);
+		switch (cur.kind)
+		{
+			case RB64_KIND_BITSET:
+				i = probe_run(r, &cur, RB64_KIND_BITSET, keys, i, n, missing, &nmissing);
+				break;
+			case RB64_KIND_SORTED16:
+				i = probe_run(r, &cur, RB64_KIND_SORTED16, keys, i, n, missing, &nmissing);
+				break;
+			case RB64_KIND_SORTED32:
+				i = probe_run(r, &cur, RB64_KIND_SORTED32, keys, i, n, missing, &nmissing);
+				break;
+			case RB64_KIND_ROARING:
+				i = probe_run(r, &cur, RB64_KIND_ROARING, keys, i, n, missing, &nmissing);
+				break;
+			case RB64_KIND_SINGLE:
+				i = probe_run(r, &cur, RB64_KIND_SINGLE, keys, i, n, missing, &nmissing);
+				break;
+			case RB64_KIND_ABSENT:
+				i = probe_run(r, &cur, RB64_KIND_ABSENT, keys, i, n, missing, &nmissing);
+				break;
+		}
 	}
 	return nmissing;
 }

@@ -190,6 +190,34 @@ text_compare(const ScanResult *res, StrBuf *b)
 	}
 }
 
+/* The cascade chain under an FK's details, indented by depth. */
+static void
+text_cascade(const FkResult *r, StrBuf *b)
+{
+	if (r->ncascade > 0)
+		strbuf_append(b, "  deleting them would reach:\n");
+	for (int i = 0; i < r->ncascade; i++)
+	{
+		const CascadeStep *st = &r->cascade[i];
+		char	   *t = report_qualified_name(st->table->schema, st->table->name);
+
+		for (int d = 0; d < st->depth; d++)
+			strbuf_append(b, "  ");
+		strbuf_appendf(b, "  %s via ", t);
+		append_name(b, st->via->name);
+		if (st->error)
+			strbuf_appendf(b, ": not counted (%s)\n", st->error);
+		else
+			strbuf_appendf(b, " (ON DELETE %s): %" PRIu64 " row%s %s\n",
+						   catalog_action_name(st->action), st->rows,
+						   st->rows == 1 ? "" : "s",
+						   st->action == 'c' ? "deleted too"
+						   : (st->action == 'n' || st->action == 'd') ? "updated"
+						   : "would block the delete");
+		free(t);
+	}
+}
+
 /* What was found for each FK that is not clean, with sample rows. */
 static void
 text_details(const ScanResult *res, StrBuf *b)
@@ -242,6 +270,7 @@ text_details(const ScanResult *res, StrBuf *b)
 			if ((uint64_t) r->nsamples < r->orphan_rows)
 				strbuf_appendf(b, "    ... (%" PRIu64 " more)\n",
 							   r->orphan_rows - (uint64_t) r->nsamples);
+			text_cascade(r, b);
 		}
 		free(child);
 		free(parent);
@@ -295,6 +324,58 @@ json_strings_of_columns(JsonWriter *w, const CatColumn *cols, int n)
 	jsonw_array_begin(w);
 	for (int i = 0; i < n; i++)
 		jsonw_string(w, cols[i].name);
+	jsonw_array_end(w);
+}
+
+/* What a delete of the orphan rows would do, level by level. */
+static const char *
+cascade_effect(char action)
+{
+	switch (action)
+	{
+		case 'c':
+			return "deleted";
+		case 'n':
+		case 'd':
+			return "updated";
+		default:
+			return "blocking";
+	}
+}
+
+static void
+json_cascade(JsonWriter *w, const FkResult *r)
+{
+	jsonw_array_begin(w);
+	for (int i = 0; i < r->ncascade; i++)
+	{
+		const CascadeStep *st = &r->cascade[i];
+
+		jsonw_object_begin(w);
+		jsonw_key(w, "depth");
+		jsonw_int(w, st->depth);
+		jsonw_key(w, "schema");
+		jsonw_string(w, st->table->schema);
+		jsonw_key(w, "table");
+		jsonw_string(w, st->table->name);
+		jsonw_key(w, "constraint");
+		jsonw_string(w, st->via->name);
+		jsonw_key(w, "on_delete");
+		jsonw_string(w, catalog_action_name(st->action));
+		jsonw_key(w, "effect");
+		jsonw_string(w, cascade_effect(st->action));
+		jsonw_key(w, "rows");
+		if (st->error)
+			jsonw_null(w);
+		else
+			jsonw_int(w, (int64_t) st->rows);
+		if (st->error)
+		{
+			jsonw_key(w, "error");
+			jsonw_string(w, st->error);
+		}
+		jsonw_object_end(w);
+	}
 	jsonw_array_end(w);
 }
 
@@ -433,6 +514,8 @@ json_report(const ScanResult *res, StrBuf *b)
 			jsonw_object_end(&w);
 		}
 		jsonw_array_end(&w);
+		jsonw_key(&w, "cascade");
+		json_cascade(&w, r);
 		jsonw_key(&w, "elapsed_s");
 		jsonw_double(&w, r->elapsed_s, 3);
 		if (r->compared)

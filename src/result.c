@@ -19,9 +19,12 @@ fkresult_reset(FkResult *r)
 	}
 	free(r->samples);
 	free(r->error);
+	free(r->cascade);
 	r->samples = NULL;
 	r->nsamples = 0;
 	r->error = NULL;
+	r->cascade = NULL;
+	r->ncascade = 0;
 }
 
 void

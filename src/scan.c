@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "fkscan/candset.h"
+#include "fkscan/cascade.h"
 #include "fkscan/catalog.h"
 #include "fkscan/hset128.h"
 #include "fkscan/keyenc.h"
@@ -1202,6 +1203,22 @@ collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 	}
 }
 
+/* How to recognise the orphan rows of FK i, from the scan's final keys. */
+static OrphanMatcher
+matcher_for(const Scan *s, const FkResult *r, int i)
+{
+	const FkPlan *fp = &s->plan->fks[i];
+	OrphanMatcher m;
+
+	memset(&m, 0, sizeof(m));
+	m.fk = fp->fk;
+	m.ints = s->orphan_keys[i].ints;
+	m.hashes = s->orphan_keys[i].hashes;
+	m.enc = fp->kind == KEYKIND_HASH ? s->plan->sets[fp->parent_set].enc : NULL;
+	m.orphan_rows = r->orphan_rows;
+	return m;
+}
+
 /* --orphans-out: every orphan row of every FK that has some, on the snapshot. */
 static bool
 write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
@@ -1211,21 +1228,28 @@ write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
 	bool		ok;
 
 	for (int i = 0; i < res->nfks; i++)
-	{
-		const FkPlan *fp = &s->plan->fks[i];
-
-		if (res->fks[i].status != FKSTATUS_ORPHANS)
-			continue;
-		m[n].fk = fp->fk;
-		m[n].ints = s->orphan_keys[i].ints;
-		m[n].hashes = s->orphan_keys[i].hashes;
-		m[n].enc = fp->kind == KEYKIND_HASH ? s->plan->sets[fp->parent_set].enc : NULL;
-		m[n].orphan_rows = res->fks[i].orphan_rows;
-		n++;
-	}
+		if (res->fks[i].status == FKSTATUS_ORPHANS)
+			m[n++] = matcher_for(s, &res->fks[i], i);
 	ok = orphans_write(verifier, s->cat, m, n, s->opt->orphans_out);
 	free(m);
 	return ok;
+}
+
+/* What deleting each FK's orphan rows would do to the rows referencing them. */
+static bool
+trace_cascades(Scan *s, PgConn *verifier, ScanResult *res)
+{
+	for (int i = 0; i < res->nfks && !signals_interrupted(); i++)
+	{
+		OrphanMatcher m;
+
+		if (res->fks[i].status != FKSTATUS_ORPHANS)
+			continue;
+		m = matcher_for(s, &res->fks[i], i);
+		if (!cascade_trace(verifier, s->cat, &m, &res->fks[i]))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -1501,8 +1525,10 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	collect_results(s, verifier, res);
 	if (s->opt->compare_server)
 		compare_with_server(s, verifier, res);
-	if (s->opt->orphans_out && !signals_interrupted())
-		res->output_failed = !write_orphans(s, verifier, res);
+	if (!trace_cascades(s, verifier, res))
+		res->output_failed = true;
+	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
+		res->output_failed = true;
 	return true;
 }
 

@@ -20,10 +20,12 @@
 #define FKSCAN_ORPHANS_H
 
 #include "fkscan/catalog.h"
+#include "fkscan/copybin.h"
 #include "fkscan/hset128.h"
 #include "fkscan/keyenc.h"
 #include "fkscan/keyset.h"
 #include "fkscan/pgconn.h"
+#include "fkscan/strbuf.h"
 
 /* How to recognise the orphan rows of one FK. */
 typedef struct OrphanMatcher
@@ -34,6 +36,14 @@ typedef struct OrphanMatcher
 	const KeyEncKind *enc;		/* hashes: the encoding of each key column */
 	uint64_t	orphan_rows;	/* what the scan counted: the file must agree */
 } OrphanMatcher;
+
+/*
+ * Is a child row with these key fields (binary, in FK column order) one of
+ * m's orphan rows?  A MATCH FULL row mixing NULLs and values is.  Only for
+ * matchers with ints or hashes; scratch is reused; *bad set on malformed data.
+ */
+bool orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch,
+				   bool *bad);
 
 /* Write the orphan rows of n FKs to path; false after logging. */
 bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,

@@ -21,6 +21,20 @@ typedef struct OrphanSample
 	char	  **key;			/* text of each key column; NULL entries are SQL NULL */
 } OrphanSample;
 
+/*
+ * What deleting an FK's orphan rows would do to the rows that reference
+ * them, level by level, following each FK's ON DELETE action.
+ */
+typedef struct CascadeStep
+{
+	const CatForeignKey *via;	/* the referencing FK (borrowed from the Catalog) */
+	const CatTable *table;		/* where the affected rows are */
+	int			depth;			/* 1: rows referencing the orphan rows themselves */
+	char		action;			/* via->delete_action: c deleted too, n/d updated, a/r blocking */
+	uint64_t	rows;
+	const char *error;			/* static text when the step could not be counted */
+} CascadeStep;
+
 typedef enum FkStatus
 {
 	FKSTATUS_CLEAN,
@@ -44,6 +58,8 @@ typedef struct FkResult
 	uint64_t	orphan_keys;
 	OrphanSample *samples;
 	int			nsamples;
+	CascadeStep *cascade;		/* in the order found, breadth first */
+	int			ncascade;
 	double		elapsed_s;		/* from scan start until its last chunk ended */
 	/* --compare server: the server's anti-join on the same snapshot */
 	bool		compared;
