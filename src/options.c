@@ -35,6 +35,8 @@ enum
 	OPT_PAUSE_REPLAY,
 	OPT_MAX_LAG,
 	OPT_MAX_RATE,
+	OPT_MAX_ORPHANS,
+	OPT_MAX_ORPHANS_PER_FK,
 	OPT_STRICT_NAMES,
 	OPT_NO_PROGRESS
 };
@@ -73,7 +75,7 @@ print_main_help(void)
 }
 
 static void
-print_common_help(void)
+print_common_help(FkCommand cmd)
 {
 	printf("\nSelection options (patterns as in pg_dump):\n"
 		   "  -n, --schema=PATTERN          foreign keys of tables in matching schemas\n"
@@ -82,9 +84,14 @@ print_common_help(void)
 		   "  -T, --exclude-table=PATTERN   skip matching tables\n"
 		   "  -c, --constraint=PATTERN      matching constraint names only\n"
 		   "      --strict-names            a pattern that matches nothing is an error\n"
-		   "\nOutput options:\n"
-		   "      --format=text|json        report format (default: text)\n"
-		   "  -q, --quiet                   no messages but errors\n"
+		   "\nOutput options:\n");
+	if (cmd == CMD_SCAN)
+		printf("      --format=text|json|jsonl  report format (default: text); jsonl: a line\n"
+			   "                                per foreign key, then a summary line\n"
+			   "  -P, --progress, --no-progress progress on stderr (default: on a terminal)\n");
+	else
+		printf("      --format=text|json        report format (default: text)\n");
+	printf("  -q, --quiet                   no messages but errors\n"
 		   "  -v, --verbose                 more messages (repeat for debug output)\n"
 		   "\nConnection options:\n"
 		   "  -d, --dbname=DBNAME           database name or connection string\n"
@@ -106,41 +113,39 @@ print_command_help(FkCommand cmd)
 			   "It reads the catalog only and is safe on a hot standby.\n\n"
 			   "Usage:\n"
 			   "  fkscan audit [OPTION]... [DBNAME | CONNINFO]\n");
-		print_common_help();
+		print_common_help(cmd);
 		printf("\nExit status: 0 every foreign key validated and enforced, 1 some are not\n"
 			   "(NOT VALID, RI triggers disabled or replica-only, NOT ENFORCED), 2 error.\n");
 	}
 	else
 	{
-		printf("fkscan scan reads parent keys and child keys in parallel from one\n"
-			   "snapshot and reports every orphan row, without server-side joins.\n\n"
+		printf("fkscan scan reads parent and child keys in parallel from one snapshot\n"
+			   "and reports every orphan row, without server-side joins.\n\n"
 			   "Usage:\n"
 			   "  fkscan scan [OPTION]... [DBNAME | CONNINFO]\n\n"
 			   "Scan options:\n"
 			   "  -j, --jobs=NUM                connections and threads (default: CPUs)\n"
 			   "      --fetch=binary|text|cursor  how rows are streamed (default: binary)\n"
 			   "      --sample=NUM              orphan rows shown per foreign key (default: 5)\n"
-			   "      --orphans-out=FILE|DIR    write every orphan row as CSV (a directory:\n"
-			   "                                one file per foreign key)\n"
-			   "      --chunk-size=SIZE         table slice per work unit, e.g. 256MB (default: auto)\n"
+			   "      --orphans-out=FILE|DIR    every orphan row as CSV (DIR: a file per FK)\n"
+			   "      --chunk-size=SIZE         table slice per work unit (default: auto)\n"
 			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
-			   "      --memory-limit=SIZE       memory for parent keys; more passes if needed\n"
-			   "                                (default: a quarter of RAM)\n"
-			   "      --compare=server          also time the server's own anti-join per FK\n"
-			   "                                on the same snapshot; disagreement is an error\n"
+			   "      --memory-limit=SIZE       for parent keys, else more passes (default: RAM/4)\n"
+			   "      --compare=server          also run the server's anti-join; must agree\n"
 			   "      --max-rate=ROWS           read at most ROWS rows per second in all\n"
+			   "\nPipeline gate (orphans within every limit given: exit 0, still reported):\n"
+			   "      --max-orphans=NUM         at most NUM orphan rows in all\n"
+			   "      --max-orphans-per-fk=NUM  at most NUM orphan rows in each foreign key\n"
 			   "\nHot standby options:\n"
-			   "      --consistency=snapshot|chunk  on a recovery conflict, restart the scan on\n"
-			   "                                a new snapshot (default), or retry the lost\n"
-			   "                                chunk on a fresh one (a weaker guarantee)\n"
+			   "      --consistency=snapshot|chunk  on a recovery conflict, restart on a new\n"
+			   "                                snapshot (default) or retry the lost chunk\n"
 			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
-			   "      --pause-replay            pause WAL replay during the scan (no conflicts)\n"
-			   "      --max-lag=DURATION        refuse to start on a standby further behind\n"
-			   "  -P, --progress                show progress on stderr (default: on a terminal)\n"
-			   "      --no-progress             never show progress\n");
-		print_common_help();
+			   "      --pause-replay            pause WAL replay during the scan\n"
+			   "      --max-lag=DURATION        refuse to start on a standby further behind\n");
+		print_common_help(cmd);
+		printf("\nExit status: 0 no orphans, or all within the gate; 1 orphans over it;\n"
+			   "2 error or incomplete answer, whatever the gate.\n");
 	}
-	printf("\nReport bugs in the project's issue tracker.\n");
 }
 
 static bool
@@ -175,6 +180,26 @@ parse_int_option(const char *value, const char *optname, int min, int max, int *
 		return false;
 	}
 	*out = (int) v;
+	return true;
+}
+
+/* Parse a row count (a non-negative 64-bit integer); logs and returns false. */
+static bool
+parse_count_option(const char *value, const char *optname, int64_t *out)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno == ERANGE || end == value || *end != '\0' || v < 0 ||
+		!isdigit((unsigned char) value[0]))
+	{
+		log_error("invalid value \"%s\" for option %s", value, optname);
+		log_detail("Give a number of orphan rows, 0 or more.");
+		return false;
+	}
+	*out = v;
 	return true;
 }
 
@@ -293,6 +318,8 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"pause-replay", no_argument, NULL, OPT_PAUSE_REPLAY},
 		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
 		{"max-rate", required_argument, NULL, OPT_MAX_RATE},
+		{"max-orphans", required_argument, NULL, OPT_MAX_ORPHANS},
+		{"max-orphans-per-fk", required_argument, NULL, OPT_MAX_ORPHANS_PER_FK},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"help", no_argument, NULL, '?'},
@@ -311,6 +338,8 @@ options_parse(int argc, char **argv, FkOptions *o)
 	o->memory_limit = default_memory_limit();
 	o->retries = 3;
 	o->max_lag_s = -1;
+	o->max_orphans = -1;
+	o->max_orphans_per_fk = -1;
 
 	if (argc < 2)
 	{
@@ -372,10 +401,15 @@ options_parse(int argc, char **argv, FkOptions *o)
 					o->format = FORMAT_TEXT;
 				else if (strcmp(optarg, "json") == 0)
 					o->format = FORMAT_JSON;
+				else if (strcmp(optarg, "jsonl") == 0 && o->command == CMD_SCAN)
+					o->format = FORMAT_JSONL;
 				else
 				{
 					log_error("invalid value \"%s\" for option --format", optarg);
-					log_detail("Valid values are \"text\" and \"json\".");
+					if (o->command == CMD_SCAN)
+						log_detail("Valid values are \"text\", \"json\" and \"jsonl\".");
+					else
+						log_detail("Valid values are \"text\" and \"json\".");
 					return usage_error(cmdname);
 				}
 				break;
@@ -502,6 +536,24 @@ options_parse(int argc, char **argv, FkOptions *o)
 						log_detail("Give a number of rows per second, such as \"100000\".");
 						return usage_error(cmdname);
 					}
+				}
+				break;
+			case OPT_MAX_ORPHANS:
+			case OPT_MAX_ORPHANS_PER_FK:
+				{
+					const char *name = c == OPT_MAX_ORPHANS ? "--max-orphans"
+						: "--max-orphans-per-fk";
+
+					/* a gate audit would silently ignore is worse than an error */
+					if (o->command != CMD_SCAN)
+					{
+						log_error("option %s is only for \"fkscan scan\"", name);
+						return usage_error(cmdname);
+					}
+					if (!parse_count_option(optarg, name,
+											c == OPT_MAX_ORPHANS ? &o->max_orphans
+											: &o->max_orphans_per_fk))
+						return usage_error(cmdname);
 				}
 				break;
 			case OPT_LOCK_TIMEOUT:

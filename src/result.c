@@ -35,6 +35,7 @@ scanresult_free(ScanResult *r)
 	for (int i = 0; i < r->nfks; i++)
 		fkresult_reset(&r->fks[i]);
 	free(r->fks);
+	catalog_free(r->graph);
 	free(r->database);
 	free(r->snapshot);
 	memset(r, 0, sizeof(*r));

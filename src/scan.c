@@ -1235,10 +1235,37 @@ write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
 	return ok;
 }
 
-/* What deleting each FK's orphan rows would do to the rows referencing them. */
+static bool
+has_filters(const FilterOptions *f)
+{
+	return f->schemas.n || f->exclude_schemas.n || f->tables.n ||
+		f->exclude_tables.n || f->constraints.n;
+}
+
+/*
+ * What deleting each FK's orphan rows would do to the rows referencing them.
+ * Dependents may lie outside the selection (-t orders still reaches
+ * order_items): with a filter, the whole FK graph is read, on the snapshot.
+ */
 static bool
 trace_cascades(Scan *s, PgConn *verifier, ScanResult *res)
 {
+	const Catalog *graph = s->cat;
+	bool		any = false;
+
+	for (int i = 0; i < res->nfks; i++)
+		any |= res->fks[i].status == FKSTATUS_ORPHANS;
+	if (!any)
+		return true;
+	if (has_filters(&s->opt->filter))
+	{
+		FilterOptions all;
+
+		memset(&all, 0, sizeof(all));
+		if (!catalog_read(verifier, &all, &res->graph))
+			return false;
+		graph = res->graph;
+	}
 	for (int i = 0; i < res->nfks && !signals_interrupted(); i++)
 	{
 		OrphanMatcher m;
@@ -1246,7 +1273,10 @@ trace_cascades(Scan *s, PgConn *verifier, ScanResult *res)
 		if (res->fks[i].status != FKSTATUS_ORPHANS)
 			continue;
 		m = matcher_for(s, &res->fks[i], i);
-		if (!cascade_trace(verifier, s->cat, &m, &res->fks[i]))
+		for (int g = 0; graph != s->cat && g < graph->nfks; g++)
+			if (graph->fks[g].oid == m.fk->oid)
+				m.fk = &graph->fks[g];
+		if (!cascade_trace(verifier, graph, &m, &res->fks[i]))
 			return false;
 	}
 	return true;

@@ -9,7 +9,8 @@
  * it: those rows would be deleted too (ON DELETE CASCADE, and then their own
  * dependents in turn), set to NULL or DEFAULT, or would block the delete
  * (NO ACTION, RESTRICT).  Level by level, each FK followed once per chain,
- * so cycles end.  FKs outside the scan's selection are not followed.
+ * so cycles end.  cat must hold every FK (not only the scan's selection),
+ * and root->fk must be one of cat's.
  */
 #ifndef FKSCAN_CASCADE_H
 #define FKSCAN_CASCADE_H

@@ -23,7 +23,8 @@ typedef enum FkCommand
 typedef enum OutputFormat
 {
 	FORMAT_TEXT = 0,
-	FORMAT_JSON
+	FORMAT_JSON,
+	FORMAT_JSONL				/* scan only: a line per FK, then a summary line */
 } OutputFormat;
 
 /* What a run on a hot standby does about recovery conflicts (--consistency). */
@@ -104,6 +105,13 @@ typedef struct FkOptions
 	bool		pause_replay;	/* --pause-replay on a standby */
 	double		max_lag_s;		/* --max-lag; < 0: no limit */
 	double		max_rate;		/* --max-rate rows per second; 0: no limit */
+
+	/*
+	 * The pipeline gate (report_exit_code): orphans within these pass with
+	 * exit 0.  -1 when not given; neither given means no orphan passes.
+	 */
+	int64_t		max_orphans;	/* --max-orphans: total orphan rows */
+	int64_t		max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
 } FkOptions;
 
 /* Fill defaults, then parse argv.  Returns false on bad usage (logged). */

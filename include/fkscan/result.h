@@ -99,6 +99,7 @@ typedef struct ScanResult
 	int64_t		peak_rss_kb;	/* the client's peak resident memory */
 	FkResult   *fks;
 	int			nfks;
+	struct Catalog *graph;		/* every FK, for cascade steps when a filter applied; owned */
 	/* totals */
 	int			nerrors;
 	int			ndisagree;		/* --compare server: FKs whose counts differ */
