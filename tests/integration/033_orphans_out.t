@@ -128,4 +128,19 @@ is($rc, 2, 'unwritable path: exit 2');
 like($err, qr/could not open .*x\.csv/, 'unwritable path: the error names the file');
 ok(!-e "$dir/no/such/dir/x.csv", 'unwritable path: no file');
 
+# The disk fills: exit 2, the error names the file, and nothing is left
+# behind that looks complete (needs root to mount a tiny tmpfs).
+SKIP: {
+    my $tiny = "$dir/tiny";
+    mkdir $tiny;
+    skip 'mounting a tmpfs needs root', 4
+        unless $> == 0 && system("mount -t tmpfs -o size=16k tmpfs $tiny 2>/dev/null") == 0;
+    ($rc, undef, $err) = FkTest::fkscan_json('scan', '--orphans-out', "$tiny/all.csv", $db);
+    is($rc, 2, 'disk full: exit 2');
+    like($err, qr/could not write .*all\.csv\.partial.*No space left on device/, 'disk full: the error names the file and why');
+    ok(!-e "$tiny/all.csv", 'disk full: no file that looks complete');
+    ok(!-e "$tiny/all.csv.partial", 'disk full: the partial file is removed');
+    system("umount $tiny");
+}
+
 done_testing();
