@@ -86,9 +86,9 @@ print_common_help(FkCommand cmd)
 		   "      --strict-names            a pattern that matches nothing is an error\n"
 		   "\nOutput options:\n");
 	if (cmd == CMD_SCAN)
-		printf("      --format=text|json|jsonl  report format (default: text); jsonl: a line\n"
-			   "                                per foreign key, then a summary line\n"
-			   "  -P, --progress, --no-progress progress on stderr (default: on a terminal)\n");
+		printf("      --format=text|json|jsonl  report format (default: text)\n"
+			   "  -P, --progress                progress on stderr (default: on a terminal)\n"
+			   "      --no-progress             never show progress\n");
 	else
 		printf("      --format=text|json        report format (default: text)\n");
 	printf("  -q, --quiet                   no messages but errors\n"
@@ -130,12 +130,11 @@ print_command_help(FkCommand cmd)
 			   "      --orphans-out=FILE|DIR    every orphan row as CSV (DIR: a file per FK)\n"
 			   "      --chunk-size=SIZE         table slice per work unit (default: auto)\n"
 			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
-			   "      --memory-limit=SIZE       for parent keys, else more passes (default: RAM/4)\n"
+			   "      --memory-limit=SIZE       memory for parent keys (default: RAM/4)\n"
 			   "      --compare=server          also run the server's anti-join; must agree\n"
 			   "      --max-rate=ROWS           read at most ROWS rows per second in all\n"
-			   "\nPipeline gate (orphans within every limit given: exit 0, still reported):\n"
-			   "      --max-orphans=NUM         at most NUM orphan rows in all\n"
-			   "      --max-orphans-per-fk=NUM  at most NUM orphan rows in each foreign key\n"
+			   "      --max-orphans=NUM         exit 0 if at most NUM orphan rows in all\n"
+			   "      --max-orphans-per-fk=NUM  exit 0 if at most NUM in each foreign key\n"
 			   "\nHot standby options:\n"
 			   "      --consistency=snapshot|chunk  on a recovery conflict, restart on a new\n"
 			   "                                snapshot (default) or retry the lost chunk\n"
@@ -143,8 +142,8 @@ print_command_help(FkCommand cmd)
 			   "      --pause-replay            pause WAL replay during the scan\n"
 			   "      --max-lag=DURATION        refuse to start on a standby further behind\n");
 		print_common_help(cmd);
-		printf("\nExit status: 0 no orphans, or all within the gate; 1 orphans over it;\n"
-			   "2 error or incomplete answer, whatever the gate.\n");
+		printf("\nExit status: 0 no orphans (or all within --max-orphans*), 1 orphans\n"
+			   "found, 2 error or incomplete answer (never excused by --max-orphans*).\n");
 	}
 }
 
@@ -156,6 +155,55 @@ usage_error(const char *cmdname)
 	else
 		log_hint("Try \"fkscan --help\" for more information.");
 	return false;
+}
+
+/*
+ * The options only "fkscan scan" has, as --help shows them; NULL for the
+ * others.  getopt has one table for both commands: audit refuses these
+ * rather than ignore them.
+ */
+static const char *
+scan_only_option(int c)
+{
+	switch (c)
+	{
+		case 'j':
+			return "-j/--jobs";
+		case 'P':
+			return "-P/--progress";
+		case OPT_NO_PROGRESS:
+			return "--no-progress";
+		case OPT_FETCH:
+			return "--fetch";
+		case OPT_SAMPLE:
+			return "--sample";
+		case OPT_ORPHANS_OUT:
+			return "--orphans-out";
+		case OPT_CHUNK_SIZE:
+			return "--chunk-size";
+		case OPT_LOCK_TIMEOUT:
+			return "--lock-timeout";
+		case OPT_MEMORY_LIMIT:
+			return "--memory-limit";
+		case OPT_COMPARE:
+			return "--compare";
+		case OPT_CONSISTENCY:
+			return "--consistency";
+		case OPT_RETRIES:
+			return "--retries";
+		case OPT_PAUSE_REPLAY:
+			return "--pause-replay";
+		case OPT_MAX_LAG:
+			return "--max-lag";
+		case OPT_MAX_RATE:
+			return "--max-rate";
+		case OPT_MAX_ORPHANS:
+			return "--max-orphans";
+		case OPT_MAX_ORPHANS_PER_FK:
+			return "--max-orphans-per-fk";
+		default:
+			return NULL;
+	}
 }
 
 /* Parse an integer option value within [min, max]; logs and returns false. */
@@ -376,6 +424,11 @@ options_parse(int argc, char **argv, FkOptions *o)
 	while ((c = getopt_long(ac, av, ":n:N:t:T:c:qvd:h:p:U:wWj:P?V",
 							long_options, NULL)) != -1)
 	{
+		if (o->command != CMD_SCAN && scan_only_option(c) != NULL)
+		{
+			log_error("option %s is only for \"fkscan scan\"", scan_only_option(c));
+			return usage_error(cmdname);
+		}
 		switch (c)
 		{
 			case 'n':
@@ -528,12 +581,19 @@ options_parse(int argc, char **argv, FkOptions *o)
 				{
 					char	   *end;
 
+					double		v;
+
 					errno = 0;
-					o->max_rate = strtod(optarg, &end);
-					if (errno || end == optarg || *end || !(o->max_rate > 0))
+					v = strtod(optarg, &end);
+					if (strcmp(end, "MB") == 0)
+						o->max_rate_bytes = v * 1024 * 1024;
+					else if (*end == '\0')
+						o->max_rate = v;
+					if (errno || end == optarg || !(v > 0) ||
+						(*end != '\0' && strcmp(end, "MB") != 0))
 					{
 						log_error("invalid value \"%s\" for option --max-rate", optarg);
-						log_detail("Give a number of rows per second, such as \"100000\".");
+						log_detail("Give rows per second, such as \"100000\", or megabytes per second, such as \"50MB\".");
 						return usage_error(cmdname);
 					}
 				}
@@ -544,12 +604,6 @@ options_parse(int argc, char **argv, FkOptions *o)
 					const char *name = c == OPT_MAX_ORPHANS ? "--max-orphans"
 						: "--max-orphans-per-fk";
 
-					/* a gate audit would silently ignore is worse than an error */
-					if (o->command != CMD_SCAN)
-					{
-						log_error("option %s is only for \"fkscan scan\"", name);
-						return usage_error(cmdname);
-					}
 					if (!parse_count_option(optarg, name,
 											c == OPT_MAX_ORPHANS ? &o->max_orphans
 											: &o->max_orphans_per_fk))

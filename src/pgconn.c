@@ -100,6 +100,10 @@ log_multiline(const char *prefix, const char *msg)
 			rest[--n] = '\0';
 		while (*rest == '\t' || *rest == ' ')
 			rest++;
+		/* the server's own "DETAIL:  " would be printed twice */
+		if (strncmp(rest, "DETAIL:", 7) == 0)
+			for (rest += 7; *rest == ' '; rest++)
+				;
 		if (*rest)
 			log_detail("%s", rest);
 	}
@@ -126,6 +130,35 @@ apply_session_settings(PgConn *c)
 					 params, NULL, NULL);
 	strbuf_free(&sql);
 	return ok;
+}
+
+/*
+ * Messages the server sends on its own: notices, and errors that arrive
+ * between queries, such as a hot standby's "terminating connection due to
+ * conflict with recovery" (FATAL, 40001) on a session idle in transaction.
+ * libpq would print those raw; keep the SQLSTATE for the next failure.
+ */
+static void
+notice_receiver(void *arg, const PGresult *res)
+{
+	PgConn	   *c = arg;
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	/* a FATAL ends the session: it explains whatever fails next, for good */
+	bool		error = severity && (strcmp(severity, "FATAL") == 0 ||
+									 strcmp(severity, "PANIC") == 0);
+
+	if (error)
+	{
+		snprintf(c->async_sqlstate, sizeof(c->async_sqlstate), "%s", state ? state : "");
+		free(c->last_error);
+		c->last_error = fk_strdup(primary ? primary : "server error");
+		if (!c->quiet_errors)
+			log_warning("%s: %s", c->name, c->last_error);
+	}
+	else if (primary)
+		log_info("%s: %s: %s", c->name, severity ? severity : "NOTICE", primary);
 }
 
 PgConn *
@@ -194,6 +227,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 	c = fk_calloc(1, sizeof(PgConn));
 	c->conn = conn;
 	c->name = fk_strdup(name);
+	PQsetNoticeReceiver(conn, notice_receiver, c);
 	c->server_version = PQserverVersion(conn);
 	c->cancel_slot = signals_register(conn);
 	if (c->server_version < 120000)
@@ -242,6 +276,15 @@ pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what)
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
+	/* a connection the server ended between queries: its reason came first */
+	if (!state && c->async_sqlstate[0])
+	{
+		snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", c->async_sqlstate);
+		if (!c->quiet_errors)
+			log_error("%s: %s", what ? what : c->name,
+					  c->last_error ? c->last_error : "connection lost");
+		return;
+	}
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
 	free(c->last_error);
 	if (primary)

@@ -1,6 +1,12 @@
 /*
  * report.c
- *	  Scan reports: an aligned summary table with details, or JSON.
+ *	  Scan reports: an aligned summary table with details and next steps,
+ *	  JSON, or JSON lines; the summary line on stderr; the pipeline gate.
+ *
+ * Every format is built in a StrBuf from the finished ScanResult and
+ * written with one fwrite, so a report is never interleaved with log lines
+ * (JSON lines: one fwrite per line).  The gate is a pure function of the
+ * result and the options, shared by the reports and the exit status.
  */
 #include "fkscan/report.h"
 
@@ -13,6 +19,7 @@
 #include "fkscan/jsonw.h"
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/pgconn.h"
 #include "fkscan/strbuf.h"
 
 #define NCOLS 9
@@ -68,6 +75,284 @@ append_columns(StrBuf *b, const CatColumn *cols, int n)
 			strbuf_append(b, ", ");
 		append_name(b, cols[i].name);
 	}
+}
+
+/* ---- the pipeline gate ---- */
+
+static bool
+gate_given(const FkOptions *o)
+{
+	return o->max_orphans >= 0 || o->max_orphans_per_fk >= 0;
+}
+
+/* An FK's own limit: the smaller limit given (one FK over the total fails alone). */
+static uint64_t
+fk_limit(const FkOptions *o)
+{
+	if (o->max_orphans_per_fk >= 0 && o->max_orphans >= 0)
+		return (uint64_t) (o->max_orphans_per_fk < o->max_orphans
+						   ? o->max_orphans_per_fk : o->max_orphans);
+	if (o->max_orphans_per_fk >= 0)
+		return (uint64_t) o->max_orphans_per_fk;
+	if (o->max_orphans >= 0)
+		return (uint64_t) o->max_orphans;
+	return 0;
+}
+
+bool
+report_fk_tolerated(const FkResult *r, const FkOptions *o)
+{
+	if (r->status == FKSTATUS_ERROR || (r->compared && !r->compare_agree))
+		return false;
+	return r->orphan_rows <= fk_limit(o);
+}
+
+ReportVerdict
+report_verdict(const ScanResult *res, const FkOptions *o)
+{
+	bool		all_tolerated = true;
+	uint64_t	total = 0;
+
+	if (res->interrupted || res->nerrors > 0 || res->ndisagree > 0 || res->output_failed)
+		return VERDICT_ERROR;
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+
+		if (r->status == FKSTATUS_ERROR || (r->compared && !r->compare_agree))
+			return VERDICT_ERROR;
+		total += r->orphan_rows;
+		all_tolerated = all_tolerated && report_fk_tolerated(r, o);
+	}
+	if (total == 0)
+		return VERDICT_CLEAN;
+	if (all_tolerated && (o->max_orphans < 0 || total <= (uint64_t) o->max_orphans))
+		return VERDICT_TOLERATED;
+	return VERDICT_ORPHANS;
+}
+
+const char *
+report_verdict_name(ReportVerdict verdict)
+{
+	switch (verdict)
+	{
+		case VERDICT_CLEAN:
+			return "clean";
+		case VERDICT_TOLERATED:
+			return "tolerated";
+		case VERDICT_ORPHANS:
+			return "orphans";
+		case VERDICT_ERROR:
+			break;
+	}
+	return "error";
+}
+
+int
+report_exit_code(const ScanResult *res, const FkOptions *o)
+{
+	switch (report_verdict(res, o))
+	{
+		case VERDICT_CLEAN:
+		case VERDICT_TOLERATED:
+			return FK_EXIT_OK;
+		case VERDICT_ORPHANS:
+			return FK_EXIT_FOUND;
+		case VERDICT_ERROR:
+			break;
+	}
+	return FK_EXIT_ERROR;
+}
+
+/* "--max-orphans 100 and --max-orphans-per-fk 10": the limits given. */
+static void
+append_limits(StrBuf *b, const FkOptions *o)
+{
+	if (o->max_orphans >= 0)
+		strbuf_appendf(b, "--max-orphans %" PRId64, o->max_orphans);
+	if (o->max_orphans >= 0 && o->max_orphans_per_fk >= 0)
+		strbuf_append(b, " and ");
+	if (o->max_orphans_per_fk >= 0)
+		strbuf_appendf(b, "--max-orphans-per-fk %" PRId64, o->max_orphans_per_fk);
+}
+
+/* ---- what to do next ---- */
+
+/* One shell word: single-quoted unless it is plainly safe. */
+static void
+append_shell_word(StrBuf *b, const char *word)
+{
+	bool		plain = word[0] != '\0' && word[0] != '-';
+
+	for (const char *p = word; plain && *p; p++)
+		plain = isalnum((unsigned char) *p) || strchr("_./:,@%+=-", *p) != NULL;
+	if (plain)
+	{
+		strbuf_append(b, word);
+		return;
+	}
+	strbuf_append_char(b, '\'');
+	for (const char *p = word; *p; p++)
+	{
+		if (*p == '\'')
+			strbuf_append(b, "'\\''");
+		else
+			strbuf_append_char(b, *p);
+	}
+	strbuf_append_char(b, '\'');
+}
+
+/* A database name libpq reads as a name, not as a connection string. */
+static void
+append_shell_dbname(StrBuf *b, const char *dbname)
+{
+	StrBuf		conninfo;
+
+	/* libpq expands a "dbname" with "=" or a URI prefix as a connection string */
+	if (strchr(dbname, '=') == NULL && strncmp(dbname, "postgresql://", 13) != 0 &&
+		strncmp(dbname, "postgres://", 11) != 0 && dbname[0] != '-')
+	{
+		append_shell_word(b, dbname);
+		return;
+	}
+	strbuf_init(&conninfo);
+	strbuf_append(&conninfo, "dbname='");
+	for (const char *p = dbname; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			strbuf_append_char(&conninfo, '\\');
+		strbuf_append_char(&conninfo, *p);
+	}
+	strbuf_append_char(&conninfo, '\'');
+	strbuf_append(b, "-d ");
+	append_shell_word(b, conninfo.data);
+	strbuf_free(&conninfo);
+}
+
+/* "CONSTRAINT.csv", with anything a file name should not hold made "_". */
+static void
+append_file_name(StrBuf *b, const char *name)
+{
+	for (const char *p = name; *p; p++)
+		strbuf_append_char(b, isalnum((unsigned char) *p) || *p == '_' || *p == '-'
+						   ? *p : '_');
+	strbuf_append(b, ".csv");
+}
+
+/* The fkscan command line that writes this FK's every orphan row as CSV. */
+static void
+append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
+					   const FkOptions *o)
+{
+	char	   *table = report_qualified_name(r->child->schema, r->child->name);
+	StrBuf		word;
+
+	strbuf_init(&word);
+	strbuf_append(b, "fkscan scan");
+	if (o->conn.host)
+	{
+		strbuf_append(b, " -h ");
+		append_shell_word(b, o->conn.host);
+	}
+	if (o->conn.port)
+	{
+		strbuf_append(b, " -p ");
+		append_shell_word(b, o->conn.port);
+	}
+	if (o->conn.username)
+	{
+		strbuf_append(b, " -U ");
+		append_shell_word(b, o->conn.username);
+	}
+	strbuf_append(b, " -t ");
+	append_shell_word(b, table);
+	strbuf_append(b, " -c ");
+	append_name(&word, r->fk->name);
+	append_shell_word(b, word.data);
+	strbuf_reset(&word);
+	strbuf_append(b, " --orphans-out ");
+	append_file_name(&word, r->fk->name);
+	append_shell_word(b, word.data);
+	if (res->database)
+	{
+		strbuf_append_char(b, ' ');
+		append_shell_dbname(b, res->database);
+	}
+	strbuf_free(&word);
+	free(table);
+}
+
+/* "[ONLY] "s"."t" alias": RI's rule, ONLY except for a partitioned table. */
+static void
+append_sql_from(StrBuf *b, const CatTable *t, const char *alias)
+{
+	if (t->relkind != 'p')
+		strbuf_append(b, "ONLY ");
+	pgconn_append_relation(b, t->schema, t->name);
+	strbuf_appendf(b, " %s", alias);
+}
+
+/*
+ * The anti-join to read an FK's orphan rows by hand: RI's own conditions
+ * (the FK's operators and casts; COLLATE where the sides' collations
+ * differ, the parent's deciding), every identifier quoted.  NULLs: MATCH
+ * SIMPLE exempts a key with any NULL, MATCH FULL only an all-NULL one
+ * (a mixed key finds no parent, so NOT EXISTS reports it).
+ */
+static void
+append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
+{
+	const CatForeignKey *fk = r->fk;
+	bool		full = fk->match_type == 'f' && fk->ncols > 1;
+
+	strbuf_appendf(b, "%sSELECT %sc.ctid, c.* FROM ", indent,
+				   r->child->relkind == 'p' ? "c.tableoid::regclass, " : "");
+	append_sql_from(b, r->child, "c");
+	strbuf_appendf(b, "\n%s WHERE %s", indent, full ? "(" : "");
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		if (i)
+			strbuf_append(b, full ? " OR " : " AND ");
+		pgconn_append_ident(b, "c", fk->child_cols[i].name);
+		strbuf_append(b, " IS NOT NULL");
+	}
+	strbuf_appendf(b, "%s\n%s   AND NOT EXISTS (SELECT FROM ", full ? ")" : "", indent);
+	append_sql_from(b, r->parent, "p");
+	strbuf_append(b, " WHERE ");
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		const CatColumn *pc = &fk->parent_cols[i];
+		const CatColumn *cc = &fk->child_cols[i];
+		const char *op = fk->eq_ops[i];
+
+		if (i)
+			strbuf_append(b, " AND ");
+		pgconn_append_ident(b, "p", pc->name);
+		/* pg_catalog is searched first: its = needs no qualification */
+		if (strcmp(op, "OPERATOR(pg_catalog.=)") == 0)
+			op = "=";
+		strbuf_appendf(b, "%s %s ", fk->parent_casts[i], op);
+		pgconn_append_ident(b, "c", cc->name);
+		strbuf_append(b, fk->child_casts[i]);
+		if (pc->collation_name && pc->collation_oid != cc->collation_oid)
+			strbuf_appendf(b, " COLLATE %s", pc->collation_name);
+	}
+	strbuf_append(b, ");\n");
+}
+
+/* The next steps for an FK with orphans: list them all, or look by hand. */
+static void
+text_next_steps(StrBuf *b, const ScanResult *res, const FkResult *r, const FkOptions *o)
+{
+	if (o->orphans_out == NULL)
+	{
+		strbuf_append(b, "  next: every orphan row as CSV, or a look in psql:\n    ");
+		append_orphans_command(b, res, r, o);
+		strbuf_append_char(b, '\n');
+	}
+	else
+		strbuf_append(b, "  next: a look in psql:\n");
+	append_orphans_sql(b, r, "    ");
 }
 
 /* Display width of UTF-8 text: code points, not bytes. */
@@ -194,12 +479,20 @@ text_compare(const ScanResult *res, StrBuf *b)
 static void
 text_cascade(const FkResult *r, StrBuf *b)
 {
-	if (r->ncascade > 0)
-		strbuf_append(b, "  deleting them would reach:\n");
+	bool		any = false;
+
+	/* steps that reach no row are in the JSON; here they would be noise */
 	for (int i = 0; i < r->ncascade; i++)
 	{
 		const CascadeStep *st = &r->cascade[i];
-		char	   *t = report_qualified_name(st->table->schema, st->table->name);
+		char	   *t;
+
+		if (st->rows == 0 && st->error == NULL)
+			continue;
+		if (!any)
+			strbuf_append(b, "  deleting them would reach:\n");
+		any = true;
+		t = report_qualified_name(st->table->schema, st->table->name);
 
 		for (int d = 0; d < st->depth; d++)
 			strbuf_append(b, "  ");
@@ -218,9 +511,9 @@ text_cascade(const FkResult *r, StrBuf *b)
 	}
 }
 
-/* What was found for each FK that is not clean, with sample rows. */
+/* What was found for each FK that is not clean: sample rows, next steps. */
 static void
-text_details(const ScanResult *res, StrBuf *b)
+text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
 	for (int i = 0; i < res->nfks; i++)
 	{
@@ -271,14 +564,59 @@ text_details(const ScanResult *res, StrBuf *b)
 				strbuf_appendf(b, "    ... (%" PRIu64 " more)\n",
 							   r->orphan_rows - (uint64_t) r->nsamples);
 			text_cascade(r, b);
+			if (o->max_orphans_per_fk >= 0)
+				strbuf_appendf(b, "  %s --max-orphans-per-fk %" PRId64 "%s\n",
+							   report_fk_tolerated(r, o) ? "within" : "over",
+							   o->max_orphans_per_fk,
+							   report_fk_tolerated(r, o) ? ": tolerated" : "");
+			text_next_steps(b, res, r, o);
 		}
 		free(child);
 		free(parent);
 	}
 }
 
+/* With limits given: whether the run passed them, and why not. */
 static void
-text_report(const ScanResult *res, StrBuf *b)
+text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
+{
+	ReportVerdict verdict = report_verdict(res, o);
+	int			nover = 0;
+
+	if (!gate_given(o))
+		return;
+	for (int i = 0; i < res->nfks; i++)
+		if (o->max_orphans_per_fk >= 0 &&
+			res->fks[i].orphan_rows > (uint64_t) o->max_orphans_per_fk)
+			nover++;
+	strbuf_append(b, "Limits ");
+	append_limits(b, o);
+	switch (verdict)
+	{
+		case VERDICT_ERROR:
+			strbuf_append(b, ": not applied, errors are never tolerated.\n");
+			break;
+		case VERDICT_ORPHANS:
+			strbuf_append(b, ": exceeded (");
+			if (o->max_orphans >= 0 && res->orphan_rows > (uint64_t) o->max_orphans)
+				strbuf_appendf(b, "%" PRIu64 " orphan row%s in all%s", res->orphan_rows,
+							   res->orphan_rows == 1 ? "" : "s", nover > 0 ? "; " : "");
+			if (nover > 0)
+				strbuf_appendf(b, "%d foreign key%s over %" PRId64, nover,
+							   nover == 1 ? "" : "s", o->max_orphans_per_fk);
+			strbuf_append(b, ").\n");
+			break;
+		case VERDICT_TOLERATED:
+			strbuf_append(b, ": every orphan is within them, tolerated.\n");
+			break;
+		case VERDICT_CLEAN:
+			strbuf_append(b, ": nothing to tolerate.\n");
+			break;
+	}
+}
+
+static void
+text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
 	int			nclean = res->nfks - res->nwith_orphans - res->nerrors;
 
@@ -302,7 +640,7 @@ text_report(const ScanResult *res, StrBuf *b)
 	}
 	text_table(res, b);
 	text_compare(res, b);
-	text_details(res, b);
+	text_details(res, o, b);
 	strbuf_appendf(b, "\n%d foreign key%s: %d clean, %d with orphans (%" PRIu64
 				   " orphan row%s), %d error%s.\n",
 				   res->nfks, res->nfks == 1 ? "" : "s", nclean, res->nwith_orphans,
@@ -316,6 +654,7 @@ text_report(const ScanResult *res, StrBuf *b)
 		strbuf_append(b, "The scan was interrupted: the answer is incomplete.\n");
 	else if (res->nerrors > 0)
 		strbuf_append(b, "Some foreign keys could not be checked: the answer is incomplete.\n");
+	text_gate(res, o, b);
 }
 
 static void
@@ -399,175 +738,366 @@ json_replay(JsonWriter *w, const char *key, const ReplayPosition *rp)
 }
 
 static void
-json_report(const ScanResult *res, StrBuf *b)
+json_header(JsonWriter *w, const ScanResult *res)
+{
+	jsonw_key(w, "tool");
+	jsonw_string(w, "fkscan");
+	jsonw_key(w, "version");
+	jsonw_string(w, FKSCAN_VERSION);
+	jsonw_key(w, "database");
+	jsonw_string(w, res->database);
+	jsonw_key(w, "server_version_num");
+	jsonw_int(w, res->server_version);
+	jsonw_key(w, "in_recovery");
+	jsonw_bool(w, res->in_recovery);
+	jsonw_key(w, "snapshot");
+	jsonw_string(w, res->snapshot);
+	jsonw_key(w, "jobs");
+	jsonw_int(w, res->jobs);
+	jsonw_key(w, "elapsed_s");
+	jsonw_double(w, res->elapsed_s, 3);
+	jsonw_key(w, "interrupted");
+	jsonw_bool(w, res->interrupted);
+	jsonw_key(w, "key_passes");
+	jsonw_int(w, res->key_passes);
+	jsonw_key(w, "consistency");
+	jsonw_string(w, res->consistency);
+	jsonw_key(w, "guarantee");
+	jsonw_string(w, res->guarantee);
+	jsonw_key(w, "attempts");
+	jsonw_int(w, res->attempts);
+	jsonw_key(w, "chunk_retries");
+	jsonw_int(w, res->chunk_retries);
+	jsonw_key(w, "rows_read");
+	jsonw_int(w, (int64_t) res->rows_read);
+	jsonw_key(w, "rows_per_s");
+	jsonw_double(w, res->rows_per_s, 0);
+	if (res->in_recovery)
+	{
+		jsonw_key(w, "replay");
+		jsonw_object_begin(w);
+		json_replay(w, "start", &res->replay_start);
+		json_replay(w, "end", &res->replay_end);
+		jsonw_object_end(w);
+	}
+	jsonw_key(w, "client_peak_rss_kb");
+	jsonw_int(w, res->peak_rss_kb);
+}
+
+/* The fields of one constraints[] object (the caller opens and closes it). */
+static void
+json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
+{
+	const CatForeignKey *fk = r->fk;
+
+	jsonw_key(w, "schema");
+	jsonw_string(w, r->child->schema);
+	jsonw_key(w, "table");
+	jsonw_string(w, r->child->name);
+	jsonw_key(w, "constraint");
+	jsonw_string(w, fk->name);
+	jsonw_key(w, "columns");
+	json_strings_of_columns(w, fk->child_cols, fk->ncols);
+	jsonw_key(w, "ref_schema");
+	jsonw_string(w, r->parent->schema);
+	jsonw_key(w, "ref_table");
+	jsonw_string(w, r->parent->name);
+	jsonw_key(w, "ref_columns");
+	json_strings_of_columns(w, fk->parent_cols, fk->ncols);
+	jsonw_key(w, "match");
+	jsonw_string(w, fk->match_type == 'f' ? "full" : "simple");
+	jsonw_key(w, "validated");
+	jsonw_bool(w, fk->validated);
+	jsonw_key(w, "triggers_enabled");
+	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0);
+	jsonw_key(w, "method");
+	jsonw_string(w, r->method);
+	if (r->method_reason)
+	{
+		jsonw_key(w, "method_reason");
+		jsonw_string(w, r->method_reason);
+	}
+	jsonw_key(w, "status");
+	jsonw_string(w, scanresult_status_name(r->status));
+	if (r->error)
+	{
+		jsonw_key(w, "error");
+		jsonw_string(w, r->error);
+	}
+	jsonw_key(w, "tolerated");
+	jsonw_bool(w, report_fk_tolerated(r, o));
+	jsonw_key(w, "child_rows");
+	jsonw_int(w, (int64_t) r->child_rows);
+	jsonw_key(w, "null_rows");
+	jsonw_int(w, (int64_t) r->null_rows);
+	jsonw_key(w, "partial_null_rows");
+	jsonw_int(w, (int64_t) r->partial_null_rows);
+	jsonw_key(w, "orphan_rows");
+	jsonw_int(w, (int64_t) r->orphan_rows);
+	jsonw_key(w, "orphan_keys");
+	jsonw_int(w, (int64_t) r->orphan_keys);
+	jsonw_key(w, "sample");
+	jsonw_array_begin(w);
+	for (int j = 0; j < r->nsamples; j++)
+	{
+		jsonw_object_begin(w);
+		jsonw_key(w, "key");
+		jsonw_array_begin(w);
+		for (int k = 0; k < r->samples[j].nkeys; k++)
+			jsonw_string(w, r->samples[j].key[k]);
+		jsonw_array_end(w);
+		jsonw_key(w, "ctid");
+		jsonw_string(w, r->samples[j].ctid);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jsonw_key(w, "cascade");
+	json_cascade(w, r);
+	jsonw_key(w, "elapsed_s");
+	jsonw_double(w, r->elapsed_s, 3);
+	if (r->compared)
+	{
+		jsonw_key(w, "compare");
+		jsonw_object_begin(w);
+		jsonw_key(w, "server_elapsed_s");
+		jsonw_double(w, r->compare_elapsed_s, 3);
+		jsonw_key(w, "ratio");
+		jsonw_double(w, r->compare_elapsed_s > 0 ? r->elapsed_s / r->compare_elapsed_s : 0, 3);
+		jsonw_key(w, "server_orphan_rows");
+		jsonw_int(w, (int64_t) r->compare_orphan_rows);
+		jsonw_key(w, "server_orphan_keys");
+		jsonw_int(w, (int64_t) r->compare_orphan_keys);
+		jsonw_key(w, "agree");
+		jsonw_bool(w, r->compare_agree);
+		jsonw_object_end(w);
+	}
+}
+
+static void
+json_limit(JsonWriter *w, const char *key, int64_t limit)
+{
+	jsonw_key(w, key);
+	if (limit < 0)
+		jsonw_null(w);
+	else
+		jsonw_int(w, limit);
+}
+
+static void
+json_totals(JsonWriter *w, const ScanResult *res, const FkOptions *o)
+{
+	ReportVerdict verdict = report_verdict(res, o);
+
+	jsonw_key(w, "totals");
+	jsonw_object_begin(w);
+	jsonw_key(w, "constraints");
+	jsonw_int(w, res->nfks);
+	jsonw_key(w, "with_orphans");
+	jsonw_int(w, res->nwith_orphans);
+	jsonw_key(w, "orphan_rows");
+	jsonw_int(w, (int64_t) res->orphan_rows);
+	jsonw_key(w, "errors");
+	jsonw_int(w, res->nerrors);
+	jsonw_key(w, "disagreements");
+	jsonw_int(w, res->ndisagree);
+	json_limit(w, "max_orphans", o->max_orphans);
+	json_limit(w, "max_orphans_per_fk", o->max_orphans_per_fk);
+	jsonw_key(w, "tolerated");
+	jsonw_bool(w, verdict == VERDICT_CLEAN || verdict == VERDICT_TOLERATED);
+	jsonw_key(w, "verdict");
+	jsonw_string(w, report_verdict_name(verdict));
+	jsonw_object_end(w);
+}
+
+static void
+json_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
 	JsonWriter	w;
 
 	jsonw_init(&w, b, true);
 	jsonw_object_begin(&w);
-	jsonw_key(&w, "tool");
-	jsonw_string(&w, "fkscan");
-	jsonw_key(&w, "version");
-	jsonw_string(&w, FKSCAN_VERSION);
-	jsonw_key(&w, "database");
-	jsonw_string(&w, res->database);
-	jsonw_key(&w, "server_version_num");
-	jsonw_int(&w, res->server_version);
-	jsonw_key(&w, "in_recovery");
-	jsonw_bool(&w, res->in_recovery);
-	jsonw_key(&w, "snapshot");
-	jsonw_string(&w, res->snapshot);
-	jsonw_key(&w, "jobs");
-	jsonw_int(&w, res->jobs);
-	jsonw_key(&w, "elapsed_s");
-	jsonw_double(&w, res->elapsed_s, 3);
-	jsonw_key(&w, "interrupted");
-	jsonw_bool(&w, res->interrupted);
-	jsonw_key(&w, "key_passes");
-	jsonw_int(&w, res->key_passes);
-	jsonw_key(&w, "consistency");
-	jsonw_string(&w, res->consistency);
-	jsonw_key(&w, "guarantee");
-	jsonw_string(&w, res->guarantee);
-	jsonw_key(&w, "attempts");
-	jsonw_int(&w, res->attempts);
-	jsonw_key(&w, "chunk_retries");
-	jsonw_int(&w, res->chunk_retries);
-	jsonw_key(&w, "rows_read");
-	jsonw_int(&w, (int64_t) res->rows_read);
-	jsonw_key(&w, "rows_per_s");
-	jsonw_double(&w, res->rows_per_s, 0);
-	if (res->in_recovery)
-	{
-		jsonw_key(&w, "replay");
-		jsonw_object_begin(&w);
-		json_replay(&w, "start", &res->replay_start);
-		json_replay(&w, "end", &res->replay_end);
-		jsonw_object_end(&w);
-	}
-	jsonw_key(&w, "client_peak_rss_kb");
-	jsonw_int(&w, res->peak_rss_kb);
+	json_header(&w, res);
 	jsonw_key(&w, "constraints");
 	jsonw_array_begin(&w);
 	for (int i = 0; i < res->nfks; i++)
 	{
-		const FkResult *r = &res->fks[i];
-		const CatForeignKey *fk = r->fk;
-
 		jsonw_object_begin(&w);
-		jsonw_key(&w, "schema");
-		jsonw_string(&w, r->child->schema);
-		jsonw_key(&w, "table");
-		jsonw_string(&w, r->child->name);
-		jsonw_key(&w, "constraint");
-		jsonw_string(&w, fk->name);
-		jsonw_key(&w, "columns");
-		json_strings_of_columns(&w, fk->child_cols, fk->ncols);
-		jsonw_key(&w, "ref_schema");
-		jsonw_string(&w, r->parent->schema);
-		jsonw_key(&w, "ref_table");
-		jsonw_string(&w, r->parent->name);
-		jsonw_key(&w, "ref_columns");
-		json_strings_of_columns(&w, fk->parent_cols, fk->ncols);
-		jsonw_key(&w, "match");
-		jsonw_string(&w, fk->match_type == 'f' ? "full" : "simple");
-		jsonw_key(&w, "validated");
-		jsonw_bool(&w, fk->validated);
-		jsonw_key(&w, "triggers_enabled");
-		jsonw_bool(&w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0);
-		jsonw_key(&w, "method");
-		jsonw_string(&w, r->method);
-		if (r->method_reason)
-		{
-			jsonw_key(&w, "method_reason");
-			jsonw_string(&w, r->method_reason);
-		}
-		jsonw_key(&w, "status");
-		jsonw_string(&w, scanresult_status_name(r->status));
-		if (r->error)
-		{
-			jsonw_key(&w, "error");
-			jsonw_string(&w, r->error);
-		}
-		jsonw_key(&w, "child_rows");
-		jsonw_int(&w, (int64_t) r->child_rows);
-		jsonw_key(&w, "null_rows");
-		jsonw_int(&w, (int64_t) r->null_rows);
-		jsonw_key(&w, "partial_null_rows");
-		jsonw_int(&w, (int64_t) r->partial_null_rows);
-		jsonw_key(&w, "orphan_rows");
-		jsonw_int(&w, (int64_t) r->orphan_rows);
-		jsonw_key(&w, "orphan_keys");
-		jsonw_int(&w, (int64_t) r->orphan_keys);
-		jsonw_key(&w, "sample");
-		jsonw_array_begin(&w);
-		for (int j = 0; j < r->nsamples; j++)
-		{
-			jsonw_object_begin(&w);
-			jsonw_key(&w, "key");
-			jsonw_array_begin(&w);
-			for (int k = 0; k < r->samples[j].nkeys; k++)
-				jsonw_string(&w, r->samples[j].key[k]);
-			jsonw_array_end(&w);
-			jsonw_key(&w, "ctid");
-			jsonw_string(&w, r->samples[j].ctid);
-			jsonw_object_end(&w);
-		}
-		jsonw_array_end(&w);
-		jsonw_key(&w, "cascade");
-		json_cascade(&w, r);
-		jsonw_key(&w, "elapsed_s");
-		jsonw_double(&w, r->elapsed_s, 3);
-		if (r->compared)
-		{
-			jsonw_key(&w, "compare");
-			jsonw_object_begin(&w);
-			jsonw_key(&w, "server_elapsed_s");
-			jsonw_double(&w, r->compare_elapsed_s, 3);
-			jsonw_key(&w, "ratio");
-			jsonw_double(&w, r->compare_elapsed_s > 0 ? r->elapsed_s / r->compare_elapsed_s : 0, 3);
-			jsonw_key(&w, "server_orphan_rows");
-			jsonw_int(&w, (int64_t) r->compare_orphan_rows);
-			jsonw_key(&w, "server_orphan_keys");
-			jsonw_int(&w, (int64_t) r->compare_orphan_keys);
-			jsonw_key(&w, "agree");
-			jsonw_bool(&w, r->compare_agree);
-			jsonw_object_end(&w);
-		}
+		json_fk_fields(&w, &res->fks[i], o);
 		jsonw_object_end(&w);
 	}
 	jsonw_array_end(&w);
-	jsonw_key(&w, "totals");
-	jsonw_object_begin(&w);
-	jsonw_key(&w, "constraints");
-	jsonw_int(&w, res->nfks);
-	jsonw_key(&w, "with_orphans");
-	jsonw_int(&w, res->nwith_orphans);
-	jsonw_key(&w, "orphan_rows");
-	jsonw_int(&w, (int64_t) res->orphan_rows);
-	jsonw_key(&w, "errors");
-	jsonw_int(&w, res->nerrors);
-	jsonw_key(&w, "disagreements");
-	jsonw_int(&w, res->ndisagree);
-	jsonw_object_end(&w);
+	json_totals(&w, res, o);
 	jsonw_object_end(&w);
 	strbuf_append_char(b, '\n');
 }
 
+/* --format jsonl: one FK's line, the constraints[] object with a type. */
+static void
+jsonl_fk_line(const ScanResult *res, const FkResult *r, const FkOptions *o, StrBuf *b)
+{
+	JsonWriter	w;
+
+	jsonw_init(&w, b, false);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "type");
+	jsonw_string(&w, "constraint");
+	jsonw_key(&w, "tool");
+	jsonw_string(&w, "fkscan");
+	jsonw_key(&w, "database");
+	jsonw_string(&w, res->database);
+	json_fk_fields(&w, r, o);
+	jsonw_object_end(&w);
+	strbuf_append_char(b, '\n');
+}
+
+/* --format jsonl: the last line, the JSON report without its constraints. */
+static void
+jsonl_summary_line(const ScanResult *res, const FkOptions *o, StrBuf *b)
+{
+	JsonWriter	w;
+
+	jsonw_init(&w, b, false);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "type");
+	jsonw_string(&w, "summary");
+	json_header(&w, res);
+	json_totals(&w, res, o);
+	jsonw_object_end(&w);
+	strbuf_append_char(b, '\n');
+}
+
+/* ---- the stream ---- */
+
+struct ReportStream
+{
+	const FkOptions *opt;		/* borrowed */
+	FILE	   *out;
+	bool	   *written;		/* jsonl: per FK, its line is out */
+	int			nwritten;		/* entries in written */
+	bool		failed;
+};
+
+ReportStream *
+report_stream_create(const FkOptions *options, FILE *out)
+{
+	ReportStream *rs = fk_calloc(1, sizeof(ReportStream));
+
+	rs->opt = options;
+	rs->out = out;
+	return rs;
+}
+
+void
+report_stream_free(ReportStream *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->written);
+	free(rs);
+}
+
+/* Write b out in one piece; the first failure is logged, later ones skipped. */
+static bool
+stream_write(ReportStream *rs, const StrBuf *b)
+{
+	if (rs->failed)
+		return false;
+	if (fwrite(b->data, 1, b->len, rs->out) != b->len || fflush(rs->out) != 0)
+	{
+		log_error("could not write the report: %s", strerror(errno));
+		rs->failed = true;
+	}
+	return !rs->failed;
+}
+
 bool
-report_scan(const ScanResult *res, const FkOptions *opt, FILE *out)
+report_fk_done(ReportStream *rs, const ScanResult *res, int index)
 {
 	StrBuf		b;
 	bool		ok;
 
+	if (rs->opt->format != FORMAT_JSONL || index < 0 || index >= res->nfks)
+		return !rs->failed;
+	if (rs->nwritten < res->nfks)
+	{
+		rs->written = fk_realloc(rs->written, sizeof(bool) * (size_t) res->nfks);
+		memset(rs->written + rs->nwritten, 0,
+			   sizeof(bool) * (size_t) (res->nfks - rs->nwritten));
+		rs->nwritten = res->nfks;
+	}
+	if (rs->written[index])
+		return !rs->failed;
+	rs->written[index] = true;
 	strbuf_init(&b);
-	if (opt->format == FORMAT_JSON)
-		json_report(res, &b);
-	else
-		text_report(res, &b);
-	ok = fwrite(b.data, 1, b.len, out) == b.len && fflush(out) == 0;
-	if (!ok)
-		log_error("could not write the report: %s", strerror(errno));
+	jsonl_fk_line(res, &res->fks[index], rs->opt, &b);
+	ok = stream_write(rs, &b);
 	strbuf_free(&b);
 	return ok;
+}
+
+bool
+report_stream_finish(ReportStream *rs, const ScanResult *res)
+{
+	StrBuf		b;
+
+	strbuf_init(&b);
+	switch (rs->opt->format)
+	{
+		case FORMAT_JSONL:
+			for (int i = 0; i < res->nfks; i++)
+				(void) report_fk_done(rs, res, i);
+			jsonl_summary_line(res, rs->opt, &b);
+			break;
+		case FORMAT_JSON:
+			json_report(res, rs->opt, &b);
+			break;
+		case FORMAT_TEXT:
+			text_report(res, rs->opt, &b);
+			break;
+	}
+	(void) stream_write(rs, &b);
+	strbuf_free(&b);
+	report_log_summary(res, rs->opt);
+	return !rs->failed;
+}
+
+bool
+report_scan(const ScanResult *res, const FkOptions *options, FILE *out)
+{
+	ReportStream *rs = report_stream_create(options, out);
+	bool		ok = report_stream_finish(rs, res);
+
+	report_stream_free(rs);
+	return ok;
+}
+
+/* ---- the summary line ---- */
+
+void
+report_log_summary(const ScanResult *res, const FkOptions *o)
+{
+	ReportVerdict verdict = report_verdict(res, o);
+	StrBuf		b;
+
+	if (o->verbosity < 0)
+		return;
+	strbuf_init(&b);
+	strbuf_appendf(&b, "fkscan: scan of \"%s\": %d foreign key%s, %d with orphans (%" PRIu64
+				   " row%s), %d error%s, %.2f s",
+				   res->database ? res->database : "", res->nfks, res->nfks == 1 ? "" : "s",
+				   res->nwith_orphans, res->orphan_rows, res->orphan_rows == 1 ? "" : "s",
+				   res->nerrors, res->nerrors == 1 ? "" : "s", res->elapsed_s);
+	if (res->ndisagree > 0)
+		strbuf_appendf(&b, ", %d disagreeing with the server", res->ndisagree);
+	if (res->output_failed)
+		strbuf_append(&b, ", orphans-out incomplete");
+	if (res->interrupted)
+		strbuf_append(&b, ", interrupted");
+	if (gate_given(o) && verdict == VERDICT_TOLERATED)
+		strbuf_append(&b, ", tolerated by the limits");
+	else if (gate_given(o) && verdict == VERDICT_ORPHANS)
+		strbuf_append(&b, ", over the limits");
+	strbuf_append_char(&b, '\n');
+	log_raw(b.data);
+	strbuf_free(&b);
 }

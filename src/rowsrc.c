@@ -16,6 +16,21 @@
 #define CURSOR_FETCH_ROWS 20000
 #define MAX_COLS 1600
 
+static _Thread_local atomic_uint_fast64_t *byte_counter;
+
+void
+rowsrc_count_bytes_into(atomic_uint_fast64_t *counter)
+{
+	byte_counter = counter;
+}
+
+static inline void
+count_bytes(int64_t n)
+{
+	if (byte_counter)
+		atomic_fetch_add_explicit(byte_counter, (uint64_t) n, memory_order_relaxed);
+}
+
 typedef struct CopyCtx
 {
 	CopyBinDecoder *dec;
@@ -30,6 +45,7 @@ feed_binary(void *arg, const char *buf, int len)
 {
 	CopyCtx    *cc = arg;
 
+	count_bytes(len);
 	if (copybin_feed(cc->dec, (const uint8_t *) buf, (size_t) len, cc->fn, cc->ctx))
 		return true;
 	/* a callback that stopped has logged its own reason */
@@ -112,6 +128,7 @@ feed_text(void *arg, const char *buf, int len)
 	const char *p = buf;
 	const char *end = buf + len;
 
+	count_bytes(len);
 	/* The server sends one whole line per CopyData message. */
 	if (len == 0 || end[-1] != '\n')
 	{
@@ -203,6 +220,7 @@ cursor_row(void *arg, const PGresult *res, int row)
 			cc->fields[i].data = (const uint8_t *) PQgetvalue(res, row, i);
 			cc->fields[i].len = PQgetlength(res, row, i);
 			cc->bytes += cc->fields[i].len;
+			count_bytes(cc->fields[i].len);
 		}
 	}
 	cc->rows++;

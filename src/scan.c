@@ -62,6 +62,7 @@ typedef struct SampleRef
 	uint64_t	ordinal;		/* row number within the chunk */
 	int64_t		key;			/* integer FKs */
 	Hash128		hash;			/* hashed FKs: the candidate's fingerprint */
+	bool		partial;		/* a MATCH FULL row mixing NULLs and values */
 } SampleRef;
 
 /* One worker's counts for one FK. */
@@ -159,9 +160,19 @@ throttle(Scan *s)
 	double		due,
 				now;
 
-	if (s->opt->max_rate <= 0)
+	if (s->opt->max_rate <= 0 && s->opt->max_rate_bytes <= 0)
 		return;
-	due = (double) atomic_load_explicit(&s->rows_read, memory_order_relaxed) / s->opt->max_rate;
+	due = s->opt->max_rate > 0
+		? (double) atomic_load_explicit(&s->rows_read, memory_order_relaxed) / s->opt->max_rate
+		: 0;
+	if (s->opt->max_rate_bytes > 0)
+	{
+		double		due_b = (double) atomic_load_explicit(&s->bytes_read, memory_order_relaxed) /
+			s->opt->max_rate_bytes;
+
+		if (due_b > due)
+			due = due_b;
+	}
 	while ((now = seconds_since(&s->start)) < due && !signals_interrupted())
 	{
 		double		nap = due - now < 0.1 ? due - now : 0.1;
@@ -304,6 +315,18 @@ encode_key(StrBuf *buf, const CopyField *f, const int *cols, const KeyEncKind *e
 }
 
 /*
+ * Was this failure a hot standby's recovery conflict?  SQLSTATE 40001, or a
+ * session the standby ended (its FATAL may reach us only as a lost
+ * connection): retries are bounded, and a server really gone fails them.
+ */
+static bool
+is_conflict(const Catalog *cat, PgConn *c)
+{
+	return strcmp(c->sqlstate, "40001") == 0 ||
+		(cat->in_recovery && PQstatus(c->conn) == CONNECTION_BAD);
+}
+
+/*
  * A chunk failed.  A recovery conflict (SQLSTATE 40001) under --consistency
  * chunk gets the chunk read again on a fresh snapshot, up to --retries
  * times: returns true then.  Anything else fails the chunk's target.
@@ -312,7 +335,7 @@ static bool
 chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt)
 {
 	Scan	   *s = w->scan;
-	bool		conflict = !bad_value && strcmp(w->conn->sqlstate, "40001") == 0;
+	bool		conflict = !bad_value && is_conflict(s->cat, w->conn);
 
 	if (conflict)
 		atomic_store(&s->conflict, true);
@@ -435,7 +458,6 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 		keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
 	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes, memory_order_relaxed);
 	/* a set ignores keys added twice: a retried chunk just adds them again */
 	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);
@@ -531,7 +553,19 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 	if (nnull > 0)
 	{
 		if (hs->match_full && nnull < ncols)
-			hs->partial++;		/* MATCH FULL forbids mixing NULLs and values */
+		{
+			/* MATCH FULL forbids mixing NULLs and values: a violation as it is */
+			hs->partial++;
+			if (hs->out->nsamples < cc->sample_cap)
+			{
+				SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
+
+				memset(r, 0, sizeof(*r));
+				r->chunk = cc->chunk;
+				r->ordinal = ordinal;
+				r->partial = true;
+			}
+		}
 		else
 			hs->nulls++;
 		return true;
@@ -549,6 +583,7 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 		r->chunk = cc->chunk;
 		r->ordinal = ordinal;
 		r->hash = h;
+		r->partial = false;
 	}
 	return true;
 }
@@ -719,7 +754,6 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 					   child_row, &cc, &st);
 	atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->bytes_read, (uint64_t) st.bytes, memory_order_relaxed);
 	if (ok)
 	{
 		for (int i = 0; i < cc.nslots; i++)
@@ -808,6 +842,7 @@ worker_main(void *arg)
 	int			gen = 0;
 
 	snprintf(name, sizeof(name), "worker %d", w->id + 1);
+	rowsrc_count_bytes_into(&s->bytes_read);
 	w->conn = pgconn_connect(&s->opt->conn, name);
 	w->alive = w->conn && snapshot_import(w->conn, s->snapshot);
 
@@ -1012,15 +1047,21 @@ fetch_samples(Scan *s, PgConn *coord, const FkPlan *fp, const SampleRef *refs,
 		int			n = 0;
 		int			j;
 
+		bool		partial = false;
+
 		for (j = i; j < nrefs && refs[j].chunk == refs[i].chunk; j++)
 		{
+			partial |= refs[j].partial;
+			if (refs[j].partial)
+				continue;
 			ints[n] = refs[j].key;
 			idx[n++] = cands ? candset_find(cands, refs[j].hash) : 0;
 		}
 		if (fp->kind == KEYKIND_INT)
 			ok = verify_samples_int(coord, c, &fp->fk->child_cols[0], ints, n, nrefs, r);
 		else
-			ok = verify_samples_hash(coord, c, fp->fk, cands, idx, n, nrefs, r);
+			ok = verify_samples_hash(coord, s->cat, c, fp->fk, cands, idx, n, partial,
+									 nrefs, r);
 		i = j;
 	}
 	free(ints);
@@ -1126,9 +1167,9 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	/* the first samples among the confirmed candidates */
 	for (int i = 0; err == NULL && i < nrefs && nkeep < s->opt->sample; i++)
 	{
-		uint32_t	c = candset_find(cands, refs[i].hash);
+		uint32_t	c = refs[i].partial ? UINT32_MAX : candset_find(cands, refs[i].hash);
 
-		if (c != UINT32_MAX && confirmed[c])
+		if (refs[i].partial || (c != UINT32_MAX && confirmed[c]))
 			refs[nkeep++] = refs[i];
 	}
 	if (nkeep > 0 && !fetch_samples(s, coord, fp, refs, nkeep, cands, r))
@@ -1600,8 +1641,8 @@ fail_unlogged(Scan *s)
  * *conflict says a recovery conflict spoiled the attempt.
  */
 static bool
-scan_attempt(const FkOptions *opt, bool progress, ScanResult *res, Catalog **cat,
-			 bool *conflict)
+scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *res,
+			 Catalog **cat, bool *conflict)
 {
 	PgConn	   *coord;
 	ScanPlan   *plan = NULL;
@@ -1620,7 +1661,8 @@ scan_attempt(const FkOptions *opt, bool progress, ScanResult *res, Catalog **cat
 		lock_tables(coord, *cat, opt->lock_timeout_ms);
 	if (!ok)
 	{
-		*conflict = strcmp(coord->sqlstate, "40001") == 0;
+		*conflict = strcmp(coord->sqlstate, "40001") == 0 ||
+			(in_recovery && PQstatus(coord->conn) == CONNECTION_BAD);
 		goto done;
 	}
 	log_info("snapshot %s, %d foreign keys, %d jobs", s.snapshot, (*cat)->nfks, opt->jobs);
@@ -1710,19 +1752,30 @@ read_replay_position(PgConn *c, ReplayPosition *rp)
 static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
 static PgConn *replay_paused_on;
 
+/*
+ * Replay held back may cancel the resume itself at once (a conflict with
+ * what it releases): try again a few times before giving up loudly.
+ */
 static void
 resume_replay(void)
 {
 	pthread_mutex_lock(&replay_lock);
-	if (replay_paused_on)
+	for (int i = 0; replay_paused_on && i < 10; i++)
 	{
 		if (pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
 						0, NULL, NULL, NULL))
+		{
 			log_info("WAL replay resumed");
+			replay_paused_on = NULL;
+		}
+		else if (PQstatus(replay_paused_on->conn) != CONNECTION_OK)
+			PQreset(replay_paused_on->conn);
 		else
-			log_error("could not resume WAL replay: run \"SELECT pg_wal_replay_resume()\" on the standby");
-		replay_paused_on = NULL;
+			usleep(100000);
 	}
+	if (replay_paused_on)
+		log_error("could not resume WAL replay: run \"SELECT pg_wal_replay_resume()\" on the standby");
+	replay_paused_on = NULL;
 	pthread_mutex_unlock(&replay_lock);
 }
 
@@ -1833,7 +1886,7 @@ scan_run(const FkOptions *opt)
 
 	for (attempt = 1;; attempt++)
 	{
-		ok = scan_attempt(opt, progress, &res, &cat, &conflict);
+		ok = scan_attempt(opt, in_recovery, progress, &res, &cat, &conflict);
 		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
 			attempt > opt->retries || signals_interrupted())
 			break;
@@ -1882,12 +1935,12 @@ scan_run(const FkOptions *opt)
 			(conflict && opt->consistency == CONSISTENCY_SNAPSHOT))
 			rc = FK_EXIT_ERROR;
 		else
-			rc = res.nwith_orphans > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;
+			rc = report_exit_code(&res, opt);
 	}
 
 done:
-	if (paused)
-		resume_replay();
+	/* whatever happened after pg_wal_replay_pause() succeeded */
+	resume_replay();
 	signals_set_exit_hook(NULL);
 	scanresult_free(&res);
 	catalog_free(cat);

@@ -557,8 +557,9 @@ verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
 }
 
 bool
-verify_samples_hash(PgConn *c, const Chunk *chunk, const CatForeignKey *fk,
-					const CandSet *cands, const uint32_t *cand_idx, int n,
+verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
+					const CatForeignKey *fk, const CandSet *cands,
+					const uint32_t *cand_idx, int n, bool partial,
 					int limit, FkResult *r)
 {
 	StrBuf		sql;
@@ -570,7 +571,7 @@ verify_samples_hash(PgConn *c, const Chunk *chunk, const CatForeignKey *fk,
 	append_sample_select(&sql, fk->child_cols, fk->ncols);
 	strbuf_append(&sql, " FROM ONLY ");
 	pgconn_append_relation(&sql, chunk->rel->schema, chunk->rel->name);
-	strbuf_append(&sql, " c WHERE (");
+	strbuf_append(&sql, " c WHERE ((");
 	for (int k = 0; k < fk->ncols; k++)
 	{
 		strbuf_append(&sql, k ? ", " : "");
@@ -581,6 +582,15 @@ verify_samples_hash(PgConn *c, const Chunk *chunk, const CatForeignKey *fk,
 	{
 		strbuf_free(&sql);
 		return false;
+	}
+	strbuf_append(&sql, ")");
+	if (partial)
+	{
+		RiConditions q;
+
+		ri_conditions(cat, fk, &q);
+		strbuf_appendf(&sql, " OR %s", q.partial.data);
+		ri_conditions_free(&q);
 	}
 	strbuf_append(&sql, ")");
 	plan_append_chunk_predicate(&sql, chunk, " AND c.");

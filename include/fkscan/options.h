@@ -105,6 +105,7 @@ typedef struct FkOptions
 	bool		pause_replay;	/* --pause-replay on a standby */
 	double		max_lag_s;		/* --max-lag; < 0: no limit */
 	double		max_rate;		/* --max-rate rows per second; 0: no limit */
+	double		max_rate_bytes; /* --max-rate NMB: bytes per second; 0: no limit */
 
 	/*
 	 * The pipeline gate (report_exit_code): orphans within these pass with

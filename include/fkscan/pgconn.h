@@ -30,6 +30,7 @@ typedef struct PgConn
 	int			server_version; /* PQserverVersion, e.g. 150018 */
 	char		sqlstate[6];	/* of the last failure, "" if none */
 	char	   *last_error;		/* primary message of the last failure, or NULL */
+	char		async_sqlstate[6];	/* a FATAL the server sent between queries */
 	int			cancel_slot;	/* signals registry, -1 if none */
 	bool		quiet_errors;	/* caller logs failures itself */
 } PgConn;

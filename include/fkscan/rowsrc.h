@@ -13,6 +13,8 @@
 #ifndef FKSCAN_ROWSRC_H
 #define FKSCAN_ROWSRC_H
 
+#include <stdatomic.h>
+
 #include "fkscan/copybin.h"
 #include "fkscan/options.h"
 #include "fkscan/pgconn.h"
@@ -22,6 +24,12 @@ typedef struct RowSourceStats
 	uint64_t	rows;
 	int64_t		bytes;
 } RowSourceStats;
+
+/*
+ * Add every byte this thread streams from now on to *counter as it arrives
+ * (NULL stops): lets a throttle see bytes across threads mid-chunk.
+ */
+void rowsrc_count_bytes_into(atomic_uint_fast64_t *counter);
 
 /*
  * Run select_sql (a SELECT of ncols columns) and call fn for every row.

@@ -48,12 +48,14 @@ bool verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 /*
  * Append to r->samples (at most limit in all) the rows of chunk whose key is
  * one of the given ones, in ctid order.  Integer keys: ints[n]; others:
- * candidates cand_idx[n] of cands.
+ * candidates cand_idx[n] of cands, and with partial, MATCH FULL's rows
+ * mixing NULLs and values too.
  */
 bool verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
 						const int64_t *ints, int n, int limit, FkResult *r);
-bool verify_samples_hash(PgConn *c, const Chunk *chunk, const CatForeignKey *fk,
-						 const CandSet *cands, const uint32_t *cand_idx, int n,
+bool verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
+						 const CatForeignKey *fk, const CandSet *cands,
+						 const uint32_t *cand_idx, int n, bool partial,
 						 int limit, FkResult *r);
 
 #endif /* FKSCAN_VERIFY_H */
