@@ -9,6 +9,20 @@
 #   pgcluster.sh start DIR   start a cluster in DIR and print its env lines
 #   pgcluster.sh stop DIR    stop it
 #
+#   pgcluster.sh run-standby [--keep] -- COMMAND...
+#       as run, with a streaming hot standby of that primary (pg_basebackup -R
+#       into a second data dir, its own port and socket dir): PGHOST/PGPORT
+#       are the primary, FKSCAN_STANDBY_HOST / FKSCAN_STANDBY_PORT /
+#       FKSCAN_STANDBY_DIR the standby.  Both are stopped whatever happens.
+#   pgcluster.sh start-standby DIR   start a primary in DIR/primary and its
+#       standby in DIR/standby, wait until it streams, print the env lines
+#       (also in DIR/env); on failure, stop what was started
+#   pgcluster.sh stop-standby DIR    stop both (safe to call twice)
+#
+# The standby runs with hot_standby = on, hot_standby_feedback = off and the
+# default max_standby_streaming_delay (30s); tests change it with ALTER
+# SYSTEM on the standby and pg_reload_conf() (allowed during recovery).
+#
 # initdb refuses to run as root: as root, the server runs as the "postgres"
 # user (or a "fkscan" user created here).  fsync is off: data is throwaway.
 set -euo pipefail
@@ -45,8 +59,29 @@ pick_os_user() {
     return 0
 }
 
-start_cluster() {
+# Start the server of DIR/data on a free port (a few tries: another test's
+# cluster may take the port first); sets SERVER_PORT.
+start_server() {
     local dir=$1 port tries=0
+    while :; do
+        port=$(( 20000 + RANDOM % 30000 ))
+        if as_pguser "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "-p $port" start >/dev/null 2>&1; then
+            break
+        fi
+        tries=$((tries + 1))
+        if [ $tries -ge 5 ]; then
+            echo "pgcluster.sh: error: could not start the server in $dir" >&2
+            cat "$dir/server.log" >&2 || true
+            return 2
+        fi
+    done
+    SERVER_PORT=$port
+    return 0
+}
+
+start_cluster() {
+    local dir=$1 port
     pick_os_user
     mkdir -p "$dir"
     chmod 0755 "$dir"
@@ -75,19 +110,8 @@ local replication all trust
 host all all 127.0.0.1/32 scram-sha-256
 host replication all 127.0.0.1/32 trust
 HBA
-    while :; do
-        port=$(( 20000 + RANDOM % 30000 ))
-        if as_pguser "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-p $port" start >/dev/null 2>&1; then
-            break
-        fi
-        tries=$((tries + 1))
-        if [ $tries -ge 5 ]; then
-            echo "pgcluster.sh: error: could not start the server" >&2
-            cat "$dir/server.log" >&2 || true
-            return 2
-        fi
-    done
+    start_server "$dir" || return 2
+    port=$SERVER_PORT
     cat >"$dir/env" <<ENV
 export PGHOST='$dir'
 export PGPORT='$port'
@@ -107,9 +131,114 @@ stop_cluster() {
     as_pguser "$BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
+# A primary in DIR/primary and its streaming hot standby in DIR/standby.
+start_standby_pair() {
+    local dir=$1 pdir sdir pport sport n
+    pdir=$dir/primary
+    sdir=$dir/standby
+    mkdir -p "$dir"
+    chmod 0755 "$dir"       # the server's OS user walks through it
+    start_cluster "$pdir" >/dev/null || return 2
+    pport=$SERVER_PORT
+    mkdir -p "$sdir"
+    chmod 0755 "$sdir"
+    [ "$(id -u)" = 0 ] && chown "$PGOSUSER" "$sdir"
+    as_pguser "$BINDIR/pg_basebackup" -D "$sdir/data" -R -X stream -c fast --no-sync \
+        -h "$pdir" -p "$pport" -U postgres >"$sdir/basebackup.log" 2>&1 \
+        || { echo "pgcluster.sh: error: pg_basebackup failed" >&2
+             cat "$sdir/basebackup.log" >&2; return 2; }
+    # later lines win over the primary's settings copied with the data dir
+    cat >>"$sdir/data/postgresql.conf" <<CONF
+# standby
+unix_socket_directories = '$sdir'
+hot_standby = on
+hot_standby_feedback = off
+max_standby_streaming_delay = 30s
+wal_receiver_status_interval = 1s
+CONF
+    start_server "$sdir" || return 2
+    sport=$SERVER_PORT
+    # streaming: the primary's pg_stat_replication shows it
+    for _ in $(seq 1 300); do
+        n=$("$BINDIR/psql" -X -A -t -h "$pdir" -p "$pport" -U postgres -d postgres -c \
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || true)
+        [ "$n" = 1 ] && break
+        sleep 0.1
+    done
+    if [ "$n" != 1 ]; then
+        echo "pgcluster.sh: error: the standby is not streaming after 30 s" >&2
+        tail -n 30 "$sdir/server.log" >&2 || true
+        return 2
+    fi
+    cat "$pdir/env" >"$dir/env"
+    cat >>"$dir/env" <<ENV
+export FKSCAN_STANDBY_HOST='$sdir'
+export FKSCAN_STANDBY_PORT='$sport'
+export FKSCAN_STANDBY_DIR='$sdir'
+ENV
+    cat "$dir/env"
+    return 0
+}
+
+# Explicit "return 0" (see pick_os_user): this runs from an EXIT trap.
+stop_standby_pair() {
+    local dir=$1
+    stop_cluster "$dir/standby"
+    stop_cluster "$dir/primary"
+    return 0
+}
+
+print_logs() {
+    local f
+    for f in "$@"; do
+        if [ -s "$f" ]; then
+            echo "---- server log ($f), last 60 lines ----" >&2
+            tail -n 60 "$f" >&2
+        fi
+    done
+    return 0
+}
+
 case "${1:-}" in
     start) start_cluster "$2" ;;
     stop) stop_cluster "$2" ;;
+    start-standby)
+        [ -n "${2:-}" ] || { echo "usage: pgcluster.sh start-standby DIR" >&2; exit 2; }
+        if ! start_standby_pair "$2"; then
+            stop_standby_pair "$2"
+            exit 2
+        fi
+        ;;
+    stop-standby)
+        [ -n "${2:-}" ] || { echo "usage: pgcluster.sh stop-standby DIR" >&2; exit 2; }
+        stop_standby_pair "$2"
+        ;;
+    run-standby)
+        shift
+        keep=0
+        if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
+        [ "${1:-}" = "--" ] && shift
+        dir=$(mktemp -d /tmp/fkscan-pgsb.XXXXXX)
+        cleanup() {
+            set +e
+            stop_standby_pair "$dir"
+            [ "$keep" = 1 ] || rm -rf "$dir"
+            return 0
+        }
+        trap cleanup EXIT
+        trap 'exit 130' INT TERM
+        start_standby_pair "$dir" >/dev/null
+        # shellcheck disable=SC1091
+        . "$dir/env"
+        set +e
+        "$@"
+        rc=$?
+        set -e
+        if [ $rc != 0 ]; then
+            print_logs "$dir/primary/server.log" "$dir/standby/server.log"
+        fi
+        exit $rc
+        ;;
     run)
         shift
         keep=0
@@ -138,6 +267,7 @@ case "${1:-}" in
         ;;
     *)
         echo "usage: pgcluster.sh run [--keep] -- COMMAND... | start DIR | stop DIR" >&2
+        echo "       pgcluster.sh run-standby [--keep] -- COMMAND... | start-standby DIR | stop-standby DIR" >&2
         exit 2
         ;;
 esac
