@@ -26,6 +26,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/strbuf.h"
+#include "fkscan/texttable.h"
 
 /* What is wrong with an FK, in the order the report lists it. */
 typedef struct FkProblems
@@ -188,55 +189,6 @@ static const char *const text_headers[TEXT_COLUMNS] = {
 	"on update", "on delete", "state"
 };
 
-/*
- * An identifier as SQL would need it: bare when it is lower-case ASCII
- * letters, digits and underscores not starting with a digit, else in
- * double quotes.  Control characters are shown as \xNN so that one FK
- * stays on one line whatever its names hold.
- */
-static void
-append_ident(StrBuf *b, const char *ident)
-{
-	bool		bare = (ident[0] >= 'a' && ident[0] <= 'z') || ident[0] == '_';
-
-	for (const char *p = ident; *p && bare; p++)
-		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-	if (!bare)
-		strbuf_append_char(b, '"');
-	for (const unsigned char *p = (const unsigned char *) ident; *p; p++)
-	{
-		if (*p < 0x20 || *p == 0x7f)
-			strbuf_appendf(b, "\\x%02x", *p);
-		else
-		{
-			if (*p == '"')
-				strbuf_append_char(b, '"');
-			strbuf_append_char(b, (char) *p);
-		}
-	}
-	if (!bare)
-		strbuf_append_char(b, '"');
-}
-
-static void
-append_qualified(StrBuf *b, const CatTable *t)
-{
-	append_ident(b, t->schema);
-	strbuf_append_char(b, '.');
-	append_ident(b, t->name);
-}
-
-static void
-append_column_list(StrBuf *b, const CatColumn *cols, int n)
-{
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0)
-			strbuf_append(b, ", ");
-		append_ident(b, cols[i].name);
-	}
-}
-
 static void
 append_state(StrBuf *b, const CatForeignKey *fk)
 {
@@ -257,112 +209,48 @@ append_state(StrBuf *b, const CatForeignKey *fk)
 		strbuf_append(b, "ok");
 }
 
-/* Display width: UTF-8 code points (continuation bytes take no column). */
-static int
-display_width(const char *s)
-{
-	int			w = 0;
-
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		if ((*p & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
-static void
-append_padded(StrBuf *out, const char *s, int width, bool center)
-{
-	int			pad = width - display_width(s);
-	int			left = center ? pad / 2 : 0;
-
-	for (int i = 0; i < left; i++)
-		strbuf_append_char(out, ' ');
-	strbuf_append(out, s);
-	for (int i = left; i < pad; i++)
-		strbuf_append_char(out, ' ');
-}
-
-/* One row of the table; the last column is not padded, as in psql. */
-static void
-append_row(StrBuf *out, const char *const *cells, const int *widths, bool center)
-{
-	for (int c = 0; c < TEXT_COLUMNS; c++)
-	{
-		strbuf_append(out, c == 0 ? " " : " | ");
-		if (c == TEXT_COLUMNS - 1 && !center)
-			strbuf_append(out, cells[c]);
-		else
-			append_padded(out, cells[c], widths[c], center);
-	}
-	/* no trailing blanks after a centered last header */
-	while (out->len > 0 && out->data[out->len - 1] == ' ')
-		out->data[--out->len] = '\0';
-	strbuf_append_char(out, '\n');
-}
-
 static void
 report_text(StrBuf *out, const Catalog *cat, int broken)
 {
-	int			nrows = cat->nfks;
-	char	  **cells = fk_calloc((size_t) (nrows * TEXT_COLUMNS), sizeof(char *));
-	int			widths[TEXT_COLUMNS];
+	TextTable	t;
 	char		buf[32];
 
-	for (int c = 0; c < TEXT_COLUMNS; c++)
-		widths[c] = display_width(text_headers[c]);
-	for (int r = 0; r < nrows; r++)
+	texttable_init(&t, TEXT_COLUMNS, text_headers, NULL);
+	for (int r = 0; r < cat->nfks; r++)
 	{
 		const CatForeignKey *fk = &cat->fks[r];
-		char	  **row = &cells[r * TEXT_COLUMNS];
+		const CatTable *child = &cat->tables[fk->child];
+		const CatTable *parent = &cat->tables[fk->parent];
 		StrBuf		b;
 
 		strbuf_init(&b);
-		append_qualified(&b, &cat->tables[fk->child]);
-		row[0] = strbuf_take(&b);
+		texttable_append_qualified(&b, child->schema, child->name);
+		texttable_add(&t, strbuf_take(&b));
 		strbuf_init(&b);
-		append_ident(&b, fk->name);
-		row[1] = strbuf_take(&b);
+		texttable_append_name(&b, fk->name);
+		texttable_add(&t, strbuf_take(&b));
 		strbuf_init(&b);
-		append_column_list(&b, fk->child_cols, fk->ncols);
-		row[2] = strbuf_take(&b);
+		texttable_append_columns(&b, fk->child_cols, fk->ncols);
+		texttable_add(&t, strbuf_take(&b));
 		strbuf_init(&b);
-		append_qualified(&b, &cat->tables[fk->parent]);
+		texttable_append_qualified(&b, parent->schema, parent->name);
 		strbuf_append_char(&b, '(');
-		append_column_list(&b, fk->parent_cols, fk->ncols);
+		texttable_append_columns(&b, fk->parent_cols, fk->ncols);
 		strbuf_append_char(&b, ')');
-		row[3] = strbuf_take(&b);
-		row[4] = fk_strdup(lower_words(catalog_match_name(fk->match_type), buf, sizeof(buf)));
-		row[5] = fk_strdup(lower_words(catalog_action_name(fk->update_action), buf, sizeof(buf)));
-		row[6] = fk_strdup(lower_words(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
+		texttable_add(&t, strbuf_take(&b));
+		texttable_add_copy(&t, lower_words(catalog_match_name(fk->match_type), buf, sizeof(buf)));
+		texttable_add_copy(&t, lower_words(catalog_action_name(fk->update_action), buf, sizeof(buf)));
+		texttable_add_copy(&t, lower_words(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
 		strbuf_init(&b);
 		append_state(&b, fk);
-		row[7] = strbuf_take(&b);
-		for (int c = 0; c < TEXT_COLUMNS; c++)
-		{
-			int			w = display_width(row[c]);
-
-			if (w > widths[c])
-				widths[c] = w;
-		}
+		texttable_add(&t, strbuf_take(&b));
 	}
-
-	if (nrows > 0)
+	if (cat->nfks > 0)
 	{
-		append_row(out, text_headers, widths, true);
-		for (int c = 0; c < TEXT_COLUMNS; c++)
-		{
-			strbuf_append(out, c == 0 ? "-" : "-+-");
-			for (int i = 0; i < widths[c]; i++)
-				strbuf_append_char(out, '-');
-		}
-		strbuf_append(out, "-\n");
-		for (int r = 0; r < nrows; r++)
-			append_row(out, (const char *const *) &cells[r * TEXT_COLUMNS], widths, false);
+		texttable_render(&t, out);
 		strbuf_append_char(out, '\n');
 	}
-	for (int i = 0; i < nrows * TEXT_COLUMNS; i++)
-		free(cells[i]);
-	free(cells);
+	texttable_free(&t);
 
 	strbuf_appendf(out, "%d foreign key%s", cat->nfks, cat->nfks == 1 ? "" : "s");
 	if (cat->nfks > 0)

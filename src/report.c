@@ -21,38 +21,8 @@
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/strbuf.h"
+#include "fkscan/texttable.h"
 
-#define NCOLS 9
-
-/* Does a name need quotes to be read back as itself (psql's rule, roughly)? */
-static bool
-needs_quotes(const char *name)
-{
-	if (!(islower((unsigned char) name[0]) || name[0] == '_'))
-		return true;
-	for (const char *p = name; *p; p++)
-		if (!(islower((unsigned char) *p) || isdigit((unsigned char) *p) || *p == '_'))
-			return true;
-	return false;
-}
-
-static void
-append_name(StrBuf *b, const char *name)
-{
-	if (!needs_quotes(name))
-	{
-		strbuf_append(b, name);
-		return;
-	}
-	strbuf_append_char(b, '"');
-	for (const char *p = name; *p; p++)
-	{
-		if (*p == '"')
-			strbuf_append_char(b, '"');
-		strbuf_append_char(b, *p);
-	}
-	strbuf_append_char(b, '"');
-}
 
 char *
 report_qualified_name(const char *schema, const char *name)
@@ -60,21 +30,8 @@ report_qualified_name(const char *schema, const char *name)
 	StrBuf		b;
 
 	strbuf_init(&b);
-	append_name(&b, schema);
-	strbuf_append_char(&b, '.');
-	append_name(&b, name);
+	texttable_append_qualified(&b, schema, name);
 	return strbuf_take(&b);
-}
-
-static void
-append_columns(StrBuf *b, const CatColumn *cols, int n)
-{
-	for (int i = 0; i < n; i++)
-	{
-		if (i)
-			strbuf_append(b, ", ");
-		append_name(b, cols[i].name);
-	}
 }
 
 /* ---- the pipeline gate ---- */
@@ -267,7 +224,7 @@ append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
 	strbuf_append(b, " -t ");
 	append_shell_word(b, table);
 	strbuf_append(b, " -c ");
-	append_name(&word, r->fk->name);
+	texttable_append_name(&word, r->fk->name);
 	append_shell_word(b, word.data);
 	strbuf_reset(&word);
 	strbuf_append(b, " --orphans-out ");
@@ -355,99 +312,43 @@ text_next_steps(StrBuf *b, const ScanResult *res, const FkResult *r, const FkOpt
 	append_orphans_sql(b, r, "    ");
 }
 
-/* Display width of UTF-8 text: code points, not bytes. */
-static int
-text_width(const char *s)
-{
-	int			w = 0;
-
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		if ((*p & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
-static void
-append_cell(StrBuf *b, const char *s, int width, bool right)
-{
-	int			fill = width - text_width(s);
-
-	if (right)
-		for (int i = 0; i < fill; i++)
-			strbuf_append_char(b, ' ');
-	strbuf_append(b, s);
-	if (!right)
-		for (int i = 0; i < fill; i++)
-			strbuf_append_char(b, ' ');
-}
-
 /* The summary table, psql's aligned format. */
 static void
 text_table(const ScanResult *res, StrBuf *b)
 {
-	static const char *const headers[NCOLS] = {
+	static const char *const headers[] = {
 		"Table", "Constraint", "Method", "Child rows", "Exempt (NULL)",
 		"Orphan rows", "Orphan keys", "Status", "Time"
 	};
-	static const bool right[NCOLS] = {false, false, false, true, true, true, true, false, true};
-	char	  **cells = fk_calloc((size_t) res->nfks * NCOLS, sizeof(char *));
-	int			width[NCOLS];
+	static const bool right[] = {false, false, false, true, true, true, true, false, true};
+	TextTable	t;
 
-	for (int c = 0; c < NCOLS; c++)
-		width[c] = text_width(headers[c]);
+	texttable_init(&t, (int) FK_LENGTHOF(headers), headers, right);
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		char	  **row = cells + (size_t) i * NCOLS;
 		StrBuf		name;
 		char		buf[64];
 
-		row[0] = report_qualified_name(r->child->schema, r->child->name);
+		texttable_add(&t, report_qualified_name(r->child->schema, r->child->name));
 		strbuf_init(&name);
-		append_name(&name, r->fk->name);
-		row[1] = strbuf_take(&name);
-		row[2] = fk_strdup(r->method);
+		texttable_append_name(&name, r->fk->name);
+		texttable_add(&t, strbuf_take(&name));
+		texttable_add_copy(&t, r->method);
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->child_rows);
-		row[3] = fk_strdup(buf);
+		texttable_add_copy(&t, buf);
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->null_rows);
-		row[4] = fk_strdup(buf);
+		texttable_add_copy(&t, buf);
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->orphan_rows);
-		row[5] = fk_strdup(buf);
+		texttable_add_copy(&t, buf);
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->orphan_keys);
-		row[6] = fk_strdup(buf);
-		row[7] = fk_strdup(scanresult_status_name(r->status));
+		texttable_add_copy(&t, buf);
+		texttable_add_copy(&t, scanresult_status_name(r->status));
 		snprintf(buf, sizeof(buf), "%.2f s", r->elapsed_s);
-		row[8] = fk_strdup(buf);
-		for (int c = 0; c < NCOLS; c++)
-			if (text_width(row[c]) > width[c])
-				width[c] = text_width(row[c]);
+		texttable_add_copy(&t, buf);
 	}
-
-	for (int c = 0; c < NCOLS; c++)
-	{
-		strbuf_append(b, c ? " | " : " ");
-		append_cell(b, headers[c], width[c], false);
-	}
-	strbuf_append_char(b, '\n');
-	for (int c = 0; c < NCOLS; c++)
-	{
-		strbuf_append(b, c ? "-+-" : "-");
-		for (int k = 0; k < width[c]; k++)
-			strbuf_append_char(b, '-');
-	}
-	strbuf_append(b, "-\n");
-	for (int i = 0; i < res->nfks; i++)
-	{
-		for (int c = 0; c < NCOLS; c++)
-		{
-			strbuf_append(b, c ? " | " : " ");
-			append_cell(b, cells[(size_t) i * NCOLS + c], width[c], right[c]);
-		}
-		strbuf_append_char(b, '\n');
-	}
-	for (size_t k = 0; k < (size_t) res->nfks * NCOLS; k++)
-		free(cells[k]);
-	free(cells);
+	texttable_render(&t, b);
+	texttable_free(&t);
 }
 
 /* --compare server: times side by side, and whether the counts agree. */
@@ -466,7 +367,7 @@ text_compare(const ScanResult *res, StrBuf *b)
 			strbuf_append(b, "\nCompared with the server's anti-join on the same snapshot:\n");
 		any = true;
 		strbuf_append(b, "  ");
-		append_name(b, r->fk->name);
+		texttable_append_name(b, r->fk->name);
 		strbuf_appendf(b, ": fkscan %.2f s, server %.2f s, ratio %.2f, %s\n",
 					   r->elapsed_s, r->compare_elapsed_s,
 					   r->compare_elapsed_s > 0 ? r->elapsed_s / r->compare_elapsed_s : 0,
@@ -497,7 +398,7 @@ text_cascade(const FkResult *r, StrBuf *b)
 		for (int d = 0; d < st->depth; d++)
 			strbuf_append(b, "  ");
 		strbuf_appendf(b, "  %s via ", t);
-		append_name(b, st->via->name);
+		texttable_append_name(b, st->via->name);
 		if (st->error)
 			strbuf_appendf(b, ": not counted (%s)\n", st->error);
 		else
@@ -526,11 +427,11 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		child = report_qualified_name(r->child->schema, r->child->name);
 		parent = report_qualified_name(r->parent->schema, r->parent->name);
 		strbuf_append(b, "\n");
-		append_name(b, r->fk->name);
+		texttable_append_name(b, r->fk->name);
 		strbuf_appendf(b, " on %s (", child);
-		append_columns(b, r->fk->child_cols, r->fk->ncols);
+		texttable_append_columns(b, r->fk->child_cols, r->fk->ncols);
 		strbuf_appendf(b, ") references %s (", parent);
-		append_columns(b, r->fk->parent_cols, r->fk->ncols);
+		texttable_append_columns(b, r->fk->parent_cols, r->fk->ncols);
 		strbuf_append(b, ")\n");
 		if (r->status == FKSTATUS_ERROR)
 			strbuf_appendf(b, "  error: %s\n", r->error ? r->error : "unknown");
@@ -555,7 +456,7 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				for (int k = 0; k < smp->nkeys; k++)
 				{
 					strbuf_append(b, k ? ", " : "");
-					append_name(b, r->fk->child_cols[k].name);
+					texttable_append_name(b, r->fk->child_cols[k].name);
 					strbuf_appendf(b, " = %s", smp->key[k] ? smp->key[k] : "NULL");
 				}
 				strbuf_append_char(b, '\n');
