@@ -4,12 +4,16 @@
  *	  for keys that are not a single integer column.
  *
  * Open addressing with linear probing over 16-byte slots; the table stays
- * at most half full.  A 128-bit fingerprint can hide an orphan only by a
- * collision: with n parent keys and m child keys, probability about
- * n*m / 2^128.  Candidates are confirmed on the server anyway.
+ * at most half full, so memory is 32 to 64 bytes per value.  Pass the
+ * expected number of values to create when it is known (reltuples): growing
+ * by doubling costs about twice the build of a table sized up front.  A
+ * 128-bit fingerprint can hide an orphan only by a collision: with n parent
+ * keys and m child keys, probability about n*m / 2^128.  Candidates are
+ * confirmed on the server anyway.
  *
- * Lifecycle like keyset.h: create -> add (one thread) -> merge_inplace ->
- * (read-only) contains from any number of threads -> free.
+ * Lifecycle like keyset.h: create -> add/add_many (one thread) ->
+ * merge_inplace -> (read-only) contains/probe_missing from any number of
+ * threads -> free.
  */
 #ifndef FKSCAN_HSET128_H
 #define FKSCAN_HSET128_H
@@ -46,6 +50,7 @@ void hset128_add_many(HSet128 *s, const Hash128 *h, size_t n);
 size_t hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n,
 							 uint32_t *missing);
 
+/* dst gains every value of src; src is unchanged. */
 void hset128_merge_inplace(HSet128 *dst, const HSet128 *src);
 size_t hset128_size(const HSet128 *s);
 size_t hset128_memory_bytes(const HSet128 *s);
