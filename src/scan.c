@@ -960,7 +960,13 @@ prepare_partial_sets(Scan *s)
 			KeySet	   *part = &s->workers[w].sets[i];
 
 			if (s->plan->sets[i].kind == KEYKIND_HASH)
-				part->hashes = hset128_create(0);
+			{
+				/* sized from the estimate: no chain of resizes while building */
+				int64_t		rows = s->cat->tables[s->plan->sets[i].table].est_rows;
+				int64_t		share = rows / s->nworkers / s->plan->key_passes;
+
+				part->hashes = hset128_create(share > 0 ? (size_t) share : 0);
+			}
 			else if (s->key_pass == 0)
 				part->ints = keyset64_create();
 		}
