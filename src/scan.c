@@ -124,6 +124,7 @@ struct Scan
 	int			nthreads;		/* started */
 	int			key_pass;		/* which slice of the hashed key space */
 	struct timespec start;
+	struct timespec phase_start;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cv_phase;
@@ -458,6 +459,7 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 		keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
 	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
+	throttle(s);				/* small chunks never reach the in-row check */
 	/* a set ignores keys added twice: a retried chunk just adds them again */
 	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);
@@ -754,6 +756,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 					   child_row, &cc, &st);
 	atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
+	throttle(s);
 	if (ok)
 	{
 		for (int i = 0; i < cc.nslots; i++)
@@ -874,21 +877,44 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * One progress line on stderr, redrawn in place: chunks, rows and bytes so
+ * far, the rate, and the phase's ETA from the pages its chunks cover.
+ */
 static void
 print_progress(Scan *s, const char *what, bool final)
 {
 	char		line[256];
+	char		eta[32] = "";
 	double		secs = seconds_since(&s->start);
+	double		phase_secs = seconds_since(&s->phase_start);
 	uint64_t	rows = atomic_load(&s->rows_read);
 	uint64_t	bytes = atomic_load(&s->bytes_read);
 	int			done = atomic_load(&s->next_chunk);
+	int64_t		pages_done = 0,
+				pages_all = 0;
 
 	if (done > s->nchunks)
 		done = s->nchunks;
+	for (int i = 0; i < s->nchunks; i++)
+	{
+		const Chunk *c = &s->chunks[i];
+		int64_t		pages = c->rel == NULL ? 1
+			: c->first_page < 0 ? c->rel->pages
+			: (c->end_page < 0 ? c->rel->pages : c->end_page) - c->first_page;
+
+		pages = pages > 0 ? pages : 1;
+		pages_all += pages;
+		if (i < done - s->nthreads)		/* the chunks in hand are not done yet */
+			pages_done += pages;
+	}
+	if (!final && pages_done > 0)
+		snprintf(eta, sizeof(eta), ", ETA %.0f s",
+				 phase_secs * (double) (pages_all - pages_done) / (double) pages_done);
 	snprintf(line, sizeof(line),
-			 "\r%s: %d/%d chunks, %.1f M rows, %.0f MB, %.1f M rows/s, %.1f s  %s",
+			 "\r%s: %d/%d chunks, %.1f M rows, %.0f MB, %.1f M rows/s, %.1f s%s  %s",
 			 what, done, s->nchunks, (double) rows / 1e6, (double) bytes / 1e6,
-			 secs > 0 ? (double) rows / 1e6 / secs : 0.0, secs, final ? "\n" : "");
+			 secs > 0 ? (double) rows / 1e6 / secs : 0.0, secs, eta, final ? "\n" : "");
 	log_raw(line);
 }
 
@@ -905,6 +931,7 @@ run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 	s->chunk_done = fk_calloc((size_t) (nchunks ? nchunks : 1), sizeof(bool));
 	atomic_store(&s->next_chunk, 0);
 	s->phase = phase;
+	clock_gettime(CLOCK_MONOTONIC, &s->phase_start);
 	s->busy = s->nthreads;
 	s->phase_gen++;
 	pthread_cond_broadcast(&s->cv_phase);
