@@ -25,4 +25,4 @@ check: deps
 	@tests/check.sh
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

@@ -72,6 +72,58 @@ array_append(StrBuf *b, const char *elem)
 }
 
 /*
+ * Is s well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF)?  Every connection's client_encoding is UTF8: a pattern that is
+ * not would fail on the server with a message that does not name it.
+ */
+static bool
+valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p)
+	{
+		unsigned char c = *p;
+		int			n;
+		uint32_t	cp;
+
+		if (c < 0x80)
+		{
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+		{
+			n = 1;
+			cp = c & 0x1f;
+		}
+		else if (c >= 0xe0 && c <= 0xef)
+		{
+			n = 2;
+			cp = c & 0x0f;
+		}
+		else if (c >= 0xf0 && c <= 0xf4)
+		{
+			n = 3;
+			cp = c & 0x07;
+		}
+		else
+			return false;
+		for (int i = 1; i <= n; i++)
+		{
+			if ((p[i] & 0xc0) != 0x80)
+				return false;	/* also stops at the terminating NUL */
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+			(cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/*
  * Convert the patterns of one option into one (single-part options) or two
  * (-t/-T: schema and table) text[] literals.  Returns false after logging.
  */
@@ -89,9 +141,16 @@ patterns_to_arrays(const StringList *patterns, bool qualified,
 	for (int i = 0; i < patterns->n; i++)
 	{
 		char	   *parts[PATTERN_MAX_PARTS] = {NULL};
-		int			n = pattern_to_regexes(patterns->items[i],
-										   qualified ? 2 : 1, parts);
+		int			n;
 
+		if (!valid_utf8(patterns->items[i]))
+		{
+			log_error("invalid pattern \"%s\": not valid UTF-8", patterns->items[i]);
+			strbuf_free(&schemas);
+			strbuf_free(&names);
+			return false;
+		}
+		n = pattern_to_regexes(patterns->items[i], qualified ? 2 : 1, parts);
 		if (n == 0)
 		{
 			strbuf_free(&schemas);

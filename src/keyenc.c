@@ -164,9 +164,16 @@ append_numeric(const uint8_t *d, int32_t len, StrBuf *out)
 		strbuf_append_char(&canon, 'z');	/* zero: sign and weight do not matter */
 	else
 	{
-		char		hdr[3] = {sign ? '-' : '+', (char) (weight >> 8), (char) weight};
+		/*
+		 * Four bytes of weight: stripping leading zero digits can take it
+		 * below int16's range, and a value's weight must never wrap onto
+		 * another's.
+		 */
+		uint32_t	w = (uint32_t) weight;
+		char		hdr[5] = {sign ? '-' : '+', (char) (w >> 24), (char) (w >> 16),
+		(char) (w >> 8), (char) w};
 
-		strbuf_append_len(&canon, hdr, 3);
+		strbuf_append_len(&canon, hdr, 5);
 		strbuf_append_len(&canon, (const char *) d + 8 + 2 * first, (size_t) (2 * (last - first)));
 	}
 	append_field(out, canon.data, canon.len);

@@ -26,26 +26,36 @@ log_get_level(void)
 	return log_level;
 }
 
+/*
+ * One message, one entry: a line with its prefix, and any further lines
+ * indented by a tab (as libpq indents its own).  A newline inside a message
+ * (SQL text, or a table name quoted by the server) can then never start a
+ * line that looks like a message of its own ("fkscan: error: ...").
+ */
 static void
 emit(const char *prefix, const char *fmt, va_list ap)
 {
 	char		buf[4096];
-	size_t		n;
+	char		out[2 * sizeof(buf)];
+	size_t		n,
+				m = 0;
 
 	n = (size_t) snprintf(buf, sizeof(buf), "%s", prefix);
 	if (n < sizeof(buf))
 		vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	n = strlen(buf);
-	/* One line per message: drop a trailing newline the caller left in. */
+	/* drop a trailing newline the caller left in */
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	if (n + 1 < sizeof(buf))
+	for (size_t i = 0; i < n; i++)
 	{
-		buf[n++] = '\n';
-		buf[n] = '\0';
+		out[m++] = buf[i];
+		if (buf[i] == '\n' && buf[i + 1] != '\t')
+			out[m++] = '\t';
 	}
+	out[m++] = '\n';
 	pthread_mutex_lock(&log_lock);
-	fwrite(buf, 1, n, stderr);
+	fwrite(out, 1, m, stderr);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
 }

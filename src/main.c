@@ -8,6 +8,7 @@
 #include "fkscan/common.h"
 #include "fkscan/log.h"
 #include "fkscan/options.h"
+#include "fkscan/pgconn.h"
 #include "fkscan/scan.h"
 #include "fkscan/signals.h"
 
@@ -52,6 +53,7 @@ main(int argc, char **argv)
 			rc = FK_EXIT_ERROR;
 		signals_teardown();
 	}
+	pgconn_forget_password();
 	options_reset(&options);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include "fkscan/pgconn.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,39 @@ notice_receiver(void *arg, const PGresult *res)
 		log_info("%s: %s: %s", c->name, severity ? severity : "NOTICE", primary);
 }
 
+/*
+ * A password typed once serves every connection of the run (pg_dump does
+ * the same); workers connect at once, so the prompt is serialised.
+ */
+static pthread_mutex_t password_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *typed_password;
+
+static char *
+ask_password_once(void)
+{
+	char	   *p;
+
+	pthread_mutex_lock(&password_lock);
+	if (typed_password == NULL)
+		typed_password = prompt_password("Password: ");
+	p = fk_strdup(typed_password);
+	pthread_mutex_unlock(&password_lock);
+	return p;
+}
+
+void
+pgconn_forget_password(void)
+{
+	pthread_mutex_lock(&password_lock);
+	if (typed_password)
+	{
+		memset(typed_password, 0, strlen(typed_password));
+		free(typed_password);
+		typed_password = NULL;
+	}
+	pthread_mutex_unlock(&password_lock);
+}
+
 PgConn *
 pgconn_connect(const ConnOptions *co, const char *name)
 {
@@ -170,8 +204,14 @@ pgconn_connect(const ConnOptions *co, const char *name)
 	PGconn	   *conn;
 	PgConn	   *c;
 
-	if (co->prompt_password == TRI_YES)
-		password = prompt_password("Password: ");
+	pthread_mutex_lock(&password_lock);
+	if (co->prompt_password == TRI_YES || typed_password)
+	{
+		pthread_mutex_unlock(&password_lock);
+		password = ask_password_once();
+	}
+	else
+		pthread_mutex_unlock(&password_lock);
 
 	for (;;)
 	{
@@ -205,7 +245,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 			isatty(fileno(stdin)))
 		{
 			PQfinish(conn);
-			password = prompt_password("Password: ");
+			password = ask_password_once();
 			continue;
 		}
 		break;

@@ -1252,7 +1252,8 @@ collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 				r->method_reason = fp->server_reason;
 				break;
 			case KEYKIND_INT:
-				r->method = keyset64_method(s->sets[fp->parent_set].ints);
+				r->method = s->sets[fp->parent_set].ints
+					? keyset64_method(s->sets[fp->parent_set].ints) : "bitmap";
 				if (err == NULL)
 					err = finish_int_fk(s, verifier, fp, i, r);
 				break;
@@ -1600,10 +1601,19 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		run_phase(s, PHASE_CHILDREN, plan->child_chunks, plan->nchild_chunks, progress);
 		fail_unrun_chunks(s);
 	}
-	/* hashed FKs whose later key slices were never read are not clean */
+	/*
+	 * Interrupted before the first pass: nothing was read, nothing is clean.
+	 * Interrupted between passes: integer FKs are complete, hashed FKs'
+	 * later key slices were never read.
+	 */
 	for (int i = 0; nalive > 0 && s->key_pass < plan->key_passes && i < plan->nsets; i++)
-		if (plan->sets[i].kind == KEYKIND_HASH)
+		if (plan->sets[i].kind == KEYKIND_HASH || s->key_pass == 0)
 			record_error(s, &s->set_errors[i], "interrupted");
+	for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->npasses; i++)
+		record_error(s, &s->pass_errors[i], "interrupted");
+	for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->nfks; i++)
+		if (plan->fks[i].kind == KEYKIND_SERVER)
+			record_error(s, &s->fk_errors[i], "interrupted");
 
 	pthread_mutex_lock(&s->lock);
 	s->phase = PHASE_QUIT;

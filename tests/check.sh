@@ -1,10 +1,55 @@
 #!/usr/bin/env bash
 # check.sh: build three ways and run the test suite against a throwaway
 # cluster: plain, AddressSanitizer+UBSan (everything), ThreadSanitizer
-# (everything threaded: unit tests and the scan's integration tests).
+# (everything threaded: unit tests and the scan's integration tests); then
+# fuzz each libFuzzer target briefly (tests/fuzz: clang, ASan+UBSan).
+#
+#   tests/check.sh        all of it
+#   tests/check.sh fuzz   the fuzz step alone
+#
+# FKSCAN_FUZZ_SECONDS: seconds per fuzz target (default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+fuzz_seconds=${FKSCAN_FUZZ_SECONDS:-30}
+fuzz_targets="copybin keyenc"
+
+# Build the fuzz targets with clang and run each from its seeds for
+# $fuzz_seconds, in a scratch corpus (the committed seeds stay as they are).
+# A crash or a broken invariant fails the step; the input that did it is
+# kept in build-fuzz/artifacts/ (and printed in base64 by libFuzzer).
+run_fuzz() {
+    local rc=0 t dir log
+    echo "== fuzzing: ${fuzz_seconds} s per target ($fuzz_targets)"
+    if ! command -v clang >/dev/null; then
+        echo "check.sh: error: clang is needed for the fuzz targets (make deps)" >&2
+        return 1
+    fi
+    CC=clang cmake -S . -B build-fuzz -DFKSCAN_FUZZ=ON -DFKSCAN_SANITIZE=address >/dev/null
+    # shellcheck disable=SC2086
+    cmake --build build-fuzz -j"$jobs" --target $(printf 'fuzz_%s ' $fuzz_targets) >/dev/null
+    mkdir -p build-fuzz/artifacts
+    for t in $fuzz_targets; do
+        dir=build-fuzz/corpus-$t
+        log=build-fuzz/fuzz-$t.log
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        if "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+            -artifact_prefix=build-fuzz/artifacts/"$t"- "$dir" "tests/fuzz/corpus_$t" >"$log" 2>&1; then
+            echo "fuzz_$t: $(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1), no crash"
+        else
+            echo "fuzz_$t: FAILED (input in build-fuzz/artifacts/); the end of its log:" >&2
+            tail -n 40 "$log" >&2
+            rc=1
+        fi
+    done
+    return $rc
+}
+
+if [ "${1:-}" = fuzz ]; then
+    run_fuzz
+    exit $?
+fi
 
 build() {  # build DIR SANITIZER
     cmake -S . -B "$1" -DFKSCAN_SANITIZE="$2" >/dev/null
@@ -32,4 +77,7 @@ run_suite() {
     return $rc
 }
 export -f run_suite
-tests/harness/pgcluster.sh run -- bash -c run_suite
+rc=0
+tests/harness/pgcluster.sh run -- bash -c run_suite || rc=1
+run_fuzz || rc=1
+exit $rc

@@ -6,7 +6,10 @@
  *
  * The primary message is one lower-case line without a trailing period that
  * names the culprit.  Each call formats into a local buffer and writes it with
- * one locked fwrite, so lines from worker threads never interleave.
+ * one locked fwrite, so lines from worker threads never interleave.  A
+ * newline inside a message (SQL text, a name quoted by the server) continues
+ * it on a line indented by a tab: only a new message starts a line with
+ * "fkscan:", "DETAIL:" or "HINT:".
  */
 #ifndef FKSCAN_LOG_H
 #define FKSCAN_LOG_H

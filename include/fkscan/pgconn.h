@@ -43,6 +43,9 @@ typedef struct PgConn
 PgConn *pgconn_connect(const ConnOptions *co, const char *name);
 void pgconn_free(PgConn *c);	/* cancels a running query; NULL is a no-op */
 
+/* Wipe the password typed at a prompt (it serves every connection until then). */
+void pgconn_forget_password(void);
+
 /* Called once per result row; return false to stop (the exec then fails). */
 typedef bool (*PgRowFn) (void *ctx, const PGresult *res, int row);
 

@@ -40,8 +40,8 @@ sub wait_for {
 }
 
 sub fkscan_queries {
-    return FkTest::psql($db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-                        . "AND state = 'active'");
+    return FkTest::psql($db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        . "AND application_name = 'fkscan' AND state = 'active'");
 }
 
 # 1. The coordinator is waiting for a lock: SIGINT cancels that query.
@@ -51,12 +51,12 @@ print $locker "BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE;\n";
 ok(wait_for("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted "
             . "AND relation = 'child'::regclass"), 'lock held');
 my ($pid, $out, $err) = start_scan('--lock-timeout', '60000');
-ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-            . "AND wait_event_type = 'Lock'"), 'fkscan waits for the lock');
+ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            . "AND application_name = 'fkscan' AND wait_event_type = 'Lock'"), 'fkscan waits for the lock');
 my $t0 = time;
 kill 'INT', $pid;
 waitpid($pid, 0);
-is($? >> 8, 2, 'interrupted while waiting: exit 2');
+is($? >> 8, 2, 'interrupted while waiting: exit 2') or diag(FkTest::slurp($err));
 ok(time - $t0 < 10, 'it did not wait for the lock timeout');
 like(FkTest::slurp($err), qr/cancel/i, 'stderr says it was cancelled');
 unlike(FkTest::slurp($out), qr/clean/, 'nothing reported clean');
@@ -65,11 +65,13 @@ close($locker);
 
 # 2. Workers are streaming: SIGINT cancels their COPY.
 ($pid, $out, $err) = start_scan('-j', '2', '--fetch', 'cursor', '--chunk-size', '1MB', '--format', 'json');
-ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-            . "AND state = 'active' AND query ~ '(FETCH|DECLARE|COPY)'"), 'workers are streaming');
+# (this database's: other tests' scans run beside this one)
+ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            . "AND application_name = 'fkscan' AND state = 'active' AND query ~ '(FETCH|DECLARE|COPY)'"),
+   'workers are streaming');
 kill 'INT', $pid;
 waitpid($pid, 0);
-is($? >> 8, 2, 'interrupted mid-stream: exit 2');
+is($? >> 8, 2, 'interrupted mid-stream: exit 2') or diag(FkTest::slurp($err));
 my $report = FkTest::slurp($out);
 if ($report =~ /\S/) {
     like($report, qr/"interrupted": true/, 'the report says interrupted');
@@ -79,7 +81,8 @@ else {
     pass('no report printed');
     pass('no FK reported clean');
 }
-ok(wait_for("SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE application_name = 'fkscan'"),
+ok(wait_for("SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE datname = current_database() "
+            . "AND application_name = 'fkscan'"),
    'no fkscan session is left on the server');
 
 done_testing();

@@ -102,6 +102,7 @@ sub check {
     my ($db, $json, $label) = @_;
     for my $c (@{ $json->{constraints} }) {
         my $name = "$label: $c->{table}.$c->{constraint}";
+        $name =~ s/\n/\\n/g;    # names may hold newlines; TAP test names may not
         my $want = expected($db, $c);
         is($c->{status}, $want->{orphan_rows} > 0 ? 'orphans' : 'clean', "$name: status");
         for my $k (qw(child_rows null_rows partial_null_rows orphan_rows orphan_keys)) {

@@ -91,6 +91,17 @@ main(void)
 		ok(!same(KEYENC_NUMERIC, nan1, 8, KEYENC_NUMERIC, zero, 8), "numeric NaN <> 0");
 		ok(!same(KEYENC_NUMERIC, bad, 9, KEYENC_NUMERIC, bad, 9), "numeric with a short digit is malformed");
 	}
+	/*
+	 * numeric weights past int16 once leading zero digits are stripped
+	 * (found by fuzz_keyenc): 1 * 10000^-32769 <> 1 * 10000^32767
+	 */
+	{
+		uint8_t		tiny[12] = {0, 2, 0x80, 0x00, 0, 0, 0, 0, 0, 0, 0, 1};
+		uint8_t		huge[10] = {0, 1, 0x7f, 0xff, 0, 0, 0, 0, 0, 1};
+
+		ok(!same(KEYENC_NUMERIC, tiny, 12, KEYENC_NUMERIC, huge, 10),
+		   "numeric weight below int16 after stripping does not wrap onto another value");
+	}
 	/* floats: -0 = 0, every NaN equal, 1 <> 2 */
 	{
 		uint8_t		pz[8] = {0};
