@@ -242,26 +242,33 @@ static void
 recover_worker(Worker *w)
 {
 	Scan	   *s = w->scan;
-	bool		fresh = s->opt->consistency == CONSISTENCY_CHUNK;
+	bool		ok = PQstatus(w->conn->conn) == CONNECTION_OK;
 
-	if (fresh && PQstatus(w->conn->conn) != CONNECTION_OK)
+	if (s->opt->consistency == CONSISTENCY_CHUNK)
 	{
-		char	   *name = fk_strdup(w->conn->name);
-
-		pgconn_free(w->conn);
-		w->conn = pgconn_connect(&s->opt->conn, name);
-		free(name);
-		if (w->conn == NULL)
+		/* a session the server ended may still look open until used */
+		if (ok)
 		{
-			w->alive = false;
-			return;
+			w->conn->quiet_errors = true;
+			ok = snapshot_begin_fresh(w->conn);
+			w->conn->quiet_errors = false;
+		}
+		if (!ok)
+		{
+			char	   *name = fk_strdup(w->conn->name);
+
+			pgconn_free(w->conn);
+			w->conn = pgconn_connect(&s->opt->conn, name);
+			free(name);
+			ok = w->conn && snapshot_begin_fresh(w->conn);
 		}
 	}
-	if (PQstatus(w->conn->conn) != CONNECTION_OK ||
-		!(fresh ? snapshot_begin_fresh(w->conn) : snapshot_import(w->conn, s->snapshot)))
+	else
+		ok = ok && snapshot_import(w->conn, s->snapshot);
+	if (!ok)
 	{
-		log_error("%s: lost its connection; its remaining work goes to the others",
-				  w->conn->name);
+		log_error("worker %d lost its connection; its remaining work goes to the others",
+				  w->id + 1);
 		w->alive = false;
 	}
 }
@@ -323,8 +330,9 @@ encode_key(StrBuf *buf, const CopyField *f, const int *cols, const KeyEncKind *e
 static bool
 is_conflict(const Catalog *cat, PgConn *c)
 {
+	/* server errors carry a SQLSTATE; libpq's own (a connection gone) do not */
 	return strcmp(c->sqlstate, "40001") == 0 ||
-		(cat->in_recovery && PQstatus(c->conn) == CONNECTION_BAD);
+		(cat->in_recovery && (PQstatus(c->conn) == CONNECTION_BAD || c->sqlstate[0] == '\0'));
 }
 
 /*
@@ -337,6 +345,8 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 {
 	Scan	   *s = w->scan;
 	bool		conflict = !bad_value && is_conflict(s->cat, w->conn);
+	bool		recovered = false;
+	char	   *reason = fk_strdup(bad_value ? "malformed key data" : failure_reason(w));
 
 	if (conflict)
 		atomic_store(&s->conflict, true);
@@ -344,23 +354,23 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 		attempt < s->opt->retries && !signals_interrupted())
 	{
 		recover_worker(w);
+		recovered = true;
 		if (w->alive)
 		{
 			atomic_fetch_add(&s->chunk_retries, 1);
-			log_warning("%s: recovery conflict; reading the chunk again on a fresh snapshot",
-						w->conn->name);
+			log_warning("worker %d: recovery conflict; reading the chunk again on a fresh snapshot",
+						w->id + 1);
+			free(reason);
 			return true;
 		}
 	}
 	if (bad_value)
-	{
-		log_error("%s: unexpected value in %s.%s: malformed key data", w->conn->name,
+		log_error("worker %d: unexpected value in %s.%s: malformed key data", w->id + 1,
 				  c->rel->schema, c->rel->name);
-		record_error(s, slot, "malformed key data");
-	}
-	else
-		record_error(s, slot, failure_reason(w));
-	recover_worker(w);
+	record_error(s, slot, reason);
+	free(reason);
+	if (!recovered)
+		recover_worker(w);
 	return false;
 }
 
