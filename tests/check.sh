@@ -2,7 +2,8 @@
 # check.sh: build three ways and run the test suite against a throwaway
 # cluster: plain, AddressSanitizer+UBSan (everything), ThreadSanitizer
 # (everything threaded: unit tests and the scan's integration tests); then
-# fuzz each libFuzzer target briefly (tests/fuzz: clang, ASan+UBSan).
+# a smoke run of the benchmark runner, and each libFuzzer target briefly
+# (tests/fuzz: clang, ASan+UBSan).
 #
 #   tests/check.sh        all of it
 #   tests/check.sh fuzz   the fuzz step alone
@@ -77,7 +78,17 @@ run_suite() {
     return $rc
 }
 export -f run_suite
+# A smoke run of the benchmark runner: every shape and method at a tiny
+# scale, failing if any method finds other orphans (never a timing test).
+run_bench_smoke() {
+    echo "== bench/run.sh --smoke"
+    bench/run.sh --smoke --fkscan build/fkscan --bench-copy build/bench/bench_copy \
+        >build/bench-smoke.log 2>&1 || { tail -n 40 build/bench-smoke.log >&2; return 1; }
+    grep -E '^all methods agree' build/bench-smoke.log
+}
+
 rc=0
 tests/harness/pgcluster.sh run -- bash -c run_suite || rc=1
+run_bench_smoke || rc=1
 run_fuzz || rc=1
 exit $rc
