@@ -447,6 +447,8 @@ column_row(void *arg, const PGresult *res, int row)
 	fk->eq_ops[pos - 1] = get_str(res, row, 24);
 	fk->parent_casts[pos - 1] = get_str(res, row, 25);
 	fk->child_casts[pos - 1] = get_str(res, row, 26);
+	fk->child_cols[pos - 1].is_enum = get_bool(res, row, 27);
+	fk->parent_cols[pos - 1].is_enum = get_bool(res, row, 28);
 	ctx->rows++;
 	return true;
 }

@@ -95,7 +95,8 @@ keyenc_kind(const CatColumn *child, const CatColumn *parent, const char **reason
 		*reason = "cross-type key";
 		return KEYENC_NONE;
 	}
-	if (raw_safe(c))
+	/* enum_send sends the label: within one type, one label is one value */
+	if (raw_safe(c) || child->is_enum)
 		return KEYENC_RAW;
 	if (c == NUMERICOID)
 		return KEYENC_NUMERIC;

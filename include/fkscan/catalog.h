@@ -40,6 +40,7 @@ typedef struct CatColumn
 	bool		collation_deterministic;	/* true when no collation */
 	bool		not_null;
 	bool		generated;		/* attgenerated <> '' */
+	bool		is_enum;		/* the base type is an enum */
 } CatColumn;
 
 /* A relation rows are actually read from (FROM ONLY): a plain table or a leaf. */

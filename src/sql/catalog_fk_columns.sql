@@ -5,7 +5,8 @@
 -- deterministic, NOT NULL, generated.  Last, the FK's PK = FK operator
 -- (conpfeqop) as OPERATOR(schema.op) text, and the casts RI's
 -- ri_GenerateQual puts on each side when a column's type is not the
--- operator's input type (text -> char(n) compares as bpchar), or ''.
+-- operator's input type (text -> char(n) compares as bpchar), or ''; and
+-- whether each side's base type is an enum.
 WITH RECURSIVE domain_base (typ, base) AS (
     SELECT t.oid, t.typbasetype
       FROM pg_catalog.pg_type t
@@ -33,7 +34,11 @@ SELECT c.oid, k.pos,
        CASE WHEN pa.atttypid = op.oprleft THEN ''
             ELSE pg_catalog.format('::%I.%I', ltn.nspname, lt.typname) END,
        CASE WHEN ca.atttypid = op.oprright THEN ''
-            ELSE pg_catalog.format('::%I.%I', rtn.nspname, rt.typname) END
+            ELSE pg_catalog.format('::%I.%I', rtn.nspname, rt.typname) END,
+       (SELECT t.typtype = 'e' FROM pg_catalog.pg_type t
+         WHERE t.oid = COALESCE(cb.base, ca.atttypid)),
+       (SELECT t.typtype = 'e' FROM pg_catalog.pg_type t
+         WHERE t.oid = COALESCE(pb.base, pa.atttypid))
   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
   JOIN pg_catalog.pg_constraint c ON c.oid = f.oid
   CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.conkey),

@@ -151,6 +151,7 @@ my %method = (
     c_pcomp_a_b_fkey => 'hash', 'fk; DROP TABLE x; --' => 'hash',
     c_int_to_num_k_fkey => 'server', c_ts_to_tstz_k_fkey => 'server',
     c_citext_k_fkey => 'server', c_jsonb_k_fkey => 'server', c_ci_k_fkey => 'server',
+    c_enum_k_fkey => 'hash',
     pc_pid_fkey => 'bitmap', c_inh_pid_fkey => 'bitmap', 'Order→user' => 'bitmap',
 );
 
