@@ -139,6 +139,7 @@ struct Scan
 	atomic_uint_fast64_t rows_read;
 	atomic_uint_fast64_t bytes_read;
 	atomic_bool conflict;		/* a recovery conflict (40001) hit this attempt */
+	bool		mixed_snapshots;	/* chunk mode: not everything read on one snapshot */
 	atomic_int	chunk_retries;	/* chunks re-read on a fresh snapshot */
 };
 
@@ -1148,7 +1149,7 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	const char *err = NULL;
 
 	merge_fk_partials(s, fk, r, orphans, NULL, &refs, &nrefs);
-	if (atomic_load(&s->chunk_retries) > 0)
+	if (s->mixed_snapshots)
 	{
 		/* read on several snapshots: only what is still an orphan counts */
 		KeySet64   *still = keyset64_create();
@@ -1264,13 +1265,15 @@ collect_results(Scan *s, PgConn *verifier, ScanResult *res)
 			case KEYKIND_INT:
 				r->method = s->sets[fp->parent_set].ints
 					? keyset64_method(s->sets[fp->parent_set].ints) : "bitmap";
-				if (err == NULL)
-					err = finish_int_fk(s, verifier, fp, i, r);
+				if (err == NULL && (err = finish_int_fk(s, verifier, fp, i, r)) != NULL &&
+					is_conflict(s->cat, verifier))
+					atomic_store(&s->conflict, true);
 				break;
 			case KEYKIND_HASH:
 				r->method = "hash";
-				if (err == NULL)
-					err = finish_hash_fk(s, verifier, fp, i, r);
+				if (err == NULL && (err = finish_hash_fk(s, verifier, fp, i, r)) != NULL &&
+					is_conflict(s->cat, verifier))
+					atomic_store(&s->conflict, true);
 				break;
 		}
 		if (err && PQtransactionStatus(verifier->conn) == PQTRANS_INERROR)
@@ -1638,14 +1641,37 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		log_error("no worker could connect to the server");
 		return false;
 	}
-	/* every worker lost its connection: the coordinator still has the snapshot */
+	/*
+	 * Follow-up queries run on a worker's connection (the coordinator still
+	 * has the snapshot if none is left).  Under --consistency chunk a
+	 * conflict may have ended its session after its last chunk: then it goes
+	 * on in a fresh transaction, and the answer has the weaker guarantee;
+	 * with chunks re-read already, confirmation is against the present.
+	 */
 	verifier = coord;
-	for (int w = nstarted - 1; w >= 0; w--)
-		if (s->workers[w].alive)
-			verifier = s->workers[w].conn;
-	/* chunks from several snapshots: confirm against the present */
+	for (int w = 0; w < nstarted && verifier == coord; w++)
+	{
+		Worker	   *wk = &s->workers[w];
+
+		if (wk->alive && s->opt->consistency == CONSISTENCY_CHUNK)
+		{
+			bool		usable;
+
+			wk->conn->quiet_errors = true;
+			usable = atomic_load(&s->chunk_retries) == 0 &&
+				pgconn_exec(wk->conn, "SELECT 1", 0, NULL, NULL, NULL);
+			wk->conn->quiet_errors = false;
+			if (!usable)
+			{
+				recover_worker(wk);
+				s->mixed_snapshots = true;
+			}
+		}
+		if (wk->alive)
+			verifier = wk->conn;
+	}
 	if (atomic_load(&s->chunk_retries) > 0)
-		(void) snapshot_begin_fresh(verifier);
+		s->mixed_snapshots = true;
 	collect_results(s, verifier, res);
 	if (s->opt->compare_server)
 		compare_with_server(s, verifier, res);
@@ -1751,6 +1777,7 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 		res->snapshot = fk_strdup(s.snapshot);
 		res->key_passes = plan->key_passes;
 		res->chunk_retries = atomic_load(&s.chunk_retries);
+		res->mixed_snapshots = s.mixed_snapshots;
 		res->rows_read = atomic_load(&s.rows_read);
 	}
 	scan_free_state(&s);
@@ -1882,7 +1909,7 @@ pause_replay(PgConn *c)
 static const char *
 guarantee_for(const ScanResult *res)
 {
-	if (res->chunk_retries > 0)
+	if (res->mixed_snapshots)
 		return "every orphan reported existed when its parent table was read, when its "
 			"chunk was read, and when it was confirmed at the end (chunks retried on "
 			"fresh snapshots after recovery conflicts)";

@@ -92,6 +92,7 @@ typedef struct ScanResult
 	const char *guarantee;		/* what the answer promises, one sentence */
 	int			attempts;		/* 1 + restarts after recovery conflicts */
 	int			chunk_retries;	/* chunks re-read on a fresh snapshot */
+	bool		mixed_snapshots;	/* not all read on one snapshot: weaker guarantee */
 	ReplayPosition replay_start;
 	ReplayPosition replay_end;
 	uint64_t	rows_read;		/* every row streamed, parents and children */
