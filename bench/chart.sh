@@ -76,7 +76,7 @@ $max ||= 1;
 # a round axis end: 1, 2 or 5 times a power of ten, in M rows/s
 my $mmax = $max / 1e6;
 my $p = 10 ** int(log($mmax) / log(10) - ($mmax < 1 ? 1 : 0));
-my ($axis) = grep { $_ >= $mmax } map { $_ * $p } (1, 2, 5, 10, 20, 50);
+my ($axis) = grep { $_ >= $mmax } map { $_ * $p } (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 50);
 my ($left, $width, $bh, $gap, $top) = (230, 520, 16, 6, 50);
 my $y = $top;
 my @out;

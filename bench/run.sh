@@ -102,8 +102,10 @@ if has_method fkscan && [ ! -x "$fkscan" ]; then need_build+=(--target fkscan); 
 if has_method copy && [ ! -x "$bench_copy" ]; then need_build+=(--target bench_copy); fi
 if [ ${#need_build[@]} -gt 0 ]; then
     echo "run.sh: building ${need_build[*]} in $build" >&2
-    cmake -S "$ROOT" -B "$build" >/dev/null && cmake --build "$build" -j"$(nproc)" "${need_build[@]}" >/dev/null \
-        || die "build failed"
+    if ! { cmake -S "$ROOT" -B "$build" >/dev/null &&
+           cmake --build "$build" -j"$(nproc)" "${need_build[@]}" >/dev/null; }; then
+        die "build failed"
+    fi
 fi
 has_method fkscan && { [ -x "$fkscan" ] || die "no fkscan binary at $fkscan"; }
 has_method copy && { [ -x "$bench_copy" ] || die "no bench_copy binary at $bench_copy"; }
@@ -362,7 +364,7 @@ run_validate() {  # run_validate RUN: time only VALIDATE (or ADD FK), on cleaned
         echo 'BEGIN;'
         for ch in "${CHILDREN[@]}"; do echo "DELETE FROM $ch o WHERE $NOTNULL AND NOT EXISTS (SELECT 1 FROM $PARENT c WHERE $JOIN);"; done
         echo "\\! perl $HERE/procstat.pl ${PMPID:-1} > $W/v0"
-        echo '\timing on'
+        printf '%s\n' '\timing on'
         for ch in "${CHILDREN[@]}"; do
             n=$((n + 1))
             if [ "$VALIDATE" = add_fk ]; then
@@ -372,7 +374,7 @@ run_validate() {  # run_validate RUN: time only VALIDATE (or ADD FK), on cleaned
                     "SELECT quote_ident(conname) FROM pg_constraint WHERE conrelid = '$ch'::regclass AND contype = 'f'");"
             fi
         done
-        echo '\timing off'
+        printf '%s\n' '\timing off'
         echo "\\! perl $HERE/procstat.pl ${PMPID:-1} --after > $W/v1"
         echo 'ROLLBACK;'
     } >"$script"
@@ -497,7 +499,7 @@ done
         echo "  [$k] ${COMMANDS[$k]}"
     done
     echo "timing: wall clock of the whole client process (date +%s.%N around"
-    echo "/usr/bin/time), except VALIDATE/ADD FK: the statement only (psql \\timing),"
+    printf '%s\n' "/usr/bin/time), except VALIDATE/ADD FK: the statement only (psql \\timing),"
     echo "after the orphans were DELETEd in the same transaction (rolled back)."
 } | tee -a "$TXT"
 if [ $chart = 1 ]; then

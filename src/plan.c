@@ -132,6 +132,10 @@ auto_chunk_pages(int64_t total_pages, int jobs)
 {
 	int64_t		pages = total_pages / ((int64_t) jobs * CHUNKS_PER_JOB);
 
+	/* one connection has nothing to balance: a plain scan beats ctid ranges */
+	if (jobs == 1)
+		return INT64_MAX;
+
 	return pages < MIN_CHUNK_PAGES ? MIN_CHUNK_PAGES : pages;
 }
 
