@@ -403,15 +403,11 @@ column_fill(CatColumn *col, const PGresult *res, int row, int base)
 	col->collation_oid = (Oid) get_int(res, row, base + 5);
 	if (col->collation_oid != 0 && !PQgetisnull(res, row, base + 6))
 	{
-		char	   *schema = quote_ident(PQgetvalue(res, row, base + 6));
-		char	   *name = quote_ident(PQgetvalue(res, row, base + 7));
 		StrBuf		b;
 
 		strbuf_init(&b);
-		strbuf_appendf(&b, "%s.%s", schema, name);
+		pgconn_append_relation(&b, PQgetvalue(res, row, base + 6), PQgetvalue(res, row, base + 7));
 		col->collation_name = strbuf_take(&b);
-		free(schema);
-		free(name);
 	}
 	col->collation_deterministic = get_bool(res, row, base + 8);
 	col->not_null = get_bool(res, row, base + 9);

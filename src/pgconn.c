@@ -505,19 +505,6 @@ pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx, int64_t *byt
 }
 
 char *
-pgconn_quote_ident(PgConn *c, const char *ident)
-{
-	char	   *q = PQescapeIdentifier(c->conn, ident, strlen(ident));
-	char	   *r;
-
-	if (q == NULL)
-		return quote_ident(ident);
-	r = fk_strdup(q);
-	PQfreemem(q);
-	return r;
-}
-
-char *
 pgconn_quote_literal(PgConn *c, const char *value)
 {
 	char	   *q = PQescapeLiteral(c->conn, value, strlen(value));

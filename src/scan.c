@@ -183,6 +183,20 @@ throttle(Scan *s)
 	}
 }
 
+/*
+ * Every CHECK_EVERY_ROWS rows of a stream: count them for progress and the
+ * throttle, stop on Ctrl-C (false), and keep to --max-rate.
+ */
+static bool
+tick(Scan *s)
+{
+	atomic_fetch_add_explicit(&s->rows_read, CHECK_EVERY_ROWS, memory_order_relaxed);
+	if (signals_interrupted())
+		return false;
+	throttle(s);
+	return true;
+}
+
 /* First error wins for each target. */
 static void
 record_error(Scan *s, char **slot, const char *msg)
@@ -403,14 +417,8 @@ parent_row(void *arg, const CopyField *f, int nf)
 	ParentCtx  *pc = arg;
 	Hash128		h;
 
-	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0))
-	{
-		atomic_fetch_add_explicit(&pc->w->scan->rows_read, CHECK_EVERY_ROWS,
-								  memory_order_relaxed);
-		if (signals_interrupted())
-			return false;
-		throttle(pc->w->scan);
-	}
+	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0) && !tick(pc->w->scan))
+		return false;
 	/* a parent key with a NULL in it can never match */
 	for (int k = 0; k < nf; k++)
 		if (f[k].len < 0)
@@ -608,14 +616,8 @@ child_row(void *arg, const CopyField *f, int nf)
 	uint64_t	ordinal = cc->rows++;
 
 	(void) nf;
-	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0))
-	{
-		atomic_fetch_add_explicit(&cc->w->scan->rows_read, CHECK_EVERY_ROWS,
-								  memory_order_relaxed);
-		if (signals_interrupted())
-			return false;
-		throttle(cc->w->scan);
-	}
+	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0) && !tick(cc->w->scan))
+		return false;
 	for (int i = 0; i < cc->nslots; i++)
 	{
 		ProbeSlot  *ps = &cc->slots[i];

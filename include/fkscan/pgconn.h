@@ -75,8 +75,7 @@ typedef bool (*PgCopyFn) (void *ctx, const char *buf, int len);
 bool pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx,
 					 int64_t *bytes);
 
-/* Quoted identifier or literal (fk_malloc'd; caller frees). */
-char *pgconn_quote_ident(PgConn *c, const char *ident);
+/* Quoted literal (fk_malloc'd; caller frees). */
 char *pgconn_quote_literal(PgConn *c, const char *value);
 
 /* Quote without a connection (UTF8 connections, standard strings). */

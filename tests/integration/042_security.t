@@ -21,8 +21,6 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp ();
-use POSIX ();
 use FkTest;
 use FkOracle;
 
@@ -249,28 +247,6 @@ FkTest::psql('postgres', "DROP ROLE $reader");
 # ---- 4. passwords are never printed ----
 # -W reads the password from the terminal, or from stdin when there is none:
 # run in a new session, without a controlling terminal, so that it is stdin.
-sub run_without_tty {
-    my ($cmd, $stdin) = @_;
-    my $in = File::Temp->new;
-    my $out = File::Temp->new;
-    my $err = File::Temp->new;
-    print {$in} (defined $stdin ? $stdin : '');
-    close $in;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        POSIX::setsid();
-        open(STDIN, '<', $in->filename) or POSIX::_exit(127);
-        open(STDOUT, '>', $out->filename) or POSIX::_exit(127);
-        open(STDERR, '>', $err->filename) or POSIX::_exit(127);
-        { exec { $cmd->[0] } @$cmd }
-        POSIX::_exit(127);
-    }
-    waitpid($pid, 0);
-    my $status = $?;
-    my $rc = ($status & 127) ? 128 + ($status & 127) : $status >> 8;
-    return ($rc, FkTest::slurp($out->filename), FkTest::slurp($err->filename));
-}
 
 {
     my $role = 'fkscan_security_pw';
@@ -296,7 +272,7 @@ sub run_without_tty {
     for my $run (@runs) {
         my ($label, $pw, $want_rc, $env, $args, $stdin) = @$run;
         local @ENV{ keys %$env } = values %$env;
-        my ($rc, $out, $err) = run_without_tty([$ENV{FKSCAN}, @$args], $stdin);
+        my ($rc, $out, $err) = FkTest::run_command([$ENV{FKSCAN}, @$args], $stdin, setsid => 1);
         is($rc, $want_rc, "password, $label: exit $want_rc") or diag($err);
         like($err, qr/password authentication failed for user "$role"/, "password, $label: says so")
             if $want_rc == 2;

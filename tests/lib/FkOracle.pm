@@ -11,8 +11,8 @@ use warnings;
 use Test::More;
 use FkTest;
 
-sub qi { my ($n) = @_; $n =~ s/"/""/g; return "\"$n\""; }
-sub ql { my ($s) = @_; $s =~ s/'/''/g; return "'$s'"; }
+sub qi { return FkTest::quote_ident(@_); }
+sub ql { return FkTest::quote_literal(@_); }
 
 # The FK's equality operators, in key order, as "OPERATOR(schema.op)|rest"
 # where rest is what follows the child column: a cast to the operator's

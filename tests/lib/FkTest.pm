@@ -26,8 +26,10 @@ use POSIX ();
 # Run a command with $stdin as its input; returns (exit code, stdout, stderr).
 # Output goes through files, so neither side can block on a full pipe.  A
 # command killed by a signal reports 128 + the signal number, as a shell does.
+# With setsid => 1 the command runs in a new session, without a controlling
+# terminal (so a password prompt reads stdin).
 sub run_command {
-    my ($cmd, $stdin) = @_;
+    my ($cmd, $stdin, %opt) = @_;
     my $in = File::Temp->new;
     my $out = File::Temp->new;
     my $err = File::Temp->new;
@@ -38,6 +40,7 @@ sub run_command {
     croak "fork: $!" unless defined $pid;
     if ($pid == 0) {
         # the child must never return into the test (Test::More's END blocks)
+        POSIX::setsid() if $opt{setsid};
         open(STDIN, '<', $in->filename) or POSIX::_exit(127);
         open(STDOUT, '>', $out->filename) or POSIX::_exit(127);
         open(STDERR, '>', $err->filename) or POSIX::_exit(127);
