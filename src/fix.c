@@ -396,7 +396,7 @@ fix_check(Fix *f, FixFk *x)
 	switch (f->opt->strategy)
 	{
 		case STRATEGY_DELETE:
-			for (int i = 0; ok && i < r->ncascade; i++)
+			for (int i = 0; i < r->ncascade; i++)
 			{
 				const CascadeStep *st = &r->cascade[i];
 				char	   *t = table_name(st->table);
@@ -661,7 +661,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
 
 		if (touched)
 		{
-			strbuf_append(&b, "SELECT count(*) FROM ");
+			strbuf_append(&b, "SELECT count(*) AS fkscan_expect FROM ");
 			append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s", rows.data);
 			add_step(f, STEP_EXPECT, strbuf_take(&b));
@@ -734,7 +734,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
 		strbuf_init(&sets);
 		if (touched)
 		{
-			strbuf_appendf(&b, "SELECT count(*) FROM pg_temp.fkscan_keys_%d t WHERE EXISTS (SELECT 1 FROM ", n);
+			strbuf_appendf(&b, "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_keys_%d t WHERE EXISTS (SELECT 1 FROM ", n);
 			append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s)", rows.data);
 			add_step(f, STEP_EXPECT, strbuf_take(&b));
@@ -889,7 +889,7 @@ print_script(const Fix *f, const char *database, FILE *out)
 				fputs("\\.\n", out);
 				break;
 			case STEP_EXPECT:
-				fprintf(out, "%s AS fkscan_expect \\gset\n", st->sql);
+				fprintf(out, "%s \\gset\n", st->sql);
 				break;
 			case STEP_DML:
 				fprintf(out, "%s;\nSELECT pg_temp.fkscan_check(:ROW_COUNT, ", st->sql);
