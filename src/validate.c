@@ -116,6 +116,8 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 	for (int attempt = 1; attempt <= attempts; attempt++)
 	{
 		char		sql[96];
+		char		state[6];
+		char		msg[512];
 		struct timespec t0;
 		bool		ok,
 					dirty = false;
@@ -159,6 +161,9 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		*seconds = seconds_since(&t0);
 		if (ok && !dirty)
 			return true;
+		/* keep the failure's SQLSTATE and message: ROLLBACK resets them */
+		memcpy(state, v->wc->sqlstate, sizeof(state));
+		snprintf(msg, sizeof(msg), "%s", v->wc->last_error ? v->wc->last_error : "failed");
 		(void) pgconn_exec(v->wc, "ROLLBACK", 0, NULL, NULL, NULL);
 		if (dirty)
 		{
@@ -166,7 +171,7 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 					  fk->name);
 			return false;
 		}
-		if (strcmp(v->wc->sqlstate, "55P03") == 0 && attempt < attempts &&
+		if (strcmp(state, "55P03") == 0 && attempt < attempts &&
 			!signals_interrupted())
 		{
 			unsigned	ms = 250u << (attempt - 1);
@@ -176,19 +181,19 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 			usleep(ms * 1000);
 			continue;
 		}
-		if (strcmp(v->wc->sqlstate, "55P03") == 0)
+		if (strcmp(state, "55P03") == 0)
 		{
 			log_error("%s: could not lock table %s within --lock-timeout %d ms (%d attempt%s)",
 					  fk->name, table, v->opt->lock_timeout_ms, attempt, attempt == 1 ? "" : "s");
 			log_detail("Another session holds a conflicting lock; nothing was changed.");
 		}
-		else if (strcmp(v->wc->sqlstate, "42501") == 0)
+		else if (strcmp(state, "42501") == 0)
 		{
-			log_error("%s: %s", fk->name, v->wc->last_error ? v->wc->last_error : "permission denied");
+			log_error("%s: %s", fk->name, msg);
 			log_hint("Enabling RI triggers needs a superuser.");
 		}
 		else
-			log_error("%s: %s", fk->name, v->wc->last_error ? v->wc->last_error : "failed");
+			log_error("%s: %s", fk->name, msg);
 		return false;
 	}
 	return false;
