@@ -42,6 +42,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/report.h"
 #include "fkscan/scan.h"
+#include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 #include "fkscan/verify.h"
@@ -52,7 +53,8 @@
 typedef enum StepKind
 {
 	STEP_COMMENT,				/* script only */
-	STEP_SCRIPT_SQL,			/* script only (apply's session has it already) */
+	STEP_BEGIN,					/* a transaction, with its timeouts */
+	STEP_COMMIT,				/* --apply: the restore script first */
 	STEP_SQL,					/* run as is */
 	STEP_COPY_IN,				/* COPY ... FROM STDIN with keys */
 	STEP_EXPECT,				/* measure the next statement's expected count */
@@ -64,10 +66,13 @@ typedef struct FixStep
 {
 	StepKind	kind;
 	char	   *sql;			/* the statement; STEP_COMMENT: the text */
-	const StrBuf *data;			/* STEP_COPY_IN: borrowed */
+	const char *data;			/* STEP_COPY_IN: a slice of FixFk.keys */
+	size_t		len;
 	int64_t		expect;			/* STEP_DML: -1 when measured by STEP_EXPECT */
 	char	   *what;			/* STEP_DML: "delete from s.t (fk)" for messages */
 	char	   *path;			/* STEP_BACKUP: the CSV file */
+	struct FixFk *fk;			/* STEP_DML, STEP_BACKUP: whose */
+	int			n;				/* STEP_BACKUP: the number of its tables */
 } FixStep;
 
 /* One broken FK: its orphan keys as COPY text, and what the repair needs. */
@@ -82,6 +87,9 @@ typedef struct FixFk
 	char	  **pk;				/* nullify: the child's primary key */
 	int			npk;
 	bool	   *nullify;		/* nullify: which FK columns become NULL */
+	bool		touched;		/* an earlier FK of the run changes the same table */
+	int			nbatches;
+	uint64_t	done;			/* --apply: rows (keys) repaired so far */
 } FixFk;
 
 typedef struct Fix
@@ -95,6 +103,7 @@ typedef struct Fix
 	int			capsteps;
 	char	   *backup_dir;		/* absolute once created */
 	const Catalog *cat;			/* the scan's, which the FkResults point into */
+	bool		txn_used;		/* the open transaction has a batch already */
 } Fix;
 
 /* ---- steps ---- */
@@ -583,9 +592,14 @@ fk_what(const char *verb, const FkResult *r)
 	return strbuf_take(&b);
 }
 
-/* The steps for one FK; n numbers its temporary tables and backup file. */
+/*
+ * The steps for one FK, or one batch of its keys (data, len: COPY lines);
+ * n numbers its temporary tables and backup file.  touched: the expected
+ * count is measured, not the scan's.
+ */
 static void
-build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
+build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
+			   const char *data, size_t len, bool first)
 {
 	const FkResult *r = x->r;
 	const CatForeignKey *fk = r->fk;
@@ -612,6 +626,8 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
 					   catalog_action_name(r->cascade[i].action), r->cascade[i].rows);
 		free(t);
 	}
+	if (!first)
+		strbuf_appendf(&b, "\n--   (batch %d)", x->nbatches);
 	add_step(f, STEP_COMMENT, strbuf_take(&b));
 
 	/* the keys, as data */
@@ -631,7 +647,8 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
 		strbuf_appendf(&b, "%sk%d", i ? ", " : "", i + 1);
 	strbuf_append(&b, ") FROM STDIN");
 	st = add_step(f, STEP_COPY_IN, strbuf_take(&b));
-	st->data = &x->keys;
+	st->data = data;
+	st->len = len;
 	add_stepf(f, STEP_SQL, "ANALYZE pg_temp.fkscan_keys_%d", n);
 
 	append_orphan_rows(&rows, cat, fk, n);
@@ -723,8 +740,11 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
 		st = add_step(f, STEP_DML, strbuf_take(&b));
 		st->expect = touched ? -1 : (int64_t) r->orphan_rows;
 		st->what = fk_what(del ? "delete from" : "nullify in", r);
+		st->fk = x;
 		st = add_stepf(f, STEP_BACKUP, "COPY pg_temp.fkscan_backup_%d TO STDOUT (FORMAT csv, HEADER)", n);
 		st->path = backup_path(f, n, fk->name);
+		st->fk = x;
+		st->n = n;
 	}
 	else
 	{
@@ -770,11 +790,54 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched)
 		st = add_step(f, STEP_DML, strbuf_take(&b));
 		st->expect = touched ? -1 : (int64_t) r->orphan_keys;
 		st->what = fk_what("insert into", r);
+		st->fk = x;
 		strbuf_free(&sets);
 	}
 	strbuf_free(&rows);
 	strbuf_free(&b);
 	free(child);
+}
+
+/*
+ * One FK's steps, in batches of --batch-size keys (a transaction each) or
+ * all at once; *n numbers temporary tables and backup files across the run.
+ */
+static void
+build_fk(Fix *f, const Catalog *cat, FixFk *x, int *n)
+{
+	int			size = f->opt->batch_size;
+	const char *p = x->keys.data;
+	const char *end = x->keys.data + x->keys.len;
+
+	if (size <= 0)
+	{
+		x->nbatches = 1;
+		build_fk_steps(f, cat, x, ++*n, x->touched, p, x->keys.len, true);
+		f->txn_used = true;
+		return;
+	}
+	do
+	{
+		const char *q = p;
+
+		/* size keys = size lines of COPY text */
+		for (int k = 0; k < size && q < end; k++)
+		{
+			const char *nl = memchr(q, '\n', (size_t) (end - q));
+
+			q = nl ? nl + 1 : end;
+		}
+		if (f->txn_used)
+		{
+			add_step(f, STEP_COMMIT, NULL);
+			add_step(f, STEP_BEGIN, NULL);
+		}
+		x->nbatches++;
+		/* a batch's rows are not known from the scan: always measured */
+		build_fk_steps(f, cat, x, ++*n, true, p, (size_t) (q - p), x->nbatches == 1);
+		f->txn_used = true;
+		p = q;
+	} while (p < end);
 }
 
 /*
@@ -854,7 +917,7 @@ print_script(const Fix *f, const char *database, FILE *out)
 	fputs(".\n-- Dry run: nothing was changed.  Run it with: psql -X -v ON_ERROR_STOP=1 -f FILE\n"
 		  "-- (or run fkscan fix again with --apply).  The orphan keys are data (COPY);\n"
 		  "-- every statement re-checks that each row is still an orphan, and a row\n"
-		  "-- count that differs from the scan's aborts the whole transaction.\n"
+		  "-- count that differs from the scan's aborts the transaction.\n"
 		  "\\set ON_ERROR_STOP on\n", out);
 	if (f->backup_dir)
 	{
@@ -862,14 +925,11 @@ print_script(const Fix *f, const char *database, FILE *out)
 		print_sql_literal(out, f->backup_dir);
 		fputc('\n', out);
 	}
-	/* the session fkscan's own connections have (pgconn.h), and the timeouts */
-	fprintf(out, "SET client_encoding = 'UTF8';\nBEGIN;\n"
-			"SET LOCAL lock_timeout = %d;\nSET LOCAL statement_timeout = %d;\n"
-			"SET LOCAL search_path = '';\nSET LOCAL row_security = off;\n"
-			"SET LOCAL DateStyle = 'ISO';\nSET LOCAL IntervalStyle = 'postgres';\n"
-			"SET LOCAL TimeZone = 'UTC';\nSET LOCAL extra_float_digits = 3;\n"
-			"SET LOCAL standard_conforming_strings = on;\n%s;\n",
-			f->opt->lock_timeout_ms, f->opt->statement_timeout_ms, check_function);
+	/* the session fkscan's own connections have (pgconn.h) */
+	fprintf(out, "SET client_encoding = 'UTF8';\nSET search_path = '';\nSET row_security = off;\n"
+			"SET DateStyle = 'ISO';\nSET IntervalStyle = 'postgres';\nSET TimeZone = 'UTC';\n"
+			"SET extra_float_digits = 3;\nSET standard_conforming_strings = on;\n%s;\n",
+			check_function);
 	for (int i = 0; i < f->nsteps; i++)
 	{
 		const FixStep *st = &f->steps[i];
@@ -879,13 +939,19 @@ print_script(const Fix *f, const char *database, FILE *out)
 			case STEP_COMMENT:
 				fprintf(out, "%s\n", st->sql);
 				break;
-			case STEP_SCRIPT_SQL:
+			case STEP_BEGIN:
+				fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL statement_timeout = %d;\n",
+						f->opt->lock_timeout_ms, f->opt->statement_timeout_ms);
+				break;
+			case STEP_COMMIT:
+				fputs("COMMIT;\n", out);
+				break;
 			case STEP_SQL:
 				fprintf(out, "%s;\n", st->sql);
 				break;
 			case STEP_COPY_IN:
 				fprintf(out, "%s;\n", st->sql);
-				fwrite(st->data->data, 1, st->data->len, out);
+				fwrite(st->data, 1, st->len, out);
 				fputs("\\.\n", out);
 				break;
 			case STEP_EXPECT:
@@ -902,18 +968,12 @@ print_script(const Fix *f, const char *database, FILE *out)
 				fputs(");\n", out);
 				break;
 			case STEP_BACKUP:
-				{
-					/* "COPY pg_temp.fkscan_backup_N TO STDOUT (...)" as a \copy to the file */
-					const char *to = strstr(st->sql, " TO STDOUT");
-
-					fprintf(out, "\\copy %.*s TO ", (int) (to - st->sql) - 5, st->sql + 5);
-					print_sql_literal(out, st->path);
-					fprintf(out, " WITH (FORMAT csv, HEADER)\n");
-				}
+				fprintf(out, "\\copy pg_temp.fkscan_backup_%d TO ", st->n);
+				print_sql_literal(out, st->path);
+				fprintf(out, " WITH (FORMAT csv, HEADER)\n");
 				break;
 		}
 	}
-	fputs("COMMIT;\n", out);
 }
 
 /* ---- --apply ---- */
@@ -981,9 +1041,9 @@ count_row(void *ctx, const PGresult *res, int row)
 	return true;
 }
 
-/* The restore script: puts the backed-up rows back (or their old values). */
+/* The restore script: puts back the rows (or old values) of backups [0, upto). */
 static void
-build_restore(const Fix *f, const FixFk *const *list, int n, StrBuf *b)
+build_restore(const Fix *f, int upto, StrBuf *b)
 {
 	bool		del = f->opt->strategy == STRATEGY_DELETE;
 
@@ -993,15 +1053,20 @@ build_restore(const Fix *f, const FixFk *const *list, int n, StrBuf *b)
 				   "-- Run it with: psql -X -v ON_ERROR_STOP=1 -d DATABASE -f restore.sql\n"
 				   "\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL session_replication_role = replica;\n",
 				   del ? "delete" : "nullify");
-	for (int k = 0; k < n; k++)
+	for (int s = 0; s < upto; s++)
 	{
-		const FixFk *x = list[k];
-		const FkResult *r = x->r;
-		char	  **cols = del ? x->cols : x->pk;
-		int			ncols = del ? x->ncols : x->npk;
-		char	   *path = backup_path(f, k + 1, r->fk->name);
+		const FixStep *st = &f->steps[s];
+		const FixFk *x = st->fk;
+		const FkResult *r;
+		char	  **cols;
+		int			ncols;
 
-		strbuf_appendf(b, "CREATE TEMPORARY TABLE fkscan_restore_%d ON COMMIT DROP AS SELECT ", k + 1);
+		if (st->kind != STEP_BACKUP)
+			continue;
+		r = x->r;
+		cols = del ? x->cols : x->pk;
+		ncols = del ? x->ncols : x->npk;
+		strbuf_appendf(b, "CREATE TEMPORARY TABLE fkscan_restore_%d ON COMMIT DROP AS SELECT ", st->n);
 		for (int i = 0; i < ncols; i++)
 		{
 			strbuf_append(b, i ? ", " : "");
@@ -1016,7 +1081,7 @@ build_restore(const Fix *f, const FixFk *const *list, int n, StrBuf *b)
 		strbuf_append(b, " FROM ");
 		append_from(b, r->child);
 		strbuf_appendf(b, " c WITH NO DATA;\n\\copy pg_temp.fkscan_restore_%d FROM '%s' WITH (FORMAT csv, HEADER)\n",
-					   k + 1, path);
+					   st->n, st->path);
 		if (del)
 		{
 			strbuf_append(b, "INSERT INTO ");
@@ -1027,7 +1092,7 @@ build_restore(const Fix *f, const FixFk *const *list, int n, StrBuf *b)
 				strbuf_append(b, i ? ", " : "");
 				pgconn_append_ident(b, NULL, cols[i]);
 			}
-			strbuf_appendf(b, ") OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.fkscan_restore_%d;\n", k + 1);
+			strbuf_appendf(b, ") OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.fkscan_restore_%d;\n", st->n);
 		}
 		else
 		{
@@ -1042,7 +1107,7 @@ build_restore(const Fix *f, const FixFk *const *list, int n, StrBuf *b)
 					strbuf_append(b, " = ");
 					pgconn_append_ident(b, "o", r->fk->child_cols[i].name);
 				}
-			strbuf_appendf(b, " FROM pg_temp.fkscan_restore_%d o WHERE ", k + 1);
+			strbuf_appendf(b, " FROM pg_temp.fkscan_restore_%d o WHERE ", st->n);
 			for (int i = 0; i < ncols; i++)
 			{
 				strbuf_append(b, i ? " AND " : "");
@@ -1052,52 +1117,103 @@ build_restore(const Fix *f, const FixFk *const *list, int n, StrBuf *b)
 			}
 			strbuf_append(b, ";\n");
 		}
-		free(path);
 	}
 	strbuf_append(b, "COMMIT;\n");
 }
 
-/* Roll back after a failure; says nothing was changed. */
+/* restore.sql for the backups of steps [0, upto): written and fsynced. */
+static bool
+write_restore(Fix *f, int upto)
+{
+	char	   *path = fk_malloc(strlen(f->backup_dir) + sizeof("/restore.sql"));
+	StrBuf		data;
+	bool		ok;
+
+	sprintf(path, "%s/restore.sql", f->backup_dir);
+	strbuf_init(&data);
+	build_restore(f, upto, &data);
+	ok = write_file_durably(path, data.data, data.len);
+	if (ok)
+	{
+		/* the directory entries too, before the rows are gone for good */
+		int			dfd = open(f->backup_dir, O_RDONLY);
+
+		if (dfd >= 0)
+		{
+			(void) fsync(dfd);
+			close(dfd);
+		}
+	}
+	strbuf_free(&data);
+	free(path);
+	return ok;
+}
+
+/* Roll back after a failure; says what stays. */
 static void
-rollback(Fix *f)
+rollback(Fix *f, int committed)
 {
 	f->wc->quiet_errors = true;
 	(void) pgconn_exec(f->wc, "ROLLBACK", 0, NULL, NULL, NULL);
 	f->wc->quiet_errors = false;
-	log_detail("The transaction was rolled back: nothing was changed.");
+	if (committed == 0)
+		log_detail("The transaction was rolled back: nothing was changed.");
+	else
+		log_detail("This batch was rolled back; the %d batches before it were committed "
+				   "(restore.sql covers them).  Run fkscan fix again to go on.", committed);
 }
 
 static bool
-apply_steps(Fix *f, const FixFk *const *list, int n)
+apply_steps(Fix *f)
 {
 	char		sql[128];
 	int64_t		measured = -1;
 	bool		backup = f->opt->strategy != STRATEGY_BACKFILL;
 	StrBuf		data;
 	bool		ok = true;
+	int			committed = 0;
 
 	strbuf_init(&data);
-	if (!pgconn_exec(f->wc, "BEGIN", 0, NULL, NULL, NULL))
-		return false;
-	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", f->opt->lock_timeout_ms);
-	ok = pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", f->opt->statement_timeout_ms);
-	ok = ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
 	for (int i = 0; ok && i < f->nsteps; i++)
 	{
-		const FixStep *st = &f->steps[i];
+		FixStep    *st = &f->steps[i];
 		uint64_t	affected = 0;
 
+		if (signals_interrupted())
+		{
+			log_error("interrupted: the repair is abandoned");
+			ok = false;
+			break;
+		}
 		switch (st->kind)
 		{
 			case STEP_COMMENT:
-			case STEP_SCRIPT_SQL:
+				break;
+			case STEP_BEGIN:
+				ok = pgconn_exec(f->wc, "BEGIN", 0, NULL, NULL, NULL);
+				snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", f->opt->lock_timeout_ms);
+				ok = ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
+				snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d",
+						 f->opt->statement_timeout_ms);
+				ok = ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
+				break;
+			case STEP_COMMIT:
+				if (backup)
+					ok = write_restore(f, i);
+				if (ok && !pgconn_exec(f->wc, "COMMIT", 0, NULL, NULL, NULL))
+				{
+					log_detail("The outcome of COMMIT is unknown: check the tables before using the backup.");
+					strbuf_free(&data);
+					return false;
+				}
+				if (ok)
+					committed++;
 				break;
 			case STEP_SQL:
 				ok = pgconn_exec(f->wc, st->sql, 0, NULL, NULL, NULL);
 				break;
 			case STEP_COPY_IN:
-				ok = pgconn_copy_in(f->wc, st->sql, st->data->data, st->data->len);
+				ok = pgconn_copy_in(f->wc, st->sql, st->data, st->len);
 				break;
 			case STEP_EXPECT:
 				ok = pgconn_exec(f->wc, st->sql, 0, NULL, count_row, &measured);
@@ -1114,7 +1230,10 @@ apply_steps(Fix *f, const FixFk *const *list, int n)
 						ok = false;
 					}
 					else if (ok)
+					{
 						printf("%s: %" PRIu64 " rows\n", st->what, affected);
+						st->fk->done += affected;
+					}
 				}
 				break;
 			case STEP_BACKUP:
@@ -1129,36 +1248,31 @@ apply_steps(Fix *f, const FixFk *const *list, int n)
 			log_hint("Another session holds a lock the repair needs; --lock-timeout is %d ms.",
 					 f->opt->lock_timeout_ms);
 	}
-	if (ok && backup)
-	{
-		char	   *path = fk_malloc(strlen(f->backup_dir) + sizeof("/restore.sql"));
-
-		sprintf(path, "%s/restore.sql", f->backup_dir);
-		strbuf_reset(&data);
-		build_restore(f, list, n, &data);
-		ok = write_file_durably(path, data.data, data.len);
-		if (ok)
-		{
-			/* the directory entries too, before the rows are gone for good */
-			int			dfd = open(f->backup_dir, O_RDONLY);
-
-			if (dfd >= 0)
-			{
-				(void) fsync(dfd);
-				close(dfd);
-			}
-			printf("restore script: %s\n", path);
-		}
-		free(path);
-	}
 	strbuf_free(&data);
-	if (ok && !pgconn_exec(f->wc, "COMMIT", 0, NULL, NULL, NULL))
+	if (!ok)
 	{
-		log_detail("The outcome of COMMIT is unknown: check the tables before using the backup.");
+		rollback(f, committed);
 		return false;
 	}
-	if (!ok)
-		rollback(f);
+	if (backup)
+		printf("restore script: %s/restore.sql\n", f->backup_dir);
+	/* batches: each was checked on its own; the sum must still be the scan's */
+	for (int i = 0; f->opt->batch_size > 0 && i < f->nfks; i++)
+	{
+		FixFk	   *x = &f->fks[i];
+		uint64_t	want;
+
+		if (!x->seen || x->touched)
+			continue;
+		want = f->opt->strategy == STRATEGY_BACKFILL ? x->r->orphan_keys : x->r->orphan_rows;
+		if (x->done != want)
+		{
+			log_error("%s: %" PRIu64 " repaired in %d batches, the scan found %" PRIu64
+					  ": rows changed since the scan", x->r->fk->name, x->done, x->nbatches, want);
+			log_detail("The batches were committed; run fkscan fix again to repair what is left.");
+			ok = false;
+		}
+	}
 	return ok;
 }
 
@@ -1247,25 +1361,26 @@ fix_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
 	}
 	/* every FK when a filter applied (res->graph), else the scan's catalog */
 	order_fks(res->graph ? res->graph : f->cat, list, n);
-	for (int k = 0; k < n; k++)
+	add_step(f, STEP_BEGIN, NULL);
+	for (int k = 0, num = 0; k < n; k++)
 	{
 		const FkResult *r = list[k]->r;
-		bool		touched = false;
 
 		/* an earlier statement changed the same table: measure, do not assume */
 		for (int j = 0; j < k; j++)
-			touched |= f->opt->strategy == STRATEGY_BACKFILL
+			list[k]->touched |= f->opt->strategy == STRATEGY_BACKFILL
 				? list[j]->r->parent->oid == r->parent->oid
 				: list[j]->r->child->oid == r->child->oid;
-		build_fk_steps(f, f->cat, list[k], k + 1, touched);
+		build_fk(f, f->cat, list[k], &num);
 	}
+	add_step(f, STEP_COMMIT, NULL);
 	if (!f->opt->apply)
 	{
 		print_script(f, res->database, stdout);
 		rc = FK_EXIT_FOUND;
 	}
 	else
-		rc = apply_steps(f, (const FixFk *const *) list, n) ? FK_EXIT_OK : FK_EXIT_ERROR;
+		rc = apply_steps(f) ? FK_EXIT_OK : FK_EXIT_ERROR;
 	free(list);
 	return rc;
 }

@@ -45,7 +45,8 @@ enum
 	OPT_BACKUP_DIR,
 	OPT_SET,
 	OPT_CASCADE,
-	OPT_LOCK_RETRIES
+	OPT_LOCK_RETRIES,
+	OPT_BATCH_SIZE
 };
 
 void
@@ -142,6 +143,8 @@ print_command_help(FkCommand cmd)
 			   "                                with a restore script (default: ./fkscan-backup-TIME)\n"
 			   "      --set=COLUMN=VALUE        backfill: a value for a NOT NULL parent column\n"
 			   "      --cascade                 delete: allow ON DELETE CASCADE/SET NULL effects\n"
+			   "      --batch-size=NUM          NUM orphan keys per transaction (resumable:\n"
+			   "                                run again to go on; default: one transaction)\n"
 			   "      --lock-timeout=DURATION   wait for locks at most this (default: 10s)\n"
 			   "      --statement-timeout=DURATION  limit each statement (default: 10min)\n"
 			   "  -j, --jobs=NUM                scan connections and threads (default: CPUs)\n");
@@ -292,6 +295,8 @@ repair_only_option(int c, FkCommand cmd)
 			return cmd == CMD_FIX ? NULL : "--set";
 		case OPT_CASCADE:
 			return cmd == CMD_FIX ? NULL : "--cascade";
+		case OPT_BATCH_SIZE:
+			return cmd == CMD_FIX ? NULL : "--batch-size";
 		case OPT_LOCK_RETRIES:
 			return cmd == CMD_VALIDATE ? NULL : "--lock-retries";
 		default:
@@ -496,6 +501,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"set", required_argument, NULL, OPT_SET},
 		{"cascade", no_argument, NULL, OPT_CASCADE},
 		{"lock-retries", required_argument, NULL, OPT_LOCK_RETRIES},
+		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
 		{"help", no_argument, NULL, '?'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -796,6 +802,10 @@ options_parse(int argc, char **argv, FkOptions *o)
 				break;
 			case OPT_CASCADE:
 				o->cascade = true;
+				break;
+			case OPT_BATCH_SIZE:
+				if (!parse_int_option(optarg, "--batch-size", 1, INT_MAX, &o->batch_size))
+					return usage_error(cmdname);
 				break;
 			case OPT_LOCK_RETRIES:
 				if (!parse_int_option(optarg, "--lock-retries", 0, 100, &o->lock_retries))

@@ -132,6 +132,7 @@ typedef struct FkOptions
 	char	   *backup_dir;		/* fix --backup-dir; NULL: ./fkscan-backup-TIME */
 	StringList	set_values;		/* fix --set COLUMN=VALUE (backfill) */
 	bool		cascade;		/* fix --cascade: deletes may cascade */
+	int			batch_size;		/* fix --batch-size: keys per transaction; 0: one */
 	int			lock_retries;	/* validate --lock-retries */
 } FkOptions;
 

@@ -46,7 +46,7 @@ is($err, '', 'scan --help: nothing on stderr');
 is($rc, 0, 'fix --help: exit 0');
 like($out, qr/^  fkscan fix \[OPTION\]\.\.\. --strategy=STRATEGY \[DBNAME \| CONNINFO\]$/m, 'fix --help: usage line');
 for my $opt ('--strategy=delete|nullify|backfill', '--apply', '--backup-dir=DIR', '--set=COLUMN=VALUE',
-             '--cascade', '--lock-timeout=DURATION', '--statement-timeout=DURATION', '-j, --jobs=NUM',
+             '--cascade', '--batch-size=NUM', '--lock-timeout=DURATION', '--statement-timeout=DURATION', '-j, --jobs=NUM',
              '-t, --table=PATTERN', '-c, --constraint=PATTERN') {
     like($out, qr/^\s+\Q$opt\E\s/m, "fix --help: mentions $opt");
 }
@@ -114,6 +114,8 @@ usage_error(['scan', '--apply'], qr/option --apply is only for "fkscan fix" and 
 usage_error(['audit', '--statement-timeout', '1s'], qr/option --statement-timeout is only for "fkscan fix" and "fkscan validate"/, 'audit');
 usage_error(['validate', '--strategy', 'delete'], qr/option --strategy is only for "fkscan fix"/, 'validate');
 usage_error(['fix', '--strategy', 'delete', '--lock-retries', '2'], qr/option --lock-retries is only for "fkscan validate"/, 'fix');
+usage_error(['fix', '--strategy', 'delete', '--batch-size', '0'], qr/--batch-size must be in range 1\.\.\d+/, 'fix');
+usage_error(['validate', '--batch-size', '10'], qr/option --batch-size is only for "fkscan fix"/, 'validate');
 usage_error(['fix', '--strategy', 'backfill', '--set', 'novalue'], qr/invalid value "novalue" for option --set/, 'fix');
 usage_error(['fix', '--strategy', 'delete', '--orphans-out', 'x.csv'], qr/option --orphans-out is only for "fkscan scan"/, 'fix');
 usage_error(['validate', '--lock-timeout', 'soon'], qr/invalid value "soon" for option --lock-timeout/, 'validate');

@@ -89,6 +89,7 @@ my %want_rows = map { $_ => count_sql($tpl, "SELECT count(*) FROM "
 ok($want_rows{$_} > 0, "fixture: FK $_ has orphans ($want_rows{$_})") for sort keys %want_rows;
 
 my $work = tempdir(CLEANUP => 1);
+my $deleted;    # the tables after delete --apply, for the batched run
 
 # ---- delete ----
 {
@@ -125,6 +126,7 @@ my $work = tempdir(CLEANUP => 1);
     is($after->{'public.mc'}, $kept_mc, 'MATCH FULL: orphans and mixed-NULL rows deleted, the all-NULL row kept');
     is($after->{$_}, $orig->{$_}, "$_ untouched") for grep { $_ ne $CHILD && $_ ne 'public.mc' } @tables;
     is_deeply(contents($a), $after, 'the psql script and --apply have the same effect');
+    $deleted = $after;
 
     # the backup puts back exactly the rows
     ok(-f "$bdir/restore.sql", 'restore.sql written');
@@ -132,6 +134,37 @@ my $work = tempdir(CLEANUP => 1);
         ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $b, '-f', "$bdir/restore.sql"], '');
     is($prc, 0, 'the restore script runs') or diag($perr);
     is_deeply(contents($b), $orig, 'delete: after the restore every table is exactly as before');
+}
+
+# ---- delete in batches: a transaction per 3 keys, same result ----
+{
+    my $a = clone('fix_batch_script');
+    my $b = clone('fix_batch_apply');
+    my ($rc, $script, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '--batch-size', '3',
+                                             '--backup-dir', "$work/batch_script", $tpl);
+    is($rc, 1, 'batches: dry run, exit 1') or diag($err);
+    my $nkeys = () = $script =~ /^COPY pg_temp/mg;
+    my $ntx = () = $script =~ /^BEGIN;$/mg;
+    ok($ntx > 3, "batches: $ntx transactions in the script");
+    is($ntx, $nkeys, 'one transaction per batch of keys');
+    my ($fh, $file) = tempfile(DIR => $work);
+    print {$fh} $script;
+    close $fh;
+    my ($prc, undef, $perr) = FkTest::run_command(
+        ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $a, '-f', $file], '');
+    is($prc, 0, 'batches: the script runs in psql') or diag($perr);
+    my $bdir = "$work/batch";
+    ($rc, my $out, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '--batch-size', '3', '--apply',
+                                          '-j', '2', '--backup-dir', $bdir, $b);
+    is($rc, 0, 'batches --apply: exit 0') or diag($err);
+    my $nb = () = $out =~ /^  backup: /mg;
+    is($nb, $ntx, 'a backup file per batch');
+    is_deeply(contents($b), $deleted, 'batches: the same rows deleted as in one transaction');
+    is_deeply(contents($a), $deleted, 'batches: the psql script too');
+    my ($rrc, undef, $rerr) = FkTest::run_command(
+        ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $b, '-f', "$bdir/restore.sql"], '');
+    is($rrc, 0, 'batches: the restore script runs') or diag($rerr);
+    is_deeply(contents($b), $orig, 'batches: after the restore every table is exactly as before');
 }
 
 # ---- nullify ----
