@@ -99,7 +99,7 @@ print_common_help(FkCommand cmd)
 		printf("      --format=text|json|jsonl  report format (default: text)\n"
 			   "  -P, --progress                progress on stderr (default: on a terminal)\n"
 			   "      --no-progress             never show progress\n");
-	else
+	else if (cmd == CMD_AUDIT)
 		printf("      --format=text|json        report format (default: text)\n");
 	printf("  -q, --quiet                   no messages but errors\n"
 		   "  -v, --verbose                 more messages (repeat for debug output)\n"
@@ -600,6 +600,12 @@ options_parse(int argc, char **argv, FkOptions *o)
 				o->filter.strict_names = true;
 				break;
 			case OPT_FORMAT:
+				if (o->command == CMD_FIX || o->command == CMD_VALIDATE)
+				{
+					log_error("option --format is not for \"fkscan %s\": it prints SQL and plain text",
+							  cmdname);
+					return usage_error(cmdname);
+				}
 				if (strcmp(optarg, "text") == 0)
 					o->format = FORMAT_TEXT;
 				else if (strcmp(optarg, "json") == 0)

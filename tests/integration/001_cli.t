@@ -115,6 +115,7 @@ usage_error(['audit', '--statement-timeout', '1s'], qr/option --statement-timeou
 usage_error(['validate', '--strategy', 'delete'], qr/option --strategy is only for "fkscan fix"/, 'validate');
 usage_error(['fix', '--strategy', 'delete', '--lock-retries', '2'], qr/option --lock-retries is only for "fkscan validate"/, 'fix');
 usage_error(['fix', '--strategy', 'delete', '--batch-size', '0'], qr/--batch-size must be in range 1\.\.\d+/, 'fix');
+usage_error(['fix', '--strategy', 'delete', '--format', 'json'], qr/option --format is not for "fkscan fix"/, 'fix');
 usage_error(['validate', '--batch-size', '10'], qr/option --batch-size is only for "fkscan fix"/, 'validate');
 usage_error(['fix', '--strategy', 'backfill', '--set', 'novalue'], qr/invalid value "novalue" for option --set/, 'fix');
 usage_error(['fix', '--strategy', 'delete', '--orphans-out', 'x.csv'], qr/option --orphans-out is only for "fkscan scan"/, 'fix');
