@@ -1188,6 +1188,8 @@ apply_steps(Fix *f)
 		switch (st->kind)
 		{
 			case STEP_COMMENT:
+				/* what each FK has, and what its deletion reaches, first */
+				printf("%s\n", st->sql + 1);
 				break;
 			case STEP_BEGIN:
 				ok = pgconn_exec(f->wc, "BEGIN", 0, NULL, NULL, NULL);
