@@ -253,8 +253,11 @@ fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int
 		f->nfks = i + 1;
 	}
 	x = &f->fks[i];
+	/* a scan restarted after a recovery conflict hands the keys over again */
+	if (x->seen)
+		strbuf_free(&x->keys);
 	x->seen = true;
-	(void) cat;
+	x->nkeys = 0;
 	strbuf_init(&x->keys);
 	if (k->ints)
 		keyset64_iterate(k->ints, int_key, x);
@@ -1264,7 +1267,7 @@ apply_steps(Fix *f)
 		FixFk	   *x = &f->fks[i];
 		uint64_t	want;
 
-		if (!x->seen || x->touched)
+		if (!x->seen || x->r == NULL || x->touched)
 			continue;
 		want = f->opt->strategy == STRATEGY_BACKFILL ? x->r->orphan_keys : x->r->orphan_rows;
 		if (x->done != want)
@@ -1335,8 +1338,8 @@ fix_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
 	}
 	f->cat = cat;
 	list = fk_calloc((size_t) f->nfks + 1, sizeof(FixFk *));
-	for (int i = 0; i < f->nfks; i++)
-		if (f->fks[i].seen)
+	for (int i = 0; i < f->nfks && i < res->nfks; i++)
+		if (f->fks[i].seen && res->fks[i].status == FKSTATUS_ORPHANS)
 		{
 			f->fks[i].r = &res->fks[i];
 			list[n++] = &f->fks[i];

@@ -704,8 +704,6 @@ options_parse(int argc, char **argv, FkOptions *o)
 				break;
 			case OPT_ORPHANS_OUT:
 				free(o->orphans_out);
-	free(o->backup_dir);
-	stringlist_reset(&o->set_values);
 				o->orphans_out = fk_strdup(optarg);
 				break;
 			case OPT_CONSISTENCY:
@@ -881,6 +879,8 @@ options_reset(FkOptions *o)
 	free(o->conn.port);
 	free(o->conn.username);
 	free(o->orphans_out);
+	free(o->backup_dir);
+	stringlist_reset(&o->set_values);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);
