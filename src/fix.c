@@ -1,7 +1,8 @@
 /*
  * fix.c
  *	  "fkscan fix": repair the orphan rows a scan found, as a psql script
- *	  (the default) or with --apply in one checked transaction.
+ *	  (the default) or with --apply in one checked transaction (or one per
+ *	  --batch-size keys).
  *
  * The scan runs first, in-process (scan_run_hooked): while its state is
  * alive, each broken FK's distinct orphan keys are turned into COPY text
@@ -23,6 +24,9 @@
  * restore script, fsynced before COMMIT.
  *
  * The script and --apply are the same list of steps: printed, or run.
+ * Batches: a batch's row count is not known from the scan (it counts rows
+ * per FK, not per key), so each batch measures its own expectation, and
+ * the sum is compared with the scan's at the end, after the commits.
  */
 #include "fkscan/fix.h"
 
@@ -52,7 +56,7 @@
 
 typedef enum StepKind
 {
-	STEP_COMMENT,				/* script only */
+	STEP_COMMENT,				/* what comes next, for people (--apply prints it too) */
 	STEP_BEGIN,					/* a transaction, with its timeouts */
 	STEP_COMMIT,				/* --apply: the restore script first */
 	STEP_SQL,					/* run as is */
