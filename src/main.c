@@ -6,11 +6,13 @@
  */
 #include "fkscan/audit.h"
 #include "fkscan/common.h"
+#include "fkscan/fix.h"
 #include "fkscan/log.h"
 #include "fkscan/options.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/scan.h"
 #include "fkscan/signals.h"
+#include "fkscan/validate.h"
 
 int
 main(int argc, char **argv)
@@ -45,6 +47,12 @@ main(int argc, char **argv)
 				break;
 			case CMD_SCAN:
 				rc = scan_run(&options);
+				break;
+			case CMD_FIX:
+				rc = fix_run(&options);
+				break;
+			case CMD_VALIDATE:
+				rc = validate_run(&options);
 				break;
 			case CMD_NONE:
 				break;

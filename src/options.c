@@ -38,7 +38,15 @@ enum
 	OPT_MAX_ORPHANS,
 	OPT_MAX_ORPHANS_PER_FK,
 	OPT_STRICT_NAMES,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS,
+	OPT_STRATEGY,
+	OPT_APPLY,
+	OPT_STATEMENT_TIMEOUT,
+	OPT_BACKUP_DIR,
+	OPT_SET,
+	OPT_CASCADE,
+	OPT_LOCK_RETRIES,
+	OPT_BATCH_SIZE
 };
 
 void
@@ -65,7 +73,9 @@ print_main_help(void)
 		   "  fkscan COMMAND [OPTION]... [DBNAME | CONNINFO]\n\n"
 		   "Commands:\n"
 		   "  audit      list every foreign key and its state (catalog only)\n"
-		   "  scan       find orphan rows with a parallel, read-only scan\n\n"
+		   "  scan       find orphan rows with a parallel, read-only scan\n"
+		   "  fix        repair orphan rows: delete, nullify or backfill (SQL or --apply)\n"
+		   "  validate   mark clean foreign keys valid and enforced again\n\n"
 		   "General options:\n"
 		   "  -V, --version    output version information, then exit\n"
 		   "  -?, --help       show this help, then exit\n\n"
@@ -89,7 +99,7 @@ print_common_help(FkCommand cmd)
 		printf("      --format=text|json|jsonl  report format (default: text)\n"
 			   "  -P, --progress                progress on stderr (default: on a terminal)\n"
 			   "      --no-progress             never show progress\n");
-	else
+	else if (cmd == CMD_AUDIT)
 		printf("      --format=text|json        report format (default: text)\n");
 	printf("  -q, --quiet                   no messages but errors\n"
 		   "  -v, --verbose                 more messages (repeat for debug output)\n"
@@ -117,6 +127,49 @@ print_command_help(FkCommand cmd)
 		printf("\nExit status: 0 every foreign key validated and enforced, 1 some are not\n"
 			   "(NOT VALID, RI triggers disabled or replica-only, NOT ENFORCED), 2 error.\n");
 	}
+	else if (cmd == CMD_FIX)
+	{
+		printf("fkscan fix scans the selected foreign keys, then prints the repair of\n"
+			   "their orphan rows as a psql script, or runs it with --apply in one checked\n"
+			   "transaction on the primary (rolled back if any count differs from the scan).\n\n"
+			   "Usage:\n"
+			   "  fkscan fix [OPTION]... --strategy=STRATEGY [DBNAME | CONNINFO]\n\n"
+			   "Repair options:\n"
+			   "      --strategy=delete|nullify|backfill  delete the orphan rows, set their\n"
+			   "                                foreign key columns to NULL, or insert stub\n"
+			   "                                parent rows for the missing keys\n"
+			   "      --apply                   run it (default: print the SQL script only)\n"
+			   "      --backup-dir=DIR          where deleted/updated rows are saved as CSV\n"
+			   "                                with a restore script (default: ./fkscan-backup-TIME)\n"
+			   "      --set=COLUMN=VALUE        backfill: a value for a NOT NULL parent column\n"
+			   "      --cascade                 delete: allow ON DELETE CASCADE/SET NULL effects\n"
+			   "      --batch-size=NUM          NUM orphan keys per transaction (resumable:\n"
+			   "                                run again to go on; default: one transaction)\n"
+			   "      --lock-timeout=DURATION   wait for locks at most this (default: 10s)\n"
+			   "      --statement-timeout=DURATION  limit each statement (default: 10min)\n"
+			   "  -j, --jobs=NUM                scan connections and threads (default: CPUs)\n");
+		print_common_help(cmd);
+		printf("\nExit status: 0 applied (or nothing to fix), 1 a repair is printed,\n"
+			   "2 error, refusal or rollback (nothing was changed).\n");
+	}
+	else if (cmd == CMD_VALIDATE)
+	{
+		printf("fkscan validate scans the selected foreign keys; for each one found clean\n"
+			   "it validates a NOT VALID constraint and enables disabled RI triggers.\n"
+			   "Without --apply it prints the statements only.\n\n"
+			   "Usage:\n"
+			   "  fkscan validate [OPTION]... [DBNAME | CONNINFO]\n\n"
+			   "Validate options:\n"
+			   "      --apply                   run the statements (default: print them)\n"
+			   "      --lock-timeout=DURATION   wait for each lock at most this (default: 10s)\n"
+			   "      --lock-retries=NUM        retries after a lock timeout, with back-off\n"
+			   "                                (default: 3)\n"
+			   "      --statement-timeout=DURATION  limit each statement (default: 10min)\n"
+			   "  -j, --jobs=NUM                scan connections and threads (default: CPUs)\n");
+		print_common_help(cmd);
+		printf("\nExit status: 0 every foreign key clean and valid, 1 orphans remain or\n"
+			   "something is left to do, 2 error (a lock timeout included).\n");
+	}
 	else
 	{
 		printf("fkscan scan reads parent and child keys in parallel from one snapshot\n"
@@ -129,7 +182,7 @@ print_command_help(FkCommand cmd)
 			   "      --sample=NUM              orphan rows shown per foreign key (default: 5)\n"
 			   "      --orphans-out=FILE|DIR    every orphan row as CSV (DIR: a file per FK)\n"
 			   "      --chunk-size=SIZE         table slice per work unit (default: auto)\n"
-			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
+			   "      --lock-timeout=DURATION   wait for table locks at most this (default: 10s)\n"
 			   "      --memory-limit=SIZE       memory for parent keys (default: RAM/4)\n"
 			   "      --compare=server          also run the server's anti-join; must agree\n"
 			   "      --max-rate=ROWS           read at most ROWS rows per second in all\n"
@@ -159,12 +212,30 @@ usage_error(const char *cmdname)
 
 /*
  * The options only "fkscan scan" has, as --help shows them; NULL for the
- * others.  getopt has one table for both commands: audit refuses these
- * rather than ignore them.
+ * others.  getopt has one table for every command: audit refuses these
+ * rather than ignore them.  fix and validate run a scan: they take the
+ * scan's engine options, not its output ones.
  */
 static const char *
-scan_only_option(int c)
+scan_only_option(int c, FkCommand cmd)
 {
+	if (cmd == CMD_FIX || cmd == CMD_VALIDATE)
+		switch (c)
+		{
+			case OPT_SAMPLE:
+			case OPT_ORPHANS_OUT:
+			case OPT_COMPARE:
+			case OPT_MAX_ORPHANS:
+			case OPT_MAX_ORPHANS_PER_FK:
+				break;
+			case OPT_LOCK_TIMEOUT:
+			case OPT_STATEMENT_TIMEOUT:
+				return NULL;
+			default:
+				if (c == 'j' || c == 'P' || (c > OPT_FORMAT && c <= OPT_NO_PROGRESS))
+					return NULL;
+				break;
+		}
 	switch (c)
 	{
 		case 'j':
@@ -204,6 +275,59 @@ scan_only_option(int c)
 		default:
 			return NULL;
 	}
+}
+
+/* The options of fix or validate only; NULL for the others. */
+static const char *
+repair_only_option(int c, FkCommand cmd)
+{
+	switch (c)
+	{
+		case OPT_APPLY:
+			return cmd == CMD_FIX || cmd == CMD_VALIDATE ? NULL : "--apply";
+		case OPT_STATEMENT_TIMEOUT:
+			return cmd == CMD_FIX || cmd == CMD_VALIDATE ? NULL : "--statement-timeout";
+		case OPT_STRATEGY:
+			return cmd == CMD_FIX ? NULL : "--strategy";
+		case OPT_BACKUP_DIR:
+			return cmd == CMD_FIX ? NULL : "--backup-dir";
+		case OPT_SET:
+			return cmd == CMD_FIX ? NULL : "--set";
+		case OPT_CASCADE:
+			return cmd == CMD_FIX ? NULL : "--cascade";
+		case OPT_BATCH_SIZE:
+			return cmd == CMD_FIX ? NULL : "--batch-size";
+		case OPT_LOCK_RETRIES:
+			return cmd == CMD_VALIDATE ? NULL : "--lock-retries";
+		default:
+			return NULL;
+	}
+}
+
+/* A timeout in milliseconds: plain milliseconds, or a duration ("500ms", "10s"). */
+static bool
+parse_timeout_ms(const char *value, const char *optname, int *ms)
+{
+	double		seconds;
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno == 0 && end != value && *end == '\0' && v >= 0 && v <= INT_MAX)
+	{
+		*ms = (int) v;
+		return true;
+	}
+	if (!options_parse_duration(value, &seconds) || seconds * 1000 > INT_MAX ||
+		strspn(value, "0123456789. ") == strlen(value))
+	{
+		log_error("invalid value \"%s\" for option %s", value, optname);
+		log_detail("Give milliseconds, or a duration such as \"500ms\", \"10s\" or \"5min\".");
+		return false;
+	}
+	*ms = (int) (seconds * 1000 + 0.5);
+	return true;
 }
 
 /* Parse an integer option value within [min, max]; logs and returns false. */
@@ -370,6 +494,14 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"max-orphans-per-fk", required_argument, NULL, OPT_MAX_ORPHANS_PER_FK},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		{"strategy", required_argument, NULL, OPT_STRATEGY},
+		{"apply", no_argument, NULL, OPT_APPLY},
+		{"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
+		{"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
+		{"set", required_argument, NULL, OPT_SET},
+		{"cascade", no_argument, NULL, OPT_CASCADE},
+		{"lock-retries", required_argument, NULL, OPT_LOCK_RETRIES},
+		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
 		{"help", no_argument, NULL, '?'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -388,6 +520,8 @@ options_parse(int argc, char **argv, FkOptions *o)
 	o->max_lag_s = -1;
 	o->max_orphans = -1;
 	o->max_orphans_per_fk = -1;
+	o->statement_timeout_ms = 600000;
+	o->lock_retries = 3;
 
 	if (argc < 2)
 	{
@@ -412,6 +546,10 @@ options_parse(int argc, char **argv, FkOptions *o)
 		o->command = CMD_AUDIT;
 	else if (strcmp(cmdname, "scan") == 0)
 		o->command = CMD_SCAN;
+	else if (strcmp(cmdname, "fix") == 0)
+		o->command = CMD_FIX;
+	else if (strcmp(cmdname, "validate") == 0)
+		o->command = CMD_VALIDATE;
 	else
 	{
 		log_error("unrecognized command \"%s\"", cmdname);
@@ -424,9 +562,21 @@ options_parse(int argc, char **argv, FkOptions *o)
 	while ((c = getopt_long(ac, av, ":n:N:t:T:c:qvd:h:p:U:wWj:P?V",
 							long_options, NULL)) != -1)
 	{
-		if (o->command != CMD_SCAN && scan_only_option(c) != NULL)
+		if (o->command != CMD_SCAN && scan_only_option(c, o->command) != NULL)
 		{
-			log_error("option %s is only for \"fkscan scan\"", scan_only_option(c));
+			log_error("option %s is only for \"fkscan scan\"", scan_only_option(c, o->command));
+			return usage_error(cmdname);
+		}
+		if (repair_only_option(c, o->command) != NULL)
+		{
+			const char *name = repair_only_option(c, o->command);
+
+			if (c == OPT_APPLY || c == OPT_STATEMENT_TIMEOUT)
+				log_error("option %s is only for \"fkscan fix\" and \"fkscan validate\"", name);
+			else if (c == OPT_LOCK_RETRIES)
+				log_error("option %s is only for \"fkscan validate\"", name);
+			else
+				log_error("option %s is only for \"fkscan fix\"", name);
 			return usage_error(cmdname);
 		}
 		switch (c)
@@ -450,6 +600,12 @@ options_parse(int argc, char **argv, FkOptions *o)
 				o->filter.strict_names = true;
 				break;
 			case OPT_FORMAT:
+				if (o->command == CMD_FIX || o->command == CMD_VALIDATE)
+				{
+					log_error("option --format is not for \"fkscan %s\": it prints SQL and plain text",
+							  cmdname);
+					return usage_error(cmdname);
+				}
 				if (strcmp(optarg, "text") == 0)
 					o->format = FORMAT_TEXT;
 				else if (strcmp(optarg, "json") == 0)
@@ -611,7 +767,52 @@ options_parse(int argc, char **argv, FkOptions *o)
 				}
 				break;
 			case OPT_LOCK_TIMEOUT:
-				if (!parse_int_option(optarg, "--lock-timeout", 0, INT_MAX, &o->lock_timeout_ms))
+				if (!parse_timeout_ms(optarg, "--lock-timeout", &o->lock_timeout_ms))
+					return usage_error(cmdname);
+				break;
+			case OPT_STATEMENT_TIMEOUT:
+				if (!parse_timeout_ms(optarg, "--statement-timeout", &o->statement_timeout_ms))
+					return usage_error(cmdname);
+				break;
+			case OPT_STRATEGY:
+				if (strcmp(optarg, "delete") == 0)
+					o->strategy = STRATEGY_DELETE;
+				else if (strcmp(optarg, "nullify") == 0)
+					o->strategy = STRATEGY_NULLIFY;
+				else if (strcmp(optarg, "backfill") == 0)
+					o->strategy = STRATEGY_BACKFILL;
+				else
+				{
+					log_error("invalid value \"%s\" for option --strategy", optarg);
+					log_detail("Valid values are \"delete\", \"nullify\" and \"backfill\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_APPLY:
+				o->apply = true;
+				break;
+			case OPT_BACKUP_DIR:
+				free(o->backup_dir);
+				o->backup_dir = fk_strdup(optarg);
+				break;
+			case OPT_SET:
+				if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				{
+					log_error("invalid value \"%s\" for option --set", optarg);
+					log_detail("Give COLUMN=VALUE, such as --set name=unknown.");
+					return usage_error(cmdname);
+				}
+				stringlist_append(&o->set_values, optarg);
+				break;
+			case OPT_CASCADE:
+				o->cascade = true;
+				break;
+			case OPT_BATCH_SIZE:
+				if (!parse_int_option(optarg, "--batch-size", 1, INT_MAX, &o->batch_size))
+					return usage_error(cmdname);
+				break;
+			case OPT_LOCK_RETRIES:
+				if (!parse_int_option(optarg, "--lock-retries", 0, 100, &o->lock_retries))
 					return usage_error(cmdname);
 				break;
 			case 'P':
@@ -652,6 +853,13 @@ options_parse(int argc, char **argv, FkOptions *o)
 		}
 	}
 
+	if (o->command == CMD_FIX && o->strategy == STRATEGY_NONE)
+	{
+		log_error("fkscan fix needs --strategy");
+		log_detail("Valid values are \"delete\", \"nullify\" and \"backfill\".");
+		return usage_error(cmdname);
+	}
+
 	/* One positional argument: the database, as in vacuumdb. */
 	if (optind < ac && o->conn.dbname == NULL)
 		o->conn.dbname = fk_strdup(av[optind++]);
@@ -671,6 +879,8 @@ options_reset(FkOptions *o)
 	free(o->conn.port);
 	free(o->conn.username);
 	free(o->orphans_out);
+	free(o->backup_dir);
+	stringlist_reset(&o->set_values);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);

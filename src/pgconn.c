@@ -412,6 +412,67 @@ typedef struct FetchString
 	int			rows;
 } FetchString;
 
+bool
+pgconn_exec_count(PgConn *c, const char *sql, int nparams, const char *const *params,
+				  uint64_t *affected)
+{
+	PGresult   *res;
+	ExecStatusType st;
+
+	c->sqlstate[0] = '\0';
+	log_debug("%s: %s", c->name, sql);
+	res = PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+	{
+		pgconn_log_result_error(c, res, NULL);
+		PQclear(res);
+		return false;
+	}
+	*affected = strtoull(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return true;
+}
+
+bool
+pgconn_copy_in(PgConn *c, const char *sql, const char *data, size_t len)
+{
+	PGresult   *res;
+	bool		ok = true;
+
+	c->sqlstate[0] = '\0';
+	log_debug("%s: %s", c->name, sql);
+	res = PQexec(c->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+	{
+		pgconn_log_result_error(c, res, NULL);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	/* in slices: PQputCopyData takes an int length */
+	for (size_t off = 0; ok && off < len; off += 1 << 20)
+	{
+		size_t		n = len - off < (1 << 20) ? len - off : (1 << 20);
+
+		ok = PQputCopyData(c->conn, data + off, (int) n) == 1;
+	}
+	if (PQputCopyEnd(c->conn, ok ? NULL : "fkscan: sending COPY data failed") != 1)
+		ok = false;
+	while ((res = PQgetResult(c->conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok)
+		{
+			pgconn_log_result_error(c, res, NULL);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	if (!ok && c->sqlstate[0] == '\0')
+		pgconn_log_result_error(c, NULL, NULL);
+	return ok;
+}
+
 static bool
 fetch_string_row(void *ctx, const PGresult *res, int row)
 {

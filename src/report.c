@@ -196,16 +196,18 @@ append_file_name(StrBuf *b, const char *name)
 	strbuf_append(b, ".csv");
 }
 
-/* The fkscan command line that writes this FK's every orphan row as CSV. */
+/*
+ * "fkscan CMD [connection] -t TABLE -c FK": the command line that works on
+ * this one FK; the caller appends its options, then append_command_db.
+ */
 static void
-append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
-					   const FkOptions *o)
+append_fk_command(StrBuf *b, const char *cmd, const FkResult *r, const FkOptions *o)
 {
 	char	   *table = report_qualified_name(r->child->schema, r->child->name);
 	StrBuf		word;
 
 	strbuf_init(&word);
-	strbuf_append(b, "fkscan scan");
+	strbuf_appendf(b, "fkscan %s", cmd);
 	if (o->conn.host)
 	{
 		strbuf_append(b, " -h ");
@@ -226,7 +228,66 @@ append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
 	strbuf_append(b, " -c ");
 	texttable_append_name(&word, r->fk->name);
 	append_shell_word(b, word.data);
-	strbuf_reset(&word);
+	strbuf_free(&word);
+	free(table);
+}
+
+/*
+ * The repair to suggest: delete, unless deleting would reach other rows
+ * (blocked, or cascading beyond the backup); then nullify where the key may
+ * be NULL, else backfill.
+ */
+static const char *
+suggested_strategy(const FkResult *r)
+{
+	bool		reaches = false;
+	bool		nullable = true;
+
+	for (int i = 0; i < r->ncascade; i++)
+		reaches |= r->cascade[i].rows > 0 || r->cascade[i].error != NULL;
+	if (!reaches)
+		return "delete";
+	for (int i = 0; i < r->fk->ncols; i++)
+		nullable &= !r->fk->child_cols[i].not_null && !r->fk->child_cols[i].generated;
+	return nullable ? "nullify" : "backfill";
+}
+
+/* What to do next: the fkscan fix command line for each FK with orphans. */
+static void
+text_what_next(const ScanResult *res, const FkOptions *o, StrBuf *b)
+{
+	if (res->nwith_orphans == 0 || res->interrupted)
+		return;
+	strbuf_append(b, "\nWhat to do next: repair the orphan rows (this prints the SQL; add --apply\n"
+				  "to run it, or pick another --strategy: delete, nullify, backfill), then\n"
+				  "run \"fkscan validate\" to have the server check and enforce the constraints:\n");
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+
+		if (r->status != FKSTATUS_ORPHANS)
+			continue;
+		strbuf_append(b, "  ");
+		append_fk_command(b, "fix", r, o);
+		strbuf_appendf(b, " --strategy %s", suggested_strategy(r));
+		if (res->database)
+		{
+			strbuf_append_char(b, ' ');
+			append_shell_dbname(b, res->database);
+		}
+		strbuf_append_char(b, '\n');
+	}
+}
+
+/* The fkscan command line that writes this FK's every orphan row as CSV. */
+static void
+append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
+					   const FkOptions *o)
+{
+	StrBuf		word;
+
+	strbuf_init(&word);
+	append_fk_command(b, "scan", r, o);
 	strbuf_append(b, " --orphans-out ");
 	append_file_name(&word, r->fk->name);
 	append_shell_word(b, word.data);
@@ -236,7 +297,6 @@ append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
 		append_shell_dbname(b, res->database);
 	}
 	strbuf_free(&word);
-	free(table);
 }
 
 /* "[ONLY] "s"."t" alias": RI's rule, ONLY except for a partitioned table. */
@@ -556,6 +616,7 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	else if (res->nerrors > 0)
 		strbuf_append(b, "Some foreign keys could not be checked: the answer is incomplete.\n");
 	text_gate(res, o, b);
+	text_what_next(res, o, b);
 }
 
 static void

@@ -83,6 +83,8 @@ typedef struct KeySet
 {
 	KeySet64   *ints;
 	HSet128    *hashes;
+	CandSet    *cands;			/* orphan_keys with a ScanHook: the raw candidates */
+	bool	   *confirmed;		/* ... and which of them are orphans */
 } KeySet;
 
 typedef struct Scan Scan;
@@ -142,6 +144,9 @@ struct Scan
 	bool		mixed_snapshots;	/* chunk mode: not everything read on one snapshot */
 	atomic_int	chunk_retries;	/* chunks re-read on a fresh snapshot */
 };
+
+/* scan_run_hooked(): the caller that wants the orphan keys (fix), or NULL */
+static const ScanHook *scan_hook;
 
 static double
 seconds_since(const struct timespec *t0)
@@ -1221,6 +1226,13 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	if (nkeep > 0 && !fetch_samples(s, coord, fp, refs, nkeep, cands, r))
 		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
 	free(refs);
+	if (scan_hook && err == NULL)
+	{
+		/* the hook reads the confirmed keys' raw values; freed with the state */
+		s->orphan_keys[fk].cands = cands;
+		s->orphan_keys[fk].confirmed = confirmed;
+		return NULL;
+	}
 	free(confirmed);
 	candset_free(cands);
 	return err;
@@ -1531,6 +1543,8 @@ scan_free_state(Scan *s)
 		fkresult_reset(&s->server_results[i]);
 		keyset64_free(s->orphan_keys[i].ints);
 		hset128_free(s->orphan_keys[i].hashes);
+		candset_free(s->orphan_keys[i].cands);
+		free(s->orphan_keys[i].confirmed);
 	}
 	free(s->orphan_keys);
 	free(s->workers);
@@ -1544,6 +1558,25 @@ scan_free_state(Scan *s)
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cv_phase);
 	pthread_cond_destroy(&s->cv_done);
+}
+
+/* ScanHook.keys for every FK with orphans, while its keys still exist. */
+static bool
+hand_keys_to_hook(Scan *s, PgConn *verifier, ScanResult *res)
+{
+	for (int i = 0; i < res->nfks; i++)
+	{
+		ScanOrphanKeys k;
+
+		if (res->fks[i].status != FKSTATUS_ORPHANS)
+			continue;
+		k.ints = s->orphan_keys[i].ints;
+		k.cands = s->orphan_keys[i].cands;
+		k.confirmed = s->orphan_keys[i].confirmed;
+		if (!scan_hook->keys(scan_hook->ctx, verifier, s->cat, &res->fks[i], i, &k))
+			return false;
+	}
+	return true;
 }
 
 /* Start the pool, run both phases, stop the pool; results into res. */
@@ -1680,6 +1713,9 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	if (!trace_cascades(s, verifier, res))
 		res->output_failed = true;
 	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
+		res->output_failed = true;
+	if (scan_hook && scan_hook->keys && !signals_interrupted() &&
+		!hand_keys_to_hook(s, verifier, res))
 		res->output_failed = true;
 	return true;
 }
@@ -2011,13 +2047,15 @@ scan_run(const FkOptions *opt)
 				res.nwith_orphans++;
 			res.orphan_rows += res.fks[i].orphan_rows;
 		}
-		ok = report_scan(&res, opt, stdout);
+		ok = scan_hook ? true : report_scan(&res, opt, stdout);
 		if (res.interrupted || res.nerrors > 0 || res.ndisagree > 0 || !ok ||
 			res.output_failed ||
 			(conflict && opt->consistency == CONSISTENCY_SNAPSHOT))
 			rc = FK_EXIT_ERROR;
 		else
 			rc = report_exit_code(&res, opt);
+		if (scan_hook)
+			rc = scan_hook->finish(scan_hook->ctx, cat, &res, rc);
 	}
 
 done:
@@ -2027,5 +2065,16 @@ done:
 	scanresult_free(&res);
 	catalog_free(cat);
 	pgconn_free(control);
+	return rc;
+}
+
+int
+scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
+{
+	int			rc;
+
+	scan_hook = hook;
+	rc = scan_run(opt);
+	scan_hook = NULL;
 	return rc;
 }

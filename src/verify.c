@@ -507,6 +507,49 @@ verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	return ok;
 }
 
+bool
+verify_candidates_text(PgConn *c, const CatForeignKey *fk, const CandSet *cands,
+					   const bool *confirmed, PgRowFn fn, void *ctx)
+{
+	uint32_t	total = candset_size(cands);
+	uint32_t   *idx;
+	StrBuf		sql;
+	bool		ok = true;
+	int			n = 0;
+
+	if (total == 0)
+		return true;
+	strbuf_init(&sql);
+	strbuf_append(&sql, "SELECT ");
+	for (int k = 0; k < fk->ncols; k++)
+		strbuf_appendf(&sql, "%su.k%d::pg_catalog.text", k ? ", " : "", k + 1);
+	strbuf_append(&sql, " FROM ");
+	if (!append_unnest(c, &sql, fk, NULL))
+	{
+		strbuf_free(&sql);
+		return false;
+	}
+	idx = fk_malloc(sizeof(uint32_t) * CONFIRM_BATCH);
+	for (uint32_t i = 0; ok && i <= total; i++)
+	{
+		if (n == CONFIRM_BATCH || (i == total && n > 0))
+		{
+			KeyParams	kp;
+
+			key_params_build(&kp, fk, cands, idx, n);
+			ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats,
+									false, fn, ctx);
+			key_params_free(&kp);
+			n = 0;
+		}
+		if (i < total && confirmed[i])
+			idx[n++] = i;
+	}
+	free(idx);
+	strbuf_free(&sql);
+	return ok;
+}
+
 /* ---- sample rows ---- */
 
 typedef struct SampleCtx

@@ -17,8 +17,19 @@ typedef enum FkCommand
 {
 	CMD_NONE = 0,
 	CMD_AUDIT,
-	CMD_SCAN
+	CMD_SCAN,
+	CMD_FIX,
+	CMD_VALIDATE
 } FkCommand;
+
+/* fix --strategy */
+typedef enum FixStrategy
+{
+	STRATEGY_NONE = 0,
+	STRATEGY_DELETE,			/* delete the orphan rows */
+	STRATEGY_NULLIFY,			/* set their FK columns to NULL */
+	STRATEGY_BACKFILL			/* insert stub parents for the missing keys */
+} FixStrategy;
 
 typedef enum OutputFormat
 {
@@ -113,6 +124,16 @@ typedef struct FkOptions
 	 */
 	int64_t		max_orphans;	/* --max-orphans: total orphan rows */
 	int64_t		max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
+
+	/* fix and validate */
+	bool		apply;			/* --apply: write; otherwise print the SQL */
+	int			statement_timeout_ms;	/* --statement-timeout, 0: none */
+	FixStrategy strategy;		/* fix --strategy */
+	char	   *backup_dir;		/* fix --backup-dir; NULL: ./fkscan-backup-TIME */
+	StringList	set_values;		/* fix --set COLUMN=VALUE (backfill) */
+	bool		cascade;		/* fix --cascade: deletes may cascade */
+	int			batch_size;		/* fix --batch-size: keys per transaction; 0: one */
+	int			lock_retries;	/* validate --lock-retries */
 } FkOptions;
 
 /* Fill defaults, then parse argv.  Returns false on bad usage (logged). */

@@ -62,6 +62,13 @@ bool pgconn_exec_binary(PgConn *c, const char *sql, int nparams,
 						const int *formats, bool binary_results,
 						PgRowFn fn, void *ctx);
 
+/* As pgconn_exec without rows; *affected gets the command's row count. */
+bool pgconn_exec_count(PgConn *c, const char *sql, int nparams,
+					   const char *const *params, uint64_t *affected);
+
+/* "COPY ... FROM STDIN" with len bytes of data (in the COPY's format). */
+bool pgconn_copy_in(PgConn *c, const char *sql, const char *data, size_t len);
+
 /* Fetch one text value: the first column of the only row; caller frees. */
 bool pgconn_fetch_string(PgConn *c, const char *sql, int nparams,
 						 const char *const *params, char **value);

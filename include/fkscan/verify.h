@@ -46,6 +46,14 @@ bool verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 					   const CandSet *cands, bool *confirmed);
 
 /*
+ * The confirmed candidates' keys as text (the child's base types' output,
+ * in the session's settings): fn gets one row per key, a column per key
+ * column.  For fix, which sends them on as COPY data.
+ */
+bool verify_candidates_text(PgConn *c, const CatForeignKey *fk, const CandSet *cands,
+							const bool *confirmed, PgRowFn fn, void *ctx);
+
+/*
  * Append to r->samples (at most limit in all) the rows of chunk whose key is
  * one of the given ones, in ctid order.  Integer keys: ints[n]; others:
  * candidates cand_idx[n] of cands, and with partial, MATCH FULL's rows

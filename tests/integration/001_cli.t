@@ -16,6 +16,8 @@ is($rc, 0, '--help: exit 0');
 like($out, qr/^Usage:\n  fkscan COMMAND \[OPTION\]\.\.\. \[DBNAME \| CONNINFO\]$/m, '--help: usage line');
 like($out, qr/^  audit\s+\S/m, '--help: lists audit');
 like($out, qr/^  scan\s+\S/m, '--help: lists scan');
+like($out, qr/^  fix\s+\S/m, '--help: lists fix');
+like($out, qr/^  validate\s+\S/m, '--help: lists validate');
 like($out, qr/Exit status: 0 .*1 .*\n?.*2 /s, '--help: explains the exit codes');
 is($err, '', '--help: nothing on stderr');
 
@@ -34,11 +36,31 @@ is($err, '', 'audit --help: nothing on stderr');
 ($rc, $out, $err) = FkTest::fkscan('scan', '--help');
 is($rc, 0, 'scan --help: exit 0');
 like($out, qr/^  fkscan scan \[OPTION\]\.\.\. \[DBNAME \| CONNINFO\]$/m, 'scan --help: usage line');
-for my $opt ('-j, --jobs=NUM', '--chunk-size=SIZE', '--sample=NUM', '--lock-timeout=MS',
+for my $opt ('-j, --jobs=NUM', '--chunk-size=SIZE', '--sample=NUM', '--lock-timeout=DURATION',
              '-P, --progress', '--no-progress', '-t, --table=PATTERN', '--format=text|json|jsonl') {
     like($out, qr/^\s+\Q$opt\E\s/m, "scan --help: mentions $opt");
 }
 is($err, '', 'scan --help: nothing on stderr');
+
+($rc, $out, $err) = FkTest::fkscan('fix', '--help');
+is($rc, 0, 'fix --help: exit 0');
+like($out, qr/^  fkscan fix \[OPTION\]\.\.\. --strategy=STRATEGY \[DBNAME \| CONNINFO\]$/m, 'fix --help: usage line');
+for my $opt ('--strategy=delete|nullify|backfill', '--apply', '--backup-dir=DIR', '--set=COLUMN=VALUE',
+             '--cascade', '--batch-size=NUM', '--lock-timeout=DURATION', '--statement-timeout=DURATION', '-j, --jobs=NUM',
+             '-t, --table=PATTERN', '-c, --constraint=PATTERN') {
+    like($out, qr/^\s+\Q$opt\E\s/m, "fix --help: mentions $opt");
+}
+is($err, '', 'fix --help: nothing on stderr');
+
+($rc, $out, $err) = FkTest::fkscan('validate', '--help');
+is($rc, 0, 'validate --help: exit 0');
+like($out, qr/^  fkscan validate \[OPTION\]\.\.\. \[DBNAME \| CONNINFO\]$/m, 'validate --help: usage line');
+for my $opt ('--apply', '--lock-timeout=DURATION', '--lock-retries=NUM', '--statement-timeout=DURATION',
+             '-j, --jobs=NUM', '-t, --table=PATTERN') {
+    like($out, qr/^\s+\Q$opt\E\s/m, "validate --help: mentions $opt");
+}
+unlike($out, qr/--strategy/, 'validate --help: no fix-only options');
+is($err, '', 'validate --help: nothing on stderr');
 
 for my $flag ('--version', '-V') {
     ($rc, $out, $err) = FkTest::fkscan($flag);
@@ -86,6 +108,19 @@ usage_error(['scan', '--chunk-size', '1kB'], qr/invalid value "1kB" for option -
 usage_error(['audit', $db, 'extra'], qr/too many command-line arguments \(first is "extra"\)/, 'audit');
 usage_error(['audit', '-d', $db, 'extra'], qr/too many command-line arguments \(first is "extra"\)/, 'audit');
 usage_error(['audit', '-t'], qr/option -t requires an argument/, 'audit');
+usage_error(['fix', $db], qr/fkscan fix needs --strategy/, 'fix');
+usage_error(['fix', '--strategy', 'burn'], qr/invalid value "burn" for option --strategy/, 'fix');
+usage_error(['scan', '--apply'], qr/option --apply is only for "fkscan fix" and "fkscan validate"/, 'scan');
+usage_error(['audit', '--statement-timeout', '1s'], qr/option --statement-timeout is only for "fkscan fix" and "fkscan validate"/, 'audit');
+usage_error(['validate', '--strategy', 'delete'], qr/option --strategy is only for "fkscan fix"/, 'validate');
+usage_error(['fix', '--strategy', 'delete', '--lock-retries', '2'], qr/option --lock-retries is only for "fkscan validate"/, 'fix');
+usage_error(['fix', '--strategy', 'delete', '--batch-size', '0'], qr/--batch-size must be in range 1\.\.\d+/, 'fix');
+usage_error(['fix', '--strategy', 'delete', '--format', 'json'], qr/option --format is not for "fkscan fix"/, 'fix');
+usage_error(['validate', '--batch-size', '10'], qr/option --batch-size is only for "fkscan fix"/, 'validate');
+usage_error(['fix', '--strategy', 'backfill', '--set', 'novalue'], qr/invalid value "novalue" for option --set/, 'fix');
+usage_error(['fix', '--strategy', 'delete', '--orphans-out', 'x.csv'], qr/option --orphans-out is only for "fkscan scan"/, 'fix');
+usage_error(['validate', '--lock-timeout', 'soon'], qr/invalid value "soon" for option --lock-timeout/, 'validate');
+usage_error(['audit', '--lock-timeout', '1s'], qr{option --lock-timeout is only for "fkscan scan"}, 'audit');
 
 # Connection failures: exit 2 and one clear error line.
 

@@ -1,0 +1,331 @@
+/*
+ * validate.c
+ *	  "fkscan validate": make the server enforce and trust the foreign keys
+ *	  a scan found clean.
+ *
+ * The scan runs first (scan_run_hooked); then, for each FK in scope:
+ *   - orphans found: nothing is done, and the report says how many, and
+ *     says so plainly when the catalog calls the FK valid;
+ *   - clean, NOT VALID: ALTER TABLE ... VALIDATE CONSTRAINT (the server
+ *     checks again itself: SHARE UPDATE EXCLUSIVE on the child, ROW SHARE
+ *     on the parent);
+ *   - clean, RI triggers disabled or replica-only: ALTER TABLE ... ENABLE
+ *     TRIGGER for each (superuser only), then, in the same transaction and
+ *     under the lock ENABLE took, RI's anti-join once more: enabling checks
+ *     nothing, and rows may have arrived since the scan.
+ * Each action is its own transaction with lock_timeout and
+ * statement_timeout; a lock timeout is retried with back-off
+ * (--lock-retries), then reported (exit 2) naming the table.  Without
+ * --apply the statements are printed only.  A hot standby is refused.
+ */
+#include "fkscan/validate.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/report.h"
+#include "fkscan/scan.h"
+#include "fkscan/signals.h"
+#include "fkscan/strbuf.h"
+#include "fkscan/texttable.h"
+#include "fkscan/verify.h"
+
+typedef struct Validate
+{
+	const FkOptions *opt;
+	PgConn	   *wc;
+	const Catalog *cat;			/* the scan's: the FkResults point into it */
+} Validate;
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* "ALTER TABLE rel ENABLE TRIGGER name" for each RI trigger of fk not 'O'. */
+typedef struct TriggerList
+{
+	StrBuf	   *stmts;
+	int			n;
+} TriggerList;
+
+static bool
+trigger_row(void *ctx, const PGresult *res, int row)
+{
+	TriggerList *l = ctx;
+
+	/* regclass output is already quoted and qualified (search_path is empty) */
+	strbuf_appendf(l->stmts, "ALTER TABLE %s ENABLE TRIGGER ", PQgetvalue(res, row, 0));
+	pgconn_append_ident(l->stmts, NULL, PQgetvalue(res, row, 1));
+	strbuf_append_char(l->stmts, '\n');
+	l->n++;
+	return true;
+}
+
+/* The FK's RI triggers that do not fire (on its partition clones too). */
+static bool
+disabled_triggers(PgConn *c, const CatForeignKey *fk, StrBuf *stmts, int *n)
+{
+	char		oid[16];
+	const char *params[1] = {oid};
+	TriggerList l = {stmts, 0};
+	bool		ok;
+
+	snprintf(oid, sizeof(oid), "%u", fk->oid);
+	ok = pgconn_exec(c,
+					 "WITH RECURSIVE fk(con) AS ("
+					 " SELECT $1::pg_catalog.oid"
+					 " UNION ALL SELECT k.oid FROM pg_catalog.pg_constraint k"
+					 " JOIN fk ON k.conparentid OPERATOR(pg_catalog.=) fk.con) "
+					 "SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, t.tgname "
+					 "FROM pg_catalog.pg_trigger t JOIN fk ON t.tgconstraint OPERATOR(pg_catalog.=) fk.con "
+					 "WHERE t.tgenabled OPERATOR(pg_catalog.<>) 'O' ORDER BY 1, 2",
+					 1, params, trigger_row, &l);
+	*n = l.n;
+	return ok;
+}
+
+static bool
+exists_row(void *ctx, const PGresult *res, int row)
+{
+	*(bool *) ctx = strcmp(PQgetvalue(res, row, 0), "t") == 0;
+	return true;
+}
+
+/*
+ * Run one action in its own transaction, retrying a lock timeout with
+ * back-off.  recheck: RI's anti-join after the statements (ENABLE checks
+ * nothing).  Returns false after logging; *seconds is the time it took.
+ */
+static bool
+run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck,
+		   const char *table, double *seconds)
+{
+	int			attempts = v->opt->lock_retries + 1;
+
+	for (int attempt = 1; attempt <= attempts; attempt++)
+	{
+		char		sql[96];
+		char		state[6];
+		char		msg[512];
+		struct timespec t0;
+		bool		ok,
+					dirty = false;
+		const char *p = stmts;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		v->wc->quiet_errors = true;
+		ok = pgconn_exec(v->wc, "BEGIN", 0, NULL, NULL, NULL);
+		snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", v->opt->lock_timeout_ms);
+		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
+		snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", v->opt->statement_timeout_ms);
+		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
+		while (ok && *p)
+		{
+			size_t		len = strcspn(p, "\n");
+			char	   *one = strndup(p, len);
+
+			ok = pgconn_exec(v->wc, one, 0, NULL, NULL, NULL);
+			free(one);
+			p += len + (p[len] == '\n');
+		}
+		if (ok && recheck)
+		{
+			StrBuf		q;
+
+			strbuf_init(&q);
+			strbuf_append(&q, "SELECT EXISTS (SELECT 1 FROM ");
+			if (v->cat->tables[fk->child].relkind != 'p')
+				strbuf_append(&q, "ONLY ");
+			pgconn_append_relation(&q, v->cat->tables[fk->child].schema,
+								   v->cat->tables[fk->child].name);
+			strbuf_append(&q, " c WHERE ");
+			verify_append_violation(&q, v->cat, fk);
+			strbuf_append(&q, ")");
+			ok = pgconn_exec(v->wc, q.data, 0, NULL, exists_row, &dirty);
+			strbuf_free(&q);
+		}
+		if (ok && !dirty)
+			ok = pgconn_exec(v->wc, "COMMIT", 0, NULL, NULL, NULL);
+		v->wc->quiet_errors = false;
+		*seconds = seconds_since(&t0);
+		if (ok && !dirty)
+			return true;
+		/* keep the failure's SQLSTATE and message: ROLLBACK resets them */
+		memcpy(state, v->wc->sqlstate, sizeof(state));
+		snprintf(msg, sizeof(msg), "%s", v->wc->last_error ? v->wc->last_error : "failed");
+		(void) pgconn_exec(v->wc, "ROLLBACK", 0, NULL, NULL, NULL);
+		if (dirty)
+		{
+			log_error("%s: orphan rows arrived after the scan: the triggers were left as they were",
+					  fk->name);
+			return false;
+		}
+		if (strcmp(state, "55P03") == 0 && attempt < attempts &&
+			!signals_interrupted())
+		{
+			unsigned	ms = 250u << (attempt - 1);
+
+			log_warning("%s: lock not granted within %d ms; retrying in %u ms (attempt %d of %d)",
+						table, v->opt->lock_timeout_ms, ms, attempt + 1, attempts);
+			usleep(ms * 1000);
+			continue;
+		}
+		if (strcmp(state, "55P03") == 0)
+		{
+			log_error("%s: could not lock table %s within --lock-timeout %d ms (%d attempt%s)",
+					  fk->name, table, v->opt->lock_timeout_ms, attempt, attempt == 1 ? "" : "s");
+			log_detail("Another session holds a conflicting lock; nothing was changed.");
+		}
+		else if (strcmp(state, "42501") == 0)
+		{
+			log_error("%s: %s", fk->name, msg);
+			log_hint("Enabling RI triggers needs a superuser.");
+		}
+		else
+			log_error("%s: %s", fk->name, msg);
+		return false;
+	}
+	return false;
+}
+
+static int
+validate_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
+{
+	Validate   *v = ctx;
+	int			nerrors = 0,
+				ndirty = 0,
+				ntodo = 0;
+
+	if (scan_rc == FK_EXIT_ERROR && res->nerrors == 0)
+	{
+		log_error("the scan did not complete: nothing validated");
+		return FK_EXIT_ERROR;
+	}
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+		const CatForeignKey *fk = r->fk;
+		char	   *table = report_qualified_name(r->child->schema, r->child->name);
+		StrBuf		name,
+					stmts;
+		int			ntrig = 0;
+		double		secs = 0;
+
+		strbuf_init(&name);
+		strbuf_init(&stmts);
+		texttable_append_name(&name, fk->name);
+		v->cat = cat;
+		if (r->status == FKSTATUS_ERROR)
+		{
+			printf("%s on %s: not validated: the scan failed: %s\n", name.data, table,
+				   r->error ? r->error : "unknown error");
+			nerrors++;
+		}
+		else if (r->status == FKSTATUS_ORPHANS)
+		{
+			ndirty++;
+			if (fk->validated && fk->enforced)
+				printf("%s on %s: the catalog claims VALID, but the data is not: %" PRIu64
+					   " orphan rows; not validated\n", name.data, table, r->orphan_rows);
+			else
+				printf("%s on %s: not validated: %" PRIu64 " orphan rows\n",
+					   name.data, table, r->orphan_rows);
+		}
+		else if (!fk->enforced)
+		{
+			printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER CONSTRAINT ... ENFORCED is yours to run)\n",
+				   name.data, table);
+			ntodo++;
+		}
+		else if (!disabled_triggers(v->wc, fk, &stmts, &ntrig))
+			nerrors++;
+		else
+		{
+			bool		ok = true;
+
+			if (!fk->validated)
+			{
+				strbuf_append(&stmts, "ALTER TABLE ");
+				pgconn_append_relation(&stmts, r->child->schema, r->child->name);
+				strbuf_append(&stmts, " VALIDATE CONSTRAINT ");
+				pgconn_append_ident(&stmts, NULL, fk->name);
+				strbuf_append_char(&stmts, '\n');
+			}
+			if (stmts.len == 0)
+				printf("%s on %s: clean, valid and enforced: nothing to do\n", name.data, table);
+			else if (!v->opt->apply)
+			{
+				ntodo++;
+				printf("%s on %s: clean; would run:\n", name.data, table);
+				for (const char *p = stmts.data; *p;)
+				{
+					size_t		len = strcspn(p, "\n");
+
+					printf("  %.*s;\n", (int) len, p);
+					p += len + (p[len] == '\n');
+				}
+			}
+			else
+			{
+				ok = run_action(v, stmts.data, fk, ntrig > 0, table, &secs);
+				if (ok)
+					printf("%s on %s: clean; %s%s%s in %.3f s (lock waits included)\n",
+						   name.data, table, fk->validated ? "" : "validated",
+						   !fk->validated && ntrig ? " and " : "",
+						   ntrig ? "RI triggers enabled" : "", secs);
+				else
+					nerrors++;
+			}
+		}
+		strbuf_free(&name);
+		strbuf_free(&stmts);
+		free(table);
+	}
+	if (nerrors > 0 || scan_rc == FK_EXIT_ERROR)
+		return FK_EXIT_ERROR;
+	return ndirty > 0 || ntodo > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;
+}
+
+int
+validate_run(const FkOptions *opt)
+{
+	Validate	v;
+	ScanHook	hook = {&v, NULL, validate_finish};
+	char	   *value = NULL;
+	bool		in_recovery;
+	int			rc;
+
+	memset(&v, 0, sizeof(v));
+	v.opt = opt;
+	v.wc = pgconn_connect(&opt->conn, "validate");
+	if (v.wc == NULL)
+		return FK_EXIT_ERROR;
+	if (!pgconn_fetch_string(v.wc, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, &value))
+	{
+		pgconn_free(v.wc);
+		return FK_EXIT_ERROR;
+	}
+	in_recovery = value && strcmp(value, "t") == 0;
+	free(value);
+	if (in_recovery && opt->apply)
+	{
+		log_error("cannot validate on a hot standby: the server is in recovery (read-only)");
+		log_hint("Run fkscan validate --apply against the primary.");
+		pgconn_free(v.wc);
+		return FK_EXIT_ERROR;
+	}
+	rc = scan_run_hooked(opt, &hook);
+	pgconn_free(v.wc);
+	return rc;
+}
