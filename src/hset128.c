@@ -7,14 +7,17 @@
  * all-zero value marks a free slot; the one fingerprint that is all zero
  * is kept in a flag instead.  XXH3's output is already well mixed, so the
  * slot is just the low bits of lo.  Capacity is a power of two and the
- * table at most half full: with linear probing a hit then looks at 1.5
- * slots on average and a miss (an orphan) at 2.5.
+ * table at most three quarters full: with linear probing a hit then looks
+ * at 2.5 slots on average and a miss (an orphan) at 8.5, four to a cache
+ * line.  Half full would double the table for 5M keys (16M slots, 268 MB
+ * instead of 134 MB): twice the TLB and cache misses on every probe.
  *
  * A set of millions of keys is far bigger than the cache, so each probe is
  * a cache miss (and, on 4 KB pages, a TLB miss).  The batch calls prefetch
  * the slot of the hash 16 places ahead, so that the misses overlap: 5M
- * uuids (a 268 MB table) probe at about 21 ns a key in a batch against 31
- * in a contains() loop (bench/bench_keyset.c).  Huge pages would take
+ * uuids (a 134 MB table) probe at about 37 ns a key in a batch against 89
+ * in a contains() loop (bench/bench_keyset.c, on a busy machine), so the
+ * scan looks its keys up only in batches.  Huge pages would take
  * another quarter off the probe, but made the build erratic (up to 3x
  * slower) on a machine shared with the server, so the table is plain heap.
  */
@@ -28,6 +31,13 @@
 #include "fkscan/mem.h"
 
 #define HSET_MIN_CAPACITY 16
+
+/* At most three quarters full (see above). */
+static inline bool
+holds(size_t capacity, size_t n)
+{
+	return n <= capacity / 4 * 3;
+}
 
 struct HSet128
 {
@@ -82,7 +92,7 @@ hset128_create(size_t capacity_hint)
 	size_t		capacity = HSET_MIN_CAPACITY;
 
 	/* Room for capacity_hint values without a resize. */
-	while (capacity / 2 < capacity_hint && capacity <= SIZE_MAX / 4)
+	while (!holds(capacity, capacity_hint) && capacity <= SIZE_MAX / 4)
 		capacity *= 2;
 	s->slots = fk_calloc(capacity, sizeof(Hash128));
 	s->mask = capacity - 1;
@@ -117,7 +127,7 @@ hset128_add(HSet128 *s, Hash128 h)
 	}
 	s->slots[i] = h;
 	s->used++;
-	if (s->used * 2 > s->mask + 1)
+	if (!holds(s->mask + 1, s->used))
 		hset_resize(s, (s->mask + 1) * 2);
 	return true;
 }
@@ -142,7 +152,7 @@ hset128_merge_inplace(HSet128 *dst, const HSet128 *src)
 	size_t		capacity = dst->mask + 1;
 
 	/* One resize up front rather than several while adding. */
-	while (capacity / 2 < need)
+	while (!holds(capacity, need))
 		capacity *= 2;
 	if (capacity != dst->mask + 1)
 		hset_resize(dst, capacity);

@@ -402,6 +402,7 @@ typedef struct ParentCtx
 	const ParentSet *set;
 	KeySet	   *out;
 	int64_t		batch[PROBE_BATCH];
+	Hash128		hbatch[PROBE_BATCH];	/* hashed sets: added a batch at a time */
 	int			n;
 	uint64_t	rows;
 	StrBuf		enc;
@@ -449,7 +450,14 @@ parent_row(void *arg, const CopyField *f, int nf)
 	}
 	h = hset128_hash(pc->enc.data, pc->enc.len);
 	if (in_key_pass(pc->w->scan, h))
-		hset128_add(pc->out->hashes, h);
+	{
+		pc->hbatch[pc->n] = h;
+		if (++pc->n == PROBE_BATCH)
+		{
+			hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
+			pc->n = 0;
+		}
+	}
 	return true;
 }
 
@@ -479,8 +487,10 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 
 	ok = rowsrc_stream(w->conn, fetch_for(s->opt, set->kind == KEYKIND_INT), sql.data,
 					   set->ncols, parent_row, pc, &st);
-	if (pc->n > 0)
+	if (pc->n > 0 && set->kind == KEYKIND_INT)
 		keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
+	else if (pc->n > 0)
+		hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
 	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
 							  memory_order_relaxed);
 	throttle(s);				/* small chunks never reach the in-row check */
@@ -507,7 +517,12 @@ typedef struct ProbeSlot
 	uint64_t   *ords;
 } ProbeSlot;
 
-/* A hashed FK of the pass: each full key fingerprinted and looked up. */
+/*
+ * A hashed FK of the pass: each full key fingerprinted, and looked up a
+ * batch at a time so that the cache misses of a big set overlap.  A miss
+ * becomes a candidate, which keeps the key's raw values: each batched key's
+ * fields are copied to raw (length, bytes) until the batch is probed.
+ */
 typedef struct HashSlot
 {
 	int			fk;
@@ -518,6 +533,11 @@ typedef struct HashSlot
 	bool		match_full;
 	uint64_t	nulls;
 	uint64_t	partial;
+	int			n;
+	Hash128    *hashes;
+	uint64_t   *ords;
+	size_t	   *raw_at;			/* where each key's fields start in raw */
+	StrBuf		raw;
 } HashSlot;
 
 typedef struct ChildCtx
@@ -565,7 +585,47 @@ flush_slot(ChildCtx *cc, ProbeSlot *ps)
 	ps->n = 0;
 }
 
-/* MATCH rules, then the fingerprint probe; misses become candidates. */
+/* Probe a hashed slot's batch; the misses become candidates. */
+static void
+flush_hashed(ChildCtx *cc, HashSlot *hs)
+{
+	int			ncols = hs->set->ncols;
+	CopyField	fields[PLAN_MAX_KEYS];
+	int			cols[PLAN_MAX_KEYS];
+	size_t		nmiss;
+
+	if (hs->n == 0)
+		return;
+	nmiss = hset128_probe_missing(hs->parents, hs->hashes, (size_t) hs->n, cc->missing);
+	for (int k = 0; k < ncols; k++)
+		cols[k] = k;
+	for (size_t i = 0; i < nmiss; i++)
+	{
+		uint32_t	idx = cc->missing[i];
+		const uint8_t *p = (const uint8_t *) hs->raw.data + hs->raw_at[idx];
+
+		for (int k = 0; k < ncols; k++)
+		{
+			memcpy(&fields[k].len, p, sizeof(int32_t));
+			fields[k].data = p + sizeof(int32_t);
+			p += sizeof(int32_t) + (size_t) fields[k].len;
+		}
+		candset_add(hs->out->cands, hs->hashes[idx], fields, cols);
+		if (hs->out->nsamples < cc->sample_cap)
+		{
+			SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
+
+			r->chunk = cc->chunk;
+			r->ordinal = hs->ords[idx];
+			r->hash = hs->hashes[idx];
+			r->partial = false;
+		}
+	}
+	hs->n = 0;
+	strbuf_reset(&hs->raw);
+}
+
+/* MATCH rules, then the fingerprint into the batch (flush_hashed probes it). */
 static bool
 probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 {
@@ -582,6 +642,8 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 		{
 			/* MATCH FULL forbids mixing NULLs and values: a violation as it is */
 			hs->partial++;
+			/* samples stay in row order: the batched keys come first */
+			flush_hashed(cc, hs);
 			if (hs->out->nsamples < cc->sample_cap)
 			{
 				SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
@@ -599,18 +661,21 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 	if (!encode_key(&cc->enc, f, fp->fields, hs->set->enc, ncols))
 		return false;
 	h = hset128_hash(cc->enc.data, cc->enc.len);
-	if (!in_key_pass(cc->w->scan, h) || FK_LIKELY(hset128_contains(hs->parents, h)))
+	if (!in_key_pass(cc->w->scan, h))
 		return true;
-	candset_add(hs->out->cands, h, f, fp->fields);
-	if (hs->out->nsamples < cc->sample_cap)
+	hs->hashes[hs->n] = h;
+	hs->ords[hs->n] = ordinal;
+	hs->raw_at[hs->n] = hs->raw.len;
+	for (int k = 0; k < ncols; k++)
 	{
-		SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
+		const CopyField *fld = &f[fp->fields[k]];
 
-		r->chunk = cc->chunk;
-		r->ordinal = ordinal;
-		r->hash = h;
-		r->partial = false;
+		strbuf_append_len(&hs->raw, (const char *) &fld->len, sizeof(int32_t));
+		if (fld->len > 0)
+			strbuf_append_len(&hs->raw, (const char *) fld->data, (size_t) fld->len);
 	}
+	if (++hs->n == PROBE_BATCH)
+		flush_hashed(cc, hs);
 	return true;
 }
 
@@ -699,6 +764,10 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 			hs->parents = s->sets[fp->parent_set].hashes;
 			hs->out = &cc->local[i];
 			hs->match_full = fp->fk->match_type == 'f';
+			hs->hashes = fk_malloc(sizeof(Hash128) * PROBE_BATCH);
+			hs->ords = fk_malloc(sizeof(uint64_t) * PROBE_BATCH);
+			hs->raw_at = fk_malloc(sizeof(size_t) * PROBE_BATCH);
+			strbuf_init(&hs->raw);
 		}
 	}
 	return cc->nslots + cc->nhash > 0;
@@ -740,6 +809,13 @@ child_ctx_free(ChildCtx *cc)
 		free(cc->slots[i].ords);
 	}
 	free(cc->slots);
+	for (int i = 0; i < cc->nhash; i++)
+	{
+		free(cc->hslots[i].hashes);
+		free(cc->hslots[i].ords);
+		free(cc->hslots[i].raw_at);
+		strbuf_free(&cc->hslots[i].raw);
+	}
 	free(cc->hslots);
 	free(cc->missing);
 	strbuf_free(&cc->enc);
@@ -790,6 +866,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 		{
 			HashSlot   *hs = &cc.hslots[i];
 
+			flush_hashed(&cc, hs);
 			/* every key pass sees every row: count them once */
 			if (s->key_pass == 0)
 			{

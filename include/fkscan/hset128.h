@@ -4,7 +4,7 @@
  *	  for keys that are not a single integer column.
  *
  * Open addressing with linear probing over 16-byte slots; the table stays
- * at most half full, so memory is 32 to 64 bytes per value.  Pass the
+ * at most three quarters full, so memory is 21 to 43 bytes per value.  Pass the
  * expected number of values to create when it is known (reltuples): growing
  * by doubling costs about twice the build of a table sized up front.  A
  * 128-bit fingerprint can hide an orphan only by a collision: with n parent

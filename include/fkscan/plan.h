@@ -95,8 +95,8 @@ typedef struct ScanPlan
 } ScanPlan;
 
 /*
- * Peak bytes per hashed parent key, as measured: 16-byte slots at most half
- * full (32 to 64 bytes), a resize holding old and new tables, the workers'
+ * Peak bytes per hashed parent key: 16-byte slots at most three quarters
+ * full (21 to 43 bytes), a resize holding old and new tables, the workers'
  * partials beside the merged set, and what the allocator keeps.
  */
 #define PLAN_HASH_BYTES_PER_KEY 160
