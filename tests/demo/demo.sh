@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: build a small shop database, break its foreign keys the ways
 # they break in the field, then show what "fkscan audit" and "fkscan scan"
-# say about it.
+# say about it, and repair one of them with "fkscan fix" and "validate".
 #
 #   tests/demo/demo.sh PATH/TO/fkscan
 #
@@ -60,6 +60,14 @@ say "== the audit reads only the catalog: it sees (c) and (d), not (a) or (b)"
 run audit "$db"
 say "== the scan reads every row from one snapshot: it finds the orphans of (a) to (d)"
 run scan "$db"
+
+backup=$(mktemp -d "${TMPDIR:-/tmp}/fkscan-demo-backup.XXXXXX")
+say "== repair (c): delete the 40 reviews by unknown customers in one checked"
+say "   transaction, the deleted rows saved first; then the server validates the"
+say "   NOT VALID constraint (without --apply, both only print what they would do)"
+run fix -t public.reviews -c reviews_customer_id_fkey --strategy delete --apply \
+    --backup-dir "$backup" "$db"
+run validate -t public.reviews --apply "$db"
 
 say "== exit codes: 0 nothing found, 1 broken foreign keys or orphan rows found,"
 say "   2 error or incomplete answer (a scan that could not finish never exits 0)."
