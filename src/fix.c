@@ -305,20 +305,10 @@ fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int
 
 /* ---- what the repair needs to know about the tables ---- */
 
-typedef struct NameList
-{
-	char	  **items;
-	int			n;
-	int			cap;
-} NameList;
-
 static bool
 name_row(void *ctx, const PGresult *res, int row)
 {
-	NameList   *l = ctx;
-
-	fk_array_grow((void **) &l->items, &l->cap, l->n + 1, sizeof(char *));
-	l->items[l->n++] = fk_strdup(PQgetvalue(res, row, 0));
+	stringlist_append(ctx, PQgetvalue(res, row, 0));
 	return true;
 }
 
@@ -328,14 +318,12 @@ fetch_names(PgConn *c, const char *sql, Oid oid, const char *p2, char ***out, in
 {
 	char		oidtext[16];
 	const char *params[2] = {oidtext, p2};
-	NameList	l = {0};
+	StringList	l = {0};
 
 	snprintf(oidtext, sizeof(oidtext), "%u", oid);
 	if (!pgconn_exec(c, sql, p2 ? 2 : 1, params, name_row, &l))
 	{
-		for (int i = 0; i < l.n; i++)
-			free(l.items[i]);
-		free(l.items);
+		stringlist_reset(&l);
 		return false;
 	}
 	*out = l.items;
