@@ -22,7 +22,7 @@
  *
  * Key mode (one integer column) keeps the parser and changes the delivery:
  * rows go into a batch of int64 keys and NULL positions, handed over when
- * full and at the trailer.  Its fast path takes libpq's one-row message of
+ * it holds COPYBIN_KEY_BATCH rows and at the trailer.  Its fast path takes libpq's one-row message of
  * the exact shapes a valid int8/int4/int2/NULL row has (field count 1, the
  * length, the value, nothing else) with a compare or two and a byte swap;
  * any other message goes to the general parser, whose row callback
@@ -102,9 +102,16 @@ struct CopyBinDecoder
 	void	   *keys_ctx;
 	int64_t    *keys;			/* COPYBIN_KEY_BATCH each */
 	uint32_t   *nulls;
-	uint32_t	nkeys;
-	uint32_t	nnulls;
+	int64_t    *key_next;		/* where the batch's next key goes */
+	uint32_t   *null_next;
+	uint32_t	batch_left;		/* rows the batch still takes */
 	uint64_t	batch_row;		/* rows before the batch being filled */
+	/*
+	 * copybin_feed_keys's fast path applies: key mode, in the rows, no
+	 * partial row.  Meanwhile rows is not kept: keys_sync_rows brings it up
+	 * to date (batch_row plus the rows in the batch) before anything uses it.
+	 */
+	bool		fast;
 	bool		bad_key;
 	char		error[128];
 	CopyField	fields[];		/* nfields, reused for every row */
@@ -122,6 +129,7 @@ copybin_fail(CopyBinDecoder *d, const char *fmt,...)
 	vsnprintf(d->error, sizeof(d->error), fmt, ap);
 	va_end(ap);
 	d->state = COPYBIN_FAILED;
+	d->fast = false;
 	return false;
 }
 
@@ -226,19 +234,37 @@ parse_row(CopyBinDecoder *d, const uint8_t *p, const uint8_t *end,
 	return ROW_COMPLETE;
 }
 
-/* Hand over the batch being filled, if it holds any row, and start a new one. */
+/* Rows in the batch being filled. */
+static inline uint32_t
+keys_in_batch(const CopyBinDecoder *d)
+{
+	return COPYBIN_KEY_BATCH - d->batch_left;
+}
+
+static inline void
+keys_sync_rows(CopyBinDecoder *d)
+{
+	if (d->fast)
+		d->rows = d->batch_row + keys_in_batch(d);
+}
+
+/*
+ * Hand over the batch being filled, if it holds any row, and start a new
+ * one.  d->rows must be up to date.
+ */
 static COPYBIN_NOINLINE bool
 keys_flush(CopyBinDecoder *d)
 {
 	CopyKeyBatch b;
 
 	b.keys = d->keys;
-	b.nkeys = d->nkeys;
+	b.nkeys = (size_t) (d->key_next - d->keys);
 	b.null_rows = d->nulls;
-	b.nnulls = d->nnulls;
+	b.nnulls = (size_t) (d->null_next - d->nulls);
 	b.first_row = d->batch_row;
-	d->nkeys = 0;
-	d->nnulls = 0;
+	d->key_next = d->keys;
+	d->null_next = d->nulls;
+	d->batch_left = COPYBIN_KEY_BATCH;
 	d->batch_row = d->rows;
 	if (b.nkeys + b.nnulls == 0 || FK_LIKELY(d->keys_fn(d->keys_ctx, &b)))
 		return true;
@@ -255,23 +281,23 @@ key_row(void *arg, const CopyField *f, int nfields)
 	switch (f->len)
 	{
 		case -1:
-			d->nulls[d->nnulls++] = (uint32_t) (d->rows - 1 - d->batch_row);
+			*d->null_next++ = keys_in_batch(d);
 			break;
 		case 8:
-			d->keys[d->nkeys++] = copybin_int64(f->data);
+			*d->key_next++ = copybin_int64(f->data);
 			break;
 		case 4:
-			d->keys[d->nkeys++] = copybin_int32(f->data);
+			*d->key_next++ = copybin_int32(f->data);
 			break;
 		case 2:
-			d->keys[d->nkeys++] = copybin_int16(f->data);
+			*d->key_next++ = copybin_int16(f->data);
 			break;
 		default:
 			d->bad_key = true;
 			return copybin_fail(d, "row %" PRIu64 ": a field of %d bytes is not an integer key",
 								d->rows, (int) f->len);
 	}
-	if (FK_UNLIKELY(d->nkeys == COPYBIN_KEY_BATCH || d->nnulls == COPYBIN_KEY_BATCH))
+	if (FK_UNLIKELY(--d->batch_left == 0))
 		return keys_flush(d);
 	return true;
 }
@@ -466,6 +492,8 @@ copybin_create_keys(CopyKeysFn fn, void *ctx)
 	d->keys_ctx = ctx;
 	d->keys = fk_malloc(sizeof(int64_t) * COPYBIN_KEY_BATCH);
 	d->nulls = fk_malloc(sizeof(uint32_t) * COPYBIN_KEY_BATCH);
+	d->key_next = d->keys;
+	d->null_next = d->nulls;
 	return d;
 }
 
@@ -488,9 +516,11 @@ copybin_reset(CopyBinDecoder *d)
 	d->skip = 0;
 	d->pend_len = 0;
 	d->need = 0;
-	d->nkeys = 0;
-	d->nnulls = 0;
+	d->key_next = d->keys;
+	d->null_next = d->nulls;
+	d->batch_left = COPYBIN_KEY_BATCH;
 	d->batch_row = 0;
+	d->fast = false;
 	d->bad_key = false;
 	d->error[0] = '\0';
 	/* one huge row must not pin its buffer for the life of a worker */
@@ -559,6 +589,21 @@ load_be32(const uint8_t *p)
 /* A row's first 6 bytes: field count 1, then the field length. */
 #define KEY_HEAD(flen) ((UINT64_C(1) << 32) | (uint32_t) (flen))
 
+/* Key mode's way through the general parser, with rows and the fast flag kept. */
+static COPYBIN_NOINLINE bool
+feed_keys_general(CopyBinDecoder *d, const uint8_t *buf, size_t len)
+{
+	bool		ok;
+
+	if (d->keys_fn == NULL)
+		return copybin_fail(d, "copybin_feed_keys needs a key-mode decoder");
+	keys_sync_rows(d);
+	d->fast = false;
+	ok = feed_general(d, buf, len, key_row, d);
+	d->fast = d->state == COPYBIN_ROWS && d->pend_len == 0;
+	return ok;
+}
+
 bool
 copybin_feed_keys(CopyBinDecoder *d, const uint8_t *buf, size_t len)
 {
@@ -569,27 +614,27 @@ copybin_feed_keys(CopyBinDecoder *d, const uint8_t *buf, size_t len)
 	 * shape, or a decoder not in mid-stream, takes the general path, which
 	 * applies every check.
 	 */
-	if (FK_LIKELY(d->state == COPYBIN_ROWS && d->pend_len == 0 && d->keys_fn != NULL))
+	if (FK_LIKELY(d->fast))
 	{
 		if (FK_LIKELY(len == 14 && (load_be64(buf) >> 16) == KEY_HEAD(8)))
-			d->keys[d->nkeys++] = (int64_t) load_be64(buf + 6);
+			*d->key_next++ = (int64_t) load_be64(buf + 6);
 		else if (len == 6 && load_be32(buf + 2) == UINT32_MAX &&
 				 copybin_int16(buf) == 1)
-			d->nulls[d->nnulls++] = (uint32_t) (d->rows - d->batch_row);
+			*d->null_next++ = keys_in_batch(d);
 		else if (len == 10 && (load_be64(buf) >> 16) == KEY_HEAD(4))
-			d->keys[d->nkeys++] = (int32_t) load_be32(buf + 6);
+			*d->key_next++ = (int32_t) load_be32(buf + 6);
 		else if (len == 8 && (load_be64(buf) >> 16) == KEY_HEAD(2))
-			d->keys[d->nkeys++] = copybin_int16(buf + 6);
+			*d->key_next++ = copybin_int16(buf + 6);
 		else
-			return feed_general(d, buf, len, key_row, d);
-		d->rows++;
-		if (FK_UNLIKELY(d->nkeys == COPYBIN_KEY_BATCH || d->nnulls == COPYBIN_KEY_BATCH))
+			return feed_keys_general(d, buf, len);
+		if (FK_UNLIKELY(--d->batch_left == 0))
+		{
+			keys_sync_rows(d);
 			return keys_flush(d);
+		}
 		return true;
 	}
-	if (d->keys_fn == NULL)
-		return copybin_fail(d, "copybin_feed_keys needs a key-mode decoder");
-	return feed_general(d, buf, len, key_row, d);
+	return feed_keys_general(d, buf, len);
 }
 
 bool
@@ -612,6 +657,8 @@ copybin_key_row(const CopyKeyBatch *batch, size_t i)
 bool
 copybin_finish(CopyBinDecoder *d)
 {
+	keys_sync_rows(d);
+	d->fast = false;
 	switch (d->state)
 	{
 		case COPYBIN_FAILED:
@@ -643,5 +690,7 @@ copybin_error(const CopyBinDecoder *d)
 uint64_t
 copybin_rows(const CopyBinDecoder *d)
 {
+	if (d->fast)
+		return d->batch_row + keys_in_batch(d);
 	return d->rows;
 }

@@ -400,7 +400,7 @@ batcher_row(void *arg, const CopyField *f, int nfields)
 			return false;
 	}
 	kb->rows++;
-	if (kb->nkeys == COPYBIN_KEY_BATCH || kb->nnulls == COPYBIN_KEY_BATCH)
+	if (kb->nkeys + kb->nnulls == COPYBIN_KEY_BATCH)
 		return batcher_flush(kb);
 	return true;
 }

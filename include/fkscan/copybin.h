@@ -102,8 +102,8 @@ uint64_t copybin_rows(const CopyBinDecoder *d);
  * 2, 4 or 8 bytes (or NULL) is an error, and copybin_bad_key() says so.
  *
  * A batch holds the keys of up to COPYBIN_KEY_BATCH rows and the positions of
- * its NULL rows; it is passed on when either array is full, and at the
- * trailer (an empty batch never is).  So the batches, like the rows, are the
+ * its NULL rows; it is passed on when it holds COPYBIN_KEY_BATCH rows, and
+ * at the trailer (an empty batch never is).  So the batches, like the rows, are the
  * same however the stream is split, and a stream that fails loses at most the
  * batch being filled (the caller discards the whole stream anyway).
  */

@@ -369,6 +369,12 @@ test_method_choice(void)
 		keys[n++] = 1 + k * 65;
 	check_keys("every 65th key", keys, n, "roaring");
 
+	/* A bitset over 1 MB: the probe loop that prefetches (smaller ones do not). */
+	n = 0;
+	for (int64_t k = 0; k < 150000; k++)
+		keys[n++] = -4000000 + k * 60;
+	check_keys("150000 keys 60 apart (a 1.1 MB bitset)", keys, n, "bitmap");
+
 	n = 0;
 	for (int64_t k = 0; k < 1000; k++)
 		keys[n++] = -5000000 + k * 100;
