@@ -22,11 +22,11 @@
  *
  * Key mode (one integer column) keeps the parser and changes the delivery:
  * rows go into a batch of int64 keys and NULL positions, handed over when
- * it holds COPYBIN_KEY_BATCH rows and at the trailer.  Its fast path takes libpq's one-row message of
- * the exact shapes a valid int8/int4/int2/NULL row has (field count 1, the
- * length, the value, nothing else) with a compare or two and a byte swap;
- * any other message goes to the general parser, whose row callback
- * (key_row) does the same with full checks.  No callback per row: on a
+ * it holds COPYBIN_KEY_BATCH rows and at the trailer.  Its fast path takes
+ * libpq's one-row message of the exact shapes a valid int8/int4/int2/NULL
+ * row has (field count 1, the length, the value, nothing else) with a
+ * compare or two and a byte swap; any other message goes to the general
+ * parser, whose row callback (key_row) does the same with full checks.  No callback per row: on a
  * scan of 50M keys the per-row cost is what decides whether the client
  * keeps up with the server on the cores they share.
  */
