@@ -5,12 +5,14 @@
  *
  * Usage: bench_copybin [ROWS [REPEATS]]   (default 50000000 rows, best of 3)
  *
- * The stream is built in memory once, then decoded two ways: (a) one feed
+ * The stream is built in memory once, then decoded four ways: (a) one feed
  * per row, the way libpq hands over CopyData messages (header glued to the
- * first row, trailer alone), which is the hot path in production; (b) in
- * 64 kB buffers, the way a file or a socket read would deliver it.  The
- * callback sums the keys and the sum is checked, so the decoding cannot be
- * optimised away and a wrong decode fails the benchmark.
+ * first row, trailer alone); (b) in 64 kB buffers, the way a file or a
+ * socket read would deliver it; (c) and (d) the same in key mode (batches
+ * of int64 keys, copybin_feed_keys), which is the hot path in production
+ * for integer keys: (c) is what a scan's decoding costs.  The callbacks sum
+ * the keys and the sum is checked, so the decoding cannot be optimised away
+ * and a wrong decode fails the benchmark.
  */
 #include "fkscan/copybin.h"
 
@@ -44,6 +46,24 @@ sum_row(void *arg, const CopyField *f, int nfields)
 	else
 		s->nulls++;
 	return true;
+}
+
+static bool
+sum_keys(void *arg, const CopyKeyBatch *b)
+{
+	Sum		   *s = arg;
+
+	for (size_t i = 0; i < b->nkeys; i++)
+		s->sum += b->keys[i];
+	s->nulls += b->nnulls;
+	return true;
+}
+
+/* Feed in key mode or row mode, whichever d is. */
+static bool
+feed(CopyBinDecoder *d, bool keys, const uint8_t *buf, size_t len, Sum *s)
+{
+	return keys ? copybin_feed_keys(d, buf, len) : copybin_feed(d, buf, len, sum_row, s);
 }
 
 static void
@@ -90,7 +110,9 @@ main(int argc, char **argv)
 	size_t		len;
 	int64_t		want_sum = 0;
 	uint64_t	want_nulls = 0;
-	CopyBinDecoder *d = copybin_create(1);
+	CopyBinDecoder *rowd = copybin_create(1);
+	Sum			ks = {0, 0};
+	CopyBinDecoder *keyd = copybin_create_keys(sum_keys, &ks);
 
 	if (nrows == 0 || repeats < 1)
 	{
@@ -136,20 +158,27 @@ main(int argc, char **argv)
 	len = (size_t) (p - stream);
 	printf("stream: %" PRIu64 " rows, %" PRIu64 " NULL, %zu bytes\n", nrows, want_nulls, len);
 
-	for (int mode = 0; mode < 2; mode++)
+	for (int mode = 0; mode < 4; mode++)
 	{
+		static const char *const names[] = {"(a) per-row messages", "(b) 64 kB buffers",
+		"(c) keys, per-row", "(d) keys, 64 kB"};
+		bool		keys = mode >= 2;
+		CopyBinDecoder *d = keys ? keyd : rowd;
 		double		best = 1e30;
 
 		for (int rep = 0; rep < repeats; rep++)
 		{
-			Sum			s = {0, 0};
+			Sum			s0 = {0, 0};
+			Sum		   *sp = keys ? &ks : &s0;
 			bool		fed = true;
 			double		t0,
 						t;
 
 			copybin_reset(d);
+			ks.sum = 0;
+			ks.nulls = 0;
 			t0 = now();
-			if (mode == 0)
+			if (mode % 2 == 0)
 			{
 				/* per-row messages: the header rides with row 0 */
 				const uint8_t *m = stream;
@@ -158,18 +187,17 @@ main(int argc, char **argv)
 				for (uint64_t i = 0; i < nrows && fed; i++)
 				{
 					mlen += (isnull[i / 8] >> (i % 8)) & 1 ? NULL_ROW_LEN : ROW_LEN;
-					fed = copybin_feed(d, m, mlen, sum_row, &s);
+					fed = feed(d, keys, m, mlen, sp);
 					m += mlen;
 					mlen = 0;
 				}
 				if (fed)
-					fed = copybin_feed(d, m, 2, sum_row, &s);
+					fed = feed(d, keys, m, 2, sp);
 			}
 			else
 			{
 				for (size_t off = 0; off < len && fed; off += CHUNK)
-					fed = copybin_feed(d, stream + off, len - off < CHUNK ? len - off : CHUNK,
-									   sum_row, &s);
+					fed = feed(d, keys, stream + off, len - off < CHUNK ? len - off : CHUNK, sp);
 			}
 			if (!fed || !copybin_finish(d))
 			{
@@ -177,21 +205,22 @@ main(int argc, char **argv)
 				return 1;
 			}
 			t = now() - t0;
-			if (s.sum != want_sum || s.nulls != want_nulls || copybin_rows(d) != nrows)
+			if (sp->sum != want_sum || sp->nulls != want_nulls || copybin_rows(d) != nrows)
 			{
 				fprintf(stderr, "bench_copybin: wrong result (sum %" PRId64 ", want %" PRId64 ")\n",
-						s.sum, want_sum);
+						sp->sum, want_sum);
 				return 1;
 			}
 			if (t < best)
 				best = t;
 		}
 		printf("%-22s %8.3f s  %6.2f ns/row  %7.1f M rows/s  (best of %d)\n",
-			   mode == 0 ? "(a) per-row messages" : "(b) 64 kB buffers",
+			   names[mode],
 			   best, best * 1e9 / (double) nrows, (double) nrows / best / 1e6, repeats);
 	}
 
-	copybin_free(d);
+	copybin_free(rowd);
+	copybin_free(keyd);
 	free(stream);
 	free(isnull);
 	return 0;

@@ -13,8 +13,9 @@
  * bucket lookup per key when the high 32 bits change, and inside a bucket a
  * bitset if the bucket alone is dense, else a sorted array behind a small
  * directory (about two cache lines a probe), else the CRoaring bitmap.
- * Both probe loops prefetch a few keys ahead, so that sets bigger than the
- * cache cost a fraction of a miss per key rather than a whole one.
+ * Both probe loops prefetch a few keys ahead (the bitset's only when it is
+ * over 1 MB), so that sets bigger than the cache cost a fraction of a miss
+ * per key rather than a whole one.
  *
  * Bitset positions are taken on the flipped key u = (uint64) key ^ 2^63, so
  * [min, max] is an unsigned range and max - min cannot overflow, even for
@@ -155,8 +156,9 @@ keyset64_contains(const KeySet64 *s, int64_t key)
 	return rb64_contains(s->rb, key);
 }
 
-/* How many keys ahead the bitset probe prefetches. */
+/* How many keys ahead the bitset probe prefetches, for bitsets over 1 MB. */
 #define KEYSET_PREFETCH 16
+#define KEYSET_PREFETCH_ABOVE_BITS (UINT64_C(8) << 20)
 
 size_t
 keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n,
@@ -171,11 +173,29 @@ keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n,
 		return rb64_probe_missing(s->rb, keys, n, missing);
 
 	/*
+	 * A bitset the core's L2 holds (5M dense keys: 0.6 MB) gains nothing
+	 * from prefetching, the loads being independent: the same loop without
+	 * it, a third fewer instructions a key.
+	 */
+	if (nbits <= KEYSET_PREFETCH_ABOVE_BITS)
+	{
+		for (size_t i = 0; i < n; i++)
+		{
+			uint64_t	bit = key_flip(keys[i]) - base;
+			bool		inside = bit < nbits;
+			uint64_t	word = words[inside ? bit >> 6 : 0];
+
+			missing[nmissing] = (uint32_t) i;
+			nmissing += !(inside & (word >> (bit & 63)));
+		}
+		return nmissing;
+	}
+
+	/*
 	 * Write every index and advance only on a miss: no branch on the
 	 * outcome.  An out-of-range key reads word 0 instead, harmlessly.  The
-	 * prefetch costs nothing while the bitset fits in cache and hides most
-	 * of the miss when it does not (a 40 MB bitset: 8 ns a key without, 3.4
-	 * with).
+	 * prefetch hides most of the miss of a bitset beyond the cache (a 40 MB
+	 * one: 8 ns a key without, 3.4 with).
 	 */
 	for (size_t i = 0; i < n; i++)
 	{

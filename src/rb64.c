@@ -410,6 +410,24 @@ bucket_get(Roaring64 *r, uint32_t high, uint32_t low, bool *created)
 	return b;
 }
 
+/*
+ * Are lows n consecutive values, ascending?  Serial keys read in heap order
+ * (parent ids, most often) come so, and a range is added a word at a time
+ * rather than a value at a time (about 80 instructions a key less).
+ */
+static bool
+lows_consecutive(const uint32_t *lows, size_t n)
+{
+	uint32_t	diff = 0;
+
+	/* lows[0] <= lows[n - 1]: 0xffffffff, 0, 1, ... steps by one modulo 2^32 */
+	if (n < 64 || lows[0] > lows[n - 1] || lows[n - 1] - lows[0] != n - 1)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		diff |= lows[i] - lows[i - 1] - 1;
+	return diff == 0;
+}
+
 /* Add low parts to a bucket being built, giving it a bitmap when needed. */
 static void
 bucket_add_lows(Rb64Bucket *b, const uint32_t *lows, size_t n)
@@ -431,7 +449,10 @@ bucket_add_lows(Rb64Bucket *b, const uint32_t *lows, size_t n)
 		n -= i;
 	}
 	assert(b->tag == RB64_ROARING);
-	roaring_bitmap_add_many(b->data, n, lows);
+	if (lows_consecutive(lows, n))
+		roaring_bitmap_add_range_closed(b->data, lows[0], lows[n - 1]);
+	else
+		roaring_bitmap_add_many(b->data, n, lows);
 }
 
 static inline Rb64Kind

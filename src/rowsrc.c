@@ -16,19 +16,37 @@
 #define CURSOR_FETCH_ROWS 20000
 #define MAX_COLS 1600
 
+/*
+ * Bytes are added to the shared counter 64 kB at a time (and at the end of
+ * each stream): an atomic add per row would bounce the counter's cache line
+ * between the workers' cores for every row; the throttle needs no finer grain.
+ */
+#define BYTES_FLUSH_EVERY 65536
+
 static _Thread_local atomic_uint_fast64_t *byte_counter;
+static _Thread_local uint64_t bytes_pending;
+
+static void
+flush_bytes(void)
+{
+	if (byte_counter && bytes_pending > 0)
+		atomic_fetch_add_explicit(byte_counter, bytes_pending, memory_order_relaxed);
+	bytes_pending = 0;
+}
 
 void
 rowsrc_count_bytes_into(atomic_uint_fast64_t *counter)
 {
+	flush_bytes();
 	byte_counter = counter;
 }
 
 static inline void
 count_bytes(int64_t n)
 {
-	if (byte_counter)
-		atomic_fetch_add_explicit(byte_counter, (uint64_t) n, memory_order_relaxed);
+	bytes_pending += (uint64_t) n;
+	if (FK_UNLIKELY(bytes_pending >= BYTES_FLUSH_EVERY))
+		flush_bytes();
 }
 
 typedef struct CopyCtx
@@ -267,11 +285,13 @@ rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
 			  int ncols, CopyRowFn fn, void *ctx, RowSourceStats *stats)
 {
 	RowSourceStats dummy;
+	bool		ok;
 
 	if (stats == NULL)
 		stats = &dummy;
 	stats->rows = 0;
 	stats->bytes = 0;
+	stats->bad_key = false;
 	if (ncols < 1 || ncols > MAX_COLS)
 	{
 		log_error("%s: cannot stream %d columns", c->name, ncols);
@@ -280,11 +300,136 @@ rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
 	switch (method)
 	{
 		case FETCH_COPY_TEXT:
-			return stream_text(c, select_sql, ncols, fn, ctx, stats);
+			ok = stream_text(c, select_sql, ncols, fn, ctx, stats);
+			break;
 		case FETCH_CURSOR:
-			return stream_cursor(c, select_sql, ncols, fn, ctx, stats);
+			ok = stream_cursor(c, select_sql, ncols, fn, ctx, stats);
+			break;
 		case FETCH_COPY_BINARY:
+		default:
+			ok = stream_binary(c, select_sql, ncols, fn, ctx, stats);
 			break;
 	}
-	return stream_binary(c, select_sql, ncols, fn, ctx, stats);
+	flush_bytes();
+	return ok;
+}
+
+/* ---- integer keys in batches ---- */
+
+static bool
+feed_binary_keys(void *arg, const char *buf, int len)
+{
+	count_bytes(len);
+	return copybin_feed_keys(arg, (const uint8_t *) buf, (size_t) len);
+}
+
+static bool
+stream_binary_keys(PgConn *c, const char *select_sql, CopyKeysFn fn, void *ctx,
+				   RowSourceStats *stats)
+{
+	StrBuf		sql;
+	CopyBinDecoder *dec = copybin_create_keys(fn, ctx);
+	bool		ok;
+
+	strbuf_init(&sql);
+	strbuf_appendf(&sql, "COPY (%s) TO STDOUT (FORMAT binary)", select_sql);
+	ok = pgconn_copy_out(c, sql.data, feed_binary_keys, dec, &stats->bytes);
+	if (ok)
+		ok = copybin_finish(dec);
+	/* a callback that stopped has logged its own reason; a bad key is the caller's to name */
+	stats->bad_key = copybin_bad_key(dec);
+	if (!ok && *copybin_error(dec) && !stats->bad_key &&
+		strcmp(copybin_error(dec), "stopped by caller") != 0)
+		log_error("%s: malformed COPY data: %s", c->name, copybin_error(dec));
+	stats->rows = copybin_rows(dec);
+	copybin_free(dec);
+	strbuf_free(&sql);
+	return ok;
+}
+
+/*
+ * Text COPY and the cursor deliver rows: batch them here the way key mode
+ * does (these methods are for comparison; binary COPY is the fast one).
+ */
+typedef struct KeyBatcher
+{
+	CopyKeysFn	fn;
+	void	   *ctx;
+	uint64_t	rows;
+	uint64_t	batch_row;
+	size_t		nkeys;
+	size_t		nnulls;
+	bool		bad_key;
+	int64_t		keys[COPYBIN_KEY_BATCH];
+	uint32_t	nulls[COPYBIN_KEY_BATCH];
+} KeyBatcher;
+
+static bool
+batcher_flush(KeyBatcher *kb)
+{
+	CopyKeyBatch b = {kb->keys, kb->nkeys, kb->nulls, kb->nnulls, kb->batch_row};
+
+	kb->nkeys = 0;
+	kb->nnulls = 0;
+	kb->batch_row = kb->rows;
+	return b.nkeys + b.nnulls == 0 || kb->fn(kb->ctx, &b);
+}
+
+static bool
+batcher_row(void *arg, const CopyField *f, int nfields)
+{
+	KeyBatcher *kb = arg;
+
+	(void) nfields;
+	switch (f->len)
+	{
+		case -1:
+			kb->nulls[kb->nnulls++] = (uint32_t) (kb->rows - kb->batch_row);
+			break;
+		case 8:
+			kb->keys[kb->nkeys++] = copybin_int64(f->data);
+			break;
+		case 4:
+			kb->keys[kb->nkeys++] = copybin_int32(f->data);
+			break;
+		case 2:
+			kb->keys[kb->nkeys++] = copybin_int16(f->data);
+			break;
+		default:
+			kb->bad_key = true;
+			return false;
+	}
+	kb->rows++;
+	if (kb->nkeys + kb->nnulls == COPYBIN_KEY_BATCH)
+		return batcher_flush(kb);
+	return true;
+}
+
+bool
+rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql,
+				   CopyKeysFn fn, void *ctx, RowSourceStats *stats)
+{
+	RowSourceStats dummy;
+	KeyBatcher *kb;
+	bool		ok;
+
+	if (stats == NULL)
+		stats = &dummy;
+	stats->rows = 0;
+	stats->bytes = 0;
+	stats->bad_key = false;
+	if (method == FETCH_COPY_BINARY)
+	{
+		ok = stream_binary_keys(c, select_sql, fn, ctx, stats);
+		flush_bytes();
+		return ok;
+	}
+	kb = fk_calloc(1, sizeof(KeyBatcher));
+	kb->fn = fn;
+	kb->ctx = ctx;
+	ok = rowsrc_stream(c, method, select_sql, 1, batcher_row, kb, stats) &&
+		batcher_flush(kb);
+	stats->bad_key = kb->bad_key;
+	free(kb);
+	return ok;
 }

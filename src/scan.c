@@ -56,6 +56,9 @@
 /* Rows between checks of the cancel flag, progress counters and throttle. */
 #define CHECK_EVERY_ROWS 4096
 
+/* ChildCtx.missing serves both PROBE_BATCH rows and a decoder's key batch. */
+_Static_assert(COPYBIN_KEY_BATCH <= PROBE_BATCH, "probe buffers too small for a key batch");
+
 typedef struct SampleRef
 {
 	int			chunk;			/* index into plan->child_chunks */
@@ -396,12 +399,12 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 
 /* ---- phase 1: parent keys ---- */
 
+/* Integer sets take parent_keys (key mode), hashed ones parent_row. */
 typedef struct ParentCtx
 {
 	Worker	   *w;
 	const ParentSet *set;
 	KeySet	   *out;
-	int64_t		batch[PROBE_BATCH];
 	Hash128		hbatch[PROBE_BATCH];	/* hashed sets: added a batch at a time */
 	int			n;
 	uint64_t	rows;
@@ -429,20 +432,6 @@ parent_row(void *arg, const CopyField *f, int nf)
 	for (int k = 0; k < nf; k++)
 		if (f[k].len < 0)
 			return true;
-	if (pc->set->kind == KEYKIND_INT)
-	{
-		if (FK_UNLIKELY(!decode_int(&f[0], &pc->batch[pc->n])))
-		{
-			pc->bad_value = true;
-			return false;
-		}
-		if (++pc->n == PROBE_BATCH)
-		{
-			keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
-			pc->n = 0;
-		}
-		return true;
-	}
 	if (!encode_key(&pc->enc, f, NULL, pc->set->enc, nf))
 	{
 		pc->bad_value = true;
@@ -459,6 +448,30 @@ parent_row(void *arg, const CopyField *f, int nf)
 		}
 	}
 	return true;
+}
+
+/*
+ * Key mode's tick: a batch of rows counted for progress and the throttle,
+ * Ctrl-C seen (false), --max-rate kept.
+ */
+static bool
+tick_batch(Scan *s, uint64_t rows)
+{
+	atomic_fetch_add_explicit(&s->rows_read, rows, memory_order_relaxed);
+	if (signals_interrupted())
+		return false;
+	throttle(s);
+	return true;
+}
+
+/* An integer set's keys, a batch at a time, straight from the decoder. */
+static bool
+parent_keys(void *arg, const CopyKeyBatch *b)
+{
+	ParentCtx  *pc = arg;
+
+	keyset64_add_many(pc->out->ints, b->keys, b->nkeys);
+	return tick_batch(pc->w->scan, b->nkeys + b->nnulls);
 }
 
 static bool
@@ -485,14 +498,21 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 	strbuf_init(&sql);
 	chunk_select(&sql, c, set->cols, set->ncols);
 
-	ok = rowsrc_stream(w->conn, fetch_for(s->opt, set->kind == KEYKIND_INT), sql.data,
-					   set->ncols, parent_row, pc, &st);
-	if (pc->n > 0 && set->kind == KEYKIND_INT)
-		keyset64_add_many(pc->out->ints, pc->batch, (size_t) pc->n);
-	else if (pc->n > 0)
-		hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
-	atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
-							  memory_order_relaxed);
+	if (set->kind == KEYKIND_INT)
+	{
+		ok = rowsrc_stream_keys(w->conn, fetch_for(s->opt, true), sql.data, parent_keys, pc,
+								&st);
+		pc->bad_value = st.bad_key;
+	}
+	else
+	{
+		ok = rowsrc_stream(w->conn, fetch_for(s->opt, false), sql.data, set->ncols,
+						   parent_row, pc, &st);
+		if (pc->n > 0)
+			hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
+		atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
+								  memory_order_relaxed);
+	}
 	throttle(s);				/* small chunks never reach the in-row check */
 	/* a set ignores keys added twice: a retried chunk just adds them again */
 	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
@@ -557,6 +577,17 @@ typedef struct ChildCtx
 	bool		bad_value;
 } ChildCtx;
 
+/* An orphan row of an integer FK, worth a sample (out has room for one). */
+static void
+add_int_sample(ChildCtx *cc, FkPartial *out, uint64_t ordinal, int64_t key)
+{
+	SampleRef  *r = &out->samples[out->nsamples++];
+
+	r->chunk = cc->chunk;
+	r->ordinal = ordinal;
+	r->key = key;
+}
+
 static void
 flush_slot(ChildCtx *cc, ProbeSlot *ps)
 {
@@ -574,16 +605,43 @@ flush_slot(ChildCtx *cc, ProbeSlot *ps)
 		keyset64_add(out->orphans, ps->keys[idx]);
 		/* chunks come in increasing order per worker: keep the first ones */
 		if (out->nsamples < cc->sample_cap)
-		{
-			SampleRef  *r = &out->samples[out->nsamples++];
-
-			r->chunk = cc->chunk;
-			r->ordinal = ps->ords[idx];
-			r->key = ps->keys[idx];
-		}
+			add_int_sample(cc, out, ps->ords[idx], ps->keys[idx]);
 	}
 	ps->n = 0;
 }
+
+/*
+ * Key mode (a pass reading one integer column for integer FKs only): each
+ * batch is probed where the decoder left it, no copy and no call per row.
+ */
+static bool
+child_keys(void *arg, const CopyKeyBatch *b)
+{
+	ChildCtx   *cc = arg;
+	uint64_t	nrows = b->nkeys + b->nnulls;
+
+	for (int s = 0; s < cc->nslots; s++)
+	{
+		ProbeSlot  *ps = &cc->slots[s];
+		FkPartial  *out = ps->out;
+		size_t		nmiss;
+
+		ps->nulls += b->nnulls;
+		nmiss = keyset64_probe_missing(ps->parents, b->keys, b->nkeys, cc->missing);
+		for (size_t i = 0; i < nmiss; i++)
+		{
+			uint32_t	idx = cc->missing[i];
+
+			out->orphan_rows++;
+			keyset64_add(out->orphans, b->keys[idx]);
+			if (out->nsamples < cc->sample_cap)
+				add_int_sample(cc, out, copybin_key_row(b, idx), b->keys[idx]);
+		}
+	}
+	cc->rows += nrows;
+	return tick_batch(cc->w->scan, nrows);
+}
+
 
 /* Probe a hashed slot's batch; the misses become candidates. */
 static void
@@ -846,10 +904,19 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 	}
 	strbuf_init(&sql);
 	chunk_select(&sql, c, pass->cols, pass->ncols);
-	ok = rowsrc_stream(w->conn, fetch_for(s->opt, cc.nhash == 0), sql.data, pass->ncols,
-					   child_row, &cc, &st);
-	atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
-							  memory_order_relaxed);
+	if (pass->ncols == 1 && cc.nhash == 0)
+	{
+		ok = rowsrc_stream_keys(w->conn, fetch_for(s->opt, true), sql.data, child_keys, &cc,
+								&st);
+		cc.bad_value = st.bad_key;
+	}
+	else
+	{
+		ok = rowsrc_stream(w->conn, fetch_for(s->opt, cc.nhash == 0), sql.data, pass->ncols,
+						   child_row, &cc, &st);
+		atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
+								  memory_order_relaxed);
+	}
 	throttle(s);
 	if (ok)
 	{

@@ -93,6 +93,53 @@ const char *copybin_error(const CopyBinDecoder *d);
 /* Rows passed to fn since create or reset, one whose callback stopped included. */
 uint64_t copybin_rows(const CopyBinDecoder *d);
 
+/*
+ * Key mode: a stream of one integer column (int2, int4 or int8), the shape of
+ * every integer key scan, delivered as batches of int64 keys instead of
+ * one callback per row.  The stream is checked exactly as in row mode (it is
+ * the same parser, with a fast path for libpq's one-row messages that accepts
+ * only what the parser would); in addition a field of another length than
+ * 2, 4 or 8 bytes (or NULL) is an error, and copybin_bad_key() says so.
+ *
+ * A batch holds the keys of up to COPYBIN_KEY_BATCH rows and the positions of
+ * its NULL rows; it is passed on when it holds COPYBIN_KEY_BATCH rows, and
+ * at the trailer (an empty batch never is).  So the batches, like the rows, are the
+ * same however the stream is split, and a stream that fails loses at most the
+ * batch being filled (the caller discards the whole stream anyway).
+ */
+#define COPYBIN_KEY_BATCH 2048
+
+typedef struct CopyKeyBatch
+{
+	const int64_t *keys;		/* the non-NULL keys, in stream order */
+	size_t		nkeys;
+	const uint32_t *null_rows;	/* the NULL rows, as offsets from first_row, ascending */
+	size_t		nnulls;
+	uint64_t	first_row;		/* rows of the stream before this batch */
+} CopyKeyBatch;
+
+/*
+ * Called with each batch (the arrays are the decoder's, valid during the
+ * call).  Return false to stop, as a CopyRowFn does.
+ */
+typedef bool (*CopyKeysFn) (void *ctx, const CopyKeyBatch *batch);
+
+/*
+ * A key-mode decoder (one field per row), delivering to fn(ctx, ...).
+ * Never returns NULL.  Feed it with copybin_feed_keys, not copybin_feed;
+ * finish, reset, error, rows and free work as for any decoder.
+ */
+CopyBinDecoder *copybin_create_keys(CopyKeysFn fn, void *ctx);
+
+/* copybin_feed for a key-mode decoder: batches go to its fn. */
+bool copybin_feed_keys(CopyBinDecoder *d, const uint8_t *buf, size_t len);
+
+/* Did a key-mode stream fail on a field that is not a 2, 4 or 8-byte integer? */
+bool copybin_bad_key(const CopyBinDecoder *d);
+
+/* Row number in the stream (from 0) of batch->keys[i], i < nkeys. */
+uint64_t copybin_key_row(const CopyKeyBatch *batch, size_t i);
+
 /* Big-endian readers for field data (caller has checked len). */
 static inline int16_t
 copybin_int16(const uint8_t *p)

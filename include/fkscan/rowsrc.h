@@ -23,6 +23,7 @@ typedef struct RowSourceStats
 {
 	uint64_t	rows;
 	int64_t		bytes;
+	bool		bad_key;		/* rowsrc_stream_keys: a value not an integer key */
 } RowSourceStats;
 
 /*
@@ -38,5 +39,16 @@ void rowsrc_count_bytes_into(atomic_uint_fast64_t *counter);
  */
 bool rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
 				   int ncols, CopyRowFn fn, void *ctx, RowSourceStats *stats);
+
+/*
+ * The same for a SELECT of one integer column (int2, int4 or int8), with the
+ * keys delivered in batches (copybin.h's key mode) rather than row by row:
+ * the hot path of every integer key scan.  Whatever the method, fn sees
+ * int64 keys and the positions of the NULL rows.  A value that is not an
+ * integer key fails the stream with stats->bad_key set and nothing logged
+ * (the caller names the table); other failures are logged.
+ */
+bool rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql,
+						CopyKeysFn fn, void *ctx, RowSourceStats *stats);
 
 #endif /* FKSCAN_ROWSRC_H */

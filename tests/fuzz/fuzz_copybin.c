@@ -18,6 +18,11 @@
  *	  the number of rows delivered and on their bytes (a running hash);
  *	- the cut feed and a one-shot feed agree on outcome and error text;
  *	- a callback that stops at row k stops the stream after k rows.
+ * With one field, key mode (copybin_feed_keys) runs too, cut the same way,
+ * and must agree with row mode: the same keys and NULL rows, in order, in
+ * well-formed batches, when every field is NULL or 2, 4 or 8 bytes; else a
+ * failure with row mode's error, or the bad-key error at the first field of
+ * another length if that comes first.
  */
 #include "fkscan/copybin.h"
 
@@ -35,6 +40,9 @@ typedef struct Seen
 	uint64_t	rows;
 	uint64_t	hash;
 	uint64_t	stop_at;		/* return false on this row (1-based); 0 never */
+	uint64_t	key_hash;		/* one field: the keys as key mode sees them */
+	uint64_t	bad_key_row;	/* one field: first row not NULL/2/4/8 bytes; 0 none */
+	int32_t		bad_key_len;
 } Seen;
 
 static void
@@ -94,6 +102,26 @@ check_row(void *arg, const CopyField *f, int nfields)
 	for (int i = 0; i < nfields; i++)
 		s->hash = hash_field(s->hash, f[i].data, f[i].len);
 	s->rows++;
+	if (nfields == 1 && s->bad_key_row == 0)
+	{
+		int64_t		key = 0;
+		uint8_t		kb[9];
+
+		if (f[0].len == 8)
+			key = copybin_int64(f[0].data);
+		else if (f[0].len == 4)
+			key = copybin_int32(f[0].data);
+		else if (f[0].len == 2)
+			key = copybin_int16(f[0].data);
+		else if (f[0].len != -1)
+		{
+			s->bad_key_row = s->rows;
+			s->bad_key_len = f[0].len;
+		}
+		kb[0] = f[0].len == -1;
+		memcpy(kb + 1, &key, 8);
+		s->key_hash = hash_bytes(s->key_hash, kb, 9);
+	}
 	return s->stop_at == 0 || s->rows < s->stop_at;
 }
 
@@ -209,6 +237,124 @@ decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, S
 	return fed && copybin_finish(d);
 }
 
+/* Key mode's view: the same key hash as check_row builds, batches checked. */
+typedef struct KeySeen
+{
+	uint64_t	rows;
+	uint64_t	key_hash;
+	int			batches;
+} KeySeen;
+
+static bool
+check_keys(void *arg, const CopyKeyBatch *b)
+{
+	KeySeen    *s = arg;
+	size_t		nrows = b->nkeys + b->nnulls;
+	size_t		k = 0,
+				n = 0;
+
+	if (b->first_row != s->rows || nrows == 0 || nrows > COPYBIN_KEY_BATCH)
+		fail_check("key batch out of place or oversized");
+	for (size_t r = 0; r < nrows; r++)
+	{
+		uint8_t		kb[9] = {0};
+		int64_t		key = 0;
+
+		if (n < b->nnulls && b->null_rows[n] == r)
+		{
+			kb[0] = 1;
+			n++;
+		}
+		else
+		{
+			if (k >= b->nkeys || copybin_key_row(b, k) != b->first_row + r)
+				fail_check("key batch rows inconsistent");
+			key = b->keys[k++];
+		}
+		memcpy(kb + 1, &key, 8);
+		s->key_hash = hash_bytes(s->key_hash, kb, 9);
+	}
+	if (k != b->nkeys || n != b->nnulls)
+		fail_check("key batch NULL positions inconsistent");
+	s->rows += nrows;
+	s->batches++;
+	return true;
+}
+
+/* decode_cut for key mode. */
+static bool
+decode_keys_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param)
+{
+	uint64_t	rnd = 0x9e3779b97f4a7c15 ^ ((uint64_t) param << 32) ^ n;
+	size_t		off = 0;
+	bool		fed = true;
+
+	do
+	{
+		size_t		piece;
+		uint8_t    *copy;
+
+		switch (mode)
+		{
+			case 0:
+				piece = n;
+				break;
+			case 1:
+				piece = (size_t) param + 1;
+				break;
+			case 2:
+				piece = 1;
+				break;
+			default:
+				rnd ^= rnd << 13;
+				rnd ^= rnd >> 7;
+				rnd ^= rnd << 17;
+				piece = (rnd & 7) == 0 ? 0 : (rnd & 7) == 1 ? 4096 : (size_t) (rnd >> 59);
+				break;
+		}
+		if (piece > n - off)
+			piece = n - off;
+		copy = malloc(piece ? piece : 1);
+		if (copy == NULL)
+			abort();
+		memcpy(copy, p + off, piece);
+		fed = copybin_feed_keys(d, piece ? copy : NULL, piece);
+		free(copy);
+		off += piece;
+	} while (fed && off < n);
+	return fed && copybin_finish(d);
+}
+
+/* Key mode against row mode's findings (s: the row-mode run, cut the same way). */
+static void
+check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s,
+			   bool row_ok, const char *row_error)
+{
+	KeySeen		ks = {0, 0xcbf29ce484222325, 0};
+	CopyBinDecoder *d = copybin_create_keys(check_keys, &ks);
+	bool		key_ok = decode_keys_cut(d, p, n, mode, param);
+	char		want[128];
+
+	if (s->bad_key_row > 0)
+	{
+		snprintf(want, sizeof(want), "row %llu: a field of %d bytes is not an integer key",
+				 (unsigned long long) s->bad_key_row, (int) s->bad_key_len);
+		if (key_ok || !copybin_bad_key(d) || strcmp(copybin_error(d), want) != 0)
+			fail_check("key mode missed a bad key");
+	}
+	else if (key_ok != row_ok)
+		fail_check("key mode and row mode disagree on the outcome");
+	else if (!key_ok && (copybin_bad_key(d) || strcmp(copybin_error(d), row_error) != 0))
+		fail_check("key mode failed with another error than row mode");
+	else if (key_ok && (ks.rows != s->rows || copybin_rows(d) != s->rows ||
+						ks.key_hash != s->key_hash))
+		fail_check("key mode delivered other keys than row mode");
+	/* a failed stream delivers only whole batches, each a prefix of row mode's rows */
+	if (ks.rows > s->rows && s->bad_key_row == 0)
+		fail_check("key mode delivered more rows than row mode");
+	copybin_free(d);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -241,6 +387,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&s, 0, sizeof(s));
 	s.nfields = nfields;
 	s.hash = 0xcbf29ce484222325;
+	s.key_hash = 0xcbf29ce484222325;
 	cut_ok = decode_cut(d, p, n, mode, param, &s);
 	if (cut_ok != ref_ok)
 		fail_check(cut_ok ? "decoder accepted what the reference rejects"
@@ -250,6 +397,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s.rows != ref_rows || copybin_rows(d) != ref_rows || s.hash != ref_hash)
 		fail_check("rows differ from the reference");
 	snprintf(cut_error, sizeof(cut_error), "%s", copybin_error(d));
+	if (nfields == 1)
+		check_key_mode(p, n, mode, param, &s, cut_ok, cut_error);
 
 	/* whole, after a reset: same outcome, same message */
 	copybin_reset(d);

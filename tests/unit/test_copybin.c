@@ -1,7 +1,8 @@
 /*
  * test_copybin.c
  *	  Unit tests for the binary COPY decoder: known vectors, every truncation
- *	  and split point, corrupt input, stops, reset and reuse.
+ *	  and split point, corrupt input, stops, reset and reuse; the same for
+ *	  key mode (batches of integer keys), plus batch boundaries and bad keys.
  *
  * The vectors are written out byte by byte as PostgreSQL 15 sends them
  * (reference/pg-internals.md section 9).  A collector callback renders every
@@ -914,6 +915,444 @@ test_empty_feeds(void)
 	free(buf);
 }
 
+/* ---- key mode ---- */
+
+/* Vectors 5 and 6: one int4 column, one int2 column (10- and 8-byte rows). */
+static const uint8_t v5_row1[] = {0x00, 0x01, I32(4), 0x00, 0x01, 0x86, 0xa0};
+static const uint8_t v5_row2[] = {0x00, 0x01, NULLF};
+static const uint8_t v5_row3[] = {0x00, 0x01, I32(4), 0x80, 0x00, 0x00, 0x00};
+static const uint8_t v6_row1[] = {0x00, 0x01, I32(2), 0x00, 0x2a};
+static const uint8_t v6_row2[] = {0x00, 0x01, I32(2), 0xff, 0xff};
+static const uint8_t v6_row3[] = {0x00, 0x01, NULLF};
+
+static const Vector key_vectors[] = {
+	{"keys: one int8", "8",
+		{PART(v3_header), PART(v3_row1), PART(v3_row2), PART(v3_row3), PART(v3_row4),
+		PART(v_trailer)}, 6,
+	"1;N;-1;9223372036854775807;"},
+	{"keys: one int4", "4",
+		{PART(v3_header), PART(v5_row1), PART(v5_row2), PART(v5_row3), PART(v_trailer)}, 5,
+	"100000;N;-2147483648;"},
+	{"keys: one int2", "2",
+		{PART(v3_header), PART(v6_row1), PART(v6_row2), PART(v6_row3), PART(v_trailer)}, 5,
+	"42;-1;N;"},
+	{"keys: no rows", "8",
+		{PART(v4_header), PART(v_trailer)}, 2,
+	""},
+	{"keys: extension", "8",
+		{PART(v2_header), PART(v3_row2), PART(v3_row1), PART(v_trailer)}, 4,
+	"N;1;"},
+};
+
+/* A key-mode callback's view: rows rendered as collect_row does, batches checked. */
+typedef struct KeyCollect
+{
+	StrBuf		out;
+	StrBuf		batches;		/* "first_row+rows " per batch */
+	uint64_t	rows;			/* rows seen in batches so far */
+	int			calls;
+	int			stop_at;		/* return false on this call (1-based); 0 never */
+	int			broken;			/* contract breaks: gaps, bad offsets, key_row wrong */
+} KeyCollect;
+
+static void
+keycollect_init(KeyCollect *c)
+{
+	memset(c, 0, sizeof(*c));
+	strbuf_init(&c->out);
+	strbuf_init(&c->batches);
+}
+
+static void
+keycollect_free(KeyCollect *c)
+{
+	strbuf_free(&c->out);
+	strbuf_free(&c->batches);
+}
+
+static bool
+collect_keys(void *arg, const CopyKeyBatch *b)
+{
+	KeyCollect *c = arg;
+	size_t		nrows = b->nkeys + b->nnulls;
+	size_t		k = 0,
+				n = 0;
+
+	c->calls++;
+	if (b->first_row != c->rows || nrows == 0 || nrows > COPYBIN_KEY_BATCH)
+		c->broken++;
+	strbuf_appendf(&c->batches, "%" PRIu64 "+%zu ", b->first_row, nrows);
+	for (size_t r = 0; r < nrows; r++)
+	{
+		if (n < b->nnulls && b->null_rows[n] == r)
+		{
+			strbuf_append(&c->out, "N;");
+			n++;
+			continue;
+		}
+		if (n < b->nnulls && b->null_rows[n] < r)
+		{
+			c->broken++;		/* not ascending */
+			n++;
+		}
+		if (k >= b->nkeys)
+		{
+			c->broken++;
+			break;
+		}
+		if (copybin_key_row(b, k) != b->first_row + r)
+			c->broken++;
+		strbuf_appendf(&c->out, "%" PRId64 ";", b->keys[k++]);
+	}
+	if (k != b->nkeys || n != b->nnulls)
+		c->broken++;
+	c->rows += nrows;
+	return c->stop_at == 0 || c->calls < c->stop_at;
+}
+
+/* Feed buf cut at cuts[0..ncuts) to a key-mode decoder, each piece a private copy. */
+static bool
+feed_keys_cut(CopyBinDecoder *d, const uint8_t *buf, size_t len, const size_t *cuts,
+			  int ncuts)
+{
+	size_t		from = 0;
+	bool		fed = true;
+
+	for (int i = 0; i <= ncuts && fed; i++)
+	{
+		size_t		to = i < ncuts ? cuts[i] : len;
+		uint8_t    *copy = to > from ? fk_malloc(to - from) : NULL;
+
+		if (copy)
+			memcpy(copy, buf + from, to - from);
+		fed = copybin_feed_keys(d, copy, to - from);
+		free(copy);
+		from = to;
+	}
+	return fed;
+}
+
+/* Decode split at cuts; NULL when the rows match the vector, else why. */
+static const char *
+decode_keys_split(const Vector *v, const uint8_t *buf, size_t len, const size_t *cuts,
+				  int ncuts)
+{
+	static char why[256];
+	KeyCollect	c;
+	CopyBinDecoder *d;
+	int			nrows = v->nparts - 2;
+
+	keycollect_init(&c);
+	d = copybin_create_keys(collect_keys, &c);
+	why[0] = '\0';
+	if (!feed_keys_cut(d, buf, len, cuts, ncuts))
+		snprintf(why, sizeof(why), "feed failed: %s", copybin_error(d));
+	else if (!copybin_finish(d))
+		snprintf(why, sizeof(why), "finish failed: %s", copybin_error(d));
+	else if (strcmp(c.out.data, v->expect) != 0)
+		snprintf(why, sizeof(why), "got rows \"%s\"", c.out.data);
+	else if (copybin_rows(d) != (uint64_t) nrows || c.calls != (nrows > 0))
+		snprintf(why, sizeof(why), "copybin_rows %" PRIu64 ", batches %d", copybin_rows(d),
+				 c.calls);
+	else if (c.broken || copybin_bad_key(d))
+		snprintf(why, sizeof(why), "%d batch contract breaks", c.broken);
+	copybin_free(d);
+	keycollect_free(&c);
+	return why[0] ? why : NULL;
+}
+
+/*
+ * Key mode on the valid vectors: libpq's messages (the fast path), one
+ * buffer, every split point and pair of them, and every truncation, which
+ * must fail with exactly the message a row-mode decoder gives.
+ */
+static void
+test_keys_vectors(void)
+{
+	for (size_t k = 0; k < FK_LENGTHOF(key_vectors); k++)
+	{
+		const Vector *v = &key_vectors[k];
+		size_t		len;
+		uint8_t    *buf = vector_bytes(v, &len);
+		size_t		msg_cuts[8];
+		int			nmsg = 0;
+		size_t		at = v->parts[0].len;
+		const char *why;
+		int			bad;
+		char		name[160];
+
+		/* messages: the header rides with the first row */
+		for (int i = 1; i < v->nparts - 1; i++)
+		{
+			at += v->parts[i].len;
+			msg_cuts[nmsg++] = at;
+		}
+		why = decode_keys_split(v, buf, len, msg_cuts, nmsg);
+		snprintf(name, sizeof(name), "%s: per-row messages", v->name);
+		ok(why == NULL, name);
+		if (why)
+			printf("# %s\n", why);
+		why = decode_keys_split(v, buf, len, NULL, 0);
+		snprintf(name, sizeof(name), "%s: one buffer", v->name);
+		ok(why == NULL, name);
+		if (why)
+			printf("# %s\n", why);
+
+		bad = 0;
+		for (size_t s = 0; s <= len; s++)
+			for (size_t t = s; t <= len; t++)
+			{
+				size_t		st[2] = {s, t};
+
+				if ((why = decode_keys_split(v, buf, len, st, 2)) != NULL && bad++ == 0)
+					printf("# %s split at %zu and %zu: %s\n", v->name, s, t, why);
+			}
+		snprintf(name, sizeof(name), "%s: every pair of split points", v->name);
+		is_int(bad, 0, name);
+
+		bad = 0;
+		for (size_t cut = 0; cut < len; cut++)
+		{
+			CopyBinDecoder *rd = copybin_create(1);
+			KeyCollect	c;
+			CopyBinDecoder *kd;
+			Collect		rc;
+			bool		kfed,
+						rfed;
+
+			keycollect_init(&c);
+			kd = copybin_create_keys(collect_keys, &c);
+			collect_init(&rc, v->types);
+			rfed = feed_copy(rd, buf, cut, &rc) && copybin_finish(rd);
+			kfed = feed_keys_cut(kd, buf, cut, NULL, 0) && copybin_finish(kd);
+			if (rfed || kfed || strcmp(copybin_error(rd), copybin_error(kd)) != 0 ||
+				copybin_rows(rd) != copybin_rows(kd) || c.calls != 0)
+			{
+				if (bad++ == 0)
+					printf("# %s cut at %zu: key mode \"%s\", row mode \"%s\"\n", v->name, cut,
+						   copybin_error(kd), copybin_error(rd));
+			}
+			copybin_free(kd);
+			copybin_free(rd);
+			keycollect_free(&c);
+			strbuf_free(&rc.out);
+		}
+		snprintf(name, sizeof(name), "%s: every truncation fails as in row mode", v->name);
+		is_int(bad, 0, name);
+		free(buf);
+	}
+}
+
+/* A one-column stream of nrows rows, row i NULL when isnull(i), key i * 7919 - 5e6. */
+static uint8_t *
+key_stream(uint64_t nrows, int width, bool (*isnull) (uint64_t), size_t *len,
+		   size_t **msg_ends)
+{
+	static const uint8_t header[] = {SIG, I32(0), I32(0)};
+	uint8_t    *buf = fk_malloc(sizeof(header) + nrows * (6 + (size_t) width) + 2);
+	size_t		off = sizeof(header);
+
+	*msg_ends = fk_malloc(sizeof(size_t) * (nrows + 1));
+	memcpy(buf, header, sizeof(header));
+	for (uint64_t i = 0; i < nrows; i++)
+	{
+		int64_t		key = (int64_t) i * 7919 - 5000000;
+
+		buf[off++] = 0;
+		buf[off++] = 1;
+		if (isnull(i))
+		{
+			memset(buf + off, 0xff, 4);
+			off += 4;
+		}
+		else
+		{
+			uint8_t		l[4] = {I32(width)};
+
+			memcpy(buf + off, l, 4);
+			off += 4;
+			for (int b = width - 1; b >= 0; b--)
+				buf[off++] = (uint8_t) ((uint64_t) key >> (8 * b));
+		}
+		(*msg_ends)[i] = off;
+	}
+	buf[off++] = 0xff;
+	buf[off++] = 0xff;
+	*len = off;
+	return buf;
+}
+
+static bool
+every_7th(uint64_t i)
+{
+	return i % 7 == 3;
+}
+
+static bool
+all_null_but_few(uint64_t i)
+{
+	return i % 1000 != 999;
+}
+
+/*
+ * Streams longer than a batch: the batches are the same, and every key's
+ * row right, whether fed as messages (fast path), in odd-sized pieces
+ * (general path) or mixed; batches of keys, of NULLs and of both.
+ */
+static void
+test_keys_batches(void)
+{
+	struct
+	{
+		const char *name;
+		uint64_t	nrows;
+		int			width;
+		bool		(*isnull) (uint64_t);
+	}			cases[] = {
+		{"int8, NULL every 7th", 2 * COPYBIN_KEY_BATCH + 777, 8, every_7th},
+		{"int4, NULL every 7th", COPYBIN_KEY_BATCH + 1, 4, every_7th},
+		{"int2, mostly NULL", 3 * COPYBIN_KEY_BATCH + 5, 2, all_null_but_few},
+	};
+
+	for (size_t k = 0; k < FK_LENGTHOF(cases); k++)
+	{
+		size_t		len;
+		size_t	   *ends;
+		uint8_t    *buf = key_stream(cases[k].nrows, cases[k].width, cases[k].isnull, &len, &ends);
+		char		want[64];
+		char	   *ref_out = NULL,
+				   *ref_batches = NULL;
+		char		name[160];
+
+		for (int how = 0; how < 3; how++)
+		{
+			static const char *const how_name[] = {"messages", "pieces of 1000 bytes",
+			"messages, two rows glued every 100"};
+			KeyCollect	c;
+			CopyBinDecoder *d;
+			size_t	   *cuts = fk_malloc(sizeof(size_t) * (cases[k].nrows + len / 1000 + 1));
+			int			ncuts = 0;
+			bool		fed;
+
+			for (uint64_t i = 0; how != 1 && i < cases[k].nrows; i++)
+				if (how == 0 || i % 100 != 50)
+					cuts[ncuts++] = ends[i];
+			for (size_t at = 1000; how == 1 && at < len; at += 1000)
+				cuts[ncuts++] = at;
+			keycollect_init(&c);
+			d = copybin_create_keys(collect_keys, &c);
+			fed = feed_keys_cut(d, buf, len, cuts, ncuts) && copybin_finish(d);
+			snprintf(name, sizeof(name), "keys: %s, %s: decodes, batches well formed",
+					 cases[k].name, how_name[how]);
+			ok(fed && c.broken == 0 && c.rows == cases[k].nrows &&
+			   copybin_rows(d) == cases[k].nrows, name);
+			if (how == 0)
+			{
+				ref_out = fk_strdup(c.out.data);
+				ref_batches = fk_strdup(c.batches.data);
+				snprintf(want, sizeof(want), "%" PRId64 ";",
+						 cases[k].isnull(0) ? 0 : (int64_t) -5000000);
+				snprintf(name, sizeof(name), "keys: %s: first key", cases[k].name);
+				ok(cases[k].isnull(0) || strncmp(c.out.data, want, strlen(want)) == 0, name);
+			}
+			else
+			{
+				snprintf(name, sizeof(name), "keys: %s, %s: same rows and batches as messages",
+						 cases[k].name, how_name[how]);
+				ok(strcmp(c.out.data, ref_out) == 0 && strcmp(c.batches.data, ref_batches) == 0,
+				   name);
+			}
+			copybin_free(d);
+			keycollect_free(&c);
+			free(cuts);
+		}
+		free(ref_out);
+		free(ref_batches);
+		free(ends);
+		free(buf);
+	}
+}
+
+/* Bad keys, corrupt rows, stops, misuse and reuse. */
+static void
+test_keys_errors(void)
+{
+	static const uint8_t bad3[] = {SIG, I32(0), I32(0),
+		0x00, 0x01, I32(8), 0, 0, 0, 0, 0, 0, 0, 5,
+	0x00, 0x01, I32(3), 1, 2, 3, TRAILER};
+	static const uint8_t bad0[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(0), TRAILER};
+	static const uint8_t two_fields[] = {SIG, I32(0), I32(0),
+	0x00, 0x02, I32(8), 0, 0, 0, 0, 0, 0, 0, 5, NULLF, TRAILER};
+	static const uint8_t after[] = {SIG, I32(0), I32(0),
+	0x00, 0x01, I32(8), 0, 0, 0, 0, 0, 0, 0, 5, TRAILER, 0x00};
+	size_t		len,
+			   *ends;
+	uint8_t    *big = key_stream(2 * COPYBIN_KEY_BATCH + 10, 8, every_7th, &len, &ends);
+	KeyCollect	c;
+	CopyBinDecoder *d;
+
+	for (int split = 0; split < 2; split++)
+	{
+		size_t		cut = split ? 19 + 14 + 7 : 19 + 14;	/* a message, or mid-row */
+		char		name[128];
+
+		keycollect_init(&c);
+		d = copybin_create_keys(collect_keys, &c);
+		snprintf(name, sizeof(name), "keys: a 3-byte field fails (cut at %zu)", cut);
+		ok(!(feed_keys_cut(d, bad3, sizeof(bad3), &cut, 1) && copybin_finish(d)), name);
+		is_str(copybin_error(d), "row 2: a field of 3 bytes is not an integer key",
+			   "keys: the bad key's message");
+		ok(copybin_bad_key(d), "keys: copybin_bad_key");
+		is_int(c.calls, 0, "keys: no batch delivered from a failed stream");
+		ok(!copybin_feed_keys(d, bad3, 0) && !copybin_finish(d), "keys: failed for good");
+		copybin_reset(d);
+		ok(!copybin_bad_key(d), "keys: reset clears bad_key");
+		copybin_free(d);
+		keycollect_free(&c);
+	}
+
+	keycollect_init(&c);
+	d = copybin_create_keys(collect_keys, &c);
+	ok(!copybin_feed_keys(d, bad0, sizeof(bad0)), "keys: an empty field fails");
+	is_str(copybin_error(d), "row 1: a field of 0 bytes is not an integer key",
+		   "keys: the empty field's message");
+	copybin_reset(d);
+	ok(!copybin_feed_keys(d, two_fields, sizeof(two_fields)) && !copybin_bad_key(d),
+	   "keys: two fields fail as malformed, not as a bad key");
+	is_str(copybin_error(d), "row 1: expected 1 field, found 2", "keys: field count message");
+	copybin_reset(d);
+	ok(!copybin_feed_keys(d, after, sizeof(after)), "keys: data after the trailer fails");
+	is_str(copybin_error(d), "unexpected data after the COPY trailer",
+		   "keys: data after the trailer: message");
+	is_int(c.calls, 1, "keys: the last batch went before the complaint");
+
+	/* reuse after reset, then a stop in the second batch */
+	copybin_reset(d);
+	keycollect_free(&c);
+	keycollect_init(&c);
+	ok(feed_keys_cut(d, big, len, ends, 2 * COPYBIN_KEY_BATCH + 10) && copybin_finish(d) &&
+	   c.rows == 2 * COPYBIN_KEY_BATCH + 10 && c.broken == 0, "keys: reused after reset");
+	copybin_reset(d);
+	keycollect_free(&c);
+	keycollect_init(&c);
+	c.stop_at = 2;
+	ok(!feed_keys_cut(d, big, len, ends, 2 * COPYBIN_KEY_BATCH + 10),
+	   "keys: a callback that stops fails the feed");
+	is_str(copybin_error(d), "stopped by caller", "keys: stop message");
+	is_int(c.calls, 2, "keys: no batch after the stop");
+	ok(!copybin_bad_key(d), "keys: a stop is not a bad key");
+	copybin_free(d);
+	keycollect_free(&c);
+
+	d = copybin_create(1);
+	ok(!copybin_feed_keys(d, big, len), "keys: feed_keys on a row-mode decoder fails");
+	is_str(copybin_error(d), "copybin_feed_keys needs a key-mode decoder",
+		   "keys: misuse message");
+	copybin_free(d);
+	free(ends);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -927,5 +1366,8 @@ main(void)
 	test_reset();
 	test_nfields();
 	test_empty_feeds();
+	test_keys_vectors();
+	test_keys_batches();
+	test_keys_errors();
 	return done_testing();
 }

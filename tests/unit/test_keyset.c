@@ -369,6 +369,24 @@ test_method_choice(void)
 		keys[n++] = 1 + k * 65;
 	check_keys("every 65th key", keys, n, "roaring");
 
+	/* Runs of consecutive keys are added as ranges; this one wraps in its bucket. */
+	n = 0;
+	keys[n++] = 5;				/* makes the bucket: the rest come as one run */
+	keys[n++] = INT64_C(0xffffffff);
+	for (int64_t k = 0; k < 100; k++)
+		keys[n++] = k;
+	check_keys("5, 0xffffffff, then 0..99 (one bucket)", keys, n, "roaring");
+	n = 0;
+	for (int64_t k = 0; k < 3000; k++)
+		keys[n++] = 1000 + k + (k == 2000);		/* one gap, one duplicate */
+	check_keys("a run of 3000 with a gap and a duplicate", keys, n, "bitmap");
+
+	/* A bitset over 1 MB: the probe loop that prefetches (smaller ones do not). */
+	n = 0;
+	for (int64_t k = 0; k < 150000; k++)
+		keys[n++] = -4000000 + k * 60;
+	check_keys("150000 keys 60 apart (a 1.1 MB bitset)", keys, n, "bitmap");
+
 	n = 0;
 	for (int64_t k = 0; k < 1000; k++)
 		keys[n++] = -5000000 + k * 100;
