@@ -38,7 +38,10 @@ enum
 	OPT_MAX_ORPHANS,
 	OPT_MAX_ORPHANS_PER_FK,
 	OPT_STRICT_NAMES,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS,
+	OPT_MAX_TIME,
+	OPT_ORDER,
+	OPT_STATE
 };
 
 void
@@ -132,12 +135,14 @@ print_command_help(FkCommand cmd)
 			   "      --lock-timeout=MS         wait for table locks at most MS (default: 10000)\n"
 			   "      --memory-limit=SIZE       memory for parent keys (default: RAM/4)\n"
 			   "      --compare=server          also run the server's anti-join; must agree\n"
-			   "      --max-rate=ROWS           read at most ROWS rows per second in all\n"
+			   "      --max-rate=N[MB]          read at most N rows (or N MB) per second in all\n"
+			   "      --max-time=DURATION       stop then; FKs not finished are incomplete\n"
+			   "      --order=size|name|catalog  child tables in this order (default: size)\n"
+			   "      --state=FILE              record finished FKs; skip those FILE has\n"
 			   "      --max-orphans=NUM         exit 0 if at most NUM orphan rows in all\n"
 			   "      --max-orphans-per-fk=NUM  exit 0 if at most NUM in each foreign key\n"
 			   "\nHot standby options:\n"
-			   "      --consistency=snapshot|chunk  on a recovery conflict, restart on a new\n"
-			   "                                snapshot (default) or retry the lost chunk\n"
+			   "      --consistency=snapshot|chunk  on a conflict: restart, or retry the chunk\n"
 			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
 			   "      --pause-replay            pause WAL replay during the scan\n"
 			   "      --max-lag=DURATION        refuse to start on a standby further behind\n");
@@ -201,6 +206,12 @@ scan_only_option(int c)
 			return "--max-orphans";
 		case OPT_MAX_ORPHANS_PER_FK:
 			return "--max-orphans-per-fk";
+		case OPT_MAX_TIME:
+			return "--max-time";
+		case OPT_ORDER:
+			return "--order";
+		case OPT_STATE:
+			return "--state";
 		default:
 			return NULL;
 	}
@@ -370,6 +381,9 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"max-orphans-per-fk", required_argument, NULL, OPT_MAX_ORPHANS_PER_FK},
 		{"progress", no_argument, NULL, 'P'},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+		{"max-time", required_argument, NULL, OPT_MAX_TIME},
+		{"order", required_argument, NULL, OPT_ORDER},
+		{"state", required_argument, NULL, OPT_STATE},
 		{"help", no_argument, NULL, '?'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -610,6 +624,32 @@ options_parse(int argc, char **argv, FkOptions *o)
 						return usage_error(cmdname);
 				}
 				break;
+			case OPT_MAX_TIME:
+				if (!options_parse_duration(optarg, &o->max_time_s) || !(o->max_time_s > 0))
+				{
+					log_error("invalid value \"%s\" for option --max-time", optarg);
+					log_detail("Give a duration such as \"30s\", \"5min\" or \"1h\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_ORDER:
+				if (strcmp(optarg, "size") == 0)
+					o->order = ORDER_SIZE;
+				else if (strcmp(optarg, "name") == 0)
+					o->order = ORDER_NAME;
+				else if (strcmp(optarg, "catalog") == 0)
+					o->order = ORDER_CATALOG;
+				else
+				{
+					log_error("invalid value \"%s\" for option --order", optarg);
+					log_detail("Valid values are \"size\", \"name\" and \"catalog\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_STATE:
+				free(o->state_file);
+				o->state_file = fk_strdup(optarg);
+				break;
 			case OPT_LOCK_TIMEOUT:
 				if (!parse_int_option(optarg, "--lock-timeout", 0, INT_MAX, &o->lock_timeout_ms))
 					return usage_error(cmdname);
@@ -671,6 +711,7 @@ options_reset(FkOptions *o)
 	free(o->conn.port);
 	free(o->conn.username);
 	free(o->orphans_out);
+	free(o->state_file);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);
