@@ -13,6 +13,7 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 use FkTest;
 use FkOracle;
+use FkSchema;
 
 my $db = FkTest::new_db('sweep');
 FkTest::psql($db, <<'SQL');
@@ -138,6 +139,8 @@ is_deeply([sort map { $_->{table} } @incomplete], [qw(c3 c4)], '--max-time: the 
 FkOracle::check($db, { constraints => \@final }, '--max-time finished');
 is($part->{totals}{incomplete}, 2, '--max-time: totals.incomplete');
 is($part->{totals}{verdict}, 'error', '--max-time: verdict error');
+my $schema = FkSchema::load(FkTest::source_dir() . '/src/schema/fkscan-scan.schema.json');
+is_deeply([FkSchema::validate($schema, $part)], [], '--max-time: the report is valid against the schema');
 
 # ---- 4. --state: the same file resumes the rest ----
 ($rc, my $resumed, $err) = FkTest::fkscan_json('scan', '-j', '2', '--state', $state, $db);
@@ -156,6 +159,7 @@ for my $c (@{ $resumed->{constraints} }) {
     is_deeply(comparable($c), comparable($ref{ $c->{table} }), "resumed: $c->{table} as in an uninterrupted run");
 }
 is_deeply($resumed->{totals}, $ref->{totals}, 'resumed: the totals of an uninterrupted run');
+is_deeply([FkSchema::validate($schema, $resumed)], [], 'resumed: the report is valid against the schema');
 FkOracle::check($db, $resumed, 'resumed');
 # everything is done now: a third run reads nothing
 ($rc, my $again, $err) = FkTest::fkscan_json('scan', '-j', '2', '--state', $state, $db);
