@@ -217,7 +217,44 @@ like($err, qr/state file ".*garbled.state" is not a valid fkscan state file \(li
 is($rc, 2, 'unwritable state file: exit 2');
 like($err, qr/could not create state file/, 'unwritable: says so');
 
-# ---- 7. bad values ----
+# ---- 7. resumed results keep samples, cascades and --compare ----
+# A filter (-t orders) makes cascades reach outside the selection: the
+# resumed run must find those tables again.
+my $db2 = FkTest::new_db('sweep_cascade');
+FkTest::psql($db2, <<'SQL');
+CREATE TABLE customers (id int PRIMARY KEY);
+INSERT INTO customers SELECT g FROM generate_series(1, 100) g;
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers);
+CREATE TABLE order_items (order_id int REFERENCES orders ON DELETE CASCADE, n int);
+CREATE TABLE regions (code text, zone int, PRIMARY KEY (code, zone));
+INSERT INTO regions VALUES ('n', 1), ('s', 2);
+CREATE TABLE depots (code text, zone int, FOREIGN KEY (code, zone) REFERENCES regions MATCH FULL);
+SET session_replication_role = replica;
+INSERT INTO orders SELECT g, CASE WHEN g % 10 = 0 THEN 1000 + g ELSE g END FROM generate_series(1, 200) g;
+INSERT INTO order_items SELECT g % 200 + 1, g FROM generate_series(1, 600) g;
+INSERT INTO depots VALUES ('n', 1), ('e', 3), ('s', NULL), (NULL, NULL), ('w	x', 4);
+SQL
+my @sel = ('-t', 'orders', '-t', 'depots', '--compare', 'server');
+($rc, my $ref2, $err) = FkTest::fkscan_json('scan', '-j', '2', @sel, $db2);
+is($rc, 1, 'cascade reference: exit 1') or diag($err);
+ok((grep { @{ $_->{cascade} } } @{ $ref2->{constraints} }), 'cascade reference: a cascade step');
+my $state3 = "$dir/cascade.state";
+($rc, my $first, $err) = FkTest::fkscan_json('scan', '-j', '2', @sel, '--state', $state3, $db2);
+is($rc, 1, 'cascade, recorded: exit 1') or diag($err);
+($rc, my $second, $err) = FkTest::fkscan_json('scan', '-j', '2', @sel, '--state', $state3, $db2);
+is($rc, 1, 'cascade, resumed: exit 1') or diag($err);
+is($second->{resumed_constraints}, 2, 'cascade, resumed: both FKs from the state file');
+is($second->{rows_read}, 0, 'cascade, resumed: nothing read');
+my %r2 = %{ by_name(@{ $ref2->{constraints} }) };
+for my $c (@{ $second->{constraints} }) {
+    my ($got, $want) = (comparable($c), comparable($r2{ $c->{table} }));
+    delete $_->{compare}{server_elapsed_s} for $got, $want;
+    delete $_->{compare}{ratio} for $got, $want;
+    is_deeply($got, $want, "cascade, resumed: $c->{table} as uninterrupted (samples, cascade, compare)");
+}
+FkOracle::check($db2, $second, 'cascade, resumed');
+
+# ---- 8. bad values ----
 for my $case (['--max-time', 'foo', qr/invalid value "foo" for option --max-time/],
               ['--max-time', '0', qr/invalid value "0" for option --max-time/],
               ['--order', 'bogus', qr/invalid value "bogus" for option --order/]) {
