@@ -2010,6 +2010,9 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 	res->database = fk_strdup(PQdb(coord->conn));
 	skip = resume_from_state(&s, coord, res);
 	plan = plan_build_skipping(*cat, opt, coord->server_version >= 140000, skip);
+	for (int i = 0; i < plan->nfks; i++)
+		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
+			res->fks[i].method_reason = plan->fks[i].server_reason;
 	s.plan = plan;
 	s.finished = skip;
 	s.pass_left = fk_calloc((size_t) (plan->npasses + 1), sizeof(int));

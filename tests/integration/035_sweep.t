@@ -229,21 +229,28 @@ CREATE TABLE order_items (order_id int REFERENCES orders ON DELETE CASCADE, n in
 CREATE TABLE regions (code text, zone int, PRIMARY KEY (code, zone));
 INSERT INTO regions VALUES ('n', 1), ('s', 2);
 CREATE TABLE depots (code text, zone int, FOREIGN KEY (code, zone) REFERENCES regions MATCH FULL);
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TABLE labels (name citext PRIMARY KEY);
+INSERT INTO labels VALUES ('Red'), ('Blue');
+CREATE TABLE labelled (label citext REFERENCES labels);
 SET session_replication_role = replica;
+INSERT INTO labelled VALUES ('red'), ('BLUE'), ('green');
 INSERT INTO orders SELECT g, CASE WHEN g % 10 = 0 THEN 1000 + g ELSE g END FROM generate_series(1, 200) g;
 INSERT INTO order_items SELECT g % 200 + 1, g FROM generate_series(1, 600) g;
 INSERT INTO depots VALUES ('n', 1), ('e', 3), ('s', NULL), (NULL, NULL), ('w	x', 4);
 SQL
-my @sel = ('-t', 'orders', '-t', 'depots', '--compare', 'server');
+my @sel = ('-t', 'orders', '-t', 'depots', '-t', 'labelled', '--compare', 'server');
 ($rc, my $ref2, $err) = FkTest::fkscan_json('scan', '-j', '2', @sel, $db2);
 is($rc, 1, 'cascade reference: exit 1') or diag($err);
 ok((grep { @{ $_->{cascade} } } @{ $ref2->{constraints} }), 'cascade reference: a cascade step');
+is_deeply([sort map { $_->{method} } @{ $ref2->{constraints} }], [qw(bitmap hash server)],
+          'cascade reference: integer, hashed and server-side FKs');
 my $state3 = "$dir/cascade.state";
 ($rc, my $first, $err) = FkTest::fkscan_json('scan', '-j', '2', @sel, '--state', $state3, $db2);
 is($rc, 1, 'cascade, recorded: exit 1') or diag($err);
 ($rc, my $second, $err) = FkTest::fkscan_json('scan', '-j', '2', @sel, '--state', $state3, $db2);
 is($rc, 1, 'cascade, resumed: exit 1') or diag($err);
-is($second->{resumed_constraints}, 2, 'cascade, resumed: both FKs from the state file');
+is($second->{resumed_constraints}, 3, 'cascade, resumed: every FK from the state file');
 is($second->{rows_read}, 0, 'cascade, resumed: nothing read');
 my %r2 = %{ by_name(@{ $ref2->{constraints} }) };
 for my $c (@{ $second->{constraints} }) {
