@@ -160,6 +160,7 @@ struct Scan
 	int		   *ready;			/* FKs whose every chunk is handled, in order */
 	int			nready;
 	int			nready_done;	/* of ready[], finished by the coordinator */
+	double		budget_s;		/* --max-time left for this attempt, from start; 0: none */
 	atomic_bool budget_expired;
 	PgConn	   *compare_ready;	/* the connection set up for --compare server */
 };
@@ -1000,6 +1001,7 @@ static void
 run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 {
 	const char *what = phase == PHASE_PARENTS ? "parents" : "children";
+	bool		budget_left;
 
 	pthread_mutex_lock(&s->lock);
 	s->chunks = chunks;
@@ -1024,20 +1026,26 @@ run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 			pthread_mutex_lock(&s->lock);
 			continue;
 		}
-		if (progress || s->opt->max_time_s > 0)
+		/* the budget's own deadline, while it is still running */
+		budget_left = s->budget_s > 0 && !atomic_load(&s->budget_expired);
+		if (progress || budget_left)
 		{
 			struct timespec until;
 			double		wait = 1.0;
-			double		left = s->opt->max_time_s - seconds_since(&s->start);
 
-			if (s->opt->max_time_s > 0 && left < wait)
-				wait = left > 0 ? left : 0;
-			if (s->opt->max_time_s > 0 && left <= 0 && !atomic_load(&s->budget_expired))
+			if (budget_left)
 			{
-				pthread_mutex_unlock(&s->lock);
-				expire_budget(s);
-				pthread_mutex_lock(&s->lock);
-				continue;
+				double		left = s->budget_s - seconds_since(&s->start);
+
+				if (left <= 0)
+				{
+					pthread_mutex_unlock(&s->lock);
+					expire_budget(s);
+					pthread_mutex_lock(&s->lock);
+					continue;
+				}
+				if (left < wait)
+					wait = left;
 			}
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += (time_t) wait;
@@ -1047,10 +1055,7 @@ run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000L;
 			}
-			if (atomic_load(&s->budget_expired) && !progress)
-				pthread_cond_wait(&s->cv_done, &s->lock);
-			else
-				pthread_cond_timedwait(&s->cv_done, &s->lock, &until);
+			pthread_cond_timedwait(&s->cv_done, &s->lock, &until);
 			if (progress && s->busy > 0)
 				print_progress(s, what, false);
 		}
@@ -1975,7 +1980,8 @@ resume_from_state(Scan *s, PgConn *coord, ScanResult *res)
 
 static bool
 scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *res,
-			 Catalog **cat, bool *conflict, ReportStream *stream, StateFile *state)
+			 Catalog **cat, bool *conflict, ReportStream *stream, StateFile *state,
+			 double budget_s)
 {
 	PgConn	   *coord;
 	ScanPlan   *plan = NULL;
@@ -2007,6 +2013,7 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 	s.res = res;
 	s.stream = stream;
 	s.state = state;
+	s.budget_s = budget_s;
 	res->database = fk_strdup(PQdb(coord->conn));
 	skip = resume_from_state(&s, coord, res);
 	plan = plan_build_skipping(*cat, opt, coord->server_version >= 140000, skip);
@@ -2245,7 +2252,13 @@ scan_run(const FkOptions *opt)
 
 	for (attempt = 1;; attempt++)
 	{
-		ok = scan_attempt(opt, in_recovery, progress, &res, &cat, &conflict, stream, state);
+		/* the budget spans the attempts: a restart gets what is left */
+		double		budget = opt->max_time_s > 0 ? opt->max_time_s - seconds_since(&start) : 0;
+
+		if (opt->max_time_s > 0 && budget < 0.001)
+			budget = 0.001;
+		ok = scan_attempt(opt, in_recovery, progress, &res, &cat, &conflict, stream, state,
+						  budget);
 		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
 			attempt > opt->retries || signals_interrupted())
 			break;
