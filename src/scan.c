@@ -162,6 +162,7 @@ struct Scan
 	int			nready_done;	/* of ready[], finished by the coordinator */
 	double		budget_s;		/* --max-time left for this attempt, from start; 0: none */
 	atomic_bool budget_expired;
+	bool		budget_cancelled;	/* queries still running a second later: cancelled */
 	PgConn	   *compare_ready;	/* the connection set up for --compare server */
 };
 
@@ -1026,8 +1027,12 @@ run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 			pthread_mutex_lock(&s->lock);
 			continue;
 		}
-		/* the budget's own deadline, while it is still running */
-		budget_left = s->budget_s > 0 && !atomic_load(&s->budget_expired);
+		/*
+		 * The budget's deadline; then a second's grace for the streams,
+		 * which stop at their next batch of rows, before the queries still
+		 * running (server-side checks) are cancelled.
+		 */
+		budget_left = s->budget_s > 0 && !s->budget_cancelled;
 		if (progress || budget_left)
 		{
 			struct timespec until;
@@ -1035,12 +1040,21 @@ run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 
 			if (budget_left)
 			{
-				double		left = s->budget_s - seconds_since(&s->start);
+				bool		expired = atomic_load(&s->budget_expired);
+				double		left = s->budget_s + (expired ? 1.0 : 0.0) -
+					seconds_since(&s->start);
 
 				if (left <= 0)
 				{
 					pthread_mutex_unlock(&s->lock);
-					expire_budget(s);
+					if (!expired)
+						expire_budget(s);
+					else
+					{
+						/* the coordinator and control connections are idle */
+						signals_cancel_queries();
+						s->budget_cancelled = true;
+					}
 					pthread_mutex_lock(&s->lock);
 					continue;
 				}
@@ -1613,15 +1627,17 @@ finish_early(Scan *s, int i)
 	(void) pgconn_exec(c, "RELEASE SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL);
 }
 
-/* --max-time ran out: take no more chunks, cancel the running ones. */
+/*
+ * --max-time ran out: no more chunks are taken, and the streams stop at
+ * their next batch of rows (run_phase cancels what still runs a second
+ * later).
+ */
 static void
 expire_budget(Scan *s)
 {
 	atomic_store(&s->budget_expired, true);
 	log_warning("--max-time %.1f s reached: stopping; unfinished foreign keys are incomplete",
 				s->opt->max_time_s);
-	/* the coordinator and control connections are idle: only workers' queries stop */
-	signals_cancel_queries();
 }
 
 typedef struct LockCtx
