@@ -555,6 +555,17 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 					   res->replay_end.known ? res->replay_end.replay_lsn : "?",
 					   res->consistency,
 					   res->attempts > 1 ? ", restarted after recovery conflicts" : "");
+	if (o->max_rate > 0 || o->max_rate_bytes > 0)
+	{
+		strbuf_appendf(b, "Read %" PRIu64 " rows (%.1f MB) at %.0f rows/s, %.2f MB/s (--max-rate ",
+					   res->rows_read, (double) res->bytes_read / 1048576.0, res->rows_per_s,
+					   res->bytes_per_s / 1048576.0);
+		if (o->max_rate > 0)
+			strbuf_appendf(b, "%.0f", o->max_rate);
+		else
+			strbuf_appendf(b, "%.0fMB", o->max_rate_bytes / 1048576.0);
+		strbuf_append(b, ").\n\n");
+	}
 	if (res->chunk_retries > 0)
 		strbuf_appendf(b, "%d chunk%s re-read after recovery conflicts: %s.\n\n",
 					   res->chunk_retries, res->chunk_retries == 1 ? "" : "s", res->guarantee);

@@ -102,6 +102,12 @@ cmp_ok($summary->{rows_per_s}, '>=', $rate * 0.90, "--max-rate $rate: at most 10
 diag(sprintf('--max-rate %d: achieved %.0f rows/s over %.1f s', $rate, $summary->{rows_per_s},
              $summary->{elapsed_s}));
 
+# the text report says what rate it kept
+($rc, my $rtext, $err) = FkTest::fkscan('scan', '-t', 'c1', '--max-rate', '1MB', $db);
+is($rc, 1, 'text with --max-rate: exit 1') or diag($err);
+like($rtext, qr/^Read 21000 rows \([\d.]+ MB\) at \d+ rows\/s, [\d.]+ MB\/s \(--max-rate 1MB\)\.$/m,
+     'text: the achieved rate');
+
 # ---- 2. --order: which FKs finish first (one job: one at a time) ----
 for my $order (qw(size name catalog)) {
     ($rc, my $out, $err) = FkTest::fkscan('scan', '-j', '1', '--order', $order, '--format', 'jsonl', $db);
