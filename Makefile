@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo check clean
+.PHONY: all deps build demo check install clean
 
 all: build
 
@@ -23,6 +23,11 @@ demo: build
 # plain build, again under ASan+UBSan, and the threaded tests under TSan.
 check: deps
 	@tests/check.sh
+
+# The binary, its manual fkscan(1) and the JSON Schema, under PREFIX
+# (default: CMake's, /usr/local).
+install: build
+	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -46,7 +46,10 @@ enum
 	OPT_SET,
 	OPT_CASCADE,
 	OPT_LOCK_RETRIES,
-	OPT_BATCH_SIZE
+	OPT_BATCH_SIZE,
+	OPT_MAX_TIME,
+	OPT_ORDER,
+	OPT_STATE
 };
 
 void
@@ -185,12 +188,14 @@ print_command_help(FkCommand cmd)
 			   "      --lock-timeout=DURATION   wait for table locks at most this (default: 10s)\n"
 			   "      --memory-limit=SIZE       memory for parent keys (default: RAM/4)\n"
 			   "      --compare=server          also run the server's anti-join; must agree\n"
-			   "      --max-rate=ROWS           read at most ROWS rows per second in all\n"
+			   "      --max-rate=N[MB]          read at most N rows (or N MB) per second in all\n"
+			   "      --max-time=DURATION       stop then; FKs not finished are incomplete\n"
+			   "      --order=size|name|catalog  child tables in this order (default: size)\n"
+			   "      --state=FILE              record finished FKs; skip those FILE has\n"
 			   "      --max-orphans=NUM         exit 0 if at most NUM orphan rows in all\n"
 			   "      --max-orphans-per-fk=NUM  exit 0 if at most NUM in each foreign key\n"
 			   "\nHot standby options:\n"
-			   "      --consistency=snapshot|chunk  on a recovery conflict, restart on a new\n"
-			   "                                snapshot (default) or retry the lost chunk\n"
+			   "      --consistency=snapshot|chunk  on a conflict: restart, or retry the chunk\n"
 			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
 			   "      --pause-replay            pause WAL replay during the scan\n"
 			   "      --max-lag=DURATION        refuse to start on a standby further behind\n");
@@ -272,6 +277,12 @@ scan_only_option(int c, FkCommand cmd)
 			return "--max-orphans";
 		case OPT_MAX_ORPHANS_PER_FK:
 			return "--max-orphans-per-fk";
+		case OPT_MAX_TIME:
+			return "--max-time";
+		case OPT_ORDER:
+			return "--order";
+		case OPT_STATE:
+			return "--state";
 		default:
 			return NULL;
 	}
@@ -502,6 +513,9 @@ options_parse(int argc, char **argv, FkOptions *o)
 		{"cascade", no_argument, NULL, OPT_CASCADE},
 		{"lock-retries", required_argument, NULL, OPT_LOCK_RETRIES},
 		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+		{"max-time", required_argument, NULL, OPT_MAX_TIME},
+		{"order", required_argument, NULL, OPT_ORDER},
+		{"state", required_argument, NULL, OPT_STATE},
 		{"help", no_argument, NULL, '?'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -766,6 +780,32 @@ options_parse(int argc, char **argv, FkOptions *o)
 						return usage_error(cmdname);
 				}
 				break;
+			case OPT_MAX_TIME:
+				if (!options_parse_duration(optarg, &o->max_time_s) || !(o->max_time_s > 0))
+				{
+					log_error("invalid value \"%s\" for option --max-time", optarg);
+					log_detail("Give a duration such as \"30s\", \"5min\" or \"1h\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_ORDER:
+				if (strcmp(optarg, "size") == 0)
+					o->order = ORDER_SIZE;
+				else if (strcmp(optarg, "name") == 0)
+					o->order = ORDER_NAME;
+				else if (strcmp(optarg, "catalog") == 0)
+					o->order = ORDER_CATALOG;
+				else
+				{
+					log_error("invalid value \"%s\" for option --order", optarg);
+					log_detail("Valid values are \"size\", \"name\" and \"catalog\".");
+					return usage_error(cmdname);
+				}
+				break;
+			case OPT_STATE:
+				free(o->state_file);
+				o->state_file = fk_strdup(optarg);
+				break;
 			case OPT_LOCK_TIMEOUT:
 				if (!parse_timeout_ms(optarg, "--lock-timeout", &o->lock_timeout_ms))
 					return usage_error(cmdname);
@@ -881,6 +921,7 @@ options_reset(FkOptions *o)
 	free(o->orphans_out);
 	free(o->backup_dir);
 	stringlist_reset(&o->set_values);
+	free(o->state_file);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);

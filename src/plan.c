@@ -139,8 +139,88 @@ auto_chunk_pages(int64_t total_pages, int jobs)
 	return pages < MIN_CHUNK_PAGES ? MIN_CHUNK_PAGES : pages;
 }
 
+/* ---- --order: what phase 2 reads first ---- */
+
+/* A server-side check or a child pass, with what it is ordered by. */
+typedef struct PhaseUnit
+{
+	ChunkRole	role;			/* CHUNK_SERVER or CHUNK_CHILD */
+	int			target;			/* FkPlan or ChildPass index */
+	int			table;			/* the child table */
+	int			seq;			/* catalog order */
+	const char *constraint;		/* server checks: the FK's name */
+} PhaseUnit;
+
+static const Catalog *sort_cat;
+static ScanOrder sort_order;
+
+static int
+compare_units(const void *a, const void *b)
+{
+	const PhaseUnit *x = a,
+			   *y = b;
+	const CatTable *tx = &sort_cat->tables[x->table],
+			   *ty = &sort_cat->tables[y->table];
+	int			c = 0;
+
+	if (sort_order == ORDER_SIZE && tx->size_bytes != ty->size_bytes)
+		return tx->size_bytes < ty->size_bytes ? -1 : 1;
+	if (sort_order == ORDER_NAME)
+	{
+		c = strcmp(tx->schema, ty->schema);
+		if (c == 0)
+			c = strcmp(tx->name, ty->name);
+		if (c == 0 && x->constraint && y->constraint)
+			c = strcmp(x->constraint, y->constraint);
+		if (c != 0)
+			return c;
+	}
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Phase 2's units in the order asked for.  catalog: server-side checks
+ * first (each is one long query, best started early), then the passes;
+ * size: smallest child table first, so FKs finish one by one from the
+ * start and a --max-time budget finishes as many as it can; name: by child
+ * schema and table.  (qsort with file-level keys: plan_build is called by
+ * one thread at a time.)
+ */
+static PhaseUnit *
+phase2_units(const ScanPlan *p, ScanOrder order)
+{
+	PhaseUnit  *u = fk_calloc((size_t) (p->nfks + p->npasses + 1), sizeof(PhaseUnit));
+	int			n = 0;
+
+	for (int i = 0; i < p->nfks; i++)
+		if (p->fks[i].kind == KEYKIND_SERVER && !p->fks[i].skip)
+		{
+			u[n] = (PhaseUnit) {CHUNK_SERVER, i, p->fks[i].fk->child, n, p->fks[i].fk->name};
+			n++;
+		}
+	for (int s = 0; s < p->npasses; s++)
+	{
+		u[n] = (PhaseUnit) {CHUNK_CHILD, s, p->passes[s].table, n, NULL};
+		n++;
+	}
+	if (order != ORDER_CATALOG)
+	{
+		sort_cat = p->cat;
+		sort_order = order;
+		qsort(u, (size_t) n, sizeof(PhaseUnit), compare_units);
+	}
+	return u;
+}
+
 ScanPlan *
 plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
+{
+	return plan_build_skipping(cat, options, tid_ranges, NULL);
+}
+
+ScanPlan *
+plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_ranges,
+					const bool *skip)
 {
 	ScanPlan   *p = fk_calloc(1, sizeof(ScanPlan));
 	int			setcap = 0,
@@ -165,7 +245,8 @@ plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
 		fp->fk = fk;
 		fp->kind = choose_kind(fk, &want, &fp->server_reason);
 		fp->parent_set = fp->pass = -1;
-		if (fp->kind == KEYKIND_SERVER)
+		fp->skip = skip != NULL && skip[i];
+		if (fp->kind == KEYKIND_SERVER || fp->skip)
 			continue;
 		want.kind = fp->kind;
 		want.table = fk->parent;
@@ -229,17 +310,27 @@ plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
 
 	chunk_pages = options->chunk_pages > 0 ? options->chunk_pages
 		: auto_chunk_pages(p->child_pages, options->jobs);
-	/* Server-side checks first: each is one long query, best started early. */
-	for (int i = 0; i < p->nfks; i++)
-		if (p->fks[i].kind == KEYKIND_SERVER)
-			add_chunk(&children, CHUNK_SERVER, i, NULL, -1, -1);
-	for (int s = 0; s < p->npasses; s++)
 	{
-		const CatTable *t = &cat->tables[p->passes[s].table];
+		PhaseUnit  *units = phase2_units(p, options->order);
+		int			nunits = 0;
 
-		for (int l = 0; l < t->nleaves; l++)
-			add_relation_chunks(&children, CHUNK_CHILD, s, &t->leaves[l],
-								chunk_pages, tid_ranges);
+		for (int i = 0; i < p->nfks; i++)
+			nunits += p->fks[i].kind == KEYKIND_SERVER && !p->fks[i].skip;
+		nunits += p->npasses;
+		for (int u = 0; u < nunits; u++)
+		{
+			const CatTable *t = &cat->tables[units[u].table];
+
+			if (units[u].role == CHUNK_SERVER)
+			{
+				add_chunk(&children, CHUNK_SERVER, units[u].target, NULL, -1, -1);
+				continue;
+			}
+			for (int l = 0; l < t->nleaves; l++)
+				add_relation_chunks(&children, CHUNK_CHILD, units[u].target, &t->leaves[l],
+									chunk_pages, tid_ranges);
+		}
+		free(units);
 	}
 
 	p->parent_chunks = parents.items;

@@ -59,7 +59,8 @@ fk_limit(const FkOptions *o)
 bool
 report_fk_tolerated(const FkResult *r, const FkOptions *o)
 {
-	if (r->status == FKSTATUS_ERROR || (r->compared && !r->compare_agree))
+	if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
+		(r->compared && !r->compare_agree))
 		return false;
 	return r->orphan_rows <= fk_limit(o);
 }
@@ -76,7 +77,8 @@ report_verdict(const ScanResult *res, const FkOptions *o)
 	{
 		const FkResult *r = &res->fks[i];
 
-		if (r->status == FKSTATUS_ERROR || (r->compared && !r->compare_agree))
+		if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
+			(r->compared && !r->compare_agree))
 			return VERDICT_ERROR;
 		total += r->orphan_rows;
 		all_tolerated = all_tolerated && report_fk_tolerated(r, o);
@@ -495,6 +497,8 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		strbuf_append(b, ")\n");
 		if (r->status == FKSTATUS_ERROR)
 			strbuf_appendf(b, "  error: %s\n", r->error ? r->error : "unknown");
+		else if (r->status == FKSTATUS_INCOMPLETE)
+			strbuf_append(b, "  incomplete: not finished within --max-time (no counts)\n");
 		else
 		{
 			strbuf_appendf(b, "  %" PRIu64 " orphan row%s, %" PRIu64 " distinct key%s",
@@ -576,10 +580,30 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	}
 }
 
+/* --state: which FKs an earlier run finished, and on which snapshot. */
+static void
+text_resumed(const ScanResult *res, StrBuf *b)
+{
+	strbuf_appendf(b, "%d foreign key%s finished in earlier runs (--state), not read again:\n",
+				   res->nresumed, res->nresumed == 1 ? "" : "s");
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+
+		if (!r->resumed)
+			continue;
+		strbuf_append(b, "  ");
+		texttable_append_name(b, r->fk->name);
+		strbuf_appendf(b, ": snapshot %s, finished %s\n", r->snapshot ? r->snapshot : "?",
+					   r->finished_at ? r->finished_at : "?");
+	}
+	strbuf_appendf(b, "The others: snapshot %s.\n\n", res->snapshot ? res->snapshot : "?");
+}
+
 static void
 text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
-	int			nclean = res->nfks - res->nwith_orphans - res->nerrors;
+	int			nclean = res->nfks - res->nwith_orphans - res->nerrors - res->nincomplete;
 
 	strbuf_appendf(b, "fkscan scan of database \"%s\" (PostgreSQL %d.%d%s), %d job%s, %.2f s\n\n",
 				   res->database ? res->database : "", res->server_version / 10000,
@@ -591,6 +615,17 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 					   res->replay_end.known ? res->replay_end.replay_lsn : "?",
 					   res->consistency,
 					   res->attempts > 1 ? ", restarted after recovery conflicts" : "");
+	if (o->max_rate > 0 || o->max_rate_bytes > 0)
+	{
+		strbuf_appendf(b, "Read %" PRIu64 " rows (%.1f MB) at %.0f rows/s, %.2f MB/s (--max-rate ",
+					   res->rows_read, (double) res->bytes_read / 1048576.0, res->rows_per_s,
+					   res->bytes_per_s / 1048576.0);
+		if (o->max_rate > 0)
+			strbuf_appendf(b, "%.0f", o->max_rate);
+		else
+			strbuf_appendf(b, "%.0fMB", o->max_rate_bytes / 1048576.0);
+		strbuf_append(b, ").\n\n");
+	}
 	if (res->chunk_retries > 0)
 		strbuf_appendf(b, "%d chunk%s re-read after recovery conflicts: %s.\n\n",
 					   res->chunk_retries, res->chunk_retries == 1 ? "" : "s", res->guarantee);
@@ -599,6 +634,8 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		strbuf_append(b, "No foreign keys in scope.\n");
 		return;
 	}
+	if (res->nresumed > 0)
+		text_resumed(res, b);
 	text_table(res, b);
 	text_compare(res, b);
 	text_details(res, o, b);
@@ -607,6 +644,9 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				   res->nfks, res->nfks == 1 ? "" : "s", nclean, res->nwith_orphans,
 				   res->orphan_rows, res->orphan_rows == 1 ? "" : "s",
 				   res->nerrors, res->nerrors == 1 ? "" : "s");
+	if (res->nincomplete > 0)
+		strbuf_appendf(b, "The --max-time budget ran out: %d foreign key%s incomplete, the answer is incomplete.\n",
+					   res->nincomplete, res->nincomplete == 1 ? "" : "s");
 	if (res->ndisagree > 0)
 		strbuf_appendf(b, "%d foreign key%s disagree%s with the server's anti-join: do not trust this answer.\n",
 					   res->ndisagree, res->ndisagree == 1 ? "" : "s",
@@ -734,6 +774,19 @@ json_header(JsonWriter *w, const ScanResult *res)
 	jsonw_int(w, (int64_t) res->rows_read);
 	jsonw_key(w, "rows_per_s");
 	jsonw_double(w, res->rows_per_s, 0);
+	jsonw_key(w, "bytes_read");
+	jsonw_int(w, (int64_t) res->bytes_read);
+	jsonw_key(w, "bytes_per_s");
+	jsonw_double(w, res->bytes_per_s, 0);
+	jsonw_key(w, "max_time_s");
+	if (res->max_time_s > 0)
+		jsonw_double(w, res->max_time_s, 3);
+	else
+		jsonw_null(w);
+	jsonw_key(w, "budget_expired");
+	jsonw_bool(w, res->budget_expired);
+	jsonw_key(w, "resumed_constraints");
+	jsonw_int(w, res->nresumed);
 	if (res->in_recovery)
 	{
 		jsonw_key(w, "replay");
@@ -817,6 +870,12 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 	json_cascade(w, r);
 	jsonw_key(w, "elapsed_s");
 	jsonw_double(w, r->elapsed_s, 3);
+	jsonw_key(w, "snapshot");
+	jsonw_string(w, r->snapshot);
+	jsonw_key(w, "resumed");
+	jsonw_bool(w, r->resumed);
+	jsonw_key(w, "finished_at");
+	jsonw_string(w, r->finished_at);
 	if (r->compared)
 	{
 		jsonw_key(w, "compare");
@@ -860,6 +919,8 @@ json_totals(JsonWriter *w, const ScanResult *res, const FkOptions *o)
 	jsonw_int(w, (int64_t) res->orphan_rows);
 	jsonw_key(w, "errors");
 	jsonw_int(w, res->nerrors);
+	jsonw_key(w, "incomplete");
+	jsonw_int(w, res->nincomplete);
 	jsonw_key(w, "disagreements");
 	jsonw_int(w, res->ndisagree);
 	json_limit(w, "max_orphans", o->max_orphans);
@@ -1055,6 +1116,8 @@ report_log_summary(const ScanResult *res, const FkOptions *o)
 		strbuf_append(&b, ", orphans-out incomplete");
 	if (res->interrupted)
 		strbuf_append(&b, ", interrupted");
+	if (res->nincomplete > 0)
+		strbuf_appendf(&b, ", %d incomplete (--max-time)", res->nincomplete);
 	if (gate_given(o) && verdict == VERDICT_TOLERATED)
 		strbuf_append(&b, ", tolerated by the limits");
 	else if (gate_given(o) && verdict == VERDICT_ORPHANS)

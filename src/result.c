@@ -20,6 +20,10 @@ fkresult_reset(FkResult *r)
 	free(r->samples);
 	free(r->error);
 	free(r->cascade);
+	free(r->snapshot);
+	free(r->finished_at);
+	r->snapshot = NULL;
+	r->finished_at = NULL;
 	r->samples = NULL;
 	r->nsamples = 0;
 	r->error = NULL;
@@ -50,6 +54,8 @@ scanresult_status_name(FkStatus status)
 			return "clean";
 		case FKSTATUS_ORPHANS:
 			return "orphans";
+		case FKSTATUS_INCOMPLETE:
+			return "incomplete";
 		case FKSTATUS_ERROR:
 			break;
 	}

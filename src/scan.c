@@ -48,6 +48,7 @@
 #include "fkscan/rowsrc.h"
 #include "fkscan/signals.h"
 #include "fkscan/snapshot.h"
+#include "fkscan/state.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/verify.h"
 
@@ -146,10 +147,46 @@ struct Scan
 	atomic_bool conflict;		/* a recovery conflict (40001) hit this attempt */
 	bool		mixed_snapshots;	/* chunk mode: not everything read on one snapshot */
 	atomic_int	chunk_retries;	/* chunks re-read on a fresh snapshot */
+
+	/*
+	 * Long sweeps (issue #10).  FKs are finished one by one as the last of
+	 * their chunks ends: workers queue them in ready[], the coordinator
+	 * confirms them on its own snapshot (inside a savepoint), records them
+	 * in the --state file and streams their JSON line.  --max-time: at the
+	 * budget the coordinator sets budget_expired and cancels every query.
+	 */
+	PgConn	   *coord;			/* holds the exported snapshot (snapshot mode) */
+	ScanResult *res;			/* filled FK by FK */
+	ReportStream *stream;		/* --format jsonl lines as FKs finish */
+	StateFile  *state;			/* --state, or NULL */
+	bool	   *finished;		/* per FK: its result is final (or failed) */
+	bool		track_units;	/* phase 2 of the last key pass: queue finished FKs */
+	int		   *pass_left;		/* per ChildPass: its chunks not yet handled */
+	int		   *ready;			/* FKs whose every chunk is handled, in order */
+	int			nready;
+	int			nready_done;	/* of ready[], finished by the coordinator */
+	double		budget_s;		/* --max-time left for this attempt, from start; 0: none */
+	atomic_bool budget_expired;
+	bool		budget_cancelled;	/* queries still running a second later: cancelled */
+	PgConn	   *compare_ready;	/* the connection set up for --compare server */
 };
 
 /* scan_run_hooked(): the caller that wants the orphan keys (fix), or NULL */
 static const ScanHook *scan_hook;
+
+static void finish_early(Scan *s, int i);
+static void expire_budget(Scan *s);
+
+/* The error text of what --max-time left unread: reported "incomplete". */
+static const char BUDGET_REASON[] = "not finished within --max-time";
+
+/* Ctrl-C, or the --max-time budget: take no more work, stop streaming. */
+static inline bool
+stopping(Scan *s)
+{
+	return signals_interrupted() ||
+		atomic_load_explicit(&s->budget_expired, memory_order_relaxed);
+}
 
 static double
 seconds_since(const struct timespec *t0)
@@ -183,7 +220,7 @@ throttle(Scan *s)
 		if (due_b > due)
 			due = due_b;
 	}
-	while ((now = seconds_since(&s->start)) < due && !signals_interrupted())
+	while ((now = seconds_since(&s->start)) < due && !stopping(s))
 	{
 		double		nap = due - now < 0.1 ? due - now : 0.1;
 
@@ -199,7 +236,7 @@ static bool
 tick(Scan *s)
 {
 	atomic_fetch_add_explicit(&s->rows_read, CHECK_EVERY_ROWS, memory_order_relaxed);
-	if (signals_interrupted())
+	if (stopping(s))
 		return false;
 	throttle(s);
 	return true;
@@ -301,6 +338,8 @@ failure_reason(Worker *w)
 {
 	if (signals_interrupted())
 		return "interrupted";
+	if (atomic_load(&w->scan->budget_expired))
+		return BUDGET_REASON;
 	return w->conn->last_error ? w->conn->last_error : "could not read rows";
 }
 
@@ -452,13 +491,13 @@ parent_row(void *arg, const CopyField *f, int nf)
 
 /*
  * Key mode's tick: a batch of rows counted for progress and the throttle,
- * Ctrl-C seen (false), --max-rate kept.
+ * Ctrl-C or the --max-time budget seen (false), --max-rate kept.
  */
 static bool
 tick_batch(Scan *s, uint64_t rows)
 {
 	atomic_fetch_add_explicit(&s->rows_read, rows, memory_order_relaxed);
-	if (signals_interrupted())
+	if (stopping(s))
 		return false;
 	throttle(s);
 	return true;
@@ -998,6 +1037,32 @@ run_chunk(Worker *w, int index)
 	}
 }
 
+/*
+ * A phase-2 chunk is handled: when it was the last of its pass (or a
+ * server-side check), its FKs are ready to finish.  The lock orders the
+ * workers' writes to their partials before the coordinator's reads.
+ */
+static void
+note_unit_done(Scan *s, int index)
+{
+	const Chunk *c = &s->chunks[index];
+	const ChildPass *pass;
+
+	if (!s->track_units)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (c->role == CHUNK_SERVER)
+		s->ready[s->nready++] = c->target;
+	else if (c->role == CHUNK_CHILD && --s->pass_left[c->target] == 0)
+	{
+		pass = &s->plan->passes[c->target];
+		for (int k = 0; k < pass->nfks; k++)
+			s->ready[s->nready++] = pass->fks[k];
+	}
+	pthread_cond_broadcast(&s->cv_done);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -1023,7 +1088,7 @@ worker_main(void *arg)
 			break;
 		pthread_mutex_unlock(&s->lock);
 
-		while (w->alive && !signals_interrupted())
+		while (w->alive && !stopping(s))
 		{
 			int			i = atomic_fetch_add(&s->next_chunk, 1);
 
@@ -1032,6 +1097,7 @@ worker_main(void *arg)
 			run_chunk(w, i);
 			/* a chunk whose target failed still counts as handled */
 			s->chunk_done[i] = true;
+			note_unit_done(s, i);
 		}
 		pthread_mutex_lock(&s->lock);
 	}
@@ -1085,6 +1151,7 @@ static void
 run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 {
 	const char *what = phase == PHASE_PARENTS ? "parents" : "children";
+	bool		budget_left;
 
 	pthread_mutex_lock(&s->lock);
 	s->chunks = chunks;
@@ -1097,16 +1164,62 @@ run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
 	s->busy = s->nthreads;
 	s->phase_gen++;
 	pthread_cond_broadcast(&s->cv_phase);
-	while (s->busy > 0)
+	while (s->busy > 0 || s->nready_done < s->nready)
 	{
-		if (progress)
+		/* FKs whose chunks are all handled: finish them while the rest runs */
+		if (s->nready_done < s->nready)
+		{
+			int			fk = s->ready[s->nready_done++];
+
+			pthread_mutex_unlock(&s->lock);
+			finish_early(s, fk);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		/*
+		 * The budget's deadline; then a second's grace for the streams,
+		 * which stop at their next batch of rows, before the queries still
+		 * running (server-side checks) are cancelled.
+		 */
+		budget_left = s->budget_s > 0 && !s->budget_cancelled;
+		if (progress || budget_left)
 		{
 			struct timespec until;
+			double		wait = 1.0;
 
+			if (budget_left)
+			{
+				bool		expired = atomic_load(&s->budget_expired);
+				double		left = s->budget_s + (expired ? 1.0 : 0.0) -
+					seconds_since(&s->start);
+
+				if (left <= 0)
+				{
+					pthread_mutex_unlock(&s->lock);
+					if (!expired)
+						expire_budget(s);
+					else
+					{
+						/* the coordinator and control connections are idle */
+						signals_cancel_queries();
+						s->budget_cancelled = true;
+					}
+					pthread_mutex_lock(&s->lock);
+					continue;
+				}
+				if (left < wait)
+					wait = left;
+			}
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
+			until.tv_sec += (time_t) wait;
+			until.tv_nsec += (long) ((wait - (double) (time_t) wait) * 1e9);
+			if (until.tv_nsec >= 1000000000L)
+			{
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
 			pthread_cond_timedwait(&s->cv_done, &s->lock, &until);
-			if (s->busy > 0)
+			if (progress && s->busy > 0)
 				print_progress(s, what, false);
 		}
 		else
@@ -1132,6 +1245,7 @@ fail_unrun_chunks(Scan *s)
 			: c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
 			: &s->fk_errors[c->target];
 		record_error(s, slot, signals_interrupted() ? "interrupted"
+					 : atomic_load(&s->budget_expired) ? BUDGET_REASON
 					 : "not scanned: no worker connection left");
 	}
 }
@@ -1383,70 +1497,90 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 }
 
 /*
- * Merge the workers' partials into the final per-FK results.  Follow-up
- * queries (confirmation, samples) run on a worker connection: a failure
- * there costs one FK, and a new transaction on the same snapshot.
+ * Recover a verifying connection after a failed query: the coordinator
+ * (early finishing) rolls back to the FK's savepoint and keeps its
+ * exported snapshot; a worker's connection imports the snapshot again.
  */
 static void
-collect_results(Scan *s, PgConn *verifier, ScanResult *res)
+recover_verifier(Scan *s, PgConn *c)
 {
-	const ScanPlan *plan = s->plan;
+	if (PQtransactionStatus(c->conn) != PQTRANS_INERROR)
+		return;
+	if (c == s->coord)
+		(void) pgconn_exec(c, "ROLLBACK TO SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL);
+	else
+		(void) snapshot_import(c, s->snapshot);
+}
 
-	res->nfks = plan->nfks;
-	res->fks = fk_calloc((size_t) (plan->nfks ? plan->nfks : 1), sizeof(FkResult));
-	for (int i = 0; i < plan->nfks; i++)
+/*
+ * One FK's result from the workers' partials: confirmation and samples on
+ * the verifying connection; a failure there costs this FK only.  An FK
+ * --max-time left unread is "incomplete", with no counts.
+ */
+static void
+collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
+{
+	const FkPlan *fp = &s->plan->fks[i];
+	FkResult   *r = &res->fks[i];
+	const char *err;
+	double		end;
+
+	pthread_mutex_lock(&s->lock);
+	err = s->fk_errors[i];
+	if (fp->kind != KEYKIND_SERVER && err == NULL)
+		err = s->set_errors[fp->parent_set];
+	if (fp->kind != KEYKIND_SERVER && err == NULL)
+		err = s->pass_errors[fp->pass];
+	end = s->fk_end[i];
+	pthread_mutex_unlock(&s->lock);
+
+	if (fp->kind == KEYKIND_SERVER)
 	{
-		const FkPlan *fp = &plan->fks[i];
-		FkResult   *r = &res->fks[i];
-		const char *err = s->fk_errors[i];
-
-		if (fp->kind == KEYKIND_SERVER)
-		{
-			/* counts and samples were filled by the worker that ran it */
-			*r = s->server_results[i];
-			memset(&s->server_results[i], 0, sizeof(FkResult));
-		}
-		r->fk = fp->fk;
-		r->child = &s->cat->tables[fp->fk->child];
-		r->parent = &s->cat->tables[fp->fk->parent];
-		r->elapsed_s = s->fk_end[i];
-		if (fp->kind != KEYKIND_SERVER && err == NULL)
-			err = s->set_errors[fp->parent_set];
-		if (fp->kind != KEYKIND_SERVER && err == NULL)
-			err = s->pass_errors[fp->pass];
-		switch (fp->kind)
-		{
-			case KEYKIND_SERVER:
-				r->method = "server";
-				r->method_reason = fp->server_reason;
-				break;
-			case KEYKIND_INT:
-				r->method = s->sets[fp->parent_set].ints
-					? keyset64_method(s->sets[fp->parent_set].ints) : "bitmap";
-				if (err == NULL && (err = finish_int_fk(s, verifier, fp, i, r)) != NULL &&
-					is_conflict(s->cat, verifier))
-					atomic_store(&s->conflict, true);
-				break;
-			case KEYKIND_HASH:
-				r->method = "hash";
-				if (err == NULL && (err = finish_hash_fk(s, verifier, fp, i, r)) != NULL &&
-					is_conflict(s->cat, verifier))
-					atomic_store(&s->conflict, true);
-				break;
-		}
-		if (err && PQtransactionStatus(verifier->conn) == PQTRANS_INERROR)
-			(void) snapshot_import(verifier, s->snapshot);
-		if (err)
-		{
-			fkresult_reset(r);
-			r->status = FKSTATUS_ERROR;
-			r->error = fk_strdup(err);
-		}
-		else if (r->orphan_rows > 0)
-			r->status = FKSTATUS_ORPHANS;
-		else
-			r->status = FKSTATUS_CLEAN;
+		/* counts and samples were filled by the worker that ran it */
+		*r = s->server_results[i];
+		memset(&s->server_results[i], 0, sizeof(FkResult));
 	}
+	r->fk = fp->fk;
+	r->child = &s->cat->tables[fp->fk->child];
+	r->parent = &s->cat->tables[fp->fk->parent];
+	r->elapsed_s = end;
+	switch (fp->kind)
+	{
+		case KEYKIND_SERVER:
+			r->method = "server";
+			r->method_reason = fp->server_reason;
+			break;
+		case KEYKIND_INT:
+			r->method = s->sets[fp->parent_set].ints
+				? keyset64_method(s->sets[fp->parent_set].ints) : "bitmap";
+			if (err == NULL && (err = finish_int_fk(s, verifier, fp, i, r)) != NULL &&
+				is_conflict(s->cat, verifier))
+				atomic_store(&s->conflict, true);
+			break;
+		case KEYKIND_HASH:
+			r->method = "hash";
+			if (err == NULL && (err = finish_hash_fk(s, verifier, fp, i, r)) != NULL &&
+				is_conflict(s->cat, verifier))
+				atomic_store(&s->conflict, true);
+			break;
+	}
+	if (err)
+		recover_verifier(s, verifier);
+	if (err)
+	{
+		bool		incomplete = strcmp(err, BUDGET_REASON) == 0;
+
+		fkresult_reset(r);
+		r->child_rows = r->null_rows = r->partial_null_rows = 0;
+		r->orphan_rows = r->orphan_keys = 0;
+		r->status = incomplete ? FKSTATUS_INCOMPLETE : FKSTATUS_ERROR;
+		r->error = fk_strdup(err);
+	}
+	else if (r->orphan_rows > 0)
+		r->status = FKSTATUS_ORPHANS;
+	else
+		r->status = FKSTATUS_CLEAN;
+	r->snapshot = fk_strdup(s->snapshot);
 }
 
 /* How to recognise the orphan rows of FK i, from the scan's final keys. */
@@ -1474,7 +1608,7 @@ write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
 	bool		ok;
 
 	for (int i = 0; i < res->nfks; i++)
-		if (res->fks[i].status == FKSTATUS_ORPHANS)
+		if (res->fks[i].status == FKSTATUS_ORPHANS && !res->fks[i].resumed)
 			m[n++] = matcher_for(s, &res->fks[i], i);
 	ok = orphans_write(verifier, s->cat, m, n, s->opt->orphans_out);
 	free(m);
@@ -1489,98 +1623,177 @@ has_filters(const FilterOptions *f)
 }
 
 /*
- * What deleting each FK's orphan rows would do to the rows referencing them.
- * Dependents may lie outside the selection (-t orders still reaches
- * order_items): with a filter, the whole FK graph is read, on the snapshot.
+ * The FK graph cascades follow: the scan's catalog, or with a filter the
+ * whole graph (-t orders still reaches order_items), read once on the
+ * snapshot.  NULL if it could not be read.
  */
-static bool
-trace_cascades(Scan *s, PgConn *verifier, ScanResult *res)
+static const Catalog *
+cascade_graph(Scan *s, PgConn *verifier, ScanResult *res)
 {
-	const Catalog *graph = s->cat;
-	bool		any = false;
+	FilterOptions all;
 
-	for (int i = 0; i < res->nfks; i++)
-		any |= res->fks[i].status == FKSTATUS_ORPHANS;
-	if (!any)
+	if (!has_filters(&s->opt->filter))
+		return s->cat;
+	if (res->graph)
+		return res->graph;
+	memset(&all, 0, sizeof(all));
+	if (!catalog_read(verifier, &all, &res->graph))
+		return NULL;
+	return res->graph;
+}
+
+/* What deleting FK i's orphan rows would do to the rows referencing them. */
+static bool
+cascade_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
+{
+	const Catalog *graph;
+	OrphanMatcher m;
+
+	if (res->fks[i].status != FKSTATUS_ORPHANS || signals_interrupted())
 		return true;
-	if (has_filters(&s->opt->filter))
-	{
-		FilterOptions all;
-
-		memset(&all, 0, sizeof(all));
-		if (!catalog_read(verifier, &all, &res->graph))
-			return false;
-		graph = res->graph;
-	}
-	for (int i = 0; i < res->nfks && !signals_interrupted(); i++)
-	{
-		OrphanMatcher m;
-
-		if (res->fks[i].status != FKSTATUS_ORPHANS)
-			continue;
-		m = matcher_for(s, &res->fks[i], i);
-		for (int g = 0; graph != s->cat && g < graph->nfks; g++)
-			if (graph->fks[g].oid == m.fk->oid)
-				m.fk = &graph->fks[g];
-		if (!cascade_trace(verifier, graph, &m, &res->fks[i]))
-			return false;
-	}
-	return true;
+	if ((graph = cascade_graph(s, verifier, res)) == NULL)
+		return false;
+	m = matcher_for(s, &res->fks[i], i);
+	for (int g = 0; graph != s->cat && g < graph->nfks; g++)
+		if (graph->fks[g].oid == m.fk->oid)
+			m.fk = &graph->fks[g];
+	return cascade_trace(verifier, graph, &m, &res->fks[i]);
 }
 
 /*
- * --compare server: the server's own anti-join for every FK on the same
+ * --compare server: the server's own anti-join for FK i on the same
  * snapshot, timed.  Any disagreement is a loud error (exit 2): one of the
  * two is wrong, and the scan's answer cannot be trusted until we know which.
  */
 static void
-compare_with_server(Scan *s, PgConn *verifier, ScanResult *res)
+compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 {
-	/* the server at its own defaults: parallel workers and JIT as configured */
-	if (!pgconn_exec(verifier, "SELECT pg_catalog.set_config(name, reset_val, false) "
-					 "FROM pg_catalog.pg_settings "
-					 "WHERE name IN ('max_parallel_workers_per_gather', 'jit')",
-					 0, NULL, NULL, NULL))
-		log_warning("the server's anti-join runs with fkscan's session settings");
-	for (int i = 0; i < res->nfks; i++)
-	{
-		FkResult   *r = &res->fks[i];
-		FkResult	srv;
-		struct timespec t0;
+	FkResult   *r = &res->fks[i];
+	FkResult	srv;
+	struct timespec t0;
 
-		if (r->status == FKSTATUS_ERROR || signals_interrupted())
-			continue;
-		memset(&srv, 0, sizeof(srv));
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (!verify_fk_on_server(verifier, s->cat, r->fk, 0, &srv))
+	if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
+		signals_interrupted())
+		return;
+	/* the server at its own defaults: parallel workers and JIT as configured */
+	if (s->compare_ready != verifier)
+	{
+		s->compare_ready = verifier;
+		if (!pgconn_exec(verifier, "SELECT pg_catalog.set_config(name, reset_val, false) "
+						 "FROM pg_catalog.pg_settings "
+						 "WHERE name IN ('max_parallel_workers_per_gather', 'jit')",
+						 0, NULL, NULL, NULL))
 		{
-			fkresult_reset(r);
-			r->status = FKSTATUS_ERROR;
-			r->error = fk_strdup(verifier->last_error ? verifier->last_error
-								 : "the server's anti-join failed");
-			if (PQtransactionStatus(verifier->conn) == PQTRANS_INERROR)
-				(void) snapshot_import(verifier, s->snapshot);
-			continue;
+			log_warning("the server's anti-join runs with fkscan's session settings");
+			recover_verifier(s, verifier);
 		}
-		r->compared = true;
-		r->compare_elapsed_s = seconds_since(&t0);
-		r->compare_orphan_rows = srv.orphan_rows;
-		r->compare_orphan_keys = srv.orphan_keys;
-		r->compare_agree = srv.orphan_rows == r->orphan_rows &&
-			srv.orphan_keys == r->orphan_keys && srv.child_rows == r->child_rows &&
-			srv.null_rows == r->null_rows && srv.partial_null_rows == r->partial_null_rows;
-		if (!r->compare_agree)
-		{
-			log_error("%s: fkscan and the server's anti-join disagree", r->fk->name);
-			log_detail("fkscan: %" PRIu64 " orphan rows, %" PRIu64 " keys, %" PRIu64
-					   " rows, %" PRIu64 " exempt; server: %" PRIu64 " orphan rows, %"
-					   PRIu64 " keys, %" PRIu64 " rows, %" PRIu64 " exempt",
-					   r->orphan_rows, r->orphan_keys, r->child_rows, r->null_rows,
-					   srv.orphan_rows, srv.orphan_keys, srv.child_rows, srv.null_rows);
-			res->ndisagree++;
-		}
-		fkresult_reset(&srv);
 	}
+	memset(&srv, 0, sizeof(srv));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!verify_fk_on_server(verifier, s->cat, r->fk, 0, &srv))
+	{
+		char	   *snap = r->snapshot;
+
+		r->snapshot = NULL;
+		fkresult_reset(r);
+		r->snapshot = snap;
+		r->status = FKSTATUS_ERROR;
+		r->error = fk_strdup(verifier->last_error ? verifier->last_error
+							 : "the server's anti-join failed");
+		recover_verifier(s, verifier);
+		fkresult_reset(&srv);
+		return;
+	}
+	r->compared = true;
+	r->compare_elapsed_s = seconds_since(&t0);
+	r->compare_orphan_rows = srv.orphan_rows;
+	r->compare_orphan_keys = srv.orphan_keys;
+	r->compare_agree = srv.orphan_rows == r->orphan_rows &&
+		srv.orphan_keys == r->orphan_keys && srv.child_rows == r->child_rows &&
+		srv.null_rows == r->null_rows && srv.partial_null_rows == r->partial_null_rows;
+	if (!r->compare_agree)
+	{
+		log_error("%s: fkscan and the server's anti-join disagree", r->fk->name);
+		log_detail("fkscan: %" PRIu64 " orphan rows, %" PRIu64 " keys, %" PRIu64
+				   " rows, %" PRIu64 " exempt; server: %" PRIu64 " orphan rows, %"
+				   PRIu64 " keys, %" PRIu64 " rows, %" PRIu64 " exempt",
+				   r->orphan_rows, r->orphan_keys, r->child_rows, r->null_rows,
+				   srv.orphan_rows, srv.orphan_keys, srv.child_rows, srv.null_rows);
+	}
+	fkresult_reset(&srv);
+}
+
+/* "2026-11-24T21:03:05Z": when a result became final. */
+static char *
+utc_now(void)
+{
+	char		buf[32];
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return fk_strdup(buf);
+}
+
+/*
+ * Everything about FK i, on the verifying connection: its counts,
+ * --compare server, its cascade chain.  A final result (clean or orphans)
+ * is recorded in the --state file and streamed as a JSON line.
+ */
+static void
+finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
+{
+	FkResult   *r = &res->fks[i];
+
+	s->finished[i] = true;
+	collect_one(s, verifier, res, i);
+	if (s->opt->compare_server)
+		compare_one(s, verifier, res, i);
+	if (!cascade_one(s, verifier, res, i))
+	{
+		res->output_failed = true;
+		recover_verifier(s, verifier);
+	}
+	r->finished_at = utc_now();
+	if ((r->status == FKSTATUS_CLEAN || r->status == FKSTATUS_ORPHANS) &&
+		!atomic_load(&s->conflict) && !signals_interrupted())
+	{
+		if (s->state && !state_record_fk(s->state, r))
+			res->output_failed = true;
+		(void) report_fk_done(s->stream, res, i);
+	}
+}
+
+/*
+ * FK i's chunks are all handled, while the rest of phase 2 runs: finish
+ * it now on the coordinator, which holds the snapshot, inside a savepoint
+ * so a failed query costs this FK and not the exported snapshot.
+ */
+static void
+finish_early(Scan *s, int i)
+{
+	PgConn	   *c = s->coord;
+
+	if (s->finished[i])
+		return;
+	if (!pgconn_exec(c, "SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL))
+		return;					/* left for the end, on a worker's connection */
+	finish_fk(s, c, s->res, i);
+	(void) pgconn_exec(c, "RELEASE SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL);
+}
+
+/*
+ * --max-time ran out: no more chunks are taken, and the streams stop at
+ * their next batch of rows (run_phase cancels what still runs a second
+ * later).
+ */
+static void
+expire_budget(Scan *s)
+{
+	atomic_store(&s->budget_expired, true);
+	log_warning("--max-time %.1f s reached: stopping; unfinished foreign keys are incomplete",
+				s->opt->max_time_s);
 }
 
 typedef struct LockCtx
@@ -1699,6 +1912,9 @@ scan_free_state(Scan *s)
 	free(s->fk_end);
 	free(s->server_results);
 	free(s->chunk_done);
+	free(s->finished);
+	free(s->pass_left);
+	free(s->ready);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cv_phase);
 	pthread_cond_destroy(&s->cv_done);
@@ -1781,8 +1997,10 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	if (s->opt->consistency == CONSISTENCY_CHUNK)
 		(void) pgconn_exec(coord, "COMMIT", 0, NULL, NULL, NULL);
 
+	/* results are filled FK by FK from here on (resumed ones already are) */
+	res->nfks = plan->nfks;
 	for (s->key_pass = 0; nalive > 0 && s->key_pass < plan->key_passes &&
-		 !signals_interrupted(); s->key_pass++)
+		 !stopping(s); s->key_pass++)
 	{
 		if (plan->key_passes > 1)
 			log_info("key pass %d of %d", s->key_pass + 1, plan->key_passes);
@@ -1790,22 +2008,34 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		run_phase(s, PHASE_PARENTS, plan->parent_chunks, plan->nparent_chunks, progress);
 		fail_unrun_chunks(s);
 		merge_parent_sets(s);
+		/*
+		 * The last key pass finishes FKs one by one on the coordinator's
+		 * snapshot; under --consistency chunk it has none: all at the end.
+		 */
+		s->track_units = s->key_pass == plan->key_passes - 1 &&
+			s->opt->consistency == CONSISTENCY_SNAPSHOT && !stopping(s);
 		run_phase(s, PHASE_CHILDREN, plan->child_chunks, plan->nchild_chunks, progress);
+		s->track_units = false;
 		fail_unrun_chunks(s);
 	}
 	/*
 	 * Interrupted before the first pass: nothing was read, nothing is clean.
 	 * Interrupted between passes: integer FKs are complete, hashed FKs'
-	 * later key slices were never read.
+	 * later key slices were never read.  The same for --max-time, whose
+	 * unread FKs are "incomplete".
 	 */
-	for (int i = 0; nalive > 0 && s->key_pass < plan->key_passes && i < plan->nsets; i++)
-		if (plan->sets[i].kind == KEYKIND_HASH || s->key_pass == 0)
-			record_error(s, &s->set_errors[i], "interrupted");
-	for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->npasses; i++)
-		record_error(s, &s->pass_errors[i], "interrupted");
-	for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->nfks; i++)
-		if (plan->fks[i].kind == KEYKIND_SERVER)
-			record_error(s, &s->fk_errors[i], "interrupted");
+	{
+		const char *why = signals_interrupted() ? "interrupted" : BUDGET_REASON;
+
+		for (int i = 0; nalive > 0 && s->key_pass < plan->key_passes && i < plan->nsets; i++)
+			if (plan->sets[i].kind == KEYKIND_HASH || s->key_pass == 0)
+				record_error(s, &s->set_errors[i], why);
+		for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->npasses; i++)
+			record_error(s, &s->pass_errors[i], why);
+		for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->nfks; i++)
+			if (plan->fks[i].kind == KEYKIND_SERVER)
+				record_error(s, &s->fk_errors[i], why);
+	}
 
 	pthread_mutex_lock(&s->lock);
 	s->phase = PHASE_QUIT;
@@ -1851,11 +2081,10 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	}
 	if (atomic_load(&s->chunk_retries) > 0)
 		s->mixed_snapshots = true;
-	collect_results(s, verifier, res);
-	if (s->opt->compare_server)
-		compare_with_server(s, verifier, res);
-	if (!trace_cascades(s, verifier, res))
-		res->output_failed = true;
+	/* what was not finished early: everything, under --consistency chunk */
+	for (int i = 0; i < plan->nfks; i++)
+		if (!s->finished[i])
+			finish_fk(s, verifier, res, i);
 	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
 		res->output_failed = true;
 	if (scan_hook && scan_hook->keys && !signals_interrupted() &&
@@ -1901,14 +2130,60 @@ fail_unlogged(Scan *s)
  * filled and *cat is the catalog res points into (the caller frees it);
  * *conflict says a recovery conflict spoiled the attempt.
  */
+/*
+ * --state: the FKs an earlier run finished, into res (marked resumed) and
+ * skip[]; their JSON lines go out at once.  Cascade steps outside a
+ * filtered catalog need the whole graph, read on the snapshot.
+ */
+static bool *
+resume_from_state(Scan *s, PgConn *coord, ScanResult *res)
+{
+	const Catalog *cat = s->cat;
+	bool	   *skip = fk_calloc((size_t) cat->nfks + 1, sizeof(bool));
+
+	res->nfks = cat->nfks;
+	res->fks = fk_calloc((size_t) cat->nfks + 1, sizeof(FkResult));
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		FkResult   *r = &res->fks[i];
+		bool		need_graph = false;
+
+		r->fk = &cat->fks[i];
+		r->child = &cat->tables[cat->fks[i].child];
+		r->parent = &cat->tables[cat->fks[i].parent];
+		if (s->state == NULL)
+			continue;
+		skip[i] = state_take_fk(s->state, r->fk, cat, res->graph, r, &need_graph);
+		if (!skip[i] && need_graph)
+		{
+			FilterOptions all;
+
+			memset(&all, 0, sizeof(all));
+			if (catalog_read(coord, &all, &res->graph))
+				skip[i] = state_take_fk(s->state, r->fk, cat, res->graph, r, &need_graph);
+		}
+		if (skip[i])
+			res->nresumed++;
+	}
+	if (res->nresumed > 0)
+		log_info("%d of %d foreign keys finished in earlier runs (--state): not read again",
+				 res->nresumed, cat->nfks);
+	for (int i = 0; i < cat->nfks; i++)
+		if (skip[i])
+			(void) report_fk_done(s->stream, res, i);
+	return skip;
+}
+
 static bool
 scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *res,
-			 Catalog **cat, bool *conflict)
+			 Catalog **cat, bool *conflict, ReportStream *stream, StateFile *state,
+			 double budget_s)
 {
 	PgConn	   *coord;
 	ScanPlan   *plan = NULL;
 	Scan		s;
 	bool		ok;
+	bool	   *skip;
 
 	memset(&s, 0, sizeof(s));
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
@@ -1928,10 +2203,26 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 	}
 	log_info("snapshot %s, %d foreign keys, %d jobs", s.snapshot, (*cat)->nfks, opt->jobs);
 
-	plan = plan_build(*cat, opt, coord->server_version >= 140000);
 	s.opt = opt;
 	s.cat = *cat;
+	s.coord = coord;
+	s.res = res;
+	s.stream = stream;
+	s.state = state;
+	s.budget_s = budget_s;
+	res->database = fk_strdup(PQdb(coord->conn));
+	skip = resume_from_state(&s, coord, res);
+	plan = plan_build_skipping(*cat, opt, coord->server_version >= 140000, skip);
+	for (int i = 0; i < plan->nfks; i++)
+		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
+			res->fks[i].method_reason = plan->fks[i].server_reason;
 	s.plan = plan;
+	s.finished = skip;
+	s.pass_left = fk_calloc((size_t) (plan->npasses + 1), sizeof(int));
+	for (int i = 0; i < plan->nchild_chunks; i++)
+		if (plan->child_chunks[i].role == CHUNK_CHILD)
+			s.pass_left[plan->child_chunks[i].target]++;
+	s.ready = fk_calloc((size_t) (plan->nfks + 1), sizeof(int));
 	s.nworkers = workers_for(opt, plan);
 	s.sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
 	s.set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
@@ -1955,12 +2246,13 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 		res->server_version = coord->server_version;
 		res->in_recovery = (*cat)->in_recovery;
 		res->jobs = s.nworkers;
-		res->database = fk_strdup(PQdb(coord->conn));
 		res->snapshot = fk_strdup(s.snapshot);
 		res->key_passes = plan->key_passes;
 		res->chunk_retries = atomic_load(&s.chunk_retries);
 		res->mixed_snapshots = s.mixed_snapshots;
 		res->rows_read = atomic_load(&s.rows_read);
+		res->bytes_read = atomic_load(&s.bytes_read);
+		res->budget_expired = atomic_load(&s.budget_expired);
 	}
 	scan_free_state(&s);
 
@@ -2114,6 +2406,8 @@ scan_run(const FkOptions *opt)
 	ReplayPosition replay_start = {0};
 	int			attempt;
 	int			rc = FK_EXIT_ERROR;
+	ReportStream *stream = report_stream_create(opt, stdout);
+	StateFile  *state = NULL;
 
 	memset(&res, 0, sizeof(res));
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -2123,7 +2417,13 @@ scan_run(const FkOptions *opt)
 	/* a connection of its own for the standby's replay: it outlives attempts */
 	control = pgconn_connect(&opt->conn, "control");
 	if (control == NULL)
+	{
+		report_stream_free(stream);
 		return FK_EXIT_ERROR;
+	}
+	if (opt->state_file &&
+		(state = state_open(opt->state_file, PQdb(control->conn), opt)) == NULL)
+		goto done;
 	if (!pgconn_exec(control, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,
 					 paused_row, &in_recovery))
 		goto done;
@@ -2148,7 +2448,13 @@ scan_run(const FkOptions *opt)
 
 	for (attempt = 1;; attempt++)
 	{
-		ok = scan_attempt(opt, in_recovery, progress, &res, &cat, &conflict);
+		/* the budget spans the attempts: a restart gets what is left */
+		double		budget = opt->max_time_s > 0 ? opt->max_time_s - seconds_since(&start) : 0;
+
+		if (opt->max_time_s > 0 && budget < 0.001)
+			budget = 0.001;
+		ok = scan_attempt(opt, in_recovery, progress, &res, &cat, &conflict, stream, state,
+						  budget);
 		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
 			attempt > opt->retries || signals_interrupted())
 			break;
@@ -2171,6 +2477,8 @@ scan_run(const FkOptions *opt)
 		res.elapsed_s = seconds_since(&start);
 		res.interrupted = signals_interrupted();
 		res.rows_per_s = res.elapsed_s > 0 ? (double) res.rows_read / res.elapsed_s : 0;
+		res.bytes_per_s = res.elapsed_s > 0 ? (double) res.bytes_read / res.elapsed_s : 0;
+		res.max_time_s = opt->max_time_s;
 		res.consistency = paused ? "paused-replay"
 			: opt->consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
 		res.guarantee = guarantee_for(&res);
@@ -2187,12 +2495,17 @@ scan_run(const FkOptions *opt)
 		{
 			if (res.fks[i].status == FKSTATUS_ERROR)
 				res.nerrors++;
+			else if (res.fks[i].status == FKSTATUS_INCOMPLETE)
+				res.nincomplete++;
 			else if (res.fks[i].status == FKSTATUS_ORPHANS)
 				res.nwith_orphans++;
+			if (res.fks[i].compared && !res.fks[i].compare_agree)
+				res.ndisagree++;
 			res.orphan_rows += res.fks[i].orphan_rows;
 		}
-		ok = scan_hook ? true : report_scan(&res, opt, stdout);
-		if (res.interrupted || res.nerrors > 0 || res.ndisagree > 0 || !ok ||
+		ok = scan_hook ? true : report_stream_finish(stream, &res);
+		if (res.interrupted || res.nerrors > 0 || res.nincomplete > 0 ||
+			res.ndisagree > 0 || !ok ||
 			res.output_failed ||
 			(conflict && opt->consistency == CONSISTENCY_SNAPSHOT))
 			rc = FK_EXIT_ERROR;
@@ -2209,6 +2522,8 @@ done:
 	scanresult_free(&res);
 	catalog_free(cat);
 	pgconn_free(control);
+	report_stream_free(stream);
+	state_close(state);
 	return rc;
 }
 

@@ -53,6 +53,14 @@ typedef enum FetchMethod
 	FETCH_CURSOR
 } FetchMethod;
 
+/* In which order child tables are scanned, so FKs finish one by one (--order). */
+typedef enum ScanOrder
+{
+	ORDER_SIZE = 0,				/* smallest child first: a budget finishes the most FKs */
+	ORDER_NAME,					/* by child schema and table name */
+	ORDER_CATALOG				/* as the catalog lists them, server-side checks first */
+} ScanOrder;
+
 typedef enum TriValue
 {
 	TRI_DEFAULT = 0,
@@ -117,6 +125,9 @@ typedef struct FkOptions
 	double		max_lag_s;		/* --max-lag; < 0: no limit */
 	double		max_rate;		/* --max-rate rows per second; 0: no limit */
 	double		max_rate_bytes; /* --max-rate NMB: bytes per second; 0: no limit */
+	double		max_time_s;		/* --max-time budget in seconds; 0: none */
+	ScanOrder	order;			/* --order */
+	char	   *state_file;		/* --state FILE: finished FKs recorded, skipped on resume */
 
 	/*
 	 * The pipeline gate (report_exit_code): orphans within these pass with

@@ -38,6 +38,7 @@ typedef struct FkPlan
 	int			parent_set;		/* INT/HASH: index into sets */
 	int			pass;			/* INT/HASH: index into passes */
 	int			fields[PLAN_MAX_KEYS];	/* INT/HASH: column indexes within the pass */
+	bool		skip;			/* finished in an earlier run (--state): nothing read */
 } FkPlan;
 
 /* One set of parent keys, shared by every FK with the same target and encoding. */
@@ -86,7 +87,7 @@ typedef struct ScanPlan
 	int			npasses;
 	Chunk	   *parent_chunks;	/* phase 1 */
 	int			nparent_chunks;
-	Chunk	   *child_chunks;	/* phase 2, in pass, leaf and page order */
+	Chunk	   *child_chunks;	/* phase 2: passes in --order, then leaf and page order */
 	int			nchild_chunks;
 	int64_t		parent_pages;	/* for progress and ETA */
 	int64_t		child_pages;
@@ -109,6 +110,15 @@ typedef struct ScanPlan
  * or two per key) always fit in one.
  */
 ScanPlan *plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges);
+
+/*
+ * The same, leaving out the FKs with skip[i] set (finished in an earlier
+ * run, --state): they get no pass, no server check and no chunk, and a
+ * parent table only they need is not read.  Phase 2's passes come in
+ * options->order.
+ */
+ScanPlan *plan_build_skipping(const Catalog *cat, const FkOptions *options,
+							  bool tid_ranges, const bool *skip);
 void plan_free(ScanPlan *plan);
 
 /*

@@ -39,7 +39,8 @@ typedef enum FkStatus
 {
 	FKSTATUS_CLEAN,
 	FKSTATUS_ORPHANS,
-	FKSTATUS_ERROR
+	FKSTATUS_ERROR,
+	FKSTATUS_INCOMPLETE			/* --max-time ran out before it was read: no counts */
 } FkStatus;
 
 typedef struct FkResult
@@ -67,6 +68,10 @@ typedef struct FkResult
 	double		compare_elapsed_s;
 	uint64_t	compare_orphan_rows;
 	uint64_t	compare_orphan_keys;
+	/* where the result came from: this run's snapshot, or a --state file */
+	char	   *snapshot;		/* the snapshot it was read on */
+	bool		resumed;		/* taken from the --state file, not read in this run */
+	char	   *finished_at;	/* when it was final (UTC, ISO 8601) */
 } FkResult;
 
 /* Where a hot standby's WAL replay stood (--format json "replay"). */
@@ -107,6 +112,13 @@ typedef struct ScanResult
 	bool		output_failed;	/* --orphans-out could not be written */
 	int			nwith_orphans;
 	uint64_t	orphan_rows;
+	/* long sweeps: --max-time, --max-rate, --state */
+	int			nincomplete;	/* FKs left unread when --max-time ran out */
+	bool		budget_expired; /* --max-time ran out */
+	double		max_time_s;		/* the budget, 0 if none */
+	uint64_t	bytes_read;		/* COPY bytes streamed */
+	double		bytes_per_s;
+	int			nresumed;		/* FKs taken from the --state file */
 } ScanResult;
 
 void scanresult_free(ScanResult *r);

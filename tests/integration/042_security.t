@@ -330,6 +330,7 @@ SKIP: {
     my @allowed = (
         qr/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY$/,
         qr/^(COMMIT|ROLLBACK)$/,
+        qr/^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) fkscan_fk$/,
         qr/^SET TRANSACTION SNAPSHOT '[0-9A-F-]+'$/,
         qr/^(SELECT|WITH)\b/,
         qr/^COPY \(SELECT .*\) TO STDOUT( \(FORMAT binary\))?$/s,
