@@ -48,8 +48,8 @@ my $before = catalog_state();
 # the plan: nothing changes
 my ($rc, $out, $err) = FkTest::fkscan('validate', '-j', '2', $db);
 is($rc, 1, 'plan: exit 1 (things to do, orphans remain)') or diag($err);
-like($out, qr/^"nv ""fk""" on "V ""s\.\$ch"\."Not\.Valid": clean; would run:\n  ALTER TABLE "V ""s\.\$ch"\."Not\.Valid" VALIDATE CONSTRAINT "nv ""fk""";$/m,
-     'plan: VALIDATE CONSTRAINT, every name quoted');
+like($out, qr/^"nv ""fk""" on "V ""s\.\$ch"\."Not\.Valid": clean; would run:\n  LOCK TABLE "V ""s\.\$ch"\."Not\.Valid" IN SHARE UPDATE EXCLUSIVE MODE;\n  ALTER TABLE "V ""s\.\$ch"\."Not\.Valid" VALIDATE CONSTRAINT "nv ""fk""";$/m,
+     'plan: the lock, then VALIDATE CONSTRAINT, every name quoted');
 like($out, qr/ALTER TABLE "V ""s\.\$ch"\."Trig Off" ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+";/,
      'plan: ENABLE TRIGGER on the child');
 like($out, qr/ALTER TABLE "V ""s\.\$ch"\."Par ent\xc3\xa9" ENABLE TRIGGER "RI_ConstraintTrigger_a_\d+";/,
@@ -86,10 +86,23 @@ print $locker "ROLLBACK;\n";
 close $locker;
 is(catalog_state(), $before, 'nothing changed');
 
-# apply
-($rc, $out, $err) = FkTest::fkscan('validate', '--apply', '-j', '2', $db);
+# apply, while another session holds a conflicting lock for 2 s more: the
+# wait is reported apart
+open($locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db) or die "psql: $!";
+$locker->autoflush(1);
+print $locker "BEGIN; LOCK TABLE $C1 IN SHARE MODE; SELECT pg_sleep(2); ROLLBACK;\n";
+$t0 = time;
+until (FkTest::psql($db, "SELECT count(*) FROM pg_locks WHERE mode = 'ShareLock' AND granted AND relation IS NOT NULL") > 0) {
+    die 'no lock' if time - $t0 > 30;
+    usleep(50_000);
+}
+($rc, $out, $err) = FkTest::fkscan('validate', '--apply', '-j', '2', '--lock-timeout', '20s', $db);
+close $locker;
 is($rc, 1, 'apply: exit 1 (the dirty FKs remain)') or diag($err);
-like($out, qr/^"nv ""fk""" on "V ""s\.\$ch"\."Not\.Valid": clean; validated in [\d.]+ s/m, 'validated, timed');
+like($out, qr/^"nv ""fk""" on "V ""s\.\$ch"\."Not\.Valid": clean; validated in [\d.]+ s \(lock wait [\d.]+ s\)$/m,
+     'validated, timed, with its lock wait');
+my ($total, $wait) = $out =~ /^"nv ""fk""" on .*: clean; validated in ([\d.]+) s \(lock wait ([\d.]+) s\)$/m;
+ok(defined $wait && $wait > 0.5 && $wait <= $total, "the lock wait is the other session's: $wait s of $total s");
 like($out, qr/^"Trig Off_p""id_fkey" on .*: clean; RI triggers enabled in [\d.]+ s/m, 'triggers enabled, timed');
 my %state = map { my ($n, $v, $t) = split /\|/; ($n => [$v, $t]) } split /\n/, catalog_state();
 is($state{'nv "fk"'}[0], 't', 'the NOT VALID FK is now validated');
