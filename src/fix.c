@@ -177,32 +177,6 @@ fix_free(Fix *f)
 
 /* ---- the keys, from the scan ---- */
 
-/* A value in COPY's text format: backslash escapes for \ and control bytes. */
-static void
-append_copy_text(StrBuf *b, const char *v)
-{
-	for (const char *p = v; *p; p++)
-	{
-		switch (*p)
-		{
-			case '\\':
-				strbuf_append(b, "\\\\");
-				break;
-			case '\n':
-				strbuf_append(b, "\\n");
-				break;
-			case '\r':
-				strbuf_append(b, "\\r");
-				break;
-			case '\t':
-				strbuf_append(b, "\\t");
-				break;
-			default:
-				strbuf_append_char(b, *p);
-		}
-	}
-}
-
 /* One row of key text (every column non-NULL: a full key) into the COPY data. */
 static bool
 key_text_row(void *ctx, const PGresult *res, int row)
@@ -215,7 +189,7 @@ key_text_row(void *ctx, const PGresult *res, int row)
 			strbuf_append_char(&x->keys, '\t');
 		if (PQgetisnull(res, row, i))
 			return false;		/* a key with a NULL is no key: never here */
-		append_copy_text(&x->keys, PQgetvalue(res, row, i));
+		strbuf_append_copy_text(&x->keys, PQgetvalue(res, row, i));
 	}
 	strbuf_append_char(&x->keys, '\n');
 	x->nkeys++;

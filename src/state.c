@@ -95,26 +95,7 @@ append_field(StrBuf *b, const char *v)
 		strbuf_append(b, "\\N");
 		return;
 	}
-	for (const char *p = v; *p; p++)
-	{
-		switch (*p)
-		{
-			case '\\':
-				strbuf_append(b, "\\\\");
-				break;
-			case '\t':
-				strbuf_append(b, "\\t");
-				break;
-			case '\n':
-				strbuf_append(b, "\\n");
-				break;
-			case '\r':
-				strbuf_append(b, "\\r");
-				break;
-			default:
-				strbuf_append_char(b, *p);
-		}
-	}
+	strbuf_append_copy_text(b, v);
 }
 
 /* Split one line (no newline) at tabs, unescaping; NULL fields for \N. */

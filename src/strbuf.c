@@ -99,3 +99,28 @@ strbuf_take(StrBuf *b)
 	b->len = b->cap = 0;
 	return s;
 }
+
+void
+strbuf_append_copy_text(StrBuf *b, const char *v)
+{
+	for (const char *p = v; *p; p++)
+	{
+		switch (*p)
+		{
+			case '\\':
+				strbuf_append(b, "\\\\");
+				break;
+			case '\t':
+				strbuf_append(b, "\\t");
+				break;
+			case '\n':
+				strbuf_append(b, "\\n");
+				break;
+			case '\r':
+				strbuf_append(b, "\\r");
+				break;
+			default:
+				strbuf_append_char(b, *p);
+		}
+	}
+}

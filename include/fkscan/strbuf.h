@@ -27,6 +27,9 @@ void strbuf_append_len(StrBuf *b, const char *s, size_t len);
 void strbuf_append_char(StrBuf *b, char c);
 void strbuf_appendf(StrBuf *b, const char *fmt, ...) FK_PRINTF(2, 3);
 
+/* v in COPY's text format: backslash escapes for \\ and \t \n \r. */
+void strbuf_append_copy_text(StrBuf *b, const char *v);
+
 /* Hand the string to the caller (who frees it) and leave b empty. */
 char *strbuf_take(StrBuf *b);
 

@@ -192,6 +192,27 @@ reference_parse(const uint8_t *p, size_t n, int nfields, uint64_t *rows, uint64_
 	}
 }
 
+/* The next piece's size for cut mode (byte 0 says which), before clipping. */
+static size_t
+next_piece(int mode, int param, size_t n, uint64_t *rnd)
+{
+	switch (mode)
+	{
+		case 0:
+			return n;
+		case 1:
+			return (size_t) param + 1;
+		case 2:
+			return 1;
+		default:
+			*rnd ^= *rnd << 13;
+			*rnd ^= *rnd >> 7;
+			*rnd ^= *rnd << 17;
+			/* mostly small, sometimes empty, sometimes large */
+			return (*rnd & 7) == 0 ? 0 : (*rnd & 7) == 1 ? 4096 : (size_t) (*rnd >> 59);
+	}
+}
+
 /* Feed the stream cut as byte 0 says; returns whether every feed and finish passed. */
 static bool
 decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, Seen *s)
@@ -205,25 +226,7 @@ decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, S
 		size_t		piece;
 		uint8_t    *copy;
 
-		switch (mode)
-		{
-			case 0:
-				piece = n;
-				break;
-			case 1:
-				piece = (size_t) param + 1;
-				break;
-			case 2:
-				piece = 1;
-				break;
-			default:
-				rnd ^= rnd << 13;
-				rnd ^= rnd >> 7;
-				rnd ^= rnd << 17;
-				/* mostly small, sometimes empty, sometimes large */
-				piece = (rnd & 7) == 0 ? 0 : (rnd & 7) == 1 ? 4096 : (size_t) (rnd >> 59);
-				break;
-		}
+		piece = next_piece(mode, param, n, &rnd);
 		if (piece > n - off)
 			piece = n - off;
 		copy = malloc(piece ? piece : 1);
@@ -294,24 +297,7 @@ decode_keys_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int par
 		size_t		piece;
 		uint8_t    *copy;
 
-		switch (mode)
-		{
-			case 0:
-				piece = n;
-				break;
-			case 1:
-				piece = (size_t) param + 1;
-				break;
-			case 2:
-				piece = 1;
-				break;
-			default:
-				rnd ^= rnd << 13;
-				rnd ^= rnd >> 7;
-				rnd ^= rnd << 17;
-				piece = (rnd & 7) == 0 ? 0 : (rnd & 7) == 1 ? 4096 : (size_t) (rnd >> 59);
-				break;
-		}
+		piece = next_piece(mode, param, n, &rnd);
 		if (piece > n - off)
 			piece = n - off;
 		copy = malloc(piece ? piece : 1);
