@@ -2308,7 +2308,8 @@ static PgConn *replay_paused_on;
 
 /*
  * Replay held back may cancel the resume itself at once (a conflict with
- * what it releases): try again a few times before giving up loudly.
+ * what it releases, before the statement returns): try again, quietly, a
+ * few times before giving up loudly.  A resume of running replay is a no-op.
  */
 static void
 resume_replay(void)
@@ -2316,8 +2317,13 @@ resume_replay(void)
 	pthread_mutex_lock(&replay_lock);
 	for (int i = 0; replay_paused_on && i < 10; i++)
 	{
-		if (pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
-						0, NULL, NULL, NULL))
+		bool		ok;
+
+		replay_paused_on->quiet_errors = true;
+		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
+						 0, NULL, NULL, NULL);
+		replay_paused_on->quiet_errors = false;
+		if (ok)
 		{
 			log_info("WAL replay resumed");
 			replay_paused_on = NULL;
@@ -2328,7 +2334,11 @@ resume_replay(void)
 			usleep(100000);
 	}
 	if (replay_paused_on)
-		log_error("could not resume WAL replay: run \"SELECT pg_wal_replay_resume()\" on the standby");
+	{
+		log_error("could not resume WAL replay: %s", replay_paused_on->last_error
+				  ? replay_paused_on->last_error : "unknown error");
+		log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
+	}
 	replay_paused_on = NULL;
 	pthread_mutex_unlock(&replay_lock);
 }
