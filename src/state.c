@@ -26,7 +26,8 @@
  *   end	chunk
  *
  * okey, ocand and csample lines belong to the cfk line before them.  A
- * version 1 file is read as it is (it has no chunk records).
+ * version 1 file is read too (and may get chunk records appended: the
+ * header is never rewritten).
  *
  * The two header lines are written to FILE.tmp, fsynced and renamed into
  * place; every FK record (fk ... end) is one write() followed by fsync().
@@ -521,7 +522,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 	int			lineno = 0;
 	StateRecord *cur = NULL;
 	StateChunk *curc = NULL;
-	bool		v1 = false;
+	bool		v1 = false;		/* a version 1 file: this fkscan may append chunks to it */
 
 	*valid_end = 0;
 	while (pos < text->len)
@@ -574,7 +575,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 			*valid_end = pos + len + 1;
 		}
 		else if (n < 1 || f[0] == NULL ||
-				 !(chunk_line = curc != NULL || (cur == NULL && !v1 && strcmp(f[0], "chunk") == 0),
+				 !(chunk_line = curc != NULL || (cur == NULL && strcmp(f[0], "chunk") == 0),
 				   chunk_line ? (curc ? parse_chunk_line(&curc, f, n) : start_chunk(st, &curc, f, n)) :
 				   parse_record_line(st, &cur, f, n)))
 		{
