@@ -1515,7 +1515,8 @@ merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cand
 		if (cands && p->cands)
 			candset_merge_inplace(cands, p->cands);
 		*refs = fk_realloc(*refs, sizeof(SampleRef) * (size_t) (*nrefs + p->nsamples + 1));
-		memcpy(*refs + *nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
+		if (p->nsamples > 0)	/* resumed[] may have no array at all */
+			memcpy(*refs + *nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
 		*nrefs += p->nsamples;
 	}
 	qsort(*refs, (size_t) *nrefs, sizeof(SampleRef), compare_samples);
