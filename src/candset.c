@@ -114,8 +114,15 @@ append_value(StrBuf *blob, const uint8_t *data, int32_t len)
 uint32_t
 candset_add(CandSet *s, Hash128 h, const CopyField *fields, const int *cols)
 {
+	return candset_add_rows(s, h, fields, cols, 1);
+}
+
+uint32_t
+candset_add_rows(CandSet *s, Hash128 h, const CopyField *fields, const int *cols,
+				 uint64_t rows)
+{
 	bool		is_new;
-	uint32_t	i = insert(s, h, 1, &is_new);
+	uint32_t	i = insert(s, h, rows, &is_new);
 
 	if (is_new)
 		for (int k = 0; k < s->nkeys; k++)
@@ -140,6 +147,12 @@ candset_merge_inplace(CandSet *dst, const CandSet *src)
 				append_value(&dst->blob, v, len);
 			}
 	}
+}
+
+int
+candset_nkeys(const CandSet *s)
+{
+	return s->nkeys;
 }
 
 uint32_t

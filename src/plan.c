@@ -107,6 +107,7 @@ add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
 	c->rel = rel;
 	c->first_page = first;
 	c->end_page = end;
+	c->recorded = -1;
 }
 
 /* Split one relation into [first, end) page ranges, the last open-ended. */
@@ -338,6 +339,69 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 	p->child_chunks = children.items;
 	p->nchild_chunks = children.n;
 	return p;
+}
+
+void
+plan_apply_recorded(ScanPlan *p, const PlanRecorded *rec, int nrec)
+{
+	ChunkList	out = {0};
+
+	if (nrec == 0)
+		return;
+	for (int i = 0; i < p->nchild_chunks; i++)
+	{
+		const Chunk *c = &p->child_chunks[i];
+		/* [a, b), INT64_MAX for open-ended; a whole relation is [0, open) */
+		int64_t		a = c->first_page < 0 ? 0 : c->first_page;
+		int64_t		b = c->end_page < 0 ? INT64_MAX : c->end_page;
+		int64_t		pos = a;
+		bool		any = false;
+
+		if (c->role == CHUNK_CHILD)
+			for (int r = 0; r < nrec; r++)
+				any |= rec[r].pass == c->target && rec[r].rel == c->rel;
+		if (!any)
+		{
+			fk_array_grow((void **) &out.items, &out.cap, out.n + 1, sizeof(Chunk));
+			out.items[out.n++] = *c;
+			continue;
+		}
+		while (pos < b)
+		{
+			const PlanRecorded *next = NULL;
+
+			/* the recorded range covering pos, or the first one after it */
+			for (int r = 0; r < nrec; r++)
+			{
+				int64_t		rb = rec[r].end_page < 0 ? INT64_MAX : rec[r].end_page;
+
+				if (rec[r].pass != c->target || rec[r].rel != c->rel || rb <= pos)
+					continue;
+				if (next == NULL || rec[r].first_page < next->first_page)
+					next = &rec[r];
+			}
+			if (next == NULL || next->first_page >= b)
+			{
+				add_chunk(&out, CHUNK_CHILD, c->target, c->rel,
+						  pos == 0 && b == INT64_MAX && c->first_page < 0 ? -1 : pos,
+						  b == INT64_MAX ? -1 : b);
+				break;
+			}
+			if (next->first_page > pos)
+				add_chunk(&out, CHUNK_CHILD, c->target, c->rel, pos, next->first_page);
+			/* a recorded range joins once: in the chunk its start falls in */
+			if (next->first_page >= a)
+			{
+				add_chunk(&out, CHUNK_CHILD, c->target, c->rel, next->first_page,
+						  next->end_page);
+				out.items[out.n - 1].recorded = next->id;
+			}
+			pos = next->end_page < 0 ? INT64_MAX : next->end_page;
+		}
+	}
+	free(p->child_chunks);
+	p->child_chunks = out.items;
+	p->nchild_chunks = out.n;
 }
 
 void

@@ -600,6 +600,34 @@ text_resumed(const ScanResult *res, StrBuf *b)
 	strbuf_appendf(b, "The others: snapshot %s.\n\n", res->snapshot ? res->snapshot : "?");
 }
 
+/* --state chunk records: FKs read partly by earlier runs. */
+static void
+text_resumed_chunks(const ScanResult *res, StrBuf *b)
+{
+	bool		any = false;
+
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+
+		if (r->resumed || r->resumed_chunks == 0)
+			continue;
+		if (!any)
+			strbuf_append(b, "Foreign keys read partly in earlier runs (--state chunks; each chunk "
+						  "consistent with its own snapshot, orphans re-checked on this one):\n");
+		any = true;
+		strbuf_append(b, "  ");
+		texttable_append_name(b, r->fk->name);
+		strbuf_appendf(b, ": %d chunk%s on snapshot", r->resumed_chunks,
+					   r->resumed_chunks == 1 ? "" : "s");
+		for (int j = 0; j < r->nchunk_snapshots; j++)
+			strbuf_appendf(b, "%s %s", j ? "," : "", r->chunk_snapshots[j]);
+		strbuf_appendf(b, ", the rest on %s\n", res->snapshot ? res->snapshot : "?");
+	}
+	if (any)
+		strbuf_append_char(b, '\n');
+}
+
 static void
 text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
@@ -636,6 +664,7 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	}
 	if (res->nresumed > 0)
 		text_resumed(res, b);
+	text_resumed_chunks(res, b);
 	text_table(res, b);
 	text_compare(res, b);
 	text_details(res, o, b);
@@ -874,6 +903,16 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 	jsonw_string(w, r->snapshot);
 	jsonw_key(w, "resumed");
 	jsonw_bool(w, r->resumed);
+	if (r->resumed_chunks > 0)
+	{
+		jsonw_key(w, "resumed_chunks");
+		jsonw_int(w, r->resumed_chunks);
+		jsonw_key(w, "chunk_snapshots");
+		jsonw_array_begin(w);
+		for (int j = 0; j < r->nchunk_snapshots; j++)
+			jsonw_string(w, r->chunk_snapshots[j]);
+		jsonw_array_end(w);
+	}
 	jsonw_key(w, "finished_at");
 	jsonw_string(w, r->finished_at);
 	if (r->compared)

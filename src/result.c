@@ -22,6 +22,12 @@ fkresult_reset(FkResult *r)
 	free(r->cascade);
 	free(r->snapshot);
 	free(r->finished_at);
+	for (int j = 0; j < r->nchunk_snapshots; j++)
+		free(r->chunk_snapshots[j]);
+	free(r->chunk_snapshots);
+	r->chunk_snapshots = NULL;
+	r->nchunk_snapshots = 0;
+	r->resumed_chunks = 0;
 	r->snapshot = NULL;
 	r->finished_at = NULL;
 	r->samples = NULL;

@@ -80,6 +80,9 @@ typedef struct FkPartial
 	CandSet    *cands;			/* hashed FKs: candidate orphan keys */
 	SampleRef  *samples;		/* first orphans (candidates) in chunk order */
 	int			nsamples;
+	int64_t    *olist;			/* a recorded chunk's integer orphans, row by row */
+	size_t		nolist;
+	int			olcap;
 } FkPartial;
 
 /* A parent key set, of whichever kind its ParentSet says. */
@@ -169,12 +172,25 @@ struct Scan
 	atomic_bool budget_expired;
 	bool		budget_cancelled;	/* queries still running a second later: cancelled */
 	PgConn	   *compare_ready;	/* the connection set up for --compare server */
+
+	/*
+	 * --state chunk records: a finished chunk of a pass with more than one
+	 * is recorded (record_pass); chunks an earlier run recorded are in the
+	 * plan (Chunk.recorded) but not read: their findings, re-probed against
+	 * this run's parent sets, are in resumed[] per FK.
+	 */
+	bool	   *record_pass;	/* per ChildPass */
+	FkPartial  *resumed;		/* per FK */
+	int		   *resumed_chunks; /* per FK */
+	char	 ***resumed_snaps;	/* per FK: the distinct snapshots of those */
+	int		   *nresumed_snaps;
 };
 
 /* scan_run_hooked(): the caller that wants the orphan keys (fix), or NULL */
 static const ScanHook *scan_hook;
 
 static void finish_early(Scan *s, int i);
+static void load_recorded(Scan *s);
 static void expire_budget(Scan *s);
 
 /* The error text of what --max-time left unread: reported "incomplete". */
@@ -614,7 +630,16 @@ typedef struct ChildCtx
 	int			sample_cap;
 	StrBuf		enc;
 	bool		bad_value;
+	bool		record;			/* --state: keep each orphan row's key (olist) */
 } ChildCtx;
+
+/* A recorded chunk's integer orphan row: its key, for rows per key. */
+static void
+note_orphan(FkPartial *out, int64_t key)
+{
+	fk_array_grow((void **) &out->olist, &out->olcap, (int) out->nolist + 1, sizeof(int64_t));
+	out->olist[out->nolist++] = key;
+}
 
 /* An orphan row of an integer FK, worth a sample (out has room for one). */
 static void
@@ -642,6 +667,8 @@ flush_slot(ChildCtx *cc, ProbeSlot *ps)
 
 		out->orphan_rows++;
 		keyset64_add(out->orphans, ps->keys[idx]);
+		if (cc->record)
+			note_orphan(out, ps->keys[idx]);
 		/* chunks come in increasing order per worker: keep the first ones */
 		if (out->nsamples < cc->sample_cap)
 			add_int_sample(cc, out, ps->ords[idx], ps->keys[idx]);
@@ -673,6 +700,8 @@ child_keys(void *arg, const CopyKeyBatch *b)
 
 			out->orphan_rows++;
 			keyset64_add(out->orphans, b->keys[idx]);
+			if (cc->record)
+				note_orphan(out, b->keys[idx]);
 			if (out->nsamples < cc->sample_cap)
 				add_int_sample(cc, out, copybin_key_row(b, idx), b->keys[idx]);
 		}
@@ -876,6 +905,7 @@ partial_free(FkPartial *p)
 	keyset64_free(p->orphans);
 	candset_free(p->cands);
 	free(p->samples);
+	free(p->olist);
 }
 
 /* Add a chunk's findings to the worker's; samples stay the first ones. */
@@ -918,6 +948,78 @@ child_ctx_free(ChildCtx *cc)
 	strbuf_free(&cc->enc);
 }
 
+static int
+compare_i64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a,
+				y = *(const int64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * --state: a finished chunk's findings, per FK of its pass, as one record
+ * (integer orphans with their rows per key, candidates with theirs, the
+ * sample references).  A write that fails is logged; the chunk stands.
+ */
+static void
+record_chunk(Scan *s, const Chunk *c, const ChildPass *pass, ChildCtx *cc)
+{
+	StateChunk	sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.table = s->cat->tables[pass->table].oid;
+	sc.leaf = c->rel->oid;
+	sc.first_page = c->first_page < 0 ? 0 : c->first_page;
+	sc.end_page = c->end_page;
+	sc.snapshot = s->snapshot;
+	sc.nfks = pass->nfks;
+	sc.fks = fk_calloc((size_t) pass->nfks + 1, sizeof(StateChunkFk));
+	for (int i = 0; i < pass->nfks; i++)
+	{
+		FkPartial  *p = &cc->local[i];
+		StateChunkFk *cf = &sc.fks[i];
+
+		cf->fk = s->plan->fks[pass->fks[i]].fk->oid;
+		cf->child_rows = p->child_rows;
+		cf->null_rows = p->null_rows;
+		cf->partial_null_rows = p->partial_null_rows;
+		cf->orphan_rows = p->orphan_rows;
+		cf->cands = p->cands;
+		if (p->nolist > 0)
+			qsort(p->olist, p->nolist, sizeof(int64_t), compare_i64);
+		cf->keys = fk_malloc(sizeof(int64_t) * (p->nolist + 1));
+		cf->key_rows = fk_malloc(sizeof(uint64_t) * (p->nolist + 1));
+		for (size_t k = 0; k < p->nolist; k++)
+		{
+			if (cf->nkeys > 0 && cf->keys[cf->nkeys - 1] == p->olist[k])
+				cf->key_rows[cf->nkeys - 1]++;
+			else
+			{
+				cf->keys[cf->nkeys] = p->olist[k];
+				cf->key_rows[cf->nkeys++] = 1;
+			}
+		}
+		cf->samples = fk_calloc((size_t) p->nsamples + 1, sizeof(StateChunkSample));
+		cf->nsamples = p->nsamples;
+		for (int k = 0; k < p->nsamples; k++)
+		{
+			cf->samples[k].ordinal = p->samples[k].ordinal;
+			cf->samples[k].key = p->samples[k].key;
+			cf->samples[k].hash = p->samples[k].hash;
+			cf->samples[k].partial = p->samples[k].partial;
+		}
+	}
+	(void) state_record_chunk(s->state, &sc);
+	for (int i = 0; i < sc.nfks; i++)
+	{
+		free(sc.fks[i].keys);
+		free(sc.fks[i].key_rows);
+		free(sc.fks[i].samples);
+	}
+	free(sc.fks);
+}
+
 static bool
 run_child_chunk(Worker *w, int chunk_index, int attempt)
 {
@@ -941,6 +1043,9 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 		child_ctx_free(&cc);
 		return false;
 	}
+	/* recorded only when every FK of the pass was probed */
+	cc.record = s->record_pass && s->record_pass[c->target] &&
+		cc.nslots + cc.nhash == pass->nfks;
 	strbuf_init(&sql);
 	chunk_select(&sql, c, pass->cols, pass->ncols);
 	if (pass->ncols == 1 && cc.nhash == 0)
@@ -982,6 +1087,8 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 			}
 			note_fk_end(s, hs->fk);
 		}
+		if (cc.record)
+			record_chunk(s, c, pass, &cc);
 		for (int i = 0; i < pass->nfks; i++)
 			partial_merge(&w->fks[pass->fks[i]], &cc.local[i], cc.sample_cap);
 	}
@@ -1020,6 +1127,8 @@ run_chunk(Worker *w, int index)
 	const Chunk *c = &w->scan->chunks[index];
 	bool		again = true;
 
+	if (c->recorded >= 0)
+		return;					/* finished by an earlier run (--state) */
 	for (int attempt = 0; again && w->alive; attempt++)
 	{
 		switch (c->role)
@@ -1385,9 +1494,17 @@ merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cand
 {
 	*refs = NULL;
 	*nrefs = 0;
-	for (int w = 0; w < s->nworkers; w++)
+	r->resumed_chunks = s->resumed_chunks[fk];
+	for (int i = 0; i < s->nresumed_snaps[fk]; i++)
 	{
-		FkPartial  *p = &s->workers[w].fks[fk];
+		r->chunk_snapshots = fk_realloc(r->chunk_snapshots,
+										sizeof(char *) * (size_t) (r->nchunk_snapshots + 1));
+		r->chunk_snapshots[r->nchunk_snapshots++] = fk_strdup(s->resumed_snaps[fk][i]);
+	}
+	/* the workers' partials, then what recorded chunks hold */
+	for (int w = 0; w <= s->nworkers; w++)
+	{
+		FkPartial  *p = w < s->nworkers ? &s->workers[w].fks[fk] : &s->resumed[fk];
 
 		r->child_rows += p->child_rows;
 		r->null_rows += p->null_rows;
@@ -1398,7 +1515,8 @@ merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cand
 		if (cands && p->cands)
 			candset_merge_inplace(cands, p->cands);
 		*refs = fk_realloc(*refs, sizeof(SampleRef) * (size_t) (*nrefs + p->nsamples + 1));
-		memcpy(*refs + *nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
+		if (p->nsamples > 0)	/* resumed[] may have no array at all */
+			memcpy(*refs + *nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
 		*nrefs += p->nsamples;
 	}
 	qsort(*refs, (size_t) *nrefs, sizeof(SampleRef), compare_samples);
@@ -1904,6 +2022,18 @@ scan_free_state(Scan *s)
 		free(s->orphan_keys[i].confirmed);
 	}
 	free(s->orphan_keys);
+	for (int i = 0; s->resumed && i < s->plan->nfks; i++)
+	{
+		partial_free(&s->resumed[i]);
+		for (int k = 0; k < s->nresumed_snaps[i]; k++)
+			free(s->resumed_snaps[i][k]);
+		free(s->resumed_snaps[i]);
+	}
+	free(s->resumed);
+	free(s->resumed_chunks);
+	free(s->resumed_snaps);
+	free(s->nresumed_snaps);
+	free(s->record_pass);
 	free(s->workers);
 	free(s->sets);
 	free(s->set_errors);
@@ -2008,6 +2138,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		run_phase(s, PHASE_PARENTS, plan->parent_chunks, plan->nparent_chunks, progress);
 		fail_unrun_chunks(s);
 		merge_parent_sets(s);
+		if (s->key_pass == 0)
+			load_recorded(s);
 		/*
 		 * The last key pass finishes FKs one by one on the coordinator's
 		 * snapshot; under --consistency chunk it has none: all at the end.
@@ -2174,6 +2306,185 @@ resume_from_state(Scan *s, PgConn *coord, ScanResult *res)
 	return skip;
 }
 
+/* The pass of child table oid, or -1. */
+static int
+pass_of_table(const ScanPlan *plan, Oid oid)
+{
+	for (int p = 0; p < plan->npasses; p++)
+		if (plan->cat->tables[plan->passes[p].table].oid == oid)
+			return p;
+	return -1;
+}
+
+/* Does a chunk record hold every FK of the pass, each of the right kind? */
+static bool
+chunk_fits_pass(const ScanPlan *plan, const ChildPass *pass, const StateChunk *sc)
+{
+	for (int k = 0; k < pass->nfks; k++)
+	{
+		const FkPlan *fp = &plan->fks[pass->fks[k]];
+		bool		found = false;
+
+		for (int j = 0; j < sc->nfks && !found; j++)
+			if (sc->fks[j].fk == fp->fk->oid)
+				found = fp->kind == KEYKIND_INT ? sc->fks[j].cands == NULL :
+					sc->fks[j].cands != NULL && candset_nkeys(sc->fks[j].cands) == fp->fk->ncols;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * --state chunk records: which passes record their chunks (more than one
+ * chunk, one key pass, ctid ranges), and the recorded chunks that fit this
+ * plan joined to it (plan_apply_recorded), not to be read again.
+ */
+static void
+plan_chunk_resume(Scan *s, ScanPlan *plan, bool tid_ranges)
+{
+	PlanRecorded *rec;
+	int			nrec = 0;
+	int		   *nchunks;
+
+	s->record_pass = fk_calloc((size_t) plan->npasses + 1, sizeof(bool));
+	s->resumed = fk_calloc((size_t) plan->nfks + 1, sizeof(FkPartial));
+	s->resumed_chunks = fk_calloc((size_t) plan->nfks + 1, sizeof(int));
+	s->resumed_snaps = fk_calloc((size_t) plan->nfks + 1, sizeof(char **));
+	s->nresumed_snaps = fk_calloc((size_t) plan->nfks + 1, sizeof(int));
+	if (s->state == NULL || !tid_ranges || plan->key_passes != 1)
+		return;
+	rec = fk_calloc((size_t) state_nchunks(s->state) + 1, sizeof(PlanRecorded));
+	for (int i = 0; i < state_nchunks(s->state); i++)
+	{
+		const StateChunk *sc = state_chunk(s->state, i);
+		int			p = pass_of_table(plan, sc->table);
+		const CatTable *t;
+		const CatRelation *rel = NULL;
+		int64_t		end = sc->end_page < 0 ? INT64_MAX : sc->end_page;
+		bool		overlaps = false;
+
+		if (p < 0 || !chunk_fits_pass(plan, &plan->passes[p], sc))
+			continue;
+		t = &plan->cat->tables[plan->passes[p].table];
+		for (int l = 0; l < t->nleaves; l++)
+			if (t->leaves[l].oid == sc->leaf && t->leaves[l].heap)
+				rel = &t->leaves[l];
+		if (rel == NULL)
+			continue;
+		/* a range recorded twice (never, but be safe) counts once */
+		for (int j = 0; j < nrec; j++)
+		{
+			int64_t		jend = rec[j].end_page < 0 ? INT64_MAX : rec[j].end_page;
+
+			overlaps |= rec[j].rel == rel && rec[j].first_page < end && sc->first_page < jend;
+		}
+		if (overlaps)
+			continue;
+		rec[nrec].pass = p;
+		rec[nrec].rel = rel;
+		rec[nrec].first_page = sc->first_page;
+		rec[nrec].end_page = sc->end_page;
+		rec[nrec].id = i;
+		nrec++;
+	}
+	plan_apply_recorded(plan, rec, nrec);
+	free(rec);
+	nchunks = fk_calloc((size_t) plan->npasses + 1, sizeof(int));
+	for (int i = 0; i < plan->nchild_chunks; i++)
+		if (plan->child_chunks[i].role == CHUNK_CHILD && plan->child_chunks[i].rel->heap)
+			nchunks[plan->child_chunks[i].target]++;
+	for (int p = 0; p < plan->npasses; p++)
+		s->record_pass[p] = nchunks[p] > 1;
+	free(nchunks);
+	if (nrec > 0)
+		log_info("%d child chunks finished in earlier runs (--state): not read again", nrec);
+}
+
+/*
+ * The recorded chunks' findings into resumed[], once this run's parent
+ * sets are merged: counts added; an integer orphan key that has a parent
+ * now is no orphan (its rows and samples dropped); hashed candidates join
+ * the FK's candidates, confirmed on the server like any other.
+ */
+static void
+load_recorded(Scan *s)
+{
+	const ScanPlan *plan = s->plan;
+
+	for (int i = 0; i < plan->nchild_chunks; i++)
+	{
+		const Chunk *c = &plan->child_chunks[i];
+		const StateChunk *sc;
+		const ChildPass *pass;
+
+		if (c->role != CHUNK_CHILD || c->recorded < 0)
+			continue;
+		sc = state_chunk(s->state, c->recorded);
+		pass = &plan->passes[c->target];
+		for (int k = 0; k < pass->nfks; k++)
+		{
+			int			fk = pass->fks[k];
+			const FkPlan *fp = &plan->fks[fk];
+			const StateChunkFk *cf = NULL;
+			FkPartial  *p = &s->resumed[fk];
+			const KeySet64 *parents = s->sets[fp->parent_set].ints;
+			bool		seen = false;
+
+			for (int j = 0; j < sc->nfks && cf == NULL; j++)
+				if (sc->fks[j].fk == fp->fk->oid)
+					cf = &sc->fks[j];
+			if (cf == NULL || has_error(s, &s->set_errors[fp->parent_set]))
+				continue;
+			if (p->orphans == NULL && p->cands == NULL)
+			{
+				if (fp->kind == KEYKIND_INT)
+					p->orphans = keyset64_create();
+				else
+					p->cands = candset_create(fp->fk->ncols);
+			}
+			p->child_rows += cf->child_rows;
+			p->null_rows += cf->null_rows;
+			p->partial_null_rows += cf->partial_null_rows;
+			p->orphan_rows += cf->orphan_rows;
+			for (int j = 0; j < cf->nkeys; j++)
+			{
+				if (keyset64_contains(parents, cf->keys[j]))
+					p->orphan_rows -= cf->key_rows[j];
+				else
+					keyset64_add(p->orphans, cf->keys[j]);
+			}
+			if (cf->cands)
+				candset_merge_inplace(p->cands, cf->cands);
+			for (int j = 0; j < cf->nsamples; j++)
+			{
+				const StateChunkSample *smp = &cf->samples[j];
+				SampleRef  *r;
+
+				if (fp->kind == KEYKIND_INT && keyset64_contains(parents, smp->key))
+					continue;
+				p->samples = fk_realloc(p->samples, sizeof(SampleRef) * (size_t) (p->nsamples + 1));
+				r = &p->samples[p->nsamples++];
+				memset(r, 0, sizeof(*r));
+				r->chunk = i;
+				r->ordinal = smp->ordinal;
+				r->key = smp->key;
+				r->hash = smp->hash;
+				r->partial = smp->partial;
+			}
+			s->resumed_chunks[fk]++;
+			for (int j = 0; j < s->nresumed_snaps[fk]; j++)
+				seen |= sc->snapshot && strcmp(s->resumed_snaps[fk][j], sc->snapshot) == 0;
+			if (!seen && sc->snapshot)
+			{
+				s->resumed_snaps[fk] = fk_realloc(s->resumed_snaps[fk],
+												  sizeof(char *) * (size_t) (s->nresumed_snaps[fk] + 1));
+				s->resumed_snaps[fk][s->nresumed_snaps[fk]++] = fk_strdup(sc->snapshot);
+			}
+		}
+	}
+}
+
 static bool
 scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *res,
 			 Catalog **cat, bool *conflict, ReportStream *stream, StateFile *state,
@@ -2213,6 +2524,7 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 	res->database = fk_strdup(PQdb(coord->conn));
 	skip = resume_from_state(&s, coord, res);
 	plan = plan_build_skipping(*cat, opt, coord->server_version >= 140000, skip);
+	plan_chunk_resume(&s, plan, coord->server_version >= 140000);
 	for (int i = 0; i < plan->nfks; i++)
 		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
 			res->fks[i].method_reason = plan->fks[i].server_reason;

@@ -15,6 +15,20 @@
  *   compare	AGREE	SERVER_ELAPSED_S	SERVER_ORPHAN_ROWS	SERVER_ORPHAN_KEYS
  *   end	OID
  *
+ * Version 2 adds chunk records: a finished child chunk of a pass with more
+ * than one chunk (kill -9 loses only the chunks in flight):
+ *
+ *   chunk	TABLE-OID	LEAF-OID	FIRST-PAGE	END-PAGE (\N: open-ended)	SNAPSHOT
+ *   cfk	FK-OID	CHILD_ROWS	NULL_ROWS	PARTIAL_NULL_ROWS	ORPHAN_ROWS	KIND (i|h)	NCOLS
+ *   okey	KEY	ROWS				(integer FK: an orphan key of the chunk)
+ *   ocand	HASH-HI	HASH-LO	ROWS	HEX...	(hashed FK: a candidate, raw values)
+ *   csample	ORDINAL	PARTIAL	KEY	HASH-HI	HASH-LO	(a sample reference)
+ *   end	chunk
+ *
+ * okey, ocand and csample lines belong to the cfk line before them.  A
+ * version 1 file is read too (and may get chunk records appended: the
+ * header is never rewritten).
+ *
  * The two header lines are written to FILE.tmp, fsynced and renamed into
  * place; every FK record (fk ... end) is one write() followed by fsync().
  * Whatever follows the last "end" line is a record torn by a crash: it is
@@ -26,6 +40,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +54,7 @@
 #include "fkscan/strbuf.h"
 
 #define STATE_MAGIC "fkscan-state"
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 typedef struct StateStep
 {
@@ -74,6 +89,10 @@ struct StateFile
 	StateRecord *recs;
 	int			nrecs;
 	int			cap;
+	StateChunk *chunks;
+	int			nchunks;
+	int			chunks_cap;
+	pthread_mutex_t write_lock; /* one record at a time */
 };
 
 /* The fk line's fields, by position. */
@@ -227,6 +246,187 @@ record_free(StateRecord *r)
 	free(r->steps);
 }
 
+static void
+chunk_free(StateChunk *c)
+{
+	for (int i = 0; i < c->nfks; i++)
+	{
+		free(c->fks[i].keys);
+		free(c->fks[i].key_rows);
+		candset_free(c->fks[i].cands);
+		free(c->fks[i].samples);
+	}
+	free(c->fks);
+	free(c->snapshot);
+}
+
+static bool
+parse_i64(const char *s, int64_t *out)
+{
+	char	   *end;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One line of a chunk record into *cur; false if malformed.  Frees f. */
+static bool
+parse_chunk_line(StateChunk **cur, char **f, int n)
+{
+	StateChunk *c = *cur;
+	StateChunkFk *cf = c->nfks > 0 ? &c->fks[c->nfks - 1] : NULL;
+	uint64_t	u[6];
+	bool		ok = true;
+
+	if (strcmp(f[0], "cfk") == 0 && n == 8)
+	{
+		for (int i = 0; ok && i < 5; i++)
+			ok = parse_u64(f[1 + i], &u[i]) && u[0] <= UINT32_MAX;
+		ok = ok && f[6] && (strcmp(f[6], "i") == 0 || strcmp(f[6], "h") == 0) &&
+			parse_u64(f[7], &u[5]) && u[5] >= 1 && u[5] <= 32;
+		if (ok)
+		{
+			c->fks = fk_realloc(c->fks, sizeof(StateChunkFk) * (size_t) (c->nfks + 1));
+			cf = &c->fks[c->nfks++];
+			memset(cf, 0, sizeof(*cf));
+			cf->fk = (Oid) u[0];
+			cf->child_rows = u[1];
+			cf->null_rows = u[2];
+			cf->partial_null_rows = u[3];
+			cf->orphan_rows = u[4];
+			if (f[6][0] == 'h')
+				cf->cands = candset_create((int) u[5]);
+		}
+	}
+	else if (strcmp(f[0], "okey") == 0 && n == 3 && cf && cf->cands == NULL)
+	{
+		int64_t		key;
+
+		ok = parse_i64(f[1], &key) && parse_u64(f[2], &u[0]);
+		if (ok)
+		{
+			cf->keys = fk_realloc(cf->keys, sizeof(int64_t) * (size_t) (cf->nkeys + 1));
+			cf->key_rows = fk_realloc(cf->key_rows, sizeof(uint64_t) * (size_t) (cf->nkeys + 1));
+			cf->keys[cf->nkeys] = key;
+			cf->key_rows[cf->nkeys++] = u[0];
+		}
+	}
+	else if (strcmp(f[0], "ocand") == 0 && n >= 5 && cf && cf->cands)
+	{
+		CopyField	fields[32];
+		int			cols[32];
+		uint8_t    *raw[32] = {0};
+		int			ncols = n - 4;
+		Hash128		h;
+
+		ok = ncols <= 32 && parse_u64(f[1], &u[0]) && parse_u64(f[2], &u[1]) &&
+			parse_u64(f[3], &u[2]);
+		for (int k = 0; ok && k < ncols; k++)
+		{
+			const char *x = f[4 + k];
+			size_t		len = x ? strlen(x) : 0;
+
+			cols[k] = k;
+			if (x == NULL)
+			{
+				fields[k].len = -1;
+				fields[k].data = NULL;
+				continue;
+			}
+			if (len % 2 != 0)
+			{
+				ok = false;
+				break;
+			}
+			raw[k] = fk_malloc(len / 2 + 1);
+			for (size_t j = 0; ok && j < len / 2; j++)
+			{
+				int			hi = hex_digit(x[2 * j]),
+							lo = hex_digit(x[2 * j + 1]);
+
+				ok = hi >= 0 && lo >= 0;
+				raw[k][j] = (uint8_t) (hi * 16 + lo);
+			}
+			fields[k].len = (int32_t) (len / 2);
+			fields[k].data = raw[k];
+		}
+		if (ok)
+		{
+			h.hi = u[0];
+			h.lo = u[1];
+			if (candset_find(cf->cands, h) != UINT32_MAX)
+				ok = false;
+			else
+				candset_add_rows(cf->cands, h, fields, cols, u[2]);
+		}
+		for (int k = 0; k < ncols && k < 32; k++)
+			free(raw[k]);
+	}
+	else if (strcmp(f[0], "csample") == 0 && n == 6 && cf)
+	{
+		StateChunkSample smp;
+		int64_t		key;
+
+		ok = parse_u64(f[1], &smp.ordinal) && f[2] && parse_i64(f[3], &key) &&
+			parse_u64(f[4], &u[0]) && parse_u64(f[5], &u[1]);
+		if (ok)
+		{
+			smp.partial = strcmp(f[2], "1") == 0;
+			smp.key = key;
+			smp.hash.hi = u[0];
+			smp.hash.lo = u[1];
+			cf->samples = fk_realloc(cf->samples,
+									 sizeof(StateChunkSample) * (size_t) (cf->nsamples + 1));
+			cf->samples[cf->nsamples++] = smp;
+		}
+	}
+	else if (strcmp(f[0], "end") == 0 && n == 2 && f[1] && strcmp(f[1], "chunk") == 0)
+		*cur = NULL;
+	else
+		ok = false;
+	free_fields(f, n);
+	return ok;
+}
+
+/* A chunk line: the start of a chunk record into st (freeing f). */
+static bool
+start_chunk(StateFile *st, StateChunk **cur, char **f, int n)
+{
+	uint64_t	table,
+				leaf,
+				first,
+				end = 0;
+	StateChunk *c;
+
+	if (n != 6 || !parse_u64(f[1], &table) || !parse_u64(f[2], &leaf) ||
+		!parse_u64(f[3], &first) || (f[4] != NULL && !parse_u64(f[4], &end)) ||
+		table > UINT32_MAX || leaf > UINT32_MAX || first > INT64_MAX || end > INT64_MAX)
+	{
+		free_fields(f, n);
+		return false;
+	}
+	fk_array_grow((void **) &st->chunks, &st->chunks_cap, st->nchunks + 1, sizeof(StateChunk));
+	c = &st->chunks[st->nchunks++];
+	memset(c, 0, sizeof(*c));
+	c->table = (Oid) table;
+	c->leaf = (Oid) leaf;
+	c->first_page = (int64_t) first;
+	c->end_page = f[4] ? (int64_t) end : -1;
+	c->snapshot = f[5] ? fk_strdup(f[5]) : NULL;
+	*cur = c;
+	free_fields(f, n);
+	return true;
+}
+
 /* One line of a record into cur (NULL before an fk line); false if malformed. */
 static bool
 parse_record_line(StateFile *st, StateRecord **cur, char **f, int n)
@@ -321,6 +521,8 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 	size_t		pos = 0;
 	int			lineno = 0;
 	StateRecord *cur = NULL;
+	StateChunk *curc = NULL;
+	bool		v1 = false;		/* a version 1 file: this fkscan may append chunks to it */
 
 	*valid_end = 0;
 	while (pos < text->len)
@@ -330,6 +532,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		size_t		len;
 		char	  **f;
 		int			n;
+		bool		chunk_line = false;
 
 		if (nl == NULL)
 			break;				/* a torn last line */
@@ -340,7 +543,8 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		{
 			bool		ok = n == 2 && f[0] && strcmp(f[0], STATE_MAGIC) == 0 && f[1];
 
-			if (ok && strcmp(f[1], "1") != 0)
+			v1 = ok && strcmp(f[1], "1") == 0;
+			if (ok && !v1 && strcmp(f[1], "2") != 0)
 			{
 				log_error("state file \"%s\" has version %s; this fkscan reads version %d",
 						  st->path, f[1], STATE_VERSION);
@@ -370,11 +574,15 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 				goto garbled;
 			*valid_end = pos + len + 1;
 		}
-		else if (n < 1 || f[0] == NULL || !parse_record_line(st, &cur, f, n))
+		else if (n < 1 || f[0] == NULL ||
+				 !(chunk_line = curc != NULL || (cur == NULL && strcmp(f[0], "chunk") == 0),
+				   chunk_line ? (curc ? parse_chunk_line(&curc, f, n) : start_chunk(st, &curc, f, n)) :
+				   parse_record_line(st, &cur, f, n)))
 		{
 			bool		owned = cur != NULL && cur->fields == f;
 
-			if (!owned)
+			/* chunk lines free their fields, parsed or not */
+			if (!owned && !chunk_line)
 				free_fields(f, n);
 			/* a malformed line inside the torn tail is the crash's, not garbage */
 			if (memmem(nl, text->len - (size_t) (nl - text->data), "\nend\t", 5) == NULL)
@@ -384,11 +592,16 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 					record_free(cur);
 					st->nrecs--;
 				}
+				if (curc != NULL)
+				{
+					chunk_free(curc);
+					st->nchunks--;
+				}
 				return true;
 			}
 			goto garbled;
 		}
-		else if (cur == NULL)
+		else if (cur == NULL && curc == NULL)
 			*valid_end = pos + len + 1;		/* a record just ended */
 		pos += len + 1;
 	}
@@ -399,6 +612,11 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		/* the torn tail: a record without its "end" */
 		record_free(cur);
 		st->nrecs--;
+	}
+	if (curc != NULL)
+	{
+		chunk_free(curc);
+		st->nchunks--;
 	}
 	return true;
 
@@ -472,6 +690,7 @@ state_open(const char *path, const char *database, const FkOptions *options)
 
 	st->path = fk_strdup(path);
 	st->fd = -1;
+	pthread_mutex_init(&st->write_lock, NULL);
 	strbuf_init(&text);
 	if ((stat(path, &sb) != 0 && errno == ENOENT) || (ok && stat(path, &sb) == 0 && sb.st_size == 0))
 		ok = create_state(path, database, sel);
@@ -505,6 +724,8 @@ state_open(const char *path, const char *database, const FkOptions *options)
 	}
 	if (st->nrecs > 0)
 		log_info("state file \"%s\": %d finished foreign keys from earlier runs", path, st->nrecs);
+	if (st->nchunks > 0)
+		log_info("state file \"%s\": %d finished chunks from earlier runs", path, st->nchunks);
 	return st;
 }
 
@@ -627,6 +848,20 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 	return true;
 }
 
+/* One record, one write(), fsynced; one writer at a time. */
+static bool
+write_record(StateFile *st, const StrBuf *b)
+{
+	bool		ok;
+
+	pthread_mutex_lock(&st->write_lock);
+	ok = write(st->fd, b->data, b->len) == (ssize_t) b->len && fsync(st->fd) == 0;
+	if (!ok)
+		log_error("could not write state file \"%s\": %s", st->path, strerror(errno));
+	pthread_mutex_unlock(&st->write_lock);
+	return ok;
+}
+
 bool
 state_record_fk(StateFile *st, const FkResult *r)
 {
@@ -674,9 +909,79 @@ state_record_fk(StateFile *st, const FkResult *r)
 					   r->compare_agree ? 1 : 0, r->compare_elapsed_s,
 					   r->compare_orphan_rows, r->compare_orphan_keys);
 	strbuf_appendf(&b, "end\t%u\n", r->fk->oid);
-	ok = write(st->fd, b.data, b.len) == (ssize_t) b.len && fsync(st->fd) == 0;
-	if (!ok)
-		log_error("could not write state file \"%s\": %s", st->path, strerror(errno));
+	ok = write_record(st, &b);
+	strbuf_free(&b);
+	return ok;
+}
+
+int
+state_nchunks(const StateFile *st)
+{
+	return st ? st->nchunks : 0;
+}
+
+const StateChunk *
+state_chunk(const StateFile *st, int i)
+{
+	return &st->chunks[i];
+}
+
+bool
+state_record_chunk(StateFile *st, const StateChunk *c)
+{
+	StrBuf		b;
+	bool		ok;
+
+	strbuf_init(&b);
+	strbuf_appendf(&b, "chunk\t%u\t%u\t%" PRId64, c->table, c->leaf, c->first_page);
+	if (c->end_page < 0)
+		strbuf_append(&b, "\t\\N");
+	else
+		strbuf_appendf(&b, "\t%" PRId64, c->end_page);
+	append_field(&b, c->snapshot);
+	strbuf_append_char(&b, '\n');
+	for (int i = 0; i < c->nfks; i++)
+	{
+		const StateChunkFk *cf = &c->fks[i];
+		strbuf_appendf(&b, "cfk\t%u\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%s\t%d\n",
+					   cf->fk, cf->child_rows, cf->null_rows, cf->partial_null_rows,
+					   cf->orphan_rows, cf->cands ? "h" : "i",
+					   cf->cands ? candset_nkeys(cf->cands) : 1);
+		for (int k = 0; k < cf->nkeys; k++)
+			strbuf_appendf(&b, "okey\t%" PRId64 "\t%" PRIu64 "\n", cf->keys[k], cf->key_rows[k]);
+		for (uint32_t k = 0; cf->cands && k < candset_size(cf->cands); k++)
+		{
+			Hash128		h = candset_hash(cf->cands, k);
+
+			strbuf_appendf(&b, "ocand\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64, h.hi, h.lo,
+						   candset_rows(cf->cands, k));
+			for (int col = 0; col < candset_nkeys(cf->cands); col++)
+			{
+				int32_t		len;
+				const uint8_t *v = candset_value(cf->cands, k, col, &len);
+
+				if (len < 0)
+				{
+					strbuf_append(&b, "\t\\N");
+					continue;
+				}
+				strbuf_append_char(&b, '\t');
+				for (int32_t j = 0; j < len; j++)
+					strbuf_appendf(&b, "%02x", v[j]);
+			}
+			strbuf_append_char(&b, '\n');
+		}
+		for (int k = 0; k < cf->nsamples; k++)
+		{
+			const StateChunkSample *smp = &cf->samples[k];
+
+			strbuf_appendf(&b, "csample\t%" PRIu64 "\t%d\t%" PRId64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+						   smp->ordinal, smp->partial ? 1 : 0, smp->key, smp->hash.hi,
+						   smp->hash.lo);
+		}
+	}
+	strbuf_append(&b, "end\tchunk\n");
+	ok = write_record(st, &b);
 	strbuf_free(&b);
 	return ok;
 }
@@ -691,6 +996,10 @@ state_close(StateFile *st)
 	for (int i = 0; i < st->nrecs; i++)
 		record_free(&st->recs[i]);
 	free(st->recs);
+	for (int i = 0; i < st->nchunks; i++)
+		chunk_free(&st->chunks[i]);
+	free(st->chunks);
+	pthread_mutex_destroy(&st->write_lock);
 	free(st->path);
 	free(st);
 }

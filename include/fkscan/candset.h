@@ -25,9 +25,14 @@ void candset_free(CandSet *s);	/* NULL is a no-op */
  */
 uint32_t candset_add(CandSet *s, Hash128 h, const CopyField *fields, const int *cols);
 
+/* The same for rows rows at once (a --state chunk record's candidate). */
+uint32_t candset_add_rows(CandSet *s, Hash128 h, const CopyField *fields, const int *cols,
+						  uint64_t rows);
+
 /* Add src's candidates and counts to dst. */
 void candset_merge_inplace(CandSet *dst, const CandSet *src);
 
+int candset_nkeys(const CandSet *s);
 uint32_t candset_size(const CandSet *s);
 uint64_t candset_rows(const CandSet *s, uint32_t i);
 Hash128 candset_hash(const CandSet *s, uint32_t i);

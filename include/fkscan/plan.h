@@ -74,6 +74,8 @@ typedef struct Chunk
 	const CatRelation *rel;		/* NULL for CHUNK_SERVER */
 	int64_t		first_page;		/* -1: the whole relation, no ctid predicate */
 	int64_t		end_page;		/* -1: open-ended */
+	int			recorded;		/* >= 0: finished by an earlier run (--state chunk
+								 * record, the caller's index): not read again */
 } Chunk;
 
 typedef struct ScanPlan
@@ -120,6 +122,23 @@ ScanPlan *plan_build(const Catalog *cat, const FkOptions *options, bool tid_rang
 ScanPlan *plan_build_skipping(const Catalog *cat, const FkOptions *options,
 							  bool tid_ranges, const bool *skip);
 void plan_free(ScanPlan *plan);
+
+/* A child page range an earlier run finished (--state chunk record). */
+typedef struct PlanRecorded
+{
+	int			pass;			/* ChildPass index */
+	const CatRelation *rel;		/* a leaf of the pass's table */
+	int64_t		first_page;
+	int64_t		end_page;		/* -1: open-ended */
+	int			id;				/* becomes Chunk.recorded */
+} PlanRecorded;
+
+/*
+ * Replace the child chunks of the passes rec names by the same page ranges
+ * cut around the recorded ones, which join them as chunks of their own
+ * (Chunk.recorded) in page order.  rec: no two ranges of a leaf overlap.
+ */
+void plan_apply_recorded(ScanPlan *plan, const PlanRecorded *rec, int nrec);
 
 /*
  * Append the chunk's ctid predicate, introduced by conj (" WHERE " or

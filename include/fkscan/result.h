@@ -71,6 +71,9 @@ typedef struct FkResult
 	/* where the result came from: this run's snapshot, or a --state file */
 	char	   *snapshot;		/* the snapshot it was read on */
 	bool		resumed;		/* taken from the --state file, not read in this run */
+	int			resumed_chunks; /* child chunks taken from --state chunk records */
+	char	  **chunk_snapshots;	/* ... the snapshots they were read on (distinct) */
+	int			nchunk_snapshots;
 	char	   *finished_at;	/* when it was final (UTC, ISO 8601) */
 } FkResult;
 

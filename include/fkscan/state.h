@@ -14,11 +14,12 @@
  * open).  Only FKs whose result is final (clean or orphans) are recorded;
  * errors and incomplete FKs are read again.
  *
- * Not thread-safe: the coordinator alone calls these.
+ * Only the two record functions may be called from several threads.
  */
 #ifndef FKSCAN_STATE_H
 #define FKSCAN_STATE_H
 
+#include "fkscan/candset.h"
 #include "fkscan/catalog.h"
 #include "fkscan/options.h"
 #include "fkscan/result.h"
@@ -47,6 +48,58 @@ bool state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 
 /* Append r's record and fsync; false (logged) if it could not be written. */
 bool state_record_fk(StateFile *st, const FkResult *r);
+
+/*
+ * Chunk records (version 2): a finished child chunk of a pass with more
+ * than one chunk, so that a kill -9 loses only the chunks in flight.  Per
+ * FK of the pass: its counts, its orphan keys with their rows (integer
+ * FKs) or its candidates with raw values and rows (hashed FKs), and the
+ * chunk's sample references (row ordinal within the chunk).  An FK record
+ * supersedes them: the FK is then not read at all.
+ */
+typedef struct StateChunkSample
+{
+	uint64_t	ordinal;
+	int64_t		key;			/* integer FKs */
+	Hash128		hash;			/* hashed FKs */
+	bool		partial;		/* a MATCH FULL row mixing NULLs and values */
+} StateChunkSample;
+
+typedef struct StateChunkFk
+{
+	Oid			fk;
+	uint64_t	child_rows;
+	uint64_t	null_rows;
+	uint64_t	partial_null_rows;
+	uint64_t	orphan_rows;	/* integer FKs */
+	int64_t    *keys;			/* integer FKs: distinct orphan keys, ascending */
+	uint64_t   *key_rows;		/* ... and their rows */
+	int			nkeys;
+	CandSet    *cands;			/* hashed FKs: the candidates (else NULL) */
+	StateChunkSample *samples;
+	int			nsamples;
+} StateChunkFk;
+
+typedef struct StateChunk
+{
+	Oid			table;			/* the pass's child table */
+	Oid			leaf;			/* the relation read */
+	int64_t		first_page;
+	int64_t		end_page;		/* -1: open-ended */
+	char	   *snapshot;
+	StateChunkFk *fks;
+	int			nfks;
+} StateChunk;
+
+/* Chunk records the file holds (borrowed until state_close). */
+int state_nchunks(const StateFile *st);
+const StateChunk *state_chunk(const StateFile *st, int i);
+
+/*
+ * Append c's record and fsync; false (logged) if it could not be written.
+ * Thread-safe against itself and state_record_fk.
+ */
+bool state_record_chunk(StateFile *st, const StateChunk *c);
 
 void state_close(StateFile *st);
 

@@ -42,7 +42,7 @@ my $dir = tempdir(CLEANUP => 1);
 sub comparable {
     my ($c) = @_;
     my %o = %$c;
-    delete @o{qw(type tool database elapsed_s snapshot finished_at resumed)};
+    delete @o{qw(type tool database elapsed_s snapshot finished_at resumed resumed_chunks chunk_snapshots)};
     return \%o;
 }
 
@@ -56,6 +56,7 @@ my %ref = %{ by_name(@{ $ref->{constraints} }) };
 is(scalar keys %ref, 5, 'five FKs');
 
 # Start fkscan in the background; returns (pid, stdout file, stderr file).
+my $scan_db;    # another database than $db
 sub start_scan {
     my @args = @_;
     my ($outfh, $out) = tempfile(DIR => $dir);
@@ -65,7 +66,7 @@ sub start_scan {
     if ($pid == 0) {
         open(STDOUT, '>&', $outfh) or POSIX::_exit(127);
         open(STDERR, '>&', $errfh) or POSIX::_exit(127);
-        exec($ENV{FKSCAN}, 'scan', @args, $db) or POSIX::_exit(127);
+        exec($ENV{FKSCAN}, 'scan', @args, $scan_db // $db) or POSIX::_exit(127);
     }
     return ($pid, $out, $errf);
 }
@@ -267,7 +268,95 @@ for my $c (@{ $second->{constraints} }) {
 }
 FkOracle::check($db2, $second, 'cascade, resumed');
 
-# ---- 8. bad values ----
+# ---- 8. chunk records: one big child (an integer and a text FK in one
+# pass), killed or stopped inside it, resumes chunk by chunk ----
+my $db3 = FkTest::new_db('sweep_chunks');
+FkTest::psql($db3, <<'SQL');
+CREATE TABLE p (id bigint PRIMARY KEY);
+INSERT INTO p SELECT g FROM generate_series(1, 20000) g;
+CREATE TABLE tags (name text PRIMARY KEY);
+INSERT INTO tags SELECT 'tag' || g FROM generate_series(1, 5000) g;
+CREATE TABLE big (pid bigint REFERENCES p, tag text REFERENCES tags);
+SET session_replication_role = replica;
+INSERT INTO big SELECT CASE WHEN g % 9973 = 0 THEN 900000 + g % 5 ELSE g % 20000 + 1 END,
+                       CASE WHEN g % 7919 = 0 THEN 'nope' || g % 3 WHEN g % 1000 = 0 THEN NULL
+                            ELSE 'tag' || (g % 5000 + 1) END
+    FROM generate_series(1, 100000) g;
+ANALYZE;
+SQL
+($rc, my $ref3, $err) = FkTest::fkscan_json('scan', '-j', '2', $db3);
+is($rc, 1, 'chunks reference: exit 1') or diag($err);
+my %r3 = map { ($_->{constraint} => $_) } @{ $ref3->{constraints} };
+my @slow = ('-j', '2', '--chunk-size', '80kB', '--max-rate', 20000);
+sub check_chunk_resume {
+    my ($what, $got) = @_;
+    for my $c (@{ $got->{constraints} }) {
+        cmp_ok($c->{resumed_chunks} // 0, '>=', 2, "$what: $c->{constraint} took recorded chunks");
+        is(scalar @{ $c->{chunk_snapshots} // [] }, 1, "$what: $c->{constraint} names their snapshot");
+        is_deeply(comparable($c), comparable($r3{ $c->{constraint} }),
+                  "$what: $c->{constraint} as uninterrupted (counts, keys, samples)");
+    }
+    is_deeply($got->{totals}, $ref3->{totals}, "$what: same totals");
+    is_deeply([FkSchema::validate($schema, $got)], [], "$what: valid against the schema");
+    FkOracle::check($db3, $got, $what);
+}
+my $state4 = "$dir/chunks.state";
+$scan_db = $db3;
+($pid, $outf, $errf) = start_scan(@slow, '--state', $state4);
+$scan_db = undef;
+my $chunks = 0;
+for (1 .. 3000) {
+    $chunks = () = (-e $state4 ? FkTest::slurp($state4) : '') =~ /^end\tchunk$/mg;
+    last if $chunks >= 3;
+    usleep(10_000);
+}
+ok(waitpid($pid, POSIX::WNOHANG()) == 0, 'chunks, kill -9: the scan still runs');
+kill 'KILL', $pid;
+waitpid($pid, 0);
+cmp_ok($chunks, '>=', 3, 'chunks, kill -9: chunk records written');
+is(FkTest::slurp($state4) =~ /^fk\t/m ? 1 : 0, 0, 'chunks, kill -9: no FK finished');
+# a chunk record torn by the crash is cut off
+open($fh, '>>', $state4) or die;
+print {$fh} "chunk\t1\t2\t3\t\\N\tx\ncfk\t9";
+close $fh;
+($rc, my $res3, $err) = FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '80kB', '--state', $state4, $db3);
+is($rc, 1, 'chunks, after kill -9: exit 1') or diag($err);
+like($err, qr/dropping a record a crash left unfinished/, 'chunks: the torn chunk record dropped');
+cmp_ok($res3->{rows_read}, '<', $ref3->{rows_read}, 'chunks, after kill -9: recorded chunks not read again');
+check_chunk_resume('chunks, after kill -9', $res3);
+($rc, my $text3, $err) = FkTest::fkscan('scan', '--state', $state4, $db3);
+like($text3, qr/2 foreign keys finished in earlier runs/, 'chunks: then the FK records supersede them');
+
+# --max-time ending inside the big child, then a resume
+my $state5 = "$dir/chunks-budget.state";
+($rc, my $part3, $err) = FkTest::fkscan_json('scan', @slow, '--max-time', '3s', '--state', $state5, $db3);
+is($rc, 2, 'chunks, --max-time: exit 2') or diag($err);
+is($part3->{totals}{incomplete}, 2, 'chunks, --max-time: both FKs incomplete');
+($rc, $res3, $err) = FkTest::fkscan_json('scan', '-j', '2', '--state', $state5, $db3);
+is($rc, 1, 'chunks, after --max-time: exit 1') or diag($err);
+check_chunk_resume('chunks, after --max-time', $res3);
+($rc, $text3, $err) = FkTest::fkscan('scan', '-j', '2', '--chunk-size', '80kB', '--state', "$dir/text.state",
+                                     '--max-time', '2s', '--max-rate', 20000, $db3);
+($rc, $text3, $err) = FkTest::fkscan('scan', '-j', '2', '--state', "$dir/text.state", $db3);
+like($text3, qr/read partly in earlier runs \(--state chunks/, 'chunks, text: says which parts came from earlier runs');
+
+# the data changes between the runs: recorded orphans that have a parent
+# now are orphans no more (integer keys re-checked, candidates confirmed)
+my $state6 = "$dir/chunks-changed.state";
+($rc, $part3, $err) = FkTest::fkscan_json('scan', @slow, '--max-time', '3s', '--state', $state6, $db3);
+is($rc, 2, 'chunks, data changed: the first run stopped') or diag($err);
+like(FkTest::slurp($state6), qr/^okey\t900004\t/m, 'chunks, data changed: an orphan key recorded');
+like(FkTest::slurp($state6), qr/^ocand\t.*\t6e6f706532$/m, 'chunks, data changed: a candidate recorded');
+FkTest::psql($db3, "INSERT INTO p VALUES (900004); INSERT INTO tags VALUES ('nope2');");
+FkOracle::forget();
+($rc, $res3, $err) = FkTest::fkscan_json('scan', '-j', '2', '--state', $state6, $db3);
+is($rc, 1, 'chunks, data changed: exit 1') or diag($err);
+ok((grep { ($_->{resumed_chunks} // 0) > 0 } @{ $res3->{constraints} }) == 2,
+   'chunks, data changed: recorded chunks used');
+FkOracle::check($db3, $res3, 'chunks, data changed');
+cmp_ok($res3->{totals}{orphan_rows}, '<', $ref3->{totals}{orphan_rows}, 'chunks, data changed: fewer orphans');
+
+# ---- 9. bad values ----
 for my $case (['--max-time', 'foo', qr/invalid value "foo" for option --max-time/],
               ['--max-time', '0', qr/invalid value "0" for option --max-time/],
               ['--order', 'bogus', qr/invalid value "bogus" for option --order/]) {

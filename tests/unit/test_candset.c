@@ -64,6 +64,19 @@ main(void)
 		is_int(len, -1, "a NULL value keeps length -1");
 		candset_free(n);
 	}
+	{
+		/* a --state chunk record's candidate: many rows at once */
+		CopyField	f[1] = {{(const uint8_t *) "ab", 2}};
+		int			c0[1] = {0};
+		CandSet    *n = candset_create(1);
+
+		is_int(candset_nkeys(n), 1, "nkeys");
+		candset_add_rows(n, h(9), f, c0, 41);
+		candset_add(n, h(9), f, c0);
+		is_int(candset_size(n), 1, "add_rows: one key");
+		is_int(candset_rows(n, 0), 42, "add_rows: its rows added up");
+		candset_free(n);
+	}
 	candset_free(a);
 	candset_free(b);
 	candset_free(NULL);
