@@ -12,7 +12,10 @@
  * on.  A record counts only with its closing "end" line, so a kill -9
  * mid-write loses that FK alone (the torn tail is cut off on the next
  * open).  Only FKs whose result is final (clean or orphans) are recorded;
- * errors and incomplete FKs are read again.
+ * errors and incomplete FKs are read again.  A child table read in several
+ * chunks also gets a record per finished chunk (its page range, counts,
+ * and the orphan keys themselves: distinct keys do not add up), so a kill
+ * loses only the chunks in flight; an FK's record supersedes them.
  *
  * Only the two record functions may be called from several threads.
  */
