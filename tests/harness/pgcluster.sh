@@ -5,7 +5,9 @@
 #       initdb in a temp dir, start on a free port with a private socket,
 #       export PGHOST PGPORT PGUSER PGDATABASE (and FKSCAN_PG_DIR), run
 #       COMMAND, and stop the server whatever happens.  The server log is
-#       printed when COMMAND fails.  Exit status is COMMAND's.
+#       printed when COMMAND fails.  Exit status is COMMAND's.  TMPDIR is a
+#       directory of the run's, and servers left running under it (a test
+#       killed before its own cleanup) are stopped too.
 #   pgcluster.sh start DIR   start a cluster in DIR and print its env lines
 #   pgcluster.sh stop DIR    stop it
 #
@@ -188,6 +190,16 @@ stop_standby_pair() {
     return 0
 }
 
+# Servers a test started under DIR and could not stop itself (killed by a
+# ctest timeout, say): "run" stops them with the suite's own cluster.
+stop_clusters_under() {
+    local pid
+    while IFS= read -r pid; do
+        stop_cluster "$(dirname "$(dirname "$pid")")"
+    done < <(find "$1" -path '*/data/postmaster.pid' 2>/dev/null)
+    return 0
+}
+
 print_logs() {
     local f
     for f in "$@"; do
@@ -247,12 +259,17 @@ case "${1:-}" in
         dir=$(mktemp -d /tmp/fkscan-pg.XXXXXX)
         cleanup() {
             set +e
+            stop_clusters_under "$dir/tmp"
             stop_cluster "$dir"
-            [ $keep = 1 ] || rm -rf "$dir"
+            [ "$keep" = 1 ] || rm -rf "$dir"
         }
         trap cleanup EXIT
         trap 'exit 130' INT TERM
         start_cluster "$dir" >/dev/null
+        # the command's temp files (and the standby pairs tests start) live
+        # in the run's directory, so nothing outlives it
+        mkdir -m 1777 "$dir/tmp"
+        export TMPDIR=$dir/tmp
         # shellcheck disable=SC1091
         . "$dir/env"
         set +e
