@@ -205,53 +205,35 @@ cell_of(uint32_t d, uint32_t shift)
 /*
  * Whether x is in the sorted v[a .. b).  Short ranges, the usual case, are
  * scanned without an early exit; long ones (a cluster inside a sparse
- * bucket) get a branch-free binary search.  One copy per value width.
+ * bucket) get a branch-free binary search.  One copy per value width, from
+ * one definition.
  */
-static inline bool
-search16(const uint16_t *v, uint32_t a, uint32_t b, uint16_t x)
-{
-	const uint16_t *p = v + a;
-	uint32_t	len = b - a;
-	bool		found = false;
-
-	if (len <= RB64_SCAN_MAX)
-	{
-		for (uint32_t j = 0; j < len; j++)
-			found |= p[j] == x;
-		return found;
-	}
-	while (len > 1)
-	{
-		uint32_t	half = len / 2;
-
-		p = p[half] <= x ? p + half : p;
-		len -= half;
-	}
-	return *p == x;
+#define RB64_DEFINE_SEARCH(name, T) \
+static inline bool \
+name(const T *v, uint32_t a, uint32_t b, T x) \
+{ \
+	const T    *p = v + a; \
+	uint32_t	len = b - a; \
+	bool		found = false; \
+\
+	if (len <= RB64_SCAN_MAX) \
+	{ \
+		for (uint32_t j = 0; j < len; j++) \
+			found |= p[j] == x; \
+		return found; \
+	} \
+	while (len > 1) \
+	{ \
+		uint32_t	half = len / 2; \
+\
+		p = p[half] <= x ? p + half : p; \
+		len -= half; \
+	} \
+	return *p == x; \
 }
 
-static inline bool
-search32(const uint32_t *v, uint32_t a, uint32_t b, uint32_t x)
-{
-	const uint32_t *p = v + a;
-	uint32_t	len = b - a;
-	bool		found = false;
-
-	if (len <= RB64_SCAN_MAX)
-	{
-		for (uint32_t j = 0; j < len; j++)
-			found |= p[j] == x;
-		return found;
-	}
-	while (len > 1)
-	{
-		uint32_t	half = len / 2;
-
-		p = p[half] <= x ? p + half : p;
-		len -= half;
-	}
-	return *p == x;
-}
+RB64_DEFINE_SEARCH(search16, uint16_t)
+RB64_DEFINE_SEARCH(search32, uint32_t)
 
 
 /* ---- the build index ---- */

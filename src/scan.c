@@ -245,13 +245,14 @@ throttle(Scan *s)
 }
 
 /*
- * Every CHECK_EVERY_ROWS rows of a stream: count them for progress and the
- * throttle, stop on Ctrl-C (false), and keep to --max-rate.
+ * After rows more rows of a stream (every CHECK_EVERY_ROWS rows, or a key
+ * mode batch): count them for progress and the throttle, stop on Ctrl-C or
+ * the --max-time budget (false), and keep to --max-rate.
  */
 static bool
-tick(Scan *s)
+tick(Scan *s, uint64_t rows)
 {
-	atomic_fetch_add_explicit(&s->rows_read, CHECK_EVERY_ROWS, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->rows_read, rows, memory_order_relaxed);
 	if (stopping(s))
 		return false;
 	throttle(s);
@@ -481,7 +482,8 @@ parent_row(void *arg, const CopyField *f, int nf)
 	ParentCtx  *pc = arg;
 	Hash128		h;
 
-	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0) && !tick(pc->w->scan))
+	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0) &&
+		!tick(pc->w->scan, CHECK_EVERY_ROWS))
 		return false;
 	/* a parent key with a NULL in it can never match */
 	for (int k = 0; k < nf; k++)
@@ -505,20 +507,6 @@ parent_row(void *arg, const CopyField *f, int nf)
 	return true;
 }
 
-/*
- * Key mode's tick: a batch of rows counted for progress and the throttle,
- * Ctrl-C or the --max-time budget seen (false), --max-rate kept.
- */
-static bool
-tick_batch(Scan *s, uint64_t rows)
-{
-	atomic_fetch_add_explicit(&s->rows_read, rows, memory_order_relaxed);
-	if (stopping(s))
-		return false;
-	throttle(s);
-	return true;
-}
-
 /* An integer set's keys, a batch at a time, straight from the decoder. */
 static bool
 parent_keys(void *arg, const CopyKeyBatch *b)
@@ -526,7 +514,7 @@ parent_keys(void *arg, const CopyKeyBatch *b)
 	ParentCtx  *pc = arg;
 
 	keyset64_add_many(pc->out->ints, b->keys, b->nkeys);
-	return tick_batch(pc->w->scan, b->nkeys + b->nnulls);
+	return tick(pc->w->scan, b->nkeys + b->nnulls);
 }
 
 static bool
@@ -707,7 +695,7 @@ child_keys(void *arg, const CopyKeyBatch *b)
 		}
 	}
 	cc->rows += nrows;
-	return tick_batch(cc->w->scan, nrows);
+	return tick(cc->w->scan, nrows);
 }
 
 
@@ -812,7 +800,8 @@ child_row(void *arg, const CopyField *f, int nf)
 	uint64_t	ordinal = cc->rows++;
 
 	(void) nf;
-	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0) && !tick(cc->w->scan))
+	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0) &&
+		!tick(cc->w->scan, CHECK_EVERY_ROWS))
 		return false;
 	for (int i = 0; i < cc->nslots; i++)
 	{

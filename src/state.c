@@ -513,6 +513,22 @@ read_all(int fd, StrBuf *b)
 	return n == 0;
 }
 
+/* A record or chunk left without its "end" by a crash: not counted. */
+static void
+drop_torn(StateFile *st, StateRecord *cur, StateChunk *curc)
+{
+	if (cur != NULL)
+	{
+		record_free(cur);
+		st->nrecs--;
+	}
+	if (curc != NULL)
+	{
+		chunk_free(curc);
+		st->nchunks--;
+	}
+}
+
 /* Parse the file's text; false (logged) if it is not a state file for us. */
 static bool
 parse_state(StateFile *st, const StrBuf *text, const char *database, const char *sel,
@@ -587,16 +603,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 			/* a malformed line inside the torn tail is the crash's, not garbage */
 			if (memmem(nl, text->len - (size_t) (nl - text->data), "\nend\t", 5) == NULL)
 			{
-				if (cur != NULL)
-				{
-					record_free(cur);
-					st->nrecs--;
-				}
-				if (curc != NULL)
-				{
-					chunk_free(curc);
-					st->nchunks--;
-				}
+				drop_torn(st, cur, curc);
 				return true;
 			}
 			goto garbled;
@@ -607,17 +614,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 	}
 	if (lineno < 2)
 		goto garbled;
-	if (cur != NULL)
-	{
-		/* the torn tail: a record without its "end" */
-		record_free(cur);
-		st->nrecs--;
-	}
-	if (curc != NULL)
-	{
-		chunk_free(curc);
-		st->nchunks--;
-	}
+	drop_torn(st, cur, curc);
 	return true;
 
 garbled:
