@@ -213,7 +213,10 @@ next_piece(int mode, int param, size_t n, uint64_t *rnd)
 	}
 }
 
-/* Feed the stream cut as byte 0 says; returns whether every feed and finish passed. */
+/*
+ * Feed the stream cut as byte 0 says, row by row into s, or with s NULL in
+ * key mode; returns whether every feed and finish passed.
+ */
 static bool
 decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, Seen *s)
 {
@@ -233,7 +236,8 @@ decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, S
 		if (copy == NULL)
 			abort();
 		memcpy(copy, p + off, piece);
-		fed = copybin_feed(d, piece ? copy : NULL, piece, check_row, s);
+		fed = s ? copybin_feed(d, piece ? copy : NULL, piece, check_row, s)
+			: copybin_feed_keys(d, piece ? copy : NULL, piece);
 		free(copy);
 		off += piece;
 	} while (fed && off < n);
@@ -284,33 +288,6 @@ check_keys(void *arg, const CopyKeyBatch *b)
 	return true;
 }
 
-/* decode_cut for key mode. */
-static bool
-decode_keys_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param)
-{
-	uint64_t	rnd = 0x9e3779b97f4a7c15 ^ ((uint64_t) param << 32) ^ n;
-	size_t		off = 0;
-	bool		fed = true;
-
-	do
-	{
-		size_t		piece;
-		uint8_t    *copy;
-
-		piece = next_piece(mode, param, n, &rnd);
-		if (piece > n - off)
-			piece = n - off;
-		copy = malloc(piece ? piece : 1);
-		if (copy == NULL)
-			abort();
-		memcpy(copy, p + off, piece);
-		fed = copybin_feed_keys(d, piece ? copy : NULL, piece);
-		free(copy);
-		off += piece;
-	} while (fed && off < n);
-	return fed && copybin_finish(d);
-}
-
 /* Key mode against row mode's findings (s: the row-mode run, cut the same way). */
 static void
 check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s,
@@ -318,7 +295,7 @@ check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s,
 {
 	KeySeen		ks = {0, 0xcbf29ce484222325, 0};
 	CopyBinDecoder *d = copybin_create_keys(check_keys, &ks);
-	bool		key_ok = decode_keys_cut(d, p, n, mode, param);
+	bool		key_ok = decode_cut(d, p, n, mode, param, NULL);
 	char		want[128];
 
 	if (s->bad_key_row > 0)

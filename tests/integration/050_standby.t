@@ -30,7 +30,6 @@ use FkTest;
 use FkOracle;
 
 my $t_start = time;
-my $harness = FkTest::source_dir() . '/tests/harness/pgcluster.sh';
 my $pairdir = tempdir('fkscan-sb-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
 # Stop both servers however the test ends (before File::Temp removes the
@@ -47,17 +46,14 @@ END {
                 diag("---- $log, last lines ----\n" . join("\n", @lines));
             }
         }
-        FkTest::run_command([$harness, 'stop-standby', $pairdir]);
+        FkTest::stop_standby_pair($pairdir);
     }
 }
 $SIG{$_} = sub { exit 1 } for qw(INT TERM HUP);    # END blocks still run
 
 $pair_started = 1;
-my ($hrc, $hout, $herr) = FkTest::run_command([$harness, 'start-standby', $pairdir]);
-BAIL_OUT("pgcluster.sh start-standby failed (exit $hrc): $herr") if $hrc != 0;
-my %pair = $hout =~ /^export (\w+)='?([^'\n]*)'?$/mg;
 # psql and fkscan talk to the primary unless told otherwise
-$ENV{$_} = $pair{$_} for qw(PGHOST PGPORT PGUSER PGDATABASE);
+my %pair = FkTest::start_standby_pair($pairdir);
 my @standby = ('-h', $pair{FKSCAN_STANDBY_HOST}, '-p', $pair{FKSCAN_STANDBY_PORT});
 note(sprintf 'primary and standby up in %.1f s', time - $t_start);
 

@@ -9,20 +9,16 @@ use File::Temp qw(tempdir);
 use Time::HiRes qw(usleep time);
 use FkTest;
 
-my $harness = FkTest::source_dir() . '/tests/harness/pgcluster.sh';
 my $pairdir = tempdir('fkscan-fixsb-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $pair_started = 0;
 END {
     local $?;
-    FkTest::run_command([$harness, 'stop-standby', $pairdir]) if $pair_started;
+    FkTest::stop_standby_pair($pairdir) if $pair_started;
 }
 $SIG{$_} = sub { exit 1 } for qw(INT TERM HUP);
 
 $pair_started = 1;
-my ($hrc, $hout, $herr) = FkTest::run_command([$harness, 'start-standby', $pairdir]);
-BAIL_OUT("pgcluster.sh start-standby failed (exit $hrc): $herr") if $hrc != 0;
-my %pair = $hout =~ /^export (\w+)='?([^'\n]*)'?$/mg;
-$ENV{$_} = $pair{$_} for qw(PGHOST PGPORT PGUSER PGDATABASE);
+my %pair = FkTest::start_standby_pair($pairdir);
 my @standby = ('-h', $pair{FKSCAN_STANDBY_HOST}, '-p', $pair{FKSCAN_STANDBY_PORT});
 
 my $db = FkTest::new_db('fix_standby');

@@ -11,6 +11,7 @@
 #   my ($rc, $out, $err) = FkTest::fkscan(@args);
 #   my ($rc, $json, $err) = FkTest::fkscan_json(@args);
 #   FkTest::as_role('alice', sub { FkTest::fkscan(...) });  # via PGUSER
+#   my %pair = FkTest::start_standby_pair($dir);    # primary + hot standby
 #
 # Strings stay bytes throughout (psql's output, fkscan's JSON, test file
 # literals without "use utf8"), so non-ASCII names compare as they are.
@@ -133,6 +134,27 @@ sub source_dir {
     require File::Basename;
     require File::Spec;
     return File::Spec->rel2abs(File::Basename::dirname(__FILE__) . '/../..');
+}
+
+# A primary and its streaming hot standby in $dir (pgcluster.sh
+# start-standby); psql and fkscan then talk to the primary.  Returns the
+# pair's env lines as a hash (FKSCAN_STANDBY_HOST, FKSCAN_STANDBY_PORT...).
+# Bails out when the pair cannot start.  stop_standby_pair($dir) stops it.
+sub start_standby_pair {
+    my ($dir) = @_;
+    my ($rc, $out, $err) = run_command([source_dir() . '/tests/harness/pgcluster.sh', 'start-standby', $dir]);
+    if ($rc != 0) {
+        require Test::More;
+        Test::More::BAIL_OUT("pgcluster.sh start-standby failed (exit $rc): $err");
+    }
+    my %pair = $out =~ /^export (\w+)='?([^'\n]*)'?$/mg;
+    $ENV{$_} = $pair{$_} for qw(PGHOST PGPORT PGUSER PGDATABASE);
+    return %pair;
+}
+
+sub stop_standby_pair {
+    my ($dir) = @_;
+    run_command([source_dir() . '/tests/harness/pgcluster.sh', 'stop-standby', $dir]);
 }
 
 1;

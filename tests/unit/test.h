@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int	test_count;
@@ -53,6 +54,29 @@ done_testing(void)
 	if (test_failed)
 		printf("# %d of %d tests failed\n", test_failed, test_count);
 	return test_failed ? 1 : 0;
+}
+
+/* Reference sets of keys, for the key set tests: qsort/bsearch order. */
+static inline int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a;
+	int64_t		y = *(const int64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort and deduplicate keys in place; returns the new count. */
+static inline size_t
+sort_unique(int64_t *keys, size_t n)
+{
+	size_t		m = 0;
+
+	qsort(keys, n, sizeof(int64_t), cmp_i64);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || keys[m - 1] != keys[i])
+			keys[m++] = keys[i];
+	return m;
 }
 
 #endif /* FKSCAN_TEST_H */

@@ -33,29 +33,15 @@ typedef struct Ref
 	size_t		n;
 } Ref;
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t		x = *(const int64_t *) a;
-	int64_t		y = *(const int64_t *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sorts and deduplicates a copy of keys. */
 static Ref
 ref_make(const int64_t *keys, size_t n)
 {
 	Ref			ref;
-	size_t		m = 0;
 
 	ref.keys = malloc((n ? n : 1) * sizeof(int64_t));
 	memcpy(ref.keys, keys, n * sizeof(int64_t));
-	qsort(ref.keys, n, sizeof(int64_t), cmp_i64);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || ref.keys[m - 1] != ref.keys[i])
-			ref.keys[m++] = ref.keys[i];
-	ref.n = m;
+	ref.n = sort_unique(ref.keys, n);
 	return ref;
 }
 

@@ -26,28 +26,6 @@ rng_next(void)
 	return z ^ (z >> 31);
 }
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t		x = *(const int64_t *) a;
-	int64_t		y = *(const int64_t *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sort and deduplicate keys in place; returns the new count. */
-static size_t
-sort_unique(int64_t *keys, size_t n)
-{
-	size_t		m = 0;
-
-	qsort(keys, n, sizeof(int64_t), cmp_i64);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || keys[m - 1] != keys[i])
-			keys[m++] = keys[i];
-	return m;
-}
-
 typedef struct Collect
 {
 	int64_t    *keys;
