@@ -467,9 +467,24 @@ fix_check(Fix *f, FixFk *x)
 									 &missing, &nmissing);
 				if (ok && nmissing > 0)
 				{
-					log_error("%s: cannot insert stub rows into %s: column %s is NOT NULL without a default",
-							  fk->name, parent, missing[0]);
-					log_hint("Give its value with --set %s=VALUE.", missing[0]);
+					/* every such column at once: one rerun, not one per column */
+					StrBuf		cols,
+								sets;
+
+					strbuf_init(&cols);
+					strbuf_init(&sets);
+					for (int i = 0; i < nmissing; i++)
+					{
+						strbuf_appendf(&cols, "%s%s", i ? ", " : "", missing[i]);
+						strbuf_appendf(&sets, "%s--set %s=VALUE", i ? " " : "", missing[i]);
+					}
+					log_error("%s: cannot insert stub rows into %s: column%s %s %s NOT NULL without a default",
+							  fk->name, parent, nmissing > 1 ? "s" : "", cols.data,
+							  nmissing > 1 ? "are" : "is");
+					log_hint("Give %s with %s.", nmissing > 1 ? "their values" : "its value",
+							 sets.data);
+					strbuf_free(&cols);
+					strbuf_free(&sets);
 					ok = false;
 				}
 				for (int i = 0; i < nmissing; i++)

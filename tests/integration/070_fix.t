@@ -244,6 +244,17 @@ my $deleted;    # the tables after delete --apply, for the batched run
     is($rc, 0, '--set Owner=... backfills') or diag($err);
     is(FkTest::psql($n, "SELECT DISTINCT \"Owner\" FROM public.tags WHERE \"Owner\" <> 'x'"), "it's me",
        'the value arrives as a literal, quote and all');
+
+    # two such columns: both named at once, so one rerun is enough
+    my $n2 = clone('fix_backfill_notnull2');
+    FkTest::psql($n2, "ALTER TABLE public.tags ADD COLUMN \"Owner\" text NOT NULL DEFAULT 'x',
+                                            ADD COLUMN since int NOT NULL DEFAULT 0;
+                       ALTER TABLE public.tags ALTER COLUMN \"Owner\" DROP DEFAULT,
+                                            ALTER COLUMN since DROP DEFAULT;");
+    ($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'backfill', '-c', '"Chi.ld_Tag_fkey"', $n2);
+    is($rc, 2, 'backfill: two NOT NULL columns without a default are refused');
+    like($err, qr/columns Owner, since are NOT NULL without a default/, 'the refusal names both');
+    like($err, qr/--set Owner=VALUE --set since=VALUE/, 'and says how to supply both');
 }
 
 # ---- refusals ----
