@@ -350,6 +350,8 @@ fk_row(void *arg, const PGresult *res, int row)
 	fk->triggers_disabled = (int) get_int(res, row, 15);
 	fk->triggers_replica = (int) get_int(res, row, 16);
 	fk->trigger_detail = get_str(res, row, 17);
+	fk->triggers_missing = (int) get_int(res, row, 18);
+	fk->missing_detail = get_str(res, row, 19);
 	if (fk->ncols < 1)
 	{
 		log_error("foreign key \"%s\" has no columns", fk->name);
@@ -728,6 +730,7 @@ catalog_free(Catalog *cat)
 		free(fk->child_casts);
 		free(fk->name);
 		free(fk->trigger_detail);
+		free(fk->missing_detail);
 	}
 	free(cat->fks);
 	for (int i = 0; i < cat->ntables; i++)
@@ -750,7 +753,7 @@ catalog_free(Catalog *cat)
 bool
 catalog_fk_broken(const CatForeignKey *fk)
 {
-	return !fk->validated || !fk->enforced ||
+	return !fk->validated || !fk->enforced || fk->triggers_missing > 0 ||
 		fk->triggers_disabled > 0 || fk->triggers_replica > 0;
 }
 
