@@ -266,14 +266,13 @@ report_text(StrBuf *out, const Catalog *cat, int broken)
 
 	strbuf_appendf(out, "%d foreign key%s", cat->nfks, cat->nfks == 1 ? "" : "s");
 	if (cat->nfks > 0)
-		strbuf_appendf(out, ", %d not valid, not enforced, or with RI triggers off or missing", broken);
+		strbuf_appendf(out, ", %d not valid or not enforced", broken);
 	if (cat->in_recovery)
 		strbuf_append(out, " (read on a hot standby)");
 	strbuf_append_char(out, '\n');
 	if (broken > 0)
 		strbuf_append(out, "Hint: rows that violate a foreign key may have entered while it was "
-					  "not valid or not enforced, or while its RI triggers were off or missing; "
-					  "run \"fkscan scan\" to find them.\n");
+					  "not valid or not enforced; run \"fkscan scan\" to find them.\n");
 }
 
 /* Write the whole report; false (logged) if stdout would not take it. */
