@@ -368,7 +368,8 @@ fk_row(void *arg, const PGresult *res, int row)
 static bool
 read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
 {
-	bool		pg18 = c->server_version >= 180000;
+	/* 18 adds conenforced and conperiod; before, every FK is enforced and none temporal */
+	bool		pg18 = c->server_version >= FK_PG18;
 	char	   *with_enforced = replace_all(SQL_CATALOG_FKS, "@ENFORCED@",
 											pg18 ? "c.conenforced" : "true");
 	char	   *sql = replace_all(with_enforced, "@PERIOD@",
@@ -599,7 +600,7 @@ table_row(void *arg, const PGresult *res, int row)
 	if (leaf->pages == 0)
 		return true;
 	if (reltuples < 0 ||
-		(cat->server_version < 140000 && reltuples == 0 && relpages == 0))
+		(cat->server_version < FK_PG14 && reltuples == 0 && relpages == 0))
 		ctx->estimate_unknown = true;
 	else
 		ctx->estimate += reltuples;
