@@ -179,15 +179,17 @@ SQL
     # The RI trigger's verdict: each row inserted again, with triggers on,
     # into the twin, in a subtransaction that is always rolled back.
     my $verdict = sub {
-        my ($table, $twin) = @_;
+        my ($table, $twin, $cols, $label) = @_;
+        $cols //= 'room_id, valid_at';
+        $label //= $table;
         return FkTest::psql($db, <<SQL);
 CREATE TEMP TABLE verdict (t tid);
 DO \$\$
 DECLARE r record;
 BEGIN
-    FOR r IN SELECT ctid AS t, room_id, valid_at FROM ONLY $table LOOP
+    FOR r IN SELECT ctid AS t FROM ONLY $table LOOP
         BEGIN
-            INSERT INTO $twin (room_id, valid_at) VALUES (r.room_id, r.valid_at);
+            INSERT INTO $twin ($cols) SELECT $cols FROM ONLY $table WHERE ctid = r.t;
             RAISE EXCEPTION USING ERRCODE = 'P0001';
         EXCEPTION
             WHEN foreign_key_violation THEN INSERT INTO verdict VALUES (r.t);
@@ -195,11 +197,34 @@ BEGIN
         END;
     END LOOP;
 END \$\$;
-SELECT '$table|' || t FROM verdict ORDER BY 1;
+SELECT '$label|' || t FROM verdict ORDER BY 1;
 SQL
     };
     my @rejected = split /\n/, $verdict->('bookings', 'bookings_twin');
     my @rejected_full = split /\n/, $verdict->('bookings_full', 'bookings_full_twin');
+
+    # hostile names on both sides, the period column included
+    FkTest::psql($db, <<'SQL');
+CREATE SCHEMA "we""ird";
+CREATE TABLE "we""ird"."Ro oms" ("i d" int, "valid at;" daterange,
+    PRIMARY KEY ("i d", "valid at;" WITHOUT OVERLAPS));
+INSERT INTO "we""ird"."Ro oms" VALUES (1, '[2024-01-01,2024-02-01)'), (1, '[2024-02-01,2024-03-01)');
+CREATE TABLE "we""ird"."b,k" ("room" int, "per""iod" daterange,
+    CONSTRAINT "odd ""fk""" FOREIGN KEY ("room", PERIOD "per""iod") REFERENCES "we""ird"."Ro oms" ("i d", PERIOD "valid at;"));
+SET session_replication_role = replica;
+INSERT INTO "we""ird"."b,k" VALUES (1, '[2024-01-10,2024-02-10)'), (1, '[2024-01-10,2024-03-10)'), (2, '[2024-01-01,2024-01-02)');
+RESET session_replication_role;
+CREATE TABLE "we""ird".twin ("room" int, "per""iod" daterange,
+    FOREIGN KEY ("room", PERIOD "per""iod") REFERENCES "we""ird"."Ro oms" ("i d", PERIOD "valid at;"));
+SQL
+    my @hrejected = split /\n/, $verdict->('"we""ird"."b,k"', '"we""ird".twin', '"room", "per""iod"', 'bk');
+    my ($hrc, $hjson, $herr) = FkTest::fkscan_json('scan', '-n', '"we""ird"', $db);
+    is($hrc, 1, 'hostile names: exit 1') or diag($herr);
+    my ($hc) = grep { $_->{table} eq 'b,k' } @{ $hjson->{constraints} };
+    is(scalar @hrejected, 2, 'hostile names: the trigger rejects 2 rows');
+    is($hc->{orphan_rows}, scalar @hrejected, 'hostile names: orphan_rows = the trigger\'s rejections');
+    is_deeply([sort map { "bk|$_->{ctid}" } @{ $hc->{sample} }], \@hrejected,
+              'hostile names: the samples are the rejected rows');
     is(scalar @rejected, 7, 'the trigger rejects the 7 uncovered bookings');
     is(scalar @rejected_full, 2, 'the trigger rejects 2 MATCH FULL rows (mixed NULL, uncovered)');
     is(FkTest::psql($db, 'SELECT count(*) FROM bookings_twin') + 0, 0, 'the twins stay empty');
