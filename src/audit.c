@@ -6,7 +6,7 @@
  * is read, the report is built in memory, the transaction commits, and only
  * then is the report written, so a failure never leaves half a report on
  * stdout.  The audit sees what the catalog says: NOT VALID, RI triggers
- * disabled or replica-only, NOT ENFORCED.  An FK that is valid and enforced
+ * disabled, replica-only or missing, NOT ENFORCED.  An FK that is valid and enforced
  * today may still hide orphans from a past bulk load; only a scan can tell.
  *
  * Text output is a psql-like aligned table; names are shown quoted where
@@ -34,6 +34,7 @@ typedef struct FkProblems
 	bool		not_valid;		/* not reported for NOT ENFORCED: implied */
 	bool		triggers_disabled;
 	bool		triggers_replica_only;
+	bool		triggers_missing;	/* gone from pg_trigger: rows arrive unchecked */
 	bool		not_enforced;
 } FkProblems;
 
@@ -46,6 +47,7 @@ fk_problems(const CatForeignKey *fk)
 	p.not_valid = !fk->validated && fk->enforced;
 	p.triggers_disabled = fk->triggers_disabled > 0;
 	p.triggers_replica_only = fk->triggers_replica > 0;
+	p.triggers_missing = fk->triggers_missing > 0;
 	return p;
 }
 
@@ -114,7 +116,8 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 	jsonw_key(w, "period");
 	jsonw_bool(w, fk->period);
 	jsonw_key(w, "triggers_enabled");
-	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0);
+	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0 &&
+			   fk->triggers_missing == 0);
 	jsonw_key(w, "triggers");
 	jsonw_int(w, fk->triggers);
 	jsonw_key(w, "triggers_disabled");
@@ -123,6 +126,10 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 	jsonw_int(w, fk->triggers_replica);
 	jsonw_key(w, "trigger_detail");
 	jsonw_string(w, fk->trigger_detail);
+	jsonw_key(w, "triggers_missing");
+	jsonw_int(w, fk->triggers_missing);
+	jsonw_key(w, "missing_trigger_detail");
+	jsonw_string(w, fk->missing_detail);
 	jsonw_key(w, "index_covered");
 	jsonw_bool(w, fk->index_covered);
 	jsonw_key(w, "partitioned");
@@ -143,6 +150,8 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 		jsonw_string(w, "triggers_disabled");
 	if (p.triggers_replica_only)
 		jsonw_string(w, "triggers_replica_only");
+	if (p.triggers_missing)
+		jsonw_string(w, "triggers_missing");
 	if (p.not_enforced)
 		jsonw_string(w, "not_enforced");
 	jsonw_array_end(w);
@@ -203,6 +212,9 @@ append_state(StrBuf *b, const CatForeignKey *fk)
 	if (p.triggers_replica_only)
 		strbuf_appendf(b, "%sreplica-only triggers (%d of %d)", b->len > start ? ", " : "",
 					   fk->triggers_replica, fk->triggers);
+	if (p.triggers_missing)
+		strbuf_appendf(b, "%sRI triggers missing (%d: %s)", b->len > start ? ", " : "",
+					   fk->triggers_missing, fk->missing_detail ? fk->missing_detail : "");
 	if (p.not_enforced)
 		strbuf_appendf(b, "%sNOT ENFORCED", b->len > start ? ", " : "");
 	if (b->len == start)

@@ -350,6 +350,8 @@ fk_row(void *arg, const PGresult *res, int row)
 	fk->triggers_disabled = (int) get_int(res, row, 15);
 	fk->triggers_replica = (int) get_int(res, row, 16);
 	fk->trigger_detail = get_str(res, row, 17);
+	fk->triggers_missing = (int) get_int(res, row, 18);
+	fk->missing_detail = get_str(res, row, 19);
 	if (fk->ncols < 1)
 	{
 		log_error("foreign key \"%s\" has no columns", fk->name);
@@ -366,7 +368,8 @@ fk_row(void *arg, const PGresult *res, int row)
 static bool
 read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
 {
-	bool		pg18 = c->server_version >= 180000;
+	/* 18 adds conenforced and conperiod; before, every FK is enforced and none temporal */
+	bool		pg18 = c->server_version >= FK_PG18;
 	char	   *with_enforced = replace_all(SQL_CATALOG_FKS, "@ENFORCED@",
 											pg18 ? "c.conenforced" : "true");
 	char	   *sql = replace_all(with_enforced, "@PERIOD@",
@@ -597,7 +600,7 @@ table_row(void *arg, const PGresult *res, int row)
 	if (leaf->pages == 0)
 		return true;
 	if (reltuples < 0 ||
-		(cat->server_version < 140000 && reltuples == 0 && relpages == 0))
+		(cat->server_version < FK_PG14 && reltuples == 0 && relpages == 0))
 		ctx->estimate_unknown = true;
 	else
 		ctx->estimate += reltuples;
@@ -728,6 +731,7 @@ catalog_free(Catalog *cat)
 		free(fk->child_casts);
 		free(fk->name);
 		free(fk->trigger_detail);
+		free(fk->missing_detail);
 	}
 	free(cat->fks);
 	for (int i = 0; i < cat->ntables; i++)
@@ -750,7 +754,7 @@ catalog_free(Catalog *cat)
 bool
 catalog_fk_broken(const CatForeignKey *fk)
 {
-	return !fk->validated || !fk->enforced ||
+	return !fk->validated || !fk->enforced || fk->triggers_missing > 0 ||
 		fk->triggers_disabled > 0 || fk->triggers_replica > 0;
 }
 

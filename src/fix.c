@@ -455,7 +455,16 @@ fix_check(Fix *f, FixFk *x)
 				int			nmissing = 0;
 				char	   *parent = table_name(r->parent);
 
-				if (r->partial_null_rows > 0)
+				if (fk->period)
+				{
+					/* a stub would need periods filling the gaps between the parent's */
+					log_error("%s on %s: cannot insert stub rows for a PERIOD foreign key",
+							  fk->name, child);
+					log_detail("A child's period must be covered by its key's parent periods; a stub row cannot know which part is missing.");
+					log_hint("Use --strategy delete or nullify, or extend the parent periods yourself.");
+					ok = false;
+				}
+				else if (r->partial_null_rows > 0)
 				{
 					log_error("%s on %s: %" PRIu64 " rows mix NULLs and values under MATCH FULL: no parent can match them",
 							  fk->name, child, r->partial_null_rows);

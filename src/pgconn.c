@@ -270,7 +270,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 	PQsetNoticeReceiver(conn, notice_receiver, c);
 	c->server_version = PQserverVersion(conn);
 	c->cancel_slot = signals_register(conn);
-	if (c->server_version < 120000)
+	if (c->server_version < FK_PG12)
 	{
 		log_error("server version %d is not supported", c->server_version);
 		log_detail("fkscan needs PostgreSQL 12 or later.");

@@ -26,7 +26,7 @@ choose_kind(const CatForeignKey *fk, ParentSet *set, const char **reason)
 	*reason = NULL;
 	if (fk->period)
 	{
-		*reason = "PERIOD foreign key";
+		*reason = "PERIOD foreign key: the period must lie within the union of its key's parent periods (RI's range_agg test)";
 		return KEYKIND_SERVER;
 	}
 	if (fk->ncols > PLAN_MAX_KEYS)

@@ -335,7 +335,18 @@ append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 		pgconn_append_ident(b, "c", fk->child_cols[i].name);
 		strbuf_append(b, " IS NOT NULL");
 	}
-	strbuf_appendf(b, "%s\n%s   AND NOT EXISTS (SELECT FROM ", full ? ")" : "", indent);
+	strbuf_appendf(b, "%s\n%s   AND NOT ", full ? ")" : "", indent);
+	if (fk->period)
+	{
+		/* PostgreSQL 18 temporal FK: RI_FKey_check's range_agg test */
+		strbuf_append(b, "COALESCE((SELECT ");
+		pgconn_append_ident(b, "c", fk->child_cols[fk->ncols - 1].name);
+		strbuf_append(b, " <@ range_agg(");
+		pgconn_append_ident(b, "p", fk->parent_cols[fk->ncols - 1].name);
+		strbuf_append(b, ") FROM ");
+	}
+	else
+		strbuf_append(b, "EXISTS (SELECT FROM ");
 	append_sql_from(b, r->parent, "p");
 	strbuf_append(b, " WHERE ");
 	for (int i = 0; i < fk->ncols; i++)
@@ -356,7 +367,7 @@ append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 		if (pc->collation_name && pc->collation_oid != cc->collation_oid)
 			strbuf_appendf(b, " COLLATE %s", pc->collation_name);
 	}
-	strbuf_append(b, ");\n");
+	strbuf_append(b, fk->period ? "), false);\n" : ");\n");
 }
 
 /* The next steps for an FK with orphans: list them all, or look by hand. */
@@ -508,7 +519,12 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				strbuf_appendf(b, ", %" PRIu64 " with mixed NULLs (MATCH FULL)",
 							   r->partial_null_rows);
 			strbuf_append(b, "\n");
-			if (!r->fk->validated)
+			if (!r->fk->enforced)
+				strbuf_append(b, "  the constraint is NOT ENFORCED: rows arrived unchecked\n");
+			else if (r->fk->triggers_missing > 0)
+				strbuf_appendf(b, "  the constraint's RI triggers are missing (%s): rows arrived unchecked\n",
+							   r->fk->missing_detail ? r->fk->missing_detail : "");
+			else if (!r->fk->validated)
 				strbuf_append(b, "  the constraint is NOT VALID\n");
 			else
 				strbuf_append(b, "  the constraint is marked valid: the rows arrived while its triggers did not fire\n");
@@ -538,6 +554,34 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		}
 		free(child);
 		free(parent);
+	}
+}
+
+/*
+ * PostgreSQL 18 temporal FKs: how they were checked, and why the server's
+ * VALIDATE is no second opinion (18.4's joins on && and passes a row whose
+ * period its parents cover only in part; the RI trigger rejects it).
+ */
+#define PERIOD_VALIDATE_NOTE \
+	"the server's VALIDATE CONSTRAINT (PostgreSQL 18.4) tests overlap only and would miss rows whose period is partly covered"
+
+static void
+text_period_notes(const ScanResult *res, StrBuf *b)
+{
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+		char	   *child;
+
+		if (!r->fk->period)
+			continue;
+		child = report_qualified_name(r->child->schema, r->child->name);
+		strbuf_append(b, "\nNote: ");
+		texttable_append_name(b, r->fk->name);
+		strbuf_appendf(b, " on %s is a PERIOD foreign key, checked on the server as its RI trigger\n"
+					   "checks a row: the period must lie within the union of its key's parent periods;\n"
+					   PERIOD_VALIDATE_NOTE ".\n", child);
+		free(child);
 	}
 }
 
@@ -668,6 +712,7 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	text_table(res, b);
 	text_compare(res, b);
 	text_details(res, o, b);
+	text_period_notes(res, b);
 	strbuf_appendf(b, "\n%d foreign key%s: %d clean, %d with orphans (%" PRIu64
 				   " orphan row%s), %d error%s.\n",
 				   res->nfks, res->nfks == 1 ? "" : "s", nclean, res->nwith_orphans,
@@ -852,8 +897,22 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 	jsonw_string(w, fk->match_type == 'f' ? "full" : "simple");
 	jsonw_key(w, "validated");
 	jsonw_bool(w, fk->validated);
+	jsonw_key(w, "enforced");
+	jsonw_bool(w, fk->enforced);
+	jsonw_key(w, "period");
+	jsonw_bool(w, fk->period);
+	if (fk->period)
+	{
+		jsonw_key(w, "period_note");
+		jsonw_string(w, PERIOD_VALIDATE_NOTE);
+	}
 	jsonw_key(w, "triggers_enabled");
-	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0);
+	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0 &&
+			   fk->triggers_missing == 0);
+	jsonw_key(w, "triggers_missing");
+	jsonw_int(w, fk->triggers_missing);
+	jsonw_key(w, "missing_trigger_detail");
+	jsonw_string(w, fk->missing_detail);
 	jsonw_key(w, "method");
 	jsonw_string(w, r->method);
 	if (r->method_reason)

@@ -2512,8 +2512,9 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 	s.budget_s = budget_s;
 	res->database = fk_strdup(PQdb(coord->conn));
 	skip = resume_from_state(&s, coord, res);
-	plan = plan_build_skipping(*cat, opt, coord->server_version >= 140000, skip);
-	plan_chunk_resume(&s, plan, coord->server_version >= 140000);
+	/* 14: TID Range Scans; before, one chunk per relation */
+	plan = plan_build_skipping(*cat, opt, coord->server_version >= FK_PG14, skip);
+	plan_chunk_resume(&s, plan, coord->server_version >= FK_PG14);
 	for (int i = 0; i < plan->nfks; i++)
 		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
 			res->fks[i].method_reason = plan->fks[i].server_reason;
@@ -2654,7 +2655,8 @@ paused_row(void *ctx, const PGresult *res, int row)
 static bool
 pause_replay(PgConn *c)
 {
-	const char *state_sql = c->server_version >= 140000
+	/* 14: pg_get_wal_replay_pause_state() tells a pause in effect from one requested */
+	const char *state_sql = c->server_version >= FK_PG14
 		? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
 		: "SELECT pg_catalog.pg_is_wal_replay_paused()";
 

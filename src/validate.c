@@ -9,6 +9,8 @@
  *   - clean, NOT VALID: ALTER TABLE ... VALIDATE CONSTRAINT (the server
  *     checks again itself: SHARE UPDATE EXCLUSIVE on the child, ROW SHARE
  *     on the parent);
+ *   - clean, NOT ENFORCED (18) or RI triggers missing: left as they are,
+ *     with what to run (exit 1);
  *   - clean, RI triggers disabled or replica-only: ALTER TABLE ... ENABLE
  *     TRIGGER for each (superuser only), then, in the same transaction and
  *     under the lock ENABLE took, RI's anti-join once more: enabling checks
@@ -257,8 +259,20 @@ validate_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
 		}
 		else if (!fk->enforced)
 		{
-			printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER CONSTRAINT ... ENFORCED is yours to run)\n",
+			/*
+			 * PostgreSQL 18: VALIDATE errors on a NOT ENFORCED FK, and
+			 * ENFORCED re-creates the triggers and validates under ACCESS
+			 * EXCLUSIVE: a choice of downtime that is not ours to make.
+			 */
+			printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER TABLE ... ALTER CONSTRAINT ... ENFORCED is yours to run: it validates under ACCESS EXCLUSIVE)\n",
 				   name.data, table);
+			ntodo++;
+		}
+		else if (fk->triggers_missing > 0)
+		{
+			/* no ALTER brings a lost RI trigger back: only a new constraint */
+			printf("%s on %s: clean, but its RI triggers are missing (%s): left as it is (re-create the constraint: DROP CONSTRAINT, then ADD ... NOT VALID and VALIDATE CONSTRAINT)\n",
+				   name.data, table, fk->missing_detail ? fk->missing_detail : "");
 			ntodo++;
 		}
 		else if (!disabled_triggers(v->wc, fk, &stmts, &ntrig))

@@ -156,11 +156,36 @@ ri_conditions(const Catalog *cat, const CatForeignKey *fk, RiConditions *q)
 		strbuf_appendf(&q->exempt, "(%s)", any_null.data);
 		strbuf_append(&q->partial, "false");
 	}
-	strbuf_appendf(&q->orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM ", not_null.data);
-	append_from(&q->orphan, &cat->tables[fk->parent]);
-	strbuf_append(&q->orphan, " p WHERE ");
-	append_join(&q->orphan, fk, "c", NULL);
-	strbuf_append(&q->orphan, ")");
+	if (fk->period)
+	{
+		/*
+		 * PostgreSQL 18's temporal FK: RI_FKey_check's test, not VALIDATE's
+		 * (18.4's VALIDATE joins on the period's && and passes a partly
+		 * covered row).  The period (the last column; its conpfeqop is &&)
+		 * must lie within the union of the overlapping parent periods of
+		 * its key: "$n <@ range_agg(x1.r)", no parent row being a miss.
+		 */
+		const char *pper = fk->parent_cols[fk->ncols - 1].name;
+		const char *cper = fk->child_cols[fk->ncols - 1].name;
+
+		strbuf_appendf(&q->orphan, "(%s) AND NOT COALESCE((SELECT ", not_null.data);
+		pgconn_append_ident(&q->orphan, "c", cper);
+		strbuf_append(&q->orphan, " OPERATOR(pg_catalog.<@) pg_catalog.range_agg(");
+		pgconn_append_ident(&q->orphan, "p", pper);
+		strbuf_append(&q->orphan, ") FROM ");
+		append_from(&q->orphan, &cat->tables[fk->parent]);
+		strbuf_append(&q->orphan, " p WHERE ");
+		append_join(&q->orphan, fk, "c", NULL);
+		strbuf_append(&q->orphan, "), false)");
+	}
+	else
+	{
+		strbuf_appendf(&q->orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM ", not_null.data);
+		append_from(&q->orphan, &cat->tables[fk->parent]);
+		strbuf_append(&q->orphan, " p WHERE ");
+		append_join(&q->orphan, fk, "c", NULL);
+		strbuf_append(&q->orphan, ")");
+	}
 	strbuf_free(&not_null);
 	strbuf_free(&any_null);
 	strbuf_free(&all_null);

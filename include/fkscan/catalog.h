@@ -90,6 +90,8 @@ typedef struct CatForeignKey
 	int			triggers_disabled;	/* tgenabled = 'D' */
 	int			triggers_replica;	/* tgenabled = 'R': dead in origin sessions */
 	char	   *trigger_detail; /* "rel.func=D, ...", NULL when all are 'O' */
+	int			triggers_missing;	/* RI triggers that should exist and do not */
+	char	   *missing_detail; /* "rel.func, ..." of those; NULL when none */
 	bool		index_covered;	/* child columns lead some index on the child */
 } CatForeignKey;
 
@@ -115,7 +117,7 @@ void catalog_free(Catalog *cat);
 /* Is any leaf of the table unlogged (unreadable on a hot standby)? */
 bool catalog_table_unlogged(const CatTable *t);
 
-/* Is the FK in a broken state: not validated, not enforced, or RI triggers off? */
+/* Is the FK in a broken state: not validated, not enforced, RI triggers off or missing? */
 bool catalog_fk_broken(const CatForeignKey *fk);
 
 /* "NO ACTION", "CASCADE", ... for an action letter; "SIMPLE"/"FULL" for match. */

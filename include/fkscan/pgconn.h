@@ -23,6 +23,29 @@
 #include "fkscan/common.h"
 #include "fkscan/options.h"
 
+/*
+ * Version gates: the server versions (PQserverVersion) where something
+ * fkscan reads or runs changed, each named once here and used by name.
+ * Changes handled without a gate: 15 puts RI triggers on partitioned
+ * tables too (catalog_fks.sql expects them on leaves only, which every
+ * major has); 17.1/16.5/15.9/14.14/13.17 stop DETACH PARTITION from
+ * losing RI triggers (catalog_fks.sql finds any that are missing).
+ */
+/* 12: pg_constraint.oid an ordinary column, pg_partition_tree(): the catalog SQL needs both */
+#define FK_PG12 120000
+/*
+ * 14: TID Range Scans (ctid >= '(n,0)' AND ctid < '(m,0)' reads only those
+ * pages: relations split into chunks); pg_class.reltuples -1 for "never
+ * analyzed"; pg_get_wal_replay_pause_state()
+ */
+#define FK_PG14 140000
+/*
+ * 18: pg_constraint.conenforced (NOT ENFORCED FKs: no RI triggers) and
+ * conperiod (temporal PERIOD FKs: RI's range_agg containment test); NOT
+ * VALID FKs on partitioned tables; VALIDATE refuses a NOT ENFORCED FK
+ */
+#define FK_PG18 180000
+
 typedef struct PgConn
 {
 	PGconn	   *conn;

@@ -69,13 +69,64 @@ trig AS (
       JOIN pg_catalog.pg_trigger t ON t.tgconstraint = clone.con
       JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
      GROUP BY clone.root
+),
+-- The RI triggers that must exist, by what fires, not by how a major lays
+-- them out (14 puts 8 on a partitioned FK where 15 puts 12: 15 adds them
+-- on the partitioned tables themselves, where they never fire for a row):
+-- on every leaf of the child (itself when not partitioned) RI_FKey_check_ins
+-- and _upd, on every leaf of the parent the action functions of
+-- confdeltype/confupdtype, each carried by the FK or one of its clones.
+-- A NOT ENFORCED FK (18) has none by design.  DETACH PARTITION before
+-- 17.1/16.5/15.9/14.14/13.17 could leave an FK without some of them.
+expected (root, relid, proname) AS (
+    SELECT fk.oid, leaf.relid, f.proname
+      FROM fk
+     CROSS JOIN LATERAL (SELECT CASE fk.confdeltype WHEN 'a' THEN 'noaction' WHEN 'r' THEN 'restrict'
+                               WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'setnull'
+                               WHEN 'd' THEN 'setdefault' END,
+                          CASE fk.confupdtype WHEN 'a' THEN 'noaction' WHEN 'r' THEN 'restrict'
+                               WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'setnull'
+                               WHEN 'd' THEN 'setdefault' END) AS a(del, upd)
+     CROSS JOIN LATERAL (VALUES
+            (fk.conrelid, 'RI_FKey_check_ins'),
+            (fk.conrelid, 'RI_FKey_check_upd'),
+            (fk.confrelid, 'RI_FKey_' OPERATOR(pg_catalog.||) a.del OPERATOR(pg_catalog.||) '_del'),
+            (fk.confrelid, 'RI_FKey_' OPERATOR(pg_catalog.||) a.upd OPERATOR(pg_catalog.||) '_upd'))
+            AS f(rel, proname)
+     CROSS JOIN LATERAL (
+            SELECT r.oid AS relid FROM pg_catalog.pg_class r
+             WHERE r.oid = f.rel AND r.relkind <> 'p'
+          UNION ALL
+            SELECT pt.relid FROM pg_catalog.pg_partition_tree(f.rel) AS pt
+             WHERE pt.isleaf
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r
+                            WHERE r.oid = f.rel AND r.relkind = 'p')) AS leaf
+     WHERE fk.enforced
+),
+missing AS (
+    SELECT e.root,
+           pg_catalog.count(*) AS missing,
+           pg_catalog.string_agg(pg_catalog.format('%s.%s', e.relid::pg_catalog.regclass, e.proname),
+                                 ', ' ORDER BY e.relid::pg_catalog.regclass::pg_catalog.text,
+                                          e.proname) AS detail
+      FROM expected e
+     WHERE NOT EXISTS (SELECT 1
+                         FROM clone
+                         JOIN pg_catalog.pg_trigger t ON t.tgconstraint = clone.con
+                         JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+                        WHERE clone.root = e.root
+                          AND t.tgrelid = e.relid
+                          AND p.proname = e.proname)
+     GROUP BY e.root
 )
 SELECT fk.oid, fk.conname, fk.conrelid, fk.confrelid,
        fk.confmatchtype, fk.confupdtype, fk.confdeltype,
        fk.condeferrable, fk.condeferred, fk.convalidated, fk.enforced, fk.period,
        fk.ncols, fk.index_covered,
        COALESCE(trig.triggers, 0), COALESCE(trig.disabled, 0),
-       COALESCE(trig.replica, 0), trig.detail
+       COALESCE(trig.replica, 0), trig.detail,
+       COALESCE(missing.missing, 0), missing.detail
   FROM fk
   LEFT JOIN trig ON trig.root = fk.oid
+  LEFT JOIN missing ON missing.root = fk.oid
  ORDER BY fk.nspname, fk.relname, fk.conname
