@@ -25,6 +25,7 @@
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
+#include "fkscan/quote.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 
@@ -213,12 +214,50 @@ append_state(StrBuf *b, const CatForeignKey *fk)
 		strbuf_appendf(b, "%sreplica-only triggers (%d of %d)", b->len > start ? ", " : "",
 					   fk->triggers_replica, fk->triggers);
 	if (p.triggers_missing)
-		strbuf_appendf(b, "%sRI triggers missing (%d: %s)", b->len > start ? ", " : "",
-					   fk->triggers_missing, fk->missing_detail ? fk->missing_detail : "");
+	{
+		strbuf_appendf(b, "%sRI triggers missing (%d: ", b->len > start ? ", " : "",
+					   fk->triggers_missing);
+		quote_append_visible(b, fk->missing_detail ? fk->missing_detail : "", false);
+		strbuf_append_char(b, ')');
+	}
 	if (p.not_enforced)
 		strbuf_appendf(b, "%sNOT ENFORCED", b->len > start ? ", " : "");
 	if (b->len == start)
 		strbuf_append(b, "ok");
+}
+
+/*
+ * ", 4 broken: 2 not valid, 1 with triggers disabled, 1 with RI triggers
+ * missing": each class named (an FK may be in more than one).
+ */
+static void
+append_problem_counts(StrBuf *out, const Catalog *cat, int broken)
+{
+	int			n[5] = {0};
+	static const char *const what[5] = {
+		"not valid", "not enforced", "with triggers disabled",
+		"with replica-only triggers", "with RI triggers missing"
+	};
+	bool		first = true;
+
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		FkProblems	p = fk_problems(&cat->fks[i]);
+
+		n[0] += p.not_valid;
+		n[1] += p.not_enforced;
+		n[2] += p.triggers_disabled;
+		n[3] += p.triggers_replica_only;
+		n[4] += p.triggers_missing;
+	}
+	strbuf_appendf(out, ", %d broken", broken);
+	for (int i = 0; i < 5; i++)
+	{
+		if (n[i] == 0)
+			continue;
+		strbuf_appendf(out, "%s%d %s", first ? ": " : ", ", n[i], what[i]);
+		first = false;
+	}
 }
 
 static void
@@ -264,15 +303,17 @@ report_text(StrBuf *out, const Catalog *cat, int broken)
 	}
 	texttable_free(&t);
 
-	strbuf_appendf(out, "%d foreign key%s", cat->nfks, cat->nfks == 1 ? "" : "s");
+	strbuf_append_count(out, (uint64_t) cat->nfks, "foreign key", NULL);
 	if (cat->nfks > 0)
-		strbuf_appendf(out, ", %d not valid or not enforced", broken);
+		append_problem_counts(out, cat, broken);
 	if (cat->in_recovery)
 		strbuf_append(out, " (read on a hot standby)");
 	strbuf_append_char(out, '\n');
 	if (broken > 0)
 		strbuf_append(out, "Hint: rows that violate a foreign key may have entered while it was "
-					  "not valid or not enforced; run \"fkscan scan\" to find them.\n");
+					  "not valid, not enforced or its triggers did not fire; run \"fkscan scan\" "
+					  "to find them, and \"fkscan validate\" to validate them and re-enable "
+					  "their triggers.\n");
 }
 
 /* Write the whole report; false (logged) if stdout would not take it. */

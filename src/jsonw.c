@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "fkscan/quote.h"
+
 void
 jsonw_init(JsonWriter *w, StrBuf *out, bool pretty)
 {
@@ -93,34 +95,7 @@ jsonw_array_end(JsonWriter *w)
 void
 jsonw_escape(StrBuf *out, const char *s)
 {
-	strbuf_append_char(out, '"');
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		switch (*p)
-		{
-			case '"':
-				strbuf_append(out, "\\\"");
-				break;
-			case '\\':
-				strbuf_append(out, "\\\\");
-				break;
-			case '\n':
-				strbuf_append(out, "\\n");
-				break;
-			case '\r':
-				strbuf_append(out, "\\r");
-				break;
-			case '\t':
-				strbuf_append(out, "\\t");
-				break;
-			default:
-				if (*p < 0x20)
-					strbuf_appendf(out, "\\u%04x", *p);
-				else
-					strbuf_append_char(out, (char) *p);
-		}
-	}
-	strbuf_append_char(out, '"');
+	quote_append_json(out, s);
 }
 
 void

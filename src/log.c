@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "fkscan/quote.h"
+#include "fkscan/strbuf.h"
+
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static LogLevel log_level = LOG_LEVEL_WARNING;
 
@@ -30,34 +33,40 @@ log_get_level(void)
  * One message, one entry: a line with its prefix, and any further lines
  * indented by a tab (as libpq indents its own).  A newline inside a message
  * (SQL text, or a table name quoted by the server) can then never start a
- * line that looks like a message of its own ("fkscan: error: ...").
+ * line that looks like a message of its own ("fkscan: error: ...").  Names
+ * and server messages may hold terminal controls: they are made visible
+ * (quote_append_visible), never sent raw to stderr.
  */
 static void
 emit(const char *prefix, const char *fmt, va_list ap)
 {
 	char		buf[4096];
-	char		out[2 * sizeof(buf)];
-	size_t		n,
-				m = 0;
+	StrBuf		shown,
+				out;
+	size_t		n;
 
-	n = (size_t) snprintf(buf, sizeof(buf), "%s", prefix);
-	if (n < sizeof(buf))
-		vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);
 	/* drop a trailing newline the caller left in */
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	for (size_t i = 0; i < n; i++)
+	strbuf_init(&shown);
+	quote_append_visible(&shown, buf, true);
+	strbuf_init(&out);
+	strbuf_append(&out, prefix);
+	for (size_t i = 0; i < shown.len; i++)
 	{
-		out[m++] = buf[i];
-		if (buf[i] == '\n' && buf[i + 1] != '\t')
-			out[m++] = '\t';
+		strbuf_append_char(&out, shown.data[i]);
+		if (shown.data[i] == '\n' && shown.data[i + 1] != '\t')
+			strbuf_append_char(&out, '\t');
 	}
-	out[m++] = '\n';
+	strbuf_append_char(&out, '\n');
 	pthread_mutex_lock(&log_lock);
-	fwrite(out, 1, m, stderr);
+	fwrite(out.data, 1, out.len, stderr);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
+	strbuf_free(&shown);
+	strbuf_free(&out);
 }
 
 void

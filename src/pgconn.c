@@ -14,6 +14,7 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/quote.h"
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
 
@@ -587,14 +588,7 @@ quote_ident(const char *ident)
 	StrBuf		b;
 
 	strbuf_init(&b);
-	strbuf_append_char(&b, '"');
-	for (const char *p = ident; *p; p++)
-	{
-		if (*p == '"')
-			strbuf_append_char(&b, '"');
-		strbuf_append_char(&b, *p);
-	}
-	strbuf_append_char(&b, '"');
+	quote_append_ident(&b, ident);
 	return strbuf_take(&b);
 }
 

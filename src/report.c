@@ -20,6 +20,7 @@
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
+#include "fkscan/quote.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 
@@ -137,54 +138,101 @@ append_limits(StrBuf *b, const FkOptions *o)
 
 /* ---- what to do next ---- */
 
-/* One shell word: single-quoted unless it is plainly safe. */
+/* key='value' of a conninfo string: \' and \\ escaped, as libpq reads it. */
 static void
-append_shell_word(StrBuf *b, const char *word)
+append_conninfo_pair(StrBuf *b, const char *key, const char *value)
 {
-	bool		plain = word[0] != '\0' && word[0] != '-';
-
-	for (const char *p = word; plain && *p; p++)
-		plain = isalnum((unsigned char) *p) || strchr("_./:,@%+=-", *p) != NULL;
-	if (plain)
+	if (b->len > 0)
+		strbuf_append_char(b, ' ');
+	strbuf_appendf(b, "%s='", key);
+	for (const char *p = value; *p; p++)
 	{
-		strbuf_append(b, word);
-		return;
-	}
-	strbuf_append_char(b, '\'');
-	for (const char *p = word; *p; p++)
-	{
-		if (*p == '\'')
-			strbuf_append(b, "'\\''");
-		else
-			strbuf_append_char(b, *p);
+		if (*p == '\'' || *p == '\\')
+			strbuf_append_char(b, '\\');
+		strbuf_append_char(b, *p);
 	}
 	strbuf_append_char(b, '\'');
 }
 
-/* A database name libpq reads as a name, not as a connection string. */
+/* Whether libpq reads a "dbname" as a connection string, not a name. */
+static bool
+is_conninfo(const char *dbname)
+{
+	return strchr(dbname, '=') != NULL || strncmp(dbname, "postgresql://", 13) == 0 ||
+		strncmp(dbname, "postgres://", 11) == 0;
+}
+
+/* A database name as one shell word libpq reads as a name. */
 static void
 append_shell_dbname(StrBuf *b, const char *dbname)
 {
 	StrBuf		conninfo;
 
-	/* libpq expands a "dbname" with "=" or a URI prefix as a connection string */
-	if (strchr(dbname, '=') == NULL && strncmp(dbname, "postgresql://", 13) != 0 &&
-		strncmp(dbname, "postgres://", 11) != 0 && dbname[0] != '-')
+	if (!is_conninfo(dbname) && dbname[0] != '-')
 	{
-		append_shell_word(b, dbname);
+		quote_append_shell_word(b, dbname);
 		return;
 	}
 	strbuf_init(&conninfo);
-	strbuf_append(&conninfo, "dbname='");
-	for (const char *p = dbname; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			strbuf_append_char(&conninfo, '\\');
-		strbuf_append_char(&conninfo, *p);
-	}
-	strbuf_append_char(&conninfo, '\'');
+	append_conninfo_pair(&conninfo, "dbname", dbname);
 	strbuf_append(b, "-d ");
-	append_shell_word(b, conninfo.data);
+	quote_append_shell_word(b, conninfo.data);
+	strbuf_free(&conninfo);
+}
+
+/*
+ * The connection string the user gave, minus any password: every
+ * keyword libpq parsed from it, as key='value'; false if there is
+ * nothing left to show (or it does not parse).
+ */
+static bool
+append_conninfo_without_password(StrBuf *b, const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+
+	if (opts == NULL)
+		return false;
+	for (PQconninfoOption *opt = opts; opt->keyword; opt++)
+		if (opt->val && strcmp(opt->keyword, "password") != 0)
+			append_conninfo_pair(b, opt->keyword, opt->val);
+	PQconninfoFree(opts);
+	return b->len > 0;
+}
+
+void
+report_append_connection(StrBuf *b, const FkOptions *o, const char *database)
+{
+	StrBuf		conninfo;
+
+	if (o->conn.host)
+	{
+		strbuf_append(b, " -h ");
+		quote_append_shell_word(b, o->conn.host);
+	}
+	if (o->conn.port)
+	{
+		strbuf_append(b, " -p ");
+		quote_append_shell_word(b, o->conn.port);
+	}
+	if (o->conn.username)
+	{
+		strbuf_append(b, " -U ");
+		quote_append_shell_word(b, o->conn.username);
+	}
+	strbuf_init(&conninfo);
+	if (o->conn.dbname && is_conninfo(o->conn.dbname) &&
+		append_conninfo_without_password(&conninfo, o->conn.dbname))
+	{
+		strbuf_append(b, " -d ");
+		quote_append_shell_word(b, conninfo.data);
+	}
+	else if (o->conn.dbname || database)
+	{
+		/* a plain name, as given (the server's name if none was) */
+		strbuf_append_char(b, ' ');
+		append_shell_dbname(b, o->conn.dbname && !is_conninfo(o->conn.dbname)
+							? o->conn.dbname : database);
+	}
 	strbuf_free(&conninfo);
 }
 
@@ -199,39 +247,53 @@ append_file_name(StrBuf *b, const char *name)
 }
 
 /*
- * "fkscan CMD [connection] -t TABLE -c FK": the command line that works on
- * this one FK; the caller appends its options, then append_command_db.
+ * A name in a -t/-c pattern that matches it alone: bare when lower-case,
+ * else in double quotes ("" for "), where pattern characters are literal.
+ * Control characters stay raw: the shell word around it escapes them.
  */
 static void
-append_fk_command(StrBuf *b, const char *cmd, const FkResult *r, const FkOptions *o)
+append_pattern_name(StrBuf *b, const char *name)
 {
-	char	   *table = report_qualified_name(r->child->schema, r->child->name);
+	bool		bare = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
+
+	for (const char *p = name; *p && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (bare)
+	{
+		strbuf_append(b, name);
+		return;
+	}
+	strbuf_append_char(b, '"');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '"')
+			strbuf_append_char(b, '"');
+		strbuf_append_char(b, *p);
+	}
+	strbuf_append_char(b, '"');
+}
+
+/*
+ * "fkscan CMD -t TABLE -c FK": the command line that works on this one FK;
+ * the caller appends its options, then report_append_connection.
+ */
+static void
+append_fk_command(StrBuf *b, const char *cmd, const FkResult *r)
+{
 	StrBuf		word;
 
 	strbuf_init(&word);
 	strbuf_appendf(b, "fkscan %s", cmd);
-	if (o->conn.host)
-	{
-		strbuf_append(b, " -h ");
-		append_shell_word(b, o->conn.host);
-	}
-	if (o->conn.port)
-	{
-		strbuf_append(b, " -p ");
-		append_shell_word(b, o->conn.port);
-	}
-	if (o->conn.username)
-	{
-		strbuf_append(b, " -U ");
-		append_shell_word(b, o->conn.username);
-	}
 	strbuf_append(b, " -t ");
-	append_shell_word(b, table);
+	append_pattern_name(&word, r->child->schema);
+	strbuf_append_char(&word, '.');
+	append_pattern_name(&word, r->child->name);
+	quote_append_shell_word(b, word.data);
 	strbuf_append(b, " -c ");
-	texttable_append_name(&word, r->fk->name);
-	append_shell_word(b, word.data);
+	strbuf_reset(&word);
+	append_pattern_name(&word, r->fk->name);
+	quote_append_shell_word(b, word.data);
 	strbuf_free(&word);
-	free(table);
 }
 
 /*
@@ -270,13 +332,9 @@ text_what_next(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		if (r->status != FKSTATUS_ORPHANS)
 			continue;
 		strbuf_append(b, "  ");
-		append_fk_command(b, "fix", r, o);
+		append_fk_command(b, "fix", r);
 		strbuf_appendf(b, " --strategy %s", suggested_strategy(r));
-		if (res->database)
-		{
-			strbuf_append_char(b, ' ');
-			append_shell_dbname(b, res->database);
-		}
+		report_append_connection(b, o, res->database);
 		strbuf_append_char(b, '\n');
 	}
 }
@@ -289,15 +347,11 @@ append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
 	StrBuf		word;
 
 	strbuf_init(&word);
-	append_fk_command(b, "scan", r, o);
+	append_fk_command(b, "scan", r);
 	strbuf_append(b, " --orphans-out ");
 	append_file_name(&word, r->fk->name);
-	append_shell_word(b, word.data);
-	if (res->database)
-	{
-		strbuf_append_char(b, ' ');
-		append_shell_dbname(b, res->database);
-	}
+	quote_append_shell_word(b, word.data);
+	report_append_connection(b, o, res->database);
 	strbuf_free(&word);
 }
 
@@ -473,15 +527,118 @@ text_cascade(const FkResult *r, StrBuf *b)
 		strbuf_appendf(b, "  %s via ", t);
 		texttable_append_name(b, st->via->name);
 		if (st->error)
-			strbuf_appendf(b, ": not counted (%s)\n", st->error);
+		{
+			strbuf_append(b, ": not counted (");
+			quote_append_visible(b, st->error, false);
+			strbuf_append(b, ")\n");
+		}
 		else
-			strbuf_appendf(b, " (ON DELETE %s): %" PRIu64 " row%s %s\n",
-						   catalog_action_name(st->action), st->rows,
-						   st->rows == 1 ? "" : "s",
-						   st->action == 'c' ? "deleted too"
+		{
+			strbuf_appendf(b, " (ON DELETE %s): ", catalog_action_name(st->action));
+			strbuf_append_count(b, st->rows, "row", NULL);
+			strbuf_appendf(b, " %s\n", st->action == 'c' ? "deleted too"
 						   : (st->action == 'n' || st->action == 'd') ? "updated"
 						   : "would block the delete");
+		}
 		free(t);
+	}
+}
+
+/* Types whose values SQL writes bare; any other value is shown as a literal. */
+static bool
+is_number_type(Oid type)
+{
+	switch (type)
+	{
+		case 20:				/* int8 */
+		case 21:				/* int2 */
+		case 23:				/* int4 */
+		case 26:				/* oid */
+		case 700:				/* float4 */
+		case 701:				/* float8 */
+		case 1700:				/* numeric */
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A sample key value as SQL would write it: numbers bare, anything else a
+ * quoted literal, so that 'b ' and '' are seen and no control character
+ * reaches the terminal.
+ */
+static void
+append_sample_value(StrBuf *b, const CatColumn *col, const char *value)
+{
+	if (value == NULL)
+		strbuf_append(b, "NULL");
+	else if (is_number_type(col->base_type_oid ? col->base_type_oid : col->type_oid) &&
+			 !quote_needs_escape(value))
+		strbuf_append(b, value);
+	else
+		quote_append_literal(b, value);
+}
+
+/*
+ * The FK's state now, one line each: NOT ENFORCED, RI triggers missing,
+ * disabled or replica-only (rows arrive unchecked until they fire again),
+ * NOT VALID.  orphans: the FK has orphan rows (validate waits for a
+ * repair); with none, it is clean and "fkscan validate" can act now.
+ */
+static void
+text_fk_state(StrBuf *b, const CatForeignKey *fk, bool orphans)
+{
+	const char *when = orphans ? "once the orphan rows are repaired" : "now";
+
+	if (!fk->enforced)
+	{
+		strbuf_append(b, "  the constraint is NOT ENFORCED: rows arrived unchecked\n");
+		return;
+	}
+	if (fk->triggers_missing > 0)
+	{
+		strbuf_append(b, "  its RI triggers are missing now (");
+		quote_append_visible(b, fk->missing_detail ? fk->missing_detail : "", false);
+		strbuf_append(b, "): rows arrive unchecked; only re-creating the constraint brings them back\n");
+	}
+	if (fk->triggers_disabled > 0)
+	{
+		strbuf_append(b, "  its RI triggers are disabled now (");
+		strbuf_appendf(b, "%d of %d", fk->triggers_disabled, fk->triggers);
+		strbuf_appendf(b, "): rows arrive unchecked; \"fkscan validate --apply\" re-enables them %s\n",
+					   when);
+	}
+	if (fk->triggers_replica > 0)
+	{
+		strbuf_appendf(b, "  its RI triggers are replica-only now (%d of %d): rows arrive unchecked "
+					   "outside replication; \"fkscan validate --apply\" re-enables them %s\n",
+					   fk->triggers_replica, fk->triggers, when);
+	}
+	if (!fk->validated)
+		strbuf_appendf(b, "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it %s\n",
+					   when);
+	else if (orphans && fk->triggers_missing == 0 && fk->triggers_disabled == 0 &&
+			 fk->triggers_replica == 0)
+		strbuf_append(b, "  the constraint is marked valid: the rows arrived while its triggers did not fire\n");
+}
+
+/* Clean FKs whose catalog state still lets orphans in: say so. */
+static void
+text_clean_states(const ScanResult *res, StrBuf *b)
+{
+	for (int i = 0; i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+		char	   *child;
+
+		if (r->status != FKSTATUS_CLEAN || !catalog_fk_broken(r->fk))
+			continue;
+		child = report_qualified_name(r->child->schema, r->child->name);
+		strbuf_append(b, "\n");
+		texttable_append_name(b, r->fk->name);
+		strbuf_appendf(b, " on %s: clean, but\n", child);
+		text_fk_state(b, r->fk, false);
+		free(child);
 	}
 }
 
@@ -507,27 +664,24 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		texttable_append_columns(b, r->fk->parent_cols, r->fk->ncols);
 		strbuf_append(b, ")\n");
 		if (r->status == FKSTATUS_ERROR)
-			strbuf_appendf(b, "  error: %s\n", r->error ? r->error : "unknown");
+		{
+			strbuf_append(b, "  error: ");
+			quote_append_visible(b, r->error ? r->error : "unknown", false);
+			strbuf_append_char(b, '\n');
+		}
 		else if (r->status == FKSTATUS_INCOMPLETE)
 			strbuf_append(b, "  incomplete: not finished within --max-time (no counts)\n");
 		else
 		{
-			strbuf_appendf(b, "  %" PRIu64 " orphan row%s, %" PRIu64 " distinct key%s",
-						   r->orphan_rows, r->orphan_rows == 1 ? "" : "s",
-						   r->orphan_keys, r->orphan_keys == 1 ? "" : "s");
+			strbuf_append(b, "  ");
+			strbuf_append_count(b, r->orphan_rows, "orphan row", NULL);
+			strbuf_append(b, ", ");
+			strbuf_append_count(b, r->orphan_keys, "distinct key", NULL);
 			if (r->partial_null_rows > 0)
 				strbuf_appendf(b, ", %" PRIu64 " with mixed NULLs (MATCH FULL)",
 							   r->partial_null_rows);
 			strbuf_append(b, "\n");
-			if (!r->fk->enforced)
-				strbuf_append(b, "  the constraint is NOT ENFORCED: rows arrived unchecked\n");
-			else if (r->fk->triggers_missing > 0)
-				strbuf_appendf(b, "  the constraint's RI triggers are missing (%s): rows arrived unchecked\n",
-							   r->fk->missing_detail ? r->fk->missing_detail : "");
-			else if (!r->fk->validated)
-				strbuf_append(b, "  the constraint is NOT VALID\n");
-			else
-				strbuf_append(b, "  the constraint is marked valid: the rows arrived while its triggers did not fire\n");
+			text_fk_state(b, r->fk, true);
 			for (int j = 0; j < r->nsamples; j++)
 			{
 				const OrphanSample *smp = &r->samples[j];
@@ -537,7 +691,8 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				{
 					strbuf_append(b, k ? ", " : "");
 					texttable_append_name(b, r->fk->child_cols[k].name);
-					strbuf_appendf(b, " = %s", smp->key[k] ? smp->key[k] : "NULL");
+					strbuf_append(b, " = ");
+					append_sample_value(b, &r->fk->child_cols[k], smp->key[k]);
 				}
 				strbuf_append_char(b, '\n');
 			}
@@ -608,11 +763,15 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		case VERDICT_ORPHANS:
 			strbuf_append(b, ": exceeded (");
 			if (o->max_orphans >= 0 && res->orphan_rows > (uint64_t) o->max_orphans)
-				strbuf_appendf(b, "%" PRIu64 " orphan row%s in all%s", res->orphan_rows,
-							   res->orphan_rows == 1 ? "" : "s", nover > 0 ? "; " : "");
+			{
+				strbuf_append_count(b, res->orphan_rows, "orphan row", NULL);
+				strbuf_append(b, nover > 0 ? " in all; " : " in all");
+			}
 			if (nover > 0)
-				strbuf_appendf(b, "%d foreign key%s over %" PRId64, nover,
-							   nover == 1 ? "" : "s", o->max_orphans_per_fk);
+			{
+				strbuf_append_count(b, (uint64_t) nover, "foreign key", NULL);
+				strbuf_appendf(b, " over %" PRId64, o->max_orphans_per_fk);
+			}
 			strbuf_append(b, ").\n");
 			break;
 		case VERDICT_TOLERATED:
@@ -628,8 +787,8 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 static void
 text_resumed(const ScanResult *res, StrBuf *b)
 {
-	strbuf_appendf(b, "%d foreign key%s finished in earlier runs (--state), not read again:\n",
-				   res->nresumed, res->nresumed == 1 ? "" : "s");
+	strbuf_append_count(b, (uint64_t) res->nresumed, "foreign key", NULL);
+	strbuf_append(b, " finished in earlier runs (--state), not read again:\n");
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
@@ -662,8 +821,9 @@ text_resumed_chunks(const ScanResult *res, StrBuf *b)
 		any = true;
 		strbuf_append(b, "  ");
 		texttable_append_name(b, r->fk->name);
-		strbuf_appendf(b, ": %d chunk%s on snapshot", r->resumed_chunks,
-					   r->resumed_chunks == 1 ? "" : "s");
+		strbuf_append(b, ": ");
+		strbuf_append_count(b, (uint64_t) r->resumed_chunks, "chunk", NULL);
+		strbuf_append(b, " on snapshot");
 		for (int j = 0; j < r->nchunk_snapshots; j++)
 			strbuf_appendf(b, "%s %s", j ? "," : "", r->chunk_snapshots[j]);
 		strbuf_appendf(b, ", the rest on %s\n", res->snapshot ? res->snapshot : "?");
@@ -672,15 +832,28 @@ text_resumed_chunks(const ScanResult *res, StrBuf *b)
 		strbuf_append_char(b, '\n');
 }
 
+/* "3 foreign keys: 1 clean, 2 with orphans (5 orphan rows), 0 errors" */
 static void
-text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
+append_totals(StrBuf *b, const ScanResult *res)
 {
 	int			nclean = res->nfks - res->nwith_orphans - res->nerrors - res->nincomplete;
 
-	strbuf_appendf(b, "fkscan scan of database \"%s\" (PostgreSQL %d.%d%s), %d job%s, %.2f s\n\n",
-				   res->database ? res->database : "", res->server_version / 10000,
-				   res->server_version % 100, res->in_recovery ? ", hot standby" : "",
-				   res->jobs, res->jobs == 1 ? "" : "s", res->elapsed_s);
+	strbuf_append_count(b, (uint64_t) res->nfks, "foreign key", NULL);
+	strbuf_appendf(b, ": %d clean, %d with orphans (", nclean, res->nwith_orphans);
+	strbuf_append_count(b, res->orphan_rows, "orphan row", NULL);
+	strbuf_append(b, "), ");
+	strbuf_append_count(b, (uint64_t) res->nerrors, "error", NULL);
+}
+
+static void
+text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
+{
+	strbuf_append(b, "fkscan scan of database ");
+	quote_append_ident(b, res->database ? res->database : "");
+	strbuf_appendf(b, " (PostgreSQL %d.%d%s), ", res->server_version / 10000,
+				   res->server_version % 100, res->in_recovery ? ", hot standby" : "");
+	strbuf_append_count(b, (uint64_t) res->jobs, "job", NULL);
+	strbuf_appendf(b, ", %.2f s\n\n", res->elapsed_s);
 	if (res->in_recovery && res->replay_start.known)
 		strbuf_appendf(b, "Hot standby: replayed up to %s (%.1f s behind) at the start, %s at the end; %s%s.\n\n",
 					   res->replay_start.replay_lsn, res->replay_start.lag_s,
@@ -699,8 +872,10 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		strbuf_append(b, ").\n\n");
 	}
 	if (res->chunk_retries > 0)
-		strbuf_appendf(b, "%d chunk%s re-read after recovery conflicts: %s.\n\n",
-					   res->chunk_retries, res->chunk_retries == 1 ? "" : "s", res->guarantee);
+	{
+		strbuf_append_count(b, (uint64_t) res->chunk_retries, "chunk", NULL);
+		strbuf_appendf(b, " re-read after recovery conflicts: %s.\n\n", res->guarantee);
+	}
 	if (res->nfks == 0)
 	{
 		strbuf_append(b, "No foreign keys in scope.\n");
@@ -712,19 +887,23 @@ text_report(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	text_table(res, b);
 	text_compare(res, b);
 	text_details(res, o, b);
+	text_clean_states(res, b);
 	text_period_notes(res, b);
-	strbuf_appendf(b, "\n%d foreign key%s: %d clean, %d with orphans (%" PRIu64
-				   " orphan row%s), %d error%s.\n",
-				   res->nfks, res->nfks == 1 ? "" : "s", nclean, res->nwith_orphans,
-				   res->orphan_rows, res->orphan_rows == 1 ? "" : "s",
-				   res->nerrors, res->nerrors == 1 ? "" : "s");
+	strbuf_append_char(b, '\n');
+	append_totals(b, res);
+	strbuf_append(b, ".\n");
 	if (res->nincomplete > 0)
-		strbuf_appendf(b, "The --max-time budget ran out: %d foreign key%s incomplete, the answer is incomplete.\n",
-					   res->nincomplete, res->nincomplete == 1 ? "" : "s");
+	{
+		strbuf_append(b, "The --max-time budget ran out: ");
+		strbuf_append_count(b, (uint64_t) res->nincomplete, "foreign key", NULL);
+		strbuf_append(b, " incomplete, the answer is incomplete.\n");
+	}
 	if (res->ndisagree > 0)
-		strbuf_appendf(b, "%d foreign key%s disagree%s with the server's anti-join: do not trust this answer.\n",
-					   res->ndisagree, res->ndisagree == 1 ? "" : "s",
-					   res->ndisagree == 1 ? "s" : "");
+	{
+		strbuf_append_count(b, (uint64_t) res->ndisagree, "foreign key", NULL);
+		strbuf_append(b, res->ndisagree == 1 ? " disagrees" : " disagree");
+		strbuf_append(b, " with the server's anti-join: do not trust this answer.\n");
+	}
 	if (res->interrupted)
 		strbuf_append(b, "The scan was interrupted: the answer is incomplete.\n");
 	else if (res->nerrors > 0)
@@ -1203,11 +1382,15 @@ report_log_summary(const ScanResult *res, const FkOptions *o)
 	if (o->verbosity < 0)
 		return;
 	strbuf_init(&b);
-	strbuf_appendf(&b, "fkscan: scan of \"%s\": %d foreign key%s, %d with orphans (%" PRIu64
-				   " row%s), %d error%s, %.2f s",
-				   res->database ? res->database : "", res->nfks, res->nfks == 1 ? "" : "s",
-				   res->nwith_orphans, res->orphan_rows, res->orphan_rows == 1 ? "" : "s",
-				   res->nerrors, res->nerrors == 1 ? "" : "s", res->elapsed_s);
+	strbuf_append(&b, "fkscan: scan of ");
+	quote_append_ident(&b, res->database ? res->database : "");
+	strbuf_append(&b, ": ");
+	strbuf_append_count(&b, (uint64_t) res->nfks, "foreign key", NULL);
+	strbuf_appendf(&b, ", %d with orphans (", res->nwith_orphans);
+	strbuf_append_count(&b, res->orphan_rows, "row", NULL);
+	strbuf_append(&b, "), ");
+	strbuf_append_count(&b, (uint64_t) res->nerrors, "error", NULL);
+	strbuf_appendf(&b, ", %.2f s", res->elapsed_s);
 	if (res->ndisagree > 0)
 		strbuf_appendf(&b, ", %d disagreeing with the server", res->ndisagree);
 	if (res->output_failed)

@@ -4,6 +4,7 @@
  */
 #include "fkscan/strbuf.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,5 +123,20 @@ strbuf_append_copy_text(StrBuf *b, const char *v)
 			default:
 				strbuf_append_char(b, *p);
 		}
+	}
+}
+
+void
+strbuf_append_count(StrBuf *b, uint64_t n, const char *singular, const char *plural)
+{
+	strbuf_appendf(b, "%" PRIu64 " ", n);
+	if (n == 1)
+		strbuf_append(b, singular);
+	else if (plural)
+		strbuf_append(b, plural);
+	else
+	{
+		strbuf_append(b, singular);
+		strbuf_append_char(b, 's');
 	}
 }

@@ -7,29 +7,12 @@
 #include <stdlib.h>
 
 #include "fkscan/mem.h"
+#include "fkscan/quote.h"
 
 void
 texttable_append_name(StrBuf *b, const char *name)
 {
-	bool		bare = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
-
-	for (const char *p = name; *p && bare; p++)
-		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-	if (!bare)
-		strbuf_append_char(b, '"');
-	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
-	{
-		if (*p < 0x20 || *p == 0x7f)
-			strbuf_appendf(b, "\\x%02x", *p);
-		else
-		{
-			if (*p == '"')
-				strbuf_append_char(b, '"');
-			strbuf_append_char(b, (char) *p);
-		}
-	}
-	if (!bare)
-		strbuf_append_char(b, '"');
+	quote_append_name(b, name);
 }
 
 void

@@ -31,6 +31,7 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/quote.h"
 #include "fkscan/report.h"
 #include "fkscan/scan.h"
 #include "fkscan/signals.h"
@@ -70,11 +71,14 @@ trigger_row(void *ctx, const PGresult *res, int row)
 {
 	TriggerList *l = ctx;
 
-	/* regclass output is already quoted and qualified (search_path is empty) */
-	strbuf_appendf(l->stmts, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE\n",
-				   PQgetvalue(res, row, 0));
-	strbuf_appendf(l->stmts, "ALTER TABLE %s ENABLE TRIGGER ", PQgetvalue(res, row, 0));
-	pgconn_append_ident(l->stmts, NULL, PQgetvalue(res, row, 1));
+	/* quoted here, not by the server: the statements are also printed */
+	strbuf_append(l->stmts, "LOCK TABLE ");
+	pgconn_append_relation(l->stmts, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1));
+	strbuf_append(l->stmts, " IN SHARE ROW EXCLUSIVE MODE\n");
+	strbuf_append(l->stmts, "ALTER TABLE ");
+	pgconn_append_relation(l->stmts, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1));
+	strbuf_append(l->stmts, " ENABLE TRIGGER ");
+	pgconn_append_ident(l->stmts, NULL, PQgetvalue(res, row, 2));
 	strbuf_append_char(l->stmts, '\n');
 	l->n++;
 	return true;
@@ -95,9 +99,12 @@ disabled_triggers(PgConn *c, const CatForeignKey *fk, StrBuf *stmts, int *n)
 					 " SELECT $1::pg_catalog.oid"
 					 " UNION ALL SELECT k.oid FROM pg_catalog.pg_constraint k"
 					 " JOIN fk ON k.conparentid OPERATOR(pg_catalog.=) fk.con) "
-					 "SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, t.tgname "
+					 "SELECT n.nspname, r.relname, t.tgname "
 					 "FROM pg_catalog.pg_trigger t JOIN fk ON t.tgconstraint OPERATOR(pg_catalog.=) fk.con "
-					 "WHERE t.tgenabled OPERATOR(pg_catalog.<>) 'O' ORDER BY 1, 2",
+					 "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) t.tgrelid "
+					 "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace "
+					 "WHERE t.tgenabled OPERATOR(pg_catalog.<>) 'O' "
+					 "ORDER BY t.tgrelid::pg_catalog.regclass::pg_catalog.text, t.tgname",
 					 1, params, trigger_row, &l);
 	*n = l.n;
 	return ok;
@@ -243,19 +250,27 @@ validate_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
 		v->cat = cat;
 		if (r->status == FKSTATUS_ERROR)
 		{
-			printf("%s on %s: not validated: the scan failed: %s\n", name.data, table,
-				   r->error ? r->error : "unknown error");
+			StrBuf		err;
+
+			strbuf_init(&err);
+			quote_append_visible(&err, r->error ? r->error : "unknown error", false);
+			printf("%s on %s: not validated: the scan failed: %s\n", name.data, table, err.data);
+			strbuf_free(&err);
 			nerrors++;
 		}
 		else if (r->status == FKSTATUS_ORPHANS)
 		{
 			ndirty++;
+			StrBuf		count;
+
+			strbuf_init(&count);
+			strbuf_append_count(&count, r->orphan_rows, "orphan row", NULL);
 			if (fk->validated && fk->enforced)
-				printf("%s on %s: the catalog claims VALID, but the data is not: %" PRIu64
-					   " orphan rows; not validated\n", name.data, table, r->orphan_rows);
+				printf("%s on %s: the catalog claims VALID, but the data is not: %s; not validated\n",
+					   name.data, table, count.data);
 			else
-				printf("%s on %s: not validated: %" PRIu64 " orphan rows\n",
-					   name.data, table, r->orphan_rows);
+				printf("%s on %s: not validated: %s\n", name.data, table, count.data);
+			strbuf_free(&count);
 		}
 		else if (!fk->enforced)
 		{
@@ -270,9 +285,14 @@ validate_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
 		}
 		else if (fk->triggers_missing > 0)
 		{
+			StrBuf		detail;
+
 			/* no ALTER brings a lost RI trigger back: only a new constraint */
+			strbuf_init(&detail);
+			quote_append_visible(&detail, fk->missing_detail ? fk->missing_detail : "", false);
 			printf("%s on %s: clean, but its RI triggers are missing (%s): left as it is (re-create the constraint: DROP CONSTRAINT, then ADD ... NOT VALID and VALIDATE CONSTRAINT)\n",
-				   name.data, table, fk->missing_detail ? fk->missing_detail : "");
+				   name.data, table, detail.data);
+			strbuf_free(&detail);
 			ntodo++;
 		}
 		else if (!disabled_triggers(v->wc, fk, &stmts, &ntrig))

@@ -85,6 +85,16 @@ bool report_scan(const ScanResult *res, const FkOptions *options, FILE *out);
 void report_log_summary(const ScanResult *res, const FkOptions *options);
 
 /* Format a table name as schema.table, quoting parts only where psql would. */
+/*
+ * " -h HOST -p PORT -U USER DB": the connection as the user gave it, as
+ * shell words for a command line fkscan prints ("next:" lines): -h/-p/-U
+ * as given, a conninfo string or URI as key='value' pairs without its
+ * password, a plain database name as given, else database (the server's).
+ */
+struct StrBuf;
+void report_append_connection(struct StrBuf *b, const FkOptions *options,
+							  const char *database);
+
 char *report_qualified_name(const char *schema, const char *name);
 
 #endif /* FKSCAN_REPORT_H */

@@ -9,6 +9,7 @@
 #define FKSCAN_STRBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fkscan/common.h"
 
@@ -29,6 +30,14 @@ void strbuf_appendf(StrBuf *b, const char *fmt, ...) FK_PRINTF(2, 3);
 
 /* v in COPY's text format: backslash escapes for \\ and \t \n \r. */
 void strbuf_append_copy_text(StrBuf *b, const char *v);
+
+/*
+ * "1 orphan row", "2 orphan rows": the count and its noun, singular only
+ * for 1; plural NULL means singular + "s".  Every count in text for
+ * people goes through it.
+ */
+void strbuf_append_count(StrBuf *b, uint64_t n, const char *singular,
+						 const char *plural);
 
 /* Hand the string to the caller (who frees it) and leave b empty. */
 char *strbuf_take(StrBuf *b);

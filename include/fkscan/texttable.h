@@ -16,8 +16,9 @@
 
 /*
  * A name as it would be typed back: bare when it is a lower-case
- * identifier, else in double quotes; control characters as \xNN, so that
- * a report stays one line per row whatever the names hold.
+ * identifier, else quoted (quote_append_name: U&"..." with escapes when it
+ * holds control characters), so that a report stays one line per row and
+ * never drives the terminal, whatever the names hold.
  */
 void texttable_append_name(StrBuf *b, const char *name);
 void texttable_append_qualified(StrBuf *b, const char *schema, const char *name);
