@@ -402,7 +402,7 @@ like($lines[1], qr/^-+(\+-+){7}$/, 'text: rule under the header');
 my %display = (
     'fk; DROP TABLE parent; --' => '"fk; DROP TABLE parent; --"',
     $hostile[1] => "\"\xc3\x9cn\xc3\xaf\xe2\x82\xacode \"\"fk\"\"\"",
-    "tab\tand\\back" => '"tab\x09and\back"',
+    "tab\tand\\back" => 'U&"tab\0009and\\\\back"',
 );
 my %state = (
     nv_child_pid_fkey => 'NOT VALID',
@@ -427,13 +427,14 @@ is(scalar @data, scalar keys %want, 'text: one row per FK');
 my $pos = index($lines[0], '|');
 is(scalar(grep { index($_, '|') == $pos } grep { !/[^\x00-\x7f]/ } @data), scalar(grep { !/[^\x00-\x7f]/ } @data),
    'text: ASCII rows are aligned with the header');
-like($out, qr/^14 foreign keys, 4 not valid or not enforced$/m, 'text: summary line');
+like($out, qr/^14 foreign keys, 4 broken: 1 not valid, 2 with triggers disabled, 1 with replica-only triggers$/m,
+     'text: summary line, each class named');
 like($out, qr/^Hint: .*"fkscan scan"/m, 'text: hint to run a scan');
 is($err, '', 'text: nothing on stderr');
 
 ($rc, $out, $err) = FkTest::fkscan('audit', '-t', 'clean_child', $db);
 is($rc, 0, 'text, clean: exit 0');
-like($out, qr/^1 foreign key, 0 not valid or not enforced$/m, 'text, clean: summary line');
+like($out, qr/^1 foreign key, 0 broken$/m, 'text, clean: summary line');
 unlike($out, qr/Hint:/, 'text, clean: no hint');
 
 ($rc, $out, $err) = FkTest::fkscan('audit', '-t', 'nosuch', $db);
