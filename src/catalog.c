@@ -29,6 +29,7 @@
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
 #include "fkscan/pattern.h"
+#include "fkscan/quote.h"
 #include "fkscan/sqltext.h"
 #include "fkscan/strbuf.h"
 
@@ -223,6 +224,19 @@ static char *
 get_str(const PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? NULL : fk_strdup(PQgetvalue(res, row, col));
+}
+
+/* SQL text the server quoted (casts, operators), made safe to print. */
+static char *
+get_requoted(const PGresult *res, int row, int col)
+{
+	StrBuf		b;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	strbuf_init(&b);
+	quote_append_requoted(&b, PQgetvalue(res, row, col));
+	return strbuf_take(&b);
 }
 
 static int64_t
@@ -443,9 +457,10 @@ column_row(void *arg, const PGresult *res, int row)
 	}
 	column_fill(&fk->child_cols[pos - 1], res, row, 2);
 	column_fill(&fk->parent_cols[pos - 1], res, row, 13);
-	fk->eq_ops[pos - 1] = get_str(res, row, 24);
-	fk->parent_casts[pos - 1] = get_str(res, row, 25);
-	fk->child_casts[pos - 1] = get_str(res, row, 26);
+	/* the server quoted these names: re-quoted so printed SQL holds no control */
+	fk->eq_ops[pos - 1] = get_requoted(res, row, 24);
+	fk->parent_casts[pos - 1] = get_requoted(res, row, 25);
+	fk->child_casts[pos - 1] = get_requoted(res, row, 26);
 	fk->child_cols[pos - 1].is_enum = get_bool(res, row, 27);
 	fk->parent_cols[pos - 1].is_enum = get_bool(res, row, 28);
 	ctx->rows++;

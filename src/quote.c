@@ -286,3 +286,39 @@ quote_append_shell_word(StrBuf *b, const char *word)
 		strbuf_append(b, dollar ? "'" : "')\"");
 	}
 }
+
+void
+quote_append_requoted(StrBuf *b, const char *sql)
+{
+	const char *p = sql;
+
+	while (*p)
+	{
+		StrBuf		name;
+
+		if (*p != '"')
+		{
+			strbuf_append_char(b, *p++);
+			continue;
+		}
+		/* "...": "" is a quote; an unterminated one is copied as it is */
+		strbuf_init(&name);
+		for (p++; *p && (*p != '"' || p[1] == '"'); p++)
+		{
+			if (*p == '"')
+				p++;
+			strbuf_append_char(&name, *p);
+		}
+		if (*p == '"')
+		{
+			quote_append_ident(b, name.data);
+			p++;
+		}
+		else
+		{
+			strbuf_append_char(b, '"');
+			strbuf_append(b, name.data);
+		}
+		strbuf_free(&name);
+	}
+}

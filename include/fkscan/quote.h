@@ -40,6 +40,14 @@ bool quote_needs_escape(const char *s);
 void quote_append_ident(StrBuf *b, const char *name);
 
 /*
+ * SQL text whose identifiers the server quoted (format's %I, quote_ident:
+ * bare or "..."), with every quoted identifier that holds a control
+ * character re-quoted as quote_append_ident does; the rest copied.  For
+ * casts and operators built by catalog queries, so printed SQL stays safe.
+ */
+void quote_append_requoted(StrBuf *b, const char *sql);
+
+/*
  * A name for people, as it would be typed back in SQL: bare when it is a
  * lower-case identifier ([a-z_][a-z0-9_]*), else as quote_append_ident.
  */

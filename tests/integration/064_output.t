@@ -59,7 +59,9 @@ my $db = FkTest::new_db("out${ESC}put");
 my $values = join(', ', map { '(' . FkTest::quote_literal($_) . ')' } @orphans);
 FkTest::psql($db, <<SQL);
 CREATE SCHEMA $qs;
-CREATE TABLE $P ($K text PRIMARY KEY);
+-- the parent's collation differs from the child's: the SELECT names it (COLLATE)
+CREATE COLLATION $qs."co${ESC}ll" FROM "C";
+CREATE TABLE $P ($K text COLLATE $qs."co${ESC}ll" PRIMARY KEY);
 INSERT INTO $P VALUES ('a'), ('b'), ('c');
 CREATE TABLE $C (id serial, $K text);
 ALTER TABLE $C ADD CONSTRAINT ${\ FkTest::quote_ident($fk)} FOREIGN KEY ($K) REFERENCES $P;
@@ -139,6 +141,7 @@ like($out, qr/: clean, but\n  the constraint is NOT VALID; "fkscan validate --ap
 my ($sql) = $out =~ /^  next: every orphan row as CSV, or a look in psql:\n    fkscan .*\n((?:    .*\n)+?    .*;)\n/m;
 ok(defined $sql, 'text: the suggested SELECT');
 is(raw_controls($sql // ''), 0, 'text: the suggested SELECT holds no raw control');
+like($sql // '', qr/ COLLATE U&"Sch\\001B\[2Jema"\.U&"co\\001Bll"/, 'text: the parent\'s collation, a U& name');
 (my $query = $sql // 'SELECT 1') =~ s/;\s*\z//;
 is(eval { FkTest::psql($db, "SELECT count(*) FROM ($query) q") }, $norphans, 'text: the suggested SELECT runs and finds every orphan');
 

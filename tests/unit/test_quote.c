@@ -82,6 +82,12 @@ main(void)
 	is_str(run(quote_append_name, "Odd"), "\"Odd\"", "name: upper case quoted");
 	is_str(run(quote_append_name, "x\x1b"), "U&\"x\\001B\"", "name: a control gets U&");
 
+	is_str(run(quote_append_requoted, "::\"s\x1b\"\"x\".\"t y\""), "::U&\"s\\001B\"\"x\".\"t y\"",
+		   "requoted: a server-quoted name with a control gets U&, others kept");
+	is_str(run(quote_append_requoted, "OPERATOR(pg_catalog.=)"), "OPERATOR(pg_catalog.=)",
+		   "requoted: bare names kept");
+	is_str(run(quote_append_requoted, "x \"open"), "x \"open", "requoted: an unterminated quote copied");
+
 	is_str(run(quote_append_literal, "b "), "'b '", "literal: trailing blank kept");
 	is_str(run(quote_append_literal, ""), "''", "literal: empty string");
 	is_str(run(quote_append_literal, "it's \\"), "'it''s \\'", "literal: standard string");
