@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "fkscan/report.h"
+#include "fkscan/strbuf.h"
 #include "test.h"
 
 #define NFKS 3
@@ -236,11 +237,100 @@ test_next_steps(void)
 	free(text);
 }
 
+/* "next:" commands keep the connection given, never its password. */
+static void
+test_connection(void)
+{
+	FkOptions	o = limits(-1, -1);
+	StrBuf		b;
+
+	strbuf_init(&b);
+	o.conn.dbname = "host=db.example port=5433 user=ann dbname=shop password=s3cret";
+	report_append_connection(&b, &o, "shop");
+	ok(starts_with(b.data, " -d 'user='\\''ann'\\'' "), "conninfo: -d and one shell word");
+	ok(strstr(b.data, "s3cret") == NULL && strstr(b.data, "password") == NULL,
+	   "conninfo: the password dropped");
+	ok(strstr(b.data, " host='\\''db.example'\\'' port='\\''5433'\\''") != NULL &&
+	   strstr(b.data, " dbname='\\''shop'\\''") != NULL,
+	   "conninfo: host, port and dbname kept");
+	strbuf_reset(&b);
+	o.conn.dbname = "postgresql://ann:s3cret@db.example:5433/shop";
+	report_append_connection(&b, &o, "shop");
+	ok(strstr(b.data, "s3cret") == NULL && strstr(b.data, "host='\\''db.example") != NULL &&
+	   strstr(b.data, "port='\\''5433") != NULL && strstr(b.data, "user='\\''ann") != NULL,
+	   "URI: as key='value' pairs, without the password");
+	strbuf_reset(&b);
+	o.conn.dbname = "shop";
+	o.conn.host = "h";
+	o.conn.port = "5433";
+	o.conn.username = "ann";
+	report_append_connection(&b, &o, "other");
+	is_str(b.data, " -h h -p 5433 -U ann shop", "options: -h -p -U and the name as given");
+	strbuf_reset(&b);
+	memset(&o.conn, 0, sizeof(o.conn));
+	report_append_connection(&b, &o, "srv db");
+	is_str(b.data, " 'srv db'", "nothing given: the server's database name");
+	strbuf_free(&b);
+}
+
+/* The FK's state now, and sample keys as literals. */
+static void
+test_state_and_samples(void)
+{
+	ScanResult	res;
+	FkOptions	o = limits(-1, -1);
+	char	   *text = NULL;
+	size_t		len = 0;
+	FILE	   *out;
+	static char *key_blank[] = {"b "};
+	static char *key_empty[] = {""};
+	OrphanSample samples[2] = {
+		{.ctid = "(0,1)", .nkeys = 1, .key = key_blank},
+		{.ctid = "(0,2)", .nkeys = 1, .key = key_empty},
+	};
+
+	build(&res);
+	child_col[0].type_oid = 25;		/* text */
+	results[0].samples = samples;
+	results[0].nsamples = 2;
+	results[0].orphan_rows = 1;		/* one row, one key: no plural */
+	results[0].orphan_keys = 1;
+	res.orphan_rows = 3;
+	fks[0].triggers = 2;
+	fks[0].triggers_disabled = 2;
+	fks[1].triggers = 2;
+	fks[1].triggers_replica = 1;
+	fks[1].validated = false;
+	fks[2].triggers = 2;
+	fks[2].triggers_disabled = 1;	/* clean, yet its triggers are off */
+	out = open_memstream(&text, &len);
+	ok(report_scan(&res, &o, out), "text report written");
+	fclose(out);
+	ok(strstr(text, "  1 orphan row, 1 distinct key\n") != NULL, "plurals: 1 orphan row, 1 distinct key");
+	ok(strstr(text, "    ctid (0,1)        a = 'b '\n") != NULL, "sample: a trailing blank shown in a literal");
+	ok(strstr(text, "    ctid (0,2)        a = ''\n") != NULL, "sample: an empty string shown");
+	ok(strstr(text, "  its RI triggers are disabled now (2 of 2): rows arrive unchecked; "
+			  "\"fkscan validate --apply\" re-enables them once the orphan rows are repaired\n") != NULL,
+	   "state: triggers disabled now, and what validate does");
+	ok(strstr(text, "  its RI triggers are replica-only now (1 of 2)") != NULL, "state: replica-only");
+	ok(strstr(text, "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it once") != NULL,
+	   "state: NOT VALID");
+	ok(strstr(text, "marked valid") == NULL, "state: not called valid when its triggers are off");
+	ok(strstr(text, ": clean, but\n  its RI triggers are disabled now (1 of 2): rows arrive unchecked; "
+			  "\"fkscan validate --apply\" re-enables them now\n") != NULL,
+	   "state: a clean FK with triggers off is named");
+	free(text);
+	memset(fks, 0, sizeof(fks));
+	child_col[0].type_oid = 0;
+}
+
 int
 main(void)
 {
 	test_gate();
 	test_jsonl_stream();
 	test_next_steps();
+	test_connection();
+	test_state_and_samples();
 	return done_testing();
 }
