@@ -120,7 +120,7 @@ FkOracle::check($db, $json, 'missing triggers');
 is($fk{c_fk}{triggers_missing}, 2, 'scan JSON: triggers_missing');
 ok(!$fk{c_fk}{triggers_enabled}, 'scan JSON: triggers_enabled false');
 ($rc, $text, $err) = FkTest::fkscan('scan', '-c', 'c_fk', $db);
-like($text, qr/the constraint's RI triggers are missing \(public\.c\.RI_FKey_check_ins, public\.p\.RI_FKey_noaction_del\): rows arrived unchecked/,
+like($text, qr/its RI triggers are missing now \(public\.c\.RI_FKey_check_ins, public\.p\.RI_FKey_noaction_del\): rows arrive unchecked; only re-creating the constraint brings them back/,
      'scan text: rows arrived unchecked');
 
 # validate: a clean FK with a missing trigger is left alone, and says why
