@@ -29,7 +29,7 @@ typedef struct Item
 	const OrphanMatcher *root;	/* the root level: the scan's orphan rows */
 	const CatForeignKey *via;	/* deeper: rows referencing the level above */
 	HSet128    *keys;			/* deeper: fingerprints of the referenced keys */
-	KeyEncKind	enc[MAX_KEYS];	/* deeper: how via's keys are encoded */
+	KeyEncKind	enc[MAX_KEYS];	/* deeper: how via's child keys are encoded */
 	int			depth;
 	int			step;			/* its CascadeStep, or -1 for the root */
 	bool		expand;			/* picked rows are deleted: follow their dependents */
@@ -39,7 +39,8 @@ typedef struct Item
 typedef struct Dep
 {
 	const CatForeignKey *fk;
-	KeyEncKind	enc[MAX_KEYS];
+	KeyEncKind	parent_enc[MAX_KEYS];	/* how the referenced values are encoded */
+	KeyEncKind	child_enc[MAX_KEYS];	/* and the dependent's own keys */
 	HSet128    *keys;
 	int			first;			/* its columns' position in the row */
 } Dep;
@@ -103,7 +104,7 @@ pass_row(void *arg, const CopyField *f, int nf)
 	{
 		Dep		   *dep = &pc->deps[d];
 
-		if (fingerprint(f + dep->first, dep->fk->ncols, dep->enc, &pc->scratch, &h, &pc->bad))
+		if (fingerprint(f + dep->first, dep->fk->ncols, dep->parent_enc, &pc->scratch, &h, &pc->bad))
 			hset128_add(dep->keys, h);
 		if (pc->bad)
 			return false;
@@ -225,8 +226,11 @@ cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult
 			seen[nseen++] = fk;
 			for (int k = 0; comparable && k < fk->ncols; k++)
 			{
-				deps[ndeps].enc[k] = keyenc_kind(&fk->child_cols[k], &fk->parent_cols[k], &why);
-				comparable = deps[ndeps].enc[k] != KEYENC_NONE;
+				KeyEncPair	pair = keyenc_pair(&fk->child_cols[k], &fk->parent_cols[k], &why);
+
+				deps[ndeps].parent_enc[k] = pair.parent;
+				deps[ndeps].child_enc[k] = pair.child;
+				comparable = pair.child != KEYENC_NONE;
 			}
 			if (!comparable)
 			{
@@ -258,7 +262,7 @@ cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult
 			next->table = deps[d].fk->child;
 			next->via = deps[d].fk;
 			next->keys = deps[d].keys;
-			memcpy(next->enc, deps[d].enc, sizeof(next->enc));
+			memcpy(next->enc, deps[d].child_enc, sizeof(next->enc));
 			next->depth = it.depth + 1;
 			next->expand = deps[d].fk->delete_action == 'c';
 			next->step = add_step(r, deps[d].fk, &cat->tables[deps[d].fk->child],

@@ -463,6 +463,8 @@ column_row(void *arg, const PGresult *res, int row)
 	fk->child_casts[pos - 1] = get_requoted(res, row, 26);
 	fk->child_cols[pos - 1].is_enum = get_bool(res, row, 27);
 	fk->parent_cols[pos - 1].is_enum = get_bool(res, row, 28);
+	fk->child_cols[pos - 1].op_type_oid = (Oid) get_int(res, row, 29);
+	fk->parent_cols[pos - 1].op_type_oid = (Oid) get_int(res, row, 30);
 	ctx->rows++;
 	return true;
 }

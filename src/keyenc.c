@@ -71,25 +71,27 @@ int_type(Oid t)
 	return t == FK_INT2OID || t == FK_INT4OID || t == FK_INT8OID;
 }
 
-KeyEncKind
-keyenc_kind(const CatColumn *child, const CatColumn *parent, const char **reason)
+/*
+ * A text-family side's encoding: char(n) semantics (trailing blanks
+ * insignificant) when the column is char(n), whose cast to text drops its
+ * padding, or when the operator compares as char(n).  An unknown operator
+ * type (0) is taken as the column's own.
+ */
+static KeyEncKind
+text_side(const CatColumn *col)
+{
+	return col->base_type_oid == BPCHAROID || col->op_type_oid == BPCHAROID ?
+		KEYENC_BPCHAR : KEYENC_RAW;
+}
+
+static KeyEncKind
+same_kind(const CatColumn *child, const CatColumn *parent, const char **reason)
 {
 	Oid			c = child->base_type_oid;
 	Oid			p = parent->base_type_oid;
 
-	*reason = NULL;
 	if (int_type(c) && int_type(p))
 		return KEYENC_INT;
-	if (text_family(c) && text_family(p))
-	{
-		/* RI compares with the parent column's collation */
-		if (!parent->collation_deterministic || !child->collation_deterministic)
-		{
-			*reason = "nondeterministic collation";
-			return KEYENC_NONE;
-		}
-		return (c == BPCHAROID || p == BPCHAROID) ? KEYENC_BPCHAR : KEYENC_RAW;
-	}
 	if (c != p)
 	{
 		*reason = "cross-type key";
@@ -106,6 +108,29 @@ keyenc_kind(const CatColumn *child, const CatColumn *parent, const char **reason
 		return KEYENC_FLOAT8;
 	*reason = "key type";
 	return KEYENC_NONE;
+}
+
+KeyEncPair
+keyenc_pair(const CatColumn *child, const CatColumn *parent, const char **reason)
+{
+	KeyEncPair	pair;
+
+	*reason = NULL;
+	if (text_family(child->base_type_oid) && text_family(parent->base_type_oid))
+	{
+		/* RI compares with the parent column's collation */
+		if (!parent->collation_deterministic || !child->collation_deterministic)
+		{
+			*reason = "nondeterministic collation";
+			pair.child = pair.parent = KEYENC_NONE;
+			return pair;
+		}
+		pair.child = text_side(child);
+		pair.parent = text_side(parent);
+		return pair;
+	}
+	pair.child = pair.parent = same_kind(child, parent, reason);
+	return pair;
 }
 
 static void

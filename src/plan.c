@@ -19,9 +19,13 @@
  */
 #define CHUNKS_PER_JOB 16
 
-/* How the FK is checked; fills the set's encodings; *reason for the server. */
+/*
+ * How the FK is checked; fills the set's (parent side) and the FK's child
+ * encodings; *reason for the server.
+ */
 static KeyKind
-choose_kind(const CatForeignKey *fk, ParentSet *set, const char **reason)
+choose_kind(const CatForeignKey *fk, ParentSet *set, KeyEncKind *child_enc,
+			const char **reason)
 {
 	*reason = NULL;
 	if (fk->period)
@@ -36,9 +40,12 @@ choose_kind(const CatForeignKey *fk, ParentSet *set, const char **reason)
 	}
 	for (int i = 0; i < fk->ncols; i++)
 	{
-		set->enc[i] = keyenc_kind(&fk->child_cols[i], &fk->parent_cols[i], reason);
-		if (set->enc[i] == KEYENC_NONE)
+		KeyEncPair	pair = keyenc_pair(&fk->child_cols[i], &fk->parent_cols[i], reason);
+
+		if (pair.child == KEYENC_NONE)
 			return KEYKIND_SERVER;
+		set->enc[i] = pair.parent;
+		child_enc[i] = pair.child;
 	}
 	return fk->ncols == 1 && set->enc[0] == KEYENC_INT ? KEYKIND_INT : KEYKIND_HASH;
 }
@@ -244,7 +251,7 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 
 		memset(&want, 0, sizeof(want));
 		fp->fk = fk;
-		fp->kind = choose_kind(fk, &want, &fp->server_reason);
+		fp->kind = choose_kind(fk, &want, fp->child_enc, &fp->server_reason);
 		fp->parent_set = fp->pass = -1;
 		fp->skip = skip != NULL && skip[i];
 		if (fp->kind == KEYKIND_SERVER || fp->skip)

@@ -772,7 +772,7 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 			hs->nulls++;
 		return true;
 	}
-	if (!encode_key(&cc->enc, f, fp->fields, hs->set->enc, ncols))
+	if (!encode_key(&cc->enc, f, fp->fields, fp->child_enc, ncols))
 		return false;
 	h = hset128_hash(cc->enc.data, cc->enc.len);
 	if (!in_key_pass(cc->w->scan, h))
@@ -1701,7 +1701,7 @@ matcher_for(const Scan *s, const FkResult *r, int i)
 	m.fk = fp->fk;
 	m.ints = s->orphan_keys[i].ints;
 	m.hashes = s->orphan_keys[i].hashes;
-	m.enc = fp->kind == KEYKIND_HASH ? s->plan->sets[fp->parent_set].enc : NULL;
+	m.enc = fp->kind == KEYKIND_HASH ? fp->child_enc : NULL;
 	m.orphan_rows = r->orphan_rows;
 	return m;
 }

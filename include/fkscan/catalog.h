@@ -41,6 +41,8 @@ typedef struct CatColumn
 	bool		not_null;
 	bool		generated;		/* attgenerated <> '' */
 	bool		is_enum;		/* the base type is an enum */
+	Oid			op_type_oid;	/* the FK operator's input type on this side:
+								 * RI casts the column to it before comparing */
 } CatColumn;
 
 /* A relation rows are actually read from (FROM ONLY): a plain table or a leaf. */

@@ -32,12 +32,23 @@ typedef enum KeyEncKind
 	KEYENC_FLOAT8
 } KeyEncKind;
 
+/* The encodings of one FK column pair, one per side. */
+typedef struct KeyEncPair
+{
+	KeyEncKind	child;
+	KeyEncKind	parent;
+} KeyEncPair;
+
 /*
- * How to encode a child column compared with a parent column.  For
- * KEYENC_NONE, *reason says why (static text).
+ * How to encode a child column and the parent column it references.  RI
+ * casts each side to its input type of the FK's operator before comparing,
+ * so each side's bytes follow (column type, operator input type): under
+ * =(text,text) a char(n) child loses its padding while a text parent's
+ * trailing blanks count.  Both KEYENC_NONE when the client cannot
+ * reproduce the comparison; *reason then says why (static text).
  */
-KeyEncKind keyenc_kind(const CatColumn *child, const CatColumn *parent,
-					   const char **reason);
+KeyEncPair	keyenc_pair(const CatColumn *child, const CatColumn *parent,
+						const char **reason);
 
 /*
  * Append one non-NULL field's canonical bytes, prefixed by their length,

@@ -38,6 +38,8 @@ typedef struct FkPlan
 	int			parent_set;		/* INT/HASH: index into sets */
 	int			pass;			/* INT/HASH: index into passes */
 	int			fields[PLAN_MAX_KEYS];	/* INT/HASH: column indexes within the pass */
+	KeyEncKind	child_enc[PLAN_MAX_KEYS];	/* HASH: the child side's encodings
+											 * (the parent's are its set's) */
 	bool		skip;			/* finished in an earlier run (--state): nothing read */
 } FkPlan;
 
@@ -48,7 +50,7 @@ typedef struct ParentSet
 	int			table;			/* Catalog.tables index */
 	int			ncols;
 	const CatColumn *cols[PLAN_MAX_KEYS];	/* referenced columns, FK order */
-	KeyEncKind	enc[PLAN_MAX_KEYS]; /* KEYKIND_HASH: encoding per column */
+	KeyEncKind	enc[PLAN_MAX_KEYS]; /* KEYKIND_HASH: the parent side's encoding per column */
 } ParentSet;
 
 typedef struct ChildPass

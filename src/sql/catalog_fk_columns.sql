@@ -5,8 +5,10 @@
 -- deterministic, NOT NULL, generated.  Last, the FK's PK = FK operator
 -- (conpfeqop) as OPERATOR(schema.op) text, and the casts RI's
 -- ri_GenerateQual puts on each side when a column's type is not the
--- operator's input type (text -> char(n) compares as bpchar), or ''; and
--- whether each side's base type is an enum.
+-- operator's input type (text -> char(n) compares as bpchar), or '';
+-- whether each side's base type is an enum; and the operator's input type
+-- on each side (oprright for the FK side, oprleft for the PK side), which
+-- decides which blanks count (char(n) -> text compares as text).
 WITH RECURSIVE domain_base (typ, base) AS (
     SELECT t.oid, t.typbasetype
       FROM pg_catalog.pg_type t
@@ -38,7 +40,8 @@ SELECT c.oid, k.pos,
        (SELECT t.typtype = 'e' FROM pg_catalog.pg_type t
          WHERE t.oid = COALESCE(cb.base, ca.atttypid)),
        (SELECT t.typtype = 'e' FROM pg_catalog.pg_type t
-         WHERE t.oid = COALESCE(pb.base, pa.atttypid))
+         WHERE t.oid = COALESCE(pb.base, pa.atttypid)),
+       op.oprright, op.oprleft
   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
   JOIN pg_catalog.pg_constraint c ON c.oid = f.oid
   CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.conkey),

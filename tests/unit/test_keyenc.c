@@ -150,6 +150,7 @@ main(void)
 					i8 = col(FK_INT8OID, true),
 					txt = col(25, true),
 					bp = col(1042, true),
+					vc = col(1043, true),
 					ci = col(25, false),
 					num = col(1700, true),
 					uuid = col(2950, true),
@@ -157,16 +158,33 @@ main(void)
 					ts = col(1114, true),
 					tstz = col(1184, true);
 
-		is_int(keyenc_kind(&i4, &i8, &reason), KEYENC_INT, "int4 -> int8: int");
-		is_int(keyenc_kind(&txt, &txt, &reason), KEYENC_RAW, "text -> text: raw");
-		is_int(keyenc_kind(&txt, &bp, &reason), KEYENC_BPCHAR, "text -> char(n): bpchar");
-		is_int(keyenc_kind(&txt, &ci, &reason), KEYENC_NONE, "nondeterministic parent: server");
-		is_int(keyenc_kind(&num, &num, &reason), KEYENC_NUMERIC, "numeric: numeric");
-		is_int(keyenc_kind(&i4, &num, &reason), KEYENC_NONE, "int -> numeric: server");
-		is_int(keyenc_kind(&uuid, &uuid, &reason), KEYENC_RAW, "uuid: raw");
-		is_int(keyenc_kind(&jsonb, &jsonb, &reason), KEYENC_NONE, "jsonb: server");
-		is_int(keyenc_kind(&ts, &tstz, &reason), KEYENC_NONE, "timestamp -> timestamptz: server");
+		KeyEncPair	e;
+
+		is_int(keyenc_pair(&i4, &i8, &reason).child, KEYENC_INT, "int4 -> int8: int");
+		is_int(keyenc_pair(&txt, &txt, &reason).parent, KEYENC_RAW, "text -> text: raw");
+		is_int(keyenc_pair(&txt, &ci, &reason).child, KEYENC_NONE, "nondeterministic parent: server");
+		is_int(keyenc_pair(&num, &num, &reason).child, KEYENC_NUMERIC, "numeric: numeric");
+		is_int(keyenc_pair(&i4, &num, &reason).parent, KEYENC_NONE, "int -> numeric: server");
+		is_int(keyenc_pair(&uuid, &uuid, &reason).child, KEYENC_RAW, "uuid: raw");
+		is_int(keyenc_pair(&jsonb, &jsonb, &reason).child, KEYENC_NONE, "jsonb: server");
+		is_int(keyenc_pair(&ts, &tstz, &reason).child, KEYENC_NONE, "timestamp -> timestamptz: server");
 		ok(reason != NULL, "a reason is given for the server");
+
+		/* text family: each side by (column type, operator input type), as RI casts */
+		txt.op_type_oid = bp.op_type_oid = 1042;	/* =(bpchar,bpchar) */
+		e = keyenc_pair(&txt, &bp, &reason);
+		ok(e.child == KEYENC_BPCHAR && e.parent == KEYENC_BPCHAR,
+		   "text -> char(n) under =(bpchar,bpchar): blanks insignificant on both sides");
+		txt.op_type_oid = bp.op_type_oid = 25;	/* =(text,text) */
+		e = keyenc_pair(&bp, &txt, &reason);
+		ok(e.child == KEYENC_BPCHAR && e.parent == KEYENC_RAW,
+		   "char(n) -> text under =(text,text): the child's padding goes, the parent's blanks count");
+		e = keyenc_pair(&txt, &txt, &reason);
+		ok(e.child == KEYENC_RAW && e.parent == KEYENC_RAW, "text -> text: raw on both sides");
+		vc.op_type_oid = 25;
+		e = keyenc_pair(&bp, &vc, &reason);
+		ok(e.child == KEYENC_BPCHAR && e.parent == KEYENC_RAW,
+		   "char(n) -> varchar under =(text,text): the parent's blanks count");
 	}
 	return done_testing();
 }
