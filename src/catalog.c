@@ -716,6 +716,58 @@ done:
 	return true;
 }
 
+typedef struct FilenodeCtx
+{
+	CatRelation **rels;
+	int			nrels;
+	int			filled;
+} FilenodeCtx;
+
+static bool
+filenode_row(void *arg, const PGresult *res, int row)
+{
+	FilenodeCtx *ctx = arg;
+
+	if (ctx->filled >= ctx->nrels)
+		return true;			/* counted below */
+	ctx->rels[ctx->filled++]->filenode = (Oid) get_int(res, row, 0);
+	return true;
+}
+
+bool
+catalog_read_filenodes(PgConn *c, Catalog *cat)
+{
+	FilenodeCtx ctx = {NULL, 0, 0};
+	StrBuf		oids;
+	const char *params[1];
+	bool		ok;
+
+	strbuf_init(&oids);
+	strbuf_append_char(&oids, '{');
+	for (int i = 0; i < cat->ntables; i++)
+		ctx.nrels += cat->tables[i].nleaves;
+	ctx.rels = fk_calloc((size_t) ctx.nrels + 1, sizeof(CatRelation *));
+	ctx.nrels = 0;
+	for (int i = 0; i < cat->ntables; i++)
+		for (int j = 0; j < cat->tables[i].nleaves; j++)
+		{
+			strbuf_appendf(&oids, "%s%u", ctx.nrels ? "," : "", cat->tables[i].leaves[j].oid);
+			ctx.rels[ctx.nrels++] = &cat->tables[i].leaves[j];
+		}
+	strbuf_append_char(&oids, '}');
+	params[0] = oids.data;
+	ok = pgconn_exec(c, SQL_CATALOG_FILENODES, 1, params, filenode_row, &ctx);
+	if (ok && ctx.filled != ctx.nrels)
+	{
+		log_error("the relations of the foreign keys changed while they were being read");
+		log_hint("Run the command again.");
+		ok = false;
+	}
+	strbuf_free(&oids);
+	free(ctx.rels);
+	return ok;
+}
+
 static void
 column_free(CatColumn *col)
 {

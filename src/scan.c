@@ -959,6 +959,7 @@ record_chunk(Scan *s, const Chunk *c, const ChildPass *pass, ChildCtx *cc)
 	memset(&sc, 0, sizeof(sc));
 	sc.table = s->cat->tables[pass->table].oid;
 	sc.leaf = c->rel->oid;
+	sc.filenode = c->rel->filenode;
 	sc.first_page = c->first_page < 0 ? 0 : c->first_page;
 	sc.end_page = c->end_page;
 	sc.snapshot = s->snapshot;
@@ -2357,8 +2358,9 @@ plan_chunk_resume(Scan *s, ScanPlan *plan, bool tid_ranges)
 			continue;
 		t = &plan->cat->tables[plan->passes[p].table];
 		for (int l = 0; l < t->nleaves; l++)
-			if (t->leaves[l].oid == sc->leaf && t->leaves[l].heap)
-				rel = &t->leaves[l];
+			if (t->leaves[l].oid == sc->leaf && t->leaves[l].heap &&
+				t->leaves[l].filenode == sc->filenode && sc->filenode != 0)
+				rel = &t->leaves[l];	/* the same file: the same pages */
 		if (rel == NULL)
 			continue;
 		/* a range recorded twice (never, but be safe) counts once */
@@ -2494,7 +2496,8 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 		return false;
 	ok = snapshot_export(coord, &s.snapshot) &&
 		catalog_read(coord, &opt->filter, cat) &&
-		lock_tables(coord, *cat, opt->lock_timeout_ms);
+		lock_tables(coord, *cat, opt->lock_timeout_ms) &&
+		(state == NULL || catalog_read_filenodes(coord, *cat));
 	if (!ok)
 	{
 		*conflict = strcmp(coord->sqlstate, "40001") == 0 ||

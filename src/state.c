@@ -18,16 +18,18 @@
  * Version 2 adds chunk records: a finished child chunk of a pass with more
  * than one chunk (kill -9 loses only the chunks in flight):
  *
- *   chunk	TABLE-OID	LEAF-OID	FIRST-PAGE	END-PAGE (\N: open-ended)	SNAPSHOT
+ *   chunk	TABLE-OID	LEAF-OID	FIRST-PAGE	END-PAGE (\N: open-ended)	SNAPSHOT	FILENODE
  *   cfk	FK-OID	CHILD_ROWS	NULL_ROWS	PARTIAL_NULL_ROWS	ORPHAN_ROWS	KIND (i|h)	NCOLS
  *   okey	KEY	ROWS				(integer FK: an orphan key of the chunk)
  *   ocand	HASH-HI	HASH-LO	ROWS	HEX...	(hashed FK: a candidate, raw values)
  *   csample	ORDINAL	PARTIAL	KEY	HASH-HI	HASH-LO	(a sample reference)
  *   end	chunk
  *
- * okey, ocand and csample lines belong to the cfk line before them.  A
- * version 1 file is read too (and may get chunk records appended: the
- * header is never rewritten).
+ * okey, ocand and csample lines belong to the cfk line before them.
+ * Version 3 adds FILENODE (the leaf's file when the chunk was read) to the
+ * chunk line; version 2's chunk lines, without it, are read but never
+ * reused.  Files of versions 1 and 2 are read too (and may get chunk
+ * records appended: the header is never rewritten).
  *
  * The two header lines are written to FILE.tmp, fsynced and renamed into
  * place; every FK record (fk ... end) is one write() followed by fsync().
@@ -54,7 +56,7 @@
 #include "fkscan/strbuf.h"
 
 #define STATE_MAGIC "fkscan-state"
-#define STATE_VERSION 2
+#define STATE_VERSION 3
 
 typedef struct StateStep
 {
@@ -404,12 +406,16 @@ start_chunk(StateFile *st, StateChunk **cur, char **f, int n)
 	uint64_t	table,
 				leaf,
 				first,
-				end = 0;
+				end = 0,
+				filenode = 0;
 	StateChunk *c;
 
-	if (n != 6 || !parse_u64(f[1], &table) || !parse_u64(f[2], &leaf) ||
+	/* version 2: no FILENODE (0: never reused) */
+	if ((n != 6 && n != 7) || !parse_u64(f[1], &table) || !parse_u64(f[2], &leaf) ||
 		!parse_u64(f[3], &first) || (f[4] != NULL && !parse_u64(f[4], &end)) ||
-		table > UINT32_MAX || leaf > UINT32_MAX || first > INT64_MAX || end > INT64_MAX)
+		(n == 7 && (f[6] == NULL || !parse_u64(f[6], &filenode))) ||
+		table > UINT32_MAX || leaf > UINT32_MAX || first > INT64_MAX || end > INT64_MAX ||
+		filenode > UINT32_MAX)
 	{
 		free_fields(f, n);
 		return false;
@@ -419,6 +425,7 @@ start_chunk(StateFile *st, StateChunk **cur, char **f, int n)
 	memset(c, 0, sizeof(*c));
 	c->table = (Oid) table;
 	c->leaf = (Oid) leaf;
+	c->filenode = (Oid) filenode;
 	c->first_page = (int64_t) first;
 	c->end_page = f[4] ? (int64_t) end : -1;
 	c->snapshot = f[5] ? fk_strdup(f[5]) : NULL;
@@ -560,7 +567,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 			bool		ok = n == 2 && f[0] && strcmp(f[0], STATE_MAGIC) == 0 && f[1];
 
 			v1 = ok && strcmp(f[1], "1") == 0;
-			if (ok && !v1 && strcmp(f[1], "2") != 0)
+			if (ok && !v1 && strcmp(f[1], "2") != 0 && strcmp(f[1], "3") != 0)
 			{
 				log_error("state file \"%s\" has version %s; this fkscan reads version %d",
 						  st->path, f[1], STATE_VERSION);
@@ -936,7 +943,7 @@ state_record_chunk(StateFile *st, const StateChunk *c)
 	else
 		strbuf_appendf(&b, "\t%" PRId64, c->end_page);
 	append_field(&b, c->snapshot);
-	strbuf_append_char(&b, '\n');
+	strbuf_appendf(&b, "\t%u\n", c->filenode);
 	for (int i = 0; i < c->nfks; i++)
 	{
 		const StateChunkFk *cf = &c->fks[i];

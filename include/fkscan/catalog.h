@@ -54,6 +54,7 @@ typedef struct CatRelation
 	int64_t		pages;			/* pg_relation_size / block_size at snapshot time */
 	char		persistence;	/* relpersistence: 'p', 'u' or 't' */
 	bool		heap;			/* table AM is heap: ctid ranges work */
+	Oid			filenode;		/* pg_relation_filenode once locked (catalog_read_filenodes) */
 } CatRelation;
 
 typedef struct CatTable
@@ -114,6 +115,12 @@ typedef struct Catalog
  * Returns false after logging; *out is then NULL.
  */
 bool catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out);
+
+/*
+ * Each relation's filenode, once the tables are locked (a rewrite then
+ * waits for the scan): what identifies the pages a --state chunk covers.
+ */
+bool catalog_read_filenodes(PgConn *c, Catalog *cat);
 void catalog_free(Catalog *cat);
 
 /* Is any leaf of the table unlogged (unreadable on a hot standby)? */

@@ -53,12 +53,15 @@ bool state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 bool state_record_fk(StateFile *st, const FkResult *r);
 
 /*
- * Chunk records (version 2): a finished child chunk of a pass with more
+ * Chunk records (version 3): a finished child chunk of a pass with more
  * than one chunk, so that a kill -9 loses only the chunks in flight.  Per
  * FK of the pass: its counts, its orphan keys with their rows (integer
  * FKs) or its candidates with raw values and rows (hashed FKs), and the
  * chunk's sample references (row ordinal within the chunk).  An FK record
- * supersedes them: the FK is then not read at all.
+ * supersedes them: the FK is then not read at all.  A record is reused
+ * only for the same table, leaf and filenode: a rewrite between runs
+ * (VACUUM FULL, CLUSTER, TRUNCATE, ALTER TYPE) puts other rows on those
+ * pages.  Records of versions 1 and 2 carry no filenode: never reused.
  */
 typedef struct StateChunkSample
 {
@@ -87,6 +90,7 @@ typedef struct StateChunk
 {
 	Oid			table;			/* the pass's child table */
 	Oid			leaf;			/* the relation read */
+	Oid			filenode;		/* its file then (0: unknown, never reused) */
 	int64_t		first_page;
 	int64_t		end_page;		/* -1: open-ended */
 	char	   *snapshot;
