@@ -934,7 +934,7 @@ print_script(const Fix *f, const char *database, FILE *out)
 				break;
 			case STEP_BEGIN:
 				fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL statement_timeout = %d;\n",
-						f->opt->lock_timeout_ms, f->opt->statement_timeout_ms);
+						f->opt->conn.lock_timeout_ms, f->opt->statement_timeout_ms);
 				break;
 			case STEP_COMMIT:
 				fputs("COMMIT;\n", out);
@@ -1186,7 +1186,7 @@ apply_steps(Fix *f)
 				break;
 			case STEP_BEGIN:
 				ok = pgconn_exec(f->wc, "BEGIN", 0, NULL, NULL, NULL);
-				snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", f->opt->lock_timeout_ms);
+				snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", f->opt->conn.lock_timeout_ms);
 				ok = ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
 				snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d",
 						 f->opt->statement_timeout_ms);
@@ -1241,7 +1241,7 @@ apply_steps(Fix *f)
 		}
 		if (!ok && strcmp(f->wc->sqlstate, "55P03") == 0)
 			log_hint("Another session holds a lock the repair needs; --lock-timeout is %d ms.",
-					 f->opt->lock_timeout_ms);
+					 f->opt->conn.lock_timeout_ms);
 	}
 	strbuf_free(&data);
 	if (!ok)

@@ -103,7 +103,8 @@ print_common_help(FkCommand cmd)
 			   "  -P, --progress                progress on stderr (default: on a terminal)\n"
 			   "      --no-progress             never show progress\n");
 	else if (cmd == CMD_AUDIT)
-		printf("      --format=text|json        report format (default: text)\n");
+		printf("      --format=text|json        report format (default: text)\n"
+			   "      --lock-timeout=DURATION   wait for locks at most this (default: 10s)\n");
 	printf("  -q, --quiet                   no messages but errors\n"
 		   "  -v, --verbose                 more messages (repeat for debug output)\n"
 		   "\nConnection options:\n"
@@ -224,6 +225,8 @@ usage_error(const char *cmdname)
 static const char *
 scan_only_option(int c, FkCommand cmd)
 {
+	if (cmd == CMD_AUDIT && c == OPT_LOCK_TIMEOUT)
+		return NULL;			/* its catalog queries lock too */
 	if (cmd == CMD_FIX || cmd == CMD_VALIDATE)
 		switch (c)
 		{
@@ -528,7 +531,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 	memset(o, 0, sizeof(*o));
 	o->jobs = default_jobs();
 	o->sample = 5;
-	o->lock_timeout_ms = 10000;
+	o->conn.lock_timeout_ms = 10000;
 	o->memory_limit = default_memory_limit();
 	o->retries = 3;
 	o->max_lag_s = -1;
@@ -807,8 +810,15 @@ options_parse(int argc, char **argv, FkOptions *o)
 				o->state_file = fk_strdup(optarg);
 				break;
 			case OPT_LOCK_TIMEOUT:
-				if (!parse_timeout_ms(optarg, "--lock-timeout", &o->lock_timeout_ms))
+				if (!parse_timeout_ms(optarg, "--lock-timeout", &o->conn.lock_timeout_ms))
 					return usage_error(cmdname);
+				/* the server reads 0 as "wait forever": never what a bound means */
+				if (o->conn.lock_timeout_ms < 1)
+				{
+					log_error("invalid value \"%s\" for option --lock-timeout", optarg);
+					log_detail("Give at least 1ms; fkscan never waits for a lock without a bound.");
+					return usage_error(cmdname);
+				}
 				break;
 			case OPT_STATEMENT_TIMEOUT:
 				if (!parse_timeout_ms(optarg, "--statement-timeout", &o->statement_timeout_ms))

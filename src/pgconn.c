@@ -112,24 +112,32 @@ log_multiline(const char *prefix, const char *msg)
 	free(copy);
 }
 
+/*
+ * The fixed settings, and lock_timeout: set before the first catalog query,
+ * which locks too (pg_relation_size), so no lock wait of the run is unbounded.
+ */
 static bool
-apply_session_settings(PgConn *c)
+apply_session_settings(PgConn *c, int lock_timeout_ms)
 {
 	StrBuf		sql;
-	const char *params[2 * FK_LENGTHOF(session_settings)];
+	const char *params[2 * FK_LENGTHOF(session_settings) + 1];
+	char		timeout[32];
+	size_t		n = FK_LENGTHOF(session_settings);
 	bool		ok;
 
 	strbuf_init(&sql);
 	strbuf_append(&sql, "SELECT ");
-	for (size_t i = 0; i < FK_LENGTHOF(session_settings); i++)
+	for (size_t i = 0; i < n; i++)
 	{
-		strbuf_appendf(&sql, "%spg_catalog.set_config($%zu, $%zu, false)",
-					   i ? ", " : "", 2 * i + 1, 2 * i + 2);
+		strbuf_appendf(&sql, "pg_catalog.set_config($%zu, $%zu, false), ",
+					   2 * i + 1, 2 * i + 2);
 		params[2 * i] = session_settings[i][0];
 		params[2 * i + 1] = session_settings[i][1];
 	}
-	ok = pgconn_exec(c, sql.data, (int) (2 * FK_LENGTHOF(session_settings)),
-					 params, NULL, NULL);
+	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms > 0 ? lock_timeout_ms : 10000);
+	strbuf_appendf(&sql, "pg_catalog.set_config('lock_timeout', $%zu, false)", 2 * n + 1);
+	params[2 * n] = timeout;
+	ok = pgconn_exec(c, sql.data, (int) (2 * n + 1), params, NULL, NULL);
 	strbuf_free(&sql);
 	return ok;
 }
@@ -278,7 +286,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 		pgconn_free(c);
 		return NULL;
 	}
-	if (!apply_session_settings(c))
+	if (!apply_session_settings(c, co->lock_timeout_ms))
 	{
 		pgconn_free(c);
 		return NULL;

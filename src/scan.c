@@ -191,6 +191,7 @@ static const ScanHook *scan_hook;
 
 static void finish_early(Scan *s, int i);
 static void load_recorded(Scan *s);
+static bool lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms);
 static void expire_budget(Scan *s);
 
 /* The error text of what --max-time left unread: reported "incomplete". */
@@ -341,7 +342,8 @@ recover_worker(Worker *w)
 		}
 	}
 	else
-		ok = ok && snapshot_import(w->conn, s->snapshot);
+		ok = ok && snapshot_import(w->conn, s->snapshot) &&
+			lock_tables(w->conn, s->cat, s->opt->conn.lock_timeout_ms);
 	if (!ok)
 	{
 		log_error("worker %d lost its connection; its remaining work goes to the others",
@@ -1173,7 +1175,8 @@ worker_main(void *arg)
 	snprintf(name, sizeof(name), "worker %d", w->id + 1);
 	rowsrc_count_bytes_into(&s->bytes_read);
 	w->conn = pgconn_connect(&s->opt->conn, name);
-	w->alive = w->conn && snapshot_import(w->conn, s->snapshot);
+	w->alive = w->conn && snapshot_import(w->conn, s->snapshot) &&
+		lock_tables(w->conn, s->cat, s->opt->conn.lock_timeout_ms);
 
 	pthread_mutex_lock(&s->lock);
 	for (;;)
@@ -1906,67 +1909,80 @@ expire_budget(Scan *s)
 
 typedef struct LockCtx
 {
+	PgConn	   *c;
 	const Catalog *cat;
-	StrBuf	   *sql;
-	int			n;
+	int			lock_timeout_ms;
 } LockCtx;
 
+/* One table of lock_tables, by its own statement: a timeout names it. */
 static bool
-lockable_row(void *arg, const PGresult *res, int row)
+lock_row(void *arg, const PGresult *res, int row)
 {
 	LockCtx    *lc = arg;
 	long		i = strtol(PQgetvalue(res, row, 0), NULL, 10) - 1;
+	const CatTable *t;
+	StrBuf		sql;
+	bool		ok;
 
 	if (i < 0 || i >= lc->cat->ntables)
 		return false;
-	strbuf_append(lc->sql, lc->n++ ? ", " : "LOCK TABLE ");
-	pgconn_append_relation(lc->sql, lc->cat->tables[i].schema, lc->cat->tables[i].name);
-	return true;
+	t = &lc->cat->tables[i];
+	strbuf_init(&sql);
+	strbuf_append(&sql, "LOCK TABLE ");
+	pgconn_append_relation(&sql, t->schema, t->name);
+	strbuf_append(&sql, " IN ACCESS SHARE MODE");
+	lc->c->quiet_errors = true;
+	ok = pgconn_exec(lc->c, sql.data, 0, NULL, NULL, NULL);
+	lc->c->quiet_errors = false;
+	strbuf_free(&sql);
+	if (!ok && strcmp(lc->c->sqlstate, "55P03") == 0)
+	{
+		StrBuf		name;
+
+		strbuf_init(&name);
+		pgconn_append_relation(&name, t->schema, t->name);
+		log_error("%s: could not lock table %s within --lock-timeout (%d ms)",
+				  lc->c->name, name.data, lc->lock_timeout_ms);
+		log_hint("Another session holds or awaits a conflicting lock (DDL, VACUUM FULL, TRUNCATE); retry, or raise --lock-timeout.");
+		strbuf_free(&name);
+	}
+	else if (!ok)
+		log_error("%s: %s", lc->c->name, lc->c->last_error ? lc->c->last_error : "LOCK TABLE failed");
+	return ok;
 }
 
 /*
  * ACCESS SHARE on every table involved, so none is dropped under the scan
  * (pg_dump does the same).  Only tables the role may SELECT: a failure here
- * would abort the exporting transaction and the whole run, while a table
- * the role cannot read should fail only its own FKs, when a worker reads it.
+ * would abort the transaction and the whole run, while a table the role
+ * cannot read should fail only its own FKs, when a worker reads it.  The
+ * coordinator takes them after exporting the snapshot; each worker again
+ * right after importing it, before any COPY: a DDL queued behind the
+ * coordinator's lock then times out a worker's LOCK (the session's
+ * lock_timeout) instead of holding its COPY, and the coordinator waiting
+ * for that worker, forever.
  */
 static bool
 lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
 {
-	StrBuf		oids,
-				sql;
-	char		timeout[32];
+	StrBuf		oids;
 	const char *params[1];
-	LockCtx		lc = {cat, &sql, 0};
+	LockCtx		lc = {c, cat, lock_timeout_ms};
 	bool		ok;
 
 	if (cat->ntables == 0)
 		return true;
-	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms);
-	params[0] = timeout;
-	if (!pgconn_exec(c, "SELECT pg_catalog.set_config('lock_timeout', $1, true)",
-					 1, params, NULL, NULL))
-		return false;
 	strbuf_init(&oids);
 	strbuf_append_char(&oids, '{');
 	for (int i = 0; i < cat->ntables; i++)
 		strbuf_appendf(&oids, "%s%u", i ? "," : "", cat->tables[i].oid);
 	strbuf_append_char(&oids, '}');
-	strbuf_init(&sql);
 	params[0] = oids.data;
 	ok = pgconn_exec(c, "SELECT t.i FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
 					 "WITH ORDINALITY AS t(oid, i) "
 					 "WHERE pg_catalog.has_table_privilege(t.oid, 'SELECT') ORDER BY t.i",
-					 1, params, lockable_row, &lc);
-	if (ok && lc.n > 0)
-	{
-		strbuf_append(&sql, " IN ACCESS SHARE MODE");
-		ok = pgconn_exec(c, sql.data, 0, NULL, NULL, NULL);
-		if (!ok && strcmp(c->sqlstate, "55P03") == 0)
-			log_hint("Another session holds a conflicting lock; retry, or raise --lock-timeout.");
-	}
+					 1, params, lock_row, &lc);
 	strbuf_free(&oids);
-	strbuf_free(&sql);
 	return ok;
 }
 
@@ -2496,7 +2512,7 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 		return false;
 	ok = snapshot_export(coord, &s.snapshot) &&
 		catalog_read(coord, &opt->filter, cat) &&
-		lock_tables(coord, *cat, opt->lock_timeout_ms) &&
+		lock_tables(coord, *cat, opt->conn.lock_timeout_ms) &&
 		(state == NULL || catalog_read_filenodes(coord, *cat));
 	if (!ok)
 	{

@@ -143,7 +143,7 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		*lock_wait_s = 0;
 		v->wc->quiet_errors = true;
 		ok = pgconn_exec(v->wc, "BEGIN", 0, NULL, NULL, NULL);
-		snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", v->opt->lock_timeout_ms);
+		snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", v->opt->conn.lock_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
 		snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", v->opt->statement_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
@@ -198,14 +198,14 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 			unsigned	ms = 250u << (attempt - 1);
 
 			log_warning("%s: lock not granted within %d ms; retrying in %u ms (attempt %d of %d)",
-						table, v->opt->lock_timeout_ms, ms, attempt + 1, attempts);
+						table, v->opt->conn.lock_timeout_ms, ms, attempt + 1, attempts);
 			usleep(ms * 1000);
 			continue;
 		}
 		if (strcmp(state, "55P03") == 0)
 		{
 			log_error("%s: could not lock table %s within --lock-timeout %d ms (%d attempt%s)",
-					  fk->name, table, v->opt->lock_timeout_ms, attempt, attempt == 1 ? "" : "s");
+					  fk->name, table, v->opt->conn.lock_timeout_ms, attempt, attempt == 1 ? "" : "s");
 			log_detail("Another session holds a conflicting lock; nothing was changed.");
 		}
 		else if (strcmp(state, "42501") == 0)

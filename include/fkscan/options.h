@@ -87,6 +87,8 @@ typedef struct ConnOptions
 	char	   *port;
 	char	   *username;
 	TriValue	prompt_password;	/* -w: TRI_NO, -W: TRI_YES */
+	int			lock_timeout_ms;	/* --lock-timeout: every session's lock_timeout,
+									 * from its first query on (>= 1) */
 } ConnOptions;
 
 /* pg_dump-style selection; patterns are matched by the catalog module. */
@@ -116,7 +118,6 @@ typedef struct FkOptions
 	int			sample;			/* --sample N orphan rows per FK */
 	char	   *orphans_out;	/* --orphans-out FILE.csv or DIR: every orphan row */
 	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
-	int			lock_timeout_ms;	/* waits for ACCESS SHARE locks */
 	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
 	bool		compare_server; /* --compare server: also run the server's anti-join */
 	Consistency consistency;

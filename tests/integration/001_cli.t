@@ -120,7 +120,7 @@ usage_error(['validate', '--batch-size', '10'], qr/option --batch-size is only f
 usage_error(['fix', '--strategy', 'backfill', '--set', 'novalue'], qr/invalid value "novalue" for option --set/, 'fix');
 usage_error(['fix', '--strategy', 'delete', '--orphans-out', 'x.csv'], qr/option --orphans-out is only for "fkscan scan"/, 'fix');
 usage_error(['validate', '--lock-timeout', 'soon'], qr/invalid value "soon" for option --lock-timeout/, 'validate');
-usage_error(['audit', '--lock-timeout', '1s'], qr{option --lock-timeout is only for "fkscan scan"}, 'audit');
+usage_error(['audit', '--lock-timeout', '0'], qr{invalid value "0" for option --lock-timeout}, 'audit');
 
 # Connection failures: exit 2 and one clear error line.
 

@@ -476,6 +476,50 @@ SQL
 }
 FkTest::psql($db, 'DROP TABLE IF EXISTS drop_child, drop_other, drop_parent');
 
+# ---- 4b. Locks (#14 items 3, 4). ----
+# A DDL issued while the parents are read queues behind the coordinator's
+# ACCESS SHARE.  Workers took theirs right after importing the snapshot,
+# so their COPY of the child never queues behind it: the scan finishes,
+# then the DDL runs.  (Before, the workers' COPY waited for the DDL, the
+# DDL for the coordinator, the coordinator for the workers: forever.)
+{
+    my $s = start_scan({}, '-j', '2', '-t', 'child', '--format', 'json', @throttled, $db);
+    cmp_ok(copy_seen($db, 'false'), '>', 0, 'queued DDL: fkscan is streaming');
+    my $ddl = open_session($db);
+    print $ddl "ALTER TABLE child ADD COLUMN late_ddl int;\n";
+    ok(wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE child%' "
+                  . "AND wait_event_type = 'Lock'"), 'queued DDL: the ALTER waits for its lock');
+    my ($rc, $out, $err, $secs, $hung) = finish_scan($s);
+    ok(!$hung, sprintf('queued DDL: fkscan did not hang (%.1f s)', $secs));
+    is($rc, 1, 'queued DDL: the scan finished, orphans found (exit 1)') or diag($err);
+    my $json = eval { decode_json($out) };
+    FkOracle::check($db, $json, 'queued DDL') if $json;
+    close($ddl) or diag('psql (ALTER) failed');
+    is(FkTest::psql($db, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'child'::regclass "
+                    . "AND attname = 'late_ddl'"), 1, 'queued DDL: then the ALTER ran');
+    FkTest::psql($db, 'ALTER TABLE child DROP COLUMN late_ddl');
+}
+
+# A lock held elsewhere: --lock-timeout bounds the very first wait (the
+# catalog query's pg_relation_size), for scan and audit alike.
+{
+    my $locker = open_session($db);
+    print $locker "BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE;\n";
+    ok(wait_until($db, "SELECT count(*) FROM pg_locks WHERE relation = 'child'::regclass "
+                  . "AND mode = 'AccessExclusiveLock' AND granted"), 'held lock: taken');
+    for my $cmd ('scan', 'audit') {
+        my $t0 = time;
+        my ($rc, $out, $err) = FkTest::run_command([$ENV{FKSCAN}, $cmd, '-t', 'child',
+                                                    '--lock-timeout', '1s', $db], '');
+        my $secs = time - $t0;
+        is($rc, 2, "held lock, $cmd --lock-timeout 1s: exit 2") or diag($err);
+        cmp_ok($secs, '<', 20, "held lock, $cmd: gave up after the timeout, not the lock ($secs s)");
+        like($err, qr/^fkscan: error: .*lock timeout/m, "held lock, $cmd: says it was a lock timeout");
+    }
+    print $locker "ROLLBACK;\n";
+    close($locker) or diag('psql (locker) failed');
+}
+
 # ---- 5. The server restarts mid-scan. ----
 # On a private cluster: a restart would break the tests running in parallel
 # on the shared one.

@@ -65,6 +65,8 @@ for my $case (
     [['--memory-limit', '512kB'], qr/invalid value "512kB" for option --memory-limit/],
     [['--lock-timeout', '-1'], qr/invalid value "-1" for option --lock-timeout/],
     [['--lock-timeout', '10parsecs'], qr/invalid value "10parsecs" for option --lock-timeout/],
+    [['--lock-timeout', '0'], qr/invalid value "0" for option --lock-timeout/],
+    [['--lock-timeout', '0.4ms'], qr/invalid value "0.4ms" for option --lock-timeout/],
     [['--retries', '-1'], qr/--retries must be in range 0\.\.\d+/],
     [['--consistency', 'sometimes'], qr/invalid value "sometimes" for option --consistency/],
     [['--max-lag', '5parsecs'], qr/invalid value "5parsecs" for option --max-lag/],
@@ -92,7 +94,7 @@ failure('audit --bogus=1', ['audit', '--bogus=1', $db], qr/unrecognized option "
 for my $case ([['-j', '4'], '-j/--jobs'], [['-j0'], '-j/--jobs'], [['--jobs=99999'], '-j/--jobs'],
               [['--fetch', 'text'], '--fetch'], [['--sample', '3'], '--sample'],
               [['--chunk-size', '1MB'], '--chunk-size'], [['--memory-limit', 'banana'], '--memory-limit'],
-              [['--compare', 'server'], '--compare'], [['--lock-timeout', '5'], '--lock-timeout'],
+              [['--compare', 'server'], '--compare'],
               [['--max-rate', '10'], '--max-rate'], [['-P'], '-P/--progress'],
               [['--no-progress'], '--no-progress'], [['--pause-replay'], '--pause-replay']) {
     my ($args, $name) = @$case;
