@@ -33,7 +33,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@
 #include <unistd.h>
 
 #include "fkscan/log.h"
+#include "fkscan/outfile.h"
 #include "fkscan/mem.h"
 #include "fkscan/report.h"
 #include "fkscan/scan.h"
@@ -914,7 +917,7 @@ print_script(const Fix *f, const char *database, FILE *out)
 		  "\\set ON_ERROR_STOP on\n", out);
 	if (f->backup_dir)
 	{
-		fputs("\\! mkdir -p ", out);
+		fputs("\\! mkdir -m 700 -p -- ", out);
 		print_sql_literal(out, f->backup_dir);
 		fputc('\n', out);
 	}
@@ -970,55 +973,6 @@ print_script(const Fix *f, const char *database, FILE *out)
 }
 
 /* ---- --apply ---- */
-
-/* Write all of data to path (beside it first), fsync, rename; false after logging. */
-static bool
-write_file_durably(const char *path, const char *data, size_t len)
-{
-	char	   *partial = fk_malloc(strlen(path) + sizeof(".partial"));
-	int			fd;
-	bool		ok = true;
-
-	sprintf(partial, "%s.partial", path);
-	fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-	{
-		log_error("could not open \"%s\" for writing: %s", partial, strerror(errno));
-		free(partial);
-		return false;
-	}
-	for (size_t off = 0; ok && off < len;)
-	{
-		ssize_t		n = write(fd, data + off, len - off);
-
-		if (n <= 0)
-		{
-			log_error("could not write \"%s\": %s", partial, n < 0 ? strerror(errno) : "no space");
-			ok = false;
-		}
-		else
-			off += (size_t) n;
-	}
-	if (ok && fsync(fd) != 0)
-	{
-		log_error("could not fsync \"%s\": %s", partial, strerror(errno));
-		ok = false;
-	}
-	if (close(fd) != 0 && ok)
-	{
-		log_error("could not close \"%s\": %s", partial, strerror(errno));
-		ok = false;
-	}
-	if (ok && rename(partial, path) != 0)
-	{
-		log_error("could not rename \"%s\" to \"%s\": %s", partial, path, strerror(errno));
-		ok = false;
-	}
-	if (!ok)
-		unlink(partial);
-	free(partial);
-	return ok;
-}
 
 static bool
 append_copy_data(void *ctx, const char *buf, int len)
@@ -1114,32 +1068,60 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 	strbuf_append(b, "COMMIT;\n");
 }
 
-/* restore.sql for the backups of steps [0, upto): written and fsynced. */
+/*
+ * The restore script for the backups of steps [0, upto), written (outfile:
+ * durable, its directory synced) before the COMMIT that makes those rows
+ * gone: as restore.sql.pending, which refuses to run unless told the
+ * COMMIT happened (-v fkscan_committed=1).  After the COMMIT, restore.sql
+ * (committed: true).  A kill or an unknown COMMIT outcome in between
+ * leaves restore.sql covering only what is known committed, and the
+ * pending script beside it.
+ */
 static bool
-write_restore(Fix *f, int upto)
+write_restore(Fix *f, int upto, bool committed)
 {
-	char	   *path = fk_malloc(strlen(f->backup_dir) + sizeof("/restore.sql"));
-	StrBuf		data;
+	StrBuf		path,
+				pending,
+				data;
 	bool		ok;
 
-	sprintf(path, "%s/restore.sql", f->backup_dir);
+	strbuf_init(&path);
+	strbuf_appendf(&path, "%s/restore.sql", f->backup_dir);
+	strbuf_init(&pending);
+	strbuf_appendf(&pending, "%s.pending", path.data);
 	strbuf_init(&data);
+	if (!committed)
+		strbuf_append(&data,
+					  "-- PENDING: written just before a COMMIT whose outcome fkscan did not see.\n"
+					  "-- Run it only if that repair is known to have committed (its rows are gone\n"
+					  "-- from the tables): psql -X -v fkscan_committed=1 -d DATABASE -f restore.sql.pending\n"
+					  "\\set ON_ERROR_STOP on\n\\if :{?fkscan_committed}\n\\else\n"
+					  "DO $fkscan$BEGIN RAISE EXCEPTION 'restore.sql.pending: not run: give -v fkscan_committed=1 "
+					  "once the repair is known to have committed'; END$fkscan$;\n\\endif\n");
 	build_restore(f, upto, &data);
-	ok = write_file_durably(path, data.data, data.len);
-	if (ok)
-	{
-		/* the directory entries too, before the rows are gone for good */
-		int			dfd = open(f->backup_dir, O_RDONLY);
-
-		if (dfd >= 0)
-		{
-			(void) fsync(dfd);
-			close(dfd);
-		}
-	}
+	ok = outfile_save(committed ? path.data : pending.data, data.data, data.len);
+	/* restore.sql covers the commit now: the pending script is void */
+	if (ok && committed && unlink(pending.data) == 0)
+		outfile_sync_dir(pending.data);
 	strbuf_free(&data);
-	free(path);
+	strbuf_free(&pending);
+	strbuf_free(&path);
 	return ok;
+}
+
+/* After a rollback, a pending restore script describes nothing that happened. */
+static void
+discard_pending_restore(Fix *f)
+{
+	StrBuf		path;
+
+	if (f->backup_dir == NULL)
+		return;
+	strbuf_init(&path);
+	strbuf_appendf(&path, "%s/restore.sql.pending", f->backup_dir);
+	if (unlink(path.data) == 0)
+		outfile_sync_dir(path.data);
+	strbuf_free(&path);
 }
 
 /* Roll back after a failure; says what stays. */
@@ -1194,15 +1176,21 @@ apply_steps(Fix *f)
 				break;
 			case STEP_COMMIT:
 				if (backup)
-					ok = write_restore(f, i);
+					ok = write_restore(f, i, false);
+				/* the crash tests' "kill -9 just before COMMIT" */
+				if (ok && getenv("FKSCAN_TEST_KILL_BEFORE_COMMIT"))
+					raise(SIGKILL);
 				if (ok && !pgconn_exec(f->wc, "COMMIT", 0, NULL, NULL, NULL))
 				{
-					log_detail("The outcome of COMMIT is unknown: check the tables before using the backup.");
+					log_detail("The outcome of COMMIT is unknown: check the tables before using the backup "
+							   "(restore.sql.pending covers this transaction if it committed).");
 					strbuf_free(&data);
 					return false;
 				}
 				if (ok)
 					committed++;
+				if (ok && backup && !write_restore(f, i, true))
+					log_warning("the repair committed; restore.sql.pending (run with -v fkscan_committed=1) restores it");
 				break;
 			case STEP_SQL:
 				ok = pgconn_exec(f->wc, st->sql, 0, NULL, NULL, NULL);
@@ -1234,7 +1222,7 @@ apply_steps(Fix *f)
 			case STEP_BACKUP:
 				strbuf_reset(&data);
 				ok = pgconn_copy_out(f->wc, st->sql, append_copy_data, &data, NULL) &&
-					write_file_durably(st->path, data.data, data.len);
+					outfile_save(st->path, data.data, data.len);
 				if (ok)
 					printf("  backup: %s\n", st->path);
 				break;
@@ -1247,6 +1235,7 @@ apply_steps(Fix *f)
 	if (!ok)
 	{
 		rollback(f, committed);
+		discard_pending_restore(f);
 		return false;
 	}
 	if (backup)
@@ -1271,39 +1260,107 @@ apply_steps(Fix *f)
 	return ok;
 }
 
-/* Make the backup directory (one level) and remember its absolute path. */
+/* A directory with no entries but . and ..; false (logged) if unreadable. */
+static bool
+dir_is_empty(const char *dir, bool *empty)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+	{
+		log_error("could not open backup directory \"%s\": %s", dir, strerror(errno));
+		return false;
+	}
+	*empty = true;
+	while (*empty && (e = readdir(d)) != NULL)
+		*empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return true;
+}
+
+/* Whether psql's \copy and \! lines can take the path (quote_sql_literal-free). */
+static bool
+psql_safe_path(const char *given, const char *path)
+{
+	if (strpbrk(path, "'\\\n\r") == NULL)
+		return true;
+	if (strcmp(given, path) == 0)
+		log_error("invalid backup directory \"%s\": it may not contain quotes, backslashes or newlines",
+				  given);
+	else
+		log_error("invalid backup directory \"%s\": its real path \"%s\" holds a quote, backslash or newline",
+				  given, path);
+	log_detail("The restore script names it in psql's \\copy, which cannot take those.");
+	return false;
+}
+
+/*
+ * Make the backup directory (one level, 0700) and remember its absolute
+ * path.  It is this repair's alone: the default name gets a -N suffix if
+ * another repair took it within the same second; a --backup-dir that
+ * exists must be empty.
+ */
 static bool
 prepare_backup_dir(Fix *f, bool create)
 {
 	const char *dir = f->opt->backup_dir;
-	char		name[64];
+	char		name[80];
 	char	   *abs;
+	bool		empty;
 
+	if (dir != NULL && (dir[0] == '\0' || dir[0] == '-'))
+	{
+		log_error("invalid backup directory \"%s\": %s", dir,
+				  dir[0] ? "it may not start with \"-\"" : "it may not be empty");
+		return false;
+	}
 	if (dir == NULL)
 	{
 		time_t		now = time(NULL);
 		struct tm	tm;
+		size_t		len;
 
 		gmtime_r(&now, &tm);
-		strftime(name, sizeof(name), "fkscan-backup-%Y%m%dT%H%M%SZ", &tm);
+		len = strftime(name, sizeof(name), "fkscan-backup-%Y%m%dT%H%M%SZ", &tm);
+		for (int n = 2; create && mkdir(name, 0700) != 0; n++)
+		{
+			if (errno != EEXIST || n > 1000)
+			{
+				log_error("could not create backup directory \"%s\": %s", name, strerror(errno));
+				return false;
+			}
+			snprintf(name + len, sizeof(name) - len, "-%d", n);
+		}
 		dir = name;
 	}
-	/* it goes into psql's \copy and \! lines: keep it to what they quote safely */
-	if (strpbrk(dir, "'\\\n\r") != NULL)
-	{
-		log_error("invalid backup directory \"%s\": it may not contain quotes, backslashes or newlines",
-				  dir);
+	else if (!psql_safe_path(dir, dir))
 		return false;
-	}
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+	else if (create && mkdir(dir, 0700) != 0)
 	{
-		log_error("could not create backup directory \"%s\": %s", dir, strerror(errno));
-		return false;
+		if (errno != EEXIST)
+		{
+			log_error("could not create backup directory \"%s\": %s", dir, strerror(errno));
+			return false;
+		}
+		if (!dir_is_empty(dir, &empty))
+			return false;
+		if (!empty)
+		{
+			log_error("backup directory \"%s\" exists and is not empty", dir);
+			log_hint("Give a new or empty directory: this repair's backups and restore.sql must not mix with others.");
+			return false;
+		}
 	}
 	abs = create ? realpath(dir, NULL) : NULL;
 	if (create && abs == NULL)
 	{
 		log_error("could not resolve backup directory \"%s\": %s", dir, strerror(errno));
+		return false;
+	}
+	if (abs && !psql_safe_path(dir, abs))
+	{
+		free(abs);
 		return false;
 	}
 	f->backup_dir = abs ? abs : fk_strdup(dir);

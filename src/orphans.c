@@ -13,60 +13,57 @@
 
 #include "fkscan/jsonw.h"
 #include "fkscan/log.h"
+#include "fkscan/outfile.h"
 #include "fkscan/mem.h"
 #include "fkscan/rowsrc.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/verify.h"
 
-/* One open CSV being written under a temporary name. */
+/* One open CSV being written under a temporary name (outfile), buffered. */
 typedef struct CsvFile
 {
-	FILE	   *fp;
-	char	   *path;			/* final name */
-	char	   *partial;		/* written here, renamed when complete */
+	OutFile		out;
+	StrBuf		buf;
+	bool		failed;			/* a write failed (logged) */
 } CsvFile;
+
+#define CSV_FLUSH_BYTES 65536
 
 static bool
 csv_open(CsvFile *f, const char *path)
 {
-	f->path = fk_strdup(path);
-	f->partial = fk_malloc(strlen(path) + sizeof(".partial"));
-	sprintf(f->partial, "%s.partial", path);
-	f->fp = fopen(f->partial, "w");
-	if (f->fp == NULL)
-	{
-		log_error("could not open \"%s\" for writing: %s", f->partial, strerror(errno));
-		return false;
-	}
-	return true;
+	strbuf_init(&f->buf);
+	f->failed = false;
+	return outfile_open(&f->out, path);
+}
+
+static bool
+csv_flush(CsvFile *f)
+{
+	if (!f->failed && f->buf.len > 0 && !outfile_write(&f->out, f->buf.data, f->buf.len))
+		f->failed = true;
+	strbuf_reset(&f->buf);
+	return !f->failed;
+}
+
+/* Append len bytes; false once a write failed. */
+static bool
+csv_put(CsvFile *f, const char *data, size_t len)
+{
+	strbuf_append_len(&f->buf, data, len);
+	return f->buf.len < CSV_FLUSH_BYTES || csv_flush(f);
 }
 
 /* Close, and rename into place only if every write succeeded. */
 static bool
 csv_close(CsvFile *f, bool ok)
 {
-	if (f->fp)
-	{
-		if (ferror(f->fp) || fclose(f->fp) != 0)
-		{
-			if (ok)
-				log_error("could not write \"%s\": %s", f->partial, strerror(errno));
-			ok = false;
-		}
-		f->fp = NULL;
-		if (ok && rename(f->partial, f->path) != 0)
-		{
-			log_error("could not rename \"%s\" to \"%s\": %s", f->partial, f->path,
-					  strerror(errno));
-			ok = false;
-		}
-		if (!ok)
-			unlink(f->partial);
-	}
-	free(f->path);
-	free(f->partial);
-	f->path = f->partial = NULL;
-	return ok;
+	ok = ok && csv_flush(f);
+	strbuf_free(&f->buf);
+	if (ok)
+		return outfile_commit(&f->out);
+	outfile_abort(&f->out);
+	return false;
 }
 
 /* RFC 4180: quote fields holding a comma, quote, CR or LF; NULL is empty. */
@@ -279,11 +276,8 @@ orphan_row(void *arg, const CopyField *f, int nf)
 	}
 	csv_field(b, pc->where.data, pc->where.len, false);
 	strbuf_append(b, "\r\n");
-	if (fwrite(b->data, 1, b->len, pc->out->fp) != b->len)
-	{
-		log_error("could not write \"%s\": %s", pc->out->partial, strerror(errno));
+	if (!csv_put(pc->out, b->data, b->len))
 		return false;
-	}
 	pc->written++;
 	return true;
 }
@@ -303,7 +297,7 @@ write_header(CsvFile *out, const PkCols *pk, const CatForeignKey *fk)
 		csv_cstr(&b, fk->child_cols[k].name, false);
 	csv_cstr(&b, "where", false);
 	strbuf_append(&b, "\r\n");
-	fwrite(b.data, 1, b.len, out->fp);
+	(void) csv_put(out, b.data, b.len);	/* a failure shows at csv_close */
 	strbuf_free(&b);
 }
 
@@ -384,7 +378,7 @@ is_directory(const char *path)
 		return S_ISDIR(st.st_mode);
 	if (len > 0 && path[len - 1] == '/')
 	{
-		if (mkdir(path, 0777) != 0)
+		if (mkdir(path, 0700) != 0)	/* the files hold table rows */
 		{
 			log_error("could not create directory \"%s\": %s", path, strerror(errno));
 			return false;
@@ -456,20 +450,22 @@ orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
 			  const char *path)
 {
 	bool		dir = is_directory(path);
-	CsvFile		one = {NULL, NULL, NULL};
+	CsvFile		one;
 	bool		ok = true;
 
 	if (!dir)
 	{
 		if (!csv_open(&one, path))
 			return csv_close(&one, false);
-		fputs("schema,table,constraint,relation,ctid,primary_key,key,where\r\n", one.fp);
+		static const char header[] = "schema,table,constraint,relation,ctid,primary_key,key,where\r\n";
+
+		(void) csv_put(&one, header, sizeof(header) - 1);
 	}
 	for (int i = 0; ok && i < n; i++)
 	{
 		if (dir)
 		{
-			CsvFile		f = {NULL, NULL, NULL};
+			CsvFile		f;
 			char	   *name = file_name(path, &cat->tables[m[i].fk->child], m[i].fk);
 
 			ok = csv_open(&f, name) && write_fk(c, cat, &m[i], &f, false);

@@ -31,8 +31,8 @@
  * reused.  Files of versions 1 and 2 are read too (and may get chunk
  * records appended: the header is never rewritten).
  *
- * The two header lines are written to FILE.tmp, fsynced and renamed into
- * place; every FK record (fk ... end) is one write() followed by fsync().
+ * The two header lines are written to FILE.partial (outfile: created
+ * exclusively, never through a link, 0600), fsynced and renamed into place; every FK record (fk ... end) is one write() followed by fsync().
  * Whatever follows the last "end" line is a record torn by a crash: it is
  * cut off when the file is opened again.
  */
@@ -53,6 +53,7 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/outfile.h"
 #include "fkscan/strbuf.h"
 
 #define STATE_MAGIC "fkscan-state"
@@ -631,16 +632,14 @@ garbled:
 	return false;
 }
 
-/* Write the header to path.tmp, fsync, and rename it into place. */
+/* Write the header as a new file (outfile: exclusive, 0600, renamed into place). */
 static bool
 create_state(const char *path, const char *database, const char *sel)
 {
-	StrBuf		b,
-				tmp;
+	StrBuf		b;
 	char		when[32];
 	time_t		now = time(NULL);
 	struct tm	tm;
-	int			fd;
 	bool		ok;
 
 	gmtime_r(&now, &tm);
@@ -651,33 +650,9 @@ create_state(const char *path, const char *database, const char *sel)
 	append_field(&b, sel);
 	append_field(&b, when);
 	strbuf_append_char(&b, '\n');
-	strbuf_init(&tmp);
-	strbuf_appendf(&tmp, "%s.tmp", path);
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ok = fd >= 0 && write(fd, b.data, b.len) == (ssize_t) b.len && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp.data, path) != 0)
-		ok = false;
+	ok = outfile_save(path, b.data, b.len);
 	if (!ok)
-	{
-		log_error("could not create state file \"%s\": %s", path, strerror(errno));
-		(void) unlink(tmp.data);
-	}
-	else
-	{
-		/* the rename itself is durable once the directory is synced */
-		char	   *dir = fk_strdup(path);
-		int			dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-
-		if (dfd >= 0)
-		{
-			(void) fsync(dfd);
-			close(dfd);
-		}
-		free(dir);
-	}
-	strbuf_free(&tmp);
+		log_error("could not create state file \"%s\"", path);
 	strbuf_free(&b);
 	return ok;
 }
@@ -700,8 +675,10 @@ state_open(const char *path, const char *database, const FkOptions *options)
 		ok = create_state(path, database, sel);
 	if (ok)
 	{
-		st->fd = open(path, O_RDWR);
-		if (st->fd < 0 || !read_all(st->fd, &text))
+		st->fd = outfile_open_existing(path);
+		if (st->fd < 0)
+			ok = false;
+		else if (!read_all(st->fd, &text))
 		{
 			log_error("could not read state file \"%s\": %s", path, strerror(errno));
 			ok = false;

@@ -125,7 +125,7 @@ like($noted->[6], qr/^\{"pid": "\d+"\}$/, 'one file: the key as JSON');
 # A path that cannot be written: exit 2, and nothing that looks complete.
 ($rc, undef, $err) = FkTest::fkscan_json('scan', '--orphans-out', "$dir/no/such/dir/x.csv", $db);
 is($rc, 2, 'unwritable path: exit 2');
-like($err, qr/could not open .*x\.csv/, 'unwritable path: the error names the file');
+like($err, qr/could not create .*x\.csv/, 'unwritable path: the error names the file');
 ok(!-e "$dir/no/such/dir/x.csv", 'unwritable path: no file');
 
 # The disk fills: exit 2, the error names the file, and nothing is left
