@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # check.sh: build three ways and run the test suite against a throwaway
 # cluster: plain, AddressSanitizer+UBSan (everything), ThreadSanitizer
-# (everything threaded: unit tests and the scan's integration tests); then
-# a smoke run of the benchmark runner, and each libFuzzer target briefly
-# (tests/fuzz: clang, ASan+UBSan).
+# (everything threaded: unit tests and the scan's integration tests), all on
+# Debian's PostgreSQL; then the plain build's integration suite on every
+# other supported major (13 to 18: server binaries from the npm registry,
+# tests/harness/pgmajor.sh, cached outside the clone), a smoke run of the
+# benchmark runner, and each libFuzzer target briefly (tests/fuzz: clang,
+# ASan+UBSan).
 #
-#   tests/check.sh        all of it
-#   tests/check.sh fuzz   the fuzz step alone
+#   tests/check.sh          all of it
+#   tests/check.sh fuzz     the fuzz step alone
+#   tests/check.sh majors   the other majors' step alone (after a build)
 #
 # FKSCAN_FUZZ_SECONDS: seconds per fuzz target (default 30).
+# FKSCAN_PG_MAJORS: the other majors to run (default "13 14 16 17 18";
+# empty: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -47,8 +53,36 @@ run_fuzz() {
     return $rc
 }
 
+# The integration suite of the plain build against each other major, one
+# throwaway cluster at a time; a summary line per major.
+run_majors() {
+    local rc=0 m bindir t0 summary=""
+    for m in ${FKSCAN_PG_MAJORS-13 14 16 17 18}; do
+        if ! bindir=$(tests/harness/pgmajor.sh bindir "$m"); then
+            summary+="PostgreSQL $m: FAILED (no server binaries)"$'\n'
+            rc=1
+            continue
+        fi
+        echo "== tests: integration suite, PostgreSQL $m"
+        t0=$SECONDS
+        if PG_BINDIR=$bindir tests/harness/pgcluster.sh run -- \
+            bash -c 'cd build && ctest --output-on-failure -j2 -L integration'; then
+            summary+="PostgreSQL $m: passed ($((SECONDS - t0)) s)"$'\n'
+        else
+            summary+="PostgreSQL $m: FAILED ($((SECONDS - t0)) s)"$'\n'
+            rc=1
+        fi
+    done
+    printf '== other majors\n%s' "$summary"
+    return $rc
+}
+
 if [ "${1:-}" = fuzz ]; then
     run_fuzz
+    exit $?
+fi
+if [ "${1:-}" = majors ]; then
+    run_majors
     exit $?
 fi
 
@@ -89,6 +123,7 @@ run_bench_smoke() {
 
 rc=0
 tests/harness/pgcluster.sh run -- bash -c run_suite || rc=1
+run_majors || rc=1
 run_bench_smoke || rc=1
 run_fuzz || rc=1
 exit $rc

@@ -101,6 +101,8 @@ shared_buffers = 256MB
 max_connections = 200
 wal_level = replica
 max_wal_senders = 4
+wal_keep_size = 256MB
+password_encryption = 'scram-sha-256'
 hot_standby = on
 log_min_messages = warning
 log_line_prefix = '%m [%p] %q%u@%d '
@@ -133,6 +135,41 @@ stop_cluster() {
     as_pguser "$BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 }
 
+# A base backup without a pg_basebackup of the server's major (the npm
+# packages have none; Debian's refuses newer servers): the server's own
+# non-exclusive backup functions in one psql session, a file copy between
+# start and stop, the backup_label the stop returns; then standby.signal
+# and primary_conninfo, as pg_basebackup -R writes them.  The standby
+# streams the WAL from the backup's start on (wal_keep_size keeps it).
+base_backup_by_functions() {
+    local pdir=$1 pport=$2 sdir=$3 version start stop
+    version=$(psql -X -A -t -h "$pdir" -p "$pport" -U postgres -d postgres -c 'SHOW server_version_num')
+    if [ "$version" -ge 150000 ]; then     # 15 renamed them
+        start="SELECT pg_catalog.pg_backup_start('fkscan', true)"
+        stop="SELECT labelfile FROM pg_catalog.pg_backup_stop(false)"
+    else
+        start="SELECT pg_catalog.pg_start_backup('fkscan', true, false)"
+        stop="SELECT labelfile FROM pg_catalog.pg_stop_backup(false, false)"
+    fi
+    mkdir -p "$sdir/data"
+    chmod 0700 "$sdir/data"
+    [ "$(id -u)" = 0 ] && chown "$PGOSUSER" "$sdir/data"
+    as_pguser psql -X -q -v ON_ERROR_STOP=1 -h "$pdir" -p "$pport" -U postgres -d postgres <<SQL
+$start;
+\\! cd '$pdir/data' && tar --exclude=./postmaster.pid --exclude=./postmaster.opts --exclude='./pg_wal/*' -cf - . | tar -xf - -C '$sdir/data'
+\\pset format unaligned
+\\pset tuples_only on
+\\o '$sdir/data/backup_label'
+$stop;
+\\o
+SQL
+    mkdir -p "$sdir/data/pg_wal/archive_status"
+    touch "$sdir/data/standby.signal"
+    echo "primary_conninfo = 'host=''$pdir'' port=$pport user=postgres'" >>"$sdir/data/postgresql.auto.conf"
+    [ "$(id -u)" = 0 ] && chown -R "$PGOSUSER" "$sdir/data"
+    return 0
+}
+
 # A primary in DIR/primary and its streaming hot standby in DIR/standby.
 start_standby_pair() {
     local dir=$1 pdir sdir pport sport n
@@ -145,10 +182,16 @@ start_standby_pair() {
     mkdir -p "$sdir"
     chmod 0755 "$sdir"
     [ "$(id -u)" = 0 ] && chown "$PGOSUSER" "$sdir"
-    as_pguser "$BINDIR/pg_basebackup" -D "$sdir/data" -R -X stream -c fast --no-sync \
-        -h "$pdir" -p "$pport" -U postgres >"$sdir/basebackup.log" 2>&1 \
-        || { echo "pgcluster.sh: error: pg_basebackup failed" >&2
-             cat "$sdir/basebackup.log" >&2; return 2; }
+    if [ -x "$BINDIR/pg_basebackup" ]; then
+        as_pguser "$BINDIR/pg_basebackup" -D "$sdir/data" -R -X stream -c fast --no-sync \
+            -h "$pdir" -p "$pport" -U postgres >"$sdir/basebackup.log" 2>&1 \
+            || { echo "pgcluster.sh: error: pg_basebackup failed" >&2
+                 cat "$sdir/basebackup.log" >&2; return 2; }
+    else
+        base_backup_by_functions "$pdir" "$pport" "$sdir" >"$sdir/basebackup.log" 2>&1 \
+            || { echo "pgcluster.sh: error: the base backup failed" >&2
+                 cat "$sdir/basebackup.log" >&2; return 2; }
+    fi
     # later lines win over the primary's settings copied with the data dir
     cat >>"$sdir/data/postgresql.conf" <<CONF
 # standby
@@ -162,7 +205,7 @@ CONF
     sport=$SERVER_PORT
     # streaming: the primary's pg_stat_replication shows it
     for _ in $(seq 1 300); do
-        n=$("$BINDIR/psql" -X -A -t -h "$pdir" -p "$pport" -U postgres -d postgres -c \
+        n=$(psql -X -A -t -h "$pdir" -p "$pport" -U postgres -d postgres -c \
             "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || true)
         [ "$n" = 1 ] && break
         sleep 0.1

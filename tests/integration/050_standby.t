@@ -54,6 +54,7 @@ $SIG{$_} = sub { exit 1 } for qw(INT TERM HUP);    # END blocks still run
 $pair_started = 1;
 # psql and fkscan talk to the primary unless told otherwise
 my %pair = FkTest::start_standby_pair($pairdir);
+my $version = FkTest::psql('postgres', 'SHOW server_version_num');
 my @standby = ('-h', $pair{FKSCAN_STANDBY_HOST}, '-p', $pair{FKSCAN_STANDBY_PORT});
 note(sprintf 'primary and standby up in %.1f s', time - $t_start);
 
@@ -334,7 +335,11 @@ sub provoke_conflict {
     FkTest::psql($db, "UPDATE noise SET v = v + 1 WHERE id % 10 = 0;\nVACUUM noise;");
 }
 
-sub replay_state { return sb_psql('postgres', 'SELECT pg_get_wal_replay_pause_state()'); }
+# 14 added pg_get_wal_replay_pause_state(); before, paused or not
+sub replay_state {
+    return sb_psql('postgres', 'SELECT pg_get_wal_replay_pause_state()') if $version >= 140000;
+    return sb_psql('postgres', 'SELECT pg_is_wal_replay_paused()') eq 't' ? 'paused' : 'not paused';
+}
 
 # Each mode twice: small chunks (a conflict finds every session idle in
 # transaction between a chunk's COPY and the next: FATAL, the connection is
@@ -444,30 +449,34 @@ for my $case (['INT'], ['TERM'], ['INT', 'INT']) {
     is($rc, 2, 'pause-replay with an unlogged FK: exit 2');
     is(replay_state(), 'not paused', 'pause-replay with an error: replay resumed');
 
-    # functions are per database: the grant is in the scanned one
-    FkTest::psql($db, 'CREATE ROLE sbreader LOGIN; GRANT pg_read_all_data TO sbreader;'
-                 . ' CREATE ROLE sbpauser LOGIN; GRANT pg_read_all_data TO sbpauser;'
-                 . ' GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO sbpauser;');
-    ok(wait_replayed(), 'roles replayed');
-    ($rc, my $out, $err) = FkTest::as_role('sbreader', sub {
-        FkTest::fkscan(@scan, '--pause-replay', @standby, $db) });
-    is($rc, 2, 'pause-replay without EXECUTE: exit 2');
-    like($err, qr/permission denied/i, '... permission denied');
-    like($err, qr/superuser|EXECUTE/, '... and a hint naming what is needed');
-    is($out, '', '... and no report');
-    is(replay_state(), 'not paused', '... replay not left paused');
-    ($rc, $json, $err) = FkTest::as_role('sbpauser', sub {
-        FkTest::fkscan_json(@scan, '--pause-replay', @standby, $db) });
-    is($rc, 1, 'pause-replay with EXECUTE granted: exit 1') or diag($err);
-    is($json && $json->{consistency}, 'paused-replay', '... consistency paused-replay');
-    is(replay_state(), 'not paused', '... replay resumed');
+    SKIP: {
+        skip('pg_read_all_data is PostgreSQL 14+; this server is ' . $version, 1) if $version < 140000;
+        # functions are per database: the grant is in the scanned one
+        FkTest::psql($db, 'CREATE ROLE sbreader LOGIN; GRANT pg_read_all_data TO sbreader;'
+                     . ' CREATE ROLE sbpauser LOGIN; GRANT pg_read_all_data TO sbpauser;'
+                     . ' GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO sbpauser;');
+        ok(wait_replayed(), 'roles replayed');
+        ($rc, my $out, $err) = FkTest::as_role('sbreader', sub {
+            FkTest::fkscan(@scan, '--pause-replay', @standby, $db) });
+        is($rc, 2, 'pause-replay without EXECUTE: exit 2');
+        like($err, qr/permission denied/i, '... permission denied');
+        like($err, qr/superuser|EXECUTE/, '... and a hint naming what is needed');
+        is($out, '', '... and no report');
+        is(replay_state(), 'not paused', '... replay not left paused');
+        ($rc, $json, $err) = FkTest::as_role('sbpauser', sub {
+            FkTest::fkscan_json(@scan, '--pause-replay', @standby, $db) });
+        is($rc, 1, 'pause-replay with EXECUTE granted: exit 1') or diag($err);
+        is($json && $json->{consistency}, 'paused-replay', '... consistency paused-replay');
+        is(replay_state(), 'not paused', '... replay resumed');
+    }
 }
 
 # 4g. --pause-replay, paused, then an error before the scan: replay must
 # still be resumed.  Here the role may pause and resume (as documented) but
 # not read the pause state (EXECUTE on pg_get_wal_replay_pause_state()
 # revoked from PUBLIC in the scanned database).
-{
+SKIP: {
+    skip('pg_get_wal_replay_pause_state() and pg_read_all_data are PostgreSQL 14+', 1) if $version < 140000;
     FkTest::psql($db, 'CREATE ROLE sbpauser2 LOGIN; GRANT pg_read_all_data TO sbpauser2;'
                  . ' GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO sbpauser2;'
                  . ' REVOKE EXECUTE ON FUNCTION pg_get_wal_replay_pause_state() FROM PUBLIC;');

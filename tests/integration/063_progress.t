@@ -24,7 +24,14 @@ cmp_ok($json->{rows_per_s}, '<=', 150000 * 1.05, '--max-rate 150000: the rate is
 cmp_ok($json->{rows_read}, '==', 320000, 'every row of both tables was read');
 like($err, qr/parents: \d+\/\d+ chunks, [\d.]+ M rows, \d+ MB, [\d.]+ M rows\/s, [\d.]+ s/, '-P: a parents line');
 like($err, qr/children: \d+\/\d+ chunks, [\d.]+ M rows/, '-P: a children line');
-like($err, qr/ETA \d+ s/, '-P: an ETA while it runs');
+my $version = FkTest::psql('postgres', 'SHOW server_version_num');
+SKIP: {
+    # the ETA comes from the pages of finished chunks; before 14 (no TID
+    # range scans) a relation is one chunk, so there is none mid-relation
+    skip("one chunk per relation before PostgreSQL 14 (this is $version): no ETA mid-table", 1)
+        if $version < 140000;
+    like($err, qr/ETA \d+ s/, '-P: an ETA while it runs');
+}
 
 ($rc, $out, $err) = FkTest::fkscan('scan', $db);
 is($rc, 0, 'no -P: exit 0');
