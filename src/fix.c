@@ -516,11 +516,10 @@ fix_check(Fix *f, FixFk *x)
 
 /* ---- building the statements ---- */
 
-/* "(EXISTS (keys table row equal to c's key) OR mixed NULLs) AND violation" */
+/* "c's key = the keys table row alias" (alias.k1, alias.k2, ...) */
 static void
-append_orphan_rows(StrBuf *b, const Catalog *cat, const CatForeignKey *fk, int n)
+append_key_match(StrBuf *b, const CatForeignKey *fk, const char *alias)
 {
-	strbuf_appendf(b, "(EXISTS (SELECT 1 FROM pg_temp.fkscan_keys_%d t WHERE ", n);
 	for (int i = 0; i < fk->ncols; i++)
 	{
 		const CatColumn *c = &fk->child_cols[i];
@@ -529,11 +528,33 @@ append_orphan_rows(StrBuf *b, const Catalog *cat, const CatForeignKey *fk, int n
 		pgconn_append_ident(b, "c", c->name);
 		/* the child type's own equality where it is pg_catalog's; text otherwise */
 		if (c->base_type_oid < FIRST_NORMAL_OID || c->is_enum)
-			strbuf_appendf(b, " OPERATOR(pg_catalog.=) t.k%d", i + 1);
+			strbuf_appendf(b, " OPERATOR(pg_catalog.=) %s.k%d", alias, i + 1);
 		else
-			strbuf_appendf(b, "::pg_catalog.text OPERATOR(pg_catalog.=) t.k%d::pg_catalog.text",
-						   i + 1);
+			strbuf_appendf(b, "::pg_catalog.text OPERATOR(pg_catalog.=) %s.k%d::pg_catalog.text",
+						   alias, i + 1);
 	}
+}
+
+/*
+ * backfill: a child row c that still needs the stub of key row s (its key
+ * is s's, and it is still an orphan): "(key match) AND violation".  The
+ * stub is tied to its own key: a key no orphan needs any more gets none.
+ */
+static void
+append_stub_needed(StrBuf *b, const Catalog *cat, const CatForeignKey *fk)
+{
+	strbuf_append_char(b, '(');
+	append_key_match(b, fk, "s");
+	strbuf_append(b, ") AND ");
+	verify_append_violation(b, cat, fk);
+}
+
+/* "(EXISTS (keys table row equal to c's key) OR mixed NULLs) AND violation" */
+static void
+append_orphan_rows(StrBuf *b, const Catalog *cat, const CatForeignKey *fk, int n)
+{
+	strbuf_appendf(b, "(EXISTS (SELECT 1 FROM pg_temp.fkscan_keys_%d t WHERE ", n);
+	append_key_match(b, fk, "t");
 	strbuf_append(b, ")");
 	if (fk->match_type == 'f' && fk->ncols > 1)
 	{
@@ -647,7 +668,10 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 	st->len = len;
 	add_stepf(f, STEP_SQL, "ANALYZE pg_temp.fkscan_keys_%d", n);
 
-	append_orphan_rows(&rows, cat, fk, n);
+	if (f->opt->strategy == STRATEGY_BACKFILL)
+		append_stub_needed(&rows, cat, fk);
+	else
+		append_orphan_rows(&rows, cat, fk, n);
 	if (f->opt->strategy == STRATEGY_DELETE || f->opt->strategy == STRATEGY_NULLIFY)
 	{
 		bool		del = f->opt->strategy == STRATEGY_DELETE;
@@ -750,7 +774,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 		strbuf_init(&sets);
 		if (touched)
 		{
-			strbuf_appendf(&b, "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_keys_%d t WHERE EXISTS (SELECT 1 FROM ", n);
+			strbuf_appendf(&b, "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ", n);
 			append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s)", rows.data);
 			add_step(f, STEP_EXPECT, strbuf_take(&b));
@@ -778,11 +802,22 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 		}
 		strbuf_append(&b, ") SELECT ");
 		for (int i = 0; i < fk->ncols; i++)
-			strbuf_appendf(&b, "%st.k%d", i ? ", " : "", i + 1);
-		strbuf_appendf(&b, "%s FROM pg_temp.fkscan_keys_%d t WHERE EXISTS (SELECT 1 FROM ",
+			strbuf_appendf(&b, "%ss.k%d", i ? ", " : "", i + 1);
+		strbuf_appendf(&b, "%s FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ",
 					   sets.data, n);
 		append_from(&b, r->child);
-		strbuf_appendf(&b, " c WHERE %s) ON CONFLICT DO NOTHING", rows.data);
+		/*
+		 * Only the FK's own key may conflict (a stub another session made
+		 * meanwhile); a clash on another unique column is an error naming
+		 * its index, never a stub silently dropped.
+		 */
+		strbuf_appendf(&b, " c WHERE %s) ON CONFLICT (", rows.data);
+		for (int i = 0; i < fk->ncols; i++)
+		{
+			strbuf_append(&b, i ? ", " : "");
+			pgconn_append_ident(&b, NULL, fk->parent_cols[i].name);
+		}
+		strbuf_append(&b, ") DO NOTHING");
 		st = add_step(f, STEP_DML, strbuf_take(&b));
 		st->expect = touched ? -1 : (int64_t) r->orphan_keys;
 		st->what = fk_what("insert into", r);

@@ -720,6 +720,13 @@ options_parse(int argc, char **argv, FkOptions *o)
 				o->compare_server = true;
 				break;
 			case OPT_ORPHANS_OUT:
+				/* stdout holds the report: "-" would be a file named "-" */
+				if (optarg[0] == '\0' || strcmp(optarg, "-") == 0)
+				{
+					log_error("invalid value \"%s\" for option --orphans-out", optarg);
+					log_detail("Give a file name (FILE.csv) or a directory (DIR/); the report is on stdout.");
+					return usage_error(cmdname);
+				}
 				free(o->orphans_out);
 				o->orphans_out = fk_strdup(optarg);
 				break;

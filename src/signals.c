@@ -1,6 +1,7 @@
 /*
  * signals.c
- *	  A sigwait() thread that turns SIGINT/SIGTERM into PQcancel() calls.
+ *	  A sigwait() thread that turns SIGINT/SIGTERM/SIGHUP into PQcancel() calls
+ *	  (a closed terminal must not leave a backend running on)
  */
 #include "fkscan/signals.h"
 
@@ -69,6 +70,7 @@ signals_setup(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
 		pthread_create(&watcher, NULL, watch_signals, &set) != 0)

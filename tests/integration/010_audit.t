@@ -103,9 +103,15 @@ my $hostile_parent = 'Tab le.;"x"';
 # catalog below, or have their own tests.
 # A partitioned FK's RI triggers: one set per clone of the constraint, and
 # the clones differ by major (8 on 13 and 14, 12 from 15 on): counted from
-# the catalog, on the constraints of that name, not hard-coded.
-my $pc_triggers = FkTest::psql($db, "SELECT count(*) FROM pg_trigger t JOIN pg_constraint c "
-                               . "ON c.oid = t.tgconstraint WHERE c.conname = 'pc_pid_fkey'");
+# the catalog (the constraint and its clones), not hard-coded.
+my $pc_triggers = FkTest::psql($db, <<'SQL');
+WITH RECURSIVE clone (oid) AS (
+    SELECT oid FROM pg_constraint WHERE conname = 'pc_pid_fkey' AND conrelid = 'pc'::regclass
+  UNION ALL
+    SELECT c.oid FROM pg_constraint c JOIN clone ON c.conparentid = clone.oid
+)
+SELECT count(*) FROM pg_trigger t JOIN clone ON t.tgconstraint = clone.oid
+SQL
 my %want = (
     clean_child_pid_fkey => {
         schema => 'public', table => 'clean_child', columns => ['pid'], column_types => ['bigint'],

@@ -63,26 +63,29 @@ unlike(FkTest::slurp($out), qr/clean/, 'nothing reported clean');
 print $locker "ROLLBACK;\n";
 close($locker);
 
-# 2. Workers are streaming: SIGINT cancels their COPY.
-($pid, $out, $err) = start_scan('-j', '2', '--fetch', 'cursor', '--chunk-size', '1MB', '--format', 'json');
-# (this database's: other tests' scans run beside this one)
-ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            . "AND application_name = 'fkscan' AND state = 'active' AND query ~ '(FETCH|DECLARE|COPY)'"),
-   'workers are streaming');
-kill 'INT', $pid;
-waitpid($pid, 0);
-is($? >> 8, 2, 'interrupted mid-stream: exit 2') or diag(FkTest::slurp($err));
-my $report = FkTest::slurp($out);
-if ($report =~ /\S/) {
-    like($report, qr/"interrupted": true/, 'the report says interrupted');
-    unlike($report, qr/"status": "clean"/, 'no FK reported clean');
+# 2. Workers are streaming: SIGINT cancels their COPY; so does SIGHUP (a
+# closed terminal), which used to kill fkscan and leave its backends running.
+for my $sig ('INT', 'HUP') {
+    my ($pid, $out, $err) = start_scan('-j', '2', '--fetch', 'cursor', '--chunk-size', '1MB', '--format', 'json');
+    # (this database's: other tests' scans run beside this one)
+    ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                . "AND application_name = 'fkscan' AND state = 'active' AND query ~ '(FETCH|DECLARE|COPY)'"),
+       "SIG$sig: workers are streaming");
+    kill $sig, $pid;
+    waitpid($pid, 0);
+    is($? >> 8, 2, "SIG$sig mid-stream: exit 2") or diag(FkTest::slurp($err));
+    my $report = FkTest::slurp($out);
+    if ($report =~ /\S/) {
+        like($report, qr/"interrupted": true/, "SIG$sig: the report says interrupted");
+        unlike($report, qr/"status": "clean"/, "SIG$sig: no FK reported clean");
+    }
+    else {
+        pass("SIG$sig: no report printed");
+        pass("SIG$sig: no FK reported clean");
+    }
+    ok(wait_for("SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE datname = current_database() "
+                . "AND application_name = 'fkscan'"),
+       "SIG$sig: no fkscan session is left on the server");
 }
-else {
-    pass('no report printed');
-    pass('no FK reported clean');
-}
-ok(wait_for("SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE datname = current_database() "
-            . "AND application_name = 'fkscan'"),
-   'no fkscan session is left on the server');
 
 done_testing();

@@ -66,6 +66,14 @@ close $fh;
 is($rc, 1, "a killed run's partial: replaced (exit 1)") or diag($err);
 ok(!-e "$work/o.csv.partial", 'no partial is left');
 
+# --orphans-out '-' or '': refused at once, no file named "-"
+for my $bad ('-', '') {
+    ($rc, $out, $err) = FkTest::fkscan('scan', '--orphans-out', $bad, $tpl);
+    is($rc, 2, "--orphans-out '$bad': exit 2");
+    like($err, qr/invalid value "\Q$bad\E" for option --orphans-out/, "--orphans-out '$bad': says so");
+}
+ok(!-e '-', 'no file named "-"');
+
 # ---- modes: 0600 under umask 022 ----
 is(sprintf('%o', mode("$work/o.csv")), '600', '--orphans-out file: 0600');
 mkdir "$work/odir";
