@@ -377,11 +377,14 @@ fix_check(Fix *f, FixFk *x)
 	switch (f->opt->strategy)
 	{
 		case STRATEGY_DELETE:
-			for (int i = 0; i < r->ncascade; i++)
+			for (int i = 0, blocked = 0, cascades = 0; i < r->ncascade; i++)
 			{
 				const CascadeStep *st = &r->cascade[i];
 				char	   *t = table_name(st->table);
+				StrBuf		n;
 
+				strbuf_init(&n);
+				strbuf_append_count(&n, st->rows, "row", "rows");
 				if (st->error)
 				{
 					log_error("%s on %s: cannot delete: what it would reach in %s could not be counted",
@@ -391,20 +394,24 @@ fix_check(Fix *f, FixFk *x)
 				}
 				else if (st->rows > 0 && (st->action == 'a' || st->action == 'r'))
 				{
-					log_error("%s on %s: cannot delete: %" PRIu64 " rows of %s (%s, ON DELETE %s) reference the orphan rows",
-							  fk->name, child, st->rows, t, st->via->name,
-							  catalog_action_name(st->action));
-					log_hint("Fix those rows first, or use --strategy nullify or backfill.");
+					log_error("%s on %s: cannot delete: %s of %s (%s, ON DELETE %s) reference%s the orphan rows",
+							  fk->name, child, n.data, t, st->via->name,
+							  catalog_action_name(st->action), st->rows == 1 ? "s" : "");
+					/* one hint for all the dependents */
+					if (blocked++ == 0)
+						log_hint("Fix those rows first, or use --strategy nullify or backfill.");
 					ok = false;
 				}
 				else if (st->rows > 0 && !f->opt->cascade)
 				{
-					log_error("%s on %s: deleting the orphan rows would %s %" PRIu64 " rows of %s (%s, ON DELETE %s)",
+					log_error("%s on %s: deleting the orphan rows would %s %s of %s (%s, ON DELETE %s)",
 							  fk->name, child, st->action == 'c' ? "also delete" : "update",
-							  st->rows, t, st->via->name, catalog_action_name(st->action));
-					log_hint("Add --cascade to allow it (those rows are not in the backup).");
+							  n.data, t, st->via->name, catalog_action_name(st->action));
+					if (cascades++ == 0)
+						log_hint("Add --cascade to allow it (those rows are not in the backup).");
 					ok = false;
 				}
+				strbuf_free(&n);
 				free(t);
 			}
 			if (ok)
@@ -629,18 +636,24 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 	strbuf_init(&rows);
 	strbuf_append(&b, "\n-- ");
 	texttable_append_name(&b, fk->name);
-	strbuf_appendf(&b, " on %s: %" PRIu64 " orphan rows, %" PRIu64 " distinct keys",
-				   child, r->orphan_rows, r->orphan_keys);
+	strbuf_appendf(&b, " on %s: ", child);
+	strbuf_append_count(&b, r->orphan_rows, "orphan row", "orphan rows");
+	strbuf_append(&b, ", ");
+	strbuf_append_count(&b, r->orphan_keys, "distinct key", "distinct keys");
 	if (r->partial_null_rows)
 		strbuf_appendf(&b, " (%" PRIu64 " mixing NULLs, MATCH FULL)", r->partial_null_rows);
-	for (int i = 0; i < r->ncascade; i++)
+	/* what a delete reaches; nothing else repairs by deleting */
+	for (int i = 0; f->opt->strategy == STRATEGY_DELETE && i < r->ncascade; i++)
 	{
-		char	   *t = table_name(r->cascade[i].table);
+		char	   *t;
 
+		if (r->cascade[i].rows == 0)
+			continue;
+		t = table_name(r->cascade[i].table);
 		strbuf_appendf(&b, "\n--   deleting them reaches %s via ", t);
 		texttable_append_name(&b, r->cascade[i].via->name);
-		strbuf_appendf(&b, " (ON DELETE %s): %" PRIu64 " rows",
-					   catalog_action_name(r->cascade[i].action), r->cascade[i].rows);
+		strbuf_appendf(&b, " (ON DELETE %s): ", catalog_action_name(r->cascade[i].action));
+		strbuf_append_count(&b, r->cascade[i].rows, "row", "rows");
 		free(t);
 	}
 	if (!first)

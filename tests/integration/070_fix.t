@@ -277,9 +277,9 @@ SQL
          'the refusal names the column');
     ($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '-t', 'c', '--apply', $r);
     is($rc, 2, 'delete blocked by a NO ACTION dependent: exit 2');
-    like($err, qr/cannot delete: 1 rows of public\.d \(d_c_id_fkey, ON DELETE NO ACTION\) reference the orphan rows/,
+    like($err, qr/cannot delete: 1 row of public\.d \(d_c_id_fkey, ON DELETE NO ACTION\) references the orphan rows/,
          'the blocking dependent is named');
-    like($err, qr/would also delete 1 rows of public\.e \(e_c_id_fkey, ON DELETE CASCADE\)/,
+    like($err, qr/would also delete 1 row of public\.e \(e_c_id_fkey, ON DELETE CASCADE\)/,
          'a cascade needs --cascade');
     is(FkTest::psql($r, 'SELECT count(*) FROM c'), 3, 'nothing deleted');
 }

@@ -1,8 +1,10 @@
-# fix --strategy backfill on the cases of #17 items 1 and 2: a stub parent
+# fix's regressions.  backfill on the cases of #17 items 1 and 2: a stub parent
 # is tied to its own key (the printed script, run after one orphan was
 # fixed, inserts only the stub still needed), and a stub that clashes on
 # another unique column fails naming that index instead of being dropped
-# and blamed on "rows changed since the scan".
+# and blamed on "rows changed since the scan".  Items 3 and 8: only delete
+# says what deleting reaches, only where it reaches rows, and a refusal
+# gives its hint once.
 use strict;
 use warnings;
 use Test::More;
@@ -44,5 +46,31 @@ is($rc, 2, 'a unique clash on another column: exit 2');
 like($err, qr/p2_code_key/, 'the error names the unique index');
 unlike($err, qr/rows changed since the scan/, 'not blamed on rows changed since the scan');
 is(FkTest::psql($db, 'SELECT count(*) FROM p2'), $before, 'nothing was inserted');
+
+# 3 and 8: what a delete reaches, said once and only for delete
+FkTest::psql($db, <<'SQL');
+CREATE TABLE q (id int PRIMARY KEY);
+CREATE TABLE k (id int PRIMARY KEY, qid int REFERENCES q);
+CREATE TABLE d1 (kid int REFERENCES k);
+CREATE TABLE d2 (kid int REFERENCES k);
+CREATE TABLE d3 (kid int REFERENCES k ON DELETE CASCADE);
+SET session_replication_role = replica;
+INSERT INTO k VALUES (1, 100), (2, 200), (3, NULL);
+INSERT INTO d1 VALUES (1);
+INSERT INTO d2 VALUES (2);
+INSERT INTO d3 VALUES (3);
+SQL
+($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'nullify', '-t', 'k', $db);
+is($rc, 1, 'nullify dry run: a script') or diag($err);
+unlike($out, qr/deleting them reaches/, 'nullify: no lines about deleting');
+like($out, qr/: 2 orphan rows, 2 distinct keys/, 'counts');
+($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '--apply', '-t', 'k', $db);
+is($rc, 2, 'delete blocked by two NO ACTION dependents: exit 2');
+is(scalar(() = $err =~ /cannot delete: 1 row of/g), 2, 'each blocking dependent named, in the singular');
+is(scalar(() = $err =~ /^HINT:/mg), 1, 'the hint once, not once per dependent');
+FkTest::psql($db, 'DELETE FROM d1; DELETE FROM d2');
+($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '-t', 'k', $db);
+is($rc, 1, 'delete dry run: a script') or diag($err);
+unlike($out, qr/deleting them reaches/, 'no "reaches" line for dependents it reaches no row of');
 
 done_testing();
