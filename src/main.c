@@ -4,6 +4,10 @@
  *	  Ctrl-C handling, run the command, and turn its result into the exit
  *	  code.  Only this file decides the exit status.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "fkscan/audit.h"
 #include "fkscan/common.h"
 #include "fkscan/fix.h"
@@ -56,6 +60,12 @@ main(int argc, char **argv)
 				break;
 			case CMD_NONE:
 				break;
+		}
+		/* a script or report cut short (a full disk, a closed pipe) is no answer */
+		if ((fflush(stdout) != 0 || ferror(stdout)) && rc != FK_EXIT_ERROR)
+		{
+			log_error("could not write to standard output: %s", strerror(errno));
+			rc = FK_EXIT_ERROR;
 		}
 		if (signals_interrupted())
 			rc = FK_EXIT_ERROR;

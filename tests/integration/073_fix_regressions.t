@@ -47,6 +47,14 @@ like($err, qr/p2_code_key/, 'the error names the unique index');
 unlike($err, qr/rows changed since the scan/, 'not blamed on rows changed since the scan');
 is(FkTest::psql($db, 'SELECT count(*) FROM p2'), $before, 'nothing was inserted');
 
+# #14 item 11: a script or report that could not be written is an error
+for my $cmd (['fix', '--strategy', 'delete', '-t', 'c2'], ['validate']) {
+    my ($rc2, $o, $e) = FkTest::run_command(['sh', '-c', 'exec "$@" >/dev/full', 'sh', $ENV{FKSCAN}, @$cmd, $db], '');
+    is($rc2, 2, "$cmd->[0] > /dev/full: exit 2");
+    like($e, qr/^fkscan: error: could not write to standard output: No space left on device$/m,
+         "$cmd->[0] > /dev/full: says so");
+}
+
 # 3 and 8: what a delete reaches, said once and only for delete
 FkTest::psql($db, <<'SQL');
 CREATE TABLE q (id int PRIMARY KEY);
