@@ -18,6 +18,8 @@
 #   --use-env         no cluster of our own: use the server the PG* variables
 #                     point at (it gets databases fkb_*; dropped unless --keep)
 #   --set NAME=VALUE  an extra server setting (own cluster only; repeatable)
+#   --pg-bindir DIR   the cluster's server binaries (own cluster only), e.g.
+#                     $(tests/harness/pgmajor.sh bindir 18); default: Debian's
 #   --build DIR       where fkscan and bench/bench_copy are built (default build)
 #   --fkscan PATH, --bench-copy PATH   the binaries, if elsewhere
 #   --fkscan-args STR extra arguments for every fkscan run
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
         --pgdir) pgdir=$2; shift 2 ;;
         --use-env) use_env=1; shift ;;
         --set) extra_settings+=("$2"); shift 2 ;;
+        --pg-bindir) export PG_BINDIR=$2; shift 2 ;;
         --build) build=$(cd "$2" && pwd); shift 2 ;;
         --fkscan) fkscan=$2; shift 2 ;;
         --bench-copy) bench_copy=$2; shift 2 ;;
