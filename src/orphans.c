@@ -66,6 +66,16 @@ csv_close(CsvFile *f, bool ok)
 	return false;
 }
 
+/* A key column that is also a primary key column is written once, as such. */
+static bool
+name_in(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* RFC 4180: quote fields holding a comma, quote, CR or LF; NULL is empty. */
 static void
 csv_field(StrBuf *b, const char *v, size_t len, bool first)
@@ -255,8 +265,9 @@ orphan_row(void *arg, const CopyField *f, int nf)
 			csv_field(b, f[i].len < 0 ? NULL : (const char *) f[i].data,
 					  f[i].len < 0 ? 0 : (size_t) f[i].len, i == 0);
 		for (int k = 0; k < ncols; k++)
-			csv_field(b, texts[k].len < 0 ? NULL : (const char *) texts[k].data,
-					  texts[k].len < 0 ? 0 : (size_t) texts[k].len, false);
+			if (!name_in(pc->pk, pc->npk, fk->child_cols[k].name))
+				csv_field(b, texts[k].len < 0 ? NULL : (const char *) texts[k].data,
+						  texts[k].len < 0 ? 0 : (size_t) texts[k].len, false);
 	}
 	/* WHERE: the primary key, or the ctid where there is none */
 	if (pc->npk > 0)
@@ -294,7 +305,8 @@ write_header(CsvFile *out, const PkCols *pk, const CatForeignKey *fk)
 	for (int i = 0; i < pk->n; i++)
 		csv_cstr(&b, pk->names[i], false);
 	for (int k = 0; k < fk->ncols; k++)
-		csv_cstr(&b, fk->child_cols[k].name, false);
+		if (!name_in((const char *const *) pk->names, pk->n, fk->child_cols[k].name))
+			csv_cstr(&b, fk->child_cols[k].name, false);
 	csv_cstr(&b, "where", false);
 	strbuf_append(&b, "\r\n");
 	(void) csv_put(out, b.data, b.len);	/* a failure shows at csv_close */

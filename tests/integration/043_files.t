@@ -74,6 +74,23 @@ for my $bad ('-', '') {
 }
 ok(!-e '-', 'no file named "-"');
 
+# an FK column that is part of the primary key: its column once (#17 item 6)
+FkTest::psql($tpl, <<'SQL');
+CREATE TABLE cat (category_id int PRIMARY KEY);
+CREATE TABLE film_cat (film_id int, category_id int REFERENCES cat, PRIMARY KEY (film_id, category_id));
+SET session_replication_role = replica;
+INSERT INTO film_cat VALUES (1, 5), (2, 6);
+SQL
+mkdir "$work/pkdir";
+($rc, $out, $err) = FkTest::fkscan('scan', '-t', 'film_cat', '--orphans-out', "$work/pkdir/", $tpl);
+is($rc, 1, 'FK column in the primary key: exit 1') or diag($err);
+my ($pkfile) = glob("$work/pkdir/*.csv");
+my @pklines = split /\r?\n/, FkTest::slurp($pkfile // '/dev/null');
+is($pklines[0], 'relation,ctid,film_id,category_id,where', 'its header names each column once');
+is(scalar(grep { /^public\.film_cat,"\(0,\d+\)",\d,\d,"[^,]*AND[^,]*"$/ } @pklines), 2,
+   'every row: relation, ctid, film_id, category_id, where') or diag(join("\n", @pklines));
+FkTest::psql($tpl, 'DROP TABLE film_cat, cat');
+
 # ---- modes: 0600 under umask 022 ----
 is(sprintf('%o', mode("$work/o.csv")), '600', '--orphans-out file: 0600');
 mkdir "$work/odir";
