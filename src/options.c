@@ -328,7 +328,8 @@ parse_timeout_ms(const char *value, const char *optname, int *ms)
 
 	errno = 0;
 	v = strtol(value, &end, 10);
-	if (errno == 0 && end != value && *end == '\0' && v >= 0 && v <= INT_MAX)
+	if (errno == 0 && end != value && *end == '\0' && v >= 0 && v <= INT_MAX &&
+		isdigit((unsigned char) value[0]))
 	{
 		*ms = (int) v;
 		return true;
@@ -353,9 +354,8 @@ parse_int_option(const char *value, const char *optname, int min, int max, int *
 
 	errno = 0;
 	v = strtol(value, &end, 10);
-	while (end && isspace((unsigned char) *end))
-		end++;
-	if (errno == ERANGE || end == value || *end != '\0')
+	if (errno == ERANGE || end == value || *end != '\0' ||
+		!(isdigit((unsigned char) value[0]) || (value[0] == '-' && isdigit((unsigned char) value[1]))))
 	{
 		log_error("invalid value \"%s\" for option %s", value, optname);
 		return false;
@@ -389,6 +389,33 @@ parse_count_option(const char *value, const char *optname, int64_t *out)
 	return true;
 }
 
+/*
+ * The one reader of numbers on the command line: plain decimal digits with
+ * at most one '.', nothing else (no sign, blank, exponent, hex, inf or
+ * nan), at most 15 significant digits so the double is exact; *rest is
+ * what follows (a unit).  False if there is no such number.
+ */
+bool
+options_parse_decimal(const char *text, double *value, const char **rest)
+{
+	const char *p = text;
+	int			digits = 0;
+	char	   *end;
+
+	for (; isdigit((unsigned char) *p); p++)
+		digits++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char) *p); p++)
+			digits++;
+	if (digits == 0 || digits > 15)
+		return false;
+	*value = strtod(text, &end);
+	if (end != p)
+		return false;
+	*rest = p;
+	return true;
+}
+
 bool
 options_parse_size(const char *text, int64_t *bytes)
 {
@@ -400,15 +427,13 @@ options_parse_size(const char *text, int64_t *bytes)
 		{"", 1}, {"B", 1}, {"kB", 1024}, {"KB", 1024}, {"MB", 1024 * 1024},
 		{"GB", 1024LL * 1024 * 1024}, {"TB", 1024LL * 1024 * 1024 * 1024}
 	};
-	char	   *end;
-	long long	v;
+	const char *end;
+	double		d;
+	int64_t		v;
 
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno == ERANGE || end == text || v < 0)
-		return false;
-	while (isspace((unsigned char) *end))
-		end++;
+	if (!options_parse_decimal(text, &d, &end) || d != (double) (int64_t) d)
+		return false;			/* whole numbers only */
+	v = (int64_t) d;
 	for (size_t i = 0; i < FK_LENGTHOF(units); i++)
 	{
 		if (strcmp(end, units[i].unit) == 0)
@@ -432,15 +457,11 @@ options_parse_duration(const char *text, double *seconds)
 	}			units[] = {
 		{"", 1}, {"s", 1}, {"ms", 0.001}, {"min", 60}, {"h", 3600}
 	};
-	char	   *end;
+	const char *end;
 	double		v;
 
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || !(v >= 0))
+	if (!options_parse_decimal(text, &v, &end))
 		return false;
-	while (isspace((unsigned char) *end))
-		end++;
 	for (size_t i = 0; i < FK_LENGTHOF(units); i++)
 		if (strcmp(end, units[i].unit) == 0)
 		{
@@ -759,23 +780,23 @@ options_parse(int argc, char **argv, FkOptions *o)
 				break;
 			case OPT_MAX_RATE:
 				{
-					char	   *end;
-
+					const char *end;
 					double		v;
+					bool		mb;
 
-					errno = 0;
-					v = strtod(optarg, &end);
-					if (strcmp(end, "MB") == 0)
-						o->max_rate_bytes = v * 1024 * 1024;
-					else if (*end == '\0')
-						o->max_rate = v;
-					if (errno || end == optarg || !(v > 0) ||
-						(*end != '\0' && strcmp(end, "MB") != 0))
+					/* at least 1 row or 0.01 MB per second: less never progresses */
+					if (!options_parse_decimal(optarg, &v, &end) ||
+						(*end != '\0' && strcmp(end, "MB") != 0) ||
+						v < ((mb = *end != '\0') ? 0.01 : 1))
 					{
 						log_error("invalid value \"%s\" for option --max-rate", optarg);
-						log_detail("Give rows per second, such as \"100000\", or megabytes per second, such as \"50MB\".");
+						log_detail("Give rows per second, such as \"100000\" (at least 1), or megabytes per second, such as \"50MB\" (at least 0.01).");
 						return usage_error(cmdname);
 					}
+					if (mb)
+						o->max_rate_bytes = v * 1024 * 1024;
+					else
+						o->max_rate = v;
 				}
 				break;
 			case OPT_MAX_ORPHANS:

@@ -155,6 +155,12 @@ void options_reset(FkOptions *options);
 /* Parse "64MB", "1GB", "8192" (bytes) into bytes; false if malformed. */
 bool options_parse_size(const char *text, int64_t *bytes);
 
+/*
+ * A plain decimal number (digits, at most one '.', at most 15 of them; no
+ * sign, blank, exponent, hex, inf or nan), *rest pointing at what follows.
+ */
+bool options_parse_decimal(const char *text, double *value, const char **rest);
+
 /* Parse "30s", "5min", "2h", "250ms" or plain seconds; false if malformed. */
 bool options_parse_duration(const char *text, double *seconds);
 

@@ -66,6 +66,13 @@ for my $case (
     [['--lock-timeout', '-1'], qr/invalid value "-1" for option --lock-timeout/],
     [['--lock-timeout', '10parsecs'], qr/invalid value "10parsecs" for option --lock-timeout/],
     [['--lock-timeout', '0'], qr/invalid value "0" for option --lock-timeout/],
+    # one number reader (#14 item 14): plain decimals in a sane range only
+    (map { [['--max-rate', $_], qr/invalid value "\Q$_\E" for option --max-rate/] }
+         'inf', 'nan', '1e-300', '1e6', '0x10', ' 5', '+5', '0.5', '0.001MB', '99999999999999999999', '5 MB'),
+    (map { [['--max-time', $_], qr/invalid value "\Q$_\E" for option --max-time/] } 'inf', '1e3', ' 5s', '0x10'),
+    (map { [['--chunk-size', $_], qr/invalid value "\Q$_\E" for option --chunk-size/] } ' 1MB', '+1MB', '1.5MB', '1e6'),
+    (map { [['--lock-timeout', $_], qr/invalid value "\Q$_\E" for option --lock-timeout/] } ' 5', '+5', 'inf'),
+    (map { [['-j', $_], qr/invalid value "\Q$_\E" for option -j\/--jobs/] } ' 2', '+2'),
     [['--lock-timeout', '0.4ms'], qr/invalid value "0.4ms" for option --lock-timeout/],
     [['--retries', '-1'], qr/--retries must be in range 0\.\.\d+/],
     [['--consistency', 'sometimes'], qr/invalid value "sometimes" for option --consistency/],
