@@ -212,6 +212,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 	char	   *password = NULL;
 	PGconn	   *conn;
 	PgConn	   *c;
+	int			busy_tries = 0;
 
 	pthread_mutex_lock(&password_lock);
 	if (co->prompt_password == TRI_YES || typed_password)
@@ -255,6 +256,21 @@ pgconn_connect(const ConnOptions *co, const char *name)
 		{
 			PQfinish(conn);
 			password = ask_password_once();
+			continue;
+		}
+
+		/*
+		 * A connection limit (the role's, the database's, max_connections)
+		 * counts a backend until it has exited, a moment after its client
+		 * left: a few short waits before calling the room gone.  (The
+		 * server's message in English; other languages just do not wait.)
+		 */
+		if (PQstatus(conn) == CONNECTION_BAD && busy_tries < 5 &&
+			(strstr(PQerrorMessage(conn), "too many connections") ||
+			 strstr(PQerrorMessage(conn), "too many clients")))
+		{
+			PQfinish(conn);
+			usleep(50000u << busy_tries++);
 			continue;
 		}
 		break;
