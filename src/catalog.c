@@ -608,6 +608,7 @@ table_row(void *arg, const PGresult *res, int row)
 	relpages = get_int(res, row, 10);
 	t->size_bytes += get_int(res, row, 11);
 	leaf->pages = get_int(res, row, 12);
+	leaf->ctid_readable = get_bool(res, row, 13);
 
 	/*
 	 * Never analyzed: reltuples is -1 from PG14 on; before, 0 with relpages
@@ -870,4 +871,13 @@ catalog_table_unlogged(const CatTable *t)
 		if (t->leaves[i].persistence == 'u')
 			return true;
 	return false;
+}
+
+bool
+catalog_table_ctid_readable(const CatTable *t)
+{
+	for (int i = 0; i < t->nleaves; i++)
+		if (!t->leaves[i].ctid_readable)
+			return false;
+	return true;
 }

@@ -122,7 +122,8 @@ static void
 add_relation_chunks(ChunkList *l, ChunkRole role, int target,
 					const CatRelation *rel, int64_t chunk_pages, bool tid_ranges)
 {
-	if (!tid_ranges || !rel->heap || rel->pages <= chunk_pages)
+	/* ctid ranges need SELECT on ctid: without it, the relation in one read */
+	if (!tid_ranges || !rel->heap || !rel->ctid_readable || rel->pages <= chunk_pages)
 	{
 		add_chunk(l, role, target, rel, -1, -1);
 		return;

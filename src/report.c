@@ -696,7 +696,9 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				}
 				strbuf_append_char(b, '\n');
 			}
-			if ((uint64_t) r->nsamples < r->orphan_rows)
+			if (r->nsamples == 0 && r->orphan_rows > 0 && !catalog_table_ctid_readable(r->child))
+				strbuf_append(b, "    (no sample rows: they are named by ctid, which this role may not read)\n");
+			else if ((uint64_t) r->nsamples < r->orphan_rows)
 				strbuf_appendf(b, "    ... (%" PRIu64 " more)\n",
 							   r->orphan_rows - (uint64_t) r->nsamples);
 			text_cascade(r, b);

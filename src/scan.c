@@ -1928,9 +1928,23 @@ lock_row(void *arg, const PGresult *res, int row)
 		return false;
 	t = &lc->cat->tables[i];
 	strbuf_init(&sql);
-	strbuf_append(&sql, "LOCK TABLE ");
-	pgconn_append_relation(&sql, t->schema, t->name);
-	strbuf_append(&sql, " IN ACCESS SHARE MODE");
+	if (strcmp(PQgetvalue(res, row, 1), "t") == 0)
+	{
+		strbuf_append(&sql, "LOCK TABLE ");
+		pgconn_append_relation(&sql, t->schema, t->name);
+		strbuf_append(&sql, " IN ACCESS SHARE MODE");
+	}
+	else
+	{
+		/*
+		 * Column privileges only: LOCK TABLE wants table-level SELECT, but a
+		 * query reading no column takes the same lock (and its partitions'
+		 * or children's at planning) on any column's privilege.
+		 */
+		strbuf_append(&sql, "SELECT FROM ");
+		pgconn_append_relation(&sql, t->schema, t->name);
+		strbuf_append(&sql, " LIMIT 0");
+	}
 	lc->c->quiet_errors = true;
 	ok = pgconn_exec(lc->c, sql.data, 0, NULL, NULL, NULL);
 	lc->c->quiet_errors = false;
@@ -1953,7 +1967,8 @@ lock_row(void *arg, const PGresult *res, int row)
 
 /*
  * ACCESS SHARE on every table involved, so none is dropped under the scan
- * (pg_dump does the same).  Only tables the role may SELECT: a failure here
+ * (pg_dump does the same).  Only tables the role may SELECT (some columns
+ * of, at least: the keys are all a scan reads): a failure here
  * would abort the transaction and the whole run, while a table the role
  * cannot read should fail only its own FKs, when a worker reads it.  The
  * coordinator takes them after exporting the snapshot; each worker again
@@ -1978,9 +1993,10 @@ lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
 		strbuf_appendf(&oids, "%s%u", i ? "," : "", cat->tables[i].oid);
 	strbuf_append_char(&oids, '}');
 	params[0] = oids.data;
-	ok = pgconn_exec(c, "SELECT t.i FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
+	ok = pgconn_exec(c, "SELECT t.i, pg_catalog.has_table_privilege(t.oid, 'SELECT') "
+					 "FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
 					 "WITH ORDINALITY AS t(oid, i) "
-					 "WHERE pg_catalog.has_table_privilege(t.oid, 'SELECT') ORDER BY t.i",
+					 "WHERE pg_catalog.has_any_column_privilege(t.oid, 'SELECT') ORDER BY t.i",
 					 1, params, lock_row, &lc);
 	strbuf_free(&oids);
 	return ok;

@@ -240,7 +240,9 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 					   from.data, q.orphan.data, q.keys.data);
 		ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, orphans);
 	}
-	if (ok && sample > 0 && orphans[0] + counts[2] > 0)
+	/* samples are named by their ctid: none when the role may not read it */
+	if (ok && sample > 0 && orphans[0] + counts[2] > 0 &&
+		catalog_table_ctid_readable(&cat->tables[fk->child]))
 	{
 		strbuf_reset(&sql);
 		append_sample_select(&sql, fk->child_cols, fk->ncols);
@@ -638,7 +640,8 @@ verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
 	int64_t		end = chunk->end_page >= 0 ? chunk->end_page : chunk->rel->pages;
 	bool		ok = true;
 
-	if (want <= 0)
+	/* samples are named by their ctid: none when the role may not read it */
+	if (want <= 0 || !chunk->rel->ctid_readable)
 		return true;
 	strbuf_init(&keys);
 	strbuf_append_char(&keys, '{');
@@ -692,6 +695,8 @@ verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
 	SampleCtx	sc = {r, limit};
 	bool		ok;
 
+	if (!chunk->rel->ctid_readable)
+		return true;			/* as verify_samples_int */
 	strbuf_init(&sql);
 	append_sample_select(&sql, fk->child_cols, fk->ncols);
 	strbuf_append(&sql, " FROM ONLY ");

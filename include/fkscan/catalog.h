@@ -54,6 +54,8 @@ typedef struct CatRelation
 	int64_t		pages;			/* pg_relation_size / block_size at snapshot time */
 	char		persistence;	/* relpersistence: 'p', 'u' or 't' */
 	bool		heap;			/* table AM is heap: ctid ranges work */
+	bool		ctid_readable;	/* the role may SELECT ctid (not with column
+								 * privileges on the keys alone) */
 	Oid			filenode;		/* pg_relation_filenode once locked (catalog_read_filenodes) */
 } CatRelation;
 
@@ -125,6 +127,9 @@ void catalog_free(Catalog *cat);
 
 /* Is any leaf of the table unlogged (unreadable on a hot standby)? */
 bool catalog_table_unlogged(const CatTable *t);
+
+/* May the role read ctid in every leaf (sample rows are named by it)? */
+bool catalog_table_ctid_readable(const CatTable *t);
 
 /* Is the FK in a broken state: not validated, not enforced, RI triggers off or missing? */
 bool catalog_fk_broken(const CatForeignKey *fk);

@@ -6,14 +6,16 @@
 -- Per leaf: pages = pg_relation_size / block_size, exact at snapshot time
 -- without ANALYZE, and readable on a standby; reltuples and relpages for the
 -- row estimate (catalog.c decides what "never analyzed" looks like on the
--- server's version); the table AM, because ctid ranges need heap.
+-- server's version); the table AM, because ctid ranges need heap; whether
+-- the role may read ctid (column privileges on the keys alone do not give it).
 SELECT t.oid, tn.nspname, t.relname, t.relkind,
        l.oid, ln.nspname, l.relname, l.relpersistence,
        COALESCE(am.amname = 'heap', false),
        l.reltuples, l.relpages,
        COALESCE(pg_catalog.pg_relation_size(l.oid), 0),
        COALESCE(pg_catalog.pg_relation_size(l.oid), 0)
-           / pg_catalog.current_setting('block_size')::pg_catalog.int8
+           / pg_catalog.current_setting('block_size')::pg_catalog.int8,
+       COALESCE(pg_catalog.has_column_privilege(l.oid, 'ctid', 'SELECT'), false)
   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
   JOIN pg_catalog.pg_class t ON t.oid = f.oid
   JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace

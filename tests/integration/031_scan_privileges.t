@@ -54,4 +54,43 @@ like($out, qr/answer is incomplete/, 'text report: incomplete');
 is($rc, 1, 'superuser: exit 1 (orphans in c_ok only)');
 FkOracle::check($db, $json, 'superuser');
 
+# Column-level SELECT on exactly the key columns (#14 item 18): what the
+# server's own anti-join may read, so the scan too.  ctid is not readable:
+# no ctid ranges (--chunk-size asks for them), no samples, exact counts.
+FkTest::psql($db, <<'SQL');
+DROP ROLE IF EXISTS fk_cols;
+CREATE ROLE fk_cols LOGIN;
+CREATE TABLE p_cols (id bigint PRIMARY KEY, code text UNIQUE, secret text);
+CREATE TABLE c_cols (id bigint, pid bigint REFERENCES p_cols, pcode text REFERENCES p_cols (code), secret text);
+INSERT INTO p_cols SELECT g, 'k' || g, 'x' FROM generate_series(1, 1000) g;
+SET session_replication_role = replica;
+INSERT INTO c_cols SELECT g, g, 'k' || (g + 3), repeat('y', 100) FROM generate_series(1, 1004) g;
+RESET session_replication_role;
+GRANT SELECT (id, code) ON p_cols TO fk_cols;
+GRANT SELECT (pid, pcode) ON c_cols TO fk_cols;
+SQL
+($rc, $json, $err) = FkTest::as_role('fk_cols', sub {
+    FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '8kB', '-t', 'c_cols', $db) });
+is($rc, 1, 'key columns only: exit 1 (orphans), no error') or diag($err);
+is(scalar @{ $json->{constraints} }, 2, 'key columns only: both FKs');
+for my $c (@{ $json->{constraints} }) {
+    my $want = FkOracle::expected($db, $c);
+    is($c->{status}, 'orphans', "key columns only, $c->{constraint}: status");
+    for my $k (qw(child_rows orphan_rows orphan_keys)) {
+        is($c->{$k}, $want->{$k}, "key columns only, $c->{constraint}: $k");
+    }
+    is(scalar @{ $c->{sample} }, 0, "key columns only, $c->{constraint}: no ctid samples");
+}
+unlike($err, qr/permission denied/, 'key columns only: no permission error');
+my ($rc3, $out3) = FkTest::as_role('fk_cols', sub { FkTest::fkscan('scan', '-t', 'c_cols', $db) });
+is($rc3, 1, 'key columns only, text report: exit 1');
+like($out3, qr/no sample rows: they are named by ctid/, 'text report says why there are no samples');
+
+# With SELECT on the table, the same scan names its sample rows.
+FkTest::psql($db, 'GRANT SELECT ON c_cols TO fk_cols;');
+($rc, $json) = FkTest::as_role('fk_cols', sub {
+    FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '8kB', '-t', 'c_cols', $db) });
+is($rc, 1, 'table SELECT on the child: exit 1');
+FkOracle::check($db, $json, 'table SELECT on the child');
+
 done_testing();
