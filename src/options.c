@@ -323,22 +323,26 @@ static bool
 parse_timeout_ms(const char *value, const char *optname, int *ms)
 {
 	double		seconds;
-	char	   *end;
-	long		v;
+	int64_t		v;
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno == 0 && end != value && *end == '\0' && v >= 0 && v <= INT_MAX &&
-		isdigit((unsigned char) value[0]))
+	if (options_parse_integer(value, 0, INT_MAX, &v))
 	{
 		*ms = (int) v;
 		return true;
 	}
+	/* a bare number is milliseconds: "1.5" has no unit to say otherwise */
 	if (!options_parse_duration(value, &seconds) || seconds * 1000 > INT_MAX ||
-		strspn(value, "0123456789. ") == strlen(value))
+		strspn(value, "0123456789.") == strlen(value))
 	{
 		log_error("invalid value \"%s\" for option %s", value, optname);
 		log_detail("Give milliseconds, or a duration such as \"500ms\", \"10s\" or \"5min\".");
+		return false;
+	}
+	/* the server would read what rounds to 0 as "no timeout" */
+	if (seconds > 0 && seconds < 0.001)
+	{
+		log_error("invalid value \"%s\" for option %s", value, optname);
+		log_detail("A timeout is at least 1ms.");
 		return false;
 	}
 	*ms = (int) (seconds * 1000 + 0.5);
@@ -349,18 +353,15 @@ parse_timeout_ms(const char *value, const char *optname, int *ms)
 static bool
 parse_int_option(const char *value, const char *optname, int min, int max, int *out)
 {
-	char	   *end;
-	long		v;
+	int64_t		v;
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno == ERANGE || end == value || *end != '\0' ||
-		!(isdigit((unsigned char) value[0]) || (value[0] == '-' && isdigit((unsigned char) value[1]))))
+	if (!options_parse_integer(value, 0, INT64_MAX, &v) &&
+		!(value[0] == '-' && options_parse_integer(value + 1, 1, INT64_MAX, &v)))
 	{
 		log_error("invalid value \"%s\" for option %s", value, optname);
 		return false;
 	}
-	if (v < min || v > max)
+	if (value[0] == '-' || v < min || v > max)	/* "-1": say the range */
 	{
 		log_error("%s must be in range %d..%d", optname, min, max);
 		return false;
@@ -373,19 +374,12 @@ parse_int_option(const char *value, const char *optname, int min, int max, int *
 static bool
 parse_count_option(const char *value, const char *optname, int64_t *out)
 {
-	char	   *end;
-	long long	v;
-
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (errno == ERANGE || end == value || *end != '\0' || v < 0 ||
-		!isdigit((unsigned char) value[0]))
+	if (!options_parse_integer(value, 0, INT64_MAX, out))
 	{
 		log_error("invalid value \"%s\" for option %s", value, optname);
 		log_detail("Give a number of orphan rows, 0 or more.");
 		return false;
 	}
-	*out = v;
 	return true;
 }
 
@@ -413,6 +407,20 @@ options_parse_decimal(const char *text, double *value, const char **rest)
 	if (end != p)
 		return false;
 	*rest = p;
+	return true;
+}
+
+/* A whole number in [min, max] and nothing after it, read as the above. */
+bool
+options_parse_integer(const char *text, int64_t min, int64_t max, int64_t *value)
+{
+	const char *rest;
+	double		d;
+
+	if (!options_parse_decimal(text, &d, &rest) || *rest != '\0' ||
+		strchr(text, '.') != NULL || d < (double) min || d > (double) max)
+		return false;
+	*value = (int64_t) d;
 	return true;
 }
 

@@ -161,6 +161,9 @@ bool options_parse_size(const char *text, int64_t *bytes);
  */
 bool options_parse_decimal(const char *text, double *value, const char **rest);
 
+/* A whole number read by options_parse_decimal, in [min, max], nothing after it. */
+bool options_parse_integer(const char *text, int64_t min, int64_t max, int64_t *value);
+
 /* Parse "30s", "5min", "2h", "250ms" or plain seconds; false if malformed. */
 bool options_parse_duration(const char *text, double *seconds);
 
