@@ -414,13 +414,19 @@ options_parse_decimal(const char *text, double *value, const char **rest)
 bool
 options_parse_integer(const char *text, int64_t min, int64_t max, int64_t *value)
 {
-	const char *rest;
-	double		d;
+	const char *p = text;
+	long long	v;
 
-	if (!options_parse_decimal(text, &d, &rest) || *rest != '\0' ||
-		strchr(text, '.') != NULL || d < (double) min || d > (double) max)
+	/* digits only, as the decimal reader takes them; all 19 of int64 */
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (p == text || *p != '\0')
 		return false;
-	*value = (int64_t) d;
+	errno = 0;
+	v = strtoll(text, NULL, 10);
+	if (errno == ERANGE || v < min || v > max)
+		return false;
+	*value = v;
 	return true;
 }
 

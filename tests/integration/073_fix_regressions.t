@@ -12,7 +12,7 @@ use File::Temp qw(tempdir);
 use FkTest;
 
 my $work = tempdir(CLEANUP => 1);
-my $db = FkTest::new_db('fix_backfill');
+my $db = FkTest::new_db('fix_regressions');
 FkTest::psql($db, <<'SQL');
 CREATE TABLE p (id int PRIMARY KEY, name text NOT NULL);
 CREATE TABLE c (id int PRIMARY KEY, pid int REFERENCES p);

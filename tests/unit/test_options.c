@@ -12,7 +12,7 @@
 static const char *const not_numbers[] = {
 	"", " 5", "5 ", "+5", "-5", "0x10", "1e3", "1e-300", "inf", "INF",
 	"infinity", "nan", "NaN", ".", "5..1", "1.2.3", "5,0", "\t5",
-	"1234567890123456", "99999999999999999999999999999", "１"
+	"99999999999999999999999999999", "１"
 };
 
 static void
@@ -59,6 +59,10 @@ main(void)
 	decimal_ok("50MB", 50, "MB");
 	decimal_ok("1.5min", 90 / 60.0, "min");
 	decimal_ok("123456789012345", 123456789012345.0, "");
+	ok(!options_parse_decimal("1234567890123456", &d, &rest), "decimal: 16 digits refused (not exact in a double)");
+	ok(options_parse_integer("9223372036854775807", 0, INT64_MAX, &i) && i == INT64_MAX,
+	   "integer: all of int64 (--max-orphans takes it)");
+	ok(!options_parse_integer("9223372036854775808", 0, INT64_MAX, &i), "integer: past int64 refused");
 	for (size_t k = 0; k < sizeof(not_numbers) / sizeof(not_numbers[0]); k++)
 	{
 		/* refused, or a number followed by something that is no unit */
