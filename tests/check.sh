@@ -66,7 +66,7 @@ run_majors() {
         echo "== tests: integration suite, PostgreSQL $m"
         t0=$SECONDS
         if PG_BINDIR=$bindir tests/harness/pgcluster.sh run -- \
-            bash -c 'cd build && ctest --output-on-failure -j2 -L integration'; then
+            bash -c 'cd build && ctest --output-on-failure -j2 -L integration -LE sampledb'; then
             summary+="PostgreSQL $m: passed ($((SECONDS - t0)) s)"$'\n'
         else
             summary+="PostgreSQL $m: FAILED ($((SECONDS - t0)) s)"$'\n'
@@ -106,7 +106,7 @@ run_suite() {
     echo "== tests: plain build"
     (cd build && ctest --output-on-failure -j2) || rc=1
     echo "== tests: AddressSanitizer + UBSan"
-    (cd build-asan && ctest --output-on-failure -j2) || rc=1
+    (cd build-asan && ctest --output-on-failure -j2 -LE sampledb) || rc=1
     echo "== tests: ThreadSanitizer (threaded tests)"
     (cd build-tsan && ctest --output-on-failure -j2 -L threaded) || rc=1
     return $rc

@@ -12,7 +12,13 @@ use File::Temp qw(tempdir);
 use FkTest;
 use FkOracle;
 
-my $dir = $ENV{FKSCAN_SAMPLEDB_DIR} // FkTest::source_dir() . '/../shared/sampledb';
+# beside the checkout; a clone made elsewhere (CI's) finds it beside its origin
+my $src = FkTest::source_dir();
+my $origin = `git -C '$src' config --get remote.origin.url 2>/dev/null` // '';
+chomp $origin;
+my ($dir) = grep { -r "$_/chinook.sql" } grep { defined }
+    ($ENV{FKSCAN_SAMPLEDB_DIR}, "$src/../shared/sampledb", $origin =~ m{^/} ? "$origin/../shared/sampledb" : undef);
+$dir //= $ENV{FKSCAN_SAMPLEDB_DIR} // "$src/../shared/sampledb";
 plan skip_all => "no sample databases in $dir (set FKSCAN_SAMPLEDB_DIR)"
     unless -r "$dir/chinook.sql" && -r "$dir/pagila-schema.sql" && -r "$dir/northwind.sql";
 my $work = tempdir(CLEANUP => 1);
