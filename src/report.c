@@ -21,6 +21,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/quote.h"
+#include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 
@@ -1286,6 +1287,8 @@ report_stream_create(const FkOptions *options, FILE *out)
 
 	rs->opt = options;
 	rs->out = out;
+	if (options->format == FORMAT_JSONL)
+		signals_watch_output(fileno(out));
 	return rs;
 }
 
@@ -1294,6 +1297,8 @@ report_stream_free(ReportStream *rs)
 {
 	if (rs == NULL)
 		return;
+	if (rs->opt->format == FORMAT_JSONL)
+		signals_watch_output(-1);
 	free(rs->written);
 	free(rs);
 }
@@ -1306,8 +1311,11 @@ stream_write(ReportStream *rs, const StrBuf *b)
 		return false;
 	if (fwrite(b->data, 1, b->len, rs->out) != b->len || fflush(rs->out) != 0)
 	{
-		log_error("could not write the report: %s", strerror(errno));
+		/* nobody reads what follows: stop the scan rather than finish it */
+		if (errno != EPIPE)
+			log_error("could not write the report: %s", strerror(errno));
 		rs->failed = true;
+		signals_stop("the report's reader went away");
 	}
 	return !rs->failed;
 }

@@ -5,8 +5,10 @@
  */
 #include "fkscan/signals.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -19,7 +21,17 @@ static PGcancel *slots[MAX_SLOTS];
 static atomic_bool cancel_requested;
 static pthread_t watcher;
 static void (*_Atomic exit_hook) (void);
+static atomic_int watched_fd = -1;
 static bool watcher_running;
+
+/* A pipe whose reader closed it polls as POLLERR on the writing side. */
+static bool
+reader_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
 
 static void
 cancel_all(void)
@@ -40,12 +52,28 @@ watch_signals(void *arg)
 
 	for (;;)
 	{
+		const struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
+		int			fd = atomic_load(&watched_fd);
 		int			sig;
 
-		if (sigwait(set, &sig) != 0)
+		if (fd < 0)
+		{
+			if (sigwait(set, &sig) != 0)
+				continue;
+		}
+		else if ((sig = sigtimedwait(set, NULL, &tick)) < 0)
+		{
+			if (fd >= 0 && reader_gone(fd))
+			{
+				atomic_store(&watched_fd, -1);
+				signals_stop("the report's reader went away");
+			}
 			continue;
+		}
 		if (sig == SIGUSR1)		/* teardown */
 			break;
+		if (sig == SIGUSR2)		/* signals_watch_output() */
+			continue;
 		if (atomic_exchange(&cancel_requested, true))
 		{
 			/* second Ctrl-C: stop waiting, but undo what must not outlive us */
@@ -72,6 +100,7 @@ signals_setup(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
 		pthread_create(&watcher, NULL, watch_signals, &set) != 0)
 	{
@@ -107,6 +136,26 @@ signals_interrupted(void)
 void
 signals_cancel_queries(void)
 {
+	cancel_all();
+}
+
+void
+signals_watch_output(int fd)
+{
+	atomic_store(&watched_fd, fd);
+	if (watcher_running)
+		pthread_kill(watcher, SIGUSR2);	/* re-enter the loop with a tick */
+}
+
+void
+signals_stop(const char *why)
+{
+	char		line[256];
+
+	if (atomic_exchange(&cancel_requested, true))
+		return;
+	snprintf(line, sizeof(line), "fkscan: canceling: %s\n", why);
+	log_raw(line);
 	cancel_all();
 }
 

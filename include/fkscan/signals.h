@@ -20,11 +20,24 @@
 bool signals_setup(void);
 void signals_teardown(void);
 
-/* True once SIGINT or SIGTERM arrived. */
+/* True once SIGINT, SIGTERM or SIGHUP arrived, or signals_stop() ran. */
 bool signals_interrupted(void);
 
 /* Cancel the running query of every registered connection (first error). */
 void signals_cancel_queries(void);
+
+/*
+ * Stop as a signal would (the flag set, every query cancelled), e.g. when the
+ * reader of a streamed report went away; why ends "fkscan: canceling: ".
+ */
+void signals_stop(const char *why);
+
+/*
+ * From now on, stop (as signals_stop) when the reader of the pipe fd writes
+ * into goes away, checked every 200 ms: a streamed report read by `head -1`
+ * must not keep the scan running.  -1 stops watching.
+ */
+void signals_watch_output(int fd);
 
 /*
  * Run fn from the signal thread before a second signal ends the process at

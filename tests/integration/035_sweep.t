@@ -109,6 +109,28 @@ is($rc, 1, 'text with --max-rate: exit 1') or diag($err);
 like($rtext, qr/^Read 21000 rows \([\d.]+ MB\) at \d+ rows\/s, [\d.]+ MB\/s \(--max-rate 1MB\)\.$/m,
      'text: the achieved rate');
 
+# ---- 1b. a reader that stops after the first line stops the scan ----
+# (#14: `--format jsonl | head -1` ran to the end after the pipe broke)
+{
+    my $errf = "$dir/head.err";
+    my $t = time;
+    local @ENV{qw(DB)} = ($db);
+    open(my $ph, '-|', 'bash', '-c',
+         qq{"\$FKSCAN" scan -j 2 --max-rate $rate --format jsonl "\$DB" 2>"$errf" | head -1; echo "rc=\${PIPESTATUS[0]}"})
+        or die "bash: $!";
+    my @out = <$ph>;
+    close($ph);
+    my $took = time - $t;
+    is(scalar @out, 2, 'jsonl | head -1: one line, then the exit status') or diag(@out);
+    like($out[0] // '', qr/\A\{"type":"constraint"/, 'jsonl | head -1: the line is an FK\'s');
+    is($out[1] // '', "rc=2\n", 'jsonl | head -1: fkscan exits 2 (stopped)');
+    like(FkTest::slurp($errf), qr/^fkscan: canceling: the report's reader went away$/m,
+         'jsonl | head -1: stderr says why it stopped');
+    # the whole run needs ~10 s at this rate: stopping takes one 200 ms tick
+    cmp_ok($took, '<', $rows_all / $rate / 2, 'jsonl | head -1: stopped long before the end')
+        or diag("took $took s");
+}
+
 # ---- 2. --order: which FKs finish first (one job: one at a time) ----
 for my $order (qw(size name catalog)) {
     ($rc, my $out, $err) = FkTest::fkscan('scan', '-j', '1', '--order', $order, '--format', 'jsonl', $db);
