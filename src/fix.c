@@ -937,6 +937,25 @@ print_sql_literal(FILE *out, const char *s)
 	fputc('\'', out);
 }
 
+/*
+ * A backup CSV written by the script: created 0600 and never over an
+ * existing file or link (noclobber), by the shell psql's \copy runs; a
+ * failure stops the script before its COMMIT.  psql_safe_path() keeps
+ * quotes out of the path, so plain shell quotes hold it.
+ */
+static void
+print_backup_copy(FILE *out, const FixStep *st)
+{
+	StrBuf		cmd;
+
+	strbuf_init(&cmd);
+	strbuf_appendf(&cmd, "umask 077 && set -C && exec cat > '%s'", st->path);
+	fprintf(out, "\\copy pg_temp.fkscan_backup_%d TO PROGRAM ", st->n);
+	print_sql_literal(out, cmd.data);
+	fputs(" WITH (FORMAT csv, HEADER)\n", out);
+	strbuf_free(&cmd);
+}
+
 static const char check_function[] =
 	"CREATE OR REPLACE FUNCTION pg_temp.fkscan_check(got bigint, want bigint, what text)\n"
 	"  RETURNS void LANGUAGE plpgsql AS\n"
@@ -1012,9 +1031,7 @@ print_script(const Fix *f, const char *database, FILE *out)
 				fputs(");\n", out);
 				break;
 			case STEP_BACKUP:
-				fprintf(out, "\\copy pg_temp.fkscan_backup_%d TO ", st->n);
-				print_sql_literal(out, st->path);
-				fprintf(out, " WITH (FORMAT csv, HEADER)\n");
+				print_backup_copy(out, st);
 				break;
 		}
 	}

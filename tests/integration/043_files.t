@@ -1,6 +1,6 @@
 # Files fkscan writes hold table rows (#14 items 5, 6, 7, 8, 9, 10): they
 # are created exclusively, never through a planted link, 0600 whatever the
-# umask; a repair's backup directory is its own; restore.sql describes only
+# umask (the dry run's script's too); a repair's backup directory is its own; restore.sql describes only
 # what committed.
 use strict;
 use warnings;
@@ -109,6 +109,30 @@ my @bfiles = glob("$work/b1/*");
 ok(@bfiles >= 2 && !grep({ mode($_) != 0600 } @bfiles), 'backup files and restore.sql: 0600')
     or diag(join(' ', map { sprintf('%s %o', $_, mode($_)) } @bfiles));
 ok(!-e "$work/b1/restore.sql.pending", 'committed: no pending restore script left');
+
+# the dry run's script writes its backups 0600 too, and never through a link
+{
+    my $db5 = fresh_db();
+    ($rc, my $script, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '--backup-dir', "$work/s1", $db5);
+    is($rc, 1, 'fix dry run: exit 1') or diag($err);
+    like($script, qr/TO PROGRAM 'umask 077 && set -C && exec cat > ''[^']*s1\/[^']*\.csv'''/,
+         'the script: each backup through a noclobber, umask 077 shell');
+    my @psql = ('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db5);
+    mkdir "$work/s1", 0755;
+    my ($bfile) = $script =~ /exec cat > ''([^']*)'''/;
+    plant($bfile);
+    my ($prc, $pout, $perr) = FkTest::run_command([@psql], $script);
+    isnt($prc, 0, 'the script, a link at a backup file: psql stops') or diag($perr);
+    is(FkTest::slurp($victim), "precious\n", 'the script: the link target is untouched');
+    is(orphans($db5), 20, 'the script stopped before its COMMIT: nothing changed');
+    unlink $bfile;
+    ($prc, $pout, $perr) = FkTest::run_command([@psql], $script);
+    is($prc, 0, 'the script runs') or diag($perr);
+    is(orphans($db5), 0, 'the script repaired');
+    my @sfiles = glob("$work/s1/*.csv");
+    ok(@sfiles >= 1 && !grep({ mode($_) != 0600 } @sfiles), "the script's backup CSVs: 0600 under umask 022")
+        or diag(join(' ', map { sprintf('%s %o', $_, mode($_)) } @sfiles));
+}
 
 # ---- the backup directory is this repair's own ----
 ($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '--apply', '--backup-dir', "$work/b1", fresh_db());
