@@ -66,6 +66,7 @@ typedef enum StepKind
 	STEP_COPY_IN,				/* COPY ... FROM STDIN with keys */
 	STEP_EXPECT,				/* measure the next statement's expected count */
 	STEP_DML,					/* counted: must equal expect (or the measured one) */
+	STEP_UNSEEN,				/* counts the DML's rows the scan did not see: must be 0 */
 	STEP_BACKUP					/* COPY a backup table TO a CSV file */
 } StepKind;
 
@@ -76,7 +77,7 @@ typedef struct FixStep
 	const char *data;			/* STEP_COPY_IN: a slice of FixFk.keys */
 	size_t		len;
 	int64_t		expect;			/* STEP_DML: -1 when measured by STEP_EXPECT */
-	char	   *what;			/* STEP_DML: "delete from s.t (fk)" for messages */
+	char	   *what;			/* STEP_DML, STEP_UNSEEN: "delete from s.t (fk)" */
 	char	   *path;			/* STEP_BACKUP: the CSV file */
 	struct FixFk *fk;			/* STEP_DML, STEP_BACKUP: whose */
 	int			n;				/* STEP_BACKUP: the number of its tables */
@@ -86,6 +87,7 @@ typedef struct FixStep
 typedef struct FixFk
 {
 	bool		seen;			/* keys() was called */
+	char	   *snapshot;		/* the scan's, as pg_current_snapshot() text */
 	StrBuf		keys;			/* "k1\tk2\n" per distinct orphan key */
 	uint64_t	nkeys;
 	const FkResult *r;
@@ -165,6 +167,7 @@ fix_free(Fix *f)
 		FixFk	   *x = &f->fks[i];
 
 		strbuf_free(&x->keys);
+		free(x->snapshot);
 		for (int c = 0; c < x->ncols; c++)
 			free(x->cols[c]);
 		free(x->cols);
@@ -218,6 +221,38 @@ append_from(StrBuf *b, const CatTable *t)
 	pgconn_append_relation(b, t->schema, t->name);
 }
 
+static bool
+snapshot_row(void *ctx, const PGresult *res, int row)
+{
+	const char *v = PQgetvalue(res, row, 0);
+
+	/* "xmin:xmax:xip,...": it goes into SQL as a literal */
+	if (v[strspn(v, "0123456789:,")] != '\0')
+		return false;
+	*(char **) ctx = fk_strdup(v);
+	return true;
+}
+
+/*
+ * "This row version is not in the scan's snapshot": c.xmin, neither frozen
+ * nor this transaction's, is not visible to it.  The 32-bit xmin becomes an
+ * xid8 relative to this transaction's own (signed distance, as age() does).
+ * A count check alone is fooled by compensating changes (a late orphan row
+ * with an old key, another orphan fixed): this makes the check row-exact.
+ */
+static void
+append_unseen(StrBuf *b, const char *snapshot)
+{
+	const char *x = "pg_catalog.pg_current_xact_id()::pg_catalog.text::pg_catalog.int8";
+
+	strbuf_appendf(b, "(c.xmin::pg_catalog.text::pg_catalog.int8 >= 3"
+				   " AND c.xmin::pg_catalog.text::pg_catalog.int8 <> %s %% 4294967296"
+				   " AND NOT pg_catalog.pg_visible_in_snapshot((%s - ((%s %% 4294967296"
+				   " - c.xmin::pg_catalog.text::pg_catalog.int8 + 6442450944) %% 4294967296"
+				   " - 2147483648))::pg_catalog.text::pg_catalog.xid8, '%s'::pg_catalog.pg_snapshot))",
+				   x, x, x, snapshot);
+}
+
 /* ScanHook.keys: copy one FK's distinct orphan keys out as COPY text. */
 static bool
 fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int i,
@@ -240,6 +275,11 @@ fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int
 	x->seen = true;
 	x->nkeys = 0;
 	strbuf_init(&x->keys);
+	free(x->snapshot);
+	x->snapshot = NULL;
+	if (!pgconn_exec(verifier, "SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text",
+					 0, NULL, snapshot_row, &x->snapshot))
+		return false;
 	if (k->ints)
 		keyset64_iterate(k->ints, int_key, x);
 	else if (k->cands)
@@ -704,7 +744,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 				strbuf_append(&b, ", ");
 				pgconn_append_ident(&b, "c", fk->child_cols[i].name);
 			}
-		strbuf_append(&b, " FROM ");
+		strbuf_append(&b, ", false AS fkscan_unseen FROM ");
 		append_from(&b, r->child);
 		strbuf_append(&b, " c WITH NO DATA");
 		add_step(f, STEP_SQL, strbuf_take(&b));
@@ -726,6 +766,8 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 				strbuf_append(&b, i ? ", " : "");
 				pgconn_append_ident(&b, "c", cols[i]);
 			}
+			strbuf_append(&b, ", ");
+			append_unseen(&b, x->snapshot);
 			strbuf_appendf(&b, ") INSERT INTO pg_temp.fkscan_backup_%d SELECT * FROM fkscan_deleted", n);
 		}
 		else
@@ -743,7 +785,9 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 					strbuf_append(&b, ", ");
 					pgconn_append_ident(&b, "c", fk->child_cols[i].name);
 				}
-			strbuf_append(&b, " FROM ");
+			strbuf_append(&b, ", ");
+			append_unseen(&b, x->snapshot);
+			strbuf_append(&b, " AS fkscan_unseen FROM ");
 			append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s FOR UPDATE OF c), fkscan_updated AS (UPDATE ", rows.data);
 			append_from(&b, r->child);
@@ -768,12 +812,16 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 					strbuf_append(&b, ", ");
 					pgconn_append_ident(&b, "o", fk->child_cols[i].name);
 				}
-			strbuf_appendf(&b, ") INSERT INTO pg_temp.fkscan_backup_%d SELECT * FROM fkscan_updated", n);
+			strbuf_appendf(&b, ", o.fkscan_unseen) INSERT INTO pg_temp.fkscan_backup_%d SELECT * FROM fkscan_updated", n);
 		}
 		st = add_step(f, STEP_DML, strbuf_take(&b));
 		st->expect = touched ? -1 : (int64_t) r->orphan_rows;
 		st->what = fk_what(del ? "delete from" : "nullify in", r);
 		st->fk = x;
+		/* equal counts, and every row one the scan saw: the same rows */
+		st = add_stepf(f, STEP_UNSEEN, "SELECT count(*) FROM pg_temp.fkscan_backup_%d WHERE fkscan_unseen", n);
+		st->what = fk_what(del ? "delete from" : "nullify in", r);
+		add_stepf(f, STEP_SQL, "ALTER TABLE pg_temp.fkscan_backup_%d DROP COLUMN fkscan_unseen", n);
 		st = add_stepf(f, STEP_BACKUP, "COPY pg_temp.fkscan_backup_%d TO STDOUT (FORMAT csv, HEADER)", n);
 		st->path = backup_path(f, n, fk->name);
 		st->fk = x;
@@ -1030,6 +1078,11 @@ print_script(const Fix *f, const char *database, FILE *out)
 				print_sql_literal(out, st->what);
 				fputs(");\n", out);
 				break;
+			case STEP_UNSEEN:
+				fprintf(out, "SELECT pg_temp.fkscan_check((%s), 0, ", st->sql);
+				print_sql_literal(out, st->what);
+				fputs(" || ': rows the scan did not see'::text);\n", out);
+				break;
 			case STEP_BACKUP:
 				print_backup_copy(out, st);
 				break;
@@ -1281,6 +1334,19 @@ apply_steps(Fix *f)
 					{
 						printf("%s: %" PRIu64 " rows\n", st->what, affected);
 						st->fk->done += affected;
+					}
+				}
+				break;
+			case STEP_UNSEEN:
+				{
+					int64_t		unseen = -1;
+
+					ok = pgconn_exec(f->wc, st->sql, 0, NULL, count_row, &unseen);
+					if (ok && unseen != 0)
+					{
+						log_error("%s: %" PRId64 " rows written after the scan's snapshot: rows changed since the scan",
+								  st->what, unseen);
+						ok = false;
 					}
 				}
 				break;

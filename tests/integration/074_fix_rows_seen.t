@@ -1,0 +1,122 @@
+# fix changes exactly the rows its scan saw (#14 item 15).  Equal counts are
+# not enough: one orphan fixed and one late orphan row with an old key,
+# between the scan and the repair, keep the count and would delete (or
+# nullify) a row nobody was shown.  Every row a repair statement touches
+# must be a row version of the scan's snapshot, or everything rolls back:
+# in the printed script and with --apply, for delete and nullify.  A row the
+# repair itself changed earlier in its transaction is its own, not "late".
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir tempfile);
+use POSIX ();
+use Time::HiRes qw(usleep time);
+use FkTest;
+
+my $work = tempdir(CLEANUP => 1);
+my $tpl = FkTest::new_db('rows_seen_tpl');
+FkTest::psql($tpl, <<'SQL');
+CREATE TABLE "P ar'ent" (id int PRIMARY KEY);
+INSERT INTO "P ar'ent" SELECT g FROM generate_series(1, 100) g;
+CREATE TABLE "c""hild" (id int PRIMARY KEY, "p id" int REFERENCES "P ar'ent", note text);
+CREATE TABLE two (id int PRIMARY KEY, a int REFERENCES "P ar'ent", b int REFERENCES "P ar'ent");
+SET session_replication_role = replica;
+INSERT INTO "c""hild" SELECT g, CASE WHEN g % 10 = 0 THEN 1000 + g ELSE g % 100 + 1 END, 'n'
+    FROM generate_series(1, 200) g;
+INSERT INTO two SELECT g, 500 + g, 600 + g FROM generate_series(1, 5) g;
+SQL
+my $CHILD = '"c""hild"';
+my $ORPHAN = qq{NOT EXISTS (SELECT FROM "P ar'ent" p WHERE p.id = c."p id")};
+# one orphan fixed, one late orphan with an orphan key the scan reported
+my $COMPENSATE = "SET session_replication_role = replica; "
+    . "UPDATE $CHILD SET \"p id\" = 1 WHERE id = 10; INSERT INTO $CHILD VALUES (9999, 1020, 'late')";
+
+my $n = 0;
+sub clone {
+    my $db = 'rows_seen_' . $n++;
+    FkTest::psql('postgres', "DROP DATABASE IF EXISTS $db");
+    FkTest::psql('postgres', "CREATE DATABASE $db TEMPLATE rows_seen_tpl");
+    return $db;
+}
+sub contents { return FkTest::psql($_[0], "SELECT string_agg(c::text, ';' ORDER BY id) FROM $CHILD c"); }
+sub orphans { return FkTest::psql($_[0], "SELECT count(*) FROM $CHILD c WHERE \"p id\" IS NOT NULL AND $ORPHAN"); }
+sub run_script {
+    my ($db, $script) = @_;
+    return FkTest::run_command(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db], $script);
+}
+sub wait_for {
+    my ($db, $sql) = @_;
+    my $t0 = time;
+    while (time - $t0 < 30) {
+        return if FkTest::psql($db, $sql) > 0;
+        usleep(50_000);
+    }
+    BAIL_OUT("timed out waiting for: $sql");
+}
+
+for my $strategy (qw(delete nullify)) {
+    # ---- the printed script ----
+    my $db = clone();
+    my ($rc, $script, $err) = FkTest::fkscan('fix', '--strategy', $strategy, '-t', '"c""hild"',
+                                             '--backup-dir', "$work/s-$strategy", $db);
+    is($rc, 1, "$strategy: a script (exit 1)") or diag($err);
+    FkTest::psql($db, $COMPENSATE);
+    my $before = contents($db);
+    is(orphans($db), 20, "$strategy: still 20 orphan rows after the compensating changes");
+    my ($prc, $pout, $perr) = run_script($db, $script);
+    isnt($prc, 0, "$strategy script after compensating changes: psql stops");
+    like($perr, qr/fkscan: 1 rows for \Q$strategy\E \S+ public\."c""hild" .*rows the scan did not see, expected 0/,
+         "$strategy script: names the unseen row") or diag($perr);
+    is(contents($db), $before, "$strategy script: nothing changed");
+
+    # the same script on the data it was made from: runs
+    my $same = clone();
+    ($prc, $pout, $perr) = run_script($same, $script =~ s/s-\Q$strategy\E/s2-$strategy/gr);
+    is($prc, 0, "$strategy script on unchanged data: runs") or diag($perr);
+    is(orphans($same), 0, "$strategy script on unchanged data: repaired");
+
+    # ---- --apply: the changes land after the scan's snapshot ----
+    my $m = clone();
+    open(my $locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $m) or die "psql: $!";
+    $locker->autoflush(1);
+    print $locker "BEGIN; LOCK TABLE $CHILD IN ACCESS EXCLUSIVE MODE;\n";
+    wait_for($m, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+             . "WHERE c.relname = 'c\"hild' AND l.mode = 'AccessExclusiveLock' AND l.granted");
+    my ($outfh, $outfile) = tempfile(DIR => $work);
+    my ($errfh, $errfile) = tempfile(DIR => $work);
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open(STDOUT, '>&', $outfh) or POSIX::_exit(127);
+        open(STDERR, '>&', $errfh) or POSIX::_exit(127);
+        exec($ENV{FKSCAN}, 'fix', '--strategy', $strategy, '--apply', '-t', '"c""hild"', '--lock-timeout', '60s',
+             '--backup-dir', "$work/a-$strategy", $m) or POSIX::_exit(127);
+    }
+    # the scan holds its snapshot and waits for the lock: now the changes
+    wait_for($m, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
+             . "AND wait_event_type = 'Lock'");
+    print $locker "$COMPENSATE; COMMIT;\n";
+    close $locker;
+    $before = contents($m);
+    waitpid($pid, 0);
+    $err = FkTest::slurp($errfile);
+    is($? >> 8, 2, "$strategy --apply after compensating changes: exit 2") or diag($err);
+    like($err, qr/1 rows written after the scan's snapshot: rows changed since the scan/,
+         "$strategy --apply: says a row was not the scan's") or diag($err);
+    like($err, qr/nothing was changed/, "$strategy --apply: and that nothing was changed");
+    is(contents($m), $before, "$strategy --apply: nothing changed");
+    ok(!-e "$work/a-$strategy/restore.sql", "$strategy --apply: no restore script");
+}
+
+# a row the repair changed itself earlier in its transaction is its own:
+# nullify of two FKs on the same rows, one UPDATE after the other
+{
+    my $db = clone();
+    my ($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'nullify', '--apply', '-t', 'two',
+                                          '--backup-dir', "$work/two", $db);
+    is($rc, 0, 'nullify of two FKs on the same rows: exit 0') or diag($err);
+    is(FkTest::psql($db, 'SELECT count(*) FROM two WHERE a IS NULL AND b IS NULL'), 5,
+       'both columns nullified in every row');
+}
+
+done_testing();
