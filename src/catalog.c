@@ -873,6 +873,19 @@ catalog_table_unlogged(const CatTable *t)
 	return false;
 }
 
+const CatTable *
+catalog_partitioned_of(const Catalog *cat, const CatRelation *rel)
+{
+	for (int i = 0; i < cat->ntables; i++)
+	{
+		const CatTable *t = &cat->tables[i];
+
+		if (t->relkind == 'p' && rel >= t->leaves && rel < t->leaves + t->nleaves)
+			return t;
+	}
+	return NULL;
+}
+
 bool
 catalog_table_ctid_readable(const CatTable *t)
 {

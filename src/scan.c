@@ -428,6 +428,7 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 	bool		conflict = !bad_value && is_conflict(s->cat, w->conn);
 	bool		recovered = false;
 	char	   *reason = fk_strdup(bad_value ? "malformed key data" : failure_reason(w));
+	const CatTable *whole = c->rel ? catalog_partitioned_of(s->cat, c->rel) : NULL;
 
 	if (conflict)
 		atomic_store(&s->conflict, true);
@@ -448,6 +449,18 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 	if (bad_value)
 		log_error("worker %d: unexpected value in %s.%s: malformed key data", w->id + 1,
 				  c->rel->schema, c->rel->name);
+	if (whole && strcmp(w->conn->sqlstate, "42501") == 0)
+	{
+		/* RI's own query reads through the partitioned table; fkscan does not */
+		StrBuf		b;
+
+		strbuf_init(&b);
+		strbuf_appendf(&b, "%s (a partition of %s.%s: fkscan reads each partition, "
+					   "so it needs SELECT on the key columns of every partition)",
+					   reason, whole->schema, whole->name);
+		free(reason);
+		reason = strbuf_take(&b);
+	}
 	record_error(s, slot, reason);
 	free(reason);
 	if (!recovered)

@@ -131,6 +131,9 @@ bool catalog_table_unlogged(const CatTable *t);
 /* May the role read ctid in every leaf (sample rows are named by it)? */
 bool catalog_table_ctid_readable(const CatTable *t);
 
+/* The partitioned table rel is a leaf of, or NULL (rel is a table of its own). */
+const CatTable *catalog_partitioned_of(const Catalog *cat, const CatRelation *rel);
+
 /* Is the FK in a broken state: not validated, not enforced, RI triggers off or missing? */
 bool catalog_fk_broken(const CatForeignKey *fk);
 

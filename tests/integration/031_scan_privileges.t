@@ -86,6 +86,38 @@ my ($rc3, $out3) = FkTest::as_role('fk_cols', sub { FkTest::fkscan('scan', '-t',
 is($rc3, 1, 'key columns only, text report: exit 1');
 like($out3, qr/no sample rows: they are named by ctid/, 'text report says why there are no samples');
 
+# Partitioned tables: RI's own query reads through the partitioned table,
+# fkscan reads each partition, so it needs the key columns of every
+# partition too.  Without them: an error saying so, never a wrong answer.
+FkTest::psql($db, <<'SQL');
+DROP ROLE IF EXISTS fk_parts;
+CREATE ROLE fk_parts LOGIN;
+CREATE TABLE p_part (id bigint PRIMARY KEY, secret text) PARTITION BY RANGE (id);
+CREATE TABLE p_part_a PARTITION OF p_part FOR VALUES FROM (0) TO (50);
+CREATE TABLE p_part_b PARTITION OF p_part FOR VALUES FROM (50) TO (1000);
+CREATE TABLE c_part (id bigint, pid bigint REFERENCES p_part, secret text) PARTITION BY RANGE (id);
+CREATE TABLE c_part_a PARTITION OF c_part FOR VALUES FROM (0) TO (100);
+CREATE TABLE c_part_b PARTITION OF c_part FOR VALUES FROM (100) TO (1000);
+INSERT INTO p_part SELECT g, 'x' FROM generate_series(1, 100) g;
+SET session_replication_role = replica;
+INSERT INTO c_part SELECT g, g % 110, 'y' FROM generate_series(1, 500) g;
+RESET session_replication_role;
+GRANT SELECT (id) ON p_part TO fk_parts;
+GRANT SELECT (pid) ON c_part TO fk_parts;
+SQL
+($rc, $json, $err) = FkTest::as_role('fk_parts', sub { FkTest::fkscan_json('scan', '-t', 'c_part', $db) });
+is($rc, 2, 'partitions not readable: exit 2');
+is($json->{constraints}[0]{status}, 'error', 'partitions not readable: the FK is an error');
+like($json->{constraints}[0]{error}, qr/permission denied for table [pc]_part_[ab] \(a partition of public\.[pc]_part: fkscan reads each partition, so it needs SELECT on the key columns of every partition\)/,
+     'partitions not readable: the error says what to grant') or diag($json->{constraints}[0]{error});
+FkTest::psql($db, 'GRANT SELECT (id) ON p_part_a, p_part_b TO fk_parts; GRANT SELECT (pid) ON c_part_a, c_part_b TO fk_parts;');
+($rc, $json, $err) = FkTest::as_role('fk_parts', sub { FkTest::fkscan_json('scan', '-t', 'c_part', $db) });
+is($rc, 1, 'key columns of every partition: exit 1 (orphans)') or diag($err);
+my $want = FkOracle::expected($db, $json->{constraints}[0]);
+for my $k (qw(child_rows orphan_rows orphan_keys)) {
+    is($json->{constraints}[0]{$k}, $want->{$k}, "key columns of every partition: $k");
+}
+
 # With SELECT on the table, the same scan names its sample rows.
 FkTest::psql($db, 'GRANT SELECT ON c_cols TO fk_cols;');
 ($rc, $json) = FkTest::as_role('fk_cols', sub {
