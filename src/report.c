@@ -379,8 +379,19 @@ append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 	const CatForeignKey *fk = r->fk;
 	bool		full = fk->match_type == 'f' && fk->ncols > 1;
 
-	strbuf_appendf(b, "%sSELECT %sc.ctid, c.* FROM ", indent,
-				   r->child->relkind == 'p' ? "c.tableoid::regclass, " : "");
+	strbuf_appendf(b, "%sSELECT %s", indent, r->child->relkind == 'p' ? "c.tableoid::regclass, " : "");
+	if (catalog_table_ctid_readable(r->child))
+		strbuf_append(b, "c.ctid, c.*");
+	else
+	{
+		/* the role reads the key columns only: ask for what it may read */
+		for (int i = 0; i < fk->ncols; i++)
+		{
+			strbuf_append(b, i ? ", " : "");
+			pgconn_append_ident(b, "c", fk->child_cols[i].name);
+		}
+	}
+	strbuf_append(b, " FROM ");
 	append_sql_from(b, r->child, "c");
 	strbuf_appendf(b, "\n%s WHERE %s", indent, full ? "(" : "");
 	for (int i = 0; i < fk->ncols; i++)

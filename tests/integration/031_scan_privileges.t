@@ -85,6 +85,17 @@ unlike($err, qr/permission denied/, 'key columns only: no permission error');
 my ($rc3, $out3) = FkTest::as_role('fk_cols', sub { FkTest::fkscan('scan', '-t', 'c_cols', $db) });
 is($rc3, 1, 'key columns only, text report: exit 1');
 like($out3, qr/no sample rows: they are named by ctid/, 'text report says why there are no samples');
+# the suggested look in psql reads only what the role may read
+my @looks = $out3 =~ /^    (SELECT .*?\);)$/msg;
+is(scalar @looks, 2, 'key columns only: a suggested SELECT per FK');
+my @got;
+for my $look (@looks) {
+    (my $inner = $look) =~ s/;\z//;
+    push @got, FkTest::as_role('fk_cols', sub { FkTest::psql($db, "SELECT count(*) FROM ($inner) s") });
+}
+is(join(',', sort { $a <=> $b } @got),
+   join(',', sort { $a <=> $b } map { $_->{orphan_rows} } @{ $json->{constraints} }),
+   'key columns only: the suggested SELECTs run for the role and find the orphan rows');
 
 # Partitioned tables: RI's own query reads through the partitioned table,
 # fkscan reads each partition, so it needs the key columns of every
