@@ -16,8 +16,8 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/risql.h"
 #include "fkscan/rowsrc.h"
-#include "fkscan/verify.h"
 
 /* Chains deeper than this stop (a cycle of FKs is followed once anyway). */
 #define MAX_DEPTH 32
@@ -154,7 +154,7 @@ run_item(PgConn *c, const Catalog *cat, const Item *it, Dep *deps, int ndeps,
 	if (pc.filtered)
 	{
 		strbuf_append(&sql, " WHERE ");
-		verify_append_violation(&sql, cat, match);
+		risql_append_violation(&sql, cat, match);
 	}
 	ok = rowsrc_stream(c, FETCH_COPY_BINARY, sql.data, ncols, pass_row, &pc, NULL);
 	if (pc.bad)

@@ -11,7 +11,7 @@
  * by a DISTINCT over RI's anti-join).  The keys reach the server as COPY
  * data into a temporary table, never as SQL text, and never in a NOT IN.
  * Each repair statement joins that table AND re-checks RI's own violation
- * condition (verify_append_violation: the FK's operators, casts and
+ * condition (risql_append_violation: the FK's operators, casts and
  * collations), so a row that stopped being an orphan is left alone.
  *
  * Every data-changing statement is counted, and the count must equal the
@@ -48,6 +48,7 @@
 #include "fkscan/outfile.h"
 #include "fkscan/mem.h"
 #include "fkscan/report.h"
+#include "fkscan/risql.h"
 #include "fkscan/scan.h"
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
@@ -212,15 +213,6 @@ int_key(int64_t key, void *ctx)
 	return true;
 }
 
-/* "[ONLY] s.t": RI's rule, ONLY except for a partitioned table. */
-static void
-append_from(StrBuf *b, const CatTable *t)
-{
-	if (t->relkind != 'p')
-		strbuf_append(b, "ONLY ");
-	pgconn_append_relation(b, t->schema, t->name);
-}
-
 static bool
 snapshot_row(void *ctx, const PGresult *res, int row)
 {
@@ -299,9 +291,9 @@ fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int
 			strbuf_append(&sql, "::pg_catalog.text");
 		}
 		strbuf_append(&sql, " FROM ");
-		append_from(&sql, r->child);
+		risql_append_from(&sql, r->child);
 		strbuf_append(&sql, " c WHERE ");
-		verify_append_violation(&sql, cat, r->fk);
+		risql_append_violation(&sql, cat, r->fk);
 		for (int c = 0; c < r->fk->ncols; c++)
 		{
 			strbuf_append(&sql, " AND ");
@@ -593,7 +585,7 @@ append_stub_needed(StrBuf *b, const Catalog *cat, const CatForeignKey *fk)
 	strbuf_append_char(b, '(');
 	append_key_match(b, fk, "s");
 	strbuf_append(b, ") AND ");
-	verify_append_violation(b, cat, fk);
+	risql_append_violation(b, cat, fk);
 }
 
 /* "(EXISTS (keys table row equal to c's key) OR mixed NULLs) AND violation" */
@@ -623,7 +615,7 @@ append_orphan_rows(StrBuf *b, const Catalog *cat, const CatForeignKey *fk, int n
 		strbuf_append(b, "))");
 	}
 	strbuf_append(b, ") AND ");
-	verify_append_violation(b, cat, fk);
+	risql_append_violation(b, cat, fk);
 }
 
 /* "NN_name.csv" with anything a file name should not hold made "_" */
@@ -709,7 +701,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 		strbuf_appendf(&b, " AS k%d", i + 1);
 	}
 	strbuf_append(&b, " FROM ");
-	append_from(&b, r->child);
+	risql_append_from(&b, r->child);
 	strbuf_append(&b, " c WITH NO DATA");
 	add_step(f, STEP_SQL, strbuf_take(&b));
 	strbuf_appendf(&b, "COPY pg_temp.fkscan_keys_%d (", n);
@@ -745,21 +737,21 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 				pgconn_append_ident(&b, "c", fk->child_cols[i].name);
 			}
 		strbuf_append(&b, ", false AS fkscan_unseen FROM ");
-		append_from(&b, r->child);
+		risql_append_from(&b, r->child);
 		strbuf_append(&b, " c WITH NO DATA");
 		add_step(f, STEP_SQL, strbuf_take(&b));
 
 		if (touched)
 		{
 			strbuf_append(&b, "SELECT count(*) AS fkscan_expect FROM ");
-			append_from(&b, r->child);
+			risql_append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s", rows.data);
 			add_step(f, STEP_EXPECT, strbuf_take(&b));
 		}
 		if (del)
 		{
 			strbuf_append(&b, "WITH fkscan_deleted AS (DELETE FROM ");
-			append_from(&b, r->child);
+			risql_append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s RETURNING ", rows.data);
 			for (int i = 0; i < ncols; i++)
 			{
@@ -788,9 +780,9 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 			strbuf_append(&b, ", ");
 			append_unseen(&b, x->snapshot);
 			strbuf_append(&b, " AS fkscan_unseen FROM ");
-			append_from(&b, r->child);
+			risql_append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s FOR UPDATE OF c), fkscan_updated AS (UPDATE ", rows.data);
-			append_from(&b, r->child);
+			risql_append_from(&b, r->child);
 			strbuf_append(&b, " fkscan_t SET ");
 			for (int i = 0, k = 0; i < fk->ncols; i++)
 				if (x->nullify[i])
@@ -836,7 +828,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 		if (touched)
 		{
 			strbuf_appendf(&b, "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ", n);
-			append_from(&b, r->child);
+			risql_append_from(&b, r->child);
 			strbuf_appendf(&b, " c WHERE %s)", rows.data);
 			add_step(f, STEP_EXPECT, strbuf_take(&b));
 		}
@@ -866,7 +858,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 			strbuf_appendf(&b, "%ss.k%d", i ? ", " : "", i + 1);
 		strbuf_appendf(&b, "%s FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ",
 					   sets.data, n);
-		append_from(&b, r->child);
+		risql_append_from(&b, r->child);
 		/*
 		 * Only the FK's own key may conflict (a stub another session made
 		 * meanwhile); a clash on another unique column is an error naming
@@ -1144,7 +1136,7 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 				pgconn_append_ident(b, "c", r->fk->child_cols[i].name);
 			}
 		strbuf_append(b, " FROM ");
-		append_from(b, r->child);
+		risql_append_from(b, r->child);
 		strbuf_appendf(b, " c WITH NO DATA;\n\\copy pg_temp.fkscan_restore_%d FROM '%s' WITH (FORMAT csv, HEADER)\n",
 					   st->n, st->path);
 		if (del)
@@ -1162,7 +1154,7 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 		else
 		{
 			strbuf_append(b, "UPDATE ");
-			append_from(b, r->child);
+			risql_append_from(b, r->child);
 			strbuf_append(b, " c SET ");
 			for (int i = 0, m = 0; i < r->fk->ncols; i++)
 				if (x->nullify[i])

@@ -15,9 +15,9 @@
 #include "fkscan/log.h"
 #include "fkscan/outfile.h"
 #include "fkscan/mem.h"
+#include "fkscan/risql.h"
 #include "fkscan/rowsrc.h"
 #include "fkscan/strbuf.h"
-#include "fkscan/verify.h"
 
 /* One open CSV being written under a temporary name (outfile), buffered. */
 typedef struct CsvFile
@@ -346,7 +346,7 @@ pass_select(StrBuf *sql, const Catalog *cat, const OrphanMatcher *m, const PkCol
 	if (filtered)
 	{
 		strbuf_append(sql, " WHERE ");
-		verify_append_violation(sql, cat, fk);
+		risql_append_violation(sql, cat, fk);
 	}
 }
 

@@ -21,6 +21,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/quote.h"
+#include "fkscan/risql.h"
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
@@ -356,22 +357,11 @@ append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
 	strbuf_free(&word);
 }
 
-/* "[ONLY] "s"."t" alias": RI's rule, ONLY except for a partitioned table. */
-static void
-append_sql_from(StrBuf *b, const CatTable *t, const char *alias)
-{
-	if (t->relkind != 'p')
-		strbuf_append(b, "ONLY ");
-	pgconn_append_relation(b, t->schema, t->name);
-	strbuf_appendf(b, " %s", alias);
-}
-
 /*
  * The anti-join to read an FK's orphan rows by hand: RI's own conditions
- * (the FK's operators and casts; COLLATE where the sides' collations
- * differ, the parent's deciding), every identifier quoted.  NULLs: MATCH
- * SIMPLE exempts a key with any NULL, MATCH FULL only an all-NULL one
- * (a mixed key finds no parent, so NOT EXISTS reports it).
+ * (risql.h, readable style).  NULLs: MATCH SIMPLE exempts a key with any
+ * NULL, MATCH FULL only an all-NULL one (a mixed key finds no parent, so
+ * the anti-join reports it).
  */
 static void
 append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
@@ -392,8 +382,8 @@ append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 		}
 	}
 	strbuf_append(b, " FROM ");
-	append_sql_from(b, r->child, "c");
-	strbuf_appendf(b, "\n%s WHERE %s", indent, full ? "(" : "");
+	risql_append_from(b, r->child);
+	strbuf_appendf(b, " c\n%s WHERE %s", indent, full ? "(" : "");
 	for (int i = 0; i < fk->ncols; i++)
 	{
 		if (i)
@@ -401,39 +391,9 @@ append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 		pgconn_append_ident(b, "c", fk->child_cols[i].name);
 		strbuf_append(b, " IS NOT NULL");
 	}
-	strbuf_appendf(b, "%s\n%s   AND NOT ", full ? ")" : "", indent);
-	if (fk->period)
-	{
-		/* PostgreSQL 18 temporal FK: RI_FKey_check's range_agg test */
-		strbuf_append(b, "COALESCE((SELECT ");
-		pgconn_append_ident(b, "c", fk->child_cols[fk->ncols - 1].name);
-		strbuf_append(b, " <@ range_agg(");
-		pgconn_append_ident(b, "p", fk->parent_cols[fk->ncols - 1].name);
-		strbuf_append(b, ") FROM ");
-	}
-	else
-		strbuf_append(b, "EXISTS (SELECT FROM ");
-	append_sql_from(b, r->parent, "p");
-	strbuf_append(b, " WHERE ");
-	for (int i = 0; i < fk->ncols; i++)
-	{
-		const CatColumn *pc = &fk->parent_cols[i];
-		const CatColumn *cc = &fk->child_cols[i];
-		const char *op = fk->eq_ops[i];
-
-		if (i)
-			strbuf_append(b, " AND ");
-		pgconn_append_ident(b, "p", pc->name);
-		/* pg_catalog is searched first: its = needs no qualification */
-		if (strcmp(op, "OPERATOR(pg_catalog.=)") == 0)
-			op = "=";
-		strbuf_appendf(b, "%s %s ", fk->parent_casts[i], op);
-		pgconn_append_ident(b, "c", cc->name);
-		strbuf_append(b, fk->child_casts[i]);
-		if (pc->collation_name && pc->collation_oid != cc->collation_oid)
-			strbuf_appendf(b, " COLLATE %s", pc->collation_name);
-	}
-	strbuf_append(b, fk->period ? "), false);\n" : ");\n");
+	strbuf_appendf(b, "%s\n%s   AND ", full ? ")" : "", indent);
+	risql_append_no_parent(b, r->parent, fk, RISQL_READABLE);
+	strbuf_append(b, ";\n");
 }
 
 /* The next steps for an FK with orphans: list them all, or look by hand. */

@@ -33,11 +33,11 @@
 #include "fkscan/mem.h"
 #include "fkscan/quote.h"
 #include "fkscan/report.h"
+#include "fkscan/risql.h"
 #include "fkscan/scan.h"
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
-#include "fkscan/verify.h"
 
 typedef struct Validate
 {
@@ -166,12 +166,9 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 
 			strbuf_init(&q);
 			strbuf_append(&q, "SELECT EXISTS (SELECT 1 FROM ");
-			if (v->cat->tables[fk->child].relkind != 'p')
-				strbuf_append(&q, "ONLY ");
-			pgconn_append_relation(&q, v->cat->tables[fk->child].schema,
-								   v->cat->tables[fk->child].name);
+			risql_append_from(&q, &v->cat->tables[fk->child]);
 			strbuf_append(&q, " c WHERE ");
-			verify_append_violation(&q, v->cat, fk);
+			risql_append_violation(&q, v->cat, fk);
 			strbuf_append(&q, ")");
 			ok = pgconn_exec(v->wc, q.data, 0, NULL, exists_row, &dirty);
 			strbuf_free(&q);

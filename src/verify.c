@@ -12,44 +12,11 @@
 #include "fkscan/keyset.h"
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/risql.h"
 #include "fkscan/strbuf.h"
 
 /* Candidates per confirmation query: one round trip for thousands of keys. */
 #define CONFIRM_BATCH 10000
-
-/* "[ONLY] schema.table": RI's rule, ONLY except for a partitioned table. */
-static void
-append_from(StrBuf *sql, const CatTable *t)
-{
-	if (t->relkind != 'p')
-		strbuf_append(sql, "ONLY ");
-	pgconn_append_relation(sql, t->schema, t->name);
-}
-
-/*
- * "p.a OPERATOR(s.=) <alias>.<name>[::type] [COLLATE c] AND ...": RI's join
- * condition, with its casts to the operator's input types.  child_names:
- * the names of the child-side expressions (the child's columns if NULL).
- */
-static void
-append_join(StrBuf *sql, const CatForeignKey *fk, const char *alias,
-			const char *const *child_names)
-{
-	for (int i = 0; i < fk->ncols; i++)
-	{
-		const CatColumn *pc = &fk->parent_cols[i];
-
-		if (i)
-			strbuf_append(sql, " AND ");
-		pgconn_append_ident(sql, "p", pc->name);
-		strbuf_appendf(sql, "%s %s ", fk->parent_casts[i], fk->eq_ops[i]);
-		pgconn_append_ident(sql, alias, child_names ? child_names[i] : fk->child_cols[i].name);
-		strbuf_append(sql, fk->child_casts[i]);
-		/* the parent column's collation decides, as in RI_Initial_Check */
-		if (pc->collation_name)
-			strbuf_appendf(sql, " COLLATE %s", pc->collation_name);
-	}
-}
 
 /* ---- the server's own anti-join ---- */
 
@@ -103,113 +70,6 @@ append_sample_select(StrBuf *sql, const CatColumn *cols, int ncols)
 	}
 }
 
-/*
- * The child-row conditions of RI, alias "c": exempt (NULLs the MATCH rule
- * lets pass), partial (MATCH FULL's mixed NULLs; "false" otherwise), orphan
- * (a full key without a parent), keys ("c.a, c.b").
- */
-typedef struct RiConditions
-{
-	StrBuf		exempt;
-	StrBuf		partial;
-	StrBuf		orphan;
-	StrBuf		keys;
-} RiConditions;
-
-static void
-ri_conditions(const Catalog *cat, const CatForeignKey *fk, RiConditions *q)
-{
-	StrBuf		not_null,
-				any_null,
-				all_null;
-
-	strbuf_init(&not_null);
-	strbuf_init(&any_null);
-	strbuf_init(&all_null);
-	strbuf_init(&q->exempt);
-	strbuf_init(&q->partial);
-	strbuf_init(&q->orphan);
-	strbuf_init(&q->keys);
-	for (int i = 0; i < fk->ncols; i++)
-	{
-		const char *name = fk->child_cols[i].name;
-
-		strbuf_append(&not_null, i ? " AND " : "");
-		pgconn_append_ident(&not_null, "c", name);
-		strbuf_append(&not_null, " IS NOT NULL");
-		strbuf_append(&all_null, i ? " AND " : "");
-		pgconn_append_ident(&all_null, "c", name);
-		strbuf_append(&all_null, " IS NULL");
-		strbuf_append(&any_null, i ? " OR " : "");
-		pgconn_append_ident(&any_null, "c", name);
-		strbuf_append(&any_null, " IS NULL");
-		strbuf_append(&q->keys, i ? ", " : "");
-		pgconn_append_ident(&q->keys, "c", name);
-	}
-	if (fk->match_type == 'f')
-	{
-		strbuf_appendf(&q->exempt, "(%s)", all_null.data);
-		strbuf_appendf(&q->partial, "((%s) AND NOT (%s))", any_null.data, all_null.data);
-	}
-	else
-	{
-		strbuf_appendf(&q->exempt, "(%s)", any_null.data);
-		strbuf_append(&q->partial, "false");
-	}
-	if (fk->period)
-	{
-		/*
-		 * PostgreSQL 18's temporal FK: RI_FKey_check's test, not VALIDATE's
-		 * (18.4's VALIDATE joins on the period's && and passes a partly
-		 * covered row).  The period (the last column; its conpfeqop is &&)
-		 * must lie within the union of the overlapping parent periods of
-		 * its key: "$n <@ range_agg(x1.r)", no parent row being a miss.
-		 */
-		const char *pper = fk->parent_cols[fk->ncols - 1].name;
-		const char *cper = fk->child_cols[fk->ncols - 1].name;
-
-		strbuf_appendf(&q->orphan, "(%s) AND NOT COALESCE((SELECT ", not_null.data);
-		pgconn_append_ident(&q->orphan, "c", cper);
-		strbuf_append(&q->orphan, " OPERATOR(pg_catalog.<@) pg_catalog.range_agg(");
-		pgconn_append_ident(&q->orphan, "p", pper);
-		strbuf_append(&q->orphan, ") FROM ");
-		append_from(&q->orphan, &cat->tables[fk->parent]);
-		strbuf_append(&q->orphan, " p WHERE ");
-		append_join(&q->orphan, fk, "c", NULL);
-		strbuf_append(&q->orphan, "), false)");
-	}
-	else
-	{
-		strbuf_appendf(&q->orphan, "(%s) AND NOT EXISTS (SELECT 1 FROM ", not_null.data);
-		append_from(&q->orphan, &cat->tables[fk->parent]);
-		strbuf_append(&q->orphan, " p WHERE ");
-		append_join(&q->orphan, fk, "c", NULL);
-		strbuf_append(&q->orphan, ")");
-	}
-	strbuf_free(&not_null);
-	strbuf_free(&any_null);
-	strbuf_free(&all_null);
-}
-
-static void
-ri_conditions_free(RiConditions *q)
-{
-	strbuf_free(&q->exempt);
-	strbuf_free(&q->partial);
-	strbuf_free(&q->orphan);
-	strbuf_free(&q->keys);
-}
-
-void
-verify_append_violation(StrBuf *sql, const Catalog *cat, const CatForeignKey *fk)
-{
-	RiConditions q;
-
-	ri_conditions(cat, fk, &q);
-	strbuf_appendf(sql, "((%s) OR %s)", q.orphan.data, q.partial.data);
-	ri_conditions_free(&q);
-}
-
 bool
 verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 					int sample, FkResult *r)
@@ -221,10 +81,10 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	uint64_t	orphans[2] = {0, 0};
 	bool		ok;
 
-	ri_conditions(cat, fk, &q);
+	risql_conditions(cat, fk, &q);
 	strbuf_init(&from);
 	strbuf_init(&sql);
-	append_from(&from, &cat->tables[fk->child]);
+	risql_append_from(&from, &cat->tables[fk->child]);
 	strbuf_append(&from, " c");
 
 	strbuf_appendf(&sql, "SELECT count(*), count(*) FILTER (WHERE %s), "
@@ -258,7 +118,7 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		r->orphan_rows = orphans[0] + counts[2];
 		r->orphan_keys = orphans[1];
 	}
-	ri_conditions_free(&q);
+	risql_conditions_free(&q);
 	strbuf_free(&from);
 	strbuf_free(&sql);
 	return ok;
@@ -340,7 +200,7 @@ verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	strbuf_init(&sql);
 	strbuf_append(&sql, "SELECT u.k FROM pg_catalog.unnest($1::pg_catalog.int8[]) AS u(k) "
 				  "WHERE NOT EXISTS (SELECT 1 FROM ");
-	append_from(&sql, &cat->tables[fk->parent]);
+	risql_append_from(&sql, &cat->tables[fk->parent]);
 	strbuf_append(&sql, " p WHERE ");
 	pgconn_append_ident(&sql, "p", fk->parent_cols[0].name);
 	strbuf_append(&sql, " OPERATOR(pg_catalog.=) u.k)");
@@ -350,7 +210,7 @@ verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		/* the keys that have a parent after all: how many child rows held them */
 		strbuf_reset(&sql);
 		strbuf_append(&sql, "SELECT count(*) FROM ");
-		append_from(&sql, &cat->tables[fk->child]);
+		risql_append_from(&sql, &cat->tables[fk->child]);
 		strbuf_append(&sql, " c WHERE ");
 		pgconn_append_ident(&sql, "c", fk->child_cols[0].name);
 		strbuf_append(&sql, " OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
@@ -518,9 +378,9 @@ verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 		names[k] = namebuf[k];
 	}
 	strbuf_append(&sql, " WHERE NOT EXISTS (SELECT 1 FROM ");
-	append_from(&sql, &cat->tables[fk->parent]);
+	risql_append_from(&sql, &cat->tables[fk->parent]);
 	strbuf_append(&sql, " p WHERE ");
-	append_join(&sql, fk, "u", names);
+	risql_append_join(&sql, fk, "u", names, RISQL_EXACT);
 	strbuf_append(&sql, ")");
 
 	idx = fk_malloc(sizeof(uint32_t) * CONFIRM_BATCH);
@@ -718,9 +578,9 @@ verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
 	{
 		RiConditions q;
 
-		ri_conditions(cat, fk, &q);
+		risql_conditions(cat, fk, &q);
 		strbuf_appendf(&sql, " OR %s", q.partial.data);
-		ri_conditions_free(&q);
+		risql_conditions_free(&q);
 	}
 	strbuf_append(&sql, ")");
 	plan_append_chunk_predicate(&sql, chunk, " AND c.");

@@ -5,8 +5,7 @@
  *	  client's candidate orphans with the FK's operators and collations, and
  *	  the lookup of sample rows in the chunks they were seen in.
  *
- * Every query mirrors RI_Initial_Check: FROM ONLY except for partitioned
- * tables, the FK's conpfeqop operators, the parent column's collation.
+ * Every query is RI's own (risql.h).
  * Keys travel as parameters (binary arrays of the child's base types),
  * never as SQL text.  Functions log failures and return false.
  */
@@ -18,14 +17,6 @@
 #include "fkscan/pgconn.h"
 #include "fkscan/plan.h"
 #include "fkscan/result.h"
-
-/*
- * Append the condition, on child alias "c", that a row violates the FK:
- * a full key without a parent, or MATCH FULL's mixed NULLs.
- */
-struct StrBuf;
-void verify_append_violation(struct StrBuf *sql, const Catalog *cat,
-							 const CatForeignKey *fk);
 
 /* Fill r's counts and up to sample rows from the server's anti-join. */
 bool verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
