@@ -9,7 +9,6 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir tempfile);
-use Time::HiRes qw(time usleep);
 use FkTest;
 use FkOracle;
 
@@ -288,30 +287,11 @@ SQL
 {
     my $m = clone('fix_mismatch');
     my $before_child = FkTest::psql($m, "SELECT c::text FROM $CHILD c ORDER BY 1");
-    open(my $locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $m) or die "psql: $!";
-    $locker->autoflush(1);
-    print $locker "BEGIN; LOCK TABLE $CHILD IN ACCESS EXCLUSIVE MODE;\n";
-    wait_for($m, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-             . "WHERE c.relname = 'Chi.ld' AND l.mode = 'AccessExclusiveLock' AND l.granted");
-    my ($outfh, $outfile) = tempfile(DIR => $work);
-    my ($errfh, $errfile) = tempfile(DIR => $work);
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open(STDOUT, '>&', $outfh) or die;
-        open(STDERR, '>&', $errfh) or die;
-        exec($ENV{FKSCAN}, 'fix', '--strategy', 'delete', '--apply', '-j', '2', '--lock-timeout', '60s',
-             '-c', '"Chi.ld_p""Id_fkey"', '--backup-dir', "$work/mismatch", $m) or die "exec: $!";
-    }
     # the scan has its snapshot and waits for the lock: now one orphan goes away
-    wait_for($m, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-             . "AND wait_event_type = 'Lock'");
     my $victim = FkTest::psql($tpl, "SELECT min(id) FROM $CHILD c WHERE $orphan{pid}");
-    print $locker "DELETE FROM $CHILD WHERE id = $victim; COMMIT;\n";
-    close $locker;
-    waitpid($pid, 0);
-    my $rc = $? >> 8;
-    my $err = FkTest::slurp($errfile);
+    my ($rc, $out, $err) = FkTest::run_behind_lock($m, $CHILD, 'Chi.ld', "DELETE FROM $CHILD WHERE id = $victim",
+        'fix', '--strategy', 'delete', '--apply', '-j', '2', '--lock-timeout', '60s',
+        '-c', '"Chi.ld_p""Id_fkey"', '--backup-dir', "$work/mismatch", $m);
     is($rc, 2, 'count mismatch: exit 2');
     like($err, qr/rows changed since the scan/, 'the message says the rows changed');
     like($err, qr/nothing was changed/, 'and that nothing was changed');
@@ -319,16 +299,6 @@ SQL
     my $want = join("\n", grep { !/^\($victim,/ } split /\n/, $before_child);
     is($now, $want, 'rolled back: only the other session\'s delete happened');
     ok(!-e "$work/mismatch/restore.sql", 'no restore script for a rolled-back repair');
-}
-
-sub wait_for {
-    my ($db, $sql) = @_;
-    my $t0 = time;
-    while (time - $t0 < 30) {
-        return if FkTest::psql($db, $sql) > 0;
-        usleep(50_000);
-    }
-    BAIL_OUT("timed out waiting for: $sql");
 }
 
 done_testing();

@@ -8,9 +8,7 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir tempfile);
-use POSIX ();
-use Time::HiRes qw(usleep time);
+use File::Temp qw(tempdir);
 use FkTest;
 
 my $work = tempdir(CLEANUP => 1);
@@ -44,16 +42,6 @@ sub run_script {
     my ($db, $script) = @_;
     return FkTest::run_command(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db], $script);
 }
-sub wait_for {
-    my ($db, $sql) = @_;
-    my $t0 = time;
-    while (time - $t0 < 30) {
-        return if FkTest::psql($db, $sql) > 0;
-        usleep(50_000);
-    }
-    BAIL_OUT("timed out waiting for: $sql");
-}
-
 for my $strategy (qw(delete nullify)) {
     # ---- the printed script ----
     my $db = clone();
@@ -77,34 +65,14 @@ for my $strategy (qw(delete nullify)) {
 
     # ---- --apply: the changes land after the scan's snapshot ----
     my $m = clone();
-    open(my $locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $m) or die "psql: $!";
-    $locker->autoflush(1);
-    print $locker "BEGIN; LOCK TABLE $CHILD IN ACCESS EXCLUSIVE MODE;\n";
-    wait_for($m, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-             . "WHERE c.relname = 'c\"hild' AND l.mode = 'AccessExclusiveLock' AND l.granted");
-    my ($outfh, $outfile) = tempfile(DIR => $work);
-    my ($errfh, $errfile) = tempfile(DIR => $work);
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open(STDOUT, '>&', $outfh) or POSIX::_exit(127);
-        open(STDERR, '>&', $errfh) or POSIX::_exit(127);
-        exec($ENV{FKSCAN}, 'fix', '--strategy', $strategy, '--apply', '-t', '"c""hild"', '--lock-timeout', '60s',
-             '--backup-dir', "$work/a-$strategy", $m) or POSIX::_exit(127);
-    }
-    # the scan holds its snapshot and waits for the lock: now the changes
-    wait_for($m, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-             . "AND wait_event_type = 'Lock'");
-    print $locker "$COMPENSATE; COMMIT;\n";
-    close $locker;
-    $before = contents($m);
-    waitpid($pid, 0);
-    $err = FkTest::slurp($errfile);
-    is($? >> 8, 2, "$strategy --apply after compensating changes: exit 2") or diag($err);
+    ($rc, my $out, $err) = FkTest::run_behind_lock($m, $CHILD, 'c"hild', $COMPENSATE,
+        'fix', '--strategy', $strategy, '--apply', '-t', '"c""hild"', '--lock-timeout', '60s',
+        '--backup-dir', "$work/a-$strategy", $m);
+    is($rc, 2, "$strategy --apply after compensating changes: exit 2") or diag($err);
     like($err, qr/1 rows written after the scan's snapshot: rows changed since the scan/,
          "$strategy --apply: says a row was not the scan's") or diag($err);
     like($err, qr/nothing was changed/, "$strategy --apply: and that nothing was changed");
-    is(contents($m), $before, "$strategy --apply: nothing changed");
+    is(contents($m), $before, "$strategy --apply: nothing changed but the other session's changes");
     ok(!-e "$work/a-$strategy/restore.sql", "$strategy --apply: no restore script");
 }
 

@@ -157,4 +157,51 @@ sub stop_standby_pair {
     run_command([source_dir() . '/tests/harness/pgcluster.sh', 'stop-standby', $dir]);
 }
 
+# Run fkscan @args in $db while another session holds ACCESS EXCLUSIVE on
+# $table (SQL name; $relname is its pg_class.relname): once fkscan has its
+# snapshot and waits for the lock, that session runs $sql and commits.  So
+# $sql lands after the scan's snapshot and before it reads.  Returns
+# (exit code, stdout, stderr).
+sub run_behind_lock {
+    my ($db, $table, $relname, $sql, @args) = @_;
+    require File::Temp;
+    open(my $locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db) or die "psql: $!";
+    $locker->autoflush(1);
+    print $locker "BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE;\n";
+    my $rel = quote_literal($relname);
+    wait_until($db, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+               . "WHERE c.relname = $rel AND l.mode = 'AccessExclusiveLock' AND l.granted");
+    my ($outfh, $outfile) = File::Temp::tempfile();
+    my ($errfh, $errfile) = File::Temp::tempfile();
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open(STDOUT, '>&', $outfh) or POSIX::_exit(127);
+        open(STDERR, '>&', $errfh) or POSIX::_exit(127);
+        exec($ENV{FKSCAN}, @args) or POSIX::_exit(127);
+    }
+    wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
+               . "AND wait_event_type = 'Lock'");
+    print $locker "$sql; COMMIT;\n";
+    close $locker;
+    waitpid($pid, 0);
+    my $rc = $? >> 8;
+    my ($out, $err) = (slurp($outfile), slurp($errfile));
+    unlink $outfile, $errfile;
+    return ($rc, $out, $err);
+}
+
+# Poll $sql (a count) in $db until it is positive; bail out after 30 s.
+sub wait_until {
+    my ($db, $sql) = @_;
+    require Time::HiRes;
+    my $t0 = Time::HiRes::time();
+    while (Time::HiRes::time() - $t0 < 30) {
+        return if psql($db, $sql) > 0;
+        Time::HiRes::usleep(50_000);
+    }
+    require Test::More;
+    Test::More::BAIL_OUT("timed out waiting for: $sql");
+}
+
 1;
