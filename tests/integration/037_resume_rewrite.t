@@ -41,9 +41,7 @@ my %rewrite = (
 );
 my $n = 0;
 for my $case (sort keys %rewrite) {
-    my $db = "rewrite_" . $n++;
-    FkTest::psql('postgres', "DROP DATABASE IF EXISTS $db");
-    FkTest::psql('postgres', "CREATE DATABASE $db TEMPLATE $tmpl");
+    my $db = FkTest::copy_db($tmpl, "rewrite_" . $n++);
     my $state = "$dir/$db.state";
     my ($rc, $part, $err) = FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '80kB', '--max-rate', 20000,
                                                 '--max-time', '3s', '--state', $state, $db);
@@ -67,9 +65,7 @@ for my $case (sort keys %rewrite) {
 }
 
 # A version 2 file's chunk records (no filenode) are read but never taken.
-my $db = FkTest::new_db('rewrite_v2');
-FkTest::psql('postgres', "DROP DATABASE $db");
-FkTest::psql('postgres', "CREATE DATABASE $db TEMPLATE $tmpl");
+my $db = FkTest::copy_db($tmpl, 'rewrite_v2');
 my $state = "$dir/v2.state";
 my ($rc, undef, $err) = FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '80kB', '--max-rate', 20000,
                                             '--max-time', '3s', '--state', $state, $db);

@@ -19,12 +19,7 @@ SET session_replication_role = replica;
 INSERT INTO c SELECT g, CASE WHEN g % 10 = 0 THEN 1000 + g ELSE g % 100 + 1 END FROM generate_series(1, 200) g;
 SQL
 my $n = 0;
-sub fresh_db {
-    my $db = 'files_' . $n++;
-    FkTest::psql('postgres', "DROP DATABASE IF EXISTS $db");
-    FkTest::psql('postgres', "CREATE DATABASE $db TEMPLATE $tpl");
-    return $db;
-}
+sub fresh_db { return FkTest::copy_db($tpl, 'files_' . $n++); }
 sub mode { return (stat($_[0]))[2] & 07777; }
 sub orphans { return FkTest::psql($_[0], 'SELECT count(*) FROM c WHERE pid NOT IN (SELECT id FROM p)'); }
 

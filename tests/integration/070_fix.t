@@ -63,13 +63,7 @@ sub contents {
     return \%t;
 }
 
-sub clone {
-    my ($name) = @_;
-    FkTest::psql('postgres', 'DROP DATABASE IF EXISTS ' . FkTest::quote_ident($name));
-    FkTest::psql('postgres', 'CREATE DATABASE ' . FkTest::quote_ident($name)
-                 . ' TEMPLATE ' . FkTest::quote_ident($tpl));
-    return $name;
-}
+sub clone { return FkTest::copy_db($tpl, $_[0]); }
 
 sub count_sql { my ($db, $sql) = @_; return FkTest::psql($db, $sql) + 0; }
 

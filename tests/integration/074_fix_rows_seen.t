@@ -30,12 +30,7 @@ my $COMPENSATE = "SET session_replication_role = replica; "
     . "UPDATE $CHILD SET \"p id\" = 1 WHERE id = 10; INSERT INTO $CHILD VALUES (9999, 1020, 'late')";
 
 my $n = 0;
-sub clone {
-    my $db = 'rows_seen_' . $n++;
-    FkTest::psql('postgres', "DROP DATABASE IF EXISTS $db");
-    FkTest::psql('postgres', "CREATE DATABASE $db TEMPLATE rows_seen_tpl");
-    return $db;
-}
+sub clone { return FkTest::copy_db($tpl, 'rows_seen_' . $n++); }
 sub contents { return FkTest::psql($_[0], "SELECT string_agg(c::text, ';' ORDER BY id) FROM $CHILD c"); }
 sub orphans { return FkTest::psql($_[0], "SELECT count(*) FROM $CHILD c WHERE \"p id\" IS NOT NULL AND $ORPHAN"); }
 sub run_script {

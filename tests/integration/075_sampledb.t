@@ -34,12 +34,6 @@ sub load {
         die "loading $f: $err" if $rc != 0;
     }
 }
-sub copy_of {
-    my ($tpl, $name) = @_;
-    FkTest::psql('postgres', "DROP DATABASE IF EXISTS $name");
-    FkTest::psql('postgres', "CREATE DATABASE $name TEMPLATE $tpl");
-    return $name;
-}
 sub scan_checked {
     my ($db, $label, @args) = @_;
     FkOracle::forget();
@@ -106,7 +100,7 @@ for my $name (sort keys %files) {
     }
 
     # delete, where nothing refuses it, repairs exactly those FKs
-    my $del = copy_of($tpl, "sdb_${name}_del");
+    my $del = FkTest::copy_db($tpl, "sdb_${name}_del");
     my @targets = map { ('-c', $_->{constraint}) } grep { !@{ $_->{cascade} || [] } } broken($json);
     ($rc, my $out, $err) = FkTest::fkscan('fix', '--strategy', 'delete', '--apply', '--backup-dir',
                                            "$work/${name}_bk", @targets, $del);
@@ -140,14 +134,14 @@ for my $name (sort keys %files) {
 
 # Chinook: nullify a nullable FK, backfill with a NOT NULL parent column
 {
-    my $n = copy_of('sdb_chinook_tpl', 'sdb_chinook_null');
+    my $n = FkTest::copy_db('sdb_chinook_tpl', 'sdb_chinook_null');
     my ($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'nullify', '--apply', '-c', 'track_genre_id_fkey',
                                           '--backup-dir', "$work/null", $n);
     is($rc, 0, 'chinook: nullify track.genre_id') or diag($err);
     is(FkTest::psql($n, 'SELECT count(*) FROM track WHERE genre_id IS NULL AND track_id % 97 = 0'),
        FkTest::psql('sdb_chinook_tpl', 'SELECT count(*) FROM track WHERE track_id % 97 = 0'),
        'chinook: exactly the orphans nulled');
-    my $b = copy_of('sdb_chinook_tpl', 'sdb_chinook_back');
+    my $b = FkTest::copy_db('sdb_chinook_tpl', 'sdb_chinook_back');
     ($rc, $out, $err) = FkTest::fkscan('fix', '--strategy', 'backfill', '--apply', '-c', 'track_genre_id_fkey', $b);
     is($rc, 0, 'chinook: backfill genre stubs') or diag($err);
     is(FkTest::psql($b, 'SELECT string_agg(genre_id::text, \',\' ORDER BY genre_id) FROM genre WHERE genre_id >= 900'),

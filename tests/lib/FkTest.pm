@@ -7,6 +7,7 @@
 # its own database, so files can run in parallel.
 #
 #   my $db = FkTest::new_db('audit');               # drop if exists, create
+#   FkTest::copy_db($db, 'audit_2');                # a copy of it
 #   my $out = FkTest::psql($db, $sql);              # trimmed stdout, or die
 #   my ($rc, $out, $err) = FkTest::fkscan(@args);
 #   my ($rc, $json, $err) = FkTest::fkscan_json(@args);
@@ -101,6 +102,14 @@ sub new_db {
 }
 
 # Run the fkscan under test; returns (exit code, stdout, stderr).
+# A fresh database $name made from $template (dropped first if it exists).
+sub copy_db {
+    my ($template, $name) = @_;
+    psql('postgres', 'DROP DATABASE IF EXISTS ' . quote_ident($name));
+    psql('postgres', 'CREATE DATABASE ' . quote_ident($name) . ' TEMPLATE ' . quote_ident($template));
+    return $name;
+}
+
 sub fkscan {
     my (@args) = @_;
     my $bin = $ENV{FKSCAN} or croak 'FKSCAN is not set (run the tests through ctest)';
