@@ -62,18 +62,14 @@ static bool
 fingerprint(const CopyField *f, int n, const KeyEncKind *enc, StrBuf *scratch,
 			Hash128 *h, bool *bad)
 {
-	strbuf_reset(scratch);
 	for (int k = 0; k < n; k++)
-	{
 		if (f[k].len < 0)
 			return false;		/* a NULL references nothing */
-		if (!keyenc_append(enc[k], f[k].data, f[k].len, scratch))
-		{
-			*bad = true;
-			return false;
-		}
+	if (!keyenc_fingerprint(f, NULL, enc, n, scratch, h))
+	{
+		*bad = true;
+		return false;
 	}
-	*h = hset128_hash(scratch->data, scratch->len);
 	return true;
 }
 

@@ -256,13 +256,7 @@ keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *out)
 				int64_t		v;
 				uint8_t		b[8];
 
-				if (len == 8)
-					v = copybin_int64(data);
-				else if (len == 4)
-					v = copybin_int32(data);
-				else if (len == 2)
-					v = copybin_int16(data);
-				else
+				if (!copybin_int_field(data, len, &v))
 					return false;
 				for (int i = 7; i >= 0; i--, v = (int64_t) ((uint64_t) v >> 8))
 					b[i] = (uint8_t) v;
@@ -287,4 +281,20 @@ keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *out)
 			break;
 	}
 	return false;
+}
+
+bool
+keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc,
+				   int ncols, StrBuf *scratch, Hash128 *out)
+{
+	strbuf_reset(scratch);
+	for (int k = 0; k < ncols; k++)
+	{
+		const CopyField *f = &fields[cols ? cols[k] : k];
+
+		if (!keyenc_append(enc[k], f->data, f->len, scratch))
+			return false;
+	}
+	*out = hset128_hash(scratch->data, scratch->len);
+	return true;
 }

@@ -197,37 +197,28 @@ bool
 orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch, bool *bad)
 {
 	int			ncols = m->fk->ncols;
-	int			nnull = 0;
+	KeyNulls	nulls = keyenc_nulls(keys, NULL, ncols, m->fk->match_type == 'f');
+	Hash128		h;
 
-	for (int k = 0; k < ncols; k++)
-		nnull += keys[k].len < 0;
-	if (nnull > 0)				/* exempt, or MATCH FULL's mixed NULLs */
-		return m->fk->match_type == 'f' && nnull < ncols;
+	if (nulls != KEY_NO_NULLS)
+		return nulls == KEY_MIXED_NULLS;
 	if (m->ints)
 	{
 		int64_t		v;
 
-		if (keys[0].len == 8)
-			v = copybin_int64(keys[0].data);
-		else if (keys[0].len == 4)
-			v = copybin_int32(keys[0].data);
-		else if (keys[0].len == 2)
-			v = copybin_int16(keys[0].data);
-		else
+		if (!copybin_int_field(keys[0].data, keys[0].len, &v))
 		{
 			*bad = true;
 			return false;
 		}
 		return keyset64_contains(m->ints, v);
 	}
-	strbuf_reset(scratch);
-	for (int k = 0; k < ncols; k++)
-		if (!keyenc_append(m->enc[k], keys[k].data, keys[k].len, scratch))
-		{
-			*bad = true;
-			return false;
-		}
-	return hset128_contains(m->hashes, hset128_hash(scratch->data, scratch->len));
+	if (!keyenc_fingerprint(keys, NULL, m->enc, ncols, scratch, &h))
+	{
+		*bad = true;
+		return false;
+	}
+	return hset128_contains(m->hashes, h);
 }
 
 static bool

@@ -381,23 +381,14 @@ batcher_row(void *arg, const CopyField *f, int nfields)
 	KeyBatcher *kb = arg;
 
 	(void) nfields;
-	switch (f->len)
+	if (f->len < 0)
+		kb->nulls[kb->nnulls++] = (uint32_t) (kb->rows - kb->batch_row);
+	else if (copybin_int_field(f->data, f->len, &kb->keys[kb->nkeys]))
+		kb->nkeys++;
+	else
 	{
-		case -1:
-			kb->nulls[kb->nnulls++] = (uint32_t) (kb->rows - kb->batch_row);
-			break;
-		case 8:
-			kb->keys[kb->nkeys++] = copybin_int64(f->data);
-			break;
-		case 4:
-			kb->keys[kb->nkeys++] = copybin_int32(f->data);
-			break;
-		case 2:
-			kb->keys[kb->nkeys++] = copybin_int16(f->data);
-			break;
-		default:
-			kb->bad_key = true;
-			return false;
+		kb->bad_key = true;
+		return false;
 	}
 	kb->rows++;
 	if (kb->nkeys + kb->nnulls == COPYBIN_KEY_BATCH)

@@ -292,25 +292,6 @@ note_fk_end(Scan *s, int fk)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static inline bool
-decode_int(const CopyField *f, int64_t *out)
-{
-	switch (f->len)
-	{
-		case 8:
-			*out = copybin_int64(f->data);
-			return true;
-		case 4:
-			*out = copybin_int32(f->data);
-			return true;
-		case 2:
-			*out = copybin_int16(f->data);
-			return true;
-		default:
-			return false;
-	}
-}
-
 /*
  * After a failed chunk, a new transaction: on the run's snapshot, or in
  * --consistency chunk on a fresh one (the exporter may be gone by then).
@@ -385,22 +366,6 @@ chunk_select(StrBuf *sql, const Chunk *c, const CatColumn *const *cols, int ncol
 	strbuf_append(sql, " FROM ONLY ");
 	pgconn_append_relation(sql, c->rel->schema, c->rel->name);
 	plan_append_chunk_predicate(sql, c, " WHERE ");
-}
-
-/* Canonical bytes of fields[cols[k]] under enc[k]; false if malformed. */
-static inline bool
-encode_key(StrBuf *buf, const CopyField *f, const int *cols, const KeyEncKind *enc,
-		   int ncols)
-{
-	strbuf_reset(buf);
-	for (int k = 0; k < ncols; k++)
-	{
-		const CopyField *fld = &f[cols ? cols[k] : k];
-
-		if (!keyenc_append(enc[k], fld->data, fld->len, buf))
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -504,12 +469,11 @@ parent_row(void *arg, const CopyField *f, int nf)
 	for (int k = 0; k < nf; k++)
 		if (f[k].len < 0)
 			return true;
-	if (!encode_key(&pc->enc, f, NULL, pc->set->enc, nf))
+	if (!keyenc_fingerprint(f, NULL, pc->set->enc, nf, &pc->enc, &h))
 	{
 		pc->bad_value = true;
 		return false;
 	}
-	h = hset128_hash(pc->enc.data, pc->enc.len);
 	if (in_key_pass(pc->w->scan, h))
 	{
 		pc->hbatch[pc->n] = h;
@@ -760,16 +724,13 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 {
 	const FkPlan *fp = hs->fp;
 	int			ncols = hs->set->ncols;
-	int			nnull = 0;
+	KeyNulls	nulls = keyenc_nulls(f, fp->fields, ncols, hs->match_full);
 	Hash128		h;
 
-	for (int k = 0; k < ncols; k++)
-		nnull += f[fp->fields[k]].len < 0;
-	if (nnull > 0)
+	if (nulls != KEY_NO_NULLS)
 	{
-		if (hs->match_full && nnull < ncols)
+		if (nulls == KEY_MIXED_NULLS)
 		{
-			/* MATCH FULL forbids mixing NULLs and values: a violation as it is */
 			hs->partial++;
 			/* samples stay in row order: the batched keys come first */
 			flush_hashed(cc, hs);
@@ -787,9 +748,8 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 			hs->nulls++;
 		return true;
 	}
-	if (!encode_key(&cc->enc, f, fp->fields, fp->child_enc, ncols))
+	if (!keyenc_fingerprint(f, fp->fields, fp->child_enc, ncols, &cc->enc, &h))
 		return false;
-	h = hset128_hash(cc->enc.data, cc->enc.len);
 	if (!in_key_pass(cc->w->scan, h))
 		return true;
 	hs->hashes[hs->n] = h;
@@ -828,7 +788,7 @@ child_row(void *arg, const CopyField *f, int nf)
 			ps->nulls++;
 			continue;
 		}
-		if (FK_UNLIKELY(!decode_int(fld, &ps->keys[ps->n])))
+		if (FK_UNLIKELY(!copybin_int_field(fld->data, fld->len, &ps->keys[ps->n])))
 		{
 			cc->bad_value = true;
 			return false;

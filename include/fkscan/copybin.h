@@ -161,4 +161,27 @@ copybin_int64(const uint8_t *p)
 					  (uint32_t) copybin_int32(p + 4));
 }
 
+/*
+ * An int2, int4 or int8 field (told apart by its length) widened to int64;
+ * false for any other length (malformed data for an integer key).
+ */
+static inline bool
+copybin_int_field(const uint8_t *data, int32_t len, int64_t *out)
+{
+	switch (len)
+	{
+		case 8:
+			*out = copybin_int64(data);
+			return true;
+		case 4:
+			*out = copybin_int32(data);
+			return true;
+		case 2:
+			*out = copybin_int16(data);
+			return true;
+		default:
+			return false;
+	}
+}
+
 #endif /* FKSCAN_COPYBIN_H */

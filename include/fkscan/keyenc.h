@@ -19,6 +19,8 @@
 #define FKSCAN_KEYENC_H
 
 #include "fkscan/catalog.h"
+#include "fkscan/copybin.h"
+#include "fkscan/hset128.h"
 #include "fkscan/strbuf.h"
 
 typedef enum KeyEncKind
@@ -55,5 +57,35 @@ KeyEncPair	keyenc_pair(const CatColumn *child, const CatColumn *parent,
  * to out.  Returns false if the field is malformed for the kind.
  */
 bool keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *out);
+
+/* RI's NULL rule for a child key: which rows the FK exempts, which violate. */
+typedef enum KeyNulls
+{
+	KEY_NO_NULLS,				/* checked against the parents */
+	KEY_EXEMPT,					/* MATCH SIMPLE: any NULL; MATCH FULL: all NULL */
+	KEY_MIXED_NULLS				/* MATCH FULL with NULLs and values: a violation as it is */
+} KeyNulls;
+
+/* The key is fields[cols[k]], or fields[k] when cols is NULL. */
+static inline KeyNulls
+keyenc_nulls(const CopyField *fields, const int *cols, int ncols, bool match_full)
+{
+	int			nnull = 0;
+
+	for (int k = 0; k < ncols; k++)
+		nnull += fields[cols ? cols[k] : k].len < 0;
+	if (nnull == 0)
+		return KEY_NO_NULLS;
+	return match_full && nnull < ncols ? KEY_MIXED_NULLS : KEY_EXEMPT;
+}
+
+/*
+ * A key's fingerprint, the one rule every hashed key set and every lookup
+ * in one follows: the canonical bytes of its non-NULL fields (fields[cols[k]],
+ * or fields[k] when cols is NULL, under enc[k]) hashed with XXH3-128;
+ * scratch holds the bytes.  False if a field is malformed for its kind.
+ */
+bool keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc,
+						int ncols, StrBuf *scratch, Hash128 *out);
 
 #endif /* FKSCAN_KEYENC_H */

@@ -186,5 +186,54 @@ main(void)
 		ok(e.child == KEYENC_BPCHAR && e.parent == KEYENC_RAW,
 		   "char(n) -> varchar under =(text,text): the parent's blanks count");
 	}
+	/* the fingerprint: one rule for every hashed set and lookup */
+	{
+		uint8_t		i2[2] = {0, 7};
+		uint8_t		i8[8] = {0, 0, 0, 0, 0, 0, 0, 7};
+		uint8_t		t[2] = {'a', ' '};
+		KeyEncKind	ints[2] = {KEYENC_INT, KEYENC_INT};
+		KeyEncKind	mixed[2] = {KEYENC_INT, KEYENC_BPCHAR};
+		KeyEncKind	raw[2] = {KEYENC_INT, KEYENC_RAW};
+		CopyField	a[2] = {{i2, 2}, {i8, 8}};
+		CopyField	b[3] = {{t, 1}, {i8, 8}, {i8, 8}};	/* picked by cols */
+		CopyField	c[2] = {{i8, 8}, {t, 2}};
+		CopyField	d[2] = {{i8, 8}, {t, 1}};
+		CopyField	bad[2] = {{i8, 3}, {i8, 8}};
+		int			cols[2] = {2, 1};
+		Hash128		ha,
+					hb,
+					hc,
+					hd;
+		StrBuf		scratch;
+
+		strbuf_init(&scratch);
+		ok(keyenc_fingerprint(a, NULL, ints, 2, &scratch, &ha) &&
+		   keyenc_fingerprint(b, cols, ints, 2, &scratch, &hb) &&
+		   memcmp(&ha, &hb, sizeof(ha)) == 0,
+		   "fingerprint: (int2 7, int8 7) = fields picked by cols (int8 7, int8 7)");
+		ok(keyenc_fingerprint(c, NULL, mixed, 2, &scratch, &hc) &&
+		   keyenc_fingerprint(d, NULL, mixed, 2, &scratch, &hd) &&
+		   memcmp(&hc, &hd, sizeof(hc)) == 0, "fingerprint: char(n) 'a ' = 'a' under the bpchar rule");
+		ok(keyenc_fingerprint(c, NULL, raw, 2, &scratch, &hc) &&
+		   keyenc_fingerprint(d, NULL, raw, 2, &scratch, &hd) &&
+		   memcmp(&hc, &hd, sizeof(hc)) != 0, "fingerprint: text 'a ' <> 'a'");
+		ok(!keyenc_fingerprint(bad, NULL, ints, 2, &scratch, &ha), "fingerprint: a malformed field fails");
+		strbuf_free(&scratch);
+	}
+	/* RI's NULL rule */
+	{
+		uint8_t		v[8] = {0};
+		CopyField	none[2] = {{v, 8}, {v, 8}};
+		CopyField	one[2] = {{v, 8}, {NULL, -1}};
+		CopyField	all[2] = {{NULL, -1}, {NULL, -1}};
+		int			rev[2] = {1, 0};
+
+		ok(keyenc_nulls(none, NULL, 2, false) == KEY_NO_NULLS &&
+		   keyenc_nulls(none, NULL, 2, true) == KEY_NO_NULLS, "nulls: no NULL is checked");
+		ok(keyenc_nulls(one, NULL, 2, false) == KEY_EXEMPT, "nulls: MATCH SIMPLE exempts any NULL");
+		ok(keyenc_nulls(one, rev, 2, true) == KEY_MIXED_NULLS, "nulls: MATCH FULL, mixed: a violation");
+		ok(keyenc_nulls(all, NULL, 2, true) == KEY_EXEMPT, "nulls: MATCH FULL, all NULL: exempt");
+		ok(keyenc_nulls(one, NULL, 1, true) == KEY_NO_NULLS, "nulls: only the key's own columns count");
+	}
 	return done_testing();
 }
