@@ -476,10 +476,9 @@ fk_oid_array(const Catalog *cat)
 	StrBuf		b;
 
 	strbuf_init(&b);
-	strbuf_append_char(&b, '{');
 	for (int i = 0; i < cat->nfks; i++)
-		strbuf_appendf(&b, "%s%u", i ? "," : "", cat->fks[i].oid);
-	strbuf_append_char(&b, '}');
+		pgconn_oids_add(&b, cat->fks[i].oid);
+	pgconn_oids_end(&b);
 	return strbuf_take(&b);
 }
 
@@ -643,18 +642,16 @@ read_tables(PgConn *c, Catalog *cat, const FkCtx *fks)
 	qsort(oids, (size_t) n, sizeof(Oid), oid_cmp);
 	cat->tables = fk_calloc((size_t) (n > 0 ? n : 1), sizeof(CatTable));
 	strbuf_init(&b);
-	strbuf_append_char(&b, '{');
 	for (int i = 0; i < n; i++)
 	{
 		if (i > 0 && oids[i] == oids[i - 1])
 			continue;
 		cat->tables[cat->ntables++].oid = oids[i];
-		strbuf_appendf(&b, "%s%u", b.len > 1 ? "," : "", oids[i]);
+		pgconn_oids_add(&b, oids[i]);
 	}
-	strbuf_append_char(&b, '}');
 	free(oids);
 
-	params[0] = b.data;
+	params[0] = pgconn_oids_end(&b);
 	ok = pgconn_exec(c, SQL_CATALOG_TABLES, 1, params, table_row, &ctx);
 	strbuf_free(&b);
 	if (!ok)
@@ -744,7 +741,6 @@ catalog_read_filenodes(PgConn *c, Catalog *cat)
 	bool		ok;
 
 	strbuf_init(&oids);
-	strbuf_append_char(&oids, '{');
 	for (int i = 0; i < cat->ntables; i++)
 		ctx.nrels += cat->tables[i].nleaves;
 	ctx.rels = fk_calloc((size_t) ctx.nrels + 1, sizeof(CatRelation *));
@@ -752,11 +748,10 @@ catalog_read_filenodes(PgConn *c, Catalog *cat)
 	for (int i = 0; i < cat->ntables; i++)
 		for (int j = 0; j < cat->tables[i].nleaves; j++)
 		{
-			strbuf_appendf(&oids, "%s%u", ctx.nrels ? "," : "", cat->tables[i].leaves[j].oid);
+			pgconn_oids_add(&oids, cat->tables[i].leaves[j].oid);
 			ctx.rels[ctx.nrels++] = &cat->tables[i].leaves[j];
 		}
-	strbuf_append_char(&oids, '}');
-	params[0] = oids.data;
+	params[0] = pgconn_oids_end(&oids);
 	ok = pgconn_exec(c, SQL_CATALOG_FILENODES, 1, params, filenode_row, &ctx);
 	if (ok && ctx.filled != ctx.nrels)
 	{

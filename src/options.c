@@ -566,7 +566,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 	memset(o, 0, sizeof(*o));
 	o->jobs = default_jobs();
 	o->sample = 5;
-	o->conn.lock_timeout_ms = 10000;
+	o->conn.lock_timeout_ms = LOCK_TIMEOUT_MS_DEFAULT;
 	o->memory_limit = default_memory_limit();
 	o->retries = 3;
 	o->max_lag_s = -1;

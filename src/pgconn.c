@@ -134,7 +134,7 @@ apply_session_settings(PgConn *c, int lock_timeout_ms)
 		params[2 * i] = session_settings[i][0];
 		params[2 * i + 1] = session_settings[i][1];
 	}
-	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms > 0 ? lock_timeout_ms : 10000);
+	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms > 0 ? lock_timeout_ms : LOCK_TIMEOUT_MS_DEFAULT);
 	strbuf_appendf(&sql, "pg_catalog.set_config('lock_timeout', $%zu, false)", 2 * n + 1);
 	params[2 * n] = timeout;
 	ok = pgconn_exec(c, sql.data, (int) (2 * n + 1), params, NULL, NULL);
@@ -614,6 +614,19 @@ quote_ident(const char *ident)
 	strbuf_init(&b);
 	quote_append_ident(&b, ident);
 	return strbuf_take(&b);
+}
+
+void
+pgconn_oids_add(StrBuf *b, Oid oid)
+{
+	strbuf_appendf(b, "%c%u", b->len ? ',' : '{', oid);
+}
+
+const char *
+pgconn_oids_end(StrBuf *b)
+{
+	strbuf_append(b, b->len ? "}" : "{}");
+	return b->data;
 }
 
 void

@@ -1961,11 +1961,9 @@ lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
 	if (cat->ntables == 0)
 		return true;
 	strbuf_init(&oids);
-	strbuf_append_char(&oids, '{');
 	for (int i = 0; i < cat->ntables; i++)
-		strbuf_appendf(&oids, "%s%u", i ? "," : "", cat->tables[i].oid);
-	strbuf_append_char(&oids, '}');
-	params[0] = oids.data;
+		pgconn_oids_add(&oids, cat->tables[i].oid);
+	params[0] = pgconn_oids_end(&oids);
 	ok = pgconn_exec(c, "SELECT t.i, pg_catalog.has_table_privilege(t.oid, 'SELECT') "
 					 "FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
 					 "WITH ORDINALITY AS t(oid, i) "

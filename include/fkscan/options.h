@@ -88,8 +88,10 @@ typedef struct ConnOptions
 	char	   *username;
 	TriValue	prompt_password;	/* -w: TRI_NO, -W: TRI_YES */
 	int			lock_timeout_ms;	/* --lock-timeout: every session's lock_timeout,
-									 * from its first query on (>= 1) */
+									 * from its first query on (>= 1; 0: the default) */
 } ConnOptions;
+
+#define LOCK_TIMEOUT_MS_DEFAULT 10000
 
 /* pg_dump-style selection; patterns are matched by the catalog module. */
 typedef struct FilterOptions

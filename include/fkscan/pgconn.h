@@ -114,6 +114,13 @@ char *quote_ident(const char *ident);
 /* Append a quoted [alias.]column or schema.relation to SQL text. */
 struct StrBuf;
 void pgconn_append_ident(struct StrBuf *sql, const char *alias, const char *name);
+
+/*
+ * An oid[] parameter, built in an empty StrBuf: pgconn_oids_add each oid,
+ * then pgconn_oids_end, which closes it ("{}" for none) and returns its text.
+ */
+void pgconn_oids_add(struct StrBuf *b, Oid oid);
+const char *pgconn_oids_end(struct StrBuf *b);
 void pgconn_append_relation(struct StrBuf *sql, const char *schema, const char *name);
 
 /* Log a failure from fn-driven code in the same shape as the executor's. */
