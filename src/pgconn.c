@@ -134,7 +134,7 @@ apply_session_settings(PgConn *c, int lock_timeout_ms)
 		params[2 * i] = session_settings[i][0];
 		params[2 * i + 1] = session_settings[i][1];
 	}
-	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms > 0 ? lock_timeout_ms : LOCK_TIMEOUT_MS_DEFAULT);
+	snprintf(timeout, sizeof(timeout), "%d", lock_timeout_ms);
 	strbuf_appendf(&sql, "pg_catalog.set_config('lock_timeout', $%zu, false)", 2 * n + 1);
 	params[2 * n] = timeout;
 	ok = pgconn_exec(c, sql.data, (int) (2 * n + 1), params, NULL, NULL);
@@ -302,7 +302,8 @@ pgconn_connect(const ConnOptions *co, const char *name)
 		pgconn_free(c);
 		return NULL;
 	}
-	if (!apply_session_settings(c, co->lock_timeout_ms))
+	c->lock_timeout_ms = co->lock_timeout_ms > 0 ? co->lock_timeout_ms : LOCK_TIMEOUT_MS_DEFAULT;
+	if (!apply_session_settings(c, c->lock_timeout_ms))
 	{
 		pgconn_free(c);
 		return NULL;

@@ -48,6 +48,7 @@
 #include "fkscan/rowsrc.h"
 #include "fkscan/signals.h"
 #include "fkscan/snapshot.h"
+#include "fkscan/standby.h"
 #include "fkscan/state.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/verify.h"
@@ -118,6 +119,7 @@ typedef enum Phase
 struct Scan
 {
 	const FkOptions *opt;
+	const ScanHook *hook;		/* the caller that wants the orphan keys (fix), or NULL */
 	const Catalog *cat;
 	const ScanPlan *plan;
 	char	   *snapshot;
@@ -186,12 +188,9 @@ struct Scan
 	int		   *nresumed_snaps;
 };
 
-/* scan_run_hooked(): the caller that wants the orphan keys (fix), or NULL */
-static const ScanHook *scan_hook;
 
 static void finish_early(Scan *s, int i);
 static void load_recorded(Scan *s);
-static bool lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms);
 static void expire_budget(Scan *s);
 
 /* The error text of what --max-time left unread: reported "incomplete". */
@@ -324,7 +323,7 @@ recover_worker(Worker *w)
 	}
 	else
 		ok = ok && snapshot_import(w->conn, s->snapshot) &&
-			lock_tables(w->conn, s->cat, s->opt->conn.lock_timeout_ms);
+			snapshot_lock_tables(w->conn, s->cat);
 	if (!ok)
 	{
 		log_error("worker %d lost its connection; its remaining work goes to the others",
@@ -1149,7 +1148,7 @@ worker_main(void *arg)
 	rowsrc_count_bytes_into(&s->bytes_read);
 	w->conn = pgconn_connect(&s->opt->conn, name);
 	w->alive = w->conn && snapshot_import(w->conn, s->snapshot) &&
-		lock_tables(w->conn, s->cat, s->opt->conn.lock_timeout_ms);
+		snapshot_lock_tables(w->conn, s->cat);
 
 	pthread_mutex_lock(&s->lock);
 	for (;;)
@@ -1568,7 +1567,7 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	if (nkeep > 0 && !fetch_samples(s, coord, fp, refs, nkeep, cands, r))
 		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
 	free(refs);
-	if (scan_hook && err == NULL)
+	if (s->hook && err == NULL)
 	{
 		/* the hook reads the confirmed keys' raw values; freed with the state */
 		s->orphan_keys[fk].cands = cands;
@@ -1880,99 +1879,6 @@ expire_budget(Scan *s)
 				s->opt->max_time_s);
 }
 
-typedef struct LockCtx
-{
-	PgConn	   *c;
-	const Catalog *cat;
-	int			lock_timeout_ms;
-} LockCtx;
-
-/* One table of lock_tables, by its own statement: a timeout names it. */
-static bool
-lock_row(void *arg, const PGresult *res, int row)
-{
-	LockCtx    *lc = arg;
-	long		i = strtol(PQgetvalue(res, row, 0), NULL, 10) - 1;
-	const CatTable *t;
-	StrBuf		sql;
-	bool		ok;
-
-	if (i < 0 || i >= lc->cat->ntables)
-		return false;
-	t = &lc->cat->tables[i];
-	strbuf_init(&sql);
-	if (strcmp(PQgetvalue(res, row, 1), "t") == 0)
-	{
-		strbuf_append(&sql, "LOCK TABLE ");
-		pgconn_append_relation(&sql, t->schema, t->name);
-		strbuf_append(&sql, " IN ACCESS SHARE MODE");
-	}
-	else
-	{
-		/*
-		 * Column privileges only: LOCK TABLE wants table-level SELECT, but a
-		 * query reading no column takes the same lock (and its partitions'
-		 * or children's at planning) on any column's privilege.
-		 */
-		strbuf_append(&sql, "SELECT FROM ");
-		pgconn_append_relation(&sql, t->schema, t->name);
-		strbuf_append(&sql, " LIMIT 0");
-	}
-	lc->c->quiet_errors = true;
-	ok = pgconn_exec(lc->c, sql.data, 0, NULL, NULL, NULL);
-	lc->c->quiet_errors = false;
-	strbuf_free(&sql);
-	if (!ok && strcmp(lc->c->sqlstate, "55P03") == 0)
-	{
-		StrBuf		name;
-
-		strbuf_init(&name);
-		pgconn_append_relation(&name, t->schema, t->name);
-		log_error("%s: could not lock table %s within --lock-timeout (%d ms)",
-				  lc->c->name, name.data, lc->lock_timeout_ms);
-		log_hint("Another session holds or awaits a conflicting lock (DDL, VACUUM FULL, TRUNCATE); retry, or raise --lock-timeout.");
-		strbuf_free(&name);
-	}
-	else if (!ok)
-		log_error("%s: %s", lc->c->name, lc->c->last_error ? lc->c->last_error : "LOCK TABLE failed");
-	return ok;
-}
-
-/*
- * ACCESS SHARE on every table involved, so none is dropped under the scan
- * (pg_dump does the same).  Only tables the role may SELECT (some columns
- * of, at least: the keys are all a scan reads): a failure here
- * would abort the transaction and the whole run, while a table the role
- * cannot read should fail only its own FKs, when a worker reads it.  The
- * coordinator takes them after exporting the snapshot; each worker again
- * right after importing it, before any COPY: a DDL queued behind the
- * coordinator's lock then times out a worker's LOCK (the session's
- * lock_timeout) instead of holding its COPY, and the coordinator waiting
- * for that worker, forever.
- */
-static bool
-lock_tables(PgConn *c, const Catalog *cat, int lock_timeout_ms)
-{
-	StrBuf		oids;
-	const char *params[1];
-	LockCtx		lc = {c, cat, lock_timeout_ms};
-	bool		ok;
-
-	if (cat->ntables == 0)
-		return true;
-	strbuf_init(&oids);
-	for (int i = 0; i < cat->ntables; i++)
-		pgconn_oids_add(&oids, cat->tables[i].oid);
-	params[0] = pgconn_oids_end(&oids);
-	ok = pgconn_exec(c, "SELECT t.i, pg_catalog.has_table_privilege(t.oid, 'SELECT') "
-					 "FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
-					 "WITH ORDINALITY AS t(oid, i) "
-					 "WHERE pg_catalog.has_any_column_privilege(t.oid, 'SELECT') ORDER BY t.i",
-					 1, params, lock_row, &lc);
-	strbuf_free(&oids);
-	return ok;
-}
-
 static void
 scan_free_state(Scan *s)
 {
@@ -2056,7 +1962,7 @@ hand_keys_to_hook(Scan *s, PgConn *verifier, ScanResult *res)
 		k.ints = s->orphan_keys[i].ints;
 		k.cands = s->orphan_keys[i].cands;
 		k.confirmed = s->orphan_keys[i].confirmed;
-		if (!scan_hook->keys(scan_hook->ctx, verifier, s->cat, &res->fks[i], i, &k))
+		if (!s->hook->keys(s->hook->ctx, verifier, s->cat, &res->fks[i], i, &k))
 			return false;
 	}
 	return true;
@@ -2212,7 +2118,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 			finish_fk(s, verifier, res, i);
 	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
 		res->output_failed = true;
-	if (scan_hook && scan_hook->keys && !signals_interrupted() &&
+	if (s->hook && s->hook->keys && !signals_interrupted() &&
 		!hand_keys_to_hook(s, verifier, res))
 		res->output_failed = true;
 	return true;
@@ -2480,9 +2386,9 @@ load_recorded(Scan *s)
 }
 
 static bool
-scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *res,
-			 Catalog **cat, bool *conflict, ReportStream *stream, StateFile *state,
-			 double budget_s)
+scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool progress,
+			 ScanResult *res, Catalog **cat, bool *conflict, ReportStream *stream,
+			 StateFile *state, double budget_s)
 {
 	PgConn	   *coord;
 	ScanPlan   *plan = NULL;
@@ -2491,6 +2397,7 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 	bool	   *skip;
 
 	memset(&s, 0, sizeof(s));
+	s.hook = hook;
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
 	*conflict = false;
 	*cat = NULL;
@@ -2499,7 +2406,7 @@ scan_attempt(const FkOptions *opt, bool in_recovery, bool progress, ScanResult *
 		return false;
 	ok = snapshot_export(coord, &s.snapshot) &&
 		catalog_read(coord, &opt->filter, cat) &&
-		lock_tables(coord, *cat, opt->conn.lock_timeout_ms) &&
+		snapshot_lock_tables(coord, *cat) &&
 		(state == NULL || catalog_read_filenodes(coord, *cat));
 	if (!ok)
 	{
@@ -2579,126 +2486,6 @@ done:
 	return ok;
 }
 
-/* ---- hot standby: replay position, lag, pausing replay ---- */
-
-static bool
-replay_row(void *ctx, const PGresult *res, int row)
-{
-	ReplayPosition *rp = ctx;
-
-	snprintf(rp->receive_lsn, sizeof(rp->receive_lsn), "%s", PQgetvalue(res, row, 0));
-	snprintf(rp->replay_lsn, sizeof(rp->replay_lsn), "%s", PQgetvalue(res, row, 1));
-	rp->lag_s = strtod(PQgetvalue(res, row, 2), NULL);
-	rp->known = true;
-	return true;
-}
-
-/* Lag is 0 when all that was received is replayed (an idle primary). */
-static bool
-read_replay_position(PgConn *c, ReplayPosition *rp)
-{
-	return pgconn_exec(c,
-					   "SELECT coalesce(pg_catalog.pg_last_wal_receive_lsn()::pg_catalog.text, ''), "
-					   "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, ''), "
-					   "CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) "
-					   "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE coalesce(extract(epoch FROM "
-					   "pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
-					   0, NULL, replay_row, rp);
-}
-
-/*
- * The connection that pauses replay also resumes it, whatever happens: at
- * the end, on error, and from the signal thread when a second Ctrl-C ends
- * the process at once.  The lock keeps the two threads off it together.
- */
-static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
-static PgConn *replay_paused_on;
-
-/*
- * Replay held back may cancel the resume itself at once (a conflict with
- * what it releases, before the statement returns): try again, quietly, a
- * few times before giving up loudly.  A resume of running replay is a no-op.
- */
-static void
-resume_replay(void)
-{
-	pthread_mutex_lock(&replay_lock);
-	for (int i = 0; replay_paused_on && i < 10; i++)
-	{
-		bool		ok;
-
-		replay_paused_on->quiet_errors = true;
-		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
-						 0, NULL, NULL, NULL);
-		replay_paused_on->quiet_errors = false;
-		if (ok)
-		{
-			log_info("WAL replay resumed");
-			replay_paused_on = NULL;
-		}
-		else if (PQstatus(replay_paused_on->conn) != CONNECTION_OK)
-			PQreset(replay_paused_on->conn);
-		else
-			usleep(100000);
-	}
-	if (replay_paused_on)
-	{
-		log_error("could not resume WAL replay: %s", replay_paused_on->last_error
-				  ? replay_paused_on->last_error : "unknown error");
-		log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
-	}
-	replay_paused_on = NULL;
-	pthread_mutex_unlock(&replay_lock);
-}
-
-static bool
-paused_row(void *ctx, const PGresult *res, int row)
-{
-	*(bool *) ctx = strcmp(PQgetvalue(res, row, 0), "t") == 0;
-	return true;
-}
-
-static bool
-pause_replay(PgConn *c)
-{
-	/* 14: pg_get_wal_replay_pause_state() tells a pause in effect from one requested */
-	const char *state_sql = c->server_version >= FK_PG14
-		? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
-		: "SELECT pg_catalog.pg_is_wal_replay_paused()";
-
-	pthread_mutex_lock(&replay_lock);
-	if (!pgconn_exec(c, "SELECT pg_catalog.pg_wal_replay_pause()", 0, NULL, NULL, NULL))
-	{
-		pthread_mutex_unlock(&replay_lock);
-		log_hint("--pause-replay needs a superuser, or EXECUTE on pg_wal_replay_pause() and pg_wal_replay_resume().");
-		return false;
-	}
-	replay_paused_on = c;
-	signals_set_exit_hook(resume_replay);
-	pthread_mutex_unlock(&replay_lock);
-	/* a pause takes effect between records: wait until it has */
-	for (int i = 0; i < 600 && !signals_interrupted(); i++)
-	{
-		bool		paused = false;
-
-		pthread_mutex_lock(&replay_lock);
-		if (!pgconn_exec(c, state_sql, 0, NULL, paused_row, &paused))
-		{
-			pthread_mutex_unlock(&replay_lock);
-			return false;
-		}
-		pthread_mutex_unlock(&replay_lock);
-		if (paused)
-		{
-			log_info("WAL replay paused");
-			return true;
-		}
-		usleep(50000);
-	}
-	log_error("WAL replay did not pause within 30 s");
-	return false;
-}
-
 static const char *
 guarantee_for(const ScanResult *res)
 {
@@ -2711,7 +2498,7 @@ guarantee_for(const ScanResult *res)
 
 /* The whole command: standby checks, attempts, report, exit code. */
 int
-scan_run(const FkOptions *opt)
+scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
 {
 	PgConn	   *control;
 	Catalog    *cat = NULL;
@@ -2743,12 +2530,11 @@ scan_run(const FkOptions *opt)
 	if (opt->state_file &&
 		(state = state_open(opt->state_file, PQdb(control->conn), opt)) == NULL)
 		goto done;
-	if (!pgconn_exec(control, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,
-					 paused_row, &in_recovery))
+	if (!standby_in_recovery(control, &in_recovery))
 		goto done;
 	if (in_recovery)
 	{
-		if (!read_replay_position(control, &replay_start))
+		if (!standby_replay_position(control, &replay_start))
 			goto done;
 		if (opt->max_lag_s >= 0 && replay_start.lag_s > opt->max_lag_s)
 		{
@@ -2759,7 +2545,7 @@ scan_run(const FkOptions *opt)
 					   replay_start.replay_lsn);
 			goto done;
 		}
-		if (opt->pause_replay && !(paused = pause_replay(control)))
+		if (opt->pause_replay && !(paused = standby_pause_replay(control)))
 			goto done;
 	}
 	else if (opt->pause_replay)
@@ -2772,8 +2558,8 @@ scan_run(const FkOptions *opt)
 
 		if (opt->max_time_s > 0 && budget < 0.001)
 			budget = 0.001;
-		ok = scan_attempt(opt, in_recovery, progress, &res, &cat, &conflict, stream, state,
-						  budget);
+		ok = scan_attempt(opt, hook, in_recovery, progress, &res, &cat, &conflict, stream,
+						  state, budget);
 		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
 			attempt > opt->retries || signals_interrupted())
 			break;
@@ -2803,7 +2589,7 @@ scan_run(const FkOptions *opt)
 		res.guarantee = guarantee_for(&res);
 		res.replay_start = replay_start;
 		if (in_recovery)
-			(void) read_replay_position(control, &res.replay_end);
+			(void) standby_replay_position(control, &res.replay_end);
 		{
 			struct rusage ru;
 
@@ -2822,7 +2608,7 @@ scan_run(const FkOptions *opt)
 				res.ndisagree++;
 			res.orphan_rows += res.fks[i].orphan_rows;
 		}
-		ok = scan_hook ? true : report_stream_finish(stream, &res);
+		ok = hook ? true : report_stream_finish(stream, &res);
 		if (res.interrupted || res.nerrors > 0 || res.nincomplete > 0 ||
 			res.ndisagree > 0 || !ok ||
 			res.output_failed ||
@@ -2830,14 +2616,13 @@ scan_run(const FkOptions *opt)
 			rc = FK_EXIT_ERROR;
 		else
 			rc = report_exit_code(&res, opt);
-		if (scan_hook)
-			rc = scan_hook->finish(scan_hook->ctx, cat, &res, rc);
+		if (hook)
+			rc = hook->finish(hook->ctx, cat, &res, rc);
 	}
 
 done:
 	/* whatever happened after pg_wal_replay_pause() succeeded */
-	resume_replay();
-	signals_set_exit_hook(NULL);
+	standby_resume_replay();
 	scanresult_free(&res);
 	catalog_free(cat);
 	pgconn_free(control);
@@ -2847,12 +2632,7 @@ done:
 }
 
 int
-scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
+scan_run(const FkOptions *opt)
 {
-	int			rc;
-
-	scan_hook = hook;
-	rc = scan_run(opt);
-	scan_hook = NULL;
-	return rc;
+	return scan_run_hooked(opt, NULL);
 }

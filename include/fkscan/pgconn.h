@@ -55,6 +55,7 @@ typedef struct PgConn
 	char	   *last_error;		/* primary message of the last failure, or NULL */
 	char		async_sqlstate[6];	/* a FATAL the server sent between queries */
 	int			cancel_slot;	/* signals registry, -1 if none */
+	int			lock_timeout_ms;	/* the session's lock_timeout (for messages) */
 	bool		quiet_errors;	/* caller logs failures itself */
 } PgConn;
 

@@ -42,7 +42,7 @@ typedef struct ScanHook
 	int			(*finish) (void *ctx, const Catalog *cat, ScanResult *res, int scan_rc);
 } ScanHook;
 
-/* scan_run with a hook (not reentrant: one hooked scan at a time). */
+/* scan_run, handing each FK's orphan keys to hook and the result to its finish. */
 int scan_run_hooked(const FkOptions *options, const ScanHook *hook);
 
 #endif /* FKSCAN_SCAN_H */

@@ -12,6 +12,7 @@
 #ifndef FKSCAN_SNAPSHOT_H
 #define FKSCAN_SNAPSHOT_H
 
+#include "fkscan/catalog.h"
 #include "fkscan/pgconn.h"
 
 /* Begin the exporting transaction; *snapshot_id is fk_malloc'd. */
@@ -22,5 +23,19 @@ bool snapshot_import(PgConn *c, const char *snapshot_id);
 
 /* Begin a transaction on a fresh snapshot of its own (after a ROLLBACK). */
 bool snapshot_begin_fresh(PgConn *c);
+
+/*
+ * ACCESS SHARE on every table involved, so none is dropped under the scan
+ * (pg_dump does the same).  Only tables the role may SELECT (some columns
+ * of, at least: the keys are all a scan reads): a failure here
+ * would abort the transaction and the whole run, while a table the role
+ * cannot read should fail only its own FKs, when a worker reads it.  The
+ * coordinator takes them after exporting the snapshot; each worker again
+ * right after importing it, before any COPY: a DDL queued behind the
+ * coordinator's lock then times out a worker's LOCK (the session's
+ * lock_timeout) instead of holding its COPY, and the coordinator waiting
+ * for that worker, forever.
+ */
+bool snapshot_lock_tables(PgConn *c, const Catalog *cat);
 
 #endif /* FKSCAN_SNAPSHOT_H */

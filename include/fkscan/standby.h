@@ -1,0 +1,29 @@
+/*
+ * standby.h
+ *	  A hot standby's side of a scan: whether the server is one, how far it
+ *	  has received and replayed (and its lag), and pausing WAL replay for the
+ *	  length of a scan (--pause-replay) so that no recovery conflict can
+ *	  cancel it.
+ *
+ * A pause is undone whatever happens: standby_resume_replay() at the end and
+ * on every error path, and from the signal thread when a second Ctrl-C ends
+ * the process at once.  One paused connection at a time.
+ */
+#ifndef FKSCAN_STANDBY_H
+#define FKSCAN_STANDBY_H
+
+#include "fkscan/pgconn.h"
+#include "fkscan/result.h"
+
+bool standby_in_recovery(PgConn *c, bool *in_recovery);
+
+/* Receive and replay LSNs, and the lag (0 when all received is replayed). */
+bool standby_replay_position(PgConn *c, ReplayPosition *rp);
+
+/* Pause replay on c and wait (up to 30 s) until it is paused; logs failures. */
+bool standby_pause_replay(PgConn *c);
+
+/* Resume what standby_pause_replay() paused, if anything (retried quietly). */
+void standby_resume_replay(void);
+
+#endif							/* FKSCAN_STANDBY_H */

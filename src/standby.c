@@ -1,0 +1,139 @@
+/*
+ * standby.c
+ *	  A hot standby's side of a scan; see standby.h.
+ */
+#include "fkscan/standby.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fkscan/log.h"
+#include "fkscan/signals.h"
+
+static bool
+replay_row(void *ctx, const PGresult *res, int row)
+{
+	ReplayPosition *rp = ctx;
+
+	snprintf(rp->receive_lsn, sizeof(rp->receive_lsn), "%s", PQgetvalue(res, row, 0));
+	snprintf(rp->replay_lsn, sizeof(rp->replay_lsn), "%s", PQgetvalue(res, row, 1));
+	rp->lag_s = strtod(PQgetvalue(res, row, 2), NULL);
+	rp->known = true;
+	return true;
+}
+
+/* Lag is 0 when all that was received is replayed (an idle primary). */
+bool
+standby_replay_position(PgConn *c, ReplayPosition *rp)
+{
+	return pgconn_exec(c,
+					   "SELECT coalesce(pg_catalog.pg_last_wal_receive_lsn()::pg_catalog.text, ''), "
+					   "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, ''), "
+					   "CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) "
+					   "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE coalesce(extract(epoch FROM "
+					   "pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
+					   0, NULL, replay_row, rp);
+}
+
+/*
+ * The connection that pauses replay also resumes it, whatever happens: at
+ * the end, on error, and from the signal thread when a second Ctrl-C ends
+ * the process at once.  The lock keeps the two threads off it together.
+ */
+static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
+static PgConn *replay_paused_on;
+
+/*
+ * Replay held back may cancel the resume itself at once (a conflict with
+ * what it releases, before the statement returns): try again, quietly, a
+ * few times before giving up loudly.  A resume of running replay is a no-op.
+ */
+void
+standby_resume_replay(void)
+{
+	pthread_mutex_lock(&replay_lock);
+	for (int i = 0; replay_paused_on && i < 10; i++)
+	{
+		bool		ok;
+
+		replay_paused_on->quiet_errors = true;
+		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
+						 0, NULL, NULL, NULL);
+		replay_paused_on->quiet_errors = false;
+		if (ok)
+		{
+			log_info("WAL replay resumed");
+			replay_paused_on = NULL;
+		}
+		else if (PQstatus(replay_paused_on->conn) != CONNECTION_OK)
+			PQreset(replay_paused_on->conn);
+		else
+			usleep(100000);
+	}
+	if (replay_paused_on)
+	{
+		log_error("could not resume WAL replay: %s", replay_paused_on->last_error
+				  ? replay_paused_on->last_error : "unknown error");
+		log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
+	}
+	replay_paused_on = NULL;
+	signals_set_exit_hook(NULL);
+	pthread_mutex_unlock(&replay_lock);
+}
+
+static bool
+bool_row(void *ctx, const PGresult *res, int row)
+{
+	*(bool *) ctx = strcmp(PQgetvalue(res, row, 0), "t") == 0;
+	return true;
+}
+
+bool
+standby_in_recovery(PgConn *c, bool *in_recovery)
+{
+	return pgconn_exec(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, bool_row, in_recovery);
+}
+
+bool
+standby_pause_replay(PgConn *c)
+{
+	/* 14: pg_get_wal_replay_pause_state() tells a pause in effect from one requested */
+	const char *state_sql = c->server_version >= FK_PG14
+		? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
+		: "SELECT pg_catalog.pg_is_wal_replay_paused()";
+
+	pthread_mutex_lock(&replay_lock);
+	if (!pgconn_exec(c, "SELECT pg_catalog.pg_wal_replay_pause()", 0, NULL, NULL, NULL))
+	{
+		pthread_mutex_unlock(&replay_lock);
+		log_hint("--pause-replay needs a superuser, or EXECUTE on pg_wal_replay_pause() and pg_wal_replay_resume().");
+		return false;
+	}
+	replay_paused_on = c;
+	signals_set_exit_hook(standby_resume_replay);
+	pthread_mutex_unlock(&replay_lock);
+	/* a pause takes effect between records: wait until it has */
+	for (int i = 0; i < 600 && !signals_interrupted(); i++)
+	{
+		bool		paused = false;
+
+		pthread_mutex_lock(&replay_lock);
+		if (!pgconn_exec(c, state_sql, 0, NULL, bool_row, &paused))
+		{
+			pthread_mutex_unlock(&replay_lock);
+			return false;
+		}
+		pthread_mutex_unlock(&replay_lock);
+		if (paused)
+		{
+			log_info("WAL replay paused");
+			return true;
+		}
+		usleep(50000);
+	}
+	log_error("WAL replay did not pause within 30 s");
+	return false;
+}
