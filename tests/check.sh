@@ -12,13 +12,13 @@
 #   tests/check.sh fuzz     the fuzz step alone
 #   tests/check.sh majors   the other majors' step alone (after a build)
 #
-# FKSCAN_FUZZ_SECONDS: seconds per fuzz target (default 30).
+# FKSCAN_FUZZ_SECONDS: seconds per fuzz target (default 20).
 # FKSCAN_PG_MAJORS: the other majors to run (default "13 14 16 17 18";
 # empty: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${FKSCAN_FUZZ_SECONDS:-30}
+fuzz_seconds=${FKSCAN_FUZZ_SECONDS:-20}
 fuzz_targets="copybin keyenc"
 
 # Build the fuzz targets with clang and run each from its seeds for
