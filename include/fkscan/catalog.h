@@ -12,7 +12,7 @@
  * catalog_read() runs on a connection whose transaction is the scan's
  * snapshot, so relation sizes are those at snapshot time.  The Catalog is
  * read-only once built and may be shared by threads.  Names are as in the
- * catalog, unquoted; quote them (pgconn_quote_ident) before they reach SQL.
+ * catalog, unquoted; quote them (pgconn_append_ident) before they reach SQL.
  */
 #ifndef FKSCAN_CATALOG_H
 #define FKSCAN_CATALOG_H

@@ -88,7 +88,7 @@ void rb64_fill_bitset(const Roaring64 *r, int64_t min, uint64_t *words);
 
 /*
  * Visit keys in ascending order; fn returns false to stop early, and then
- * so do we (returning false).  Before rb64_optimize this sorts a temporary
+ * so do we (returning false).  Before rb64_freeze this sorts a temporary
  * copy of the bucket order.
  */
 typedef bool (*Rb64IterFn) (int64_t key, void *ctx);

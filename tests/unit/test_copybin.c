@@ -885,8 +885,7 @@ test_nfields(void)
 	copybin_free(d);
 	free(buf);
 
-	copybin_free(NULL);
-	ok(1, "copybin_free(NULL) is a no-op");
+	copybin_free(NULL);			/* a no-op: a crash would fail the test */
 }
 
 /* Empty feeds anywhere change nothing. */
