@@ -43,6 +43,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/orphans.h"
 #include "fkscan/plan.h"
+#include "fkscan/pool.h"
 #include "fkscan/report.h"
 #include "fkscan/result.h"
 #include "fkscan/rowsrc.h"
@@ -101,20 +102,11 @@ typedef struct Worker
 {
 	Scan	   *scan;
 	int			id;
-	pthread_t	thread;
 	PgConn	   *conn;
 	bool		alive;			/* connected and in the snapshot */
 	KeySet	   *sets;			/* partial parent sets, one per ParentSet */
 	FkPartial  *fks;			/* one per FK */
 } Worker;
-
-typedef enum Phase
-{
-	PHASE_CONNECT = 0,
-	PHASE_PARENTS,
-	PHASE_CHILDREN,
-	PHASE_QUIT
-} Phase;
 
 struct Scan
 {
@@ -132,21 +124,14 @@ struct Scan
 	KeySet	   *orphan_keys;	/* per FK, the final orphan keys (for --orphans-out) */
 	Worker	   *workers;
 	int			nworkers;		/* allocated */
-	int			nthreads;		/* started */
+	Pool	   *pool;			/* their threads */
 	int			key_pass;		/* which slice of the hashed key space */
 	struct timespec start;
 	struct timespec phase_start;
 
-	pthread_mutex_t lock;
-	pthread_cond_t cv_phase;
-	pthread_cond_t cv_done;
-	Phase		phase;
-	int			phase_gen;
-	int			busy;			/* workers still in the phase (or connecting) */
-	const Chunk *chunks;
+	pthread_mutex_t lock;		/* errors, fk_end, ready[] */
+	const Chunk *chunks;		/* of the phase running */
 	int			nchunks;
-	bool	   *chunk_done;
-	atomic_int	next_chunk;
 	atomic_uint_fast64_t rows_read;
 	atomic_uint_fast64_t bytes_read;
 	atomic_bool conflict;		/* a recovery conflict (40001) hit this attempt */
@@ -1132,51 +1117,51 @@ note_unit_done(Scan *s, int index)
 		for (int k = 0; k < pass->nfks; k++)
 			s->ready[s->nready++] = pass->fks[k];
 	}
-	pthread_cond_broadcast(&s->cv_done);
 	pthread_mutex_unlock(&s->lock);
+	pool_wake(s->pool);
 }
 
-static void *
-worker_main(void *arg)
+/* A phase's callbacks' context (PoolPhase.ctx). */
+typedef struct PhaseCtx
 {
-	Worker	   *w = arg;
-	Scan	   *s = w->scan;
-	char		name[32];
-	int			gen = 0;
+	Scan	   *s;
+	const char *what;
+	bool		progress;
+	bool		stepped;
+} PhaseCtx;
 
-	snprintf(name, sizeof(name), "worker %d", w->id + 1);
+/* PoolStartFn: a worker's connection, in the snapshot, its tables locked. */
+static bool
+worker_start(void *ctx, int id)
+{
+	Scan	   *s = ctx;
+	Worker	   *w = &s->workers[id];
+	char		name[32];
+
+	snprintf(name, sizeof(name), "worker %d", id + 1);
 	rowsrc_count_bytes_into(&s->bytes_read);
 	w->conn = pgconn_connect(&s->opt->conn, name);
 	w->alive = w->conn && snapshot_import(w->conn, s->snapshot) &&
 		snapshot_lock_tables(w->conn, s->cat);
+	return w->alive;
+}
 
-	pthread_mutex_lock(&s->lock);
-	for (;;)
-	{
-		if (--s->busy == 0)
-			pthread_cond_broadcast(&s->cv_done);
-		while (s->phase_gen == gen)
-			pthread_cond_wait(&s->cv_phase, &s->lock);
-		gen = s->phase_gen;
-		if (s->phase == PHASE_QUIT)
-			break;
-		pthread_mutex_unlock(&s->lock);
+/* PoolPhase.job: one chunk (a chunk whose target failed still counts as handled). */
+static bool
+worker_job(void *ctx, int id, int index)
+{
+	Scan	   *s = ((PhaseCtx *) ctx)->s;
+	Worker	   *w = &s->workers[id];
 
-		while (w->alive && !stopping(s))
-		{
-			int			i = atomic_fetch_add(&s->next_chunk, 1);
+	run_chunk(w, index);
+	note_unit_done(s, index);
+	return w->alive;
+}
 
-			if (i >= s->nchunks)
-				break;
-			run_chunk(w, i);
-			/* a chunk whose target failed still counts as handled */
-			s->chunk_done[i] = true;
-			note_unit_done(s, i);
-		}
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
+static bool
+phase_stop(void *ctx)
+{
+	return stopping(((PhaseCtx *) ctx)->s);
 }
 
 /*
@@ -1192,12 +1177,10 @@ print_progress(Scan *s, const char *what, bool final)
 	double		phase_secs = seconds_since(&s->phase_start);
 	uint64_t	rows = atomic_load(&s->rows_read);
 	uint64_t	bytes = atomic_load(&s->bytes_read);
-	int			done = atomic_load(&s->next_chunk);
+	int			done = pool_jobs_taken(s->pool);
 	int64_t		pages_done = 0,
 				pages_all = 0;
 
-	if (done > s->nchunks)
-		done = s->nchunks;
 	for (int i = 0; i < s->nchunks; i++)
 	{
 		const Chunk *c = &s->chunks[i];
@@ -1207,7 +1190,7 @@ print_progress(Scan *s, const char *what, bool final)
 
 		pages = pages > 0 ? pages : 1;
 		pages_all += pages;
-		if (i < done - s->nthreads)		/* the chunks in hand are not done yet */
+		if (i < done - pool_nthreads(s->pool))	/* the chunks in hand are not done yet */
 			pages_done += pages;
 	}
 	if (!final && pages_done > 0)
@@ -1220,86 +1203,64 @@ print_progress(Scan *s, const char *what, bool final)
 	log_raw(line);
 }
 
-/* Run one phase over chunks; returns when every worker is idle again. */
-static void
-run_phase(Scan *s, Phase phase, const Chunk *chunks, int nchunks, bool progress)
+/*
+ * PoolPhase.step, on the coordinator: FKs whose chunks are all handled are
+ * finished while the rest runs; progress once a second; the budget's
+ * deadline, then a second's grace for the streams (which stop at their
+ * next batch of rows) before the queries still running (server-side
+ * checks) are cancelled.
+ */
+static double
+phase_step(void *ctx, bool running)
 {
-	const char *what = phase == PHASE_PARENTS ? "parents" : "children";
-	bool		budget_left;
+	PhaseCtx   *pc = ctx;
+	Scan	   *s = pc->s;
+	int			fk = -1;
+	bool		expired;
+	double		left;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->nready_done < s->nready)
+		fk = s->ready[s->nready_done++];
+	pthread_mutex_unlock(&s->lock);
+	if (fk >= 0)
+	{
+		finish_early(s, fk);
+		return 0;
+	}
+	if (!running)
+		return -1;
+	if (pc->progress && pc->stepped)
+		print_progress(s, pc->what, false);
+	pc->stepped = true;
+	if (s->budget_s <= 0 || s->budget_cancelled)
+		return pc->progress ? 1.0 : -1;
+	expired = atomic_load(&s->budget_expired);
+	left = s->budget_s + (expired ? 1.0 : 0.0) - seconds_since(&s->start);
+	if (left > 0)
+		return left < 1.0 ? left : 1.0;
+	if (!expired)
+		expire_budget(s);
+	else
+	{
+		/* the coordinator and control connections are idle */
+		signals_cancel_queries();
+		s->budget_cancelled = true;
+	}
+	return 0;
+}
+
+/* Run one phase over chunks; returns when every worker is idle again. */
+static void
+run_phase(Scan *s, const char *what, const Chunk *chunks, int nchunks, bool progress)
+{
+	PhaseCtx	pc = {s, what, progress, false};
+	PoolPhase	phase = {nchunks, worker_job, phase_stop, phase_step, &pc};
+
 	s->chunks = chunks;
 	s->nchunks = nchunks;
-	free(s->chunk_done);
-	s->chunk_done = fk_calloc((size_t) (nchunks ? nchunks : 1), sizeof(bool));
-	atomic_store(&s->next_chunk, 0);
-	s->phase = phase;
 	clock_gettime(CLOCK_MONOTONIC, &s->phase_start);
-	s->busy = s->nthreads;
-	s->phase_gen++;
-	pthread_cond_broadcast(&s->cv_phase);
-	while (s->busy > 0 || s->nready_done < s->nready)
-	{
-		/* FKs whose chunks are all handled: finish them while the rest runs */
-		if (s->nready_done < s->nready)
-		{
-			int			fk = s->ready[s->nready_done++];
-
-			pthread_mutex_unlock(&s->lock);
-			finish_early(s, fk);
-			pthread_mutex_lock(&s->lock);
-			continue;
-		}
-		/*
-		 * The budget's deadline; then a second's grace for the streams,
-		 * which stop at their next batch of rows, before the queries still
-		 * running (server-side checks) are cancelled.
-		 */
-		budget_left = s->budget_s > 0 && !s->budget_cancelled;
-		if (progress || budget_left)
-		{
-			struct timespec until;
-			double		wait = 1.0;
-
-			if (budget_left)
-			{
-				bool		expired = atomic_load(&s->budget_expired);
-				double		left = s->budget_s + (expired ? 1.0 : 0.0) -
-					seconds_since(&s->start);
-
-				if (left <= 0)
-				{
-					pthread_mutex_unlock(&s->lock);
-					if (!expired)
-						expire_budget(s);
-					else
-					{
-						/* the coordinator and control connections are idle */
-						signals_cancel_queries();
-						s->budget_cancelled = true;
-					}
-					pthread_mutex_lock(&s->lock);
-					continue;
-				}
-				if (left < wait)
-					wait = left;
-			}
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += (time_t) wait;
-			until.tv_nsec += (long) ((wait - (double) (time_t) wait) * 1e9);
-			if (until.tv_nsec >= 1000000000L)
-			{
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&s->cv_done, &s->lock, &until);
-			if (progress && s->busy > 0)
-				print_progress(s, what, false);
-		}
-		else
-			pthread_cond_wait(&s->cv_done, &s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
+	pool_run(s->pool, &phase);
 	if (progress)
 		print_progress(s, what, true);
 }
@@ -1313,7 +1274,7 @@ fail_unrun_chunks(Scan *s)
 		const Chunk *c = &s->chunks[i];
 		char	  **slot;
 
-		if (s->chunk_done[i])
+		if (pool_job_done(s->pool, i))
 			continue;
 		slot = c->role == CHUNK_PARENT ? &s->set_errors[c->target]
 			: c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
@@ -1940,13 +1901,11 @@ scan_free_state(Scan *s)
 	free(s->fk_errors);
 	free(s->fk_end);
 	free(s->server_results);
-	free(s->chunk_done);
 	free(s->finished);
 	free(s->pass_left);
 	free(s->ready);
+	pool_free(s->pool);
 	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->cv_phase);
-	pthread_cond_destroy(&s->cv_done);
 }
 
 /* ScanHook.keys for every FK with orphans, while its keys still exist. */
@@ -1974,13 +1933,10 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 {
 	const ScanPlan *plan = s->plan;
 	PgConn	   *verifier;
-	int			nalive = 0;
-	int			nstarted = 0;
+	int			nalive;
+	int			nstarted;
 
 	s->workers = fk_calloc((size_t) s->nworkers, sizeof(Worker));
-	pthread_mutex_lock(&s->lock);
-	s->busy = s->nworkers;
-	pthread_mutex_unlock(&s->lock);
 	for (int w = 0; w < s->nworkers; w++)
 	{
 		Worker	   *wk = &s->workers[w];
@@ -1997,25 +1953,11 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 				wk->fks[i].cands = candset_create(plan->fks[i].fk->ncols);
 			wk->fks[i].samples = fk_calloc((size_t) (s->opt->sample + 1), sizeof(SampleRef));
 		}
-		if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0)
-		{
-			log_error("could not start worker thread %d", w + 1);
-			pthread_mutex_lock(&s->lock);
-			s->busy -= s->nworkers - w;
-			pthread_mutex_unlock(&s->lock);
-			break;
-		}
-		nstarted++;
 	}
-	s->nthreads = nstarted;
-
-	/* wait until every worker has connected and imported the snapshot */
-	pthread_mutex_lock(&s->lock);
-	while (s->busy > 0)
-		pthread_cond_wait(&s->cv_done, &s->lock);
-	pthread_mutex_unlock(&s->lock);
-	for (int w = 0; w < nstarted; w++)
-		nalive += s->workers[w].alive;
+	/* every worker connects and imports the snapshot before the first phase */
+	s->pool = pool_start(s->nworkers, worker_start, s);
+	nstarted = pool_nthreads(s->pool);
+	nalive = pool_nalive(s->pool);
 	if (nalive < nstarted && nalive > 0)
 		log_warning("only %d of %d workers could connect; going on with %d",
 					nalive, s->nworkers, nalive);
@@ -2034,7 +1976,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		if (plan->key_passes > 1)
 			log_info("key pass %d of %d", s->key_pass + 1, plan->key_passes);
 		prepare_partial_sets(s);
-		run_phase(s, PHASE_PARENTS, plan->parent_chunks, plan->nparent_chunks, progress);
+		run_phase(s, "parents", plan->parent_chunks, plan->nparent_chunks, progress);
 		fail_unrun_chunks(s);
 		merge_parent_sets(s);
 		if (s->key_pass == 0)
@@ -2045,7 +1987,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		 */
 		s->track_units = s->key_pass == plan->key_passes - 1 &&
 			s->opt->consistency == CONSISTENCY_SNAPSHOT && !stopping(s);
-		run_phase(s, PHASE_CHILDREN, plan->child_chunks, plan->nchild_chunks, progress);
+		run_phase(s, "children", plan->child_chunks, plan->nchild_chunks, progress);
 		s->track_units = false;
 		fail_unrun_chunks(s);
 	}
@@ -2068,13 +2010,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 				record_error(s, &s->fk_errors[i], why);
 	}
 
-	pthread_mutex_lock(&s->lock);
-	s->phase = PHASE_QUIT;
-	s->phase_gen++;
-	pthread_cond_broadcast(&s->cv_phase);
-	pthread_mutex_unlock(&s->lock);
-	for (int w = 0; w < nstarted; w++)
-		pthread_join(s->workers[w].thread, NULL);
+	pool_free(s->pool);
+	s->pool = NULL;
 
 	if (nalive == 0)
 	{
@@ -2447,8 +2384,6 @@ scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool 
 	s.server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
 	s.orphan_keys = fk_calloc((size_t) (plan->nfks + 1), sizeof(KeySet));
 	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.cv_phase, NULL);
-	pthread_cond_init(&s.cv_done, NULL);
 	log_info("plan: %d parent sets in %d chunks, %d child passes, %d phase-2 chunks",
 			 plan->nsets, plan->nparent_chunks, plan->npasses, plan->nchild_chunks);
 	if ((*cat)->in_recovery)
