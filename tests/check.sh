@@ -66,7 +66,7 @@ run_majors() {
         echo "== tests: integration suite, PostgreSQL $m"
         t0=$SECONDS
         if PG_BINDIR=$bindir tests/harness/pgcluster.sh run -- \
-            bash -c 'cd build && ctest --output-on-failure -j2 -L integration -LE sampledb'; then
+            bash -c 'cd build && ctest --output-on-failure -j2 -L integration -LE "sampledb|client"'; then
             summary+="PostgreSQL $m: passed ($((SECONDS - t0)) s)"$'\n'
         else
             summary+="PostgreSQL $m: FAILED ($((SECONDS - t0)) s)"$'\n'
