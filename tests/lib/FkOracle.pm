@@ -14,14 +14,23 @@ use FkTest;
 sub qi { return FkTest::quote_ident(@_); }
 sub ql { return FkTest::quote_literal(@_); }
 
-# The FK's equality operators, in key order, as "OPERATOR(schema.op)|rest"
-# where rest is what follows the child column: a cast to the operator's
-# right-hand type when the column's type differs (RI's ri_GenerateQual adds
-# it: text -> char(n) compares as bpchar), then COLLATE <the referenced
-# column's collation> where it has one (RI compares with the parent's).
-sub fk_operators {
+# What the oracle needs from the catalog, in one psql run (each psql costs
+# more than the query): the relkinds of child and parent ('p' for
+# partitioned: no ONLY), then the FK's equality operators in key order, as
+# "OPERATOR(schema.op)|rest" where rest is what follows the child column: a
+# cast to the operator's right-hand type when the column's type differs
+# (RI's ri_GenerateQual adds it: text -> char(n) compares as bpchar), then
+# COLLATE <the referenced column's collation> where it has one (RI compares
+# with the parent's).
+sub catalog_facts {
     my ($db, $c) = @_;
+    my $relkind = sub {
+        my ($schema, $table) = @_;
+        return "(SELECT c.relkind::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            . "WHERE n.nspname = @{[ql($schema)]} AND c.relname = @{[ql($table)]})";
+    };
     my $rows = FkTest::psql($db, <<SQL);
+SELECT @{[ $relkind->($c->{schema}, $c->{table}) ]} || '|' || @{[ $relkind->($c->{ref_schema}, $c->{ref_table}) ]};
 SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname)
        || '|' || CASE WHEN ca.atttypid = o.oprright THEN ''
                       ELSE (SELECT format('::%I.%I', tn.nspname, t.typname) FROM pg_catalog.pg_type t
@@ -40,14 +49,11 @@ LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 WHERE k.conname = @{[ql($c->{constraint})]} AND r.relname = @{[ql($c->{table})]}
   AND rn.nspname = @{[ql($c->{schema})]} AND k.contype = 'f' AND k.conparentid = 0
-ORDER BY u.i
+ORDER BY u.i;
 SQL
-    return split /\n/, $rows;
-}
-
-sub relkind {
-    my ($db, $schema, $table) = @_;
-    return FkTest::psql($db, "SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @{[ql($schema)]} AND c.relname = @{[ql($table)]}");
+    my ($kinds, @ops) = split /\n/, $rows;
+    my ($ckind, $pkind) = split /\|/, $kinds;
+    return ($ckind, $pkind, @ops);
 }
 
 # Returns a hashref: child_rows null_rows partial_null_rows orphan_rows orphan_keys.
@@ -65,11 +71,11 @@ sub expected {
 
 sub compute {
     my ($db, $c) = @_;
-    my @ops = fk_operators($db, $c);
+    my ($ckind, $pkind, @ops) = catalog_facts($db, $c);
     my $child = qi($c->{schema}) . '.' . qi($c->{table});
     my $parent = qi($c->{ref_schema}) . '.' . qi($c->{ref_table});
-    my $conly = relkind($db, $c->{schema}, $c->{table}) eq 'p' ? '' : 'ONLY';
-    my $ponly = relkind($db, $c->{ref_schema}, $c->{ref_table}) eq 'p' ? '' : 'ONLY';
+    my $conly = $ckind eq 'p' ? '' : 'ONLY';
+    my $ponly = $pkind eq 'p' ? '' : 'ONLY';
     my @cc = map { 'c.' . qi($_) } @{ $c->{columns} };
     my @pc = map { 'p.' . qi($_) } @{ $c->{ref_columns} };
     my $all_not_null = join(' AND ', map { "$_ IS NOT NULL" } @cc);
@@ -100,6 +106,7 @@ SQL
 # Compare every constraint of a scan's JSON with the server's answer.
 sub check {
     my ($db, $json, $label) = @_;
+    my @checked;
     for my $c (@{ $json->{constraints} }) {
         my $name = "$label: $c->{table}.$c->{constraint}";
         $name =~ s/\n/\\n/g;    # names may hold newlines; TAP test names may not
@@ -108,31 +115,36 @@ sub check {
         for my $k (qw(child_rows null_rows partial_null_rows orphan_rows orphan_keys)) {
             is($c->{$k}, $want->{$k}, "$name: $k");
         }
-        check_samples($db, $c, $name);
+        my $want_n = $c->{orphan_rows} < 5 ? $c->{orphan_rows} : 5;
+        is(scalar @{ $c->{sample} }, $want_n, "$name: sample size");
+        push @checked, [$c, $name];
     }
+    check_samples($db, @checked);
 }
 
 # Every sample row must exist at its ctid with its key, and be an orphan.
+# One query per sample, all in one psql run, compared on the server (psql's
+# output would lose trailing spaces): how many rows at its ctid hold its key.
 sub check_samples {
-    my ($db, $c, $name) = @_;
-    my $want_n = $c->{orphan_rows} < 5 ? $c->{orphan_rows} : 5;
-    is(scalar @{ $c->{sample} }, $want_n, "$name: sample size");
-    my $child = qi($c->{schema}) . '.' . qi($c->{table});
-    return unless @{ $c->{sample} };
-    # one query for all samples, compared on the server (psql's output would
-    # lose trailing spaces): for each, how many rows at its ctid hold its key
-    my @q;
-    for my $s (@{ $c->{sample} }) {
-        my @conds = map {
-            my $v = $s->{key}[$_];
-            qi($c->{columns}[$_]) . '::text IS NOT DISTINCT FROM ' . (defined $v ? ql($v) : 'NULL')
-        } 0 .. $#{ $c->{columns} };
-        push @q, "SELECT count(*) FROM $child WHERE ctid = " . ql($s->{ctid}) . "::tid AND "
-            . join(' AND ', @conds);
+    my ($db, @checked) = @_;
+    my (@q, @who);
+    for my $cn (@checked) {
+        my ($c, $name) = @$cn;
+        my $child = qi($c->{schema}) . '.' . qi($c->{table});
+        for my $s (@{ $c->{sample} }) {
+            my @conds = map {
+                my $v = $s->{key}[$_];
+                qi($c->{columns}[$_]) . '::text IS NOT DISTINCT FROM ' . (defined $v ? ql($v) : 'NULL')
+            } 0 .. $#{ $c->{columns} };
+            push @q, "SELECT count(*) FROM $child WHERE ctid = " . ql($s->{ctid}) . "::tid AND "
+                . join(' AND ', @conds);
+            push @who, [$s, $name];
+        }
     }
+    return unless @q;
     my @n = split /\n/, FkTest::psql($db, join(";\n", @q) . ';');
-    for my $i (0 .. $#{ $c->{sample} }) {
-        my $s = $c->{sample}[$i];
+    for my $i (0 .. $#who) {
+        my ($s, $name) = @{ $who[$i] };
         ok(($n[$i] // 0) >= 1, "$name: sample $s->{ctid} holds its key")
             or diag("no row at $s->{ctid} with key @{ $s->{key} }");
     }
