@@ -29,10 +29,15 @@
 # user (or a "fkscan" user created here).  fsync is off: data is throwaway.
 set -euo pipefail
 
+# The bindir of the newest Debian major (empty if none).
+newest_debian_bindir() {
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true
+}
+
 find_bindir() {
     if [ -n "${PG_BINDIR:-}" ]; then echo "$PG_BINDIR"; return; fi
     local d
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    d=$(newest_debian_bindir)
     if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; return; fi
     d=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")
     if [ -x "$d/initdb" ]; then echo "$d"; return; fi
@@ -48,7 +53,7 @@ BINDIR=$(find_bindir)
 # for the commands run here.
 use_client_bindir() {
     local d
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    d=$(newest_debian_bindir)
     if [ -n "$d" ] && [ -x "$d/psql" ]; then PATH=$d:$PATH; fi
     return 0
 }
