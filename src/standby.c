@@ -134,6 +134,7 @@ standby_pause_replay(PgConn *c)
 		}
 		usleep(50000);
 	}
-	log_error("WAL replay did not pause within 30 s");
+	if (!signals_interrupted())
+		log_error("WAL replay did not pause within 30 s");
 	return false;
 }

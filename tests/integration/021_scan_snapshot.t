@@ -10,7 +10,6 @@ use warnings;
 use Test::More;
 use File::Temp qw(tempfile);
 use JSON::PP;
-use Time::HiRes qw(usleep);
 use FkTest;
 use FkOracle;
 
@@ -34,8 +33,7 @@ open(my $locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db)
     or die "psql: $!";
 $locker->autoflush(1);
 print $locker "BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE;\n";
-wait_for("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-         . "WHERE c.relname = 'child' AND l.mode = 'AccessExclusiveLock' AND l.granted");
+FkTest::wait_until($db, FkTest::lock_held_sql('child', 'AccessExclusiveLock'));
 
 # The scan starts, takes its snapshot, and waits for the lock.
 my ($outfh, $outfile) = tempfile(UNLINK => 1);
@@ -48,8 +46,8 @@ if ($pid == 0) {
     exec($ENV{FKSCAN}, 'scan', '-j', '2', '--chunk-size', '64kB', '--lock-timeout', '60000',
          '--format', 'json', $db) or die "exec: $!";
 }
-wait_for("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-         . "AND wait_event_type = 'Lock'");
+FkTest::wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   . "AND application_name = 'fkscan' AND wait_event_type = 'Lock'");
 ok(waitpid($pid, 1) == 0, 'fkscan is waiting while the writes happen');
 
 print $locker <<'SQL';
@@ -76,14 +74,5 @@ for my $k (qw(child_rows null_rows orphan_rows orphan_keys)) {
 # And a scan now sees the new state.
 my ($rc2, $json2) = FkTest::fkscan_json('scan', '-j', '2', '--format', 'json', $db);
 FkOracle::check($db, $json2, 'after the writes');
-
-sub wait_for {
-    my ($sql) = @_;
-    for (1 .. 600) {
-        return if FkTest::psql($db, $sql) > 0;
-        usleep(50_000);
-    }
-    BAIL_OUT("timed out waiting for: $sql");
-}
 
 done_testing();

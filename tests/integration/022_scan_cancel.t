@@ -51,8 +51,7 @@ sub fkscan_queries {
 open(my $locker, '|-', 'psql', '-X', '-q', '-d', $db) or die;
 $locker->autoflush(1);
 print $locker "BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE;\n";
-ok(wait_for("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted "
-            . "AND relation = 'child'::regclass"), 'lock held');
+ok(wait_for(FkTest::lock_held_sql('child', 'AccessExclusiveLock')), 'lock held');
 my ($pid, $out, $err) = start_scan('--lock-timeout', '60000');
 ok(wait_for("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             . "AND application_name = 'fkscan' AND wait_event_type = 'Lock'"), 'fkscan waits for the lock');

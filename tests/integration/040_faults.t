@@ -449,8 +449,7 @@ INSERT INTO drop_other SELECT g FROM generate_series(1, 1000) g;
 SQL
     my $locker = open_session($db);
     print $locker "BEGIN; LOCK TABLE $victim IN ACCESS EXCLUSIVE MODE;\n";
-    ok(wait_until($db, "SELECT count(*) FROM pg_locks WHERE relation = '$victim'::regclass "
-                  . "AND mode = 'AccessExclusiveLock' AND granted"), "drop $victim: lock held");
+    ok(wait_until($db, FkTest::lock_held_sql($victim, 'AccessExclusiveLock')), "drop $victim: lock held");
     my $s = start_scan({}, '-j', '2', '-t', 'drop_*', '--lock-timeout', '30000', '--format', 'json', $db);
     ok(wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                   . "AND application_name = 'fkscan' AND wait_event_type = 'Lock'"),
@@ -487,8 +486,8 @@ FkTest::psql($db, 'DROP TABLE IF EXISTS drop_child, drop_other, drop_parent');
     cmp_ok(copy_seen($db, 'false'), '>', 0, 'queued DDL: fkscan is streaming');
     my $ddl = open_session($db);
     print $ddl "ALTER TABLE child ADD COLUMN late_ddl int;\n";
-    ok(wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE child%' "
-                  . "AND wait_event_type = 'Lock'"), 'queued DDL: the ALTER waits for its lock');
+    ok(wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  . "AND query LIKE 'ALTER TABLE child%' AND wait_event_type = 'Lock'"), 'queued DDL: the ALTER waits for its lock');
     my ($rc, $out, $err, $secs, $hung) = finish_scan($s);
     ok(!$hung, sprintf('queued DDL: fkscan did not hang (%.1f s)', $secs));
     is($rc, 1, 'queued DDL: the scan finished, orphans found (exit 1)') or diag($err);
@@ -505,8 +504,7 @@ FkTest::psql($db, 'DROP TABLE IF EXISTS drop_child, drop_other, drop_parent');
 {
     my $locker = open_session($db);
     print $locker "BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE;\n";
-    ok(wait_until($db, "SELECT count(*) FROM pg_locks WHERE relation = 'child'::regclass "
-                  . "AND mode = 'AccessExclusiveLock' AND granted"), 'held lock: taken');
+    ok(wait_until($db, FkTest::lock_held_sql('child', 'AccessExclusiveLock')), 'held lock: taken');
     for my $cmd ('scan', 'audit') {
         my $t0 = time;
         my ($rc, $out, $err) = FkTest::run_command([$ENV{FKSCAN}, $cmd, '-t', 'child',

@@ -283,7 +283,7 @@ SQL
     my $before_child = FkTest::psql($m, "SELECT c::text FROM $CHILD c ORDER BY 1");
     # the scan has its snapshot and waits for the lock: now one orphan goes away
     my $victim = FkTest::psql($tpl, "SELECT min(id) FROM $CHILD c WHERE $orphan{pid}");
-    my ($rc, $out, $err) = FkTest::run_behind_lock($m, $CHILD, 'Chi.ld', "DELETE FROM $CHILD WHERE id = $victim",
+    my ($rc, $out, $err) = FkTest::run_behind_lock($m, $CHILD, "DELETE FROM $CHILD WHERE id = $victim",
         'fix', '--strategy', 'delete', '--apply', '-j', '2', '--lock-timeout', '60s',
         '-c', '"Chi.ld_p""Id_fkey"', '--backup-dir', "$work/mismatch", $m);
     is($rc, 2, 'count mismatch: exit 2');

@@ -69,7 +69,7 @@ $locker->autoflush(1);
 # SHARE lets the scan read (ACCESS SHARE) but blocks SHARE UPDATE EXCLUSIVE
 print $locker "BEGIN; LOCK TABLE $C1 IN SHARE MODE;\n";
 my $t0 = time;
-until (FkTest::psql($db, "SELECT count(*) FROM pg_locks WHERE mode = 'ShareLock' AND granted AND relation IS NOT NULL") > 0) {
+until (FkTest::psql($db, FkTest::lock_held_sql($C1, 'ShareLock')) > 0) {
     die 'no lock' if time - $t0 > 30;
     usleep(50_000);
 }
@@ -92,7 +92,7 @@ open($locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db) or d
 $locker->autoflush(1);
 print $locker "BEGIN; LOCK TABLE $C1 IN SHARE MODE; SELECT pg_sleep(2); ROLLBACK;\n";
 $t0 = time;
-until (FkTest::psql($db, "SELECT count(*) FROM pg_locks WHERE mode = 'ShareLock' AND granted AND relation IS NOT NULL") > 0) {
+until (FkTest::psql($db, FkTest::lock_held_sql($C1, 'ShareLock')) > 0) {
     die 'no lock' if time - $t0 > 30;
     usleep(50_000);
 }

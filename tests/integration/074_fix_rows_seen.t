@@ -60,7 +60,7 @@ for my $strategy (qw(delete nullify)) {
 
     # ---- --apply: the changes land after the scan's snapshot ----
     my $m = clone();
-    ($rc, my $out, $err) = FkTest::run_behind_lock($m, $CHILD, 'c"hild', $COMPENSATE,
+    ($rc, my $out, $err) = FkTest::run_behind_lock($m, $CHILD, $COMPENSATE,
         'fix', '--strategy', $strategy, '--apply', '-t', '"c""hild"', '--lock-timeout', '60s',
         '--backup-dir', "$work/a-$strategy", $m);
     is($rc, 2, "$strategy --apply after compensating changes: exit 2") or diag($err);

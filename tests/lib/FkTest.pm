@@ -166,20 +166,28 @@ sub stop_standby_pair {
     run_command([source_dir() . '/tests/harness/pgcluster.sh', 'stop-standby', $dir]);
 }
 
+# SQL counting granted $mode locks on $table (its SQL name) in the current
+# database.  pg_locks, like pg_stat_activity, is cluster-wide and other tests
+# run beside this one: a wait must never be satisfied by their sessions.
+sub lock_held_sql {
+    my ($table, $mode) = @_;
+    return "SELECT count(*) FROM pg_locks WHERE relation = " . quote_literal($table) . "::regclass "
+        . "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        . "AND mode = " . quote_literal($mode) . " AND granted";
+}
+
 # Run fkscan @args in $db while another session holds ACCESS EXCLUSIVE on
-# $table (SQL name; $relname is its pg_class.relname): once fkscan has its
+# $table (its SQL name): once fkscan has its
 # snapshot and waits for the lock, that session runs $sql and commits.  So
 # $sql lands after the scan's snapshot and before it reads.  Returns
 # (exit code, stdout, stderr).
 sub run_behind_lock {
-    my ($db, $table, $relname, $sql, @args) = @_;
+    my ($db, $table, $sql, @args) = @_;
     require File::Temp;
     open(my $locker, '|-', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db) or die "psql: $!";
     $locker->autoflush(1);
     print $locker "BEGIN; LOCK TABLE $table IN ACCESS EXCLUSIVE MODE;\n";
-    my $rel = quote_literal($relname);
-    wait_until($db, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-               . "WHERE c.relname = $rel AND l.mode = 'AccessExclusiveLock' AND l.granted");
+    wait_until($db, lock_held_sql($table, 'AccessExclusiveLock'));
     my ($outfh, $outfile) = File::Temp::tempfile();
     my ($errfh, $errfile) = File::Temp::tempfile();
     my $pid = fork();
@@ -189,8 +197,8 @@ sub run_behind_lock {
         open(STDERR, '>&', $errfh) or POSIX::_exit(127);
         exec($ENV{FKSCAN}, @args) or POSIX::_exit(127);
     }
-    wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkscan' "
-               . "AND wait_event_type = 'Lock'");
+    wait_until($db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+               . "AND application_name = 'fkscan' AND wait_event_type = 'Lock'");
     print $locker "$sql; COMMIT;\n";
     close $locker;
     waitpid($pid, 0);
