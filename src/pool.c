@@ -138,25 +138,25 @@ pool_nthreads(const Pool *p)
 }
 
 int
-pool_nalive(const Pool *p)
+pool_nalive(Pool *p)
 {
 	int			n = 0;
 
-	pthread_mutex_lock((pthread_mutex_t *) &p->lock);
+	pthread_mutex_lock(&p->lock);
 	for (int i = 0; i < p->nthreads; i++)
 		n += p->alive[i];
-	pthread_mutex_unlock((pthread_mutex_t *) &p->lock);
+	pthread_mutex_unlock(&p->lock);
 	return n;
 }
 
 bool
-pool_alive(const Pool *p, int worker)
+pool_alive(Pool *p, int worker)
 {
 	bool		alive;
 
-	pthread_mutex_lock((pthread_mutex_t *) &p->lock);
+	pthread_mutex_lock(&p->lock);
 	alive = worker >= 0 && worker < p->nthreads && p->alive[worker];
-	pthread_mutex_unlock((pthread_mutex_t *) &p->lock);
+	pthread_mutex_unlock(&p->lock);
 	return alive;
 }
 
@@ -216,20 +216,20 @@ pool_run(Pool *p, const PoolPhase *phase)
 }
 
 bool
-pool_job_done(const Pool *p, int job)
+pool_job_done(Pool *p, int job)
 {
 	bool		done;
 
-	pthread_mutex_lock((pthread_mutex_t *) &p->lock);
+	pthread_mutex_lock(&p->lock);
 	done = job >= 0 && job < p->njobs && p->done[job];
-	pthread_mutex_unlock((pthread_mutex_t *) &p->lock);
+	pthread_mutex_unlock(&p->lock);
 	return done;
 }
 
 int
-pool_jobs_taken(const Pool *p)
+pool_jobs_taken(Pool *p)
 {
-	int			n = atomic_load(&((Pool *) p)->next);
+	int			n = atomic_load(&p->next);
 
 	return n < p->njobs ? n : p->njobs;
 }

@@ -42,10 +42,13 @@
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
 #include "fkscan/orphans.h"
+#include "fkscan/pace.h"
 #include "fkscan/plan.h"
+#include "fkscan/partial.h"
 #include "fkscan/pool.h"
 #include "fkscan/report.h"
 #include "fkscan/result.h"
+#include "fkscan/resume.h"
 #include "fkscan/rowsrc.h"
 #include "fkscan/signals.h"
 #include "fkscan/snapshot.h"
@@ -61,31 +64,6 @@
 
 /* ChildCtx.missing serves both PROBE_BATCH rows and a decoder's key batch. */
 _Static_assert(COPYBIN_KEY_BATCH <= PROBE_BATCH, "probe buffers too small for a key batch");
-
-typedef struct SampleRef
-{
-	int			chunk;			/* index into plan->child_chunks */
-	uint64_t	ordinal;		/* row number within the chunk */
-	int64_t		key;			/* integer FKs */
-	Hash128		hash;			/* hashed FKs: the candidate's fingerprint */
-	bool		partial;		/* a MATCH FULL row mixing NULLs and values */
-} SampleRef;
-
-/* One worker's counts for one FK. */
-typedef struct FkPartial
-{
-	uint64_t	child_rows;
-	uint64_t	null_rows;
-	uint64_t	partial_null_rows;
-	uint64_t	orphan_rows;	/* integer FKs; hashed ones count after confirmation */
-	KeySet64   *orphans;		/* integer FKs: distinct orphan keys */
-	CandSet    *cands;			/* hashed FKs: candidate orphan keys */
-	SampleRef  *samples;		/* first orphans (candidates) in chunk order */
-	int			nsamples;
-	int64_t    *olist;			/* a recorded chunk's integer orphans, row by row */
-	size_t		nolist;
-	int			olcap;
-} FkPartial;
 
 /* A parent key set, of whichever kind its ParentSet says. */
 typedef struct KeySet
@@ -126,14 +104,12 @@ struct Scan
 	int			nworkers;		/* allocated */
 	Pool	   *pool;			/* their threads */
 	int			key_pass;		/* which slice of the hashed key space */
-	struct timespec start;
+	Pace		pace;			/* rows, bytes, --max-rate, --max-time, Ctrl-C */
 	struct timespec phase_start;
 
 	pthread_mutex_t lock;		/* errors, fk_end, ready[] */
 	const Chunk *chunks;		/* of the phase running */
 	int			nchunks;
-	atomic_uint_fast64_t rows_read;
-	atomic_uint_fast64_t bytes_read;
 	atomic_bool conflict;		/* a recovery conflict (40001) hit this attempt */
 	bool		mixed_snapshots;	/* chunk mode: not everything read on one snapshot */
 	atomic_int	chunk_retries;	/* chunks re-read on a fresh snapshot */
@@ -143,7 +119,7 @@ struct Scan
 	 * their chunks ends: workers queue them in ready[], the coordinator
 	 * confirms them on its own snapshot (inside a savepoint), records them
 	 * in the --state file and streams their JSON line.  --max-time: at the
-	 * budget the coordinator sets budget_expired and cancels every query.
+	 * budget the coordinator stops the streams and cancels every query (pace).
 	 */
 	PgConn	   *coord;			/* holds the exported snapshot (snapshot mode) */
 	ScanResult *res;			/* filled FK by FK */
@@ -155,94 +131,17 @@ struct Scan
 	int		   *ready;			/* FKs whose every chunk is handled, in order */
 	int			nready;
 	int			nready_done;	/* of ready[], finished by the coordinator */
-	double		budget_s;		/* --max-time left for this attempt, from start; 0: none */
-	atomic_bool budget_expired;
-	bool		budget_cancelled;	/* queries still running a second later: cancelled */
 	PgConn	   *compare_ready;	/* the connection set up for --compare server */
 
 	/*
-	 * --state chunk records: a finished chunk of a pass with more than one
-	 * is recorded (record_pass); chunks an earlier run recorded are in the
-	 * plan (Chunk.recorded) but not read: their findings, re-probed against
-	 * this run's parent sets, are in resumed[] per FK.
+	 * --state chunk records: chunks an earlier run recorded are in the plan
+	 * (Chunk.recorded) but not read; their findings are in resume.found.
 	 */
-	bool	   *record_pass;	/* per ChildPass */
-	FkPartial  *resumed;		/* per FK */
-	int		   *resumed_chunks; /* per FK */
-	char	 ***resumed_snaps;	/* per FK: the distinct snapshots of those */
-	int		   *nresumed_snaps;
+	Resume		resume;
 };
 
 
 static void finish_early(Scan *s, int i);
-static void load_recorded(Scan *s);
-static void expire_budget(Scan *s);
-
-/* The error text of what --max-time left unread: reported "incomplete". */
-static const char BUDGET_REASON[] = "not finished within --max-time";
-
-/* Ctrl-C, or the --max-time budget: take no more work, stop streaming. */
-static inline bool
-stopping(Scan *s)
-{
-	return signals_interrupted() ||
-		atomic_load_explicit(&s->budget_expired, memory_order_relaxed);
-}
-
-static double
-seconds_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/*
- * --max-rate: sleep while the rows read by all workers are ahead of the
- * rate since the start (in slices, so Ctrl-C stays prompt).
- */
-static void
-throttle(Scan *s)
-{
-	double		due,
-				now;
-
-	if (s->opt->max_rate <= 0 && s->opt->max_rate_bytes <= 0)
-		return;
-	due = s->opt->max_rate > 0
-		? (double) atomic_load_explicit(&s->rows_read, memory_order_relaxed) / s->opt->max_rate
-		: 0;
-	if (s->opt->max_rate_bytes > 0)
-	{
-		double		due_b = (double) atomic_load_explicit(&s->bytes_read, memory_order_relaxed) /
-			s->opt->max_rate_bytes;
-
-		if (due_b > due)
-			due = due_b;
-	}
-	while ((now = seconds_since(&s->start)) < due && !stopping(s))
-	{
-		double		nap = due - now < 0.1 ? due - now : 0.1;
-
-		usleep((useconds_t) (nap * 1e6));
-	}
-}
-
-/*
- * After rows more rows of a stream (every CHECK_EVERY_ROWS rows, or a key
- * mode batch): count them for progress and the throttle, stop on Ctrl-C or
- * the --max-time budget (false), and keep to --max-rate.
- */
-static bool
-tick(Scan *s, uint64_t rows)
-{
-	atomic_fetch_add_explicit(&s->rows_read, rows, memory_order_relaxed);
-	if (stopping(s))
-		return false;
-	throttle(s);
-	return true;
-}
 
 /* First error wins for each target. */
 static void
@@ -268,7 +167,7 @@ has_error(Scan *s, char *const *slot)
 static void
 note_fk_end(Scan *s, int fk)
 {
-	double		t = seconds_since(&s->start);
+	double		t = pace_elapsed(&s->pace);
 
 	pthread_mutex_lock(&s->lock);
 	if (t > s->fk_end[fk])
@@ -320,10 +219,10 @@ recover_worker(Worker *w)
 static const char *
 failure_reason(Worker *w)
 {
-	if (signals_interrupted())
-		return "interrupted";
-	if (atomic_load(&w->scan->budget_expired))
-		return BUDGET_REASON;
+	const char *stopped = pace_stop_reason(&w->scan->pace);
+
+	if (stopped)
+		return stopped;
 	return w->conn->last_error ? w->conn->last_error : "could not read rows";
 }
 
@@ -447,7 +346,7 @@ parent_row(void *arg, const CopyField *f, int nf)
 	Hash128		h;
 
 	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0) &&
-		!tick(pc->w->scan, CHECK_EVERY_ROWS))
+		!pace_tick(&pc->w->scan->pace, CHECK_EVERY_ROWS))
 		return false;
 	/* a parent key with a NULL in it can never match */
 	for (int k = 0; k < nf; k++)
@@ -477,7 +376,7 @@ parent_keys(void *arg, const CopyKeyBatch *b)
 	ParentCtx  *pc = arg;
 
 	keyset64_add_many(pc->out->ints, b->keys, b->nkeys);
-	return tick(pc->w->scan, b->nkeys + b->nnulls);
+	return pace_tick(&pc->w->scan->pace, b->nkeys + b->nnulls);
 }
 
 static bool
@@ -516,10 +415,9 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 						   parent_row, pc, &st);
 		if (pc->n > 0)
 			hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
-		atomic_fetch_add_explicit(&s->rows_read, pc->rows & (CHECK_EVERY_ROWS - 1),
-								  memory_order_relaxed);
+		pace_count(&s->pace, pc->rows & (CHECK_EVERY_ROWS - 1));
 	}
-	throttle(s);				/* small chunks never reach the in-row check */
+	pace_throttle(&s->pace);	/* small chunks never reach the in-row check */
 	/* a set ignores keys added twice: a retried chunk just adds them again */
 	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);
@@ -658,7 +556,7 @@ child_keys(void *arg, const CopyKeyBatch *b)
 		}
 	}
 	cc->rows += nrows;
-	return tick(cc->w->scan, nrows);
+	return pace_tick(&cc->w->scan->pace, nrows);
 }
 
 
@@ -760,7 +658,7 @@ child_row(void *arg, const CopyField *f, int nf)
 
 	(void) nf;
 	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0) &&
-		!tick(cc->w->scan, CHECK_EVERY_ROWS))
+		!pace_tick(&cc->w->scan->pace, CHECK_EVERY_ROWS))
 		return false;
 	for (int i = 0; i < cc->nslots; i++)
 	{
@@ -848,31 +746,6 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 }
 
 static void
-partial_free(FkPartial *p)
-{
-	keyset64_free(p->orphans);
-	candset_free(p->cands);
-	free(p->samples);
-	free(p->olist);
-}
-
-/* Add a chunk's findings to the worker's; samples stay the first ones. */
-static void
-partial_merge(FkPartial *dst, const FkPartial *src, int sample_cap)
-{
-	dst->child_rows += src->child_rows;
-	dst->null_rows += src->null_rows;
-	dst->partial_null_rows += src->partial_null_rows;
-	dst->orphan_rows += src->orphan_rows;
-	if (src->orphans)
-		keyset64_merge_inplace(dst->orphans, src->orphans);
-	if (src->cands)
-		candset_merge_inplace(dst->cands, src->cands);
-	for (int i = 0; i < src->nsamples && dst->nsamples < sample_cap; i++)
-		dst->samples[dst->nsamples++] = src->samples[i];
-}
-
-static void
 child_ctx_free(ChildCtx *cc)
 {
 	for (int i = 0; i < cc->nlocal; i++)
@@ -896,78 +769,6 @@ child_ctx_free(ChildCtx *cc)
 	strbuf_free(&cc->enc);
 }
 
-static int
-compare_i64(const void *a, const void *b)
-{
-	int64_t		x = *(const int64_t *) a,
-				y = *(const int64_t *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * --state: a finished chunk's findings, per FK of its pass, as one record
- * (integer orphans with their rows per key, candidates with theirs, the
- * sample references).  A write that fails is logged; the chunk stands.
- */
-static void
-record_chunk(Scan *s, const Chunk *c, const ChildPass *pass, ChildCtx *cc)
-{
-	StateChunk	sc;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.table = s->cat->tables[pass->table].oid;
-	sc.leaf = c->rel->oid;
-	sc.filenode = c->rel->filenode;
-	sc.first_page = c->first_page < 0 ? 0 : c->first_page;
-	sc.end_page = c->end_page;
-	sc.snapshot = s->snapshot;
-	sc.nfks = pass->nfks;
-	sc.fks = fk_calloc((size_t) pass->nfks + 1, sizeof(StateChunkFk));
-	for (int i = 0; i < pass->nfks; i++)
-	{
-		FkPartial  *p = &cc->local[i];
-		StateChunkFk *cf = &sc.fks[i];
-
-		cf->fk = s->plan->fks[pass->fks[i]].fk->oid;
-		cf->child_rows = p->child_rows;
-		cf->null_rows = p->null_rows;
-		cf->partial_null_rows = p->partial_null_rows;
-		cf->orphan_rows = p->orphan_rows;
-		cf->cands = p->cands;
-		if (p->nolist > 0)
-			qsort(p->olist, p->nolist, sizeof(int64_t), compare_i64);
-		cf->keys = fk_malloc(sizeof(int64_t) * (p->nolist + 1));
-		cf->key_rows = fk_malloc(sizeof(uint64_t) * (p->nolist + 1));
-		for (size_t k = 0; k < p->nolist; k++)
-		{
-			if (cf->nkeys > 0 && cf->keys[cf->nkeys - 1] == p->olist[k])
-				cf->key_rows[cf->nkeys - 1]++;
-			else
-			{
-				cf->keys[cf->nkeys] = p->olist[k];
-				cf->key_rows[cf->nkeys++] = 1;
-			}
-		}
-		cf->samples = fk_calloc((size_t) p->nsamples + 1, sizeof(StateChunkSample));
-		cf->nsamples = p->nsamples;
-		for (int k = 0; k < p->nsamples; k++)
-		{
-			cf->samples[k].ordinal = p->samples[k].ordinal;
-			cf->samples[k].key = p->samples[k].key;
-			cf->samples[k].hash = p->samples[k].hash;
-			cf->samples[k].partial = p->samples[k].partial;
-		}
-	}
-	(void) state_record_chunk(s->state, &sc);
-	for (int i = 0; i < sc.nfks; i++)
-	{
-		free(sc.fks[i].keys);
-		free(sc.fks[i].key_rows);
-		free(sc.fks[i].samples);
-	}
-	free(sc.fks);
-}
 
 static bool
 run_child_chunk(Worker *w, int chunk_index, int attempt)
@@ -993,7 +794,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 		return false;
 	}
 	/* recorded only when every FK of the pass was probed */
-	cc.record = s->record_pass && s->record_pass[c->target] &&
+	cc.record = s->resume.record_pass && s->resume.record_pass[c->target] &&
 		cc.nslots + cc.nhash == pass->nfks;
 	strbuf_init(&sql);
 	chunk_select(&sql, c, pass->cols, pass->ncols);
@@ -1007,10 +808,9 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 	{
 		ok = rowsrc_stream(w->conn, fetch_for(s->opt, cc.nhash == 0), sql.data, pass->ncols,
 						   child_row, &cc, &st);
-		atomic_fetch_add_explicit(&s->rows_read, cc.rows & (CHECK_EVERY_ROWS - 1),
-								  memory_order_relaxed);
+		pace_count(&s->pace, cc.rows & (CHECK_EVERY_ROWS - 1));
 	}
-	throttle(s);
+	pace_throttle(&s->pace);
 	if (ok)
 	{
 		for (int i = 0; i < cc.nslots; i++)
@@ -1037,7 +837,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 			note_fk_end(s, hs->fk);
 		}
 		if (cc.record)
-			record_chunk(s, c, pass, &cc);
+			resume_record_chunk(s->state, s->plan, c, pass, cc.local, s->snapshot);
 		for (int i = 0; i < pass->nfks; i++)
 			partial_merge(&w->fks[pass->fks[i]], &cc.local[i], cc.sample_cap);
 	}
@@ -1139,7 +939,7 @@ worker_start(void *ctx, int id)
 	char		name[32];
 
 	snprintf(name, sizeof(name), "worker %d", id + 1);
-	rowsrc_count_bytes_into(&s->bytes_read);
+	rowsrc_count_bytes_into(&s->pace.bytes);
 	w->conn = pgconn_connect(&s->opt->conn, name);
 	w->alive = w->conn && snapshot_import(w->conn, s->snapshot) &&
 		snapshot_lock_tables(w->conn, s->cat);
@@ -1161,22 +961,13 @@ worker_job(void *ctx, int id, int index)
 static bool
 phase_stop(void *ctx)
 {
-	return stopping(((PhaseCtx *) ctx)->s);
+	return pace_stopping(&((PhaseCtx *) ctx)->s->pace);
 }
 
-/*
- * One progress line on stderr, redrawn in place: chunks, rows and bytes so
- * far, the rate, and the phase's ETA from the pages its chunks cover.
- */
+/* The phase's progress, its ETA from the pages its chunks cover. */
 static void
 print_progress(Scan *s, const char *what, bool final)
 {
-	char		line[256];
-	char		eta[32] = "";
-	double		secs = seconds_since(&s->start);
-	double		phase_secs = seconds_since(&s->phase_start);
-	uint64_t	rows = atomic_load(&s->rows_read);
-	uint64_t	bytes = atomic_load(&s->bytes_read);
 	int			done = pool_jobs_taken(s->pool);
 	int64_t		pages_done = 0,
 				pages_all = 0;
@@ -1193,14 +984,8 @@ print_progress(Scan *s, const char *what, bool final)
 		if (i < done - pool_nthreads(s->pool))	/* the chunks in hand are not done yet */
 			pages_done += pages;
 	}
-	if (!final && pages_done > 0)
-		snprintf(eta, sizeof(eta), ", ETA %.0f s",
-				 phase_secs * (double) (pages_all - pages_done) / (double) pages_done);
-	snprintf(line, sizeof(line),
-			 "\r%s: %d/%d chunks, %.1f M rows, %.0f MB, %.1f M rows/s, %.1f s%s  %s",
-			 what, done, s->nchunks, (double) rows / 1e6, (double) bytes / 1e6,
-			 secs > 0 ? (double) rows / 1e6 / secs : 0.0, secs, eta, final ? "\n" : "");
-	log_raw(line);
+	pace_progress(&s->pace, what, done, s->nchunks, pace_seconds_since(&s->phase_start),
+				  pages_all > 0 ? (double) pages_done / (double) pages_all : 0, final);
 }
 
 /*
@@ -1216,8 +1001,7 @@ phase_step(void *ctx, bool running)
 	PhaseCtx   *pc = ctx;
 	Scan	   *s = pc->s;
 	int			fk = -1;
-	bool		expired;
-	double		left;
+	double		due;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->nready_done < s->nready)
@@ -1233,21 +1017,8 @@ phase_step(void *ctx, bool running)
 	if (pc->progress && pc->stepped)
 		print_progress(s, pc->what, false);
 	pc->stepped = true;
-	if (s->budget_s <= 0 || s->budget_cancelled)
-		return pc->progress ? 1.0 : -1;
-	expired = atomic_load(&s->budget_expired);
-	left = s->budget_s + (expired ? 1.0 : 0.0) - seconds_since(&s->start);
-	if (left > 0)
-		return left < 1.0 ? left : 1.0;
-	if (!expired)
-		expire_budget(s);
-	else
-	{
-		/* the coordinator and control connections are idle */
-		signals_cancel_queries();
-		s->budget_cancelled = true;
-	}
-	return 0;
+	due = pace_step(&s->pace);
+	return due < 0 && pc->progress ? 1.0 : due;
 }
 
 /* Run one phase over chunks; returns when every worker is idle again. */
@@ -1279,9 +1050,8 @@ fail_unrun_chunks(Scan *s)
 		slot = c->role == CHUNK_PARENT ? &s->set_errors[c->target]
 			: c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
 			: &s->fk_errors[c->target];
-		record_error(s, slot, signals_interrupted() ? "interrupted"
-					 : atomic_load(&s->budget_expired) ? BUDGET_REASON
-					 : "not scanned: no worker connection left");
+		record_error(s, slot, pace_stop_reason(&s->pace)
+					 ? pace_stop_reason(&s->pace) : "not scanned: no worker connection left");
 	}
 }
 
@@ -1420,17 +1190,17 @@ merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cand
 {
 	*refs = NULL;
 	*nrefs = 0;
-	r->resumed_chunks = s->resumed_chunks[fk];
-	for (int i = 0; i < s->nresumed_snaps[fk]; i++)
+	r->resumed_chunks = s->resume.chunks[fk];
+	for (int i = 0; i < s->resume.nsnaps[fk]; i++)
 	{
 		r->chunk_snapshots = fk_realloc(r->chunk_snapshots,
 										sizeof(char *) * (size_t) (r->nchunk_snapshots + 1));
-		r->chunk_snapshots[r->nchunk_snapshots++] = fk_strdup(s->resumed_snaps[fk][i]);
+		r->chunk_snapshots[r->nchunk_snapshots++] = fk_strdup(s->resume.snaps[fk][i]);
 	}
 	/* the workers' partials, then what recorded chunks hold */
 	for (int w = 0; w <= s->nworkers; w++)
 	{
-		FkPartial  *p = w < s->nworkers ? &s->workers[w].fks[fk] : &s->resumed[fk];
+		FkPartial  *p = w < s->nworkers ? &s->workers[w].fks[fk] : &s->resume.found[fk];
 
 		r->child_rows += p->child_rows;
 		r->null_rows += p->null_rows;
@@ -1612,7 +1382,7 @@ collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		recover_verifier(s, verifier);
 	if (err)
 	{
-		bool		incomplete = strcmp(err, BUDGET_REASON) == 0;
+		bool		incomplete = strcmp(err, PACE_BUDGET_REASON) == 0;
 
 		fkresult_reset(r);
 		r->child_rows = r->null_rows = r->partial_null_rows = 0;
@@ -1749,7 +1519,7 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		return;
 	}
 	r->compared = true;
-	r->compare_elapsed_s = seconds_since(&t0);
+	r->compare_elapsed_s = pace_seconds_since(&t0);
 	r->compare_orphan_rows = srv.orphan_rows;
 	r->compare_orphan_keys = srv.orphan_keys;
 	r->compare_agree = srv.orphan_rows == r->orphan_rows &&
@@ -1827,19 +1597,6 @@ finish_early(Scan *s, int i)
 	(void) pgconn_exec(c, "RELEASE SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL);
 }
 
-/*
- * --max-time ran out: no more chunks are taken, and the streams stop at
- * their next batch of rows (run_phase cancels what still runs a second
- * later).
- */
-static void
-expire_budget(Scan *s)
-{
-	atomic_store(&s->budget_expired, true);
-	log_warning("--max-time %.1f s reached: stopping; unfinished foreign keys are incomplete",
-				s->opt->max_time_s);
-}
-
 static void
 scan_free_state(Scan *s)
 {
@@ -1882,18 +1639,7 @@ scan_free_state(Scan *s)
 		free(s->orphan_keys[i].confirmed);
 	}
 	free(s->orphan_keys);
-	for (int i = 0; s->resumed && i < s->plan->nfks; i++)
-	{
-		partial_free(&s->resumed[i]);
-		for (int k = 0; k < s->nresumed_snaps[i]; k++)
-			free(s->resumed_snaps[i][k]);
-		free(s->resumed_snaps[i]);
-	}
-	free(s->resumed);
-	free(s->resumed_chunks);
-	free(s->resumed_snaps);
-	free(s->nresumed_snaps);
-	free(s->record_pass);
+	resume_free(&s->resume);
 	free(s->workers);
 	free(s->sets);
 	free(s->set_errors);
@@ -1927,14 +1673,28 @@ hand_keys_to_hook(Scan *s, PgConn *verifier, ScanResult *res)
 	return true;
 }
 
-/* Start the pool, run both phases, stop the pool; results into res. */
-static bool
-run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
+/* What --state's recorded chunks hold, against the merged parent sets. */
+static void
+load_recorded(Scan *s)
+{
+	const KeySet64 **ints = fk_calloc((size_t) s->plan->nsets + 1, sizeof(KeySet64 *));
+	bool	   *failed = fk_calloc((size_t) s->plan->nsets + 1, sizeof(bool));
+
+	for (int i = 0; i < s->plan->nsets; i++)
+	{
+		ints[i] = s->sets[i].ints;
+		failed[i] = has_error(s, &s->set_errors[i]);
+	}
+	resume_load(&s->resume, s->plan, ints, failed);
+	free(ints);
+	free(failed);
+}
+
+/* Each worker's partial parent sets and per-FK findings, empty. */
+static void
+workers_create(Scan *s)
 {
 	const ScanPlan *plan = s->plan;
-	PgConn	   *verifier;
-	int			nalive;
-	int			nstarted;
 
 	s->workers = fk_calloc((size_t) s->nworkers, sizeof(Worker));
 	for (int w = 0; w < s->nworkers; w++)
@@ -1954,24 +1714,22 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 			wk->fks[i].samples = fk_calloc((size_t) (s->opt->sample + 1), sizeof(SampleRef));
 		}
 	}
-	/* every worker connects and imports the snapshot before the first phase */
-	s->pool = pool_start(s->nworkers, worker_start, s);
-	nstarted = pool_nthreads(s->pool);
-	nalive = pool_nalive(s->pool);
-	if (nalive < nstarted && nalive > 0)
-		log_warning("only %d of %d workers could connect; going on with %d",
-					nalive, s->nworkers, nalive);
-	/*
-	 * Under --consistency chunk nothing imports the snapshot again: end the
-	 * exporting transaction, the first thing a standby's conflicts would kill.
-	 */
-	if (s->opt->consistency == CONSISTENCY_CHUNK)
-		(void) pgconn_exec(coord, "COMMIT", 0, NULL, NULL, NULL);
+}
 
-	/* results are filled FK by FK from here on (resumed ones already are) */
-	res->nfks = plan->nfks;
-	for (s->key_pass = 0; nalive > 0 && s->key_pass < plan->key_passes &&
-		 !stopping(s); s->key_pass++)
+/*
+ * Both phases per key pass.  Interrupted before the first pass: nothing was
+ * read, nothing is clean.  Interrupted between passes: integer FKs are
+ * complete, hashed FKs' later key slices were never read.  The same for
+ * --max-time, whose unread FKs are "incomplete".
+ */
+static void
+run_key_passes(Scan *s, bool progress)
+{
+	const ScanPlan *plan = s->plan;
+	const char *why;
+
+	for (s->key_pass = 0; s->key_pass < plan->key_passes && !pace_stopping(&s->pace);
+		 s->key_pass++)
 	{
 		if (plan->key_passes > 1)
 			log_info("key pass %d of %d", s->key_pass + 1, plan->key_passes);
@@ -1986,47 +1744,35 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		 * snapshot; under --consistency chunk it has none: all at the end.
 		 */
 		s->track_units = s->key_pass == plan->key_passes - 1 &&
-			s->opt->consistency == CONSISTENCY_SNAPSHOT && !stopping(s);
+			s->opt->consistency == CONSISTENCY_SNAPSHOT && !pace_stopping(&s->pace);
 		run_phase(s, "children", plan->child_chunks, plan->nchild_chunks, progress);
 		s->track_units = false;
 		fail_unrun_chunks(s);
 	}
-	/*
-	 * Interrupted before the first pass: nothing was read, nothing is clean.
-	 * Interrupted between passes: integer FKs are complete, hashed FKs'
-	 * later key slices were never read.  The same for --max-time, whose
-	 * unread FKs are "incomplete".
-	 */
-	{
-		const char *why = signals_interrupted() ? "interrupted" : BUDGET_REASON;
+	if (s->key_pass == plan->key_passes)
+		return;
+	why = pace_stop_reason(&s->pace);
+	for (int i = 0; i < plan->nsets; i++)
+		if (plan->sets[i].kind == KEYKIND_HASH || s->key_pass == 0)
+			record_error(s, &s->set_errors[i], why);
+	for (int i = 0; s->key_pass == 0 && i < plan->npasses; i++)
+		record_error(s, &s->pass_errors[i], why);
+	for (int i = 0; s->key_pass == 0 && i < plan->nfks; i++)
+		if (plan->fks[i].kind == KEYKIND_SERVER)
+			record_error(s, &s->fk_errors[i], why);
+}
 
-		for (int i = 0; nalive > 0 && s->key_pass < plan->key_passes && i < plan->nsets; i++)
-			if (plan->sets[i].kind == KEYKIND_HASH || s->key_pass == 0)
-				record_error(s, &s->set_errors[i], why);
-		for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->npasses; i++)
-			record_error(s, &s->pass_errors[i], why);
-		for (int i = 0; nalive > 0 && s->key_pass == 0 && i < plan->nfks; i++)
-			if (plan->fks[i].kind == KEYKIND_SERVER)
-				record_error(s, &s->fk_errors[i], why);
-	}
-
-	pool_free(s->pool);
-	s->pool = NULL;
-
-	if (nalive == 0)
-	{
-		log_error("no worker could connect to the server");
-		return false;
-	}
-	/*
-	 * Follow-up queries run on a worker's connection (the coordinator still
-	 * has the snapshot if none is left).  Under --consistency chunk a
-	 * conflict may have ended its session after its last chunk: then it goes
-	 * on in a fresh transaction, and the answer has the weaker guarantee;
-	 * with chunks re-read already, confirmation is against the present.
-	 */
-	verifier = coord;
-	for (int w = 0; w < nstarted && verifier == coord; w++)
+/*
+ * Follow-up queries run on a worker's connection (the coordinator still
+ * has the snapshot if none is left).  Under --consistency chunk a conflict
+ * may have ended its session after its last chunk: then it goes on in a
+ * fresh transaction, and the answer has the weaker guarantee; with chunks
+ * re-read already, confirmation is against the present.
+ */
+static PgConn *
+pick_verifier(Scan *s, PgConn *coord, int nstarted)
+{
+	for (int w = 0; w < nstarted; w++)
 	{
 		Worker	   *wk = &s->workers[w];
 
@@ -2045,12 +1791,50 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 			}
 		}
 		if (wk->alive)
-			verifier = wk->conn;
+			return wk->conn;
 	}
+	return coord;
+}
+
+/* Start the pool, run both phases, stop the pool; results into res. */
+static bool
+run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
+{
+	PgConn	   *verifier;
+	int			nalive;
+	int			nstarted;
+
+	workers_create(s);
+	/* every worker connects and imports the snapshot before the first phase */
+	s->pool = pool_start(s->nworkers, worker_start, s);
+	nstarted = pool_nthreads(s->pool);
+	nalive = pool_nalive(s->pool);
+	if (nalive < nstarted && nalive > 0)
+		log_warning("only %d of %d workers could connect; going on with %d",
+					nalive, s->nworkers, nalive);
+	/*
+	 * Under --consistency chunk nothing imports the snapshot again: end the
+	 * exporting transaction, the first thing a standby's conflicts would kill.
+	 */
+	if (s->opt->consistency == CONSISTENCY_CHUNK)
+		(void) pgconn_exec(coord, "COMMIT", 0, NULL, NULL, NULL);
+
+	/* results are filled FK by FK from here on (resumed ones already are) */
+	res->nfks = s->plan->nfks;
+	if (nalive > 0)
+		run_key_passes(s, progress);
+	pool_free(s->pool);
+	s->pool = NULL;
+	if (nalive == 0)
+	{
+		log_error("no worker could connect to the server");
+		return false;
+	}
+	verifier = pick_verifier(s, coord, nstarted);
 	if (atomic_load(&s->chunk_retries) > 0)
 		s->mixed_snapshots = true;
 	/* what was not finished early: everything, under --consistency chunk */
-	for (int i = 0; i < plan->nfks; i++)
+	for (int i = 0; i < s->plan->nfks; i++)
 		if (!s->finished[i])
 			finish_fk(s, verifier, res, i);
 	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
@@ -2098,230 +1882,6 @@ fail_unlogged(Scan *s)
  * filled and *cat is the catalog res points into (the caller frees it);
  * *conflict says a recovery conflict spoiled the attempt.
  */
-/*
- * --state: the FKs an earlier run finished, into res (marked resumed) and
- * skip[]; their JSON lines go out at once.  Cascade steps outside a
- * filtered catalog need the whole graph, read on the snapshot.
- */
-static bool *
-resume_from_state(Scan *s, PgConn *coord, ScanResult *res)
-{
-	const Catalog *cat = s->cat;
-	bool	   *skip = fk_calloc((size_t) cat->nfks + 1, sizeof(bool));
-
-	res->nfks = cat->nfks;
-	res->fks = fk_calloc((size_t) cat->nfks + 1, sizeof(FkResult));
-	for (int i = 0; i < cat->nfks; i++)
-	{
-		FkResult   *r = &res->fks[i];
-		bool		need_graph = false;
-
-		r->fk = &cat->fks[i];
-		r->child = &cat->tables[cat->fks[i].child];
-		r->parent = &cat->tables[cat->fks[i].parent];
-		if (s->state == NULL)
-			continue;
-		skip[i] = state_take_fk(s->state, r->fk, cat, res->graph, r, &need_graph);
-		if (!skip[i] && need_graph)
-		{
-			FilterOptions all;
-
-			memset(&all, 0, sizeof(all));
-			if (catalog_read(coord, &all, &res->graph))
-				skip[i] = state_take_fk(s->state, r->fk, cat, res->graph, r, &need_graph);
-		}
-		if (skip[i])
-			res->nresumed++;
-	}
-	if (res->nresumed > 0)
-		log_info("%d of %d foreign keys finished in earlier runs (--state): not read again",
-				 res->nresumed, cat->nfks);
-	for (int i = 0; i < cat->nfks; i++)
-		if (skip[i])
-			(void) report_fk_done(s->stream, res, i);
-	return skip;
-}
-
-/* The pass of child table oid, or -1. */
-static int
-pass_of_table(const ScanPlan *plan, Oid oid)
-{
-	for (int p = 0; p < plan->npasses; p++)
-		if (plan->cat->tables[plan->passes[p].table].oid == oid)
-			return p;
-	return -1;
-}
-
-/* Does a chunk record hold every FK of the pass, each of the right kind? */
-static bool
-chunk_fits_pass(const ScanPlan *plan, const ChildPass *pass, const StateChunk *sc)
-{
-	for (int k = 0; k < pass->nfks; k++)
-	{
-		const FkPlan *fp = &plan->fks[pass->fks[k]];
-		bool		found = false;
-
-		for (int j = 0; j < sc->nfks && !found; j++)
-			if (sc->fks[j].fk == fp->fk->oid)
-				found = fp->kind == KEYKIND_INT ? sc->fks[j].cands == NULL :
-					sc->fks[j].cands != NULL && candset_nkeys(sc->fks[j].cands) == fp->fk->ncols;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/*
- * --state chunk records: which passes record their chunks (more than one
- * chunk, one key pass, ctid ranges), and the recorded chunks that fit this
- * plan joined to it (plan_apply_recorded), not to be read again.
- */
-static void
-plan_chunk_resume(Scan *s, ScanPlan *plan, bool tid_ranges)
-{
-	PlanRecorded *rec;
-	int			nrec = 0;
-	int		   *nchunks;
-
-	s->record_pass = fk_calloc((size_t) plan->npasses + 1, sizeof(bool));
-	s->resumed = fk_calloc((size_t) plan->nfks + 1, sizeof(FkPartial));
-	s->resumed_chunks = fk_calloc((size_t) plan->nfks + 1, sizeof(int));
-	s->resumed_snaps = fk_calloc((size_t) plan->nfks + 1, sizeof(char **));
-	s->nresumed_snaps = fk_calloc((size_t) plan->nfks + 1, sizeof(int));
-	if (s->state == NULL || !tid_ranges || plan->key_passes != 1)
-		return;
-	rec = fk_calloc((size_t) state_nchunks(s->state) + 1, sizeof(PlanRecorded));
-	for (int i = 0; i < state_nchunks(s->state); i++)
-	{
-		const StateChunk *sc = state_chunk(s->state, i);
-		int			p = pass_of_table(plan, sc->table);
-		const CatTable *t;
-		const CatRelation *rel = NULL;
-		int64_t		end = sc->end_page < 0 ? INT64_MAX : sc->end_page;
-		bool		overlaps = false;
-
-		if (p < 0 || !chunk_fits_pass(plan, &plan->passes[p], sc))
-			continue;
-		t = &plan->cat->tables[plan->passes[p].table];
-		for (int l = 0; l < t->nleaves; l++)
-			if (t->leaves[l].oid == sc->leaf && t->leaves[l].heap &&
-				t->leaves[l].filenode == sc->filenode && sc->filenode != 0)
-				rel = &t->leaves[l];	/* the same file: the same pages */
-		if (rel == NULL)
-			continue;
-		/* a range recorded twice (never, but be safe) counts once */
-		for (int j = 0; j < nrec; j++)
-		{
-			int64_t		jend = rec[j].end_page < 0 ? INT64_MAX : rec[j].end_page;
-
-			overlaps |= rec[j].rel == rel && rec[j].first_page < end && sc->first_page < jend;
-		}
-		if (overlaps)
-			continue;
-		rec[nrec].pass = p;
-		rec[nrec].rel = rel;
-		rec[nrec].first_page = sc->first_page;
-		rec[nrec].end_page = sc->end_page;
-		rec[nrec].id = i;
-		nrec++;
-	}
-	plan_apply_recorded(plan, rec, nrec);
-	free(rec);
-	nchunks = fk_calloc((size_t) plan->npasses + 1, sizeof(int));
-	for (int i = 0; i < plan->nchild_chunks; i++)
-		if (plan->child_chunks[i].role == CHUNK_CHILD && plan->child_chunks[i].rel->heap)
-			nchunks[plan->child_chunks[i].target]++;
-	for (int p = 0; p < plan->npasses; p++)
-		s->record_pass[p] = nchunks[p] > 1;
-	free(nchunks);
-	if (nrec > 0)
-		log_info("%d child chunks finished in earlier runs (--state): not read again", nrec);
-}
-
-/*
- * The recorded chunks' findings into resumed[], once this run's parent
- * sets are merged: counts added; an integer orphan key that has a parent
- * now is no orphan (its rows and samples dropped); hashed candidates join
- * the FK's candidates, confirmed on the server like any other.
- */
-static void
-load_recorded(Scan *s)
-{
-	const ScanPlan *plan = s->plan;
-
-	for (int i = 0; i < plan->nchild_chunks; i++)
-	{
-		const Chunk *c = &plan->child_chunks[i];
-		const StateChunk *sc;
-		const ChildPass *pass;
-
-		if (c->role != CHUNK_CHILD || c->recorded < 0)
-			continue;
-		sc = state_chunk(s->state, c->recorded);
-		pass = &plan->passes[c->target];
-		for (int k = 0; k < pass->nfks; k++)
-		{
-			int			fk = pass->fks[k];
-			const FkPlan *fp = &plan->fks[fk];
-			const StateChunkFk *cf = NULL;
-			FkPartial  *p = &s->resumed[fk];
-			const KeySet64 *parents = s->sets[fp->parent_set].ints;
-			bool		seen = false;
-
-			for (int j = 0; j < sc->nfks && cf == NULL; j++)
-				if (sc->fks[j].fk == fp->fk->oid)
-					cf = &sc->fks[j];
-			if (cf == NULL || has_error(s, &s->set_errors[fp->parent_set]))
-				continue;
-			if (p->orphans == NULL && p->cands == NULL)
-			{
-				if (fp->kind == KEYKIND_INT)
-					p->orphans = keyset64_create();
-				else
-					p->cands = candset_create(fp->fk->ncols);
-			}
-			p->child_rows += cf->child_rows;
-			p->null_rows += cf->null_rows;
-			p->partial_null_rows += cf->partial_null_rows;
-			p->orphan_rows += cf->orphan_rows;
-			for (int j = 0; j < cf->nkeys; j++)
-			{
-				if (keyset64_contains(parents, cf->keys[j]))
-					p->orphan_rows -= cf->key_rows[j];
-				else
-					keyset64_add(p->orphans, cf->keys[j]);
-			}
-			if (cf->cands)
-				candset_merge_inplace(p->cands, cf->cands);
-			for (int j = 0; j < cf->nsamples; j++)
-			{
-				const StateChunkSample *smp = &cf->samples[j];
-				SampleRef  *r;
-
-				if (fp->kind == KEYKIND_INT && keyset64_contains(parents, smp->key))
-					continue;
-				p->samples = fk_realloc(p->samples, sizeof(SampleRef) * (size_t) (p->nsamples + 1));
-				r = &p->samples[p->nsamples++];
-				memset(r, 0, sizeof(*r));
-				r->chunk = i;
-				r->ordinal = smp->ordinal;
-				r->key = smp->key;
-				r->hash = smp->hash;
-				r->partial = smp->partial;
-			}
-			s->resumed_chunks[fk]++;
-			for (int j = 0; j < s->nresumed_snaps[fk]; j++)
-				seen |= sc->snapshot && strcmp(s->resumed_snaps[fk][j], sc->snapshot) == 0;
-			if (!seen && sc->snapshot)
-			{
-				s->resumed_snaps[fk] = fk_realloc(s->resumed_snaps[fk],
-												  sizeof(char *) * (size_t) (s->nresumed_snaps[fk] + 1));
-				s->resumed_snaps[fk][s->nresumed_snaps[fk]++] = fk_strdup(sc->snapshot);
-			}
-		}
-	}
-}
-
 static bool
 scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool progress,
 			 ScanResult *res, Catalog **cat, bool *conflict, ReportStream *stream,
@@ -2335,7 +1895,7 @@ scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool 
 
 	memset(&s, 0, sizeof(s));
 	s.hook = hook;
-	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	pace_init(&s.pace, opt->max_rate, opt->max_rate_bytes, opt->max_time_s, budget_s);
 	*conflict = false;
 	*cat = NULL;
 	coord = pgconn_connect(&opt->conn, "coordinator");
@@ -2359,12 +1919,11 @@ scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool 
 	s.res = res;
 	s.stream = stream;
 	s.state = state;
-	s.budget_s = budget_s;
 	res->database = fk_strdup(PQdb(coord->conn));
-	skip = resume_from_state(&s, coord, res);
+	skip = resume_finished_fks(state, *cat, coord, stream, res);
 	/* 14: TID Range Scans; before, one chunk per relation */
 	plan = plan_build_skipping(*cat, opt, coord->server_version >= FK_PG14, skip);
-	plan_chunk_resume(&s, plan, coord->server_version >= FK_PG14);
+	resume_plan(&s.resume, state, plan, coord->server_version >= FK_PG14);
 	for (int i = 0; i < plan->nfks; i++)
 		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
 			res->fks[i].method_reason = plan->fks[i].server_reason;
@@ -2400,9 +1959,9 @@ scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool 
 		res->key_passes = plan->key_passes;
 		res->chunk_retries = atomic_load(&s.chunk_retries);
 		res->mixed_snapshots = s.mixed_snapshots;
-		res->rows_read = atomic_load(&s.rows_read);
-		res->bytes_read = atomic_load(&s.bytes_read);
-		res->budget_expired = atomic_load(&s.budget_expired);
+		res->rows_read = atomic_load(&s.pace.rows);
+		res->bytes_read = atomic_load(&s.pace.bytes);
+		res->budget_expired = atomic_load(&s.pace.expired);
 	}
 	scan_free_state(&s);
 
@@ -2429,6 +1988,64 @@ guarantee_for(const ScanResult *res)
 			"chunk was read, and when it was confirmed at the end (chunks retried on "
 			"fresh snapshots after recovery conflicts)";
 	return "exact: parents and children read from one snapshot";
+}
+
+/*
+ * On a hot standby: where replay stands, refused beyond --max-lag, paused
+ * with --pause-replay (standby_resume_replay() undoes it on every exit).
+ */
+static bool
+standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery,
+			  ReplayPosition *start, bool *paused)
+{
+	if (!standby_in_recovery(control, in_recovery))
+		return false;
+	if (!*in_recovery)
+	{
+		if (opt->pause_replay)
+			log_warning("not a hot standby: --pause-replay has no replay to pause");
+		return true;
+	}
+	if (!standby_replay_position(control, start))
+		return false;
+	if (opt->max_lag_s >= 0 && start->lag_s > opt->max_lag_s)
+	{
+		log_error("the standby is %.1f s behind its primary, more than --max-lag %.1f s",
+				  start->lag_s, opt->max_lag_s);
+		log_detail("received up to %s, replayed up to %s.",
+				   start->receive_lsn[0] ? start->receive_lsn : "(nothing)",
+				   start->replay_lsn);
+		return false;
+	}
+	return !opt->pause_replay || (*paused = standby_pause_replay(control));
+}
+
+/* The run's figures and the counts of FKs by status, once every FK is in. */
+static void
+sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
+{
+	struct rusage ru;
+
+	res->elapsed_s = elapsed_s;
+	res->interrupted = signals_interrupted();
+	res->rows_per_s = elapsed_s > 0 ? (double) res->rows_read / elapsed_s : 0;
+	res->bytes_per_s = elapsed_s > 0 ? (double) res->bytes_read / elapsed_s : 0;
+	res->max_time_s = opt->max_time_s;
+	res->guarantee = guarantee_for(res);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		res->peak_rss_kb = ru.ru_maxrss;
+	for (int i = 0; i < res->nfks; i++)
+	{
+		if (res->fks[i].status == FKSTATUS_ERROR)
+			res->nerrors++;
+		else if (res->fks[i].status == FKSTATUS_INCOMPLETE)
+			res->nincomplete++;
+		else if (res->fks[i].status == FKSTATUS_ORPHANS)
+			res->nwith_orphans++;
+		if (res->fks[i].compared && !res->fks[i].compare_agree)
+			res->ndisagree++;
+		res->orphan_rows += res->fks[i].orphan_rows;
+	}
 }
 
 /* The whole command: standby checks, attempts, report, exit code. */
@@ -2465,31 +2082,13 @@ scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
 	if (opt->state_file &&
 		(state = state_open(opt->state_file, PQdb(control->conn), opt)) == NULL)
 		goto done;
-	if (!standby_in_recovery(control, &in_recovery))
+	if (!standby_start(control, opt, &in_recovery, &replay_start, &paused))
 		goto done;
-	if (in_recovery)
-	{
-		if (!standby_replay_position(control, &replay_start))
-			goto done;
-		if (opt->max_lag_s >= 0 && replay_start.lag_s > opt->max_lag_s)
-		{
-			log_error("the standby is %.1f s behind its primary, more than --max-lag %.1f s",
-					  replay_start.lag_s, opt->max_lag_s);
-			log_detail("received up to %s, replayed up to %s.",
-					   replay_start.receive_lsn[0] ? replay_start.receive_lsn : "(nothing)",
-					   replay_start.replay_lsn);
-			goto done;
-		}
-		if (opt->pause_replay && !(paused = standby_pause_replay(control)))
-			goto done;
-	}
-	else if (opt->pause_replay)
-		log_warning("not a hot standby: --pause-replay has no replay to pause");
 
 	for (attempt = 1;; attempt++)
 	{
 		/* the budget spans the attempts: a restart gets what is left */
-		double		budget = opt->max_time_s > 0 ? opt->max_time_s - seconds_since(&start) : 0;
+		double		budget = opt->max_time_s > 0 ? opt->max_time_s - pace_seconds_since(&start) : 0;
 
 		if (opt->max_time_s > 0 && budget < 0.001)
 			budget = 0.001;
@@ -2514,35 +2113,12 @@ scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
 	if (ok)
 	{
 		res.attempts = attempt;
-		res.elapsed_s = seconds_since(&start);
-		res.interrupted = signals_interrupted();
-		res.rows_per_s = res.elapsed_s > 0 ? (double) res.rows_read / res.elapsed_s : 0;
-		res.bytes_per_s = res.elapsed_s > 0 ? (double) res.bytes_read / res.elapsed_s : 0;
-		res.max_time_s = opt->max_time_s;
 		res.consistency = paused ? "paused-replay"
 			: opt->consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
-		res.guarantee = guarantee_for(&res);
 		res.replay_start = replay_start;
 		if (in_recovery)
 			(void) standby_replay_position(control, &res.replay_end);
-		{
-			struct rusage ru;
-
-			if (getrusage(RUSAGE_SELF, &ru) == 0)
-				res.peak_rss_kb = ru.ru_maxrss;
-		}
-		for (int i = 0; i < res.nfks; i++)
-		{
-			if (res.fks[i].status == FKSTATUS_ERROR)
-				res.nerrors++;
-			else if (res.fks[i].status == FKSTATUS_INCOMPLETE)
-				res.nincomplete++;
-			else if (res.fks[i].status == FKSTATUS_ORPHANS)
-				res.nwith_orphans++;
-			if (res.fks[i].compared && !res.fks[i].compare_agree)
-				res.ndisagree++;
-			res.orphan_rows += res.fks[i].orphan_rows;
-		}
+		sum_up(&res, opt, pace_seconds_since(&start));
 		ok = hook ? true : report_stream_finish(stream, &res);
 		if (res.interrupted || res.nerrors > 0 || res.nincomplete > 0 ||
 			res.ndisagree > 0 || !ok ||

@@ -51,17 +51,17 @@ typedef struct PoolPhase
 Pool	   *pool_start(int nthreads, PoolStartFn start, void *ctx);
 
 int			pool_nthreads(const Pool *p);	/* started */
-int			pool_nalive(const Pool *p);
-bool		pool_alive(const Pool *p, int worker);
+int			pool_nalive(Pool *p);	/* these lock: not const */
+bool		pool_alive(Pool *p, int worker);
 
 /* Run one phase to its end (see PoolPhase); phases run one at a time. */
 void		pool_run(Pool *p, const PoolPhase *phase);
 
 /* Of the last phase: was job i run (false: never handed out)? */
-bool		pool_job_done(const Pool *p, int job);
+bool		pool_job_done(Pool *p, int job);
 
 /* Of the phase running (or the last): how many jobs were handed out. */
-int			pool_jobs_taken(const Pool *p);
+int			pool_jobs_taken(Pool *p);
 
 /* Wake the calling thread's step (from a job: "something is ready"). */
 void		pool_wake(Pool *p);
