@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,41 +17,9 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/strbuf.h"
 
 #define MAX_JOBS 256
-
-/* Long-only options. */
-enum
-{
-	OPT_FORMAT = 1000,
-	OPT_FETCH,
-	OPT_SAMPLE,
-	OPT_CHUNK_SIZE,
-	OPT_LOCK_TIMEOUT,
-	OPT_MEMORY_LIMIT,
-	OPT_COMPARE,
-	OPT_CONSISTENCY,
-	OPT_ORPHANS_OUT,
-	OPT_RETRIES,
-	OPT_PAUSE_REPLAY,
-	OPT_MAX_LAG,
-	OPT_MAX_RATE,
-	OPT_MAX_ORPHANS,
-	OPT_MAX_ORPHANS_PER_FK,
-	OPT_STRICT_NAMES,
-	OPT_NO_PROGRESS,
-	OPT_STRATEGY,
-	OPT_APPLY,
-	OPT_STATEMENT_TIMEOUT,
-	OPT_BACKUP_DIR,
-	OPT_SET,
-	OPT_CASCADE,
-	OPT_LOCK_RETRIES,
-	OPT_BATCH_SIZE,
-	OPT_MAX_TIME,
-	OPT_ORDER,
-	OPT_STATE
-};
 
 void
 stringlist_append(StringList *l, const char *s)
@@ -214,108 +183,6 @@ usage_error(const char *cmdname)
 	else
 		log_hint("Try \"fkscan --help\" for more information.");
 	return false;
-}
-
-/*
- * The options only "fkscan scan" has, as --help shows them; NULL for the
- * others.  getopt has one table for every command: audit refuses these
- * rather than ignore them.  fix and validate run a scan: they take the
- * scan's engine options, not its output ones.
- */
-static const char *
-scan_only_option(int c, FkCommand cmd)
-{
-	if (cmd == CMD_AUDIT && c == OPT_LOCK_TIMEOUT)
-		return NULL;			/* its catalog queries lock too */
-	if (cmd == CMD_FIX || cmd == CMD_VALIDATE)
-		switch (c)
-		{
-			case OPT_SAMPLE:
-			case OPT_ORPHANS_OUT:
-			case OPT_COMPARE:
-			case OPT_MAX_ORPHANS:
-			case OPT_MAX_ORPHANS_PER_FK:
-				break;
-			case OPT_LOCK_TIMEOUT:
-			case OPT_STATEMENT_TIMEOUT:
-				return NULL;
-			default:
-				if (c == 'j' || c == 'P' || (c > OPT_FORMAT && c <= OPT_NO_PROGRESS))
-					return NULL;
-				break;
-		}
-	switch (c)
-	{
-		case 'j':
-			return "-j/--jobs";
-		case 'P':
-			return "-P/--progress";
-		case OPT_NO_PROGRESS:
-			return "--no-progress";
-		case OPT_FETCH:
-			return "--fetch";
-		case OPT_SAMPLE:
-			return "--sample";
-		case OPT_ORPHANS_OUT:
-			return "--orphans-out";
-		case OPT_CHUNK_SIZE:
-			return "--chunk-size";
-		case OPT_LOCK_TIMEOUT:
-			return "--lock-timeout";
-		case OPT_MEMORY_LIMIT:
-			return "--memory-limit";
-		case OPT_COMPARE:
-			return "--compare";
-		case OPT_CONSISTENCY:
-			return "--consistency";
-		case OPT_RETRIES:
-			return "--retries";
-		case OPT_PAUSE_REPLAY:
-			return "--pause-replay";
-		case OPT_MAX_LAG:
-			return "--max-lag";
-		case OPT_MAX_RATE:
-			return "--max-rate";
-		case OPT_MAX_ORPHANS:
-			return "--max-orphans";
-		case OPT_MAX_ORPHANS_PER_FK:
-			return "--max-orphans-per-fk";
-		case OPT_MAX_TIME:
-			return "--max-time";
-		case OPT_ORDER:
-			return "--order";
-		case OPT_STATE:
-			return "--state";
-		default:
-			return NULL;
-	}
-}
-
-/* The options of fix or validate only; NULL for the others. */
-static const char *
-repair_only_option(int c, FkCommand cmd)
-{
-	switch (c)
-	{
-		case OPT_APPLY:
-			return cmd == CMD_FIX || cmd == CMD_VALIDATE ? NULL : "--apply";
-		case OPT_STATEMENT_TIMEOUT:
-			return cmd == CMD_FIX || cmd == CMD_VALIDATE ? NULL : "--statement-timeout";
-		case OPT_STRATEGY:
-			return cmd == CMD_FIX ? NULL : "--strategy";
-		case OPT_BACKUP_DIR:
-			return cmd == CMD_FIX ? NULL : "--backup-dir";
-		case OPT_SET:
-			return cmd == CMD_FIX ? NULL : "--set";
-		case OPT_CASCADE:
-			return cmd == CMD_FIX ? NULL : "--cascade";
-		case OPT_BATCH_SIZE:
-			return cmd == CMD_FIX ? NULL : "--batch-size";
-		case OPT_LOCK_RETRIES:
-			return cmd == CMD_VALIDATE ? NULL : "--lock-retries";
-		default:
-			return NULL;
-	}
 }
 
 /* A timeout in milliseconds: plain milliseconds, or a duration ("500ms", "10s"). */
@@ -507,62 +374,461 @@ default_memory_limit(void)
 	return (int64_t) pages * size / 4;
 }
 
-bool
-options_parse(int argc, char **argv, FkOptions *o)
-{
-	static const struct option long_options[] = {
-		{"schema", required_argument, NULL, 'n'},
-		{"exclude-schema", required_argument, NULL, 'N'},
-		{"table", required_argument, NULL, 't'},
-		{"exclude-table", required_argument, NULL, 'T'},
-		{"constraint", required_argument, NULL, 'c'},
-		{"strict-names", no_argument, NULL, OPT_STRICT_NAMES},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"dbname", required_argument, NULL, 'd'},
-		{"host", required_argument, NULL, 'h'},
-		{"port", required_argument, NULL, 'p'},
-		{"username", required_argument, NULL, 'U'},
-		{"no-password", no_argument, NULL, 'w'},
-		{"password", no_argument, NULL, 'W'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"fetch", required_argument, NULL, OPT_FETCH},
-		{"sample", required_argument, NULL, OPT_SAMPLE},
-		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
-		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
-		{"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
-		{"compare", required_argument, NULL, OPT_COMPARE},
-		{"consistency", required_argument, NULL, OPT_CONSISTENCY},
-		{"orphans-out", required_argument, NULL, OPT_ORPHANS_OUT},
-		{"retries", required_argument, NULL, OPT_RETRIES},
-		{"pause-replay", no_argument, NULL, OPT_PAUSE_REPLAY},
-		{"max-lag", required_argument, NULL, OPT_MAX_LAG},
-		{"max-rate", required_argument, NULL, OPT_MAX_RATE},
-		{"max-orphans", required_argument, NULL, OPT_MAX_ORPHANS},
-		{"max-orphans-per-fk", required_argument, NULL, OPT_MAX_ORPHANS_PER_FK},
-		{"progress", no_argument, NULL, 'P'},
-		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-		{"strategy", required_argument, NULL, OPT_STRATEGY},
-		{"apply", no_argument, NULL, OPT_APPLY},
-		{"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
-		{"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
-		{"set", required_argument, NULL, OPT_SET},
-		{"cascade", no_argument, NULL, OPT_CASCADE},
-		{"lock-retries", required_argument, NULL, OPT_LOCK_RETRIES},
-		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
-		{"max-time", required_argument, NULL, OPT_MAX_TIME},
-		{"order", required_argument, NULL, OPT_ORDER},
-		{"state", required_argument, NULL, OPT_STATE},
-		{"help", no_argument, NULL, '?'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
-	const char *cmdname;
-	char	  **av = argv + 1;
-	int			ac = argc - 1;
-	int			c;
+/* ---- the option table ---- */
 
+/* Which commands take an option: bits by FkCommand. */
+#define FOR_AUDIT		(1u << CMD_AUDIT)
+#define FOR_SCAN		(1u << CMD_SCAN)
+#define FOR_FIX			(1u << CMD_FIX)
+#define FOR_VALIDATE	(1u << CMD_VALIDATE)
+#define FOR_REPAIRS		(FOR_FIX | FOR_VALIDATE)
+#define FOR_READERS		(FOR_SCAN | FOR_REPAIRS)	/* they run the scan's engine */
+#define FOR_ALL			(FOR_AUDIT | FOR_READERS)
+
+#define FIELD(f) offsetof(FkOptions, f)
+
+/* The enum fields set through an int (set_int, parse_choice). */
+_Static_assert(sizeof(TriValue) == sizeof(int) && sizeof(OutputFormat) == sizeof(int) &&
+			   sizeof(FetchMethod) == sizeof(int) && sizeof(Consistency) == sizeof(int) &&
+			   sizeof(ScanOrder) == sizeof(int) && sizeof(FixStrategy) == sizeof(int),
+			   "enum options are set as int");
+
+typedef struct Choice
+{
+	const char *name;
+	int			value;
+	unsigned	commands;		/* FOR_*: which commands accept it */
+} Choice;
+
+typedef struct OptionSpec OptionSpec;
+
+/* Set the option from arg (NULL for a flag); false after logging. */
+typedef bool (*OptionParser) (FkOptions *o, const OptionSpec *spec, const char *arg);
+
+struct OptionSpec
+{
+	const char *name;			/* the long name, without "--" */
+	char		letter;			/* the short name, or 0 */
+	int			has_arg;		/* getopt's no_argument or required_argument */
+	unsigned	commands;		/* FOR_*: which commands take it */
+	OptionParser parse;
+	size_t		field;			/* FIELD(...) for the generic parsers */
+	int64_t		min;			/* parse_int: the range; set_int: the value */
+	int64_t		max;
+	const Choice *choices;		/* parse_choice: ends with a NULL name */
+};
+
+static void *
+field_of(FkOptions *o, const OptionSpec *spec)
+{
+	return (char *) o + spec->field;
+}
+
+/* "-j/--jobs", or "--fetch": how messages name an option. */
+static const char *
+display_name(const OptionSpec *spec)
+{
+	static char buf[64];
+
+	if (spec->letter)
+		snprintf(buf, sizeof(buf), "-%c/--%s", spec->letter, spec->name);
+	else
+		snprintf(buf, sizeof(buf), "--%s", spec->name);
+	return buf;
+}
+
+static bool
+invalid_value(const OptionSpec *spec, const char *arg, const char *detail)
+{
+	log_error("invalid value \"%s\" for option --%s", arg, spec->name);
+	if (detail)
+		log_detail("%s", detail);
+	return false;
+}
+
+static bool
+set_true(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	(void) arg;
+	*(bool *) field_of(o, spec) = true;
+	return true;
+}
+
+static bool
+set_int(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	(void) arg;
+	*(int *) field_of(o, spec) = (int) spec->min;
+	return true;
+}
+
+static bool
+more_verbose(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	(void) spec;
+	(void) arg;
+	o->verbosity++;
+	return true;
+}
+
+static bool
+set_string(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	char	  **s = field_of(o, spec);
+
+	free(*s);
+	*s = fk_strdup(arg);
+	return true;
+}
+
+static bool
+append_list(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	stringlist_append(field_of(o, spec), arg);
+	return true;
+}
+
+static bool
+parse_int(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	return parse_int_option(arg, display_name(spec), (int) spec->min, (int) spec->max,
+							field_of(o, spec));
+}
+
+/* One of spec->choices that this command accepts. */
+static bool
+parse_choice(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	unsigned	cmd = 1u << o->command;
+	StrBuf		valid;
+	int			n = 0,
+				listed = 0;
+
+	for (const Choice *c = spec->choices; c->name; c++)
+		if (c->commands & cmd)
+		{
+			if (strcmp(arg, c->name) == 0)
+			{
+				*(int *) field_of(o, spec) = c->value;
+				return true;
+			}
+			n++;
+		}
+	strbuf_init(&valid);
+	strbuf_append(&valid, "Valid values are ");
+	for (const Choice *c = spec->choices; c->name; c++)
+		if (c->commands & cmd)
+		{
+			listed++;
+			strbuf_appendf(&valid, "%s\"%s\"", listed == 1 ? "" : listed == n ? " and " : ", ",
+						   c->name);
+		}
+	strbuf_append(&valid, ".");
+	invalid_value(spec, arg, valid.data);
+	strbuf_free(&valid);
+	return false;
+}
+
+static bool
+parse_chunk_size(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	int64_t		bytes;
+
+	if (!options_parse_size(arg, &bytes) || bytes < 8192)
+		return invalid_value(spec, arg, "Give a size of at least 8kB, such as \"256MB\".");
+	o->chunk_pages = bytes / 8192;
+	return true;
+}
+
+static bool
+parse_memory_limit(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	if (!options_parse_size(arg, &o->memory_limit) || o->memory_limit < 1024 * 1024)
+		return invalid_value(spec, arg, "Give a size of at least 1MB, such as \"2GB\".");
+	return true;
+}
+
+static bool
+parse_orphans_out(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	/* stdout holds the report: "-" would be a file named "-" */
+	if (arg[0] == '\0' || strcmp(arg, "-") == 0)
+		return invalid_value(spec, arg,
+							 "Give a file name (FILE.csv) or a directory (DIR/); the report is on stdout.");
+	return set_string(o, spec, arg);
+}
+
+/* A duration in seconds; min 1: it must be more than zero. */
+static bool
+parse_seconds(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	double	   *s = field_of(o, spec);
+
+	if (!options_parse_duration(arg, s) || (spec->min > 0 && !(*s > 0)))
+		return invalid_value(spec, arg, "Give a duration such as \"30s\", \"5min\" or \"1h\".");
+	return true;
+}
+
+static bool
+parse_max_rate(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	const char *end;
+	double		v;
+	bool		mb;
+
+	/* at least 1 row or 0.01 MB per second: less never progresses */
+	if (!options_parse_decimal(arg, &v, &end) ||
+		(*end != '\0' && strcmp(end, "MB") != 0) ||
+		v < ((mb = *end != '\0') ? 0.01 : 1))
+		return invalid_value(spec, arg,
+							 "Give rows per second, such as \"100000\" (at least 1), or megabytes per second, such as \"50MB\" (at least 0.01).");
+	if (mb)
+		o->max_rate_bytes = v * 1024 * 1024;
+	else
+		o->max_rate = v;
+	return true;
+}
+
+static bool
+parse_count(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	return parse_count_option(arg, display_name(spec), field_of(o, spec));
+}
+
+/* Milliseconds; min 1: the server reads 0 as "wait forever". */
+static bool
+parse_timeout(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	int		   *ms = field_of(o, spec);
+
+	if (!parse_timeout_ms(arg, display_name(spec), ms))
+		return false;
+	if (*ms < spec->min)
+		return invalid_value(spec, arg,
+							 "Give at least 1ms; fkscan never waits for a lock without a bound.");
+	return true;
+}
+
+static bool
+parse_compare(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	if (strcmp(arg, "server") != 0)
+		return invalid_value(spec, arg, "The only valid value is \"server\".");
+	o->compare_server = true;
+	return true;
+}
+
+static bool
+parse_set(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	if (strchr(arg, '=') == NULL || arg[0] == '=')
+		return invalid_value(spec, arg, "Give COLUMN=VALUE, such as --set name=unknown.");
+	return append_list(o, spec, arg);
+}
+
+static const Choice format_choices[] = {
+	{"text", FORMAT_TEXT, FOR_ALL}, {"json", FORMAT_JSON, FOR_ALL},
+	{"jsonl", FORMAT_JSONL, FOR_SCAN}, {NULL, 0, 0}
+};
+static const Choice fetch_choices[] = {
+	{"binary", FETCH_COPY_BINARY, FOR_ALL}, {"text", FETCH_COPY_TEXT, FOR_ALL},
+	{"cursor", FETCH_CURSOR, FOR_ALL}, {NULL, 0, 0}
+};
+static const Choice consistency_choices[] = {
+	{"snapshot", CONSISTENCY_SNAPSHOT, FOR_ALL}, {"chunk", CONSISTENCY_CHUNK, FOR_ALL},
+	{NULL, 0, 0}
+};
+static const Choice order_choices[] = {
+	{"size", ORDER_SIZE, FOR_ALL}, {"name", ORDER_NAME, FOR_ALL},
+	{"catalog", ORDER_CATALOG, FOR_ALL}, {NULL, 0, 0}
+};
+static const Choice strategy_choices[] = {
+	{"delete", STRATEGY_DELETE, FOR_ALL}, {"nullify", STRATEGY_NULLIFY, FOR_ALL},
+	{"backfill", STRATEGY_BACKFILL, FOR_ALL}, {NULL, 0, 0}
+};
+
+#define NO_ARG no_argument
+#define ARG required_argument
+
+/*
+ * Every option of every command.  getopt gets one table for all: a command
+ * refuses the options of the others rather than ignore them.  fix and
+ * validate run a scan: they take its engine options, not its output ones.
+ */
+static const OptionSpec option_table[] = {
+	/* selection, output, connection: every command */
+	{"schema", 'n', ARG, FOR_ALL, append_list, FIELD(filter.schemas)},
+	{"exclude-schema", 'N', ARG, FOR_ALL, append_list, FIELD(filter.exclude_schemas)},
+	{"table", 't', ARG, FOR_ALL, append_list, FIELD(filter.tables)},
+	{"exclude-table", 'T', ARG, FOR_ALL, append_list, FIELD(filter.exclude_tables)},
+	{"constraint", 'c', ARG, FOR_ALL, append_list, FIELD(filter.constraints)},
+	{"strict-names", 0, NO_ARG, FOR_ALL, set_true, FIELD(filter.strict_names)},
+	{"format", 0, ARG, FOR_AUDIT | FOR_SCAN, parse_choice, FIELD(format), .choices = format_choices},
+	{"quiet", 'q', NO_ARG, FOR_ALL, set_int, FIELD(verbosity), .min = -1},
+	{"verbose", 'v', NO_ARG, FOR_ALL, more_verbose},
+	{"dbname", 'd', ARG, FOR_ALL, set_string, FIELD(conn.dbname)},
+	{"host", 'h', ARG, FOR_ALL, set_string, FIELD(conn.host)},
+	{"port", 'p', ARG, FOR_ALL, set_string, FIELD(conn.port)},
+	{"username", 'U', ARG, FOR_ALL, set_string, FIELD(conn.username)},
+	{"no-password", 'w', NO_ARG, FOR_ALL, set_int, FIELD(conn.prompt_password), .min = TRI_NO},
+	{"password", 'W', NO_ARG, FOR_ALL, set_int, FIELD(conn.prompt_password), .min = TRI_YES},
+	/* the audit's catalog queries lock too */
+	{"lock-timeout", 0, ARG, FOR_ALL, parse_timeout, FIELD(conn.lock_timeout_ms), .min = 1},
+
+	/* the scan's engine */
+	{"jobs", 'j', ARG, FOR_READERS, parse_int, FIELD(jobs), 1, MAX_JOBS},
+	{"progress", 'P', NO_ARG, FOR_READERS, set_int, FIELD(progress), .min = TRI_YES},
+	{"no-progress", 0, NO_ARG, FOR_READERS, set_int, FIELD(progress), .min = TRI_NO},
+	{"fetch", 0, ARG, FOR_READERS, parse_choice, FIELD(fetch), .choices = fetch_choices},
+	{"chunk-size", 0, ARG, FOR_READERS, parse_chunk_size},
+	{"memory-limit", 0, ARG, FOR_READERS, parse_memory_limit},
+	{"consistency", 0, ARG, FOR_READERS, parse_choice, FIELD(consistency),
+	.choices = consistency_choices},
+	{"retries", 0, ARG, FOR_READERS, parse_int, FIELD(retries), 0, 1000},
+	{"pause-replay", 0, NO_ARG, FOR_READERS, set_true, FIELD(pause_replay)},
+	{"max-lag", 0, ARG, FOR_READERS, parse_seconds, FIELD(max_lag_s)},
+	{"max-rate", 0, ARG, FOR_READERS, parse_max_rate},
+
+	/* the scan's output, gate and sweep */
+	{"sample", 0, ARG, FOR_SCAN, parse_int, FIELD(sample), 0, 1000000},
+	{"orphans-out", 0, ARG, FOR_SCAN, parse_orphans_out, FIELD(orphans_out)},
+	{"compare", 0, ARG, FOR_SCAN, parse_compare},
+	{"max-orphans", 0, ARG, FOR_SCAN, parse_count, FIELD(max_orphans)},
+	{"max-orphans-per-fk", 0, ARG, FOR_SCAN, parse_count, FIELD(max_orphans_per_fk)},
+	{"max-time", 0, ARG, FOR_SCAN, parse_seconds, FIELD(max_time_s), .min = 1},
+	{"order", 0, ARG, FOR_SCAN, parse_choice, FIELD(order), .choices = order_choices},
+	{"state", 0, ARG, FOR_SCAN, set_string, FIELD(state_file)},
+
+	/* repairs */
+	{"apply", 0, NO_ARG, FOR_REPAIRS, set_true, FIELD(apply)},
+	{"statement-timeout", 0, ARG, FOR_REPAIRS, parse_timeout, FIELD(statement_timeout_ms)},
+	{"strategy", 0, ARG, FOR_FIX, parse_choice, FIELD(strategy), .choices = strategy_choices},
+	{"backup-dir", 0, ARG, FOR_FIX, set_string, FIELD(backup_dir)},
+	{"set", 0, ARG, FOR_FIX, parse_set, FIELD(set_values)},
+	{"cascade", 0, NO_ARG, FOR_FIX, set_true, FIELD(cascade)},
+	{"batch-size", 0, ARG, FOR_FIX, parse_int, FIELD(batch_size), 1, INT_MAX},
+	{"lock-retries", 0, ARG, FOR_VALIDATE, parse_int, FIELD(lock_retries), 0, 100},
+};
+
+/* getopt's value for a long-only option: its index, past every letter. */
+#define LONG_ONLY_BASE 1000
+
+/* "option --apply is only for "fkscan fix" and "fkscan validate"" */
+static bool
+refuse_option(const OptionSpec *spec, const char *cmdname)
+{
+	static const char *const names[] = {
+		[CMD_AUDIT] = "audit", [CMD_SCAN] = "scan", [CMD_FIX] = "fix", [CMD_VALIDATE] = "validate"
+	};
+	StrBuf		msg;
+	int			n = 0,
+				listed = 0;
+
+	if (strcmp(spec->name, "format") == 0)
+	{
+		log_error("option --format is not for \"fkscan %s\": it prints SQL and plain text", cmdname);
+		return usage_error(cmdname);
+	}
+	for (int c = CMD_AUDIT; c <= CMD_VALIDATE; c++)
+		n += (spec->commands >> c) & 1;
+	strbuf_init(&msg);
+	for (int c = CMD_AUDIT; c <= CMD_VALIDATE; c++)
+		if ((spec->commands >> c) & 1)
+		{
+			listed++;
+			strbuf_appendf(&msg, "%s\"fkscan %s\"", listed == 1 ? "" : listed == n ? " and " : ", ",
+						   names[c]);
+		}
+	log_error("option %s is only for %s", display_name(spec), msg.data);
+	strbuf_free(&msg);
+	return usage_error(cmdname);
+}
+
+/* The getopt tables, from option_table: built once. */
+static void
+getopt_tables(struct option *longs, char *shorts)
+{
+	size_t		n = 0;
+	char	   *s = shorts;
+
+	*s++ = ':';					/* report a missing argument as ':' */
+	for (size_t i = 0; i < FK_LENGTHOF(option_table); i++)
+	{
+		const OptionSpec *spec = &option_table[i];
+
+		longs[n++] = (struct option) {spec->name, spec->has_arg, NULL,
+			spec->letter ? spec->letter : LONG_ONLY_BASE + (int) i};
+		if (spec->letter)
+		{
+			*s++ = spec->letter;
+			if (spec->has_arg == required_argument)
+				*s++ = ':';
+		}
+	}
+	longs[n++] = (struct option) {"help", no_argument, NULL, '?'};
+	longs[n++] = (struct option) {"version", no_argument, NULL, 'V'};
+	longs[n] = (struct option) {NULL, 0, NULL, 0};
+	strcpy(s, "?V");
+}
+
+static const OptionSpec *
+spec_for(int c)
+{
+	if (c >= LONG_ONLY_BASE && c < LONG_ONLY_BASE + (int) FK_LENGTHOF(option_table))
+		return &option_table[c - LONG_ONLY_BASE];
+	for (size_t i = 0; i < FK_LENGTHOF(option_table); i++)
+		if (option_table[i].letter && option_table[i].letter == c)
+			return &option_table[i];
+	return NULL;
+}
+
+/* getopt's answers that are no option of the table: help, version, errors. */
+static bool
+getopt_other(int c, FkOptions *o, char **av, const char *cmdname)
+{
+	const char *arg = av[optind - 1];
+
+	switch (c)
+	{
+		case 'V':
+			printf("fkscan %s\n", FKSCAN_VERSION);
+			o->done = true;
+			return true;
+		case '?':
+			if (strcmp(arg, "--help") == 0 || strcmp(arg, "-?") == 0)
+			{
+				print_command_help(o->command);
+				o->done = true;
+				return true;
+			}
+			if (optopt != 0)
+				log_error("invalid option -- '%c'", optopt);
+			else
+				log_error("unrecognized option \"%s\"", arg);
+			return usage_error(cmdname);
+		case ':':
+			if (optopt && optopt < 256)
+				log_error("option -%c requires an argument", optopt);
+			else
+				log_error("option \"%s\" requires an argument", arg);
+			return usage_error(cmdname);
+		default:
+			log_error("unexpected option parsing state");
+			return usage_error(cmdname);
+	}
+}
+
+static const struct
+{
+	const char *name;
+	FkCommand	command;
+}			commands[] = {
+	{"audit", CMD_AUDIT}, {"scan", CMD_SCAN}, {"fix", CMD_FIX}, {"validate", CMD_VALIDATE}
+};
+
+static void
+set_defaults(FkOptions *o)
+{
 	memset(o, 0, sizeof(*o));
 	o->jobs = default_jobs();
 	o->sample = 5;
@@ -574,7 +840,19 @@ options_parse(int argc, char **argv, FkOptions *o)
 	o->max_orphans_per_fk = -1;
 	o->statement_timeout_ms = 600000;
 	o->lock_retries = 3;
+}
 
+bool
+options_parse(int argc, char **argv, FkOptions *o)
+{
+	static struct option longs[FK_LENGTHOF(option_table) + 3];
+	static char shorts[2 * FK_LENGTHOF(option_table) + 4];
+	const char *cmdname;
+	char	  **av = argv + 1;
+	int			ac = argc - 1;
+	int			c;
+
+	set_defaults(o);
 	if (argc < 2)
 	{
 		log_error("no command given");
@@ -594,355 +872,30 @@ options_parse(int argc, char **argv, FkOptions *o)
 		o->done = true;
 		return true;
 	}
-	if (strcmp(cmdname, "audit") == 0)
-		o->command = CMD_AUDIT;
-	else if (strcmp(cmdname, "scan") == 0)
-		o->command = CMD_SCAN;
-	else if (strcmp(cmdname, "fix") == 0)
-		o->command = CMD_FIX;
-	else if (strcmp(cmdname, "validate") == 0)
-		o->command = CMD_VALIDATE;
-	else
+	for (size_t i = 0; i < FK_LENGTHOF(commands); i++)
+		if (strcmp(cmdname, commands[i].name) == 0)
+			o->command = commands[i].command;
+	if (o->command == CMD_NONE)
 	{
 		log_error("unrecognized command \"%s\"", cmdname);
 		return usage_error(NULL);
 	}
 
+	if (shorts[0] == '\0')
+		getopt_tables(longs, shorts);
 	/* getopt sees "COMMAND OPTIONS..."; its own messages are silenced. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(ac, av, ":n:N:t:T:c:qvd:h:p:U:wWj:P?V",
-							long_options, NULL)) != -1)
+	while ((c = getopt_long(ac, av, shorts, longs, NULL)) != -1)
 	{
-		if (o->command != CMD_SCAN && scan_only_option(c, o->command) != NULL)
-		{
-			log_error("option %s is only for \"fkscan scan\"", scan_only_option(c, o->command));
+		const OptionSpec *spec = spec_for(c);
+
+		if (spec == NULL)
+			return getopt_other(c, o, av, cmdname);	/* help, version or an error */
+		if (!(spec->commands & (1u << o->command)))
+			return refuse_option(spec, cmdname);
+		if (!spec->parse(o, spec, optarg))
 			return usage_error(cmdname);
-		}
-		if (repair_only_option(c, o->command) != NULL)
-		{
-			const char *name = repair_only_option(c, o->command);
-
-			if (c == OPT_APPLY || c == OPT_STATEMENT_TIMEOUT)
-				log_error("option %s is only for \"fkscan fix\" and \"fkscan validate\"", name);
-			else if (c == OPT_LOCK_RETRIES)
-				log_error("option %s is only for \"fkscan validate\"", name);
-			else
-				log_error("option %s is only for \"fkscan fix\"", name);
-			return usage_error(cmdname);
-		}
-		switch (c)
-		{
-			case 'n':
-				stringlist_append(&o->filter.schemas, optarg);
-				break;
-			case 'N':
-				stringlist_append(&o->filter.exclude_schemas, optarg);
-				break;
-			case 't':
-				stringlist_append(&o->filter.tables, optarg);
-				break;
-			case 'T':
-				stringlist_append(&o->filter.exclude_tables, optarg);
-				break;
-			case 'c':
-				stringlist_append(&o->filter.constraints, optarg);
-				break;
-			case OPT_STRICT_NAMES:
-				o->filter.strict_names = true;
-				break;
-			case OPT_FORMAT:
-				if (o->command == CMD_FIX || o->command == CMD_VALIDATE)
-				{
-					log_error("option --format is not for \"fkscan %s\": it prints SQL and plain text",
-							  cmdname);
-					return usage_error(cmdname);
-				}
-				if (strcmp(optarg, "text") == 0)
-					o->format = FORMAT_TEXT;
-				else if (strcmp(optarg, "json") == 0)
-					o->format = FORMAT_JSON;
-				else if (strcmp(optarg, "jsonl") == 0 && o->command == CMD_SCAN)
-					o->format = FORMAT_JSONL;
-				else
-				{
-					log_error("invalid value \"%s\" for option --format", optarg);
-					if (o->command == CMD_SCAN)
-						log_detail("Valid values are \"text\", \"json\" and \"jsonl\".");
-					else
-						log_detail("Valid values are \"text\" and \"json\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case 'q':
-				o->verbosity = -1;
-				break;
-			case 'v':
-				o->verbosity++;
-				break;
-			case 'd':
-				free(o->conn.dbname);
-				o->conn.dbname = fk_strdup(optarg);
-				break;
-			case 'h':
-				free(o->conn.host);
-				o->conn.host = fk_strdup(optarg);
-				break;
-			case 'p':
-				free(o->conn.port);
-				o->conn.port = fk_strdup(optarg);
-				break;
-			case 'U':
-				free(o->conn.username);
-				o->conn.username = fk_strdup(optarg);
-				break;
-			case 'w':
-				o->conn.prompt_password = TRI_NO;
-				break;
-			case 'W':
-				o->conn.prompt_password = TRI_YES;
-				break;
-			case 'j':
-				if (!parse_int_option(optarg, "-j/--jobs", 1, MAX_JOBS, &o->jobs))
-					return usage_error(cmdname);
-				break;
-			case OPT_FETCH:
-				if (strcmp(optarg, "binary") == 0)
-					o->fetch = FETCH_COPY_BINARY;
-				else if (strcmp(optarg, "text") == 0)
-					o->fetch = FETCH_COPY_TEXT;
-				else if (strcmp(optarg, "cursor") == 0)
-					o->fetch = FETCH_CURSOR;
-				else
-				{
-					log_error("invalid value \"%s\" for option --fetch", optarg);
-					log_detail("Valid values are \"binary\", \"text\" and \"cursor\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_SAMPLE:
-				if (!parse_int_option(optarg, "--sample", 0, 1000000, &o->sample))
-					return usage_error(cmdname);
-				break;
-			case OPT_CHUNK_SIZE:
-				{
-					int64_t		bytes;
-
-					if (!options_parse_size(optarg, &bytes) || bytes < 8192)
-					{
-						log_error("invalid value \"%s\" for option --chunk-size", optarg);
-						log_detail("Give a size of at least 8kB, such as \"256MB\".");
-						return usage_error(cmdname);
-					}
-					o->chunk_pages = bytes / 8192;
-				}
-				break;
-			case OPT_MEMORY_LIMIT:
-				if (!options_parse_size(optarg, &o->memory_limit) || o->memory_limit < 1024 * 1024)
-				{
-					log_error("invalid value \"%s\" for option --memory-limit", optarg);
-					log_detail("Give a size of at least 1MB, such as \"2GB\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_COMPARE:
-				if (strcmp(optarg, "server") != 0)
-				{
-					log_error("invalid value \"%s\" for option --compare", optarg);
-					log_detail("The only valid value is \"server\".");
-					return usage_error(cmdname);
-				}
-				o->compare_server = true;
-				break;
-			case OPT_ORPHANS_OUT:
-				/* stdout holds the report: "-" would be a file named "-" */
-				if (optarg[0] == '\0' || strcmp(optarg, "-") == 0)
-				{
-					log_error("invalid value \"%s\" for option --orphans-out", optarg);
-					log_detail("Give a file name (FILE.csv) or a directory (DIR/); the report is on stdout.");
-					return usage_error(cmdname);
-				}
-				free(o->orphans_out);
-				o->orphans_out = fk_strdup(optarg);
-				break;
-			case OPT_CONSISTENCY:
-				if (strcmp(optarg, "snapshot") == 0)
-					o->consistency = CONSISTENCY_SNAPSHOT;
-				else if (strcmp(optarg, "chunk") == 0)
-					o->consistency = CONSISTENCY_CHUNK;
-				else
-				{
-					log_error("invalid value \"%s\" for option --consistency", optarg);
-					log_detail("Valid values are \"snapshot\" and \"chunk\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_RETRIES:
-				if (!parse_int_option(optarg, "--retries", 0, 1000, &o->retries))
-					return usage_error(cmdname);
-				break;
-			case OPT_PAUSE_REPLAY:
-				o->pause_replay = true;
-				break;
-			case OPT_MAX_LAG:
-				if (!options_parse_duration(optarg, &o->max_lag_s))
-				{
-					log_error("invalid value \"%s\" for option --max-lag", optarg);
-					log_detail("Give a duration such as \"30s\", \"5min\" or \"1h\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_MAX_RATE:
-				{
-					const char *end;
-					double		v;
-					bool		mb;
-
-					/* at least 1 row or 0.01 MB per second: less never progresses */
-					if (!options_parse_decimal(optarg, &v, &end) ||
-						(*end != '\0' && strcmp(end, "MB") != 0) ||
-						v < ((mb = *end != '\0') ? 0.01 : 1))
-					{
-						log_error("invalid value \"%s\" for option --max-rate", optarg);
-						log_detail("Give rows per second, such as \"100000\" (at least 1), or megabytes per second, such as \"50MB\" (at least 0.01).");
-						return usage_error(cmdname);
-					}
-					if (mb)
-						o->max_rate_bytes = v * 1024 * 1024;
-					else
-						o->max_rate = v;
-				}
-				break;
-			case OPT_MAX_ORPHANS:
-			case OPT_MAX_ORPHANS_PER_FK:
-				{
-					const char *name = c == OPT_MAX_ORPHANS ? "--max-orphans"
-						: "--max-orphans-per-fk";
-
-					if (!parse_count_option(optarg, name,
-											c == OPT_MAX_ORPHANS ? &o->max_orphans
-											: &o->max_orphans_per_fk))
-						return usage_error(cmdname);
-				}
-				break;
-			case OPT_MAX_TIME:
-				if (!options_parse_duration(optarg, &o->max_time_s) || !(o->max_time_s > 0))
-				{
-					log_error("invalid value \"%s\" for option --max-time", optarg);
-					log_detail("Give a duration such as \"30s\", \"5min\" or \"1h\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_ORDER:
-				if (strcmp(optarg, "size") == 0)
-					o->order = ORDER_SIZE;
-				else if (strcmp(optarg, "name") == 0)
-					o->order = ORDER_NAME;
-				else if (strcmp(optarg, "catalog") == 0)
-					o->order = ORDER_CATALOG;
-				else
-				{
-					log_error("invalid value \"%s\" for option --order", optarg);
-					log_detail("Valid values are \"size\", \"name\" and \"catalog\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_STATE:
-				free(o->state_file);
-				o->state_file = fk_strdup(optarg);
-				break;
-			case OPT_LOCK_TIMEOUT:
-				if (!parse_timeout_ms(optarg, "--lock-timeout", &o->conn.lock_timeout_ms))
-					return usage_error(cmdname);
-				/* the server reads 0 as "wait forever": never what a bound means */
-				if (o->conn.lock_timeout_ms < 1)
-				{
-					log_error("invalid value \"%s\" for option --lock-timeout", optarg);
-					log_detail("Give at least 1ms; fkscan never waits for a lock without a bound.");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_STATEMENT_TIMEOUT:
-				if (!parse_timeout_ms(optarg, "--statement-timeout", &o->statement_timeout_ms))
-					return usage_error(cmdname);
-				break;
-			case OPT_STRATEGY:
-				if (strcmp(optarg, "delete") == 0)
-					o->strategy = STRATEGY_DELETE;
-				else if (strcmp(optarg, "nullify") == 0)
-					o->strategy = STRATEGY_NULLIFY;
-				else if (strcmp(optarg, "backfill") == 0)
-					o->strategy = STRATEGY_BACKFILL;
-				else
-				{
-					log_error("invalid value \"%s\" for option --strategy", optarg);
-					log_detail("Valid values are \"delete\", \"nullify\" and \"backfill\".");
-					return usage_error(cmdname);
-				}
-				break;
-			case OPT_APPLY:
-				o->apply = true;
-				break;
-			case OPT_BACKUP_DIR:
-				free(o->backup_dir);
-				o->backup_dir = fk_strdup(optarg);
-				break;
-			case OPT_SET:
-				if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-				{
-					log_error("invalid value \"%s\" for option --set", optarg);
-					log_detail("Give COLUMN=VALUE, such as --set name=unknown.");
-					return usage_error(cmdname);
-				}
-				stringlist_append(&o->set_values, optarg);
-				break;
-			case OPT_CASCADE:
-				o->cascade = true;
-				break;
-			case OPT_BATCH_SIZE:
-				if (!parse_int_option(optarg, "--batch-size", 1, INT_MAX, &o->batch_size))
-					return usage_error(cmdname);
-				break;
-			case OPT_LOCK_RETRIES:
-				if (!parse_int_option(optarg, "--lock-retries", 0, 100, &o->lock_retries))
-					return usage_error(cmdname);
-				break;
-			case 'P':
-				o->progress = TRI_YES;
-				break;
-			case OPT_NO_PROGRESS:
-				o->progress = TRI_NO;
-				break;
-			case 'V':
-				printf("fkscan %s\n", FKSCAN_VERSION);
-				o->done = true;
-				return true;
-			case '?':
-				{
-					const char *arg = av[optind - 1];
-
-					if (strcmp(arg, "--help") == 0 || strcmp(arg, "-?") == 0)
-					{
-						print_command_help(o->command);
-						o->done = true;
-						return true;
-					}
-					if (optopt != 0)
-						log_error("invalid option -- '%c'", optopt);
-					else
-						log_error("unrecognized option \"%s\"", arg);
-					return usage_error(cmdname);
-				}
-			case ':':
-				if (optopt && optopt < 256)
-					log_error("option -%c requires an argument", optopt);
-				else
-					log_error("option \"%s\" requires an argument", av[optind - 1]);
-				return usage_error(cmdname);
-			default:
-				log_error("unexpected option parsing state");
-				return usage_error(cmdname);
-		}
 	}
 
 	if (o->command == CMD_FIX && o->strategy == STRATEGY_NONE)

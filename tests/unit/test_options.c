@@ -31,14 +31,26 @@ decimal_ok(const char *text, double want, const char *want_rest)
 	is_str(rest, want_rest, name);
 }
 
-/* Run "fkscan scan --OPTION VALUE"; true if options_parse accepted it. */
+/* Run "fkscan COMMAND OPTION [VALUE]"; true if options_parse accepted it. */
+static bool
+accepts(const char *command, const char *option, const char *value, FkOptions *o)
+{
+	char	   *argv[6] = {"fkscan", (char *) command};
+	int			argc = 2;
+
+	if (strcmp(command, "fix") == 0)
+		argv[argc++] = "--strategy=delete";	/* fix needs one */
+	argv[argc++] = (char *) option;
+	if (value)
+		argv[argc++] = (char *) value;
+	options_reset(o);
+	return options_parse(argc, argv, o);
+}
+
 static bool
 scan_accepts(const char *option, const char *value, FkOptions *o)
 {
-	char	   *argv[] = {"fkscan", "scan", (char *) option, (char *) value, "-d", "x", NULL};
-
-	options_reset(o);
-	return options_parse(6, argv, o);
+	return accepts("scan", option, value, o);
 }
 
 int
@@ -142,6 +154,51 @@ main(void)
 	}
 	ok(!scan_accepts("--jobs", "99999999999", &o), "--jobs overflowing int refused");
 	ok(!scan_accepts("--jobs", "-1", &o), "--jobs -1 refused");
+
+	/* which command takes which option (one table decides) */
+	{
+		static const struct
+		{
+			const char *option;
+			const char *value;
+			const char *takers;		/* the commands that accept it */
+		}			matrix[] = {
+			{"-t", "x", "audit scan fix validate"},
+			{"--lock-timeout", "5s", "audit scan fix validate"},
+			{"--format", "json", "audit scan"},
+			{"--format", "jsonl", "scan"},
+			{"-j", "2", "scan fix validate"},
+			{"--fetch", "cursor", "scan fix validate"},
+			{"--pause-replay", NULL, "scan fix validate"},
+			{"--no-progress", NULL, "scan fix validate"},
+			{"--sample", "3", "scan"},
+			{"--max-orphans", "3", "scan"},
+			{"--max-time", "1min", "scan"},
+			{"--state", "f", "scan"},
+			{"--order", "name", "scan"},
+			{"--apply", NULL, "fix validate"},
+			{"--statement-timeout", "1s", "fix validate"},
+			{"--cascade", NULL, "fix"},
+			{"--batch-size", "10", "fix"},
+			{"--lock-retries", "2", "validate"},
+		};
+		static const char *const commands[] = {"audit", "scan", "fix", "validate"};
+
+		for (size_t m = 0; m < FK_LENGTHOF(matrix); m++)
+			for (size_t c = 0; c < FK_LENGTHOF(commands); c++)
+			{
+				bool		want = strstr(matrix[m].takers, commands[c]) != NULL;
+
+				snprintf(name, sizeof(name), "%s %s %s: %s", commands[c], matrix[m].option,
+						 matrix[m].value ? matrix[m].value : "", want ? "taken" : "refused");
+				ok(accepts(commands[c], matrix[m].option, matrix[m].value, &o) == want, name);
+			}
+	}
+	ok(accepts("scan", "--compare", "server", &o) && o.compare_server, "--compare server");
+	ok(accepts("scan", "-q", NULL, &o) && o.verbosity == -1, "-q");
+	ok(accepts("scan", "-W", NULL, &o) && o.conn.prompt_password == TRI_YES, "-W");
+	ok(accepts("fix", "--strategy", "nullify", &o) && o.strategy == STRATEGY_NULLIFY,
+	   "--strategy nullify (the last one wins)");
 
 	options_reset(&o);
 	return done_testing();
