@@ -2,7 +2,7 @@
  * main.c
  *	  fkscan's entry point: parse the command line, set up logging and
  *	  Ctrl-C handling, run the command, and exit with the code it returns
- *	  (report_exit_code() is scan's gate policy), or 2 when its output
+ *	  (gate_exit_code() is scan's gate policy), or 2 when its output
  *	  could not be written.
  */
 #include <errno.h>

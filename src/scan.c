@@ -36,6 +36,7 @@
 #include "fkscan/candset.h"
 #include "fkscan/cascade.h"
 #include "fkscan/catalog.h"
+#include "fkscan/gate.h"
 #include "fkscan/hset128.h"
 #include "fkscan/keyenc.h"
 #include "fkscan/keyset.h"
@@ -2120,13 +2121,8 @@ scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
 			(void) standby_replay_position(control, &res.replay_end);
 		sum_up(&res, opt, pace_seconds_since(&start));
 		ok = hook ? true : report_stream_finish(stream, &res);
-		if (res.interrupted || res.nerrors > 0 || res.nincomplete > 0 ||
-			res.ndisagree > 0 || !ok ||
-			res.output_failed ||
-			(conflict && opt->consistency == CONSISTENCY_SNAPSHOT))
-			rc = FK_EXIT_ERROR;
-		else
-			rc = report_exit_code(&res, opt);
+		rc = !ok || (conflict && opt->consistency == CONSISTENCY_SNAPSHOT)
+			? FK_EXIT_ERROR : gate_exit_code(&res, opt);
 		if (hook)
 			rc = hook->finish(hook->ctx, cat, &res, rc);
 	}

@@ -133,7 +133,7 @@ typedef struct FkOptions
 	char	   *state_file;		/* --state FILE: finished FKs recorded, skipped on resume */
 
 	/*
-	 * The pipeline gate (report_exit_code): orphans within these pass with
+	 * The pipeline gate (gate_exit_code): orphans within these pass with
 	 * exit 0.  -1 when not given; neither given means no orphan passes.
 	 */
 	int64_t		max_orphans;	/* --max-orphans: total orphan rows */

@@ -23,33 +23,6 @@
 #include "fkscan/options.h"
 #include "fkscan/result.h"
 
-/* What the findings amount to, worst last; the "verdict" field. */
-typedef enum ReportVerdict
-{
-	VERDICT_CLEAN,				/* no orphans: exit 0 */
-	VERDICT_TOLERATED,			/* orphans, all within the limits: exit 0 */
-	VERDICT_ORPHANS,			/* orphans over the limits: exit 1 */
-	VERDICT_ERROR				/* incomplete or untrustworthy answer: exit 2 */
-} ReportVerdict;
-
-/* Does this FK pass the gate: clean, or orphans within its own limit? */
-bool report_fk_tolerated(const FkResult *r, const FkOptions *options);
-
-/*
- * The verdict over the whole result: VERDICT_ERROR if interrupted,
- * ndisagree, output_failed or any FK in error; else by the FKs' counts.
- */
-ReportVerdict report_verdict(const ScanResult *res, const FkOptions *options);
-const char *report_verdict_name(ReportVerdict verdict);
-
-/*
- * The exit status the findings call for: FK_EXIT_OK, FK_EXIT_FOUND or
- * FK_EXIT_ERROR.  Failures the result does not record (a report that could
- * not be written, recovery conflicts that spoiled every attempt) are the
- * caller's to add.
- */
-int report_exit_code(const ScanResult *res, const FkOptions *options);
-
 /*
  * Writing a report, in steps, so the engine can stream JSON lines as FKs
  * finish.  Single-threaded: one thread (the coordinator) calls these, or
@@ -85,16 +58,6 @@ bool report_scan(const ScanResult *res, const FkOptions *options, FILE *out);
 void report_log_summary(const ScanResult *res, const FkOptions *options);
 
 /* Format a table name as schema.table, quoting parts only where psql would. */
-/*
- * " -h HOST -p PORT -U USER DB": the connection as the user gave it, as
- * shell words for a command line fkscan prints ("next:" lines): -h/-p/-U
- * as given, a conninfo string or URI as key='value' pairs without its
- * password, a plain database name as given, else database (the server's).
- */
-struct StrBuf;
-void report_append_connection(struct StrBuf *b, const FkOptions *options,
-							  const char *database);
-
 char *report_qualified_name(const char *schema, const char *name);
 
 #endif /* FKSCAN_REPORT_H */

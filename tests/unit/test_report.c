@@ -10,6 +10,8 @@
  */
 #include <stdlib.h>
 
+#include "fkscan/gate.h"
+#include "fkscan/nextstep.h"
 #include "fkscan/report.h"
 #include "fkscan/strbuf.h"
 #include "test.h"
@@ -80,16 +82,16 @@ limits(int64_t max_orphans, int64_t max_per_fk)
 }
 
 static void
-check_gate(const ScanResult *res, int64_t total, int64_t per_fk, ReportVerdict want,
+check_gate(const ScanResult *res, int64_t total, int64_t per_fk, GateVerdict want,
 		   int want_rc)
 {
 	FkOptions	o = limits(total, per_fk);
 	char		name[128];
 
 	snprintf(name, sizeof(name), "--max-orphans %" PRId64 " --max-orphans-per-fk %" PRId64
-			 ": %s", total, per_fk, report_verdict_name(want));
-	is_str(report_verdict_name(report_verdict(res, &o)), report_verdict_name(want), name);
-	is_int(report_exit_code(res, &o), want_rc, name);
+			 ": %s", total, per_fk, gate_verdict_name(want));
+	is_str(gate_verdict_name(gate_verdict(res, &o)), gate_verdict_name(want), name);
+	is_int(gate_exit_code(res, &o), want_rc, name);
 }
 
 static void
@@ -113,11 +115,11 @@ test_gate(void)
 
 	/* an FK's own limit is the smaller one given */
 	o = limits(2, -1);
-	ok(!report_fk_tolerated(&results[0], &o), "--max-orphans 2: 3 orphans in one FK are over");
-	ok(report_fk_tolerated(&results[1], &o), "--max-orphans 2: 2 orphans in one FK are within");
-	ok(report_fk_tolerated(&results[2], &o), "a clean FK is tolerated");
+	ok(!gate_fk_tolerated(&results[0], &o), "--max-orphans 2: 3 orphans in one FK are over");
+	ok(gate_fk_tolerated(&results[1], &o), "--max-orphans 2: 2 orphans in one FK are within");
+	ok(gate_fk_tolerated(&results[2], &o), "a clean FK is tolerated");
 	o = limits(-1, -1);
-	ok(!report_fk_tolerated(&results[0], &o), "no limits: no orphan tolerated");
+	ok(!gate_fk_tolerated(&results[0], &o), "no limits: no orphan tolerated");
 
 	/* clean */
 	results[0].orphan_rows = results[1].orphan_rows = 0;
@@ -129,7 +131,7 @@ test_gate(void)
 	results[2].status = FKSTATUS_ERROR;
 	check_gate(&res, INT64_MAX, INT64_MAX, VERDICT_ERROR, FK_EXIT_ERROR);
 	o = limits(INT64_MAX, INT64_MAX);
-	ok(!report_fk_tolerated(&results[2], &o), "an FK in error is not tolerated");
+	ok(!gate_fk_tolerated(&results[2], &o), "an FK in error is not tolerated");
 	build(&res);
 	results[1].compared = true;
 	results[1].compare_agree = false;
@@ -246,7 +248,7 @@ test_connection(void)
 
 	strbuf_init(&b);
 	o.conn.dbname = "host=db.example port=5433 user=ann dbname=shop password=s3cret";
-	report_append_connection(&b, &o, "shop");
+	nextstep_connection(&b, &o, "shop");
 	ok(starts_with(b.data, " -d 'user='\\''ann'\\'' "), "conninfo: -d and one shell word");
 	ok(strstr(b.data, "s3cret") == NULL && strstr(b.data, "password") == NULL,
 	   "conninfo: the password dropped");
@@ -255,7 +257,7 @@ test_connection(void)
 	   "conninfo: host, port and dbname kept");
 	strbuf_reset(&b);
 	o.conn.dbname = "postgresql://ann:s3cret@db.example:5433/shop";
-	report_append_connection(&b, &o, "shop");
+	nextstep_connection(&b, &o, "shop");
 	ok(strstr(b.data, "s3cret") == NULL && strstr(b.data, "host='\\''db.example") != NULL &&
 	   strstr(b.data, "port='\\''5433") != NULL && strstr(b.data, "user='\\''ann") != NULL,
 	   "URI: as key='value' pairs, without the password");
@@ -264,11 +266,11 @@ test_connection(void)
 	o.conn.host = "h";
 	o.conn.port = "5433";
 	o.conn.username = "ann";
-	report_append_connection(&b, &o, "other");
+	nextstep_connection(&b, &o, "other");
 	is_str(b.data, " -h h -p 5433 -U ann shop", "options: -h -p -U and the name as given");
 	strbuf_reset(&b);
 	memset(&o.conn, 0, sizeof(o.conn));
-	report_append_connection(&b, &o, "srv db");
+	nextstep_connection(&b, &o, "srv db");
 	is_str(b.data, " 'srv db'", "nothing given: the server's database name");
 	strbuf_free(&b);
 }

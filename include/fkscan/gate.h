@@ -1,0 +1,46 @@
+/*
+ * gate.h
+ *	  The pipeline gate: what a scan's findings amount to (the "verdict"
+ *	  field) and the exit status they call for, under --max-orphans and
+ *	  --max-orphans-per-fk.  Pure functions of the result and the options:
+ *	  every report and the exit status ask them, nothing else decides.
+ */
+#ifndef FKSCAN_GATE_H
+#define FKSCAN_GATE_H
+
+#include <stdbool.h>
+
+#include "fkscan/options.h"
+#include "fkscan/result.h"
+
+/* What the findings amount to, worst last. */
+typedef enum GateVerdict
+{
+	VERDICT_CLEAN,				/* no orphans: exit 0 */
+	VERDICT_TOLERATED,			/* orphans, all within the limits: exit 0 */
+	VERDICT_ORPHANS,			/* orphans over the limits: exit 1 */
+	VERDICT_ERROR				/* incomplete or untrustworthy answer: exit 2 */
+} GateVerdict;
+
+/* Was any limit given? */
+bool		gate_given(const FkOptions *options);
+
+/* Does this FK pass the gate: clean, or orphans within its own limit? */
+bool		gate_fk_tolerated(const FkResult *r, const FkOptions *options);
+
+/*
+ * The verdict over the whole result: VERDICT_ERROR if interrupted,
+ * ndisagree, output_failed or any FK in error; else by the FKs' counts.
+ */
+GateVerdict gate_verdict(const ScanResult *res, const FkOptions *options);
+const char *gate_verdict_name(GateVerdict verdict);
+
+/*
+ * The exit status the findings call for: FK_EXIT_OK, FK_EXIT_FOUND or
+ * FK_EXIT_ERROR.  Failures the result does not record (a report that could
+ * not be written, recovery conflicts that spoiled every attempt) are the
+ * caller's to add.
+ */
+int			gate_exit_code(const ScanResult *res, const FkOptions *options);
+
+#endif							/* FKSCAN_GATE_H */
