@@ -217,136 +217,155 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 	return false;
 }
 
+/* What became of one FK. */
+typedef enum FkOutcome
+{
+	FKV_DONE,					/* valid and enforced now, or already */
+	FKV_TODO,					/* clean, but something is left to run */
+	FKV_DIRTY,					/* orphans: not validated */
+	FKV_FAILED					/* the scan or the statements failed */
+} FkOutcome;
+
+/*
+ * A clean FK whose RI triggers exist: enable those disabled, VALIDATE if
+ * NOT VALID; printed, or run with --apply.
+ */
+static FkOutcome
+validate_clean(Validate *v, const FkResult *r, const char *name, const char *table)
+{
+	const CatForeignKey *fk = r->fk;
+	StrBuf		stmts;
+	int			ntrig = 0;
+	double		secs = 0,
+				lock_wait = 0;
+	FkOutcome	outcome = FKV_DONE;
+
+	strbuf_init(&stmts);
+	if (!disabled_triggers(v->wc, fk, &stmts, &ntrig))
+	{
+		strbuf_free(&stmts);
+		return FKV_FAILED;
+	}
+	if (!fk->validated)
+	{
+		/*
+		 * VALIDATE's lock on the child, taken first and timed.  Its ROW
+		 * SHARE on the parent is left to VALIDATE: LOCK would need a
+		 * privilege on the parent that VALIDATE does not.
+		 */
+		strbuf_append(&stmts, "LOCK TABLE ");
+		pgconn_append_relation(&stmts, r->child->schema, r->child->name);
+		strbuf_append(&stmts, " IN SHARE UPDATE EXCLUSIVE MODE\n");
+		strbuf_append(&stmts, "ALTER TABLE ");
+		pgconn_append_relation(&stmts, r->child->schema, r->child->name);
+		strbuf_append(&stmts, " VALIDATE CONSTRAINT ");
+		pgconn_append_ident(&stmts, NULL, fk->name);
+		strbuf_append_char(&stmts, '\n');
+	}
+	if (stmts.len == 0)
+		printf("%s on %s: clean, valid and enforced: nothing to do\n", name, table);
+	else if (!v->opt->apply)
+	{
+		outcome = FKV_TODO;
+		printf("%s on %s: clean; would run:\n", name, table);
+		for (const char *p = stmts.data; *p;)
+		{
+			size_t		len = strcspn(p, "\n");
+
+			printf("  %.*s;\n", (int) len, p);
+			p += len + (p[len] == '\n');
+		}
+	}
+	else if (run_action(v, stmts.data, fk, ntrig > 0, table, &secs, &lock_wait))
+		printf("%s on %s: clean; %s%s%s in %.3f s (lock wait %.3f s)\n",
+			   name, table, fk->validated ? "" : "validated",
+			   !fk->validated && ntrig ? " and " : "",
+			   ntrig ? "RI triggers enabled" : "", secs, lock_wait);
+	else
+		outcome = FKV_FAILED;
+	strbuf_free(&stmts);
+	return outcome;
+}
+
+/* One FK by what the scan found and what the catalog says. */
+static FkOutcome
+validate_one(Validate *v, const FkResult *r, const char *name, const char *table)
+{
+	const CatForeignKey *fk = r->fk;
+	StrBuf		b;
+
+	strbuf_init(&b);
+	if (r->status == FKSTATUS_ERROR)
+	{
+		quote_append_visible(&b, r->error ? r->error : "unknown error", false);
+		printf("%s on %s: not validated: the scan failed: %s\n", name, table, b.data);
+		strbuf_free(&b);
+		return FKV_FAILED;
+	}
+	if (r->status == FKSTATUS_ORPHANS)
+	{
+		strbuf_append_count(&b, r->orphan_rows, "orphan row", NULL);
+		if (fk->validated && fk->enforced)
+			printf("%s on %s: the catalog claims VALID, but the data is not: %s; not validated\n",
+				   name, table, b.data);
+		else
+			printf("%s on %s: not validated: %s\n", name, table, b.data);
+		strbuf_free(&b);
+		return FKV_DIRTY;
+	}
+	if (!fk->enforced)
+	{
+		/*
+		 * PostgreSQL 18: VALIDATE errors on a NOT ENFORCED FK, and ENFORCED
+		 * re-creates the triggers and validates under ACCESS EXCLUSIVE: a
+		 * choice of downtime that is not ours to make.
+		 */
+		printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER TABLE ... ALTER CONSTRAINT ... ENFORCED is yours to run: it validates under ACCESS EXCLUSIVE)\n",
+			   name, table);
+		strbuf_free(&b);
+		return FKV_TODO;
+	}
+	if (fk->triggers_missing > 0)
+	{
+		/* no ALTER brings a lost RI trigger back: only a new constraint */
+		quote_append_visible(&b, fk->missing_detail ? fk->missing_detail : "", false);
+		printf("%s on %s: clean, but its RI triggers are missing (%s): left as it is (re-create the constraint: DROP CONSTRAINT, then ADD ... NOT VALID and VALIDATE CONSTRAINT)\n",
+			   name, table, b.data);
+		strbuf_free(&b);
+		return FKV_TODO;
+	}
+	strbuf_free(&b);
+	return validate_clean(v, r, name, table);
+}
+
+
 static int
 validate_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
 {
 	Validate   *v = ctx;
-	int			nerrors = 0,
-				ndirty = 0,
-				ntodo = 0;
+	int			count[FKV_FAILED + 1] = {0};
 
 	if (scan_rc == FK_EXIT_ERROR && res->nerrors == 0)
 	{
 		log_error("the scan did not complete: nothing validated");
 		return FK_EXIT_ERROR;
 	}
+	v->cat = cat;
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		const CatForeignKey *fk = r->fk;
 		char	   *table = report_qualified_name(r->child->schema, r->child->name);
-		StrBuf		name,
-					stmts;
-		int			ntrig = 0;
-		double		secs = 0,
-					lock_wait = 0;
+		StrBuf		name;
 
 		strbuf_init(&name);
-		strbuf_init(&stmts);
-		texttable_append_name(&name, fk->name);
-		v->cat = cat;
-		if (r->status == FKSTATUS_ERROR)
-		{
-			StrBuf		err;
-
-			strbuf_init(&err);
-			quote_append_visible(&err, r->error ? r->error : "unknown error", false);
-			printf("%s on %s: not validated: the scan failed: %s\n", name.data, table, err.data);
-			strbuf_free(&err);
-			nerrors++;
-		}
-		else if (r->status == FKSTATUS_ORPHANS)
-		{
-			ndirty++;
-			StrBuf		count;
-
-			strbuf_init(&count);
-			strbuf_append_count(&count, r->orphan_rows, "orphan row", NULL);
-			if (fk->validated && fk->enforced)
-				printf("%s on %s: the catalog claims VALID, but the data is not: %s; not validated\n",
-					   name.data, table, count.data);
-			else
-				printf("%s on %s: not validated: %s\n", name.data, table, count.data);
-			strbuf_free(&count);
-		}
-		else if (!fk->enforced)
-		{
-			/*
-			 * PostgreSQL 18: VALIDATE errors on a NOT ENFORCED FK, and
-			 * ENFORCED re-creates the triggers and validates under ACCESS
-			 * EXCLUSIVE: a choice of downtime that is not ours to make.
-			 */
-			printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER TABLE ... ALTER CONSTRAINT ... ENFORCED is yours to run: it validates under ACCESS EXCLUSIVE)\n",
-				   name.data, table);
-			ntodo++;
-		}
-		else if (fk->triggers_missing > 0)
-		{
-			StrBuf		detail;
-
-			/* no ALTER brings a lost RI trigger back: only a new constraint */
-			strbuf_init(&detail);
-			quote_append_visible(&detail, fk->missing_detail ? fk->missing_detail : "", false);
-			printf("%s on %s: clean, but its RI triggers are missing (%s): left as it is (re-create the constraint: DROP CONSTRAINT, then ADD ... NOT VALID and VALIDATE CONSTRAINT)\n",
-				   name.data, table, detail.data);
-			strbuf_free(&detail);
-			ntodo++;
-		}
-		else if (!disabled_triggers(v->wc, fk, &stmts, &ntrig))
-			nerrors++;
-		else
-		{
-			bool		ok = true;
-
-			if (!fk->validated)
-			{
-				/*
-				 * VALIDATE's lock on the child, taken first and timed.  Its
-				 * ROW SHARE on the parent is left to VALIDATE: LOCK would
-				 * need a privilege on the parent that VALIDATE does not.
-				 */
-				strbuf_append(&stmts, "LOCK TABLE ");
-				pgconn_append_relation(&stmts, r->child->schema, r->child->name);
-				strbuf_append(&stmts, " IN SHARE UPDATE EXCLUSIVE MODE\n");
-				strbuf_append(&stmts, "ALTER TABLE ");
-				pgconn_append_relation(&stmts, r->child->schema, r->child->name);
-				strbuf_append(&stmts, " VALIDATE CONSTRAINT ");
-				pgconn_append_ident(&stmts, NULL, fk->name);
-				strbuf_append_char(&stmts, '\n');
-			}
-			if (stmts.len == 0)
-				printf("%s on %s: clean, valid and enforced: nothing to do\n", name.data, table);
-			else if (!v->opt->apply)
-			{
-				ntodo++;
-				printf("%s on %s: clean; would run:\n", name.data, table);
-				for (const char *p = stmts.data; *p;)
-				{
-					size_t		len = strcspn(p, "\n");
-
-					printf("  %.*s;\n", (int) len, p);
-					p += len + (p[len] == '\n');
-				}
-			}
-			else
-			{
-				ok = run_action(v, stmts.data, fk, ntrig > 0, table, &secs, &lock_wait);
-				if (ok)
-					printf("%s on %s: clean; %s%s%s in %.3f s (lock wait %.3f s)\n",
-						   name.data, table, fk->validated ? "" : "validated",
-						   !fk->validated && ntrig ? " and " : "",
-						   ntrig ? "RI triggers enabled" : "", secs, lock_wait);
-				else
-					nerrors++;
-			}
-		}
+		texttable_append_name(&name, r->fk->name);
+		count[validate_one(v, r, name.data, table)]++;
 		strbuf_free(&name);
-		strbuf_free(&stmts);
 		free(table);
 	}
-	if (nerrors > 0 || scan_rc == FK_EXIT_ERROR)
+	if (count[FKV_FAILED] > 0 || scan_rc == FK_EXIT_ERROR)
 		return FK_EXIT_ERROR;
-	return ndirty > 0 || ntodo > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;
+	return count[FKV_DIRTY] > 0 || count[FKV_TODO] > 0 ? FK_EXIT_FOUND : FK_EXIT_OK;
 }
 
 int
