@@ -1,0 +1,202 @@
+/*
+ * scan_chunk.c
+ *	  What every chunk of a scan shares: its SELECT, the first error of its
+ *	  target, and what a failed chunk does (retry, fresh snapshot, give up)
+ */
+#include "fkscan/scanint.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/candset.h"
+#include "fkscan/catalog.h"
+#include "fkscan/gate.h"
+#include "fkscan/keyenc.h"
+#include "fkscan/keyset.h"
+#include "fkscan/log.h"
+#include "fkscan/mem.h"
+#include "fkscan/orphans.h"
+#include "fkscan/pace.h"
+#include "fkscan/plan.h"
+#include "fkscan/pool.h"
+#include "fkscan/result.h"
+#include "fkscan/signals.h"
+#include "fkscan/snapshot.h"
+#include "fkscan/standby.h"
+#include "fkscan/state.h"
+#include "fkscan/strbuf.h"
+
+/* First error wins for each target. */
+void
+record_error(Scan *s, char **slot, const char *msg)
+{
+	pthread_mutex_lock(&s->lock);
+	if (*slot == NULL)
+		*slot = fk_strdup(msg ? msg : "unknown error");
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool
+has_error(Scan *s, char *const *slot)
+{
+	bool		r;
+
+	pthread_mutex_lock(&s->lock);
+	r = *slot != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void
+note_fk_end(Scan *s, int fk)
+{
+	double		t = pace_elapsed(&s->pace);
+
+	pthread_mutex_lock(&s->lock);
+	if (t > s->fk_end[fk])
+		s->fk_end[fk] = t;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * After a failed chunk, a new transaction: on the run's snapshot, or in
+ * --consistency chunk on a fresh one (the exporter may be gone by then).
+ * A connection a conflict terminated is made anew.
+ */
+void
+recover_worker(Worker *w)
+{
+	Scan	   *s = w->scan;
+	bool		ok = PQstatus(w->conn->conn) == CONNECTION_OK;
+
+	if (s->opt->consistency == CONSISTENCY_CHUNK)
+	{
+		/* a session the server ended may still look open until used */
+		if (ok)
+		{
+			w->conn->quiet_errors = true;
+			ok = snapshot_begin_fresh(w->conn);
+			w->conn->quiet_errors = false;
+		}
+		if (!ok)
+		{
+			char	   *name = fk_strdup(w->conn->name);
+
+			pgconn_free(w->conn);
+			w->conn = pgconn_connect(&s->opt->conn, name);
+			free(name);
+			ok = w->conn && snapshot_begin_fresh(w->conn);
+		}
+	}
+	else
+		ok = ok && snapshot_import(w->conn, s->snapshot) &&
+			snapshot_lock_tables(w->conn, s->cat);
+	if (!ok)
+	{
+		log_error("worker %d lost its connection; its remaining work goes to the others",
+				  w->id + 1);
+		w->alive = false;
+	}
+}
+
+static const char *
+failure_reason(Worker *w)
+{
+	const char *stopped = pace_stop_reason(&w->scan->pace);
+
+	if (stopped)
+		return stopped;
+	return w->conn->last_error ? w->conn->last_error : "could not read rows";
+}
+
+/*
+ * Text COPY serves the integer key sets only (it widens every integer to
+ * int8); hashed keys need the exact send bytes, so they stream in binary.
+ */
+FetchMethod
+fetch_for(const FkOptions *opt, bool int_only)
+{
+	return opt->fetch == FETCH_COPY_TEXT && !int_only ? FETCH_COPY_BINARY : opt->fetch;
+}
+
+/* "SELECT a, b FROM ONLY s.t WHERE ctid ..." for one chunk. */
+void
+chunk_select(StrBuf *sql, const Chunk *c, const CatColumn *const *cols, int ncols)
+{
+	strbuf_append(sql, "SELECT ");
+	for (int i = 0; i < ncols; i++)
+	{
+		strbuf_append(sql, i ? ", " : "");
+		pgconn_append_ident(sql, NULL, cols[i]->name);
+	}
+	strbuf_append(sql, " FROM ONLY ");
+	pgconn_append_relation(sql, c->rel->schema, c->rel->name);
+	plan_append_chunk_predicate(sql, c, " WHERE ");
+}
+
+/*
+ * Was this failure a hot standby's recovery conflict?  SQLSTATE 40001, or a
+ * session the standby ended (its FATAL may reach us only as a lost
+ * connection): retries are bounded, and a server really gone fails them.
+ */
+bool
+is_conflict(const Catalog *cat, PgConn *c)
+{
+	/* server errors carry a SQLSTATE; libpq's own (a connection gone) do not */
+	return strcmp(c->sqlstate, "40001") == 0 ||
+		(cat->in_recovery && (PQstatus(c->conn) == CONNECTION_BAD || c->sqlstate[0] == '\0'));
+}
+
+/*
+ * A chunk failed.  A recovery conflict (SQLSTATE 40001) under --consistency
+ * chunk gets the chunk read again on a fresh snapshot, up to --retries
+ * times: returns true then.  Anything else fails the chunk's target.
+ */
+bool
+chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt)
+{
+	Scan	   *s = w->scan;
+	bool		conflict = !bad_value && is_conflict(s->cat, w->conn);
+	bool		recovered = false;
+	char	   *reason = fk_strdup(bad_value ? "malformed key data" : failure_reason(w));
+	const CatTable *whole = c->rel ? catalog_partitioned_of(s->cat, c->rel) : NULL;
+
+	if (conflict)
+		atomic_store(&s->conflict, true);
+	if (conflict && s->opt->consistency == CONSISTENCY_CHUNK &&
+		attempt < s->opt->retries && !signals_interrupted())
+	{
+		recover_worker(w);
+		recovered = true;
+		if (w->alive)
+		{
+			atomic_fetch_add(&s->chunk_retries, 1);
+			log_warning("worker %d: recovery conflict; reading the chunk again on a fresh snapshot",
+						w->id + 1);
+			free(reason);
+			return true;
+		}
+	}
+	if (bad_value)
+		log_error("worker %d: unexpected value in %s.%s: malformed key data", w->id + 1,
+				  c->rel->schema, c->rel->name);
+	if (whole && strcmp(w->conn->sqlstate, "42501") == 0)
+	{
+		/* RI's own query reads through the partitioned table; fkscan does not */
+		StrBuf		b;
+
+		strbuf_init(&b);
+		strbuf_appendf(&b, "%s (a partition of %s.%s: fkscan reads each partition, "
+					   "so it needs SELECT on the key columns of every partition)",
+					   reason, whole->schema, whole->name);
+		free(reason);
+		reason = strbuf_take(&b);
+	}
+	record_error(s, slot, reason);
+	free(reason);
+	if (!recovered)
+		recover_worker(w);
+	return false;
+}
