@@ -117,8 +117,7 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 	jsonw_key(w, "period");
 	jsonw_bool(w, fk->period);
 	jsonw_key(w, "triggers_enabled");
-	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0 &&
-			   fk->triggers_missing == 0);
+	jsonw_bool(w, catalog_fk_triggers_fire(fk));
 	jsonw_key(w, "triggers");
 	jsonw_int(w, fk->triggers);
 	jsonw_key(w, "triggers_disabled");

@@ -817,10 +817,16 @@ catalog_free(Catalog *cat)
 }
 
 bool
+catalog_fk_triggers_fire(const CatForeignKey *fk)
+{
+	return fk->enforced && fk->triggers_missing == 0 && fk->triggers_disabled == 0 &&
+		fk->triggers_replica == 0;
+}
+
+bool
 catalog_fk_broken(const CatForeignKey *fk)
 {
-	return !fk->validated || !fk->enforced || fk->triggers_missing > 0 ||
-		fk->triggers_disabled > 0 || fk->triggers_replica > 0;
+	return !fk->validated || !catalog_fk_triggers_fire(fk);
 }
 
 const char *

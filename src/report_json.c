@@ -187,8 +187,7 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 		jsonw_string(w, PERIOD_VALIDATE_NOTE);
 	}
 	jsonw_key(w, "triggers_enabled");
-	jsonw_bool(w, fk->enforced && fk->triggers_disabled == 0 && fk->triggers_replica == 0 &&
-			   fk->triggers_missing == 0);
+	jsonw_bool(w, catalog_fk_triggers_fire(fk));
 	jsonw_key(w, "triggers_missing");
 	jsonw_int(w, fk->triggers_missing);
 	jsonw_key(w, "missing_trigger_detail");

@@ -207,8 +207,7 @@ text_fk_state(StrBuf *b, const CatForeignKey *fk, bool orphans)
 	if (!fk->validated)
 		strbuf_appendf(b, "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it %s\n",
 					   when);
-	else if (orphans && fk->triggers_missing == 0 && fk->triggers_disabled == 0 &&
-			 fk->triggers_replica == 0)
+	else if (orphans && catalog_fk_triggers_fire(fk))
 		strbuf_append(b, "  the constraint is marked valid: the rows arrived while its triggers did not fire\n");
 }
 

@@ -140,3 +140,19 @@ strbuf_append_count(StrBuf *b, uint64_t n, const char *singular, const char *plu
 		strbuf_append_char(b, 's');
 	}
 }
+
+void
+stringlist_append(StringList *l, const char *s)
+{
+	fk_array_grow((void **) &l->items, &l->cap, l->n + 1, sizeof(char *));
+	l->items[l->n++] = fk_strdup(s);
+}
+
+void
+stringlist_reset(StringList *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}

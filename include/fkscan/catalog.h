@@ -18,8 +18,8 @@
 #define FKSCAN_CATALOG_H
 
 #include "fkscan/common.h"
-#include "fkscan/options.h"
 #include "fkscan/pgconn.h"
+#include "fkscan/strbuf.h"
 
 typedef uint32_t Oid;
 
@@ -110,6 +110,17 @@ typedef struct Catalog
 	int			nfks;
 } Catalog;
 
+/* pg_dump-style selection; patterns are matched by the catalog module. */
+typedef struct FilterOptions
+{
+	StringList	schemas;		/* -n */
+	StringList	exclude_schemas;	/* -N */
+	StringList	tables;			/* -t */
+	StringList	exclude_tables; /* -T */
+	StringList	constraints;	/* -c: constraint name patterns */
+	bool		strict_names;	/* a pattern matching nothing is an error */
+} FilterOptions;
+
 /*
  * Read every FK selected by the filters.  Patterns follow pg_dump (-n/-N on
  * the child's schema, -t/-T on the child table, -c on the constraint name);
@@ -134,7 +145,10 @@ bool catalog_table_ctid_readable(const CatTable *t);
 /* The partitioned table rel is a leaf of, or NULL (rel is a table of its own). */
 const CatTable *catalog_partitioned_of(const Catalog *cat, const CatRelation *rel);
 
-/* Is the FK in a broken state: not validated, not enforced, RI triggers off or missing? */
+/* Do its RI triggers check every new row: enforced, none missing, disabled or replica-only? */
+bool catalog_fk_triggers_fire(const CatForeignKey *fk);
+
+/* Is the FK in a broken state: not validated, or its triggers do not fire? */
 bool catalog_fk_broken(const CatForeignKey *fk);
 
 /* "NO ACTION", "CASCADE", ... for an action letter; "SIMPLE"/"FULL" for match. */

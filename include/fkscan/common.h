@@ -19,6 +19,14 @@
 #define FK_EXIT_FOUND 1
 #define FK_EXIT_ERROR 2
 
+/* An option that is on, off, or left to fkscan. */
+typedef enum TriValue
+{
+	TRI_DEFAULT = 0,
+	TRI_NO,
+	TRI_YES
+} TriValue;
+
 #define FK_LENGTHOF(a) (sizeof(a) / sizeof((a)[0]))
 
 #if defined(__GNUC__)

@@ -11,7 +11,11 @@
 #ifndef FKSCAN_OPTIONS_H
 #define FKSCAN_OPTIONS_H
 
+#include "fkscan/catalog.h"
 #include "fkscan/common.h"
+#include "fkscan/pgconn.h"
+#include "fkscan/rowsrc.h"
+#include "fkscan/strbuf.h"
 
 typedef enum FkCommand
 {
@@ -45,14 +49,6 @@ typedef enum Consistency
 	CONSISTENCY_CHUNK			/* a conflict retries the lost chunk on a fresh snapshot */
 } Consistency;
 
-/* How rows leave the server (--fetch). */
-typedef enum FetchMethod
-{
-	FETCH_COPY_BINARY = 0,
-	FETCH_COPY_TEXT,
-	FETCH_CURSOR
-} FetchMethod;
-
 /* In which order child tables are scanned, so FKs finish one by one (--order). */
 typedef enum ScanOrder
 {
@@ -60,49 +56,6 @@ typedef enum ScanOrder
 	ORDER_NAME,					/* by child schema and table name */
 	ORDER_CATALOG				/* as the catalog lists them, server-side checks first */
 } ScanOrder;
-
-typedef enum TriValue
-{
-	TRI_DEFAULT = 0,
-	TRI_NO,
-	TRI_YES
-} TriValue;
-
-/* A growable list of owned strings. */
-typedef struct StringList
-{
-	char	  **items;
-	int			n;
-	int			cap;
-} StringList;
-
-void stringlist_append(StringList *l, const char *s);
-void stringlist_reset(StringList *l);
-
-/* What libpq needs; NULL fields are left to libpq's defaults (PG* variables). */
-typedef struct ConnOptions
-{
-	char	   *dbname;			/* a name, a conninfo string or a URI */
-	char	   *host;
-	char	   *port;
-	char	   *username;
-	TriValue	prompt_password;	/* -w: TRI_NO, -W: TRI_YES */
-	int			lock_timeout_ms;	/* --lock-timeout: every session's lock_timeout,
-									 * from its first query on (>= 1; 0: the default) */
-} ConnOptions;
-
-#define LOCK_TIMEOUT_MS_DEFAULT 10000
-
-/* pg_dump-style selection; patterns are matched by the catalog module. */
-typedef struct FilterOptions
-{
-	StringList	schemas;		/* -n */
-	StringList	exclude_schemas;	/* -N */
-	StringList	tables;			/* -t */
-	StringList	exclude_tables; /* -T */
-	StringList	constraints;	/* -c: constraint name patterns */
-	bool		strict_names;	/* a pattern matching nothing is an error */
-} FilterOptions;
 
 typedef struct FkOptions
 {

@@ -21,7 +21,6 @@
 #include <libpq-fe.h>
 
 #include "fkscan/common.h"
-#include "fkscan/options.h"
 
 /*
  * Version gates: the server versions (PQserverVersion) where something
@@ -45,6 +44,20 @@
  * VALID FKs on partitioned tables; VALIDATE refuses a NOT ENFORCED FK
  */
 #define FK_PG18 180000
+
+/* What libpq needs; NULL fields are left to libpq's defaults (PG* variables). */
+typedef struct ConnOptions
+{
+	char	   *dbname;			/* a name, a conninfo string or a URI */
+	char	   *host;
+	char	   *port;
+	char	   *username;
+	TriValue	prompt_password;	/* -w: TRI_NO, -W: TRI_YES */
+	int			lock_timeout_ms;	/* --lock-timeout: every session's lock_timeout,
+									 * from its first query on (>= 1; 0: the default) */
+} ConnOptions;
+
+#define LOCK_TIMEOUT_MS_DEFAULT 10000
 
 typedef struct PgConn
 {

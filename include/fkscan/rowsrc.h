@@ -16,7 +16,6 @@
 #include <stdatomic.h>
 
 #include "fkscan/copybin.h"
-#include "fkscan/options.h"
 #include "fkscan/pgconn.h"
 
 typedef struct RowSourceStats
@@ -31,6 +30,14 @@ typedef struct RowSourceStats
  * (NULL stops): lets a throttle see bytes across threads mid-chunk.
  */
 void rowsrc_count_bytes_into(atomic_uint_fast64_t *counter);
+
+/* How rows leave the server (--fetch). */
+typedef enum FetchMethod
+{
+	FETCH_COPY_BINARY = 0,
+	FETCH_COPY_TEXT,
+	FETCH_CURSOR
+} FetchMethod;
 
 /*
  * Run select_sql (a SELECT of ncols columns) and call fn for every row.

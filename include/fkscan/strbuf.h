@@ -42,4 +42,15 @@ void strbuf_append_count(StrBuf *b, uint64_t n, const char *singular,
 /* Hand the string to the caller (who frees it) and leave b empty. */
 char *strbuf_take(StrBuf *b);
 
+/* A growable list of owned strings. */
+typedef struct StringList
+{
+	char	  **items;
+	int			n;
+	int			cap;
+} StringList;
+
+void stringlist_append(StringList *l, const char *s);
+void stringlist_reset(StringList *l);
+
 #endif /* FKSCAN_STRBUF_H */

@@ -95,11 +95,12 @@ for my $l (@lines) {
     is_deeply(comparable($l), comparable($ref{ $l->{table} }),
               "jsonl: the line of $l->{table} is its JSON report object");
 }
-# the rate over the whole run (connections, catalog and all): within 10%
+# the rate over the whole run (connections, catalog and all): never over
+# it.  A floor would fail on a slow or sanitized build, never for a bug of
+# the throttle: how close it gets is bench/rate.sh's to measure.
 is($summary->{rows_read}, $rows_all, 'throttled: every row read');
 cmp_ok($summary->{elapsed_s}, '>=', $rows_all / $rate * 0.9, 'throttled: it took its time');
 cmp_ok($summary->{rows_per_s}, '<=', $rate * 1.10, "--max-rate $rate: at most 10% over");
-cmp_ok($summary->{rows_per_s}, '>=', $rate * 0.90, "--max-rate $rate: at most 10% under");
 diag(sprintf('--max-rate %d: achieved %.0f rows/s over %.1f s', $rate, $summary->{rows_per_s},
              $summary->{elapsed_s}));
 
