@@ -25,26 +25,33 @@ replay_row(void *ctx, const PGresult *res, int row)
 	return true;
 }
 
+/*
+ * The connection that pauses replay also resumes it, whatever happens: at
+ * the end, on error, and from the signal thread when a second Ctrl-C ends
+ * the process at once.  The lock keeps the two threads off it together:
+ * every use of that connection here takes it (a libpq connection is one
+ * thread's at a time).
+ */
+static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
+static PgConn *replay_paused_on;
+
 /* Lag is 0 when all that was received is replayed (an idle primary). */
 bool
 standby_replay_position(PgConn *c, ReplayPosition *rp)
 {
-	return pgconn_exec(c,
-					   "SELECT coalesce(pg_catalog.pg_last_wal_receive_lsn()::pg_catalog.text, ''), "
-					   "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, ''), "
-					   "CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) "
-					   "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE coalesce(extract(epoch FROM "
-					   "pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
-					   0, NULL, replay_row, rp);
-}
+	bool		ok;
 
-/*
- * The connection that pauses replay also resumes it, whatever happens: at
- * the end, on error, and from the signal thread when a second Ctrl-C ends
- * the process at once.  The lock keeps the two threads off it together.
- */
-static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
-static PgConn *replay_paused_on;
+	pthread_mutex_lock(&replay_lock);
+	ok = pgconn_exec(c,
+					 "SELECT coalesce(pg_catalog.pg_last_wal_receive_lsn()::pg_catalog.text, ''), "
+					 "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, ''), "
+					 "CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) "
+					 "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE coalesce(extract(epoch FROM "
+					 "pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
+					 0, NULL, replay_row, rp);
+	pthread_mutex_unlock(&replay_lock);
+	return ok;
+}
 
 /*
  * Replay held back may cancel the resume itself at once (a conflict with
