@@ -10,13 +10,15 @@ all: build
 deps:
 	@.ci/deps.sh
 
-build: deps
+# A plain build installs nothing: missing packages stop CMake with its message.
+build:
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 # The main job: a throwaway PostgreSQL, a shop schema broken by bulk loads,
 # then fkscan's audit and scan of it.
-demo: build
+demo: deps
+	@$(MAKE) --no-print-directory build
 	@tests/harness/pgcluster.sh run -- tests/demo/demo.sh $(BUILD)/fkscan
 
 # The whole test suite (what .ci/run calls): unit and integration tests on a

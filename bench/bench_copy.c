@@ -97,7 +97,7 @@ usage(FILE *f)
 static bool
 stream_slice(Worker *w, Table *t, const char *sql)
 {
-	PGconn	   *conn = w->conn->conn;
+	PGconn	   *conn = pgconn_libpq(w->conn);
 	PGresult   *res;
 	char	   *buf;
 	int			len;

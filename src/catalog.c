@@ -383,7 +383,7 @@ static bool
 read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
 {
 	/* 18 adds conenforced and conperiod; before, every FK is enforced and none temporal */
-	bool		pg18 = c->server_version >= FK_PG18;
+	bool		pg18 = pgconn_server_version(c) >= FK_PG18;
 	char	   *with_enforced = replace_all(SQL_CATALOG_FKS, "@ENFORCED@",
 											pg18 ? "c.conenforced" : "true");
 	char	   *sql = replace_all(with_enforced, "@PERIOD@",
@@ -685,7 +685,7 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 		return false;
 	memset(&fks, 0, sizeof(fks));
 	cat = fk_calloc(1, sizeof(Catalog));
-	cat->server_version = c->server_version;
+	cat->server_version = pgconn_server_version(c);
 	fks.cat = cat;
 
 	if (!pgconn_fetch_string(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,

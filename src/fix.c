@@ -4,8 +4,8 @@
  *	  (the default) or with --apply in one checked transaction (or one per
  *	  --batch-size keys).
  *
- * The scan runs first, in-process (scan_run_hooked): while its state is
- * alive, each broken FK's distinct orphan keys are turned into COPY text
+ * The scan runs first, in-process (scan_execute, keeping its keys): while
+ * it holds them, each broken FK's distinct orphan keys are turned into COPY text
  * (integer keys from the key set; hashed ones from the confirmed
  * candidates' raw values, converted by the server; FKs the server checks
  * by a DISTINCT over RI's anti-join).  The keys reach the server as COPY
@@ -41,6 +41,8 @@
 #include "fkscan/mem.h"
 #include "fkscan/risql.h"
 #include "fkscan/scan.h"
+#include "fkscan/signals.h"
+#include "fkscan/standby.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/verify.h"
 
@@ -116,30 +118,16 @@ snapshot_row(void *ctx, const PGresult *res, int row)
 	return true;
 }
 
-/* ScanHook.keys: copy one FK's distinct orphan keys out as COPY text. */
+/* Copy one FK's distinct orphan keys out as COPY text, in the scan's snapshot. */
 static bool
-fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int i,
+fix_keys(FixFk *x, PgConn *verifier, const Catalog *cat, const FkResult *r,
 		 const ScanOrphanKeys *k)
 {
-	Fix		   *f = ctx;
-	FixFk	   *x;
 	bool		ok = true;
 
-	if (i >= f->nfks)
-	{
-		f->fks = fk_realloc(f->fks, sizeof(FixFk) * (size_t) (i + 1));
-		memset(f->fks + f->nfks, 0, sizeof(FixFk) * (size_t) (i + 1 - f->nfks));
-		f->nfks = i + 1;
-	}
-	x = &f->fks[i];
-	/* a scan restarted after a recovery conflict hands the keys over again */
-	if (x->seen)
-		strbuf_free(&x->keys);
 	x->seen = true;
 	x->nkeys = 0;
 	strbuf_init(&x->keys);
-	free(x->snapshot);
-	x->snapshot = NULL;
 	if (!pgconn_exec(verifier, "SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text",
 					 0, NULL, snapshot_row, &x->snapshot))
 		return false;
@@ -183,11 +171,32 @@ fix_keys(void *ctx, PgConn *verifier, const Catalog *cat, const FkResult *r, int
 	return ok;
 }
 
-/* ScanHook.finish: plan, refuse or print or apply. */
-static int
-fix_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
+/*
+ * Every broken FK's keys, while the scan still holds them; false (exit 2)
+ * if any could not be copied out.
+ */
+static bool
+fix_collect_keys(Fix *f, const ScanOutcome *out)
 {
-	Fix		   *f = ctx;
+	if (signals_interrupted())
+		return false;
+	f->nfks = out->result.nfks;
+	f->fks = fk_calloc((size_t) f->nfks + 1, sizeof(FixFk));
+	for (int i = 0; i < f->nfks; i++)
+	{
+		ScanOrphanKeys k;
+
+		if (scan_outcome_keys(out, i, &k) &&
+			!fix_keys(&f->fks[i], out->verifier, out->cat, &out->result.fks[i], &k))
+			return false;
+	}
+	return true;
+}
+
+/* Plan, refuse or print or apply. */
+static int
+fix_finish(Fix *f, const Catalog *cat, ScanResult *res, int scan_rc)
+{
 	FixFk	  **list;
 	int			n = 0;
 	bool		ok = true;
@@ -257,32 +266,24 @@ int
 fix_run(const FkOptions *opt)
 {
 	Fix			f;
-	ScanHook	hook = {&f, fix_keys, fix_finish};
-	bool		in_recovery = false;
-	char	   *value = NULL;
-	int			rc;
+	ScanOutcome out;
+	int			rc = FK_EXIT_ERROR;
 
 	memset(&f, 0, sizeof(f));
 	f.opt = opt;
 	/* the connection that writes: refuse a standby before scanning anything */
-	f.wc = pgconn_connect(&opt->conn, "repair");
+	f.wc = standby_connect_writer(&opt->conn, opt->apply, "fix", "repair");
 	if (f.wc == NULL)
 		return FK_EXIT_ERROR;
-	if (!pgconn_fetch_string(f.wc, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, &value))
+	if (scan_execute(opt, NULL, true, &out))
 	{
-		fix_free(&f);
-		return FK_EXIT_ERROR;
+		int			scan_rc = fix_collect_keys(&f, &out) ? out.rc : FK_EXIT_ERROR;
+
+		/* the repair needs neither the keys' sets nor the scan's snapshot */
+		scan_outcome_drop_keys(&out);
+		rc = fix_finish(&f, out.cat, &out.result, scan_rc);
 	}
-	in_recovery = value && strcmp(value, "t") == 0;
-	free(value);
-	if (in_recovery && opt->apply)
-	{
-		log_error("cannot repair on a hot standby: the server is in recovery (read-only)");
-		log_hint("Run fkscan fix --apply against the primary.");
-		fix_free(&f);
-		return FK_EXIT_ERROR;
-	}
-	rc = scan_run_hooked(opt, &hook);
+	scan_outcome_free(&out);
 	fix_free(&f);
 	return rc;
 }

@@ -273,9 +273,9 @@ batch_sums_match(Fix *f)
 static void
 rollback(Fix *f, int committed)
 {
-	f->wc->quiet_errors = true;
+	pgconn_set_quiet(f->wc, true);
 	(void) pgconn_exec(f->wc, "ROLLBACK", 0, NULL, NULL, NULL);
-	f->wc->quiet_errors = false;
+	pgconn_set_quiet(f->wc, false);
 	if (committed == 0)
 		log_detail("The transaction was rolled back: nothing was changed.");
 	else
@@ -343,7 +343,7 @@ apply_steps(Fix *f)
 					printf("  backup: %s\n", st->path);
 				break;
 		}
-		if (!ok && strcmp(f->wc->sqlstate, "55P03") == 0)
+		if (!ok && strcmp(pgconn_sqlstate(f->wc), "55P03") == 0)
 			log_hint("Another session holds a lock the repair needs; --lock-timeout is %d ms.",
 					 f->opt->conn.lock_timeout_ms);
 	}

@@ -36,7 +36,9 @@ add_step(Fix *f, StepKind kind, char *sql)
 	return st;
 }
 
-FixStep *
+static FixStep *add_stepf(Fix *f, StepKind kind, const char *fmt,...) FK_PRINTF(3, 4);
+
+static FixStep *
 add_stepf(Fix *f, StepKind kind, const char *fmt,...)
 {
 	va_list		ap;

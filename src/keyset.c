@@ -237,10 +237,16 @@ keyset64_memory_bytes(const KeySet64 *s)
 	return bytes;
 }
 
+bool
+keyset64_is_bitmap(const KeySet64 *s)
+{
+	return s->method == KEYSET_BITMAP;
+}
+
 const char *
 keyset64_method(const KeySet64 *s)
 {
-	return s->method == KEYSET_BITMAP ? "bitmap" : "roaring";
+	return keyset64_is_bitmap(s) ? "bitmap" : "roaring";
 }
 
 static bool

@@ -18,6 +18,19 @@
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
 
+typedef struct PgConn
+{
+	PGconn	   *conn;
+	char	   *name;			/* "coordinator", "worker 3": for messages */
+	int			server_version; /* PQserverVersion, e.g. 150018 */
+	char		sqlstate[6];	/* of the last failure, "" if none */
+	char	   *last_error;		/* primary message of the last failure, or NULL */
+	char		async_sqlstate[6];	/* a FATAL the server sent between queries */
+	int			cancel_slot;	/* signals registry, -1 if none */
+	int			lock_timeout_ms;	/* the session's lock_timeout (for messages) */
+	bool		quiet_errors;	/* caller logs failures itself */
+} PgConn;
+
 /*
  * Settings applied in one statement right after connecting.  search_path
  * comes first: nothing user-controlled may resolve before it is empty.
@@ -311,6 +324,83 @@ pgconn_connect(const ConnOptions *co, const char *name)
 	return c;
 }
 
+const char *
+pgconn_name(const PgConn *c)
+{
+	return c->name;
+}
+
+int
+pgconn_server_version(const PgConn *c)
+{
+	return c->server_version;
+}
+
+const char *
+pgconn_database(const PgConn *c)
+{
+	return PQdb(c->conn);
+}
+
+int
+pgconn_lock_timeout_ms(const PgConn *c)
+{
+	return c->lock_timeout_ms;
+}
+
+const char *
+pgconn_sqlstate(const PgConn *c)
+{
+	return c->sqlstate;
+}
+
+const char *
+pgconn_error(const PgConn *c, const char *dflt)
+{
+	return c->last_error ? c->last_error : dflt;
+}
+
+void
+pgconn_set_quiet(PgConn *c, bool quiet)
+{
+	c->quiet_errors = quiet;
+}
+
+bool
+pgconn_alive(const PgConn *c)
+{
+	return PQstatus(c->conn) == CONNECTION_OK;
+}
+
+bool
+pgconn_in_transaction(const PgConn *c)
+{
+	return PQtransactionStatus(c->conn) != PQTRANS_IDLE;
+}
+
+bool
+pgconn_transaction_failed(const PgConn *c)
+{
+	return PQtransactionStatus(c->conn) == PQTRANS_INERROR;
+}
+
+bool
+pgconn_reset(PgConn *c)
+{
+	signals_unregister(c->cancel_slot);
+	PQreset(c->conn);
+	/* the new backend has its own cancel key */
+	c->cancel_slot = signals_register(c->conn);
+	return PQstatus(c->conn) == CONNECTION_OK &&
+		apply_session_settings(c, c->lock_timeout_ms);
+}
+
+PGconn *
+pgconn_libpq(PgConn *c)
+{
+	return c->conn;
+}
+
 void
 pgconn_free(PgConn *c)
 {
@@ -334,7 +424,8 @@ pgconn_free(PgConn *c)
 	free(c);
 }
 
-void
+/* Log a failure from fn-driven code in the same shape as the executor's. */
+static void
 pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -607,7 +698,8 @@ pgconn_quote_literal(PgConn *c, const char *value)
 	return r;
 }
 
-char *
+/* Quote without a connection (UTF8 connections, standard strings). */
+static char *
 quote_ident(const char *ident)
 {
 	StrBuf		b;

@@ -192,7 +192,7 @@ compare_units(const void *a, const void *b)
  * first (each is one long query, best started early), then the passes;
  * size: smallest child table first, so FKs finish one by one from the
  * start and a --max-time budget finishes as many as it can; name: by child
- * schema and table.  (qsort with file-level keys: plan_build is called by
+ * schema and table.  (qsort with file-level keys: the plan is built by
  * one thread at a time.)
  */
 static PhaseUnit *
@@ -219,12 +219,6 @@ phase2_units(const ScanPlan *p, ScanOrder order)
 		qsort(u, (size_t) n, sizeof(PhaseUnit), compare_units);
 	}
 	return u;
-}
-
-ScanPlan *
-plan_build(const Catalog *cat, const FkOptions *options, bool tid_ranges)
-{
-	return plan_build_skipping(cat, options, tid_ranges, NULL);
 }
 
 ScanPlan *

@@ -24,6 +24,8 @@
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 
+static void report_log_summary(const ScanResult *res, const FkOptions *o);
+
 char *
 report_qualified_name(const char *schema, const char *name)
 {
@@ -91,6 +93,8 @@ report_fk_done(ReportStream *rs, const ScanResult *res, int index)
 	StrBuf		b;
 	bool		ok;
 
+	if (rs == NULL)
+		return true;
 	if (rs->opt->format != FORMAT_JSONL || index < 0 || index >= res->nfks)
 		return !rs->failed;
 	if (rs->nwritten < res->nfks)
@@ -148,7 +152,11 @@ report_scan(const ScanResult *res, const FkOptions *options, FILE *out)
 
 /* ---- the summary line ---- */
 
-void
+/*
+ * The line for logs, on stderr unless -q:
+ * fkscan: scan of "shop": 7 foreign keys, 5 with orphans (795 rows), 0 errors, 2.31 s
+ */
+static void
 report_log_summary(const ScanResult *res, const FkOptions *o)
 {
 	GateVerdict verdict = gate_verdict(res, o);

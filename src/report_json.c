@@ -193,7 +193,7 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 	jsonw_key(w, "missing_trigger_detail");
 	jsonw_string(w, fk->missing_detail);
 	jsonw_key(w, "method");
-	jsonw_string(w, r->method);
+	jsonw_string(w, check_method_name(r->method));
 	if (r->method_reason)
 	{
 		jsonw_key(w, "method_reason");

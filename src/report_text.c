@@ -51,7 +51,7 @@ text_table(const ScanResult *res, StrBuf *b)
 		strbuf_init(&name);
 		texttable_append_name(&name, r->fk->name);
 		texttable_add(&t, strbuf_take(&name));
-		texttable_add_copy(&t, r->method);
+		texttable_add_copy(&t, check_method_name(r->method));
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->child_rows);
 		texttable_add_copy(&t, buf);
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->null_rows);

@@ -51,6 +51,29 @@ scanresult_free(ScanResult *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static const char *const method_names[] = {
+	[METHOD_NONE] = NULL,
+	[METHOD_BITMAP] = "bitmap",
+	[METHOD_ROARING] = "roaring",
+	[METHOD_HASH] = "hash",
+	[METHOD_SERVER] = "server",
+};
+
+const char *
+check_method_name(CheckMethod m)
+{
+	return (size_t) m < FK_LENGTHOF(method_names) ? method_names[m] : NULL;
+}
+
+CheckMethod
+check_method_parse(const char *name)
+{
+	for (size_t i = 0; name && i < FK_LENGTHOF(method_names); i++)
+		if (method_names[i] && strcmp(name, method_names[i]) == 0)
+			return (CheckMethod) i;
+	return METHOD_NONE;
+}
+
 const char *
 scanresult_status_name(FkStatus status)
 {

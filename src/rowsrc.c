@@ -88,12 +88,12 @@ stream_binary(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
 	cc.dec = copybin_create(ncols);
 	cc.fn = fn;
 	cc.ctx = ctx;
-	cc.conn_name = c->name;
+	cc.conn_name = pgconn_name(c);
 	cc.logged = false;
 	ok = pgconn_copy_out(c, sql.data, feed_binary, &cc, &stats->bytes);
 	if (ok && !copybin_finish(cc.dec))
 	{
-		log_error("%s: malformed COPY data: %s", c->name, copybin_error(cc.dec));
+		log_error("%s: malformed COPY data: %s", pgconn_name(c), copybin_error(cc.dec));
 		ok = false;
 	}
 	stats->rows = copybin_rows(cc.dec);
@@ -201,7 +201,7 @@ stream_text(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
 	tc.fields = fk_calloc((size_t) ncols, sizeof(CopyField));
 	tc.vals = fk_calloc((size_t) ncols, 8);
 	tc.rows = 0;
-	tc.conn_name = c->name;
+	tc.conn_name = pgconn_name(c);
 	for (int i = 0; i < ncols; i++)
 		tc.fields[i].data = tc.vals + 8 * i;
 	ok = pgconn_copy_out(c, sql.data, feed_text, &tc, &stats->bytes);
@@ -294,7 +294,7 @@ rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
 	stats->bad_key = false;
 	if (ncols < 1 || ncols > MAX_COLS)
 	{
-		log_error("%s: cannot stream %d columns", c->name, ncols);
+		log_error("%s: cannot stream %d columns", pgconn_name(c), ncols);
 		return false;
 	}
 	switch (method)
@@ -340,7 +340,7 @@ stream_binary_keys(PgConn *c, const char *select_sql, CopyKeysFn fn, void *ctx,
 	stats->bad_key = copybin_bad_key(dec);
 	if (!ok && *copybin_error(dec) && !stats->bad_key &&
 		strcmp(copybin_error(dec), "stopped by caller") != 0)
-		log_error("%s: malformed COPY data: %s", c->name, copybin_error(dec));
+		log_error("%s: malformed COPY data: %s", pgconn_name(c), copybin_error(dec));
 	stats->rows = copybin_rows(dec);
 	copybin_free(dec);
 	strbuf_free(&sql);

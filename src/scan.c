@@ -321,25 +321,6 @@ scan_free_state(Scan *s)
 	pthread_mutex_destroy(&s->lock);
 }
 
-/* ScanHook.keys for every FK with orphans, while its keys still exist. */
-static bool
-hand_keys_to_hook(Scan *s, PgConn *verifier, ScanResult *res)
-{
-	for (int i = 0; i < res->nfks; i++)
-	{
-		ScanOrphanKeys k;
-
-		if (res->fks[i].status != FKSTATUS_ORPHANS)
-			continue;
-		k.ints = s->orphan_keys[i].ints;
-		k.cands = s->orphan_keys[i].cands;
-		k.confirmed = s->orphan_keys[i].confirmed;
-		if (!s->hook->keys(s->hook->ctx, verifier, s->cat, &res->fks[i], i, &k))
-			return false;
-	}
-	return true;
-}
-
 /* What --state's recorded chunks hold, against the merged parent sets. */
 static void
 load_recorded(Scan *s)
@@ -447,10 +428,10 @@ pick_verifier(Scan *s, PgConn *coord, int nstarted)
 		{
 			bool		usable;
 
-			wk->conn->quiet_errors = true;
+			pgconn_set_quiet(wk->conn, true);
 			usable = atomic_load(&s->chunk_retries) == 0 &&
 				pgconn_exec(wk->conn, "SELECT 1", 0, NULL, NULL, NULL);
-			wk->conn->quiet_errors = false;
+			pgconn_set_quiet(wk->conn, false);
 			if (!usable)
 			{
 				recover_worker(wk);
@@ -497,7 +478,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		log_error("no worker could connect to the server");
 		return false;
 	}
-	verifier = pick_verifier(s, coord, nstarted);
+	verifier = s->verifier = pick_verifier(s, coord, nstarted);
 	if (atomic_load(&s->chunk_retries) > 0)
 		s->mixed_snapshots = true;
 	/* what was not finished early: everything, under --consistency chunk */
@@ -505,9 +486,6 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		if (!s->finished[i])
 			finish_fk(s, verifier, res, i);
 	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
-		res->output_failed = true;
-	if (s->hook && s->hook->keys && !signals_interrupted() &&
-		!hand_keys_to_hook(s, verifier, res))
 		res->output_failed = true;
 	return true;
 }
@@ -544,101 +522,123 @@ fail_unlogged(Scan *s)
 			record_error(s, &s->fk_errors[i], reason);
 }
 
+/* What every attempt of one run shares. */
+typedef struct Run
+{
+	const FkOptions *opt;
+	bool		keep_keys;
+	bool		in_recovery;
+	bool		progress;
+	ReportStream *stream;		/* NULL: no report while scanning */
+	StateFile  *state;
+} Run;
+
+/* Everything an attempt holds: its state, plan, coordinator and snapshot. */
+static void
+attempt_free(Scan *s)
+{
+	if (s == NULL)
+		return;
+	if (s->plan)
+		scan_free_state(s);
+	if (s->coord && pgconn_alive(s->coord) && pgconn_in_transaction(s->coord))
+		(void) pgconn_exec(s->coord, "ROLLBACK", 0, NULL, NULL, NULL);
+	plan_free((ScanPlan *) s->plan);
+	free(s->snapshot);
+	pgconn_free(s->coord);
+	free(s);
+}
+
 /*
  * One attempt at the whole scan, on one snapshot.  On success res is
  * filled and *cat is the catalog res points into (the caller frees it);
- * *conflict says a recovery conflict spoiled the attempt.
+ * with run->keep_keys, *kept holds the attempt (its orphan keys and a
+ * connection in the snapshot) for attempt_free.  *conflict says a
+ * recovery conflict spoiled the attempt.
  */
 static bool
-scan_attempt(const FkOptions *opt, const ScanHook *hook, bool in_recovery, bool progress,
-			 ScanResult *res, Catalog **cat, bool *conflict, ReportStream *stream,
-			 StateFile *state, double budget_s)
+scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat,
+			 bool *conflict, Scan **kept)
 {
-	PgConn	   *coord;
-	ScanPlan   *plan = NULL;
-	Scan		s;
+	const FkOptions *opt = run->opt;
+	Scan	   *s = fk_calloc(1, sizeof(Scan));
+	ScanPlan   *plan;
 	bool		ok;
 	bool	   *skip;
 
-	memset(&s, 0, sizeof(s));
-	s.hook = hook;
-	pace_init(&s.pace, opt->max_rate, opt->max_rate_bytes, opt->max_time_s, budget_s);
+	s->keep_keys = run->keep_keys;
+	pace_init(&s->pace, opt->max_rate, opt->max_rate_bytes, opt->max_time_s, budget_s);
 	*conflict = false;
 	*cat = NULL;
-	coord = pgconn_connect(&opt->conn, "coordinator");
-	if (coord == NULL)
-		return false;
-	ok = snapshot_export(coord, &s.snapshot) &&
-		catalog_read(coord, &opt->filter, cat) &&
-		snapshot_lock_tables(coord, *cat) &&
-		(state == NULL || catalog_read_filenodes(coord, *cat));
+	*kept = NULL;
+	s->coord = pgconn_connect(&opt->conn, "coordinator");
+	ok = s->coord && snapshot_export(s->coord, &s->snapshot) &&
+		catalog_read(s->coord, &opt->filter, cat) &&
+		snapshot_lock_tables(s->coord, *cat) &&
+		(run->state == NULL || catalog_read_filenodes(s->coord, *cat));
 	if (!ok)
 	{
-		*conflict = strcmp(coord->sqlstate, "40001") == 0 ||
-			(in_recovery && PQstatus(coord->conn) == CONNECTION_BAD);
+		*conflict = s->coord && (strcmp(pgconn_sqlstate(s->coord), "40001") == 0 ||
+								 (run->in_recovery && !pgconn_alive(s->coord)));
 		goto done;
 	}
-	log_info("snapshot %s, %d foreign keys, %d jobs", s.snapshot, (*cat)->nfks, opt->jobs);
+	log_info("snapshot %s, %d foreign keys, %d jobs", s->snapshot, (*cat)->nfks, opt->jobs);
 
-	s.opt = opt;
-	s.cat = *cat;
-	s.coord = coord;
-	s.res = res;
-	s.stream = stream;
-	s.state = state;
-	res->database = fk_strdup(PQdb(coord->conn));
-	skip = resume_finished_fks(state, *cat, coord, stream, res);
+	s->opt = opt;
+	s->cat = *cat;
+	s->res = res;
+	s->stream = run->stream;
+	s->state = run->state;
+	res->database = fk_strdup(pgconn_database(s->coord));
+	skip = resume_finished_fks(run->state, *cat, s->coord, run->stream, res);
 	/* 14: TID Range Scans; before, one chunk per relation */
-	plan = plan_build_skipping(*cat, opt, coord->server_version >= FK_PG14, skip);
-	resume_plan(&s.resume, state, plan, coord->server_version >= FK_PG14);
+	plan = plan_build_skipping(*cat, opt, pgconn_server_version(s->coord) >= FK_PG14, skip);
+	resume_plan(&s->resume, run->state, plan, pgconn_server_version(s->coord) >= FK_PG14);
 	for (int i = 0; i < plan->nfks; i++)
 		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
 			res->fks[i].method_reason = plan->fks[i].server_reason;
-	s.plan = plan;
-	s.finished = skip;
-	s.pass_left = fk_calloc((size_t) (plan->npasses + 1), sizeof(int));
+	s->plan = plan;
+	s->finished = skip;
+	s->pass_left = fk_calloc((size_t) (plan->npasses + 1), sizeof(int));
 	for (int i = 0; i < plan->nchild_chunks; i++)
 		if (plan->child_chunks[i].role == CHUNK_CHILD)
-			s.pass_left[plan->child_chunks[i].target]++;
-	s.ready = fk_calloc((size_t) (plan->nfks + 1), sizeof(int));
-	s.nworkers = workers_for(opt, plan);
-	s.sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
-	s.set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
-	s.pass_errors = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
-	s.fk_errors = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));
-	s.fk_end = fk_calloc((size_t) (plan->nfks + 1), sizeof(double));
-	s.server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
-	s.orphan_keys = fk_calloc((size_t) (plan->nfks + 1), sizeof(KeySet));
-	pthread_mutex_init(&s.lock, NULL);
+			s->pass_left[plan->child_chunks[i].target]++;
+	s->ready = fk_calloc((size_t) (plan->nfks + 1), sizeof(int));
+	s->nworkers = workers_for(opt, plan);
+	s->sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
+	s->set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
+	s->pass_errors = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
+	s->fk_errors = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));
+	s->fk_end = fk_calloc((size_t) (plan->nfks + 1), sizeof(double));
+	s->server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
+	s->orphan_keys = fk_calloc((size_t) (plan->nfks + 1), sizeof(KeySet));
+	pthread_mutex_init(&s->lock, NULL);
 	log_info("plan: %d parent sets in %d chunks, %d child passes, %d phase-2 chunks",
 			 plan->nsets, plan->nparent_chunks, plan->npasses, plan->nchild_chunks);
 	if ((*cat)->in_recovery)
-		fail_unlogged(&s);
+		fail_unlogged(s);
 
-	ok = run_pool(&s, coord, res, progress);
-	*conflict = atomic_load(&s.conflict);
+	ok = run_pool(s, s->coord, res, run->progress);
+	*conflict = atomic_load(&s->conflict);
 	if (ok)
 	{
-		res->server_version = coord->server_version;
+		res->server_version = pgconn_server_version(s->coord);
 		res->in_recovery = (*cat)->in_recovery;
-		res->jobs = s.nworkers;
-		res->snapshot = fk_strdup(s.snapshot);
+		res->jobs = s->nworkers;
+		res->snapshot = fk_strdup(s->snapshot);
 		res->key_passes = plan->key_passes;
-		res->chunk_retries = atomic_load(&s.chunk_retries);
-		res->mixed_snapshots = s.mixed_snapshots;
-		res->rows_read = atomic_load(&s.pace.rows);
-		res->bytes_read = atomic_load(&s.pace.bytes);
-		res->budget_expired = atomic_load(&s.pace.expired);
+		res->chunk_retries = atomic_load(&s->chunk_retries);
+		res->mixed_snapshots = s->mixed_snapshots;
+		res->rows_read = atomic_load(&s->pace.rows);
+		res->bytes_read = atomic_load(&s->pace.bytes);
+		res->budget_expired = atomic_load(&s->pace.expired);
 	}
-	scan_free_state(&s);
 
 done:
-	if (coord && PQstatus(coord->conn) == CONNECTION_OK &&
-		PQtransactionStatus(coord->conn) != PQTRANS_IDLE)
-		(void) pgconn_exec(coord, "ROLLBACK", 0, NULL, NULL, NULL);
-	plan_free(plan);
-	free(s.snapshot);
-	pgconn_free(coord);
+	if (ok && run->keep_keys)
+		*kept = s;
+	else
+		attempt_free(s);
 	if (!ok)
 	{
 		catalog_free(*cat);
@@ -715,42 +715,43 @@ sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
 	}
 }
 
-/* The whole command: standby checks, attempts, report, exit code. */
-int
-scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
+/* What outlives the scan until scan_outcome_free. */
+typedef struct ScanHeld
 {
-	PgConn	   *control;
-	Catalog    *cat = NULL;
-	ScanResult	res;
+	PgConn	   *control;		/* the standby's replay (paused or not) */
+	StateFile  *state;
+	Scan	   *kept;			/* keep_keys: the last attempt */
+} ScanHeld;
+
+bool
+scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOutcome *out)
+{
+	Run			run = {opt, keep_keys, false, false, stream, NULL};
+	ScanHeld   *held = fk_calloc(1, sizeof(ScanHeld));
 	struct timespec start;
-	bool		progress;
 	bool		paused = false;
 	bool		ok = false;
 	bool		conflict = false;
-	bool		in_recovery = false;
 	ReplayPosition replay_start = {0};
 	int			attempt;
-	int			rc = FK_EXIT_ERROR;
-	ReportStream *stream = report_stream_create(opt, stdout);
-	StateFile  *state = NULL;
 
-	memset(&res, 0, sizeof(res));
+	memset(out, 0, sizeof(*out));
+	out->rc = FK_EXIT_ERROR;
+	out->held = held;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	progress = opt->progress == TRI_YES ||
+	run.progress = opt->progress == TRI_YES ||
 		(opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
 
 	/* a connection of its own for the standby's replay: it outlives attempts */
-	control = pgconn_connect(&opt->conn, "control");
-	if (control == NULL)
-	{
-		report_stream_free(stream);
-		return FK_EXIT_ERROR;
-	}
+	held->control = pgconn_connect(&opt->conn, "control");
+	if (held->control == NULL)
+		return false;
 	if (opt->state_file &&
-		(state = state_open(opt->state_file, PQdb(control->conn), opt)) == NULL)
-		goto done;
-	if (!standby_start(control, opt, &in_recovery, &replay_start, &paused))
-		goto done;
+		(held->state = state_open(opt->state_file, pgconn_database(held->control), opt)) == NULL)
+		return false;
+	run.state = held->state;
+	if (!standby_start(held->control, opt, &run.in_recovery, &replay_start, &paused))
+		return false;
 
 	for (attempt = 1;; attempt++)
 	{
@@ -759,16 +760,17 @@ scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
 
 		if (opt->max_time_s > 0 && budget < 0.001)
 			budget = 0.001;
-		ok = scan_attempt(opt, hook, in_recovery, progress, &res, &cat, &conflict, stream,
-						  state, budget);
+		ok = scan_attempt(&run, budget, &out->result, &out->cat, &conflict, &held->kept);
 		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
 			attempt > opt->retries || signals_interrupted())
 			break;
 		log_warning("recovery conflict: restarting the scan on a new snapshot (attempt %d of %d)",
 					attempt + 1, opt->retries + 1);
-		scanresult_free(&res);
-		catalog_free(cat);
-		cat = NULL;
+		attempt_free(held->kept);
+		held->kept = NULL;
+		scanresult_free(&out->result);
+		catalog_free(out->cat);
+		out->cat = NULL;
 	}
 	if (conflict && opt->consistency == CONSISTENCY_SNAPSHOT)
 	{
@@ -776,36 +778,74 @@ scan_run_hooked(const FkOptions *opt, const ScanHook *hook)
 				  attempt, attempt == 1 ? "" : "s");
 		log_hint("Use --pause-replay, --consistency chunk, more --retries, or hot_standby_feedback = on.");
 	}
+	if (!ok)
+		return false;
 
-	if (ok)
-	{
-		res.attempts = attempt;
-		res.consistency = paused ? "paused-replay"
-			: opt->consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
-		res.replay_start = replay_start;
-		if (in_recovery)
-			(void) standby_replay_position(control, &res.replay_end);
-		sum_up(&res, opt, pace_seconds_since(&start));
-		ok = hook ? true : report_stream_finish(stream, &res);
-		rc = !ok || (conflict && opt->consistency == CONSISTENCY_SNAPSHOT)
-			? FK_EXIT_ERROR : gate_exit_code(&res, opt);
-		if (hook)
-			rc = hook->finish(hook->ctx, cat, &res, rc);
-	}
+	out->ok = true;
+	out->verifier = held->kept ? held->kept->verifier : NULL;
+	out->result.attempts = attempt;
+	out->result.consistency = paused ? "paused-replay"
+		: opt->consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
+	out->result.replay_start = replay_start;
+	if (run.in_recovery)
+		(void) standby_replay_position(held->control, &out->result.replay_end);
+	sum_up(&out->result, opt, pace_seconds_since(&start));
+	out->rc = conflict && opt->consistency == CONSISTENCY_SNAPSHOT
+		? FK_EXIT_ERROR : gate_exit_code(&out->result, opt);
+	return true;
+}
 
-done:
+bool
+scan_outcome_keys(const ScanOutcome *out, int i, ScanOrphanKeys *k)
+{
+	const Scan *s = out->held ? out->held->kept : NULL;
+
+	if (s == NULL || i < 0 || i >= out->result.nfks ||
+		out->result.fks[i].status != FKSTATUS_ORPHANS)
+		return false;
+	k->ints = s->orphan_keys[i].ints;
+	k->cands = s->orphan_keys[i].cands;
+	k->confirmed = s->orphan_keys[i].confirmed;
+	return true;
+}
+
+void
+scan_outcome_drop_keys(ScanOutcome *out)
+{
+	if (out->held == NULL)
+		return;
+	attempt_free(out->held->kept);
+	out->held->kept = NULL;
+	out->verifier = NULL;
+}
+
+void
+scan_outcome_free(ScanOutcome *out)
+{
+	scan_outcome_drop_keys(out);
 	/* whatever happened after pg_wal_replay_pause() succeeded */
 	standby_resume_replay();
-	scanresult_free(&res);
-	catalog_free(cat);
-	pgconn_free(control);
-	report_stream_free(stream);
-	state_close(state);
-	return rc;
+	scanresult_free(&out->result);
+	catalog_free(out->cat);
+	if (out->held)
+	{
+		pgconn_free(out->held->control);
+		state_close(out->held->state);
+		free(out->held);
+	}
+	memset(out, 0, sizeof(*out));
 }
 
 int
 scan_run(const FkOptions *opt)
 {
-	return scan_run_hooked(opt, NULL);
+	ReportStream *stream = report_stream_create(opt, stdout);
+	ScanOutcome out;
+	int			rc = FK_EXIT_ERROR;
+
+	if (scan_execute(opt, stream, false, &out))
+		rc = report_stream_finish(stream, &out.result) ? out.rc : FK_EXIT_ERROR;
+	scan_outcome_free(&out);
+	report_stream_free(stream);
+	return rc;
 }

@@ -69,20 +69,20 @@ void
 recover_worker(Worker *w)
 {
 	Scan	   *s = w->scan;
-	bool		ok = PQstatus(w->conn->conn) == CONNECTION_OK;
+	bool		ok = pgconn_alive(w->conn);
 
 	if (s->opt->consistency == CONSISTENCY_CHUNK)
 	{
 		/* a session the server ended may still look open until used */
 		if (ok)
 		{
-			w->conn->quiet_errors = true;
+			pgconn_set_quiet(w->conn, true);
 			ok = snapshot_begin_fresh(w->conn);
-			w->conn->quiet_errors = false;
+			pgconn_set_quiet(w->conn, false);
 		}
 		if (!ok)
 		{
-			char	   *name = fk_strdup(w->conn->name);
+			char	   *name = fk_strdup(pgconn_name(w->conn));
 
 			pgconn_free(w->conn);
 			w->conn = pgconn_connect(&s->opt->conn, name);
@@ -108,7 +108,7 @@ failure_reason(Worker *w)
 
 	if (stopped)
 		return stopped;
-	return w->conn->last_error ? w->conn->last_error : "could not read rows";
+	return pgconn_error(w->conn, "could not read rows");
 }
 
 /*
@@ -145,8 +145,8 @@ bool
 is_conflict(const Catalog *cat, PgConn *c)
 {
 	/* server errors carry a SQLSTATE; libpq's own (a connection gone) do not */
-	return strcmp(c->sqlstate, "40001") == 0 ||
-		(cat->in_recovery && (PQstatus(c->conn) == CONNECTION_BAD || c->sqlstate[0] == '\0'));
+	return strcmp(pgconn_sqlstate(c), "40001") == 0 ||
+		(cat->in_recovery && (!pgconn_alive(c) || pgconn_sqlstate(c)[0] == '\0'));
 }
 
 /*
@@ -182,7 +182,7 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 	if (bad_value)
 		log_error("worker %d: unexpected value in %s.%s: malformed key data", w->id + 1,
 				  c->rel->schema, c->rel->name);
-	if (whole && strcmp(w->conn->sqlstate, "42501") == 0)
+	if (whole && strcmp(pgconn_sqlstate(w->conn), "42501") == 0)
 	{
 		/* RI's own query reads through the partitioned table; fkscan does not */
 		StrBuf		b;

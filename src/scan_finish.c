@@ -149,7 +149,7 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 		else
 		{
 			keyset64_free(still);
-			err = coord->last_error ? coord->last_error : "could not confirm orphans";
+			err = pgconn_error(coord, "could not confirm orphans");
 		}
 	}
 	r->orphan_keys = keyset64_cardinality(orphans);
@@ -158,7 +158,7 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	if (nrefs > s->opt->sample)
 		nrefs = s->opt->sample;
 	if (err == NULL && nrefs > 0 && !fetch_samples(s, coord, fp, refs, nrefs, NULL, r))
-		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
+		err = pgconn_error(coord, "could not fetch sample rows");
 	free(refs);
 	return err;
 }
@@ -177,7 +177,7 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	merge_fk_partials(s, fk, r, NULL, cands, &refs, &nrefs);
 	confirmed = fk_calloc((size_t) candset_size(cands) + 1, sizeof(bool));
 	if (!verify_candidates(coord, s->cat, fp->fk, cands, confirmed))
-		err = coord->last_error ? coord->last_error : "could not confirm orphans";
+		err = pgconn_error(coord, "could not confirm orphans");
 	s->orphan_keys[fk].hashes = hset128_create(0);
 	for (uint32_t i = 0; err == NULL && i < candset_size(cands); i++)
 	{
@@ -202,11 +202,11 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 			refs[nkeep++] = refs[i];
 	}
 	if (nkeep > 0 && !fetch_samples(s, coord, fp, refs, nkeep, cands, r))
-		err = coord->last_error ? coord->last_error : "could not fetch sample rows";
+		err = pgconn_error(coord, "could not fetch sample rows");
 	free(refs);
-	if (s->hook && err == NULL)
+	if (s->keep_keys && err == NULL)
 	{
-		/* the hook reads the confirmed keys' raw values; freed with the state */
+		/* the caller reads the confirmed keys' raw values; freed with the state */
 		s->orphan_keys[fk].cands = cands;
 		s->orphan_keys[fk].confirmed = confirmed;
 		return NULL;
@@ -224,7 +224,7 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 static void
 recover_verifier(Scan *s, PgConn *c)
 {
-	if (PQtransactionStatus(c->conn) != PQTRANS_INERROR)
+	if (!pgconn_transaction_failed(c))
 		return;
 	if (c == s->coord)
 		(void) pgconn_exec(c, "ROLLBACK TO SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL);
@@ -267,18 +267,18 @@ collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 	switch (fp->kind)
 	{
 		case KEYKIND_SERVER:
-			r->method = "server";
+			r->method = METHOD_SERVER;
 			r->method_reason = fp->server_reason;
 			break;
 		case KEYKIND_INT:
-			r->method = s->sets[fp->parent_set].ints
-				? keyset64_method(s->sets[fp->parent_set].ints) : "bitmap";
+			r->method = !s->sets[fp->parent_set].ints ||
+				keyset64_is_bitmap(s->sets[fp->parent_set].ints) ? METHOD_BITMAP : METHOD_ROARING;
 			if (err == NULL && (err = finish_int_fk(s, verifier, fp, i, r)) != NULL &&
 				is_conflict(s->cat, verifier))
 				atomic_store(&s->conflict, true);
 			break;
 		case KEYKIND_HASH:
-			r->method = "hash";
+			r->method = METHOD_HASH;
 			if (err == NULL && (err = finish_hash_fk(s, verifier, fp, i, r)) != NULL &&
 				is_conflict(s->cat, verifier))
 				atomic_store(&s->conflict, true);
@@ -418,8 +418,7 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		fkresult_reset(r);
 		r->snapshot = snap;
 		r->status = FKSTATUS_ERROR;
-		r->error = fk_strdup(verifier->last_error ? verifier->last_error
-							 : "the server's anti-join failed");
+		r->error = fk_strdup(pgconn_error(verifier, "the server's anti-join failed"));
 		recover_verifier(s, verifier);
 		fkresult_reset(&srv);
 		return;

@@ -33,7 +33,7 @@ snapshot_import(PgConn *c, const char *snapshot_id)
 	size_t		len;
 	bool		ok;
 
-	if (PQtransactionStatus(c->conn) != PQTRANS_IDLE &&
+	if (pgconn_in_transaction(c) &&
 		!pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
 		return false;
 	if (!pgconn_exec(c, BEGIN_RR_RO, 0, NULL, NULL, NULL))
@@ -54,7 +54,7 @@ snapshot_import(PgConn *c, const char *snapshot_id)
 bool
 snapshot_begin_fresh(PgConn *c)
 {
-	if (PQtransactionStatus(c->conn) != PQTRANS_IDLE &&
+	if (pgconn_in_transaction(c) &&
 		!pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
 		return false;
 	return pgconn_exec(c, BEGIN_RR_RO, 0, NULL, NULL, NULL);
@@ -97,23 +97,23 @@ lock_row(void *arg, const PGresult *res, int row)
 		pgconn_append_relation(&sql, t->schema, t->name);
 		strbuf_append(&sql, " LIMIT 0");
 	}
-	lc->c->quiet_errors = true;
+	pgconn_set_quiet(lc->c, true);
 	ok = pgconn_exec(lc->c, sql.data, 0, NULL, NULL, NULL);
-	lc->c->quiet_errors = false;
+	pgconn_set_quiet(lc->c, false);
 	strbuf_free(&sql);
-	if (!ok && strcmp(lc->c->sqlstate, "55P03") == 0)
+	if (!ok && strcmp(pgconn_sqlstate(lc->c), "55P03") == 0)
 	{
 		StrBuf		name;
 
 		strbuf_init(&name);
 		pgconn_append_relation(&name, t->schema, t->name);
 		log_error("%s: could not lock table %s within --lock-timeout (%d ms)",
-				  lc->c->name, name.data, lc->c->lock_timeout_ms);
+				  pgconn_name(lc->c), name.data, pgconn_lock_timeout_ms(lc->c));
 		log_hint("Another session holds or awaits a conflicting lock (DDL, VACUUM FULL, TRUNCATE); retry, or raise --lock-timeout.");
 		strbuf_free(&name);
 	}
 	else if (!ok)
-		log_error("%s: %s", lc->c->name, lc->c->last_error ? lc->c->last_error : "LOCK TABLE failed");
+		log_error("%s: %s", pgconn_name(lc->c), pgconn_error(lc->c, "LOCK TABLE failed"));
 	return ok;
 }
 

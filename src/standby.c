@@ -66,24 +66,23 @@ standby_resume_replay(void)
 	{
 		bool		ok;
 
-		replay_paused_on->quiet_errors = true;
+		pgconn_set_quiet(replay_paused_on, true);
 		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
 						 0, NULL, NULL, NULL);
-		replay_paused_on->quiet_errors = false;
+		pgconn_set_quiet(replay_paused_on, false);
 		if (ok)
 		{
 			log_info("WAL replay resumed");
 			replay_paused_on = NULL;
 		}
-		else if (PQstatus(replay_paused_on->conn) != CONNECTION_OK)
-			PQreset(replay_paused_on->conn);
+		else if (!pgconn_alive(replay_paused_on))
+			(void) pgconn_reset(replay_paused_on);
 		else
 			usleep(100000);
 	}
 	if (replay_paused_on)
 	{
-		log_error("could not resume WAL replay: %s", replay_paused_on->last_error
-				  ? replay_paused_on->last_error : "unknown error");
+		log_error("could not resume WAL replay: %s", pgconn_error(replay_paused_on, "unknown error"));
 		log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
 	}
 	replay_paused_on = NULL;
@@ -104,11 +103,33 @@ standby_in_recovery(PgConn *c, bool *in_recovery)
 	return pgconn_exec(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, bool_row, in_recovery);
 }
 
+PgConn *
+standby_connect_writer(const ConnOptions *co, bool apply, const char *command,
+					   const char *verb)
+{
+	PgConn	   *c = pgconn_connect(co, verb);
+	bool		in_recovery = false;
+
+	if (c && !standby_in_recovery(c, &in_recovery))
+	{
+		pgconn_free(c);
+		return NULL;
+	}
+	if (c && in_recovery && apply)
+	{
+		log_error("cannot %s on a hot standby: the server is in recovery (read-only)", verb);
+		log_hint("Run fkscan %s --apply against the primary.", command);
+		pgconn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 bool
 standby_pause_replay(PgConn *c)
 {
 	/* 14: pg_get_wal_replay_pause_state() tells a pause in effect from one requested */
-	const char *state_sql = c->server_version >= FK_PG14
+	const char *state_sql = pgconn_server_version(c) >= FK_PG14
 		? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
 		: "SELECT pg_catalog.pg_is_wal_replay_paused()";
 

@@ -179,24 +179,6 @@ state_open(const char *path, const char *database, const FkOptions *options)
 	return st;
 }
 
-int
-state_count(const StateFile *st)
-{
-	return st ? st->nrecs : 0;
-}
-
-/* The method names the reports use, as static text. */
-static const char *
-method_static(const char *m)
-{
-	static const char *const names[] = {"bitmap", "roaring", "hash", "server"};
-
-	for (size_t i = 0; i < FK_LENGTHOF(names); i++)
-		if (strcmp(m, names[i]) == 0)
-			return names[i];
-	return NULL;
-}
-
 static const CatForeignKey *
 find_fk(const Catalog *c, Oid oid)
 {
@@ -232,7 +214,7 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 	if (rec == NULL || strcmp(rec->fields[F_SCHEMA], child->schema) != 0 ||
 		strcmp(rec->fields[F_TABLE], child->name) != 0 ||
 		strcmp(rec->fields[F_CONSTRAINT], fk->name) != 0 ||
-		method_static(rec->fields[F_METHOD]) == NULL ||
+		check_method_parse(rec->fields[F_METHOD]) == METHOD_NONE ||
 		(strcmp(rec->fields[F_STATUS], "clean") != 0 &&
 		 strcmp(rec->fields[F_STATUS], "orphans") != 0))
 		return false;
@@ -268,7 +250,7 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 	r->orphan_rows = v[3];
 	r->orphan_keys = v[4];
 	r->status = strcmp(rec->fields[F_STATUS], "orphans") == 0 ? FKSTATUS_ORPHANS : FKSTATUS_CLEAN;
-	r->method = method_static(rec->fields[F_METHOD]);
+	r->method = check_method_parse(rec->fields[F_METHOD]);
 	if (!parse_double(rec->fields[F_ELAPSED], &r->elapsed_s))
 		r->elapsed_s = 0;
 	r->snapshot = rec->fields[F_SNAPSHOT] ? fk_strdup(rec->fields[F_SNAPSHOT]) : NULL;
@@ -329,7 +311,7 @@ state_record_fk(StateFile *st, const FkResult *r)
 	append_field(&b, r->child->name);
 	append_field(&b, r->fk->name);
 	append_field(&b, scanresult_status_name(r->status));
-	append_field(&b, r->method);
+	append_field(&b, check_method_name(r->method));
 	strbuf_appendf(&b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
 				   r->child_rows, r->null_rows, r->partial_null_rows, r->orphan_rows,
 				   r->orphan_keys);

@@ -34,7 +34,8 @@ texttable_append_columns(StrBuf *b, const CatColumn *cols, int n)
 	}
 }
 
-int
+/* Columns a string takes on a terminal: UTF-8 code points. */
+static int
 texttable_width(const char *s)
 {
 	int			w = 0;

@@ -3,7 +3,7 @@
  *	  "fkscan validate": make the server enforce and trust the foreign keys
  *	  a scan found clean.
  *
- * The scan runs first (scan_run_hooked); then, for each FK in scope:
+ * The scan runs first (scan_execute); then, for each FK in scope:
  *   - orphans found: nothing is done, and the report says how many, and
  *     says so plainly when the catalog calls the FK valid;
  *   - clean, NOT VALID: ALTER TABLE ... VALIDATE CONSTRAINT (the server
@@ -36,6 +36,7 @@
 #include "fkscan/risql.h"
 #include "fkscan/scan.h"
 #include "fkscan/signals.h"
+#include "fkscan/standby.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 
@@ -141,7 +142,7 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		*lock_wait_s = 0;
-		v->wc->quiet_errors = true;
+		pgconn_set_quiet(v->wc, true);
 		ok = pgconn_exec(v->wc, "BEGIN", 0, NULL, NULL, NULL);
 		snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", v->opt->conn.lock_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
@@ -175,13 +176,13 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		}
 		if (ok && !dirty)
 			ok = pgconn_exec(v->wc, "COMMIT", 0, NULL, NULL, NULL);
-		v->wc->quiet_errors = false;
+		pgconn_set_quiet(v->wc, false);
 		*seconds = seconds_since(&t0);
 		if (ok && !dirty)
 			return true;
 		/* keep the failure's SQLSTATE and message: ROLLBACK resets them */
-		memcpy(state, v->wc->sqlstate, sizeof(state));
-		snprintf(msg, sizeof(msg), "%s", v->wc->last_error ? v->wc->last_error : "failed");
+		memcpy(state, pgconn_sqlstate(v->wc), sizeof(state));
+		snprintf(msg, sizeof(msg), "%s", pgconn_error(v->wc, "failed"));
 		(void) pgconn_exec(v->wc, "ROLLBACK", 0, NULL, NULL, NULL);
 		if (dirty)
 		{
@@ -340,9 +341,8 @@ validate_one(Validate *v, const FkResult *r, const char *name, const char *table
 
 
 static int
-validate_finish(void *ctx, const Catalog *cat, ScanResult *res, int scan_rc)
+validate_finish(Validate *v, const Catalog *cat, ScanResult *res, int scan_rc)
 {
-	Validate   *v = ctx;
 	int			count[FKV_FAILED + 1] = {0};
 
 	if (scan_rc == FK_EXIT_ERROR && res->nerrors == 0)
@@ -372,31 +372,17 @@ int
 validate_run(const FkOptions *opt)
 {
 	Validate	v;
-	ScanHook	hook = {&v, NULL, validate_finish};
-	char	   *value = NULL;
-	bool		in_recovery;
-	int			rc;
+	ScanOutcome out;
+	int			rc = FK_EXIT_ERROR;
 
 	memset(&v, 0, sizeof(v));
 	v.opt = opt;
-	v.wc = pgconn_connect(&opt->conn, "validate");
+	v.wc = standby_connect_writer(&opt->conn, opt->apply, "validate", "validate");
 	if (v.wc == NULL)
 		return FK_EXIT_ERROR;
-	if (!pgconn_fetch_string(v.wc, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, &value))
-	{
-		pgconn_free(v.wc);
-		return FK_EXIT_ERROR;
-	}
-	in_recovery = value && strcmp(value, "t") == 0;
-	free(value);
-	if (in_recovery && opt->apply)
-	{
-		log_error("cannot validate on a hot standby: the server is in recovery (read-only)");
-		log_hint("Run fkscan validate --apply against the primary.");
-		pgconn_free(v.wc);
-		return FK_EXIT_ERROR;
-	}
-	rc = scan_run_hooked(opt, &hook);
+	if (scan_execute(opt, NULL, false, &out))
+		rc = validate_finish(&v, out.cat, &out.result, out.rc);
+	scan_outcome_free(&out);
 	pgconn_free(v.wc);
 	return rc;
 }

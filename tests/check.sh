@@ -32,7 +32,7 @@ run_fuzz() {
         echo "check.sh: error: clang is needed for the fuzz targets (make deps)" >&2
         return 1
     fi
-    CC=clang cmake -S . -B build-fuzz -DFKSCAN_FUZZ=ON -DFKSCAN_SANITIZE=address >/dev/null
+    CC=clang cmake -S . -B build-fuzz -DFKSCAN_FUZZ=ON -DFKSCAN_SANITIZE=address -DFKSCAN_WERROR=ON >/dev/null
     # shellcheck disable=SC2086
     cmake --build build-fuzz -j"$jobs" --target $(printf 'fuzz_%s ' $fuzz_targets) >/dev/null
     mkdir -p build-fuzz/artifacts
@@ -87,7 +87,7 @@ if [ "${1:-}" = majors ]; then
 fi
 
 build() {  # build DIR SANITIZER
-    cmake -S . -B "$1" -DFKSCAN_SANITIZE="$2" >/dev/null
+    cmake -S . -B "$1" -DFKSCAN_SANITIZE="$2" -DFKSCAN_WERROR=ON >/dev/null
     cmake --build "$1" -j"$jobs" >/dev/null
 }
 

@@ -76,9 +76,8 @@ typedef struct Fix
 	bool		txn_used;		/* the open transaction has a batch already */
 } Fix;
 
-/* Append a step (sql owned by it); add_stepf formats it. */
+/* Append a step (sql owned by it). */
 FixStep    *add_step(Fix *f, StepKind kind, char *sql);
-FixStep    *add_stepf(Fix *f, StepKind kind, const char *fmt,...) FK_PRINTF(3, 4);
 
 /*
  * fix_plan.c.  fix_check: may x be repaired as asked (refusals logged)?

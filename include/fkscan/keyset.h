@@ -64,6 +64,7 @@ size_t keyset64_memory_bytes(const KeySet64 *s);
 
 /* "bitmap" (flat bitset) or "roaring" once frozen; "roaring" before. */
 const char *keyset64_method(const KeySet64 *s);
+bool keyset64_is_bitmap(const KeySet64 *s);
 
 /* Visit keys in ascending (signed) order; fn returns false to stop early. */
 typedef bool (*KeySet64IterFn) (int64_t key, void *ctx);

@@ -59,18 +59,8 @@ typedef struct ConnOptions
 
 #define LOCK_TIMEOUT_MS_DEFAULT 10000
 
-typedef struct PgConn
-{
-	PGconn	   *conn;
-	char	   *name;			/* "coordinator", "worker 3": for messages */
-	int			server_version; /* PQserverVersion, e.g. 150018 */
-	char		sqlstate[6];	/* of the last failure, "" if none */
-	char	   *last_error;		/* primary message of the last failure, or NULL */
-	char		async_sqlstate[6];	/* a FATAL the server sent between queries */
-	int			cancel_slot;	/* signals registry, -1 if none */
-	int			lock_timeout_ms;	/* the session's lock_timeout (for messages) */
-	bool		quiet_errors;	/* caller logs failures itself */
-} PgConn;
+/* A connection (pgconn.c's; one thread at a time). */
+typedef struct PgConn PgConn;
 
 /*
  * Connect with the user's options (a conninfo string or URI works where a
@@ -79,6 +69,29 @@ typedef struct PgConn
  */
 PgConn *pgconn_connect(const ConnOptions *co, const char *name);
 void pgconn_free(PgConn *c);	/* cancels a running query; NULL is a no-op */
+
+const char *pgconn_name(const PgConn *c);	/* "coordinator", "worker 3" */
+int pgconn_server_version(const PgConn *c);	/* e.g. 150018 */
+const char *pgconn_database(const PgConn *c);
+int pgconn_lock_timeout_ms(const PgConn *c);	/* the session's, for messages */
+
+/* The last failure: its SQLSTATE ("" if none) and primary message (or dflt). */
+const char *pgconn_sqlstate(const PgConn *c);
+const char *pgconn_error(const PgConn *c, const char *dflt);
+
+/* quiet: failures are not logged here (the caller logs them itself). */
+void pgconn_set_quiet(PgConn *c, bool quiet);
+
+/* The session: alive; inside a transaction (or lost); in a failed one. */
+bool pgconn_alive(const PgConn *c);
+bool pgconn_in_transaction(const PgConn *c);
+bool pgconn_transaction_failed(const PgConn *c);
+
+/* Reconnect with the same parameters (a lost session's settings are redone). */
+bool pgconn_reset(PgConn *c);
+
+/* The libpq handle: for bench/bench_copy's raw COPY reference only. */
+PGconn *pgconn_libpq(PgConn *c);
 
 /* Wipe the password typed at a prompt (it serves every connection until then). */
 void pgconn_forget_password(void);
@@ -122,9 +135,6 @@ bool pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx,
 /* Quoted literal (fk_malloc'd; caller frees). */
 char *pgconn_quote_literal(PgConn *c, const char *value);
 
-/* Quote without a connection (UTF8 connections, standard strings). */
-char *quote_ident(const char *ident);
-
 /* Append a quoted [alias.]column or schema.relation to SQL text. */
 struct StrBuf;
 void pgconn_append_ident(struct StrBuf *sql, const char *alias, const char *name);
@@ -136,8 +146,5 @@ void pgconn_append_ident(struct StrBuf *sql, const char *alias, const char *name
 void pgconn_oids_add(struct StrBuf *b, Oid oid);
 const char *pgconn_oids_end(struct StrBuf *b);
 void pgconn_append_relation(struct StrBuf *sql, const char *schema, const char *name);
-
-/* Log a failure from fn-driven code in the same shape as the executor's. */
-void pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what);
 
 #endif /* FKSCAN_PGCONN_H */

@@ -51,12 +51,6 @@ void report_stream_free(ReportStream *rs);
 /* All of the above at once, for a finished result. */
 bool report_scan(const ScanResult *res, const FkOptions *options, FILE *out);
 
-/*
- * The line for logs, on stderr unless -q (report_stream_finish calls it):
- * fkscan: scan of "shop": 7 foreign keys, 5 with orphans (795 rows), 0 errors, 2.31 s
- */
-void report_log_summary(const ScanResult *res, const FkOptions *options);
-
 /* Format a table name as schema.table, quoting parts only where psql would. */
 char *report_qualified_name(const char *schema, const char *name);
 

@@ -43,12 +43,22 @@ typedef enum FkStatus
 	FKSTATUS_INCOMPLETE			/* --max-time ran out before it was read: no counts */
 } FkStatus;
 
+/* How an FK was checked: the reports' and the state file's "method". */
+typedef enum CheckMethod
+{
+	METHOD_NONE = 0,			/* not checked: no name */
+	METHOD_BITMAP,				/* integer keys, a flat bitset */
+	METHOD_ROARING,				/* integer keys, roaring bitmaps */
+	METHOD_HASH,				/* fingerprints of canonical bytes */
+	METHOD_SERVER				/* the server's own anti-join */
+} CheckMethod;
+
 typedef struct FkResult
 {
 	const CatForeignKey *fk;	/* borrowed from the Catalog */
 	const CatTable *child;		/* borrowed from the Catalog */
 	const CatTable *parent;
-	const char *method;			/* "bitmap", "roaring" or "server" */
+	CheckMethod method;
 	const char *method_reason;	/* why "server", or NULL */
 	FkStatus	status;
 	char	   *error;			/* FKSTATUS_ERROR: the reason */
@@ -129,5 +139,10 @@ void scanresult_free(ScanResult *r);
 /* Free one FK result's samples and error; the struct is the caller's. */
 void fkresult_reset(FkResult *r);
 const char *scanresult_status_name(FkStatus status);
+
+/* "bitmap", "roaring", "hash", "server"; NULL for METHOD_NONE. */
+const char *check_method_name(CheckMethod m);
+/* The method a name stands for; METHOD_NONE if none. */
+CheckMethod check_method_parse(const char *name);
 
 #endif /* FKSCAN_RESULT_H */

@@ -9,6 +9,7 @@
 #include "fkscan/keyset.h"
 #include "fkscan/options.h"
 #include "fkscan/pgconn.h"
+#include "fkscan/report.h"
 #include "fkscan/result.h"
 
 /* Run the command; returns the exit code (FK_EXIT_*). */
@@ -27,22 +28,34 @@ typedef struct ScanOrphanKeys
 } ScanOrphanKeys;
 
 /*
- * For commands built on a scan (fix, validate).  keys() is called once per
- * FK with orphans (index i of res->fks), on a connection still in the
- * scan's snapshot, before the keys are freed; false fails the run (exit 2).
- * finish() replaces the report: it gets the finished result, the catalog
- * its FkResults point into, and the exit code the scan would have had, and
- * returns the command's.
+ * A finished scan, for the command built on it: scan reports it, fix plans
+ * its repair from it, validate validates what it found clean.  Always
+ * scan_outcome_free it (that also resumes a standby's paused replay).
  */
-typedef struct ScanHook
+typedef struct ScanOutcome
 {
-	void	   *ctx;
-	bool		(*keys) (void *ctx, PgConn *verifier, const Catalog *cat,
-						 const FkResult *r, int i, const ScanOrphanKeys *k);
-	int			(*finish) (void *ctx, const Catalog *cat, ScanResult *res, int scan_rc);
-} ScanHook;
+	bool		ok;				/* result and cat are filled */
+	int			rc;				/* the scan's exit code (FK_EXIT_*) */
+	ScanResult	result;
+	Catalog    *cat;			/* what result's FkResults point into */
+	PgConn	   *verifier;		/* keep_keys: a connection still in the snapshot */
+	struct ScanHeld *held;		/* scan.c's: what lives until scan_outcome_free */
+} ScanOutcome;
 
-/* scan_run, handing each FK's orphan keys to hook and the result to its finish. */
-int scan_run_hooked(const FkOptions *options, const ScanHook *hook);
+/*
+ * Run the scan: standby checks, attempts, the verdict.  stream (may be NULL)
+ * gets --format jsonl lines as FKs finish.  keep_keys keeps every FK's
+ * orphan keys and a connection in the scan's snapshot for the caller.
+ * Returns out->ok.
+ */
+bool scan_execute(const FkOptions *options, ReportStream *stream, bool keep_keys,
+				  ScanOutcome *out);
+
+/* FK i's orphan keys (keep_keys, status orphans); false if none held. */
+bool scan_outcome_keys(const ScanOutcome *out, int i, ScanOrphanKeys *k);
+
+/* Release the keys and the snapshot's connections; the result stays. */
+void scan_outcome_drop_keys(ScanOutcome *out);
+void scan_outcome_free(ScanOutcome *out);
 
 #endif /* FKSCAN_SCAN_H */

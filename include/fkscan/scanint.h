@@ -47,7 +47,7 @@ typedef struct KeySet
 {
 	KeySet64   *ints;
 	HSet128    *hashes;
-	CandSet    *cands;			/* orphan_keys with a ScanHook: the raw candidates */
+	CandSet    *cands;			/* orphan_keys with keep_keys: the raw candidates */
 	bool	   *confirmed;		/* ... and which of them are orphans */
 } KeySet;
 
@@ -66,7 +66,8 @@ typedef struct Worker
 struct Scan
 {
 	const FkOptions *opt;
-	const ScanHook *hook;		/* the caller that wants the orphan keys (fix), or NULL */
+	bool		keep_keys;		/* the caller wants the orphan keys (fix) */
+	PgConn	   *verifier;		/* after the pool: a connection in the snapshot */
 	const Catalog *cat;
 	const ScanPlan *plan;
 	char	   *snapshot;

@@ -17,6 +17,14 @@
 
 bool standby_in_recovery(PgConn *c, bool *in_recovery);
 
+/*
+ * The connection a command writes through ("repair" for fix, "validate"):
+ * NULL, after one line naming the command, when it cannot connect or when
+ * apply is set and the server is a hot standby (read-only).
+ */
+PgConn *standby_connect_writer(const ConnOptions *co, bool apply, const char *command,
+							   const char *verb);
+
 /* Receive and replay LSNs, and the lag (0 when all received is replayed). */
 bool standby_replay_position(PgConn *c, ReplayPosition *rp);
 

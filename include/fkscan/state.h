@@ -36,9 +36,6 @@ typedef struct StateFile StateFile;
  */
 StateFile *state_open(const char *path, const char *database, const FkOptions *options);
 
-/* Finished FKs the file holds (before this run added any). */
-int state_count(const StateFile *st);
-
 /*
  * The recorded result of fk, into r (counts, samples, cascade, compare,
  * snapshot; r->resumed set); r->fk, child and parent are the caller's.

@@ -24,9 +24,6 @@ void texttable_append_name(StrBuf *b, const char *name);
 void texttable_append_qualified(StrBuf *b, const char *schema, const char *name);
 void texttable_append_columns(StrBuf *b, const CatColumn *cols, int n);
 
-/* Columns a string takes on a terminal: UTF-8 code points. */
-int texttable_width(const char *s);
-
 typedef struct TextTable
 {
 	int			ncols;

@@ -54,7 +54,7 @@ build(ScanResult *res)
 		};
 		results[i] = (FkResult) {
 			.fk = &fks[i], .child = &tables[i + 1], .parent = &tables[0],
-			.method = "bitmap", .status = FKSTATUS_CLEAN, .child_rows = 10,
+			.method = METHOD_BITMAP, .status = FKSTATUS_CLEAN, .child_rows = 10,
 		};
 	}
 	results[0].status = results[1].status = FKSTATUS_ORPHANS;
