@@ -26,6 +26,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/quote.h"
+#include "fkscan/reportfmt.h"
 #include "fkscan/strbuf.h"
 #include "fkscan/texttable.h"
 
@@ -52,30 +53,7 @@ fk_problems(const CatForeignKey *fk)
 	return p;
 }
 
-/* "NO ACTION" -> "no action", into a caller's buffer. */
-static const char *
-lower_words(const char *s, char *buf, size_t size)
-{
-	size_t		i;
-
-	for (i = 0; s[i] && i + 1 < size; i++)
-		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char) (s[i] - 'A' + 'a') : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 /* JSON */
-
-static void
-json_columns(JsonWriter *w, const char *key, const CatColumn *cols, int n,
-			 bool types)
-{
-	jsonw_key(w, key);
-	jsonw_array_begin(w);
-	for (int i = 0; i < n; i++)
-		jsonw_string(w, types ? cols[i].type_name : cols[i].name);
-	jsonw_array_end(w);
-}
 
 static void
 json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
@@ -86,26 +64,11 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 	char		buf[32];
 
 	jsonw_object_begin(w);
-	jsonw_key(w, "schema");
-	jsonw_string(w, child->schema);
-	jsonw_key(w, "table");
-	jsonw_string(w, child->name);
-	jsonw_key(w, "constraint");
-	jsonw_string(w, fk->name);
-	json_columns(w, "columns", fk->child_cols, fk->ncols, false);
-	json_columns(w, "column_types", fk->child_cols, fk->ncols, true);
-	jsonw_key(w, "ref_schema");
-	jsonw_string(w, parent->schema);
-	jsonw_key(w, "ref_table");
-	jsonw_string(w, parent->name);
-	json_columns(w, "ref_columns", fk->parent_cols, fk->ncols, false);
-	json_columns(w, "ref_column_types", fk->parent_cols, fk->ncols, true);
-	jsonw_key(w, "match");
-	jsonw_string(w, lower_words(catalog_match_name(fk->match_type), buf, sizeof(buf)));
+	report_json_fk_identity(w, child, parent, fk, true);
 	jsonw_key(w, "on_update");
-	jsonw_string(w, lower_words(catalog_action_name(fk->update_action), buf, sizeof(buf)));
+	jsonw_string(w, str_lower(catalog_action_name(fk->update_action), buf, sizeof(buf)));
 	jsonw_key(w, "on_delete");
-	jsonw_string(w, lower_words(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
+	jsonw_string(w, str_lower(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
 	jsonw_key(w, "deferrable");
 	jsonw_bool(w, fk->deferrable);
 	jsonw_key(w, "deferred");
@@ -159,7 +122,7 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 }
 
 static void
-report_json(StrBuf *out, const Catalog *cat, int broken)
+audit_json(StrBuf *out, const Catalog *cat, int broken)
 {
 	JsonWriter	w;
 
@@ -260,7 +223,7 @@ append_problem_counts(StrBuf *out, const Catalog *cat, int broken)
 }
 
 static void
-report_text(StrBuf *out, const Catalog *cat, int broken)
+audit_text(StrBuf *out, const Catalog *cat, int broken)
 {
 	TextTable	t;
 	char		buf[32];
@@ -288,9 +251,9 @@ report_text(StrBuf *out, const Catalog *cat, int broken)
 		texttable_append_columns(&b, fk->parent_cols, fk->ncols);
 		strbuf_append_char(&b, ')');
 		texttable_add(&t, strbuf_take(&b));
-		texttable_add_copy(&t, lower_words(catalog_match_name(fk->match_type), buf, sizeof(buf)));
-		texttable_add_copy(&t, lower_words(catalog_action_name(fk->update_action), buf, sizeof(buf)));
-		texttable_add_copy(&t, lower_words(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
+		texttable_add_copy(&t, str_lower(catalog_match_name(fk->match_type), buf, sizeof(buf)));
+		texttable_add_copy(&t, str_lower(catalog_action_name(fk->update_action), buf, sizeof(buf)));
+		texttable_add_copy(&t, str_lower(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
 		strbuf_init(&b);
 		append_state(&b, fk);
 		texttable_add(&t, strbuf_take(&b));
@@ -350,9 +313,9 @@ audit_run(const FkOptions *options)
 		if (catalog_fk_broken(&cat->fks[i]))
 			broken++;
 	if (options->format == FORMAT_JSON)
-		report_json(&report, cat, broken);
+		audit_json(&report, cat, broken);
 	else
-		report_text(&report, cat, broken);
+		audit_text(&report, cat, broken);
 	if (!pgconn_exec(c, "COMMIT", 0, NULL, NULL, NULL))
 		goto done;
 	if (!write_stdout(&report))

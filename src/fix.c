@@ -200,7 +200,7 @@ fix_finish(Fix *f, const Catalog *cat, ScanResult *res, int scan_rc)
 	FixFk	  **list;
 	int			n = 0;
 	bool		ok = true;
-	bool		backup = f->opt->strategy != STRATEGY_BACKFILL;
+	bool		backup = f->opt->repair.strategy != STRATEGY_BACKFILL;
 	int			rc;
 
 	if (scan_rc == FK_EXIT_ERROR || res->nerrors > 0)
@@ -231,7 +231,7 @@ fix_finish(Fix *f, const Catalog *cat, ScanResult *res, int scan_rc)
 		free(list);
 		return FK_EXIT_ERROR;
 	}
-	if (backup && !prepare_backup_dir(f, f->opt->apply))
+	if (backup && !prepare_backup_dir(f, f->opt->repair.apply))
 	{
 		free(list);
 		return FK_EXIT_ERROR;
@@ -245,13 +245,13 @@ fix_finish(Fix *f, const Catalog *cat, ScanResult *res, int scan_rc)
 
 		/* an earlier statement changed the same table: measure, do not assume */
 		for (int j = 0; j < k; j++)
-			list[k]->touched |= f->opt->strategy == STRATEGY_BACKFILL
+			list[k]->touched |= f->opt->repair.strategy == STRATEGY_BACKFILL
 				? list[j]->r->parent->oid == r->parent->oid
 				: list[j]->r->child->oid == r->child->oid;
 		build_fk(f, f->cat, list[k], &num);
 	}
 	add_step(f, STEP_COMMIT, NULL);
-	if (!f->opt->apply)
+	if (!f->opt->repair.apply)
 	{
 		print_script(f, res->database, stdout);
 		rc = FK_EXIT_FOUND;
@@ -272,7 +272,7 @@ fix_run(const FkOptions *opt)
 	memset(&f, 0, sizeof(f));
 	f.opt = opt;
 	/* the connection that writes: refuse a standby before scanning anything */
-	f.wc = standby_connect_writer(&opt->conn, opt->apply, "fix", "repair");
+	f.wc = standby_connect_writer(&opt->conn, opt->repair.apply, "fix", "repair");
 	if (f.wc == NULL)
 		return FK_EXIT_ERROR;
 	if (scan_execute(opt, NULL, true, &out))

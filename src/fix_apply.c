@@ -41,7 +41,7 @@ count_row(void *ctx, const PGresult *res, int row)
 static void
 build_restore(const Fix *f, int upto, StrBuf *b)
 {
-	bool		del = f->opt->strategy == STRATEGY_DELETE;
+	bool		del = f->opt->repair.strategy == STRATEGY_DELETE;
 
 	strbuf_appendf(b, "-- fkscan restore: puts back what fkscan fix --strategy %s changed.\n"
 				   "-- The rows are orphans: putting them back needs their FK not to fire, as\n"
@@ -182,7 +182,7 @@ begin_transaction(Fix *f)
 
 	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", f->opt->conn.lock_timeout_ms);
 	ok = ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", f->opt->statement_timeout_ms);
+	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", f->opt->repair.statement_timeout_ms);
 	return ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
 }
 
@@ -250,14 +250,14 @@ batch_sums_match(Fix *f)
 {
 	bool		ok = true;
 
-	for (int i = 0; f->opt->batch_size > 0 && i < f->nfks; i++)
+	for (int i = 0; f->opt->repair.batch_size > 0 && i < f->nfks; i++)
 	{
 		FixFk	   *x = &f->fks[i];
 		uint64_t	want;
 
 		if (!x->seen || x->r == NULL || x->touched)
 			continue;
-		want = f->opt->strategy == STRATEGY_BACKFILL ? x->r->orphan_keys : x->r->orphan_rows;
+		want = f->opt->repair.strategy == STRATEGY_BACKFILL ? x->r->orphan_keys : x->r->orphan_rows;
 		if (x->done != want)
 		{
 			log_error("%s: %" PRIu64 " repaired in %d batches, the scan found %" PRIu64
@@ -287,7 +287,7 @@ bool
 apply_steps(Fix *f)
 {
 	int64_t		measured = -1;
-	bool		backup = f->opt->strategy != STRATEGY_BACKFILL;
+	bool		backup = f->opt->repair.strategy != STRATEGY_BACKFILL;
 	StrBuf		data;
 	bool		ok = true;
 	int			committed = 0;
@@ -403,7 +403,7 @@ psql_safe_path(const char *given, const char *path)
 bool
 prepare_backup_dir(Fix *f, bool create)
 {
-	const char *dir = f->opt->backup_dir;
+	const char *dir = f->opt->repair.backup_dir;
 	char		name[80];
 	char	   *abs;
 	bool		empty;

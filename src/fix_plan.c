@@ -191,7 +191,7 @@ check_delete(Fix *f, FixFk *x, const char *child)
 				log_hint("Fix those rows first, or use --strategy nullify or backfill.");
 			ok = false;
 		}
-		else if (st->rows > 0 && !f->opt->cascade)
+		else if (st->rows > 0 && !f->opt->repair.cascade)
 		{
 			log_error("%s on %s: deleting the orphan rows would %s %s of %s (%s, ON DELETE %s)",
 					  fk->name, child, st->action == 'c' ? "also delete" : "update",
@@ -260,7 +260,7 @@ check_backfill(Fix *f, FixFk *x, const char *child)
 	const FkResult *r = x->r;
 	const CatForeignKey *fk = r->fk;
 	bool		ok = true;
-	char	   *given = names_array(fk->parent_cols, fk->ncols, &f->opt->set_values);
+	char	   *given = names_array(fk->parent_cols, fk->ncols, &f->opt->repair.set_values);
 	char	  **missing = NULL;
 	int			nmissing = 0;
 	char	   *parent = table_name(r->parent);
@@ -324,7 +324,7 @@ fix_check(Fix *f, FixFk *x)
 	char	   *child = table_name(x->r->child);
 	bool		ok = false;
 
-	switch (f->opt->strategy)
+	switch (f->opt->repair.strategy)
 	{
 		case STRATEGY_DELETE:
 			ok = check_delete(f, x, child);
@@ -455,7 +455,7 @@ add_comment_step(Fix *f, const FixFk *x, bool first)
 	if (r->partial_null_rows)
 		strbuf_appendf(&b, " (%" PRIu64 " mixing NULLs, MATCH FULL)", r->partial_null_rows);
 	/* what a delete reaches; nothing else repairs by deleting */
-	for (int i = 0; f->opt->strategy == STRATEGY_DELETE && i < r->ncascade; i++)
+	for (int i = 0; f->opt->repair.strategy == STRATEGY_DELETE && i < r->ncascade; i++)
 	{
 		char	   *t;
 
@@ -582,7 +582,7 @@ static void
 add_change_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 {
 	const FkResult *r = x->r;
-	bool		del = f->opt->strategy == STRATEGY_DELETE;
+	bool		del = f->opt->repair.strategy == STRATEGY_DELETE;
 	StrBuf		b;
 	FixStep    *st;
 
@@ -650,9 +650,9 @@ add_backfill_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 		strbuf_append(&b, i ? ", " : "");
 		pgconn_append_ident(&b, NULL, fk->parent_cols[i].name);
 	}
-	for (int i = 0; i < f->opt->set_values.n; i++)
+	for (int i = 0; i < f->opt->repair.set_values.n; i++)
 	{
-		const char *item = f->opt->set_values.items[i];
+		const char *item = f->opt->repair.set_values.items[i];
 		size_t		len = strcspn(item, "=");
 		char	   *col = strndup(item, len);
 		char	   *lit = pgconn_quote_literal(f->wc, item + len + 1);
@@ -703,7 +703,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 	add_comment_step(f, x, first);
 	add_keys_steps(f, x, n, data, len);
 	strbuf_init(&rows);
-	if (f->opt->strategy == STRATEGY_BACKFILL)
+	if (f->opt->repair.strategy == STRATEGY_BACKFILL)
 	{
 		append_stub_needed(&rows, cat, x->r->fk);
 		add_backfill_steps(f, x, n, touched, rows.data);
@@ -723,7 +723,7 @@ build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
 void
 build_fk(Fix *f, const Catalog *cat, FixFk *x, int *n)
 {
-	int			size = f->opt->batch_size;
+	int			size = f->opt->repair.batch_size;
 	const char *p = x->keys.data;
 	const char *end = x->keys.data + x->keys.len;
 

@@ -57,8 +57,8 @@ static const char check_function[] =
 void
 print_script(const Fix *f, const char *database, FILE *out)
 {
-	const char *strategy = f->opt->strategy == STRATEGY_DELETE ? "delete"
-		: f->opt->strategy == STRATEGY_NULLIFY ? "nullify" : "backfill";
+	const char *strategy = f->opt->repair.strategy == STRATEGY_DELETE ? "delete"
+		: f->opt->repair.strategy == STRATEGY_NULLIFY ? "nullify" : "backfill";
 
 	fprintf(out, "-- fkscan fix --strategy %s: the repair of the orphan rows the scan found", strategy);
 	if (database)
@@ -93,7 +93,7 @@ print_script(const Fix *f, const char *database, FILE *out)
 				break;
 			case STEP_BEGIN:
 				fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL statement_timeout = %d;\n",
-						f->opt->conn.lock_timeout_ms, f->opt->statement_timeout_ms);
+						f->opt->conn.lock_timeout_ms, f->opt->repair.statement_timeout_ms);
 				break;
 			case STEP_COMMIT:
 				fputs("COMMIT;\n", out);

@@ -5,14 +5,14 @@
 #include "fkscan/gate.h"
 
 bool
-gate_given(const FkOptions *o)
+gate_given(const GateOptions *o)
 {
 	return o->max_orphans >= 0 || o->max_orphans_per_fk >= 0;
 }
 
 /* An FK's own limit: the smaller limit given (one FK over the total fails alone). */
 static uint64_t
-fk_limit(const FkOptions *o)
+fk_limit(const GateOptions *o)
 {
 	if (o->max_orphans_per_fk >= 0 && o->max_orphans >= 0)
 		return (uint64_t) (o->max_orphans_per_fk < o->max_orphans
@@ -25,7 +25,7 @@ fk_limit(const FkOptions *o)
 }
 
 bool
-gate_fk_tolerated(const FkResult *r, const FkOptions *o)
+gate_fk_tolerated(const FkResult *r, const GateOptions *o)
 {
 	if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
 		(r->compared && !r->compare_agree))
@@ -34,7 +34,7 @@ gate_fk_tolerated(const FkResult *r, const FkOptions *o)
 }
 
 GateVerdict
-gate_verdict(const ScanResult *res, const FkOptions *o)
+gate_verdict(const ScanResult *res, const GateOptions *o)
 {
 	bool		all_tolerated = true;
 	uint64_t	total = 0;
@@ -76,7 +76,7 @@ gate_verdict_name(GateVerdict verdict)
 }
 
 int
-gate_exit_code(const ScanResult *res, const FkOptions *o)
+gate_exit_code(const ScanResult *res, const GateOptions *o)
 {
 	switch (gate_verdict(res, o))
 	{

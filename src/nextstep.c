@@ -274,7 +274,7 @@ append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 void
 nextstep_for_fk(StrBuf *b, const ScanResult *res, const FkResult *r, const FkOptions *o)
 {
-	if (o->orphans_out == NULL)
+	if (o->scan.orphans_out == NULL)
 	{
 		strbuf_append(b, "  next: every orphan row as CSV, or a look in psql:\n    ");
 		append_orphans_command(b, res, r, o);

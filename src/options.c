@@ -383,14 +383,14 @@ parse_chunk_size(FkOptions *o, const OptionSpec *spec, const char *arg)
 
 	if (!options_parse_size(arg, &bytes) || bytes < 8192)
 		return invalid_value(spec, arg, "Give a size of at least 8kB, such as \"256MB\".");
-	o->chunk_pages = bytes / 8192;
+	o->engine.chunk_pages = bytes / 8192;
 	return true;
 }
 
 static bool
 parse_memory_limit(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
-	if (!options_parse_size(arg, &o->memory_limit) || o->memory_limit < 1024 * 1024)
+	if (!options_parse_size(arg, &o->engine.memory_limit) || o->engine.memory_limit < 1024 * 1024)
 		return invalid_value(spec, arg, "Give a size of at least 1MB, such as \"2GB\".");
 	return true;
 }
@@ -430,9 +430,9 @@ parse_max_rate(FkOptions *o, const OptionSpec *spec, const char *arg)
 		return invalid_value(spec, arg,
 							 "Give rows per second, such as \"100000\" (at least 1), or megabytes per second, such as \"50MB\" (at least 0.01).");
 	if (mb)
-		o->max_rate_bytes = v * 1024 * 1024;
+		o->engine.max_rate_bytes = v * 1024 * 1024;
 	else
-		o->max_rate = v;
+		o->engine.max_rate = v;
 	return true;
 }
 
@@ -461,7 +461,7 @@ parse_compare(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
 	if (strcmp(arg, "server") != 0)
 		return invalid_value(spec, arg, "The only valid value is \"server\".");
-	o->compare_server = true;
+	o->scan.compare_server = true;
 	return true;
 }
 
@@ -523,38 +523,38 @@ static const OptionSpec option_table[] = {
 	{"lock-timeout", 0, ARG, FOR_ALL, parse_timeout, FIELD(conn.lock_timeout_ms), .min = 1},
 
 	/* the scan's engine */
-	{"jobs", 'j', ARG, FOR_READERS, parse_int, FIELD(jobs), 1, MAX_JOBS},
+	{"jobs", 'j', ARG, FOR_READERS, parse_int, FIELD(engine.jobs), 1, MAX_JOBS},
 	{"progress", 'P', NO_ARG, FOR_READERS, set_int, FIELD(progress), .min = TRI_YES},
 	{"no-progress", 0, NO_ARG, FOR_READERS, set_int, FIELD(progress), .min = TRI_NO},
-	{"fetch", 0, ARG, FOR_READERS, parse_choice, FIELD(fetch), .choices = fetch_choices},
+	{"fetch", 0, ARG, FOR_READERS, parse_choice, FIELD(engine.fetch), .choices = fetch_choices},
 	{"chunk-size", 0, ARG, FOR_READERS, parse_chunk_size},
 	{"memory-limit", 0, ARG, FOR_READERS, parse_memory_limit},
-	{"consistency", 0, ARG, FOR_READERS, parse_choice, FIELD(consistency),
+	{"consistency", 0, ARG, FOR_READERS, parse_choice, FIELD(engine.consistency),
 	.choices = consistency_choices},
-	{"retries", 0, ARG, FOR_READERS, parse_int, FIELD(retries), 0, 1000},
-	{"pause-replay", 0, NO_ARG, FOR_READERS, set_true, FIELD(pause_replay)},
-	{"max-lag", 0, ARG, FOR_READERS, parse_seconds, FIELD(max_lag_s)},
+	{"retries", 0, ARG, FOR_READERS, parse_int, FIELD(engine.retries), 0, 1000},
+	{"pause-replay", 0, NO_ARG, FOR_READERS, set_true, FIELD(engine.pause_replay)},
+	{"max-lag", 0, ARG, FOR_READERS, parse_seconds, FIELD(engine.max_lag_s)},
 	{"max-rate", 0, ARG, FOR_READERS, parse_max_rate},
 
 	/* the scan's output, gate and sweep */
-	{"sample", 0, ARG, FOR_SCAN, parse_int, FIELD(sample), 0, 1000000},
-	{"orphans-out", 0, ARG, FOR_SCAN, parse_orphans_out, FIELD(orphans_out)},
+	{"sample", 0, ARG, FOR_SCAN, parse_int, FIELD(scan.sample), 0, 1000000},
+	{"orphans-out", 0, ARG, FOR_SCAN, parse_orphans_out, FIELD(scan.orphans_out)},
 	{"compare", 0, ARG, FOR_SCAN, parse_compare},
-	{"max-orphans", 0, ARG, FOR_SCAN, parse_count, FIELD(max_orphans)},
-	{"max-orphans-per-fk", 0, ARG, FOR_SCAN, parse_count, FIELD(max_orphans_per_fk)},
-	{"max-time", 0, ARG, FOR_SCAN, parse_seconds, FIELD(max_time_s), .min = 1},
-	{"order", 0, ARG, FOR_SCAN, parse_choice, FIELD(order), .choices = order_choices},
-	{"state", 0, ARG, FOR_SCAN, set_string, FIELD(state_file)},
+	{"max-orphans", 0, ARG, FOR_SCAN, parse_count, FIELD(scan.gate.max_orphans)},
+	{"max-orphans-per-fk", 0, ARG, FOR_SCAN, parse_count, FIELD(scan.gate.max_orphans_per_fk)},
+	{"max-time", 0, ARG, FOR_SCAN, parse_seconds, FIELD(scan.max_time_s), .min = 1},
+	{"order", 0, ARG, FOR_SCAN, parse_choice, FIELD(scan.order), .choices = order_choices},
+	{"state", 0, ARG, FOR_SCAN, set_string, FIELD(scan.state_file)},
 
 	/* repairs */
-	{"apply", 0, NO_ARG, FOR_REPAIRS, set_true, FIELD(apply)},
-	{"statement-timeout", 0, ARG, FOR_REPAIRS, parse_timeout, FIELD(statement_timeout_ms)},
-	{"strategy", 0, ARG, FOR_FIX, parse_choice, FIELD(strategy), .choices = strategy_choices},
-	{"backup-dir", 0, ARG, FOR_FIX, set_string, FIELD(backup_dir)},
-	{"set", 0, ARG, FOR_FIX, parse_set, FIELD(set_values)},
-	{"cascade", 0, NO_ARG, FOR_FIX, set_true, FIELD(cascade)},
-	{"batch-size", 0, ARG, FOR_FIX, parse_int, FIELD(batch_size), 1, INT_MAX},
-	{"lock-retries", 0, ARG, FOR_VALIDATE, parse_int, FIELD(lock_retries), 0, 100},
+	{"apply", 0, NO_ARG, FOR_REPAIRS, set_true, FIELD(repair.apply)},
+	{"statement-timeout", 0, ARG, FOR_REPAIRS, parse_timeout, FIELD(repair.statement_timeout_ms)},
+	{"strategy", 0, ARG, FOR_FIX, parse_choice, FIELD(repair.strategy), .choices = strategy_choices},
+	{"backup-dir", 0, ARG, FOR_FIX, set_string, FIELD(repair.backup_dir)},
+	{"set", 0, ARG, FOR_FIX, parse_set, FIELD(repair.set_values)},
+	{"cascade", 0, NO_ARG, FOR_FIX, set_true, FIELD(repair.cascade)},
+	{"batch-size", 0, ARG, FOR_FIX, parse_int, FIELD(repair.batch_size), 1, INT_MAX},
+	{"lock-retries", 0, ARG, FOR_VALIDATE, parse_int, FIELD(repair.lock_retries), 0, 100},
 };
 
 /* getopt's value for a long-only option: its index, past every letter. */
@@ -677,16 +677,16 @@ static void
 set_defaults(FkOptions *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->jobs = default_jobs();
-	o->sample = 5;
+	o->engine.jobs = default_jobs();
+	o->scan.sample = 5;
 	o->conn.lock_timeout_ms = LOCK_TIMEOUT_MS_DEFAULT;
-	o->memory_limit = default_memory_limit();
-	o->retries = 3;
-	o->max_lag_s = -1;
-	o->max_orphans = -1;
-	o->max_orphans_per_fk = -1;
-	o->statement_timeout_ms = 600000;
-	o->lock_retries = 3;
+	o->engine.memory_limit = default_memory_limit();
+	o->engine.retries = 3;
+	o->engine.max_lag_s = -1;
+	o->scan.gate.max_orphans = -1;
+	o->scan.gate.max_orphans_per_fk = -1;
+	o->repair.statement_timeout_ms = 600000;
+	o->repair.lock_retries = 3;
 }
 
 bool
@@ -745,7 +745,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 			return usage_error(cmdname);
 	}
 
-	if (o->command == CMD_FIX && o->strategy == STRATEGY_NONE)
+	if (o->command == CMD_FIX && o->repair.strategy == STRATEGY_NONE)
 	{
 		log_error("fkscan fix needs --strategy");
 		log_detail("Valid values are \"delete\", \"nullify\" and \"backfill\".");
@@ -770,10 +770,10 @@ options_reset(FkOptions *o)
 	free(o->conn.host);
 	free(o->conn.port);
 	free(o->conn.username);
-	free(o->orphans_out);
-	free(o->backup_dir);
-	stringlist_reset(&o->set_values);
-	free(o->state_file);
+	free(o->scan.orphans_out);
+	free(o->repair.backup_dir);
+	stringlist_reset(&o->repair.set_values);
+	free(o->scan.state_file);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);

@@ -297,11 +297,11 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 		p->hash_bytes += (rows > 0 ? rows : 0) * PLAN_HASH_BYTES_PER_KEY;
 	}
 	p->key_passes = 1;
-	if (options->memory_limit > 0 && p->hash_bytes > options->memory_limit)
-		p->key_passes = (int) ((p->hash_bytes + options->memory_limit - 1) / options->memory_limit);
+	if (options->engine.memory_limit > 0 && p->hash_bytes > options->engine.memory_limit)
+		p->key_passes = (int) ((p->hash_bytes + options->engine.memory_limit - 1) / options->engine.memory_limit);
 
-	chunk_pages = options->chunk_pages > 0 ? options->chunk_pages
-		: auto_chunk_pages(p->parent_pages, options->jobs);
+	chunk_pages = options->engine.chunk_pages > 0 ? options->engine.chunk_pages
+		: auto_chunk_pages(p->parent_pages, options->engine.jobs);
 	for (int s = 0; s < p->nsets; s++)
 	{
 		const CatTable *t = &cat->tables[p->sets[s].table];
@@ -311,10 +311,10 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 								chunk_pages, tid_ranges);
 	}
 
-	chunk_pages = options->chunk_pages > 0 ? options->chunk_pages
-		: auto_chunk_pages(p->child_pages, options->jobs);
+	chunk_pages = options->engine.chunk_pages > 0 ? options->engine.chunk_pages
+		: auto_chunk_pages(p->child_pages, options->engine.jobs);
 	{
-		PhaseUnit  *units = phase2_units(p, options->order);
+		PhaseUnit  *units = phase2_units(p, options->scan.order);
 		int			nunits = 0;
 
 		for (int i = 0; i < p->nfks; i++)

@@ -159,7 +159,7 @@ report_scan(const ScanResult *res, const FkOptions *options, FILE *out)
 static void
 report_log_summary(const ScanResult *res, const FkOptions *o)
 {
-	GateVerdict verdict = gate_verdict(res, o);
+	GateVerdict verdict = gate_verdict(res, &o->scan.gate);
 	StrBuf		b;
 
 	if (o->verbosity < 0)
@@ -182,9 +182,9 @@ report_log_summary(const ScanResult *res, const FkOptions *o)
 		strbuf_append(&b, ", interrupted");
 	if (res->nincomplete > 0)
 		strbuf_appendf(&b, ", %d incomplete (--max-time)", res->nincomplete);
-	if (gate_given(o) && verdict == VERDICT_TOLERATED)
+	if (gate_given(&o->scan.gate) && verdict == VERDICT_TOLERATED)
 		strbuf_append(&b, ", tolerated by the limits");
-	else if (gate_given(o) && verdict == VERDICT_ORPHANS)
+	else if (gate_given(&o->scan.gate) && verdict == VERDICT_ORPHANS)
 		strbuf_append(&b, ", over the limits");
 	strbuf_append_char(&b, '\n');
 	log_raw(b.data);

@@ -14,12 +14,39 @@
 #include "fkscan/report.h"
 
 static void
-json_strings_of_columns(JsonWriter *w, const CatColumn *cols, int n)
+json_columns(JsonWriter *w, const char *key, const CatColumn *cols, int n, bool types)
 {
+	jsonw_key(w, key);
 	jsonw_array_begin(w);
 	for (int i = 0; i < n; i++)
-		jsonw_string(w, cols[i].name);
+		jsonw_string(w, types ? cols[i].type_name : cols[i].name);
 	jsonw_array_end(w);
+}
+
+void
+report_json_fk_identity(JsonWriter *w, const CatTable *child, const CatTable *parent,
+						const CatForeignKey *fk, bool types)
+{
+	char		match[16];
+
+	jsonw_key(w, "schema");
+	jsonw_string(w, child->schema);
+	jsonw_key(w, "table");
+	jsonw_string(w, child->name);
+	jsonw_key(w, "constraint");
+	jsonw_string(w, fk->name);
+	json_columns(w, "columns", fk->child_cols, fk->ncols, false);
+	if (types)
+		json_columns(w, "column_types", fk->child_cols, fk->ncols, true);
+	jsonw_key(w, "ref_schema");
+	jsonw_string(w, parent->schema);
+	jsonw_key(w, "ref_table");
+	jsonw_string(w, parent->name);
+	json_columns(w, "ref_columns", fk->parent_cols, fk->ncols, false);
+	if (types)
+		json_columns(w, "ref_column_types", fk->parent_cols, fk->ncols, true);
+	jsonw_key(w, "match");
+	jsonw_string(w, str_lower(catalog_match_name(fk->match_type), match, sizeof(match)));
 }
 
 /* What a delete of the orphan rows would do, level by level. */
@@ -159,22 +186,7 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 {
 	const CatForeignKey *fk = r->fk;
 
-	jsonw_key(w, "schema");
-	jsonw_string(w, r->child->schema);
-	jsonw_key(w, "table");
-	jsonw_string(w, r->child->name);
-	jsonw_key(w, "constraint");
-	jsonw_string(w, fk->name);
-	jsonw_key(w, "columns");
-	json_strings_of_columns(w, fk->child_cols, fk->ncols);
-	jsonw_key(w, "ref_schema");
-	jsonw_string(w, r->parent->schema);
-	jsonw_key(w, "ref_table");
-	jsonw_string(w, r->parent->name);
-	jsonw_key(w, "ref_columns");
-	json_strings_of_columns(w, fk->parent_cols, fk->ncols);
-	jsonw_key(w, "match");
-	jsonw_string(w, fk->match_type == 'f' ? "full" : "simple");
+	report_json_fk_identity(w, r->child, r->parent, fk, false);
 	jsonw_key(w, "validated");
 	jsonw_bool(w, fk->validated);
 	jsonw_key(w, "enforced");
@@ -207,7 +219,7 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 		jsonw_string(w, r->error);
 	}
 	jsonw_key(w, "tolerated");
-	jsonw_bool(w, gate_fk_tolerated(r, o));
+	jsonw_bool(w, gate_fk_tolerated(r, &o->scan.gate));
 	jsonw_key(w, "child_rows");
 	jsonw_int(w, (int64_t) r->child_rows);
 	jsonw_key(w, "null_rows");
@@ -284,7 +296,7 @@ json_limit(JsonWriter *w, const char *key, int64_t limit)
 static void
 json_totals(JsonWriter *w, const ScanResult *res, const FkOptions *o)
 {
-	GateVerdict verdict = gate_verdict(res, o);
+	GateVerdict verdict = gate_verdict(res, &o->scan.gate);
 
 	jsonw_key(w, "totals");
 	jsonw_object_begin(w);
@@ -300,8 +312,8 @@ json_totals(JsonWriter *w, const ScanResult *res, const FkOptions *o)
 	jsonw_int(w, res->nincomplete);
 	jsonw_key(w, "disagreements");
 	jsonw_int(w, res->ndisagree);
-	json_limit(w, "max_orphans", o->max_orphans);
-	json_limit(w, "max_orphans_per_fk", o->max_orphans_per_fk);
+	json_limit(w, "max_orphans", o->scan.gate.max_orphans);
+	json_limit(w, "max_orphans_per_fk", o->scan.gate.max_orphans_per_fk);
 	jsonw_key(w, "tolerated");
 	jsonw_bool(w, verdict == VERDICT_CLEAN || verdict == VERDICT_TOLERATED);
 	jsonw_key(w, "verdict");

@@ -21,12 +21,12 @@
 static void
 append_limits(StrBuf *b, const FkOptions *o)
 {
-	if (o->max_orphans >= 0)
-		strbuf_appendf(b, "--max-orphans %" PRId64, o->max_orphans);
-	if (o->max_orphans >= 0 && o->max_orphans_per_fk >= 0)
+	if (o->scan.gate.max_orphans >= 0)
+		strbuf_appendf(b, "--max-orphans %" PRId64, o->scan.gate.max_orphans);
+	if (o->scan.gate.max_orphans >= 0 && o->scan.gate.max_orphans_per_fk >= 0)
 		strbuf_append(b, " and ");
-	if (o->max_orphans_per_fk >= 0)
-		strbuf_appendf(b, "--max-orphans-per-fk %" PRId64, o->max_orphans_per_fk);
+	if (o->scan.gate.max_orphans_per_fk >= 0)
+		strbuf_appendf(b, "--max-orphans-per-fk %" PRId64, o->scan.gate.max_orphans_per_fk);
 }
 
 /* The summary table, psql's aligned format. */
@@ -291,11 +291,11 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				strbuf_appendf(b, "    ... (%" PRIu64 " more)\n",
 							   r->orphan_rows - (uint64_t) r->nsamples);
 			text_cascade(r, b);
-			if (o->max_orphans_per_fk >= 0)
+			if (o->scan.gate.max_orphans_per_fk >= 0)
 				strbuf_appendf(b, "  %s --max-orphans-per-fk %" PRId64 "%s\n",
-							   gate_fk_tolerated(r, o) ? "within" : "over",
-							   o->max_orphans_per_fk,
-							   gate_fk_tolerated(r, o) ? ": tolerated" : "");
+							   gate_fk_tolerated(r, &o->scan.gate) ? "within" : "over",
+							   o->scan.gate.max_orphans_per_fk,
+							   gate_fk_tolerated(r, &o->scan.gate) ? ": tolerated" : "");
 			nextstep_for_fk(b, res, r, o);
 		}
 		free(child);
@@ -328,14 +328,14 @@ text_period_notes(const ScanResult *res, StrBuf *b)
 static void
 text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
-	GateVerdict verdict = gate_verdict(res, o);
+	GateVerdict verdict = gate_verdict(res, &o->scan.gate);
 	int			nover = 0;
 
-	if (!gate_given(o))
+	if (!gate_given(&o->scan.gate))
 		return;
 	for (int i = 0; i < res->nfks; i++)
-		if (o->max_orphans_per_fk >= 0 &&
-			res->fks[i].orphan_rows > (uint64_t) o->max_orphans_per_fk)
+		if (o->scan.gate.max_orphans_per_fk >= 0 &&
+			res->fks[i].orphan_rows > (uint64_t) o->scan.gate.max_orphans_per_fk)
 			nover++;
 	strbuf_append(b, "Limits ");
 	append_limits(b, o);
@@ -346,7 +346,7 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 			break;
 		case VERDICT_ORPHANS:
 			strbuf_append(b, ": exceeded (");
-			if (o->max_orphans >= 0 && res->orphan_rows > (uint64_t) o->max_orphans)
+			if (o->scan.gate.max_orphans >= 0 && res->orphan_rows > (uint64_t) o->scan.gate.max_orphans)
 			{
 				strbuf_append_count(b, res->orphan_rows, "orphan row", NULL);
 				strbuf_append(b, nover > 0 ? " in all; " : " in all");
@@ -354,7 +354,7 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 			if (nover > 0)
 			{
 				strbuf_append_count(b, (uint64_t) nover, "foreign key", NULL);
-				strbuf_appendf(b, " over %" PRId64, o->max_orphans_per_fk);
+				strbuf_appendf(b, " over %" PRId64, o->scan.gate.max_orphans_per_fk);
 			}
 			strbuf_append(b, ").\n");
 			break;
@@ -444,15 +444,15 @@ report_text(const ScanResult *res, const FkOptions *o, StrBuf *b)
 					   res->replay_end.known ? res->replay_end.replay_lsn : "?",
 					   res->consistency,
 					   res->attempts > 1 ? ", restarted after recovery conflicts" : "");
-	if (o->max_rate > 0 || o->max_rate_bytes > 0)
+	if (o->engine.max_rate > 0 || o->engine.max_rate_bytes > 0)
 	{
 		strbuf_appendf(b, "Read %" PRIu64 " rows (%.1f MB) at %.0f rows/s, %.2f MB/s (--max-rate ",
 					   res->rows_read, (double) res->bytes_read / 1048576.0, res->rows_per_s,
 					   res->bytes_per_s / 1048576.0);
-		if (o->max_rate > 0)
-			strbuf_appendf(b, "%.0f", o->max_rate);
+		if (o->engine.max_rate > 0)
+			strbuf_appendf(b, "%.0f", o->engine.max_rate);
 		else
-			strbuf_appendf(b, "%.0fMB", o->max_rate_bytes / 1048576.0);
+			strbuf_appendf(b, "%.0fMB", o->engine.max_rate_bytes / 1048576.0);
 		strbuf_append(b, ").\n\n");
 	}
 	if (res->chunk_retries > 0)

@@ -69,7 +69,7 @@ run_server_chunk(Worker *w, const Chunk *c, int attempt)
 	if (s->key_pass > 0)
 		return false;
 	fkresult_reset(r);			/* a retry starts over */
-	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->sample, r))
+	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->scan.sample, r))
 	{
 		note_fk_end(s, c->target);
 		return false;
@@ -359,7 +359,7 @@ workers_create(Scan *s)
 				wk->fks[i].orphans = keyset64_create();
 			else if (plan->fks[i].kind == KEYKIND_HASH)
 				wk->fks[i].cands = candset_create(plan->fks[i].fk->ncols);
-			wk->fks[i].samples = fk_calloc((size_t) (s->opt->sample + 1), sizeof(SampleRef));
+			wk->fks[i].samples = fk_calloc((size_t) (s->opt->scan.sample + 1), sizeof(SampleRef));
 		}
 	}
 }
@@ -392,7 +392,7 @@ run_key_passes(Scan *s, bool progress)
 		 * snapshot; under --consistency chunk it has none: all at the end.
 		 */
 		s->track_units = s->key_pass == plan->key_passes - 1 &&
-			s->opt->consistency == CONSISTENCY_SNAPSHOT && !pace_stopping(&s->pace);
+			s->opt->engine.consistency == CONSISTENCY_SNAPSHOT && !pace_stopping(&s->pace);
 		run_phase(s, "children", plan->child_chunks, plan->nchild_chunks, progress);
 		s->track_units = false;
 		fail_unrun_chunks(s);
@@ -424,7 +424,7 @@ pick_verifier(Scan *s, PgConn *coord, int nstarted)
 	{
 		Worker	   *wk = &s->workers[w];
 
-		if (wk->alive && s->opt->consistency == CONSISTENCY_CHUNK)
+		if (wk->alive && s->opt->engine.consistency == CONSISTENCY_CHUNK)
 		{
 			bool		usable;
 
@@ -464,7 +464,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	 * Under --consistency chunk nothing imports the snapshot again: end the
 	 * exporting transaction, the first thing a standby's conflicts would kill.
 	 */
-	if (s->opt->consistency == CONSISTENCY_CHUNK)
+	if (s->opt->engine.consistency == CONSISTENCY_CHUNK)
 		(void) pgconn_exec(coord, "COMMIT", 0, NULL, NULL, NULL);
 
 	/* results are filled FK by FK from here on (resumed ones already are) */
@@ -485,7 +485,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	for (int i = 0; i < s->plan->nfks; i++)
 		if (!s->finished[i])
 			finish_fk(s, verifier, res, i);
-	if (s->opt->orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
+	if (s->opt->scan.orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
 		res->output_failed = true;
 	return true;
 }
@@ -494,7 +494,7 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 static int
 workers_for(const FkOptions *opt, const ScanPlan *plan)
 {
-	int			n = opt->jobs;
+	int			n = opt->engine.jobs;
 
 	if (n > plan->nparent_chunks && n > plan->nchild_chunks)
 		n = plan->nparent_chunks > plan->nchild_chunks
@@ -567,7 +567,7 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat,
 	bool	   *skip;
 
 	s->keep_keys = run->keep_keys;
-	pace_init(&s->pace, opt->max_rate, opt->max_rate_bytes, opt->max_time_s, budget_s);
+	pace_init(&s->pace, opt->engine.max_rate, opt->engine.max_rate_bytes, opt->scan.max_time_s, budget_s);
 	*conflict = false;
 	*cat = NULL;
 	*kept = NULL;
@@ -582,7 +582,7 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat,
 								 (run->in_recovery && !pgconn_alive(s->coord)));
 		goto done;
 	}
-	log_info("snapshot %s, %d foreign keys, %d jobs", s->snapshot, (*cat)->nfks, opt->jobs);
+	log_info("snapshot %s, %d foreign keys, %d jobs", s->snapshot, (*cat)->nfks, opt->engine.jobs);
 
 	s->opt = opt;
 	s->cat = *cat;
@@ -669,22 +669,22 @@ standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery,
 		return false;
 	if (!*in_recovery)
 	{
-		if (opt->pause_replay)
+		if (opt->engine.pause_replay)
 			log_warning("not a hot standby: --pause-replay has no replay to pause");
 		return true;
 	}
 	if (!standby_replay_position(control, start))
 		return false;
-	if (opt->max_lag_s >= 0 && start->lag_s > opt->max_lag_s)
+	if (opt->engine.max_lag_s >= 0 && start->lag_s > opt->engine.max_lag_s)
 	{
 		log_error("the standby is %.1f s behind its primary, more than --max-lag %.1f s",
-				  start->lag_s, opt->max_lag_s);
+				  start->lag_s, opt->engine.max_lag_s);
 		log_detail("received up to %s, replayed up to %s.",
 				   start->receive_lsn[0] ? start->receive_lsn : "(nothing)",
 				   start->replay_lsn);
 		return false;
 	}
-	return !opt->pause_replay || (*paused = standby_pause_replay(control));
+	return !opt->engine.pause_replay || (*paused = standby_pause_replay(control));
 }
 
 /* The run's figures and the counts of FKs by status, once every FK is in. */
@@ -697,7 +697,7 @@ sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
 	res->interrupted = signals_interrupted();
 	res->rows_per_s = elapsed_s > 0 ? (double) res->rows_read / elapsed_s : 0;
 	res->bytes_per_s = elapsed_s > 0 ? (double) res->bytes_read / elapsed_s : 0;
-	res->max_time_s = opt->max_time_s;
+	res->max_time_s = opt->scan.max_time_s;
 	res->guarantee = guarantee_for(res);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		res->peak_rss_kb = ru.ru_maxrss;
@@ -746,8 +746,8 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	held->control = pgconn_connect(&opt->conn, "control");
 	if (held->control == NULL)
 		return false;
-	if (opt->state_file &&
-		(held->state = state_open(opt->state_file, pgconn_database(held->control), opt)) == NULL)
+	if (opt->scan.state_file &&
+		(held->state = state_open(opt->scan.state_file, pgconn_database(held->control), opt)) == NULL)
 		return false;
 	run.state = held->state;
 	if (!standby_start(held->control, opt, &run.in_recovery, &replay_start, &paused))
@@ -756,23 +756,23 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	for (attempt = 1;; attempt++)
 	{
 		/* the budget spans the attempts: a restart gets what is left */
-		double		budget = opt->max_time_s > 0 ? opt->max_time_s - pace_seconds_since(&start) : 0;
+		double		budget = opt->scan.max_time_s > 0 ? opt->scan.max_time_s - pace_seconds_since(&start) : 0;
 
-		if (opt->max_time_s > 0 && budget < 0.001)
+		if (opt->scan.max_time_s > 0 && budget < 0.001)
 			budget = 0.001;
 		ok = scan_attempt(&run, budget, &out->result, &out->cat, &conflict, &held->kept);
-		if (!conflict || opt->consistency != CONSISTENCY_SNAPSHOT ||
-			attempt > opt->retries || signals_interrupted())
+		if (!conflict || opt->engine.consistency != CONSISTENCY_SNAPSHOT ||
+			attempt > opt->engine.retries || signals_interrupted())
 			break;
 		log_warning("recovery conflict: restarting the scan on a new snapshot (attempt %d of %d)",
-					attempt + 1, opt->retries + 1);
+					attempt + 1, opt->engine.retries + 1);
 		attempt_free(held->kept);
 		held->kept = NULL;
 		scanresult_free(&out->result);
 		catalog_free(out->cat);
 		out->cat = NULL;
 	}
-	if (conflict && opt->consistency == CONSISTENCY_SNAPSHOT)
+	if (conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT)
 	{
 		log_error("recovery conflicts spoiled %d attempt%s: the answer is incomplete",
 				  attempt, attempt == 1 ? "" : "s");
@@ -785,13 +785,13 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	out->verifier = held->kept ? held->kept->verifier : NULL;
 	out->result.attempts = attempt;
 	out->result.consistency = paused ? "paused-replay"
-		: opt->consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
+		: opt->engine.consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
 	out->result.replay_start = replay_start;
 	if (run.in_recovery)
 		(void) standby_replay_position(held->control, &out->result.replay_end);
 	sum_up(&out->result, opt, pace_seconds_since(&start));
-	out->rc = conflict && opt->consistency == CONSISTENCY_SNAPSHOT
-		? FK_EXIT_ERROR : gate_exit_code(&out->result, opt);
+	out->rc = conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT
+		? FK_EXIT_ERROR : gate_exit_code(&out->result, &opt->scan.gate);
 	return true;
 }
 

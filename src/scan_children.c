@@ -391,7 +391,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 	memset(&cc, 0, sizeof(cc));
 	cc.w = w;
 	cc.chunk = chunk_index;
-	cc.sample_cap = s->opt->sample;
+	cc.sample_cap = s->opt->scan.sample;
 	if (!child_ctx_init(&cc, w, pass))
 	{
 		child_ctx_free(&cc);

@@ -71,7 +71,7 @@ recover_worker(Worker *w)
 	Scan	   *s = w->scan;
 	bool		ok = pgconn_alive(w->conn);
 
-	if (s->opt->consistency == CONSISTENCY_CHUNK)
+	if (s->opt->engine.consistency == CONSISTENCY_CHUNK)
 	{
 		/* a session the server ended may still look open until used */
 		if (ok)
@@ -118,7 +118,7 @@ failure_reason(Worker *w)
 FetchMethod
 fetch_for(const FkOptions *opt, bool int_only)
 {
-	return opt->fetch == FETCH_COPY_TEXT && !int_only ? FETCH_COPY_BINARY : opt->fetch;
+	return opt->engine.fetch == FETCH_COPY_TEXT && !int_only ? FETCH_COPY_BINARY : opt->engine.fetch;
 }
 
 /* "SELECT a, b FROM ONLY s.t WHERE ctid ..." for one chunk. */
@@ -165,8 +165,8 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 
 	if (conflict)
 		atomic_store(&s->conflict, true);
-	if (conflict && s->opt->consistency == CONSISTENCY_CHUNK &&
-		attempt < s->opt->retries && !signals_interrupted())
+	if (conflict && s->opt->engine.consistency == CONSISTENCY_CHUNK &&
+		attempt < s->opt->engine.retries && !signals_interrupted())
 	{
 		recover_worker(w);
 		recovered = true;

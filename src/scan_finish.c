@@ -155,8 +155,8 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	r->orphan_keys = keyset64_cardinality(orphans);
 	keyset64_freeze(orphans);
 	s->orphan_keys[fk].ints = orphans;
-	if (nrefs > s->opt->sample)
-		nrefs = s->opt->sample;
+	if (nrefs > s->opt->scan.sample)
+		nrefs = s->opt->scan.sample;
 	if (err == NULL && nrefs > 0 && !fetch_samples(s, coord, fp, refs, nrefs, NULL, r))
 		err = pgconn_error(coord, "could not fetch sample rows");
 	free(refs);
@@ -194,7 +194,7 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 				 fp->fk->name, (uint64_t) candset_size(cands) - r->orphan_keys,
 				 candset_size(cands));
 	/* the first samples among the confirmed candidates */
-	for (int i = 0; err == NULL && i < nrefs && nkeep < s->opt->sample; i++)
+	for (int i = 0; err == NULL && i < nrefs && nkeep < s->opt->scan.sample; i++)
 	{
 		uint32_t	c = refs[i].partial ? UINT32_MAX : candset_find(cands, refs[i].hash);
 
@@ -330,7 +330,7 @@ write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
 	for (int i = 0; i < res->nfks; i++)
 		if (res->fks[i].status == FKSTATUS_ORPHANS && !res->fks[i].resumed)
 			m[n++] = matcher_for(s, &res->fks[i], i);
-	ok = orphans_write(verifier, s->cat, m, n, s->opt->orphans_out);
+	ok = orphans_write(verifier, s->cat, m, n, s->opt->scan.orphans_out);
 	free(m);
 	return ok;
 }
@@ -467,7 +467,7 @@ finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
 
 	s->finished[i] = true;
 	collect_one(s, verifier, res, i);
-	if (s->opt->compare_server)
+	if (s->opt->scan.compare_server)
 		compare_one(s, verifier, res, i);
 	if (!cascade_one(s, verifier, res, i))
 	{

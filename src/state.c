@@ -94,7 +94,7 @@ selection_hash(const FkOptions *o)
 	hash_list(&b, "t", &o->filter.tables);
 	hash_list(&b, "T", &o->filter.exclude_tables);
 	hash_list(&b, "c", &o->filter.constraints);
-	strbuf_appendf(&b, "sample:%d\x1e" "compare:%d\x1e", o->sample, o->compare_server ? 1 : 0);
+	strbuf_appendf(&b, "sample:%d\x1e" "compare:%d\x1e", o->scan.sample, o->scan.compare_server ? 1 : 0);
 	snprintf(hex, sizeof(hex), "%016llx",
 			 (unsigned long long) XXH3_64bits(b.data, b.len));
 	strbuf_free(&b);

@@ -156,3 +156,14 @@ stringlist_reset(StringList *l)
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }
+
+const char *
+str_lower(const char *s, char *buf, size_t size)
+{
+	size_t		i;
+
+	for (i = 0; s[i] && i + 1 < size; i++)
+		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char) (s[i] - 'A' + 'a') : s[i];
+	buf[i] = '\0';
+	return buf;
+}

@@ -128,7 +128,7 @@ static bool
 run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck,
 		   const char *table, double *seconds, double *lock_wait_s)
 {
-	int			attempts = v->opt->lock_retries + 1;
+	int			attempts = v->opt->repair.lock_retries + 1;
 
 	for (int attempt = 1; attempt <= attempts; attempt++)
 	{
@@ -146,7 +146,7 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		ok = pgconn_exec(v->wc, "BEGIN", 0, NULL, NULL, NULL);
 		snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", v->opt->conn.lock_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
-		snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", v->opt->statement_timeout_ms);
+		snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", v->opt->repair.statement_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
 		while (ok && *p)
 		{
@@ -265,7 +265,7 @@ validate_clean(Validate *v, const FkResult *r, const char *name, const char *tab
 	}
 	if (stmts.len == 0)
 		printf("%s on %s: clean, valid and enforced: nothing to do\n", name, table);
-	else if (!v->opt->apply)
+	else if (!v->opt->repair.apply)
 	{
 		outcome = FKV_TODO;
 		printf("%s on %s: clean; would run:\n", name, table);
@@ -377,7 +377,7 @@ validate_run(const FkOptions *opt)
 
 	memset(&v, 0, sizeof(v));
 	v.opt = opt;
-	v.wc = standby_connect_writer(&opt->conn, opt->apply, "validate", "validate");
+	v.wc = standby_connect_writer(&opt->conn, opt->repair.apply, "validate", "validate");
 	if (v.wc == NULL)
 		return FK_EXIT_ERROR;
 	if (scan_execute(opt, NULL, false, &out))

@@ -10,8 +10,17 @@
 
 #include <stdbool.h>
 
-#include "fkscan/options.h"
 #include "fkscan/result.h"
+
+/*
+ * Orphans within these pass with exit 0.  -1 when not given; neither given
+ * means no orphan passes.
+ */
+typedef struct GateOptions
+{
+	int64_t		max_orphans;	/* --max-orphans: total orphan rows */
+	int64_t		max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
+} GateOptions;
 
 /* What the findings amount to, worst last. */
 typedef enum GateVerdict
@@ -23,16 +32,16 @@ typedef enum GateVerdict
 } GateVerdict;
 
 /* Was any limit given? */
-bool		gate_given(const FkOptions *options);
+bool		gate_given(const GateOptions *gate);
 
 /* Does this FK pass the gate: clean, or orphans within its own limit? */
-bool		gate_fk_tolerated(const FkResult *r, const FkOptions *options);
+bool		gate_fk_tolerated(const FkResult *r, const GateOptions *gate);
 
 /*
  * The verdict over the whole result: VERDICT_ERROR if interrupted,
  * ndisagree, output_failed or any FK in error; else by the FKs' counts.
  */
-GateVerdict gate_verdict(const ScanResult *res, const FkOptions *options);
+GateVerdict gate_verdict(const ScanResult *res, const GateOptions *gate);
 const char *gate_verdict_name(GateVerdict verdict);
 
 /*
@@ -41,6 +50,6 @@ const char *gate_verdict_name(GateVerdict verdict);
  * not be written, recovery conflicts that spoiled every attempt) are the
  * caller's to add.
  */
-int			gate_exit_code(const ScanResult *res, const FkOptions *options);
+int			gate_exit_code(const ScanResult *res, const GateOptions *gate);
 
 #endif							/* FKSCAN_GATE_H */

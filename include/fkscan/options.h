@@ -13,6 +13,7 @@
 
 #include "fkscan/catalog.h"
 #include "fkscan/common.h"
+#include "fkscan/gate.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/rowsrc.h"
 #include "fkscan/strbuf.h"
@@ -57,6 +58,47 @@ typedef enum ScanOrder
 	ORDER_CATALOG				/* as the catalog lists them, server-side checks first */
 } ScanOrder;
 
+/* The scan's engine: every command that reads (scan, fix, validate). */
+typedef struct EngineOptions
+{
+	int			jobs;			/* -j; default: number of CPUs */
+	FetchMethod fetch;
+	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
+	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
+	Consistency consistency;
+	int			retries;		/* --retries: restarts (snapshot) or per-chunk retries */
+	bool		pause_replay;	/* --pause-replay on a standby */
+	double		max_lag_s;		/* --max-lag; < 0: no limit */
+	double		max_rate;		/* --max-rate rows per second; 0: no limit */
+	double		max_rate_bytes; /* --max-rate NMB: bytes per second; 0: no limit */
+} EngineOptions;
+
+/* The scan command's output, gate and sweep. */
+typedef struct ScanOptions
+{
+	int			sample;			/* --sample N orphan rows per FK */
+	char	   *orphans_out;	/* --orphans-out FILE.csv or DIR: every orphan row */
+	bool		compare_server; /* --compare server: also run the server's anti-join */
+	double		max_time_s;		/* --max-time budget in seconds; 0: none */
+	ScanOrder	order;			/* --order */
+	char	   *state_file;		/* --state FILE: finished FKs recorded, skipped on resume */
+	GateOptions gate;			/* --max-orphans, --max-orphans-per-fk */
+} ScanOptions;
+
+/* The commands that write: fix and validate. */
+typedef struct RepairOptions
+{
+	bool		apply;			/* --apply: write; otherwise print the SQL */
+	int			statement_timeout_ms;	/* --statement-timeout, 0: none */
+	FixStrategy strategy;		/* fix --strategy */
+	char	   *backup_dir;		/* fix --backup-dir; NULL: ./fkscan-backup-TIME */
+	StringList	set_values;		/* fix --set COLUMN=VALUE (backfill) */
+	bool		cascade;		/* fix --cascade: deletes may cascade */
+	int			batch_size;		/* fix --batch-size: keys per transaction; 0: one */
+	int			lock_retries;	/* validate --lock-retries */
+} RepairOptions;
+
+/* A command line: what every command takes, then one section per kind of command. */
 typedef struct FkOptions
 {
 	FkCommand	command;
@@ -66,41 +108,9 @@ typedef struct FkOptions
 	OutputFormat format;
 	int			verbosity;		/* -q: -1, default 0, each -v: +1 */
 	TriValue	progress;		/* -P / --no-progress; default: on a tty */
-
-	/* scan */
-	int			jobs;			/* -j; default: number of CPUs */
-	FetchMethod fetch;
-	int			sample;			/* --sample N orphan rows per FK */
-	char	   *orphans_out;	/* --orphans-out FILE.csv or DIR: every orphan row */
-	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
-	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
-	bool		compare_server; /* --compare server: also run the server's anti-join */
-	Consistency consistency;
-	int			retries;		/* --retries: restarts (snapshot) or per-chunk retries */
-	bool		pause_replay;	/* --pause-replay on a standby */
-	double		max_lag_s;		/* --max-lag; < 0: no limit */
-	double		max_rate;		/* --max-rate rows per second; 0: no limit */
-	double		max_rate_bytes; /* --max-rate NMB: bytes per second; 0: no limit */
-	double		max_time_s;		/* --max-time budget in seconds; 0: none */
-	ScanOrder	order;			/* --order */
-	char	   *state_file;		/* --state FILE: finished FKs recorded, skipped on resume */
-
-	/*
-	 * The pipeline gate (gate_exit_code): orphans within these pass with
-	 * exit 0.  -1 when not given; neither given means no orphan passes.
-	 */
-	int64_t		max_orphans;	/* --max-orphans: total orphan rows */
-	int64_t		max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
-
-	/* fix and validate */
-	bool		apply;			/* --apply: write; otherwise print the SQL */
-	int			statement_timeout_ms;	/* --statement-timeout, 0: none */
-	FixStrategy strategy;		/* fix --strategy */
-	char	   *backup_dir;		/* fix --backup-dir; NULL: ./fkscan-backup-TIME */
-	StringList	set_values;		/* fix --set COLUMN=VALUE (backfill) */
-	bool		cascade;		/* fix --cascade: deletes may cascade */
-	int			batch_size;		/* fix --batch-size: keys per transaction; 0: one */
-	int			lock_retries;	/* validate --lock-retries */
+	EngineOptions engine;
+	ScanOptions scan;
+	RepairOptions repair;
 } FkOptions;
 
 /* Fill defaults, then parse argv.  Returns false on bad usage (logged). */

@@ -109,12 +109,12 @@ typedef struct ScanPlan
 /*
  * Build the plan.  tid_ranges: the server has TID Range Scans (PG14+), so
  * relations can be split; otherwise each relation is one chunk.  When the
- * hashed parent sets would not fit in options->memory_limit, their key
+ * hashed parent sets would not fit in options->engine.memory_limit, their key
  * space is split into key_passes passes by fingerprint; integer sets (a bit
  * or two per key) always fit in one.  FKs with skip[i] set (skip may be
  * NULL) finished in an earlier run (--state): they get no pass, no server check and no chunk, and a parent
  * table only they need is not read.  Phase 2's passes come in
- * options->order.
+ * options->scan.order.
  */
 ScanPlan *plan_build_skipping(const Catalog *cat, const FkOptions *options,
 							  bool tid_ranges, const bool *skip);

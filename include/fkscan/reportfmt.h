@@ -19,6 +19,16 @@
 #define PERIOD_VALIDATE_NOTE \
 	"the server's VALIDATE CONSTRAINT (PostgreSQL 18.4) tests overlap only and would miss rows whose period is partly covered"
 
+/*
+ * Which FK: the fields the audit and the scan report share, in their order
+ * (schema, table, constraint, columns, ref_schema, ref_table, ref_columns,
+ * match); with types, the audit's column_types and ref_column_types too.
+ */
+struct JsonWriter;
+void		report_json_fk_identity(struct JsonWriter *w, const CatTable *child,
+									const CatTable *parent, const CatForeignKey *fk,
+									bool types);
+
 void		report_text(const ScanResult *res, const FkOptions *o, StrBuf *b);
 void		report_json(const ScanResult *res, const FkOptions *o, StrBuf *b);
 

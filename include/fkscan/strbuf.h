@@ -53,4 +53,7 @@ typedef struct StringList
 void stringlist_append(StringList *l, const char *s);
 void stringlist_reset(StringList *l);
 
+/* "NO ACTION" -> "no action" (ASCII), into a caller's buffer; returns buf. */
+const char *str_lower(const char *s, char *buf, size_t size);
+
 #endif /* FKSCAN_STRBUF_H */

@@ -111,8 +111,8 @@ main(void)
 	ok(!options_parse_duration("-1s", &d), "duration -1s refused");
 
 	/* --max-rate: at least 1 row/s or 0.01 MB/s, otherwise it never progresses */
-	ok(scan_accepts("--max-rate", "100000", &o) && o.max_rate == 100000, "--max-rate 100000");
-	ok(scan_accepts("--max-rate", "50MB", &o) && o.max_rate_bytes == 50.0 * 1024 * 1024,
+	ok(scan_accepts("--max-rate", "100000", &o) && o.engine.max_rate == 100000, "--max-rate 100000");
+	ok(scan_accepts("--max-rate", "50MB", &o) && o.engine.max_rate_bytes == 50.0 * 1024 * 1024,
 	   "--max-rate 50MB");
 	ok(scan_accepts("--max-rate", "0.01MB", &o), "--max-rate 0.01MB");
 	ok(!scan_accepts("--max-rate", "0.5", &o), "--max-rate 0.5 refused");
@@ -126,7 +126,7 @@ main(void)
 	}
 
 	/* every other numeric option goes through the same reader */
-	ok(scan_accepts("--jobs", "3", &o) && o.jobs == 3, "--jobs 3");
+	ok(scan_accepts("--jobs", "3", &o) && o.engine.jobs == 3, "--jobs 3");
 	ok(scan_accepts("--lock-timeout", "1500", &o) && o.conn.lock_timeout_ms == 1500,
 	   "--lock-timeout 1500 (ms)");
 	ok(scan_accepts("--lock-timeout", "2s", &o) && o.conn.lock_timeout_ms == 2000,
@@ -137,7 +137,7 @@ main(void)
 	ok(!scan_accepts("--lock-timeout", "0.0004s", &o), "--lock-timeout 0.0004s refused");
 	ok(scan_accepts("--lock-timeout", "1ms", &o) && o.conn.lock_timeout_ms == 1, "--lock-timeout 1ms");
 	ok(scan_accepts("--max-orphans", "0", &o), "--max-orphans 0");
-	ok(scan_accepts("--sample", "10", &o) && o.sample == 10, "--sample 10");
+	ok(scan_accepts("--sample", "10", &o) && o.scan.sample == 10, "--sample 10");
 	{
 		static const char *const numeric[] = {
 			"--jobs", "--sample", "--retries", "--max-orphans", "--lock-timeout",
@@ -194,10 +194,10 @@ main(void)
 				ok(accepts(commands[c], matrix[m].option, matrix[m].value, &o) == want, name);
 			}
 	}
-	ok(accepts("scan", "--compare", "server", &o) && o.compare_server, "--compare server");
+	ok(accepts("scan", "--compare", "server", &o) && o.scan.compare_server, "--compare server");
 	ok(accepts("scan", "-q", NULL, &o) && o.verbosity == -1, "-q");
 	ok(accepts("scan", "-W", NULL, &o) && o.conn.prompt_password == TRI_YES, "-W");
-	ok(accepts("fix", "--strategy", "nullify", &o) && o.strategy == STRATEGY_NULLIFY,
+	ok(accepts("fix", "--strategy", "nullify", &o) && o.repair.strategy == STRATEGY_NULLIFY,
 	   "--strategy nullify (the last one wins)");
 
 	options_reset(&o);

@@ -75,8 +75,8 @@ limits(int64_t max_orphans, int64_t max_per_fk)
 	FkOptions	o;
 
 	memset(&o, 0, sizeof(o));
-	o.max_orphans = max_orphans;
-	o.max_orphans_per_fk = max_per_fk;
+	o.scan.gate.max_orphans = max_orphans;
+	o.scan.gate.max_orphans_per_fk = max_per_fk;
 	o.verbosity = -1;			/* no summary line in the TAP output */
 	return o;
 }
@@ -90,8 +90,8 @@ check_gate(const ScanResult *res, int64_t total, int64_t per_fk, GateVerdict wan
 
 	snprintf(name, sizeof(name), "--max-orphans %" PRId64 " --max-orphans-per-fk %" PRId64
 			 ": %s", total, per_fk, gate_verdict_name(want));
-	is_str(gate_verdict_name(gate_verdict(res, &o)), gate_verdict_name(want), name);
-	is_int(gate_exit_code(res, &o), want_rc, name);
+	is_str(gate_verdict_name(gate_verdict(res, &o.scan.gate)), gate_verdict_name(want), name);
+	is_int(gate_exit_code(res, &o.scan.gate), want_rc, name);
 }
 
 static void
@@ -115,11 +115,11 @@ test_gate(void)
 
 	/* an FK's own limit is the smaller one given */
 	o = limits(2, -1);
-	ok(!gate_fk_tolerated(&results[0], &o), "--max-orphans 2: 3 orphans in one FK are over");
-	ok(gate_fk_tolerated(&results[1], &o), "--max-orphans 2: 2 orphans in one FK are within");
-	ok(gate_fk_tolerated(&results[2], &o), "a clean FK is tolerated");
+	ok(!gate_fk_tolerated(&results[0], &o.scan.gate), "--max-orphans 2: 3 orphans in one FK are over");
+	ok(gate_fk_tolerated(&results[1], &o.scan.gate), "--max-orphans 2: 2 orphans in one FK are within");
+	ok(gate_fk_tolerated(&results[2], &o.scan.gate), "a clean FK is tolerated");
 	o = limits(-1, -1);
-	ok(!gate_fk_tolerated(&results[0], &o), "no limits: no orphan tolerated");
+	ok(!gate_fk_tolerated(&results[0], &o.scan.gate), "no limits: no orphan tolerated");
 
 	/* clean */
 	results[0].orphan_rows = results[1].orphan_rows = 0;
@@ -131,7 +131,7 @@ test_gate(void)
 	results[2].status = FKSTATUS_ERROR;
 	check_gate(&res, INT64_MAX, INT64_MAX, VERDICT_ERROR, FK_EXIT_ERROR);
 	o = limits(INT64_MAX, INT64_MAX);
-	ok(!gate_fk_tolerated(&results[2], &o), "an FK in error is not tolerated");
+	ok(!gate_fk_tolerated(&results[2], &o.scan.gate), "an FK in error is not tolerated");
 	build(&res);
 	results[1].compared = true;
 	results[1].compare_agree = false;
@@ -231,7 +231,7 @@ test_next_steps(void)
 	/* with --orphans-out the command is not repeated */
 	text = NULL;
 	out = open_memstream(&text, &len);
-	o.orphans_out = "x.csv";
+	o.scan.orphans_out = "x.csv";
 	ok(report_scan(&res, &o, out), "text report with --orphans-out");
 	fclose(out);
 	ok(strstr(text, "--orphans-out c1_a_fkey.csv") == NULL, "next: no command with --orphans-out");
