@@ -448,37 +448,96 @@ write_fk(PgConn *c, const Catalog *cat, const OrphanMatcher *m, CsvFile *out,
 	return ok;
 }
 
+struct OrphansOut
+{
+	char	   *path;
+	bool		dir;			/* one file per FK in it; else one file */
+	int			n;
+	CsvFile    *parts;			/* one file: per slot, its piece (scratch) */
+	bool	   *written;		/* per slot: orphans_write_fk ran */
+	bool	   *ok;				/* ... and succeeded */
+};
+
+OrphansOut *
+orphans_open(const char *path, int n)
+{
+	OrphansOut *o = fk_calloc(1, sizeof(OrphansOut));
+
+	o->path = fk_strdup(path);
+	o->dir = is_directory(path);
+	o->n = n;
+	o->parts = fk_calloc((size_t) n + 1, sizeof(CsvFile));
+	o->written = fk_calloc((size_t) n + 1, sizeof(bool));
+	o->ok = fk_calloc((size_t) n + 1, sizeof(bool));
+	return o;
+}
+
+bool
+orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat,
+				 const OrphanMatcher *m)
+{
+	CsvFile    *f = &o->parts[slot];
+	bool		ok;
+
+	if (o->dir)
+	{
+		char	   *name = file_name(o->path, &cat->tables[m->fk->child], m->fk);
+
+		ok = csv_open(f, name) && write_fk(c, cat, m, f, false);
+		ok = csv_close(f, ok);
+		free(name);
+	}
+	else
+	{
+		strbuf_init(&f->buf);
+		f->failed = false;
+		ok = outfile_open_scratch(&f->out, o->path) && write_fk(c, cat, m, f, true) &&
+			csv_flush(f);
+	}
+	o->written[slot] = true;
+	o->ok[slot] = ok;
+	return ok;
+}
+
+bool
+orphans_close(OrphansOut *o, bool ok)
+{
+	static const char header[] = "schema,table,constraint,relation,ctid,primary_key,key,where\r\n";
+	CsvFile		one;
+
+	for (int i = 0; i < o->n; i++)
+		ok = ok && (!o->written[i] || o->ok[i]);
+	if (!o->dir && ok)
+	{
+		/* the pieces in slot order, behind one header, renamed into place */
+		ok = csv_open(&one, o->path) && csv_put(&one, header, sizeof(header) - 1);
+		for (int i = 0; ok && i < o->n; i++)
+			if (o->written[i])
+				ok = csv_flush(&one) && outfile_append_scratch(&one.out, &o->parts[i].out);
+		ok = csv_close(&one, ok);
+	}
+	for (int i = 0; !o->dir && i < o->n; i++)
+		if (o->written[i])
+		{
+			strbuf_free(&o->parts[i].buf);
+			outfile_abort(&o->parts[i].out);
+		}
+	free(o->parts);
+	free(o->written);
+	free(o->ok);
+	free(o->path);
+	free(o);
+	return ok;
+}
+
 bool
 orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
 			  const char *path)
 {
-	bool		dir = is_directory(path);
-	CsvFile		one;
+	OrphansOut *o = orphans_open(path, n);
 	bool		ok = true;
 
-	if (!dir)
-	{
-		if (!csv_open(&one, path))
-			return csv_close(&one, false);
-		static const char header[] = "schema,table,constraint,relation,ctid,primary_key,key,where\r\n";
-
-		(void) csv_put(&one, header, sizeof(header) - 1);
-	}
 	for (int i = 0; ok && i < n; i++)
-	{
-		if (dir)
-		{
-			CsvFile		f;
-			char	   *name = file_name(path, &cat->tables[m[i].fk->child], m[i].fk);
-
-			ok = csv_open(&f, name) && write_fk(c, cat, &m[i], &f, false);
-			ok = csv_close(&f, ok);
-			free(name);
-		}
-		else
-			ok = write_fk(c, cat, &m[i], &one, true);
-	}
-	if (!dir)
-		ok = csv_close(&one, ok);
-	return ok;
+		ok = orphans_write_fk(o, i, c, cat, &m[i]);
+	return orphans_close(o, ok);
 }

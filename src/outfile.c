@@ -70,6 +70,51 @@ outfile_open(OutFile *f, const char *path)
 }
 
 bool
+outfile_open_scratch(OutFile *f, const char *path)
+{
+	f->fd = -1;
+	f->created = false;
+	f->path = NULL;
+	f->partial = fk_malloc(strlen(path) + sizeof(".partial.XXXXXX"));
+	sprintf(f->partial, "%s.partial.XXXXXX", path);
+	f->fd = mkstemp(f->partial);
+	if (f->fd < 0)
+	{
+		log_error("could not create a file beside \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	(void) unlink(f->partial);
+	(void) fchmod(f->fd, 0600);
+	return true;
+}
+
+bool
+outfile_append_scratch(OutFile *f, OutFile *scratch)
+{
+	char		buf[65536];
+	ssize_t		n;
+
+	if (lseek(scratch->fd, 0, SEEK_SET) < 0)
+	{
+		log_error("could not rewind \"%s\": %s", scratch->partial, strerror(errno));
+		return false;
+	}
+	while ((n = read(scratch->fd, buf, sizeof(buf))) != 0)
+	{
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			log_error("could not read \"%s\": %s", scratch->partial, strerror(errno));
+			return false;
+		}
+		if (!outfile_write(f, buf, (size_t) n))
+			return false;
+	}
+	return true;
+}
+
+bool
 outfile_write(OutFile *f, const void *data, size_t len)
 {
 	const char *p = data;

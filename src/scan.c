@@ -15,6 +15,8 @@
  * child table for all its FKs, probes the frozen sets in batches, and counts
  * orphans into per-worker partials, merged at the end.  Workers pull chunk
  * indexes from one atomic counter; nothing shared is written on the hot path.
+ * A third phase finishes the FKs not finished early (confirmation, samples,
+ * cascades, --compare) and writes --orphans-out, one FK per job.
  *
  * A failed chunk fails the parent set, pass or FK it belongs to (with the
  * server's reason), never the whole run: the worker rolls back, re-imports
@@ -137,6 +139,8 @@ typedef struct PhaseCtx
 	const char *what;
 	bool		progress;
 	bool		stepped;
+	OrphansOut *out;			/* finishing: --orphans-out, or NULL */
+	bool	   *handled;		/* finishing: per FK, a worker did it */
 } PhaseCtx;
 
 /* PoolStartFn: a worker's connection, in the snapshot, its tables locked. */
@@ -165,6 +169,18 @@ worker_job(void *ctx, int id, int index)
 	run_chunk(w, index);
 	note_unit_done(s, index);
 	return w->alive;
+}
+
+/* PoolPhase.job of the finishing phase: FK index's end, on this worker. */
+static bool
+finish_job(void *ctx, int id, int index)
+{
+	PhaseCtx   *pc = ctx;
+	Worker	   *w = &pc->s->workers[id];
+
+	finish_and_write(pc->s, w->conn, pc->s->res, index, pc->out);
+	pc->handled[index] = true;
+	return pgconn_alive(w->conn);
 }
 
 static bool
@@ -451,6 +467,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	PgConn	   *verifier;
 	int			nalive;
 	int			nstarted;
+	bool	   *handled;
+	OrphansOut *out;
 
 	workers_create(s);
 	/* every worker connects and imports the snapshot before the first phase */
@@ -471,21 +489,40 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	res->nfks = s->plan->nfks;
 	if (nalive > 0)
 		run_key_passes(s, progress);
-	pool_free(s->pool);
-	s->pool = NULL;
 	if (nalive == 0)
 	{
+		pool_free(s->pool);
+		s->pool = NULL;
 		log_error("no worker could connect to the server");
 		return false;
 	}
+	handled = fk_calloc((size_t) s->plan->nfks + 1, sizeof(bool));
+	out = s->opt->scan.orphans_out && !signals_interrupted()
+		? orphans_open(s->opt->scan.orphans_out, s->plan->nfks) : NULL;
+	/*
+	 * The FKs' ends (confirmation, samples, cascades, --compare) and
+	 * --orphans-out, one FK per job, on the workers: all in the exported
+	 * snapshot.  Under --consistency chunk they are not: one verifier does
+	 * it all below, on one snapshot.
+	 */
+	if (s->opt->engine.consistency == CONSISTENCY_SNAPSHOT)
+	{
+		PhaseCtx	pc = {s, "finishing", false, false, out, handled};
+		PoolPhase	phase = {s->plan->nfks, finish_job, phase_stop, NULL, &pc};
+
+		pool_run(s->pool, &phase);
+	}
+	pool_free(s->pool);
+	s->pool = NULL;
 	verifier = s->verifier = pick_verifier(s, coord, nstarted);
 	if (atomic_load(&s->chunk_retries) > 0)
 		s->mixed_snapshots = true;
-	/* what was not finished early: everything, under --consistency chunk */
+	/* what no worker finished: everything, under --consistency chunk */
 	for (int i = 0; i < s->plan->nfks; i++)
-		if (!s->finished[i])
-			finish_fk(s, verifier, res, i);
-	if (s->opt->scan.orphans_out && !signals_interrupted() && !write_orphans(s, verifier, res))
+		if (!handled[i])
+			finish_and_write(s, verifier, res, i, out);
+	free(handled);
+	if (out && !orphans_close(out, !signals_interrupted()) && !signals_interrupted())
 		res->output_failed = true;
 	return true;
 }

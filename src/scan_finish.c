@@ -319,20 +319,13 @@ matcher_for(const Scan *s, const FkResult *r, int i)
 	return m;
 }
 
-/* --orphans-out: every orphan row of every FK that has some, on the snapshot. */
-bool
-write_orphans(Scan *s, PgConn *verifier, const ScanResult *res)
+/* Finishing runs on several workers at once: their failures meet here. */
+static void
+output_failed(Scan *s, ScanResult *res)
 {
-	OrphanMatcher *m = fk_calloc((size_t) res->nfks + 1, sizeof(OrphanMatcher));
-	int			n = 0;
-	bool		ok;
-
-	for (int i = 0; i < res->nfks; i++)
-		if (res->fks[i].status == FKSTATUS_ORPHANS && !res->fks[i].resumed)
-			m[n++] = matcher_for(s, &res->fks[i], i);
-	ok = orphans_write(verifier, s->cat, m, n, s->opt->scan.orphans_out);
-	free(m);
-	return ok;
+	pthread_mutex_lock(&s->lock);
+	res->output_failed = true;
+	pthread_mutex_unlock(&s->lock);
 }
 
 static bool
@@ -352,14 +345,18 @@ cascade_graph(Scan *s, PgConn *verifier, ScanResult *res)
 {
 	FilterOptions all;
 
+	const Catalog *graph;
+
 	if (!has_filters(&s->opt->filter))
 		return s->cat;
-	if (res->graph)
-		return res->graph;
+	/* read once, by whichever worker needs it first */
+	pthread_mutex_lock(&s->lock);
 	memset(&all, 0, sizeof(all));
-	if (!catalog_read(verifier, &all, &res->graph))
-		return NULL;
-	return res->graph;
+	if (res->graph == NULL)
+		(void) catalog_read(verifier, &all, &res->graph);
+	graph = res->graph;
+	pthread_mutex_unlock(&s->lock);
+	return graph;
 }
 
 /* What deleting FK i's orphan rows would do to the rows referencing them. */
@@ -396,17 +393,13 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		signals_interrupted())
 		return;
 	/* the server at its own defaults: parallel workers and JIT as configured */
-	if (s->compare_ready != verifier)
+	if (!pgconn_exec(verifier, "SELECT pg_catalog.set_config(name, reset_val, false) "
+					 "FROM pg_catalog.pg_settings "
+					 "WHERE name IN ('max_parallel_workers_per_gather', 'jit')",
+					 0, NULL, NULL, NULL))
 	{
-		s->compare_ready = verifier;
-		if (!pgconn_exec(verifier, "SELECT pg_catalog.set_config(name, reset_val, false) "
-						 "FROM pg_catalog.pg_settings "
-						 "WHERE name IN ('max_parallel_workers_per_gather', 'jit')",
-						 0, NULL, NULL, NULL))
-		{
-			log_warning("the server's anti-join runs with fkscan's session settings");
-			recover_verifier(s, verifier);
-		}
+		log_warning("the server's anti-join runs with fkscan's session settings");
+		recover_verifier(s, verifier);
 	}
 	memset(&srv, 0, sizeof(srv));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -471,7 +464,7 @@ finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		compare_one(s, verifier, res, i);
 	if (!cascade_one(s, verifier, res, i))
 	{
-		res->output_failed = true;
+		output_failed(s, res);
 		recover_verifier(s, verifier);
 	}
 	r->finished_at = utc_now();
@@ -479,8 +472,32 @@ finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		!atomic_load(&s->conflict) && !signals_interrupted())
 	{
 		if (s->state && !state_record_fk(s->state, r))
-			res->output_failed = true;
+			output_failed(s, res);
+		pthread_mutex_lock(&s->lock);
 		(void) report_fk_done(s->stream, res, i);
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+/*
+ * FK i's end, on a connection in the snapshot: finished (unless it was
+ * early), then its rows written to --orphans-out (out, or NULL).
+ */
+void
+finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out)
+{
+	OrphanMatcher m;
+
+	if (!s->finished[i])
+		finish_fk(s, c, res, i);
+	if (out == NULL || res->fks[i].status != FKSTATUS_ORPHANS || res->fks[i].resumed ||
+		signals_interrupted())
+		return;
+	m = matcher_for(s, &res->fks[i], i);
+	if (!orphans_write_fk(out, i, c, s->cat, &m))
+	{
+		output_failed(s, res);
+		recover_verifier(s, c);
 	}
 }
 

@@ -49,4 +49,16 @@ bool orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratc
 bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
 				   const char *path);
 
+/*
+ * The same in pieces, for workers in parallel: open for n slots, write
+ * each slot's FK (any thread, one slot each), close.  One file holds the
+ * slots in order behind one header; it, or a directory's file, appears only
+ * complete.  orphans_close(ok = false) leaves no file for a slot not written.
+ */
+typedef struct OrphansOut OrphansOut;
+OrphansOut *orphans_open(const char *path, int n);
+bool orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat,
+					  const OrphanMatcher *m);
+bool orphans_close(OrphansOut *o, bool ok);
+
 #endif /* FKSCAN_ORPHANS_H */

@@ -28,6 +28,16 @@ typedef struct OutFile
 /* Create path's partial; false after logging a line naming it. */
 bool		outfile_open(OutFile *f, const char *path);
 
+/*
+ * A scratch file beside path, for one piece of a file written in pieces:
+ * created exclusively (0600) and unlinked at once, so it is gone when
+ * closed (outfile_abort), whatever happens.  False after logging.
+ */
+bool		outfile_open_scratch(OutFile *f, const char *path);
+
+/* Append all of a scratch file's content to f; false after logging. */
+bool		outfile_append_scratch(OutFile *f, OutFile *scratch);
+
 /* All of data; false after logging (the file is then only fit for abort). */
 bool		outfile_write(OutFile *f, const void *data, size_t len);
 

@@ -22,6 +22,7 @@
 #include "fkscan/hset128.h"
 #include "fkscan/keyset.h"
 #include "fkscan/options.h"
+#include "fkscan/orphans.h"
 #include "fkscan/pace.h"
 #include "fkscan/partial.h"
 #include "fkscan/pgconn.h"
@@ -109,7 +110,6 @@ struct Scan
 	int		   *ready;			/* FKs whose every chunk is handled, in order */
 	int			nready;
 	int			nready_done;	/* of ready[], finished by the coordinator */
-	PgConn	   *compare_ready;	/* the connection set up for --compare server */
 
 	/*
 	 * --state chunk records: chunks an earlier run recorded are in the plan
@@ -147,6 +147,6 @@ bool		run_child_chunk(Worker *w, int chunk_index, int attempt);
 /* scan_finish.c: an FK's result, as its last chunk ends or at the end */
 void		finish_early(Scan *s, int i);
 void		finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i);
-bool		write_orphans(Scan *s, PgConn *verifier, const ScanResult *res);
+void		finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out);
 
 #endif							/* FKSCAN_SCANINT_H */
