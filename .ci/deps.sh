@@ -3,7 +3,7 @@
 # packages, when it is missing.  Safe to run again: installs only what lacks.
 set -euo pipefail
 pkgs="build-essential cmake pkg-config libpq-dev libroaring-dev libxxhash-dev
-      postgresql postgresql-contrib perl clang libclang-rt-14-dev util-linux time"
+      postgresql postgresql-contrib perl clang clang-format libclang-rt-14-dev util-linux time"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -38,40 +38,40 @@
 
 typedef struct Slice
 {
-	char	   *sql;
+	char *sql;
 } Slice;
 
 typedef struct Table
 {
-	char	   *name;			/* as given */
-	char	   *columns;
-	Slice	   *slices;
-	int			nslices;
-	int			cap;
-	atomic_int	next;			/* next slice to take */
+	char		*name; /* as given */
+	char		*columns;
+	Slice		*slices;
+	int			 nslices;
+	int			 cap;
+	atomic_int	 next; /* next slice to take */
 	atomic_llong rows;
 	atomic_llong bytes;
-	double		t_end;			/* latest worker end, set by main */
+	double		 t_end; /* latest worker end, set by main */
 } Table;
 
 typedef struct Shared
 {
-	ConnOptions co;
-	const char *snapshot;
-	Table	   *tables;
-	int			ntables;
-	bool		binary;
-	bool		overlap;
+	ConnOptions		  co;
+	const char		 *snapshot;
+	Table			 *tables;
+	int				  ntables;
+	bool			  binary;
+	bool			  overlap;
 	pthread_barrier_t barrier;
-	atomic_bool failed;
+	atomic_bool		  failed;
 } Shared;
 
 typedef struct Worker
 {
-	Shared	   *sh;
-	PgConn	   *conn;
-	pthread_t	thread;
-	double	   *t_end;			/* when this worker ran out of each table's slices */
+	Shared	 *sh;
+	PgConn	 *conn;
+	pthread_t thread;
+	double	 *t_end; /* when this worker ran out of each table's slices */
 } Worker;
 
 static double
@@ -86,24 +86,23 @@ now_s(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-			"usage: bench_copy [-d DBNAME] [-s SLICES] [--text] [--overlap]\n"
-			"                  TABLE COLUMNS N [TABLE COLUMNS]...\n"
-			"Streams the columns of each table over N connections (ctid slices,\n"
-			"one snapshot) and discards the bytes.  Connection: PG* variables.\n");
+	fprintf(f, "usage: bench_copy [-d DBNAME] [-s SLICES] [--text] [--overlap]\n"
+			   "                  TABLE COLUMNS N [TABLE COLUMNS]...\n"
+			   "Streams the columns of each table over N connections (ctid slices,\n"
+			   "one snapshot) and discards the bytes.  Connection: PG* variables.\n");
 }
 
 /* Stream one slice: PQgetCopyData + PQfreemem only. */
 static bool
 stream_slice(Worker *w, Table *t, const char *sql)
 {
-	PGconn	   *conn = pgconn_libpq(w->conn);
-	PGresult   *res;
-	char	   *buf;
-	int			len;
-	long long	msgs = 0;
-	long long	bytes = 0;
-	bool		ok = true;
+	PGconn	 *conn = pgconn_libpq(w->conn);
+	PGresult *res;
+	char	 *buf;
+	int		  len;
+	long long msgs = 0;
+	long long bytes = 0;
+	bool	  ok = true;
 
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
@@ -147,16 +146,15 @@ stream_slice(Worker *w, Table *t, const char *sql)
 static void *
 worker_main(void *arg)
 {
-	Worker	   *w = arg;
-	Shared	   *sh = w->sh;
+	Worker *w = arg;
+	Shared *sh = w->sh;
 
 	for (int ti = 0; ti < sh->ntables; ti++)
 	{
-		Table	   *t = &sh->tables[ti];
-		int			i;
+		Table *t = &sh->tables[ti];
+		int	   i;
 
-		while (!atomic_load(&sh->failed) &&
-			   (i = atomic_fetch_add(&t->next, 1)) < t->nslices)
+		while (!atomic_load(&sh->failed) && (i = atomic_fetch_add(&t->next, 1)) < t->nslices)
 		{
 			if (!stream_slice(w, t, t->slices[i].sql))
 				atomic_store(&sh->failed, true);
@@ -169,12 +167,11 @@ worker_main(void *arg)
 }
 
 static void
-add_slice(Table *t, const char *leaf, long long lo, long long hi, bool last,
-		  bool binary)
+add_slice(Table *t, const char *leaf, long long lo, long long hi, bool last, bool binary)
 {
-	char		where[128];
-	size_t		len;
-	char	   *sql;
+	char   where[128];
+	size_t len;
+	char  *sql;
 
 	if (lo == 0 && last)
 		where[0] = '\0';
@@ -186,8 +183,8 @@ add_slice(Table *t, const char *leaf, long long lo, long long hi, bool last,
 				 lo, hi);
 	len = strlen(t->columns) + strlen(leaf) + strlen(where) + 128;
 	sql = fk_malloc(len);
-	snprintf(sql, len, "COPY (SELECT %s FROM ONLY %s%s) TO STDOUT%s",
-			 t->columns, leaf, where, binary ? " (FORMAT binary)" : "");
+	snprintf(sql, len, "COPY (SELECT %s FROM ONLY %s%s) TO STDOUT%s", t->columns, leaf, where,
+			 binary ? " (FORMAT binary)" : "");
 	if (t->nslices == t->cap)
 		fk_array_grow((void **) &t->slices, &t->cap, t->nslices + 1, sizeof(Slice));
 	t->slices[t->nslices++].sql = sql;
@@ -195,16 +192,16 @@ add_slice(Table *t, const char *leaf, long long lo, long long hi, bool last,
 
 typedef struct PlanCtx
 {
-	Table	   *t;
-	int			per_leaf;
-	bool		binary;
-	int			nleaves;
+	Table *t;
+	int	   per_leaf;
+	bool   binary;
+	int	   nleaves;
 } PlanCtx;
 
 static bool
 plan_leaf(void *ctx, const PGresult *res, int row)
 {
-	PlanCtx    *pc = ctx;
+	PlanCtx	   *pc = ctx;
 	const char *leaf = PQgetvalue(res, row, 0);
 	long long	pages = atoll(PQgetvalue(res, row, 1));
 	int			n = pc->per_leaf;
@@ -212,8 +209,7 @@ plan_leaf(void *ctx, const PGresult *res, int row)
 	if (pages < n)
 		n = pages > 0 ? (int) pages : 1;
 	for (int s = 0; s < n; s++)
-		add_slice(pc->t, leaf, pages * s / n, pages * (s + 1) / n, s == n - 1,
-				  pc->binary);
+		add_slice(pc->t, leaf, pages * s / n, pages * (s + 1) / n, s == n - 1, pc->binary);
 	pc->nleaves++;
 	return true;
 }
@@ -234,25 +230,19 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"dbname", required_argument, NULL, 'd'},
-		{"slices", required_argument, NULL, 's'},
-		{"text", no_argument, NULL, 't'},
-		{"overlap", no_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	Shared		sh;
-	int			slices_per_conn = 1;
-	int			njobs;
-	int			c;
-	PgConn	   *coord;
-	char	   *snapshot = NULL;
-	Worker	   *workers;
-	double		t0,
-				t1;
-	long long	total_rows = 0,
-				total_bytes = 0;
-	int			rc = 0;
+		{"dbname", required_argument, NULL, 'd'}, {"slices", required_argument, NULL, 's'},
+		{"text", no_argument, NULL, 't'},		  {"overlap", no_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0}};
+	Shared	  sh;
+	int		  slices_per_conn = 1;
+	int		  njobs;
+	int		  c;
+	PgConn	 *coord;
+	char	 *snapshot = NULL;
+	Worker	 *workers;
+	double	  t0, t1;
+	long long total_rows = 0, total_bytes = 0;
+	int		  rc = 0;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.binary = true;
@@ -297,7 +287,7 @@ main(int argc, char **argv)
 	sh.tables = fk_calloc(sh.ntables, sizeof(Table));
 	for (int i = 0; i < sh.ntables; i++)
 	{
-		int			a = i == 0 ? 0 : 3 + 2 * (i - 1);
+		int a = i == 0 ? 0 : 3 + 2 * (i - 1);
 
 		sh.tables[i].name = argv[a];
 		sh.tables[i].columns = argv[a + 1];
@@ -337,14 +327,13 @@ main(int argc, char **argv)
 	workers = fk_calloc(njobs, sizeof(Worker));
 	for (int i = 0; i < njobs; i++)
 	{
-		char		name[32];
+		char name[32];
 
 		snprintf(name, sizeof(name), "worker %d", i + 1);
 		workers[i].sh = &sh;
 		workers[i].t_end = fk_calloc(sh.ntables, sizeof(double));
 		workers[i].conn = pgconn_connect(&sh.co, name);
-		if (workers[i].conn == NULL ||
-			!snapshot_import(workers[i].conn, snapshot))
+		if (workers[i].conn == NULL || !snapshot_import(workers[i].conn, snapshot))
 			return 2;
 	}
 	pthread_barrier_init(&sh.barrier, NULL, (unsigned) njobs);
@@ -352,7 +341,7 @@ main(int argc, char **argv)
 	t0 = now_s();
 	for (int i = 0; i < njobs; i++)
 	{
-		int			err = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		int err = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
 
 		if (err != 0)
 		{
@@ -372,21 +361,20 @@ main(int argc, char **argv)
 		rc = 2;
 	for (int i = 0; i < sh.ntables; i++)
 	{
-		Table	   *t = &sh.tables[i];
-		double		start = (i == 0 || sh.overlap) ? t0 : sh.tables[i - 1].t_end;
-		double		secs = t->t_end - start;
-		long long	rows = atomic_load(&t->rows);
-		long long	bytes = atomic_load(&t->bytes);
+		Table	 *t = &sh.tables[i];
+		double	  start = (i == 0 || sh.overlap) ? t0 : sh.tables[i - 1].t_end;
+		double	  secs = t->t_end - start;
+		long long rows = atomic_load(&t->rows);
+		long long bytes = atomic_load(&t->bytes);
 
 		printf("table=%s columns=%s slices=%d rows=%lld bytes=%lld seconds=%.3f"
 			   " rows_per_s=%.0f\n",
-			   t->name, t->columns, t->nslices, rows, bytes, secs,
-			   secs > 0 ? rows / secs : 0.0);
+			   t->name, t->columns, t->nslices, rows, bytes, secs, secs > 0 ? rows / secs : 0.0);
 		total_rows += rows;
 		total_bytes += bytes;
 	}
-	printf("total connections=%d format=%s rows=%lld bytes=%lld seconds=%.3f\n",
-		   njobs, sh.binary ? "binary" : "text", total_rows, total_bytes, t1 - t0);
+	printf("total connections=%d format=%s rows=%lld bytes=%lld seconds=%.3f\n", njobs,
+		   sh.binary ? "binary" : "text", total_rows, total_bytes, t1 - t0);
 
 	for (int i = 0; i < njobs; i++)
 	{

@@ -24,21 +24,21 @@
 
 #include "fkscan/mem.h"
 
-#define HEADER_LEN 19
-#define ROW_LEN 14				/* count, length, 8 bytes */
-#define NULL_ROW_LEN 6			/* count, length -1 */
-#define CHUNK (64 * 1024)
+#define HEADER_LEN	 19
+#define ROW_LEN		 14 /* count, length, 8 bytes */
+#define NULL_ROW_LEN 6	/* count, length -1 */
+#define CHUNK		 (64 * 1024)
 
 typedef struct Sum
 {
-	int64_t		sum;
-	uint64_t	nulls;
+	int64_t	 sum;
+	uint64_t nulls;
 } Sum;
 
 static bool
 sum_row(void *arg, const CopyField *f, int nfields)
 {
-	Sum		   *s = arg;
+	Sum *s = arg;
 
 	(void) nfields;
 	if (f[0].len == 8)
@@ -51,7 +51,7 @@ sum_row(void *arg, const CopyField *f, int nfields)
 static bool
 sum_keys(void *arg, const CopyKeyBatch *b)
 {
-	Sum		   *s = arg;
+	Sum *s = arg;
 
 	for (size_t i = 0; i < b->nkeys; i++)
 		s->sum += b->keys[i];
@@ -88,7 +88,7 @@ now(void)
 static uint64_t
 next_random(uint64_t *state)
 {
-	uint64_t	x = *state;
+	uint64_t x = *state;
 
 	x ^= x << 13;
 	x ^= x >> 7;
@@ -101,18 +101,18 @@ int
 main(int argc, char **argv)
 {
 	static const uint8_t signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
-	uint64_t	nrows = argc > 1 ? strtoull(argv[1], NULL, 10) : 50000000;
-	int			repeats = argc > 2 ? atoi(argv[2]) : 3;
-	uint64_t	rng = 0x9e3779b97f4a7c15;
-	uint8_t    *isnull = fk_calloc(nrows / 8 + 1, 1);
-	uint8_t    *stream;
-	uint8_t    *p;
-	size_t		len;
-	int64_t		want_sum = 0;
-	uint64_t	want_nulls = 0;
-	CopyBinDecoder *rowd = copybin_create(1);
-	Sum			ks = {0, 0};
-	CopyBinDecoder *keyd = copybin_create_keys(sum_keys, &ks);
+	uint64_t			 nrows = argc > 1 ? strtoull(argv[1], NULL, 10) : 50000000;
+	int					 repeats = argc > 2 ? atoi(argv[2]) : 3;
+	uint64_t			 rng = 0x9e3779b97f4a7c15;
+	uint8_t				*isnull = fk_calloc(nrows / 8 + 1, 1);
+	uint8_t				*stream;
+	uint8_t				*p;
+	size_t				 len;
+	int64_t				 want_sum = 0;
+	uint64_t			 want_nulls = 0;
+	CopyBinDecoder		*rowd = copybin_create(1);
+	Sum					 ks = {0, 0};
+	CopyBinDecoder		*keyd = copybin_create_keys(sum_keys, &ks);
 
 	if (nrows == 0 || repeats < 1)
 	{
@@ -129,7 +129,7 @@ main(int argc, char **argv)
 	p += HEADER_LEN;
 	for (uint64_t i = 0; i < nrows; i++)
 	{
-		uint64_t	r = next_random(&rng);
+		uint64_t r = next_random(&rng);
 
 		p[0] = 0;
 		p[1] = 1;
@@ -143,7 +143,7 @@ main(int argc, char **argv)
 		else
 		{
 			/* keys up to 2^40, like a big table's ids */
-			int64_t		key = (int64_t) (r >> 24);
+			int64_t key = (int64_t) (r >> 24);
 
 			put32(p + 2, 8);
 			put32(p + 6, (uint32_t) ((uint64_t) key >> 32));
@@ -161,18 +161,17 @@ main(int argc, char **argv)
 	for (int mode = 0; mode < 4; mode++)
 	{
 		static const char *const names[] = {"(a) per-row messages", "(b) 64 kB buffers",
-		"(c) keys, per-row", "(d) keys, 64 kB"};
-		bool		keys = mode >= 2;
-		CopyBinDecoder *d = keys ? keyd : rowd;
-		double		best = 1e30;
+											"(c) keys, per-row", "(d) keys, 64 kB"};
+		bool					 keys = mode >= 2;
+		CopyBinDecoder			*d = keys ? keyd : rowd;
+		double					 best = 1e30;
 
 		for (int rep = 0; rep < repeats; rep++)
 		{
-			Sum			s0 = {0, 0};
-			Sum		   *sp = keys ? &ks : &s0;
-			bool		fed = true;
-			double		t0,
-						t;
+			Sum	   s0 = {0, 0};
+			Sum	  *sp = keys ? &ks : &s0;
+			bool   fed = true;
+			double t0, t;
 
 			copybin_reset(d);
 			ks.sum = 0;
@@ -182,7 +181,7 @@ main(int argc, char **argv)
 			{
 				/* per-row messages: the header rides with row 0 */
 				const uint8_t *m = stream;
-				size_t		mlen = HEADER_LEN;
+				size_t		   mlen = HEADER_LEN;
 
 				for (uint64_t i = 0; i < nrows && fed; i++)
 				{
@@ -214,9 +213,8 @@ main(int argc, char **argv)
 			if (t < best)
 				best = t;
 		}
-		printf("%-22s %8.3f s  %6.2f ns/row  %7.1f M rows/s  (best of %d)\n",
-			   names[mode],
-			   best, best * 1e9 / (double) nrows, (double) nrows / best / 1e6, repeats);
+		printf("%-22s %8.3f s  %6.2f ns/row  %7.1f M rows/s  (best of %d)\n", names[mode], best,
+			   best * 1e9 / (double) nrows, (double) nrows / best / 1e6, repeats);
 	}
 
 	copybin_free(rowd);

@@ -28,8 +28,8 @@
 #include "fkscan/keyset.h"
 #include "fkscan/mem.h"
 
-#define BATCH 4096
-#define REPS 3
+#define BATCH	  4096
+#define REPS	  3
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
@@ -38,7 +38,7 @@ static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 static uint64_t
 rng_next(void)
 {
-	uint64_t	z = (rng_state += 0x9E3779B97F4A7C15ULL);
+	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
 
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
@@ -56,27 +56,27 @@ now_sec(void)
 
 typedef enum ChildShape
 {
-	CHILD_DENSE,				/* uniform in 1 .. parents * 1.01 */
-	CHILD_FROM_PARENTS			/* 99% a random parent, 1% in [min, max] */
+	CHILD_DENSE,	   /* uniform in 1 .. parents * 1.01 */
+	CHILD_FROM_PARENTS /* 99% a random parent, 1% in [min, max] */
 } ChildShape;
 
 typedef struct Parents
 {
-	int64_t    *keys;
-	size_t		n;
-	int64_t		min;
-	int64_t		max;
+	int64_t *keys;
+	size_t	 n;
+	int64_t	 min;
+	int64_t	 max;
 } Parents;
 
 static void
 make_children(int64_t *keys, size_t n, ChildShape shape, const Parents *p)
 {
-	uint64_t	range = p->n + p->n / 100;
-	uint64_t	span = (uint64_t) p->max - (uint64_t) p->min;
+	uint64_t range = p->n + p->n / 100;
+	uint64_t span = (uint64_t) p->max - (uint64_t) p->min;
 
 	for (size_t i = 0; i < n; i++)
 	{
-		uint64_t	r = rng_next();
+		uint64_t r = rng_next();
 
 		if (shape == CHILD_DENSE)
 			keys[i] = (int64_t) (1 + r % range);
@@ -90,18 +90,18 @@ make_children(int64_t *keys, size_t n, ChildShape shape, const Parents *p)
 
 /* Seconds to probe nchildren fresh child keys, batch by batch. */
 static double
-time_probes(const KeySet64 *s, const Parents *p, size_t nchildren,
-			ChildShape shape, bool use_contains, uint64_t *nmissing)
+time_probes(const KeySet64 *s, const Parents *p, size_t nchildren, ChildShape shape,
+			bool use_contains, uint64_t *nmissing)
 {
-	int64_t		keys[BATCH];
-	uint32_t	missing[BATCH];
-	double		total = 0;
+	int64_t	 keys[BATCH];
+	uint32_t missing[BATCH];
+	double	 total = 0;
 
 	*nmissing = 0;
 	for (size_t done = 0; done < nchildren; done += BATCH)
 	{
-		size_t		n = nchildren - done < BATCH ? nchildren - done : BATCH;
-		double		t0;
+		size_t n = nchildren - done < BATCH ? nchildren - done : BATCH;
+		double t0;
 
 		make_children(keys, n, shape, p);
 		t0 = now_sec();
@@ -118,23 +118,17 @@ time_probes(const KeySet64 *s, const Parents *p, size_t nchildren,
 }
 
 static void
-bench_keyset(const char *label, const Parents *p, size_t nchildren,
-			 ChildShape shape, bool roaring_only)
+bench_keyset(const char *label, const Parents *p, size_t nchildren, ChildShape shape,
+			 bool roaring_only)
 {
-	KeySet64   *s = NULL;
-	double		build = 1e30,
-				freeze = 1e30,
-				probe = 1e30,
-				contains = 1e30;
-	uint64_t	nmissing = 0,
-				nmissing2 = 0;
+	KeySet64 *s = NULL;
+	double	  build = 1e30, freeze = 1e30, probe = 1e30, contains = 1e30;
+	uint64_t  nmissing = 0, nmissing2 = 0;
 
 	/* Best of REPS: other processes share these two cores. */
 	for (int rep = 0; rep < REPS; rep++)
 	{
-		double		t0,
-					t1,
-					t2;
+		double t0, t1, t2;
 
 		keyset64_free(s);
 		s = keyset64_create();
@@ -158,15 +152,12 @@ bench_keyset(const char *label, const Parents *p, size_t nchildren,
 
 	printf("%-32s method %-7s card %" PRIu64 "\n", label, keyset64_method(s),
 		   keyset64_cardinality(s));
-	printf("  build %.3f s (%.1f ns/key), freeze %.3f s, memory %.3f MB\n",
-		   build, build * 1e9 / (double) p->n, freeze,
-		   (double) keyset64_memory_bytes(s) / 1e6);
+	printf("  build %.3f s (%.1f ns/key), freeze %.3f s, memory %.3f MB\n", build,
+		   build * 1e9 / (double) p->n, freeze, (double) keyset64_memory_bytes(s) / 1e6);
 	printf("  probe_missing %.3f s = %.2f ns/key (%.2f%% missing); "
 		   "contains loop %.2f ns/key (%.2f%%)\n",
-		   probe, probe * 1e9 / (double) nchildren,
-		   100.0 * (double) nmissing / (double) nchildren,
-		   contains * 1e9 / (double) nchildren,
-		   100.0 * (double) nmissing2 / (double) nchildren);
+		   probe, probe * 1e9 / (double) nchildren, 100.0 * (double) nmissing / (double) nchildren,
+		   contains * 1e9 / (double) nchildren, 100.0 * (double) nmissing2 / (double) nchildren);
 	fflush(stdout);
 	keyset64_free(s);
 }
@@ -195,13 +186,13 @@ parents_range(Parents *p)
 static double
 hset_build(HSet128 **out, const uint64_t *uuids, size_t n, size_t hint, bool batch)
 {
-	HSet128    *s = hset128_create(hint);
-	Hash128		hashes[BATCH];
-	double		t0 = now_sec();
+	HSet128 *s = hset128_create(hint);
+	Hash128	 hashes[BATCH];
+	double	 t0 = now_sec();
 
 	for (size_t done = 0; done < n; done += BATCH)
 	{
-		size_t		m = n - done < BATCH ? n - done : BATCH;
+		size_t m = n - done < BATCH ? n - done : BATCH;
 
 		for (size_t i = 0; i < m; i++)
 			hashes[i] = hset128_hash(&uuids[(done + i) * 2], 16);
@@ -217,25 +208,24 @@ hset_build(HSet128 **out, const uint64_t *uuids, size_t n, size_t hint, bool bat
 
 /* Seconds to probe nchildren fresh uuids (99% parents); hashing apart. */
 static double
-time_hset_probes(const HSet128 *s, const uint64_t *uuids, size_t nparents,
-				 size_t nchildren, bool use_contains, double *hash,
-				 uint64_t *nmissing)
+time_hset_probes(const HSet128 *s, const uint64_t *uuids, size_t nparents, size_t nchildren,
+				 bool use_contains, double *hash, uint64_t *nmissing)
 {
-	uint64_t	batch[BATCH][2];
-	Hash128		hashes[BATCH];
-	uint32_t	missing[BATCH];
-	double		total = 0;
+	uint64_t batch[BATCH][2];
+	Hash128	 hashes[BATCH];
+	uint32_t missing[BATCH];
+	double	 total = 0;
 
 	*hash = 0;
 	*nmissing = 0;
 	for (size_t done = 0; done < nchildren; done += BATCH)
 	{
-		size_t		n = nchildren - done < BATCH ? nchildren - done : BATCH;
-		double		t0;
+		size_t n = nchildren - done < BATCH ? nchildren - done : BATCH;
+		double t0;
 
 		for (size_t i = 0; i < n; i++)
 		{
-			uint64_t	r = rng_next();
+			uint64_t r = rng_next();
 
 			if (r % 100 != 0)
 				memcpy(batch[i], &uuids[((r >> 8) % nparents) * 2], 16);
@@ -265,16 +255,11 @@ time_hset_probes(const HSet128 *s, const uint64_t *uuids, size_t nparents,
 static void
 bench_hset(size_t nparents, size_t nchildren)
 {
-	HSet128    *s = NULL;
-	uint64_t   *uuids = fk_malloc(nparents * 2 * sizeof(uint64_t));
-	double		build_one = 1e30,
-				build_many = 1e30,
-				build_hint = 1e30,
-				hash = 1e30,
-				probe = 1e30,
-				contains = 1e30;
-	uint64_t	nmissing = 0,
-				nmissing2 = 0;
+	HSet128	 *s = NULL;
+	uint64_t *uuids = fk_malloc(nparents * 2 * sizeof(uint64_t));
+	double	  build_one = 1e30, build_many = 1e30, build_hint = 1e30, hash = 1e30, probe = 1e30,
+		   contains = 1e30;
+	uint64_t nmissing = 0, nmissing2 = 0;
 
 	for (size_t i = 0; i < nparents * 2; i++)
 		uuids[i] = rng_next();
@@ -290,28 +275,25 @@ bench_hset(size_t nparents, size_t nchildren)
 	}
 	for (int rep = 0; rep < REPS; rep++)
 	{
-		double		h;
+		double h;
 
-		probe = MIN(probe, time_hset_probes(s, uuids, nparents, nchildren, false,
-											&h, &nmissing));
+		probe = MIN(probe, time_hset_probes(s, uuids, nparents, nchildren, false, &h, &nmissing));
 		hash = MIN(hash, h);
-		contains = MIN(contains, time_hset_probes(s, uuids, nparents, nchildren, true,
-												  &h, &nmissing2));
+		contains =
+			MIN(contains, time_hset_probes(s, uuids, nparents, nchildren, true, &h, &nmissing2));
 		hash = MIN(hash, h);
 	}
 
-	printf("%-32s size %zu, memory %.1f MB\n", "(d) hset128, random uuids",
-		   hset128_size(s), (double) hset128_memory_bytes(s) / 1e6);
+	printf("%-32s size %zu, memory %.1f MB\n", "(d) hset128, random uuids", hset128_size(s),
+		   (double) hset128_memory_bytes(s) / 1e6);
 	printf("  build incl. hashing: add %.1f ns/key, add_many %.1f ns/key, "
 		   "add_many sized by hint %.1f ns/key\n",
 		   build_one * 1e9 / (double) nparents, build_many * 1e9 / (double) nparents,
 		   build_hint * 1e9 / (double) nparents);
 	printf("  hash %.2f ns/key; probe_missing %.3f s = %.2f ns/key (%.2f%% missing); "
 		   "contains loop %.2f ns/key (%.2f%%)\n",
-		   hash * 1e9 / (double) nchildren, probe,
-		   probe * 1e9 / (double) nchildren,
-		   100.0 * (double) nmissing / (double) nchildren,
-		   contains * 1e9 / (double) nchildren,
+		   hash * 1e9 / (double) nchildren, probe, probe * 1e9 / (double) nchildren,
+		   100.0 * (double) nmissing / (double) nchildren, contains * 1e9 / (double) nchildren,
 		   100.0 * (double) nmissing2 / (double) nchildren);
 	fflush(stdout);
 	free(uuids);
@@ -321,12 +303,9 @@ bench_hset(size_t nparents, size_t nchildren)
 int
 main(int argc, char **argv)
 {
-	size_t		nparents = argc > 1 ? strtoull(argv[1], NULL, 10) : 5000000;
-	size_t		nchildren = argc > 2 ? strtoull(argv[2], NULL, 10) : 50000000;
-	Parents		dense,
-				sparse,
-				gappy,
-				outlier;
+	size_t	nparents = argc > 1 ? strtoull(argv[1], NULL, 10) : 5000000;
+	size_t	nchildren = argc > 2 ? strtoull(argv[2], NULL, 10) : 50000000;
+	Parents dense, sparse, gappy, outlier;
 
 	if (nparents < 2)
 	{
@@ -354,12 +333,10 @@ main(int argc, char **argv)
 
 	printf("%zu parents, %zu children, batches of %d\n", nparents, nchildren, BATCH);
 	bench_keyset("(a) dense 1..N", &dense, nchildren, CHILD_DENSE, false);
-	bench_keyset("(b) sparse: random int64", &sparse, nchildren,
-				 CHILD_FROM_PARENTS, false);
+	bench_keyset("(b) sparse: random int64", &sparse, nchildren, CHILD_FROM_PARENTS, false);
 	bench_keyset("(c) dense, roaring forced", &dense, nchildren, CHILD_DENSE, true);
 	bench_keyset("(e) dense + INT64_MIN/MAX", &outlier, nchildren, CHILD_DENSE, false);
-	bench_keyset("(f) gappy: every 100th id", &gappy, nchildren,
-				 CHILD_FROM_PARENTS, false);
+	bench_keyset("(f) gappy: every 100th id", &gappy, nchildren, CHILD_FROM_PARENTS, false);
 	bench_hset(nparents, nchildren);
 	free(dense.keys);
 	free(sparse.keys);

@@ -33,17 +33,17 @@
 /* What is wrong with an FK, in the order the report lists it. */
 typedef struct FkProblems
 {
-	bool		not_valid;		/* not reported for NOT ENFORCED: implied */
-	bool		triggers_disabled;
-	bool		triggers_replica_only;
-	bool		triggers_missing;	/* gone from pg_trigger: rows arrive unchecked */
-	bool		not_enforced;
+	bool not_valid; /* not reported for NOT ENFORCED: implied */
+	bool triggers_disabled;
+	bool triggers_replica_only;
+	bool triggers_missing; /* gone from pg_trigger: rows arrive unchecked */
+	bool not_enforced;
 } FkProblems;
 
 static FkProblems
 fk_problems(const CatForeignKey *fk)
 {
-	FkProblems	p;
+	FkProblems p;
 
 	p.not_enforced = !fk->enforced;
 	p.not_valid = !fk->validated && fk->enforced;
@@ -60,8 +60,8 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 {
 	const CatTable *child = &cat->tables[fk->child];
 	const CatTable *parent = &cat->tables[fk->parent];
-	FkProblems	p = fk_problems(fk);
-	char		buf[32];
+	FkProblems		p = fk_problems(fk);
+	char			buf[32];
 
 	jsonw_object_begin(w);
 	report_json_fk_identity(w, child, parent, fk, true);
@@ -124,7 +124,7 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 static void
 audit_json(StrBuf *out, const Catalog *cat, int broken)
 {
-	JsonWriter	w;
+	JsonWriter w;
 
 	jsonw_init(&w, out, true);
 	jsonw_object_begin(&w);
@@ -157,15 +157,13 @@ audit_json(StrBuf *out, const Catalog *cat, int broken)
 #define TEXT_COLUMNS 8
 
 static const char *const text_headers[TEXT_COLUMNS] = {
-	"table", "constraint", "columns", "references", "match",
-	"on update", "on delete", "state"
-};
+	"table", "constraint", "columns", "references", "match", "on update", "on delete", "state"};
 
 static void
 append_state(StrBuf *b, const CatForeignKey *fk)
 {
-	FkProblems	p = fk_problems(fk);
-	size_t		start = b->len;
+	FkProblems p = fk_problems(fk);
+	size_t	   start = b->len;
 
 	if (p.not_valid)
 		strbuf_append(b, "NOT VALID");
@@ -195,16 +193,14 @@ append_state(StrBuf *b, const CatForeignKey *fk)
 static void
 append_problem_counts(StrBuf *out, const Catalog *cat, int broken)
 {
-	int			n[5] = {0};
-	static const char *const what[5] = {
-		"not valid", "not enforced", "with triggers disabled",
-		"with replica-only triggers", "with RI triggers missing"
-	};
-	bool		first = true;
+	int						 n[5] = {0};
+	static const char *const what[5] = {"not valid", "not enforced", "with triggers disabled",
+										"with replica-only triggers", "with RI triggers missing"};
+	bool					 first = true;
 
 	for (int i = 0; i < cat->nfks; i++)
 	{
-		FkProblems	p = fk_problems(&cat->fks[i]);
+		FkProblems p = fk_problems(&cat->fks[i]);
 
 		n[0] += p.not_valid;
 		n[1] += p.not_enforced;
@@ -225,16 +221,16 @@ append_problem_counts(StrBuf *out, const Catalog *cat, int broken)
 static void
 audit_text(StrBuf *out, const Catalog *cat, int broken)
 {
-	TextTable	t;
-	char		buf[32];
+	TextTable t;
+	char	  buf[32];
 
 	texttable_init(&t, TEXT_COLUMNS, text_headers, NULL);
 	for (int r = 0; r < cat->nfks; r++)
 	{
 		const CatForeignKey *fk = &cat->fks[r];
-		const CatTable *child = &cat->tables[fk->child];
-		const CatTable *parent = &cat->tables[fk->parent];
-		StrBuf		b;
+		const CatTable		*child = &cat->tables[fk->child];
+		const CatTable		*parent = &cat->tables[fk->parent];
+		StrBuf				 b;
 
 		strbuf_init(&b);
 		texttable_append_qualified(&b, child->schema, child->name);
@@ -272,7 +268,8 @@ audit_text(StrBuf *out, const Catalog *cat, int broken)
 		strbuf_append(out, " (read on a hot standby)");
 	strbuf_append_char(out, '\n');
 	if (broken > 0)
-		strbuf_append(out, "Hint: rows that violate a foreign key may have entered while it was "
+		strbuf_append(out,
+					  "Hint: rows that violate a foreign key may have entered while it was "
 					  "not valid, not enforced or its triggers did not fire; run \"fkscan scan\" "
 					  "to find them, and \"fkscan validate\" to validate them and re-enable "
 					  "their triggers.\n");
@@ -282,8 +279,7 @@ audit_text(StrBuf *out, const Catalog *cat, int broken)
 static bool
 write_stdout(const StrBuf *report)
 {
-	if (fwrite(report->data, 1, report->len, stdout) != report->len ||
-		fflush(stdout) != 0)
+	if (fwrite(report->data, 1, report->len, stdout) != report->len || fflush(stdout) != 0)
 	{
 		log_error("could not write the report: %s", strerror(errno));
 		return false;
@@ -294,19 +290,18 @@ write_stdout(const StrBuf *report)
 int
 audit_run(const FkOptions *options)
 {
-	PgConn	   *c;
-	Catalog    *cat = NULL;
-	StrBuf		report;
-	int			broken = 0;
-	int			rc = FK_EXIT_ERROR;
+	PgConn	*c;
+	Catalog *cat = NULL;
+	StrBuf	 report;
+	int		 broken = 0;
+	int		 rc = FK_EXIT_ERROR;
 
 	c = pgconn_connect(&options->conn, "coordinator");
 	if (c == NULL)
 		return FK_EXIT_ERROR;
 	strbuf_init(&report);
 
-	if (!pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
-					 NULL, NULL) ||
+	if (!pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, NULL) ||
 		!catalog_read(c, &options->filter, &cat))
 		goto done;
 	for (int i = 0; i < cat->nfks; i++)

@@ -13,26 +13,26 @@
 
 typedef struct Entry
 {
-	Hash128		h;
-	uint64_t	rows;
-	size_t		offset;			/* into blob: nkeys x (int32 len, bytes) */
+	Hash128	 h;
+	uint64_t rows;
+	size_t	 offset; /* into blob: nkeys x (int32 len, bytes) */
 } Entry;
 
 struct CandSet
 {
-	int			nkeys;
-	Entry	   *entries;
-	uint32_t	n;
-	uint32_t	cap;
-	uint32_t   *index;			/* slots: entry index + 1, 0 = empty */
-	uint32_t	mask;
-	StrBuf		blob;
+	int		  nkeys;
+	Entry	 *entries;
+	uint32_t  n;
+	uint32_t  cap;
+	uint32_t *index; /* slots: entry index + 1, 0 = empty */
+	uint32_t  mask;
+	StrBuf	  blob;
 };
 
 CandSet *
 candset_create(int nkeys)
 {
-	CandSet    *s = fk_calloc(1, sizeof(CandSet));
+	CandSet *s = fk_calloc(1, sizeof(CandSet));
 
 	s->nkeys = nkeys;
 	s->mask = 63;
@@ -55,7 +55,7 @@ candset_free(CandSet *s)
 static uint32_t
 slot_of(const CandSet *s, Hash128 h)
 {
-	uint32_t	i = (uint32_t) h.lo & s->mask;
+	uint32_t i = (uint32_t) h.lo & s->mask;
 
 	while (s->index[i] != 0)
 	{
@@ -81,7 +81,7 @@ grow_index(CandSet *s)
 static uint32_t
 insert(CandSet *s, Hash128 h, uint64_t rows, bool *is_new)
 {
-	uint32_t	slot = slot_of(s, h);
+	uint32_t slot = slot_of(s, h);
 
 	*is_new = s->index[slot] == 0;
 	if (!*is_new)
@@ -118,11 +118,10 @@ candset_add(CandSet *s, Hash128 h, const CopyField *fields, const int *cols)
 }
 
 uint32_t
-candset_add_rows(CandSet *s, Hash128 h, const CopyField *fields, const int *cols,
-				 uint64_t rows)
+candset_add_rows(CandSet *s, Hash128 h, const CopyField *fields, const int *cols, uint64_t rows)
 {
-	bool		is_new;
-	uint32_t	i = insert(s, h, rows, &is_new);
+	bool	 is_new;
+	uint32_t i = insert(s, h, rows, &is_new);
 
 	if (is_new)
 		for (int k = 0; k < s->nkeys; k++)
@@ -135,13 +134,13 @@ candset_merge_inplace(CandSet *dst, const CandSet *src)
 {
 	for (uint32_t i = 0; i < src->n; i++)
 	{
-		bool		is_new;
+		bool is_new;
 
 		insert(dst, src->entries[i].h, src->entries[i].rows, &is_new);
 		if (is_new)
 			for (int k = 0; k < src->nkeys; k++)
 			{
-				int32_t		len;
+				int32_t		   len;
 				const uint8_t *v = candset_value(src, i, k, &len);
 
 				append_value(&dst->blob, v, len);
@@ -176,7 +175,7 @@ candset_hash(const CandSet *s, uint32_t i)
 uint32_t
 candset_find(const CandSet *s, Hash128 h)
 {
-	uint32_t	slot = slot_of(s, h);
+	uint32_t slot = slot_of(s, h);
 
 	return s->index[slot] ? s->index[slot] - 1 : UINT32_MAX;
 }

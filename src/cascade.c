@@ -21,28 +21,28 @@
 
 /* Chains deeper than this stop (a cycle of FKs is followed once anyway). */
 #define MAX_DEPTH 32
-#define MAX_KEYS 32
+#define MAX_KEYS  32
 
 typedef struct Item
 {
-	int			table;			/* Catalog.tables index */
-	const OrphanMatcher *root;	/* the root level: the scan's orphan rows */
-	const CatForeignKey *via;	/* deeper: rows referencing the level above */
-	HSet128    *keys;			/* deeper: fingerprints of the referenced keys */
-	KeyEncKind	enc[MAX_KEYS];	/* deeper: how via's child keys are encoded */
-	int			depth;
-	int			step;			/* its CascadeStep, or -1 for the root */
-	bool		expand;			/* picked rows are deleted: follow their dependents */
+	int					 table;			/* Catalog.tables index */
+	const OrphanMatcher *root;			/* the root level: the scan's orphan rows */
+	const CatForeignKey *via;			/* deeper: rows referencing the level above */
+	HSet128				*keys;			/* deeper: fingerprints of the referenced keys */
+	KeyEncKind			 enc[MAX_KEYS]; /* deeper: how via's child keys are encoded */
+	int					 depth;
+	int					 step;	 /* its CascadeStep, or -1 for the root */
+	bool				 expand; /* picked rows are deleted: follow their dependents */
 } Item;
 
 /* A dependent of the item's table: its referenced values are collected. */
 typedef struct Dep
 {
 	const CatForeignKey *fk;
-	KeyEncKind	parent_enc[MAX_KEYS];	/* how the referenced values are encoded */
-	KeyEncKind	child_enc[MAX_KEYS];	/* and the dependent's own keys */
-	HSet128    *keys;
-	int			first;			/* its columns' position in the row */
+	KeyEncKind			 parent_enc[MAX_KEYS]; /* how the referenced values are encoded */
+	KeyEncKind			 child_enc[MAX_KEYS];  /* and the dependent's own keys */
+	HSet128				*keys;
+	int					 first; /* its columns' position in the row */
 } Dep;
 
 typedef struct PassCtx
@@ -50,8 +50,8 @@ typedef struct PassCtx
 	const Item *it;
 	Dep		   *deps;
 	int			ndeps;
-	int			nmatch;			/* match columns at the start of the row */
-	bool		filtered;		/* every row returned is picked */
+	int			nmatch;	  /* match columns at the start of the row */
+	bool		filtered; /* every row returned is picked */
 	uint64_t	picked;
 	StrBuf		scratch;
 	bool		bad;
@@ -59,12 +59,12 @@ typedef struct PassCtx
 
 /* Canonical bytes of n fields, then their fingerprint; false if any is NULL. */
 static bool
-fingerprint(const CopyField *f, int n, const KeyEncKind *enc, StrBuf *scratch,
-			Hash128 *h, bool *bad)
+fingerprint(const CopyField *f, int n, const KeyEncKind *enc, StrBuf *scratch, Hash128 *h,
+			bool *bad)
 {
 	for (int k = 0; k < n; k++)
 		if (f[k].len < 0)
-			return false;		/* a NULL references nothing */
+			return false; /* a NULL references nothing */
 	if (!keyenc_fingerprint(f, NULL, enc, n, scratch, h))
 	{
 		*bad = true;
@@ -76,20 +76,20 @@ fingerprint(const CopyField *f, int n, const KeyEncKind *enc, StrBuf *scratch,
 static bool
 pass_row(void *arg, const CopyField *f, int nf)
 {
-	PassCtx    *pc = arg;
+	PassCtx	   *pc = arg;
 	const Item *it = pc->it;
 	Hash128		h;
 
 	(void) nf;
 	if (!pc->filtered)
 	{
-		bool		picked;
+		bool picked;
 
 		if (it->root)
 			picked = orphans_match(it->root, f, &pc->scratch, &pc->bad);
 		else
 			picked = fingerprint(f, pc->nmatch, it->enc, &pc->scratch, &h, &pc->bad) &&
-				hset128_contains(it->keys, h);
+					 hset128_contains(it->keys, h);
 		if (pc->bad)
 			return false;
 		if (!picked)
@@ -98,9 +98,10 @@ pass_row(void *arg, const CopyField *f, int nf)
 	pc->picked++;
 	for (int d = 0; it->expand && d < pc->ndeps; d++)
 	{
-		Dep		   *dep = &pc->deps[d];
+		Dep *dep = &pc->deps[d];
 
-		if (fingerprint(f + dep->first, dep->fk->ncols, dep->parent_enc, &pc->scratch, &h, &pc->bad))
+		if (fingerprint(f + dep->first, dep->fk->ncols, dep->parent_enc, &pc->scratch, &h,
+						&pc->bad))
 			hset128_add(dep->keys, h);
 		if (pc->bad)
 			return false;
@@ -110,15 +111,14 @@ pass_row(void *arg, const CopyField *f, int nf)
 
 /* One pass over the item's table: count its rows, collect its dependents' keys. */
 static bool
-run_item(PgConn *c, const Catalog *cat, const Item *it, Dep *deps, int ndeps,
-		 uint64_t *picked)
+run_item(PgConn *c, const Catalog *cat, const Item *it, Dep *deps, int ndeps, uint64_t *picked)
 {
-	const CatTable *t = &cat->tables[it->table];
+	const CatTable		*t = &cat->tables[it->table];
 	const CatForeignKey *match = it->root ? it->root->fk : it->via;
-	PassCtx		pc;
-	StrBuf		sql;
-	int			ncols = match->ncols;
-	bool		ok;
+	PassCtx				 pc;
+	StrBuf				 sql;
+	int					 ncols = match->ncols;
+	bool				 ok;
 
 	memset(&pc, 0, sizeof(pc));
 	pc.it = it;
@@ -171,8 +171,7 @@ visited(const CatForeignKey *const *seen, int n, const CatForeignKey *fk)
 }
 
 static int
-add_step(FkResult *r, const CatForeignKey *via, const CatTable *t, int depth,
-		 const char *error)
+add_step(FkResult *r, const CatForeignKey *via, const CatTable *t, int depth, const char *error)
 {
 	CascadeStep *st;
 
@@ -190,12 +189,11 @@ add_step(FkResult *r, const CatForeignKey *via, const CatTable *t, int depth,
 bool
 cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult *r)
 {
-	Item	   *queue = fk_calloc(1, sizeof(Item));
-	int			nqueue = 1,
-				head = 0;
+	Item				 *queue = fk_calloc(1, sizeof(Item));
+	int					  nqueue = 1, head = 0;
 	const CatForeignKey **seen = fk_calloc((size_t) cat->nfks + 1, sizeof(*seen));
-	int			nseen = 0;
-	bool		ok = true;
+	int					  nseen = 0;
+	bool				  ok = true;
 
 	queue[0].table = root->fk->child;
 	queue[0].root = root;
@@ -205,24 +203,24 @@ cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult
 
 	for (; ok && head < nqueue; head++)
 	{
-		Item		it = queue[head];
-		Dep		   *deps = fk_calloc((size_t) cat->nfks + 1, sizeof(Dep));
-		int			ndeps = 0;
-		uint64_t	picked = 0;
+		Item	 it = queue[head];
+		Dep		*deps = fk_calloc((size_t) cat->nfks + 1, sizeof(Dep));
+		int		 ndeps = 0;
+		uint64_t picked = 0;
 
 		/* the FKs that reference this table, each once per chain */
 		for (int i = 0; it.expand && it.depth < MAX_DEPTH && i < cat->nfks; i++)
 		{
 			const CatForeignKey *fk = &cat->fks[i];
-			const char *why = NULL;
-			bool		comparable = fk->ncols <= MAX_KEYS;
+			const char			*why = NULL;
+			bool				 comparable = fk->ncols <= MAX_KEYS;
 
 			if (fk->parent != it.table || visited(seen, nseen, fk))
 				continue;
 			seen[nseen++] = fk;
 			for (int k = 0; comparable && k < fk->ncols; k++)
 			{
-				KeyEncPair	pair = keyenc_pair(&fk->child_cols[k], &fk->parent_cols[k], &why);
+				KeyEncPair pair = keyenc_pair(&fk->child_cols[k], &fk->parent_cols[k], &why);
 
 				deps[ndeps].parent_enc[k] = pair.parent;
 				deps[ndeps].child_enc[k] = pair.child;
@@ -245,7 +243,7 @@ cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult
 		/* the next level: the rows referencing what this level picked */
 		for (int d = 0; ok && d < ndeps; d++)
 		{
-			Item	   *next;
+			Item *next;
 
 			if (hset128_size(deps[d].keys) == 0)
 			{
@@ -261,8 +259,8 @@ cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult
 			memcpy(next->enc, deps[d].child_enc, sizeof(next->enc));
 			next->depth = it.depth + 1;
 			next->expand = deps[d].fk->delete_action == 'c';
-			next->step = add_step(r, deps[d].fk, &cat->tables[deps[d].fk->child],
-								  next->depth, NULL);
+			next->step =
+				add_step(r, deps[d].fk, &cat->tables[deps[d].fk->child], next->depth, NULL);
 		}
 		if (!ok)
 			for (int d = 0; d < ndeps; d++)

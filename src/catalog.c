@@ -36,19 +36,19 @@
 /* The filters as text[] literals, in the order catalog_fks.sql numbers them. */
 enum
 {
-	FP_SCHEMAS,					/* -n */
-	FP_EXCLUDE_SCHEMAS,			/* -N */
-	FP_TABLE_SCHEMAS,			/* -t, schema part (NULL when unqualified) */
-	FP_TABLES,					/* -t, table part */
-	FP_EXCLUDE_TABLE_SCHEMAS,	/* -T, schema part */
-	FP_EXCLUDE_TABLES,			/* -T, table part */
-	FP_CONSTRAINTS,				/* -c */
+	FP_SCHEMAS,				  /* -n */
+	FP_EXCLUDE_SCHEMAS,		  /* -N */
+	FP_TABLE_SCHEMAS,		  /* -t, schema part (NULL when unqualified) */
+	FP_TABLES,				  /* -t, table part */
+	FP_EXCLUDE_TABLE_SCHEMAS, /* -T, schema part */
+	FP_EXCLUDE_TABLES,		  /* -T, table part */
+	FP_CONSTRAINTS,			  /* -c */
 	FP_COUNT
 };
 
 typedef struct FilterParams
 {
-	char	   *arrays[FP_COUNT];
+	char *arrays[FP_COUNT];
 } FilterParams;
 
 /* Append one element to a text[] literal under construction in b ("{..."). */
@@ -85,8 +85,8 @@ valid_utf8(const char *s)
 	while (*p)
 	{
 		unsigned char c = *p;
-		int			n;
-		uint32_t	cp;
+		int			  n;
+		uint32_t	  cp;
 
 		if (c < 0x80)
 		{
@@ -113,11 +113,11 @@ valid_utf8(const char *s)
 		for (int i = 1; i <= n; i++)
 		{
 			if ((p[i] & 0xc0) != 0x80)
-				return false;	/* also stops at the terminating NUL */
+				return false; /* also stops at the terminating NUL */
 			cp = (cp << 6) | (p[i] & 0x3f);
 		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-			(cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+			cp > 0x10ffff)
 			return false;
 		p += n + 1;
 	}
@@ -129,11 +129,11 @@ valid_utf8(const char *s)
  * (-t/-T: schema and table) text[] literals.  Returns false after logging.
  */
 static bool
-patterns_to_arrays(const StringList *patterns, bool qualified,
-				   char **schema_array, char **name_array)
+patterns_to_arrays(const StringList *patterns, bool qualified, char **schema_array,
+				   char **name_array)
 {
-	StrBuf		schemas;
-	StrBuf		names;
+	StrBuf schemas;
+	StrBuf names;
 
 	strbuf_init(&schemas);
 	strbuf_init(&names);
@@ -141,8 +141,8 @@ patterns_to_arrays(const StringList *patterns, bool qualified,
 	strbuf_append_char(&names, '{');
 	for (int i = 0; i < patterns->n; i++)
 	{
-		char	   *parts[PATTERN_MAX_PARTS] = {NULL};
-		int			n;
+		char *parts[PATTERN_MAX_PARTS] = {NULL};
+		int	  n;
 
 		if (!valid_utf8(patterns->items[i]))
 		{
@@ -185,14 +185,14 @@ filter_params_reset(FilterParams *fp)
 static bool
 filter_params_build(const FilterOptions *f, FilterParams *fp)
 {
-	char	  **a = fp->arrays;
+	char **a = fp->arrays;
 
 	memset(fp, 0, sizeof(*fp));
 	if (patterns_to_arrays(&f->schemas, false, NULL, &a[FP_SCHEMAS]) &&
 		patterns_to_arrays(&f->exclude_schemas, false, NULL, &a[FP_EXCLUDE_SCHEMAS]) &&
 		patterns_to_arrays(&f->tables, true, &a[FP_TABLE_SCHEMAS], &a[FP_TABLES]) &&
-		patterns_to_arrays(&f->exclude_tables, true,
-						   &a[FP_EXCLUDE_TABLE_SCHEMAS], &a[FP_EXCLUDE_TABLES]) &&
+		patterns_to_arrays(&f->exclude_tables, true, &a[FP_EXCLUDE_TABLE_SCHEMAS],
+						   &a[FP_EXCLUDE_TABLES]) &&
 		patterns_to_arrays(&f->constraints, false, NULL, &a[FP_CONSTRAINTS]))
 		return true;
 	filter_params_reset(fp);
@@ -230,7 +230,7 @@ get_str(const PGresult *res, int row, int col)
 static char *
 get_requoted(const PGresult *res, int row, int col)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	if (PQgetisnull(res, row, col))
 		return NULL;
@@ -268,15 +268,15 @@ get_char(const PGresult *res, int row, int col)
 typedef struct UnmatchedCtx
 {
 	const FilterOptions *filter;
-	int			unmatched;
+	int					 unmatched;
 } UnmatchedCtx;
 
 static bool
 unmatched_row(void *arg, const PGresult *res, int row)
 {
-	UnmatchedCtx *ctx = arg;
-	char		kind = get_char(res, row, 0);
-	int64_t		ord = get_int(res, row, 1);
+	UnmatchedCtx	 *ctx = arg;
+	char			  kind = get_char(res, row, 0);
+	int64_t			  ord = get_int(res, row, 1);
 	const StringList *list;
 
 	if (kind == 'n')
@@ -287,12 +287,10 @@ unmatched_row(void *arg, const PGresult *res, int row)
 		list = &ctx->filter->constraints;
 	if (ord < 1 || ord > list->n)
 	{
-		log_error("unexpected pattern position %lld in --strict-names check",
-				  (long long) ord);
+		log_error("unexpected pattern position %lld in --strict-names check", (long long) ord);
 		return false;
 	}
-	log_error("no matching foreign keys found for pattern \"%s\"",
-			  list->items[ord - 1]);
+	log_error("no matching foreign keys found for pattern \"%s\"", list->items[ord - 1]);
 	ctx->unmatched++;
 	return true;
 }
@@ -300,14 +298,12 @@ unmatched_row(void *arg, const PGresult *res, int row)
 static bool
 check_strict_names(PgConn *c, const FilterOptions *filter, const FilterParams *fp)
 {
-	const char *params[] = {
-		fp->arrays[FP_SCHEMAS], fp->arrays[FP_TABLE_SCHEMAS],
-		fp->arrays[FP_TABLES], fp->arrays[FP_CONSTRAINTS]
-	};
+	const char	*params[] = {fp->arrays[FP_SCHEMAS], fp->arrays[FP_TABLE_SCHEMAS],
+							 fp->arrays[FP_TABLES], fp->arrays[FP_CONSTRAINTS]};
 	UnmatchedCtx ctx = {filter, 0};
 
-	if (!pgconn_exec(c, SQL_CATALOG_UNMATCHED, (int) FK_LENGTHOF(params), params,
-					 unmatched_row, &ctx))
+	if (!pgconn_exec(c, SQL_CATALOG_UNMATCHED, (int) FK_LENGTHOF(params), params, unmatched_row,
+					 &ctx))
 		return false;
 	return ctx.unmatched == 0;
 }
@@ -317,24 +313,24 @@ check_strict_names(PgConn *c, const FilterOptions *filter, const FilterParams *f
 /* An FK's child and parent table oids, until the tables are read. */
 typedef struct FkTableOids
 {
-	Oid			child;
-	Oid			parent;
+	Oid child;
+	Oid parent;
 } FkTableOids;
 
 typedef struct FkCtx
 {
-	Catalog    *cat;
-	int			cap;
-	FkTableOids *oids;			/* per FK, same capacity as cat->fks */
+	Catalog		*cat;
+	int			 cap;
+	FkTableOids *oids; /* per FK, same capacity as cat->fks */
 } FkCtx;
 
 static bool
 fk_row(void *arg, const PGresult *res, int row)
 {
-	FkCtx	   *ctx = arg;
-	Catalog    *cat = ctx->cat;
+	FkCtx		  *ctx = arg;
+	Catalog		  *cat = ctx->cat;
 	CatForeignKey *fk;
-	int			i = cat->nfks;
+	int			   i = cat->nfks;
 
 	if (i + 1 > ctx->cap)
 	{
@@ -383,11 +379,10 @@ static bool
 read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
 {
 	/* 18 adds conenforced and conperiod; before, every FK is enforced and none temporal */
-	bool		pg18 = pgconn_server_version(c) >= FK_PG18;
-	char	   *with_enforced = replace_all(SQL_CATALOG_FKS, "@ENFORCED@",
-											pg18 ? "c.conenforced" : "true");
-	char	   *sql = replace_all(with_enforced, "@PERIOD@",
-								  pg18 ? "c.conperiod" : "false");
+	bool  pg18 = pgconn_server_version(c) >= FK_PG18;
+	char *with_enforced =
+		replace_all(SQL_CATALOG_FKS, "@ENFORCED@", pg18 ? "c.conenforced" : "true");
+	char	   *sql = replace_all(with_enforced, "@PERIOD@", pg18 ? "c.conperiod" : "false");
 	const char *params[FP_COUNT];
 	bool		ok;
 
@@ -403,9 +398,9 @@ read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
 
 typedef struct ColumnCtx
 {
-	Catalog    *cat;
-	int			fk;				/* the FK the previous row belonged to */
-	int			rows;
+	Catalog *cat;
+	int		 fk; /* the FK the previous row belonged to */
+	int		 rows;
 } ColumnCtx;
 
 /* Fill col from the 11 result columns starting at base. */
@@ -420,7 +415,7 @@ column_fill(CatColumn *col, const PGresult *res, int row, int base)
 	col->collation_oid = (Oid) get_int(res, row, base + 5);
 	if (col->collation_oid != 0 && !PQgetisnull(res, row, base + 6))
 	{
-		StrBuf		b;
+		StrBuf b;
 
 		strbuf_init(&b);
 		pgconn_append_relation(&b, PQgetvalue(res, row, base + 6), PQgetvalue(res, row, base + 7));
@@ -434,10 +429,10 @@ column_fill(CatColumn *col, const PGresult *res, int row, int base)
 static bool
 column_row(void *arg, const PGresult *res, int row)
 {
-	ColumnCtx  *ctx = arg;
-	Catalog    *cat = ctx->cat;
-	Oid			oid = (Oid) get_int(res, row, 0);
-	int64_t		pos = get_int(res, row, 1);
+	ColumnCtx	  *ctx = arg;
+	Catalog		  *cat = ctx->cat;
+	Oid			   oid = (Oid) get_int(res, row, 0);
+	int64_t		   pos = get_int(res, row, 1);
 	CatForeignKey *fk;
 
 	/* Rows come in FK order, so the FK is this one or a later one. */
@@ -451,8 +446,7 @@ column_row(void *arg, const PGresult *res, int row)
 	fk = &cat->fks[ctx->fk];
 	if (pos < 1 || pos > fk->ncols || fk->eq_ops[pos - 1] != NULL)
 	{
-		log_error("unexpected column %lld of foreign key \"%s\"",
-				  (long long) pos, fk->name);
+		log_error("unexpected column %lld of foreign key \"%s\"", (long long) pos, fk->name);
 		return false;
 	}
 	column_fill(&fk->child_cols[pos - 1], res, row, 2);
@@ -473,7 +467,7 @@ column_row(void *arg, const PGresult *res, int row)
 static char *
 fk_oid_array(const Catalog *cat)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	for (int i = 0; i < cat->nfks; i++)
@@ -512,8 +506,8 @@ read_columns(PgConn *c, Catalog *cat)
 static int
 oid_cmp(const void *a, const void *b)
 {
-	Oid			x = *(const Oid *) a;
-	Oid			y = *(const Oid *) b;
+	Oid x = *(const Oid *) a;
+	Oid y = *(const Oid *) b;
 
 	return x < y ? -1 : x > y;
 }
@@ -521,12 +515,12 @@ oid_cmp(const void *a, const void *b)
 static int
 table_index(const Catalog *cat, Oid oid)
 {
-	int			lo = 0;
-	int			hi = cat->ntables;
+	int lo = 0;
+	int hi = cat->ntables;
 
 	while (lo < hi)
 	{
-		int			mid = lo + (hi - lo) / 2;
+		int mid = lo + (hi - lo) / 2;
 
 		if (cat->tables[mid].oid == oid)
 			return mid;
@@ -540,18 +534,18 @@ table_index(const Catalog *cat, Oid oid)
 
 typedef struct TableCtx
 {
-	Catalog    *cat;
-	int			table;			/* index of the table the last row filled */
-	int			leaves_cap;
-	bool		estimate_unknown;	/* some leaf of this table never analyzed */
-	double		estimate;
-	int			filled;
+	Catalog *cat;
+	int		 table; /* index of the table the last row filled */
+	int		 leaves_cap;
+	bool	 estimate_unknown; /* some leaf of this table never analyzed */
+	double	 estimate;
+	int		 filled;
 } TableCtx;
 
 static void
 table_finish(TableCtx *ctx)
 {
-	CatTable   *t;
+	CatTable *t;
 
 	if (ctx->table < 0)
 		return;
@@ -562,17 +556,17 @@ table_finish(TableCtx *ctx)
 static bool
 table_row(void *arg, const PGresult *res, int row)
 {
-	TableCtx   *ctx = arg;
-	Catalog    *cat = ctx->cat;
-	Oid			oid = (Oid) get_int(res, row, 0);
-	CatTable   *t;
+	TableCtx	*ctx = arg;
+	Catalog		*cat = ctx->cat;
+	Oid			 oid = (Oid) get_int(res, row, 0);
+	CatTable	*t;
 	CatRelation *leaf;
-	double		reltuples;
-	int64_t		relpages;
+	double		 reltuples;
+	int64_t		 relpages;
 
 	if (ctx->table < 0 || cat->tables[ctx->table].oid != oid)
 	{
-		int			i = table_index(cat, oid);
+		int i = table_index(cat, oid);
 
 		if (i < 0 || cat->tables[i].schema != NULL)
 		{
@@ -592,10 +586,9 @@ table_row(void *arg, const PGresult *res, int row)
 	}
 	t = &cat->tables[ctx->table];
 	if (PQgetisnull(res, row, 4))
-		return true;			/* a partitioned table without partitions */
+		return true; /* a partitioned table without partitions */
 
-	fk_array_grow((void **) &t->leaves, &ctx->leaves_cap, t->nleaves + 1,
-				  sizeof(CatRelation));
+	fk_array_grow((void **) &t->leaves, &ctx->leaves_cap, t->nleaves + 1, sizeof(CatRelation));
 	leaf = &t->leaves[t->nleaves++];
 	memset(leaf, 0, sizeof(*leaf));
 	leaf->oid = (Oid) get_int(res, row, 4);
@@ -616,8 +609,7 @@ table_row(void *arg, const PGresult *res, int row)
 	 */
 	if (leaf->pages == 0)
 		return true;
-	if (reltuples < 0 ||
-		(cat->server_version < FK_PG14 && reltuples == 0 && relpages == 0))
+	if (reltuples < 0 || (cat->server_version < FK_PG14 && reltuples == 0 && relpages == 0))
 		ctx->estimate_unknown = true;
 	else
 		ctx->estimate += reltuples;
@@ -675,10 +667,10 @@ bool
 catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 {
 	FilterParams fp;
-	FkCtx		fks;
-	Catalog    *cat;
-	char	   *recovery = NULL;
-	bool		ok = false;
+	FkCtx		 fks;
+	Catalog		*cat;
+	char		*recovery = NULL;
+	bool		 ok = false;
 
 	*out = NULL;
 	if (!filter_params_build(filter, &fp))
@@ -688,8 +680,7 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 	cat->server_version = pgconn_server_version(c);
 	fks.cat = cat;
 
-	if (!pgconn_fetch_string(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,
-							 &recovery))
+	if (!pgconn_fetch_string(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, &recovery))
 		goto done;
 	cat->in_recovery = recovery != NULL && recovery[0] == 't';
 	if (filter->strict_names && !check_strict_names(c, filter, &fp))
@@ -717,8 +708,8 @@ done:
 typedef struct FilenodeCtx
 {
 	CatRelation **rels;
-	int			nrels;
-	int			filled;
+	int			  nrels;
+	int			  filled;
 } FilenodeCtx;
 
 static bool
@@ -727,7 +718,7 @@ filenode_row(void *arg, const PGresult *res, int row)
 	FilenodeCtx *ctx = arg;
 
 	if (ctx->filled >= ctx->nrels)
-		return true;			/* counted below */
+		return true; /* counted below */
 	ctx->rels[ctx->filled++]->filenode = (Oid) get_int(res, row, 0);
 	return true;
 }
@@ -801,7 +792,7 @@ catalog_free(Catalog *cat)
 	free(cat->fks);
 	for (int i = 0; i < cat->ntables; i++)
 	{
-		CatTable   *t = &cat->tables[i];
+		CatTable *t = &cat->tables[i];
 
 		for (int j = 0; j < t->nleaves; j++)
 		{
@@ -820,7 +811,7 @@ bool
 catalog_fk_triggers_fire(const CatForeignKey *fk)
 {
 	return fk->enforced && fk->triggers_missing == 0 && fk->triggers_disabled == 0 &&
-		fk->triggers_replica == 0;
+		   fk->triggers_replica == 0;
 }
 
 bool

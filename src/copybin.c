@@ -55,7 +55,7 @@
 #define COPYBIN_MAX_ROW_LEN ((size_t) 0x3fffffff)
 
 /* Flag bit 16 asks for OIDs (gone since PostgreSQL 12); 17..31 are unknown. */
-#define COPYBIN_FLAG_OIDS ((uint32_t) 1 << 16)
+#define COPYBIN_FLAG_OIDS	   ((uint32_t) 1 << 16)
 #define COPYBIN_FLAGS_CRITICAL ((uint32_t) 0xffff0000)
 
 /*
@@ -63,7 +63,7 @@
  * else stays out of line so that the per-row call saves few registers.
  */
 #if defined(__GNUC__)
-#define COPYBIN_INLINE inline __attribute__((always_inline))
+#define COPYBIN_INLINE	 inline __attribute__((always_inline))
 #define COPYBIN_NOINLINE __attribute__((noinline))
 #else
 #define COPYBIN_INLINE inline
@@ -74,56 +74,55 @@
 #define COPYBIN_PEND_INIT 256
 #define COPYBIN_PEND_KEEP ((size_t) 1 << 20)
 
-static const uint8_t copybin_signature[11] = {
-	'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', '\0'
-};
+static const uint8_t copybin_signature[11] = {'P',	'G',  'C',	'O',  'P', 'Y',
+											  '\n', 0xff, '\r', '\n', '\0'};
 
 typedef enum CopyBinState
 {
-	COPYBIN_HEADER,				/* collecting the fixed header in pend */
-	COPYBIN_EXTENSION,			/* skipping the header extension */
-	COPYBIN_ROWS,				/* rows, until the trailer */
-	COPYBIN_DONE,				/* trailer seen: only the end may follow */
-	COPYBIN_FAILED				/* error is set; every call fails */
+	COPYBIN_HEADER,	   /* collecting the fixed header in pend */
+	COPYBIN_EXTENSION, /* skipping the header extension */
+	COPYBIN_ROWS,	   /* rows, until the trailer */
+	COPYBIN_DONE,	   /* trailer seen: only the end may follow */
+	COPYBIN_FAILED	   /* error is set; every call fails */
 } CopyBinState;
 
 struct CopyBinDecoder
 {
 	CopyBinState state;
-	int			nfields;
-	uint64_t	rows;			/* rows passed to the callback */
-	uint32_t	skip;			/* header-extension bytes still to skip */
-	uint8_t    *pend;			/* the partial header, or one partial row */
-	size_t		pend_len;
-	size_t		pend_cap;
-	size_t		need;			/* bytes the partial row needs, at least */
+	int			 nfields;
+	uint64_t	 rows; /* rows passed to the callback */
+	uint32_t	 skip; /* header-extension bytes still to skip */
+	uint8_t		*pend; /* the partial header, or one partial row */
+	size_t		 pend_len;
+	size_t		 pend_cap;
+	size_t		 need; /* bytes the partial row needs, at least */
 	/* key mode only (keys_fn != NULL) */
-	CopyKeysFn	keys_fn;
-	void	   *keys_ctx;
-	int64_t    *keys;			/* COPYBIN_KEY_BATCH each */
-	uint32_t   *nulls;
-	int64_t    *key_next;		/* where the batch's next key goes */
-	uint32_t   *null_next;
-	uint32_t	batch_left;		/* rows the batch still takes */
-	uint64_t	batch_row;		/* rows before the batch being filled */
+	CopyKeysFn keys_fn;
+	void	  *keys_ctx;
+	int64_t	  *keys; /* COPYBIN_KEY_BATCH each */
+	uint32_t  *nulls;
+	int64_t	  *key_next; /* where the batch's next key goes */
+	uint32_t  *null_next;
+	uint32_t   batch_left; /* rows the batch still takes */
+	uint64_t   batch_row;  /* rows before the batch being filled */
 	/*
 	 * copybin_feed_keys's fast path applies: key mode, in the rows, no
 	 * partial row.  Meanwhile rows is not kept: keys_sync_rows brings it up
 	 * to date (batch_row plus the rows in the batch) before anything uses it.
 	 */
-	bool		fast;
-	bool		bad_key;
-	char		error[128];
-	CopyField	fields[];		/* nfields, reused for every row */
+	bool	  fast;
+	bool	  bad_key;
+	char	  error[128];
+	CopyField fields[]; /* nfields, reused for every row */
 };
 
-static bool copybin_fail(CopyBinDecoder *d, const char *fmt,...) FK_PRINTF(2, 3);
+static bool copybin_fail(CopyBinDecoder *d, const char *fmt, ...) FK_PRINTF(2, 3);
 
 /* Record the first error and fail every later call; returns false. */
 static bool
-copybin_fail(CopyBinDecoder *d, const char *fmt,...)
+copybin_fail(CopyBinDecoder *d, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(d->error, sizeof(d->error), fmt, ap);
@@ -138,7 +137,7 @@ pend_append(CopyBinDecoder *d, const uint8_t *p, size_t n)
 {
 	if (n > d->pend_cap - d->pend_len)
 	{
-		size_t		cap = d->pend_cap;
+		size_t cap = d->pend_cap;
 
 		/* bounded: a pending row never exceeds COPYBIN_MAX_ROW_LEN */
 		while (cap - d->pend_len < n)
@@ -152,10 +151,10 @@ pend_append(CopyBinDecoder *d, const uint8_t *p, size_t n)
 
 typedef enum RowResult
 {
-	ROW_COMPLETE,				/* fields filled in, *next is after the row */
-	ROW_SHORT,					/* incomplete: d->need says how much is missing */
-	ROW_TRAILER,				/* the trailer, *next is after it */
-	ROW_FAILED					/* malformed: the decoder has failed */
+	ROW_COMPLETE, /* fields filled in, *next is after the row */
+	ROW_SHORT,	  /* incomplete: d->need says how much is missing */
+	ROW_TRAILER,  /* the trailer, *next is after it */
+	ROW_FAILED	  /* malformed: the decoder has failed */
 } RowResult;
 
 /*
@@ -165,12 +164,11 @@ typedef enum RowResult
  * [p, end).
  */
 static COPYBIN_INLINE RowResult
-parse_row(CopyBinDecoder *d, const uint8_t *p, const uint8_t *end,
-		  const uint8_t **next)
+parse_row(CopyBinDecoder *d, const uint8_t *p, const uint8_t *end, const uint8_t **next)
 {
 	const uint8_t *q;
-	int			nfields = d->nfields;
-	int			count;
+	int			   nfields = d->nfields;
+	int			   count;
 
 	if (FK_UNLIKELY(end - p < 2))
 	{
@@ -186,14 +184,14 @@ parse_row(CopyBinDecoder *d, const uint8_t *p, const uint8_t *end,
 			*next = q;
 			return ROW_TRAILER;
 		}
-		copybin_fail(d, "row %" PRIu64 ": expected %d field%s, found %d",
-					 d->rows + 1, nfields, nfields == 1 ? "" : "s", count);
+		copybin_fail(d, "row %" PRIu64 ": expected %d field%s, found %d", d->rows + 1, nfields,
+					 nfields == 1 ? "" : "s", count);
 		return ROW_FAILED;
 	}
 
 	for (int i = 0; i < nfields; i++)
 	{
-		int32_t		flen;
+		int32_t flen;
 
 		if (FK_UNLIKELY(end - q < 4))
 		{
@@ -206,8 +204,8 @@ parse_row(CopyBinDecoder *d, const uint8_t *p, const uint8_t *end,
 		{
 			if (FK_UNLIKELY(flen != -1))
 			{
-				copybin_fail(d, "row %" PRIu64 ": invalid field length %d",
-							 d->rows + 1, (int) flen);
+				copybin_fail(d, "row %" PRIu64 ": invalid field length %d", d->rows + 1,
+							 (int) flen);
 				return ROW_FAILED;
 			}
 			d->fields[i].data = NULL;
@@ -309,8 +307,7 @@ key_row(void *arg, const CopyField *f, int nfields)
  * On an error or a stop the decoder has failed and the result means nothing.
  */
 static size_t
-decode_rows(CopyBinDecoder *d, const uint8_t *buf, size_t len,
-			CopyRowFn fn, void *ctx)
+decode_rows(CopyBinDecoder *d, const uint8_t *buf, size_t len, CopyRowFn fn, void *ctx)
 {
 	const uint8_t *p = buf;
 	const uint8_t *end = buf + len;
@@ -318,7 +315,7 @@ decode_rows(CopyBinDecoder *d, const uint8_t *buf, size_t len,
 	while (p != end)
 	{
 		const uint8_t *next;
-		RowResult	r = parse_row(d, p, end, &next);
+		RowResult	   r = parse_row(d, p, end, &next);
 
 		if (FK_UNLIKELY(r != ROW_COMPLETE))
 		{
@@ -354,18 +351,17 @@ decode_rows(CopyBinDecoder *d, const uint8_t *buf, size_t len,
 static size_t
 feed_header(CopyBinDecoder *d, const uint8_t *p, size_t len)
 {
-	size_t		from = d->pend_len;
-	size_t		take = COPYBIN_HEADER_LEN - from;
-	size_t		upto;
-	uint32_t	flags;
-	int32_t		extlen;
+	size_t	 from = d->pend_len;
+	size_t	 take = COPYBIN_HEADER_LEN - from;
+	size_t	 upto;
+	uint32_t flags;
+	int32_t	 extlen;
 
 	if (take > len)
 		take = len;
 	pend_append(d, p, take);
 	upto = d->pend_len < sizeof(copybin_signature) ? d->pend_len : sizeof(copybin_signature);
-	if (from < upto &&
-		memcmp(d->pend + from, copybin_signature + from, upto - from) != 0)
+	if (from < upto && memcmp(d->pend + from, copybin_signature + from, upto - from) != 0)
 	{
 		copybin_fail(d, "invalid COPY signature");
 		return take;
@@ -397,12 +393,11 @@ feed_header(CopyBinDecoder *d, const uint8_t *p, size_t len)
  * incomplete row, data after the trailer, a failed decoder.
  */
 static COPYBIN_NOINLINE bool
-feed_general(CopyBinDecoder *d, const uint8_t *buf, size_t len,
-			 CopyRowFn fn, void *ctx)
+feed_general(CopyBinDecoder *d, const uint8_t *buf, size_t len, CopyRowFn fn, void *ctx)
 {
 	const uint8_t *p = buf;
-	size_t		left = len;
-	size_t		used;
+	size_t		   left = len;
+	size_t		   used;
 
 	if (d->state == COPYBIN_FAILED)
 		return false;
@@ -432,7 +427,7 @@ feed_general(CopyBinDecoder *d, const uint8_t *buf, size_t len,
 	/* Complete the pending row piece by piece: pend never holds two rows. */
 	while (d->state == COPYBIN_ROWS && d->pend_len > 0)
 	{
-		size_t		take;
+		size_t take;
 
 		if (left == 0)
 			return true;
@@ -471,11 +466,11 @@ feed_general(CopyBinDecoder *d, const uint8_t *buf, size_t len,
 CopyBinDecoder *
 copybin_create(int nfields)
 {
-	bool		valid = nfields >= 1 && nfields <= COPYBIN_MAX_FIELDS;
+	bool			valid = nfields >= 1 && nfields <= COPYBIN_MAX_FIELDS;
 	CopyBinDecoder *d;
 
 	d = fk_calloc(1, offsetof(CopyBinDecoder, fields) +
-				  (valid ? (size_t) nfields : 1) * sizeof(CopyField));
+						 (valid ? (size_t) nfields : 1) * sizeof(CopyField));
 	d->nfields = nfields;
 	d->pend_cap = COPYBIN_PEND_INIT;
 	d->pend = fk_malloc(d->pend_cap);
@@ -531,13 +526,12 @@ copybin_reset(CopyBinDecoder *d)
 	}
 	/* a caller bug, reported like bad data so that it cannot pass unnoticed */
 	if (d->nfields < 1 || d->nfields > COPYBIN_MAX_FIELDS)
-		copybin_fail(d, "invalid number of COPY fields %d (must be 1..%d)",
-					 d->nfields, COPYBIN_MAX_FIELDS);
+		copybin_fail(d, "invalid number of COPY fields %d (must be 1..%d)", d->nfields,
+					 COPYBIN_MAX_FIELDS);
 }
 
 bool
-copybin_feed(CopyBinDecoder *d, const uint8_t *buf, size_t len,
-			 CopyRowFn fn, void *ctx)
+copybin_feed(CopyBinDecoder *d, const uint8_t *buf, size_t len, CopyRowFn fn, void *ctx)
 {
 	const uint8_t *next;
 
@@ -548,8 +542,7 @@ copybin_feed(CopyBinDecoder *d, const uint8_t *buf, size_t len,
 	 * trailer, an error) is parsed again from the start by feed_general.
 	 */
 	if (FK_LIKELY(d->state == COPYBIN_ROWS && d->pend_len == 0 && len > 0) &&
-		FK_LIKELY(parse_row(d, buf, buf + len, &next) == ROW_COMPLETE &&
-				  next == buf + len))
+		FK_LIKELY(parse_row(d, buf, buf + len, &next) == ROW_COMPLETE && next == buf + len))
 	{
 		d->rows++;
 		if (FK_LIKELY(fn(ctx, d->fields, d->nfields)))
@@ -564,7 +557,7 @@ static inline uint64_t
 load_be64(const uint8_t *p)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t	v;
+	uint64_t v;
 
 	memcpy(&v, p, sizeof(v));
 	return __builtin_bswap64(v);
@@ -577,7 +570,7 @@ static inline uint32_t
 load_be32(const uint8_t *p)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t	v;
+	uint32_t v;
 
 	memcpy(&v, p, sizeof(v));
 	return __builtin_bswap32(v);
@@ -593,7 +586,7 @@ load_be32(const uint8_t *p)
 static COPYBIN_NOINLINE bool
 feed_keys_general(CopyBinDecoder *d, const uint8_t *buf, size_t len)
 {
-	bool		ok;
+	bool ok;
 
 	if (d->keys_fn == NULL)
 		return copybin_fail(d, "copybin_feed_keys needs a key-mode decoder");
@@ -618,8 +611,7 @@ copybin_feed_keys(CopyBinDecoder *d, const uint8_t *buf, size_t len)
 	{
 		if (FK_LIKELY(len == 14 && (load_be64(buf) >> 16) == KEY_HEAD(8)))
 			*d->key_next++ = (int64_t) load_be64(buf + 6);
-		else if (len == 6 && load_be32(buf + 2) == UINT32_MAX &&
-				 copybin_int16(buf) == 1)
+		else if (len == 6 && load_be32(buf + 2) == UINT32_MAX && copybin_int16(buf) == 1)
 			*d->null_next++ = keys_in_batch(d);
 		else if (len == 10 && (load_be64(buf) >> 16) == KEY_HEAD(4))
 			*d->key_next++ = (int32_t) load_be32(buf + 6);
@@ -646,7 +638,7 @@ copybin_bad_key(const CopyBinDecoder *d)
 uint64_t
 copybin_key_row(const CopyKeyBatch *batch, size_t i)
 {
-	size_t		j = 0;
+	size_t j = 0;
 
 	/* keys[i] is row i + j, j being the NULL rows before it */
 	while (j < batch->nnulls && batch->null_rows[j] <= i + j)

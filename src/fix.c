@@ -58,7 +58,7 @@ fix_free(Fix *f)
 	free(f->steps);
 	for (int i = 0; i < f->nfks; i++)
 	{
-		FixFk	   *x = &f->fks[i];
+		FixFk *x = &f->fks[i];
 
 		strbuf_free(&x->keys);
 		free(x->snapshot);
@@ -81,14 +81,14 @@ fix_free(Fix *f)
 static bool
 key_text_row(void *ctx, const PGresult *res, int row)
 {
-	FixFk	   *x = ctx;
+	FixFk *x = ctx;
 
 	for (int i = 0; i < PQnfields(res); i++)
 	{
 		if (i)
 			strbuf_append_char(&x->keys, '\t');
 		if (PQgetisnull(res, row, i))
-			return false;		/* a key with a NULL is no key: never here */
+			return false; /* a key with a NULL is no key: never here */
 		strbuf_append_copy_text(&x->keys, PQgetvalue(res, row, i));
 	}
 	strbuf_append_char(&x->keys, '\n');
@@ -99,7 +99,7 @@ key_text_row(void *ctx, const PGresult *res, int row)
 static bool
 int_key(int64_t key, void *ctx)
 {
-	FixFk	   *x = ctx;
+	FixFk *x = ctx;
 
 	strbuf_appendf(&x->keys, "%" PRId64 "\n", key);
 	x->nkeys++;
@@ -120,26 +120,24 @@ snapshot_row(void *ctx, const PGresult *res, int row)
 
 /* Copy one FK's distinct orphan keys out as COPY text, in the scan's snapshot. */
 static bool
-fix_keys(FixFk *x, PgConn *verifier, const Catalog *cat, const FkResult *r,
-		 const ScanOrphanKeys *k)
+fix_keys(FixFk *x, PgConn *verifier, const Catalog *cat, const FkResult *r, const ScanOrphanKeys *k)
 {
-	bool		ok = true;
+	bool ok = true;
 
 	x->seen = true;
 	x->nkeys = 0;
 	strbuf_init(&x->keys);
-	if (!pgconn_exec(verifier, "SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text",
-					 0, NULL, snapshot_row, &x->snapshot))
+	if (!pgconn_exec(verifier, "SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text", 0, NULL,
+					 snapshot_row, &x->snapshot))
 		return false;
 	if (k->ints)
 		keyset64_iterate(k->ints, int_key, x);
 	else if (k->cands)
-		ok = verify_candidates_text(verifier, r->fk, k->cands, k->confirmed,
-									key_text_row, x);
+		ok = verify_candidates_text(verifier, r->fk, k->cands, k->confirmed, key_text_row, x);
 	else
 	{
 		/* checked on the server: its anti-join, on the same snapshot */
-		StrBuf		sql;
+		StrBuf sql;
 
 		strbuf_init(&sql);
 		strbuf_append(&sql, "SELECT DISTINCT ");
@@ -197,11 +195,11 @@ fix_collect_keys(Fix *f, const ScanOutcome *out)
 static int
 fix_finish(Fix *f, const Catalog *cat, ScanResult *res, int scan_rc)
 {
-	FixFk	  **list;
-	int			n = 0;
-	bool		ok = true;
-	bool		backup = f->opt->repair.strategy != STRATEGY_BACKFILL;
-	int			rc;
+	FixFk **list;
+	int		n = 0;
+	bool	ok = true;
+	bool	backup = f->opt->repair.strategy != STRATEGY_BACKFILL;
+	int		rc;
 
 	if (scan_rc == FK_EXIT_ERROR || res->nerrors > 0)
 	{
@@ -246,8 +244,8 @@ fix_finish(Fix *f, const Catalog *cat, ScanResult *res, int scan_rc)
 		/* an earlier statement changed the same table: measure, do not assume */
 		for (int j = 0; j < k; j++)
 			list[k]->touched |= f->opt->repair.strategy == STRATEGY_BACKFILL
-				? list[j]->r->parent->oid == r->parent->oid
-				: list[j]->r->child->oid == r->child->oid;
+									? list[j]->r->parent->oid == r->parent->oid
+									: list[j]->r->child->oid == r->child->oid;
 		build_fk(f, f->cat, list[k], &num);
 	}
 	add_step(f, STEP_COMMIT, NULL);
@@ -277,7 +275,7 @@ fix_run(const FkOptions *opt)
 		return FK_EXIT_ERROR;
 	if (scan_execute(opt, NULL, true, &out))
 	{
-		int			scan_rc = fix_collect_keys(&f, &out) ? out.rc : FK_EXIT_ERROR;
+		int scan_rc = fix_collect_keys(&f, &out) ? out.rc : FK_EXIT_ERROR;
 
 		/* the repair needs neither the keys' sets nor the scan's snapshot */
 		scan_outcome_drop_keys(&out);

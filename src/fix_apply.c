@@ -41,28 +41,31 @@ count_row(void *ctx, const PGresult *res, int row)
 static void
 build_restore(const Fix *f, int upto, StrBuf *b)
 {
-	bool		del = f->opt->repair.strategy == STRATEGY_DELETE;
+	bool del = f->opt->repair.strategy == STRATEGY_DELETE;
 
-	strbuf_appendf(b, "-- fkscan restore: puts back what fkscan fix --strategy %s changed.\n"
-				   "-- The rows are orphans: putting them back needs their FK not to fire, as\n"
-				   "-- when they first arrived (session_replication_role = replica: superuser).\n"
-				   "-- Run it with: psql -X -v ON_ERROR_STOP=1 -d DATABASE -f restore.sql\n"
-				   "\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL session_replication_role = replica;\n",
-				   del ? "delete" : "nullify");
+	strbuf_appendf(
+		b,
+		"-- fkscan restore: puts back what fkscan fix --strategy %s changed.\n"
+		"-- The rows are orphans: putting them back needs their FK not to fire, as\n"
+		"-- when they first arrived (session_replication_role = replica: superuser).\n"
+		"-- Run it with: psql -X -v ON_ERROR_STOP=1 -d DATABASE -f restore.sql\n"
+		"\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL session_replication_role = replica;\n",
+		del ? "delete" : "nullify");
 	for (int s = 0; s < upto; s++)
 	{
-		const FixStep *st = &f->steps[s];
-		const FixFk *x = st->fk;
+		const FixStep  *st = &f->steps[s];
+		const FixFk	   *x = st->fk;
 		const FkResult *r;
-		char	  **cols;
-		int			ncols;
+		char		  **cols;
+		int				ncols;
 
 		if (st->kind != STEP_BACKUP)
 			continue;
 		r = x->r;
 		cols = del ? x->cols : x->pk;
 		ncols = del ? x->ncols : x->npk;
-		strbuf_appendf(b, "CREATE TEMPORARY TABLE fkscan_restore_%d ON COMMIT DROP AS SELECT ", st->n);
+		strbuf_appendf(b, "CREATE TEMPORARY TABLE fkscan_restore_%d ON COMMIT DROP AS SELECT ",
+					   st->n);
 		for (int i = 0; i < ncols; i++)
 		{
 			strbuf_append(b, i ? ", " : "");
@@ -76,7 +79,9 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 			}
 		strbuf_append(b, " FROM ");
 		risql_append_from(b, r->child);
-		strbuf_appendf(b, " c WITH NO DATA;\n\\copy pg_temp.fkscan_restore_%d FROM '%s' WITH (FORMAT csv, HEADER)\n",
+		strbuf_appendf(b,
+					   " c WITH NO DATA;\n\\copy pg_temp.fkscan_restore_%d FROM '%s' WITH (FORMAT "
+					   "csv, HEADER)\n",
 					   st->n, st->path);
 		if (del)
 		{
@@ -88,7 +93,8 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 				strbuf_append(b, i ? ", " : "");
 				pgconn_append_ident(b, NULL, cols[i]);
 			}
-			strbuf_appendf(b, ") OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.fkscan_restore_%d;\n", st->n);
+			strbuf_appendf(
+				b, ") OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.fkscan_restore_%d;\n", st->n);
 		}
 		else
 		{
@@ -129,10 +135,8 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 static bool
 write_restore(Fix *f, int upto, bool committed)
 {
-	StrBuf		path,
-				pending,
-				data;
-	bool		ok;
+	StrBuf path, pending, data;
+	bool   ok;
 
 	strbuf_init(&path);
 	strbuf_appendf(&path, "%s/restore.sql", f->backup_dir);
@@ -140,13 +144,15 @@ write_restore(Fix *f, int upto, bool committed)
 	strbuf_appendf(&pending, "%s.pending", path.data);
 	strbuf_init(&data);
 	if (!committed)
-		strbuf_append(&data,
-					  "-- PENDING: written just before a COMMIT whose outcome fkscan did not see.\n"
-					  "-- Run it only if that repair is known to have committed (its rows are gone\n"
-					  "-- from the tables): psql -X -v fkscan_committed=1 -d DATABASE -f restore.sql.pending\n"
-					  "\\set ON_ERROR_STOP on\n\\if :{?fkscan_committed}\n\\else\n"
-					  "DO $fkscan$BEGIN RAISE EXCEPTION 'restore.sql.pending: not run: give -v fkscan_committed=1 "
-					  "once the repair is known to have committed'; END$fkscan$;\n\\endif\n");
+		strbuf_append(
+			&data, "-- PENDING: written just before a COMMIT whose outcome fkscan did not see.\n"
+				   "-- Run it only if that repair is known to have committed (its rows are gone\n"
+				   "-- from the tables): psql -X -v fkscan_committed=1 -d DATABASE -f "
+				   "restore.sql.pending\n"
+				   "\\set ON_ERROR_STOP on\n\\if :{?fkscan_committed}\n\\else\n"
+				   "DO $fkscan$BEGIN RAISE EXCEPTION 'restore.sql.pending: not run: give -v "
+				   "fkscan_committed=1 "
+				   "once the repair is known to have committed'; END$fkscan$;\n\\endif\n");
 	build_restore(f, upto, &data);
 	ok = outfile_save(committed ? path.data : pending.data, data.data, data.len);
 	/* restore.sql covers the commit now: the pending script is void */
@@ -162,7 +168,7 @@ write_restore(Fix *f, int upto, bool committed)
 static void
 discard_pending_restore(Fix *f)
 {
-	StrBuf		path;
+	StrBuf path;
 
 	if (f->backup_dir == NULL)
 		return;
@@ -177,12 +183,13 @@ discard_pending_restore(Fix *f)
 static bool
 begin_transaction(Fix *f)
 {
-	char		sql[128];
-	bool		ok = pgconn_exec(f->wc, "BEGIN", 0, NULL, NULL, NULL);
+	char sql[128];
+	bool ok = pgconn_exec(f->wc, "BEGIN", 0, NULL, NULL, NULL);
 
 	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", f->opt->conn.lock_timeout_ms);
 	ok = ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", f->opt->repair.statement_timeout_ms);
+	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d",
+			 f->opt->repair.statement_timeout_ms);
 	return ok && pgconn_exec(f->wc, sql, 0, NULL, NULL, NULL);
 }
 
@@ -204,7 +211,8 @@ commit_transaction(Fix *f, int upto, bool backup, bool *ok)
 		return false;
 	}
 	if (*ok && backup && !write_restore(f, upto, true))
-		log_warning("the repair committed; restore.sql.pending (run with -v fkscan_committed=1) restores it");
+		log_warning("the repair committed; restore.sql.pending (run with -v fkscan_committed=1) "
+					"restores it");
 	return true;
 }
 
@@ -212,14 +220,14 @@ commit_transaction(Fix *f, int upto, bool backup, bool *ok)
 static bool
 run_counted(Fix *f, FixStep *st, int64_t want)
 {
-	uint64_t	affected = 0;
+	uint64_t affected = 0;
 
 	if (!pgconn_exec_count(f->wc, st->sql, 0, NULL, &affected))
 		return false;
 	if ((int64_t) affected != want)
 	{
-		log_error("%s: %" PRIu64 " rows, the scan found %" PRId64
-				  ": rows changed since the scan", st->what, affected, want);
+		log_error("%s: %" PRIu64 " rows, the scan found %" PRId64 ": rows changed since the scan",
+				  st->what, affected, want);
 		return false;
 	}
 	printf("%s: %" PRIu64 " rows\n", st->what, affected);
@@ -231,13 +239,14 @@ run_counted(Fix *f, FixStep *st, int64_t want)
 static bool
 run_unseen(Fix *f, const FixStep *st)
 {
-	int64_t		unseen = -1;
+	int64_t unseen = -1;
 
 	if (!pgconn_exec(f->wc, st->sql, 0, NULL, count_row, &unseen))
 		return false;
 	if (unseen != 0)
 	{
-		log_error("%s: %" PRId64 " rows written after the scan's snapshot: rows changed since the scan",
+		log_error("%s: %" PRId64
+				  " rows written after the scan's snapshot: rows changed since the scan",
 				  st->what, unseen);
 		return false;
 	}
@@ -248,12 +257,12 @@ run_unseen(Fix *f, const FixStep *st)
 static bool
 batch_sums_match(Fix *f)
 {
-	bool		ok = true;
+	bool ok = true;
 
 	for (int i = 0; f->opt->repair.batch_size > 0 && i < f->nfks; i++)
 	{
-		FixFk	   *x = &f->fks[i];
-		uint64_t	want;
+		FixFk	*x = &f->fks[i];
+		uint64_t want;
 
 		if (!x->seen || x->r == NULL || x->touched)
 			continue;
@@ -261,7 +270,8 @@ batch_sums_match(Fix *f)
 		if (x->done != want)
 		{
 			log_error("%s: %" PRIu64 " repaired in %d batches, the scan found %" PRIu64
-					  ": rows changed since the scan", x->r->fk->name, x->done, x->nbatches, want);
+					  ": rows changed since the scan",
+					  x->r->fk->name, x->done, x->nbatches, want);
 			log_detail("The batches were committed; run fkscan fix again to repair what is left.");
 			ok = false;
 		}
@@ -280,22 +290,23 @@ rollback(Fix *f, int committed)
 		log_detail("The transaction was rolled back: nothing was changed.");
 	else
 		log_detail("This batch was rolled back; the %d batches before it were committed "
-				   "(restore.sql covers them).  Run fkscan fix again to go on.", committed);
+				   "(restore.sql covers them).  Run fkscan fix again to go on.",
+				   committed);
 }
 
 bool
 apply_steps(Fix *f)
 {
-	int64_t		measured = -1;
-	bool		backup = f->opt->repair.strategy != STRATEGY_BACKFILL;
-	StrBuf		data;
-	bool		ok = true;
-	int			committed = 0;
+	int64_t measured = -1;
+	bool	backup = f->opt->repair.strategy != STRATEGY_BACKFILL;
+	StrBuf	data;
+	bool	ok = true;
+	int		committed = 0;
 
 	strbuf_init(&data);
 	for (int i = 0; ok && i < f->nsteps; i++)
 	{
-		FixStep    *st = &f->steps[i];
+		FixStep *st = &f->steps[i];
 
 		if (signals_interrupted())
 		{
@@ -316,7 +327,7 @@ apply_steps(Fix *f)
 				if (!commit_transaction(f, i, backup, &ok))
 				{
 					strbuf_free(&data);
-					return false;	/* its outcome is unknown: nothing to roll back */
+					return false; /* its outcome is unknown: nothing to roll back */
 				}
 				committed += ok;
 				break;
@@ -338,7 +349,7 @@ apply_steps(Fix *f)
 			case STEP_BACKUP:
 				strbuf_reset(&data);
 				ok = pgconn_copy_out(f->wc, st->sql, append_copy_data, &data, NULL) &&
-					outfile_save(st->path, data.data, data.len);
+					 outfile_save(st->path, data.data, data.len);
 				if (ok)
 					printf("  backup: %s\n", st->path);
 				break;
@@ -363,7 +374,7 @@ apply_steps(Fix *f)
 static bool
 dir_is_empty(const char *dir, bool *empty)
 {
-	DIR		   *d = opendir(dir);
+	DIR			  *d = opendir(dir);
 	struct dirent *e;
 
 	if (d == NULL)
@@ -385,10 +396,12 @@ psql_safe_path(const char *given, const char *path)
 	if (strpbrk(path, "'\\\n\r") == NULL)
 		return true;
 	if (strcmp(given, path) == 0)
-		log_error("invalid backup directory \"%s\": it may not contain quotes, backslashes or newlines",
-				  given);
+		log_error(
+			"invalid backup directory \"%s\": it may not contain quotes, backslashes or newlines",
+			given);
 	else
-		log_error("invalid backup directory \"%s\": its real path \"%s\" holds a quote, backslash or newline",
+		log_error("invalid backup directory \"%s\": its real path \"%s\" holds a quote, backslash "
+				  "or newline",
 				  given, path);
 	log_detail("The restore script names it in psql's \\copy, which cannot take those.");
 	return false;
@@ -416,9 +429,9 @@ prepare_backup_dir(Fix *f, bool create)
 	}
 	if (dir == NULL)
 	{
-		time_t		now = time(NULL);
-		struct tm	tm;
-		size_t		len;
+		time_t	  now = time(NULL);
+		struct tm tm;
+		size_t	  len;
 
 		gmtime_r(&now, &tm);
 		len = strftime(name, sizeof(name), "fkscan-backup-%Y%m%dT%H%M%SZ", &tm);
@@ -447,7 +460,8 @@ prepare_backup_dir(Fix *f, bool create)
 		if (!empty)
 		{
 			log_error("backup directory \"%s\" exists and is not empty", dir);
-			log_hint("Give a new or empty directory: this repair's backups and restore.sql must not mix with others.");
+			log_hint("Give a new or empty directory: this repair's backups and restore.sql must "
+					 "not mix with others.");
 			return false;
 		}
 	}

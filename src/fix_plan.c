@@ -25,7 +25,7 @@
 FixStep *
 add_step(Fix *f, StepKind kind, char *sql)
 {
-	FixStep    *st;
+	FixStep *st;
 
 	fk_array_grow((void **) &f->steps, &f->capsteps, f->nsteps + 1, sizeof(FixStep));
 	st = &f->steps[f->nsteps++];
@@ -36,13 +36,13 @@ add_step(Fix *f, StepKind kind, char *sql)
 	return st;
 }
 
-static FixStep *add_stepf(Fix *f, StepKind kind, const char *fmt,...) FK_PRINTF(3, 4);
+static FixStep *add_stepf(Fix *f, StepKind kind, const char *fmt, ...) FK_PRINTF(3, 4);
 
 static FixStep *
-add_stepf(Fix *f, StepKind kind, const char *fmt,...)
+add_stepf(Fix *f, StepKind kind, const char *fmt, ...)
 {
-	va_list		ap;
-	char	   *s;
+	va_list ap;
+	char   *s;
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
@@ -68,12 +68,14 @@ append_unseen(StrBuf *b, const char *snapshot)
 {
 	const char *x = "pg_catalog.pg_current_xact_id()::pg_catalog.text::pg_catalog.int8";
 
-	strbuf_appendf(b, "(c.xmin::pg_catalog.text::pg_catalog.int8 >= 3"
-				   " AND c.xmin::pg_catalog.text::pg_catalog.int8 <> %s %% 4294967296"
-				   " AND NOT pg_catalog.pg_visible_in_snapshot((%s - ((%s %% 4294967296"
-				   " - c.xmin::pg_catalog.text::pg_catalog.int8 + 6442450944) %% 4294967296"
-				   " - 2147483648))::pg_catalog.text::pg_catalog.xid8, '%s'::pg_catalog.pg_snapshot))",
-				   x, x, x, snapshot);
+	strbuf_appendf(
+		b,
+		"(c.xmin::pg_catalog.text::pg_catalog.int8 >= 3"
+		" AND c.xmin::pg_catalog.text::pg_catalog.int8 <> %s %% 4294967296"
+		" AND NOT pg_catalog.pg_visible_in_snapshot((%s - ((%s %% 4294967296"
+		" - c.xmin::pg_catalog.text::pg_catalog.int8 + 6442450944) %% 4294967296"
+		" - 2147483648))::pg_catalog.text::pg_catalog.xid8, '%s'::pg_catalog.pg_snapshot))",
+		x, x, x, snapshot);
 }
 
 /* ---- what the repair needs to know about the tables ---- */
@@ -104,11 +106,10 @@ fetch_names(PgConn *c, const char *sql, Oid oid, const char *p2, char ***out, in
 	return true;
 }
 
-static const char sql_columns[] =
-	"SELECT a.attname FROM pg_catalog.pg_attribute a "
-	"WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
-	"AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
-	"AND a.attgenerated OPERATOR(pg_catalog.=) '' ORDER BY a.attnum";
+static const char sql_columns[] = "SELECT a.attname FROM pg_catalog.pg_attribute a "
+								  "WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
+								  "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+								  "AND a.attgenerated OPERATOR(pg_catalog.=) '' ORDER BY a.attnum";
 
 static const char sql_primary_key[] =
 	"SELECT a.attname FROM pg_catalog.pg_index i "
@@ -130,7 +131,7 @@ static const char sql_needs_value[] =
 static char *
 names_array(const CatColumn *cols, int n, const StringList *more)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	strbuf_append_char(&b, '{');
@@ -162,15 +163,15 @@ table_name(const CatTable *t)
 static bool
 check_delete(Fix *f, FixFk *x, const char *child)
 {
-	const FkResult *r = x->r;
+	const FkResult		*r = x->r;
 	const CatForeignKey *fk = r->fk;
-	bool		ok = true;
+	bool				 ok = true;
 
 	for (int i = 0, blocked = 0, cascades = 0; i < r->ncascade; i++)
 	{
 		const CascadeStep *st = &r->cascade[i];
-		char	   *t = table_name(st->table);
-		StrBuf		n;
+		char			  *t = table_name(st->table);
+		StrBuf			   n;
 
 		strbuf_init(&n);
 		strbuf_append_count(&n, st->rows, "row", "rows");
@@ -183,9 +184,10 @@ check_delete(Fix *f, FixFk *x, const char *child)
 		}
 		else if (st->rows > 0 && (st->action == 'a' || st->action == 'r'))
 		{
-			log_error("%s on %s: cannot delete: %s of %s (%s, ON DELETE %s) reference%s the orphan rows",
-					  fk->name, child, n.data, t, st->via->name,
-					  catalog_action_name(st->action), st->rows == 1 ? "s" : "");
+			log_error(
+				"%s on %s: cannot delete: %s of %s (%s, ON DELETE %s) reference%s the orphan rows",
+				fk->name, child, n.data, t, st->via->name, catalog_action_name(st->action),
+				st->rows == 1 ? "s" : "");
 			/* one hint for all the dependents */
 			if (blocked++ == 0)
 				log_hint("Fix those rows first, or use --strategy nullify or backfill.");
@@ -194,8 +196,8 @@ check_delete(Fix *f, FixFk *x, const char *child)
 		else if (st->rows > 0 && !f->opt->repair.cascade)
 		{
 			log_error("%s on %s: deleting the orphan rows would %s %s of %s (%s, ON DELETE %s)",
-					  fk->name, child, st->action == 'c' ? "also delete" : "update",
-					  n.data, t, st->via->name, catalog_action_name(st->action));
+					  fk->name, child, st->action == 'c' ? "also delete" : "update", n.data, t,
+					  st->via->name, catalog_action_name(st->action));
 			if (cascades++ == 0)
 				log_hint("Add --cascade to allow it (those rows are not in the backup).");
 			ok = false;
@@ -210,10 +212,10 @@ check_delete(Fix *f, FixFk *x, const char *child)
 static bool
 check_nullify(Fix *f, FixFk *x, const char *child)
 {
-	const FkResult *r = x->r;
+	const FkResult		*r = x->r;
 	const CatForeignKey *fk = r->fk;
-	bool		ok = true;
-	int			n = 0;
+	bool				 ok = true;
+	int					 n = 0;
 
 	x->nullify = fk_calloc((size_t) fk->ncols, sizeof(bool));
 	for (int i = 0; i < fk->ncols; i++)
@@ -225,8 +227,7 @@ check_nullify(Fix *f, FixFk *x, const char *child)
 		/* MATCH FULL: a key is exempt only when all of it is NULL */
 		if (!x->nullify[i] && (fk->match_type == 'f' || fk->ncols == 1))
 		{
-			log_error("%s on %s: cannot set column %s to NULL: it is %s",
-					  fk->name, child, c->name,
+			log_error("%s on %s: cannot set column %s to NULL: it is %s", fk->name, child, c->name,
 					  c->generated ? "a generated column" : "NOT NULL");
 			if (fk->match_type == 'f' && fk->ncols > 1)
 				log_detail("Under MATCH FULL every key column must become NULL.");
@@ -237,16 +238,15 @@ check_nullify(Fix *f, FixFk *x, const char *child)
 	}
 	if (ok && n == 0)
 	{
-		log_error("%s on %s: cannot set the key to NULL: no column of it may be NULL",
-				  fk->name, child);
+		log_error("%s on %s: cannot set the key to NULL: no column of it may be NULL", fk->name,
+				  child);
 		ok = false;
 	}
 	if (ok)
 		ok = fetch_names(f->wc, sql_primary_key, r->child->oid, NULL, &x->pk, &x->npk);
 	if (ok && x->npk == 0)
 	{
-		log_error("%s on %s: cannot nullify: the table has no primary key",
-				  fk->name, child);
+		log_error("%s on %s: cannot nullify: the table has no primary key", fk->name, child);
 		log_detail("The backup must name each row to restore its old values.");
 		ok = false;
 	}
@@ -257,38 +257,37 @@ check_nullify(Fix *f, FixFk *x, const char *child)
 static bool
 check_backfill(Fix *f, FixFk *x, const char *child)
 {
-	const FkResult *r = x->r;
+	const FkResult		*r = x->r;
 	const CatForeignKey *fk = r->fk;
-	bool		ok = true;
-	char	   *given = names_array(fk->parent_cols, fk->ncols, &f->opt->repair.set_values);
-	char	  **missing = NULL;
-	int			nmissing = 0;
-	char	   *parent = table_name(r->parent);
+	bool				 ok = true;
+	char  *given = names_array(fk->parent_cols, fk->ncols, &f->opt->repair.set_values);
+	char **missing = NULL;
+	int	   nmissing = 0;
+	char  *parent = table_name(r->parent);
 
 	if (fk->period)
 	{
 		/* a stub would need periods filling the gaps between the parent's */
-		log_error("%s on %s: cannot insert stub rows for a PERIOD foreign key",
-				  fk->name, child);
-		log_detail("A child's period must be covered by its key's parent periods; a stub row cannot know which part is missing.");
+		log_error("%s on %s: cannot insert stub rows for a PERIOD foreign key", fk->name, child);
+		log_detail("A child's period must be covered by its key's parent periods; a stub row "
+				   "cannot know which part is missing.");
 		log_hint("Use --strategy delete or nullify, or extend the parent periods yourself.");
 		ok = false;
 	}
 	else if (r->partial_null_rows > 0)
 	{
-		log_error("%s on %s: %" PRIu64 " rows mix NULLs and values under MATCH FULL: no parent can match them",
+		log_error("%s on %s: %" PRIu64
+				  " rows mix NULLs and values under MATCH FULL: no parent can match them",
 				  fk->name, child, r->partial_null_rows);
 		log_hint("Use --strategy nullify or delete for those rows.");
 		ok = false;
 	}
 	if (ok)
-		ok = fetch_names(f->wc, sql_needs_value, r->parent->oid, given,
-						 &missing, &nmissing);
+		ok = fetch_names(f->wc, sql_needs_value, r->parent->oid, given, &missing, &nmissing);
 	if (ok && nmissing > 0)
 	{
 		/* every such column at once: one rerun, not one per column */
-		StrBuf		cols,
-					sets;
+		StrBuf cols, sets;
 
 		strbuf_init(&cols);
 		strbuf_init(&sets);
@@ -300,8 +299,7 @@ check_backfill(Fix *f, FixFk *x, const char *child)
 		log_error("%s: cannot insert stub rows into %s: column%s %s %s NOT NULL without a default",
 				  fk->name, parent, nmissing > 1 ? "s" : "", cols.data,
 				  nmissing > 1 ? "are" : "is");
-		log_hint("Give %s with %s.", nmissing > 1 ? "their values" : "its value",
-				 sets.data);
+		log_hint("Give %s with %s.", nmissing > 1 ? "their values" : "its value", sets.data);
 		strbuf_free(&cols);
 		strbuf_free(&sets);
 		ok = false;
@@ -321,8 +319,8 @@ check_backfill(Fix *f, FixFk *x, const char *child)
 bool
 fix_check(Fix *f, FixFk *x)
 {
-	char	   *child = table_name(x->r->child);
-	bool		ok = false;
+	char *child = table_name(x->r->child);
+	bool  ok = false;
 
 	switch (f->opt->repair.strategy)
 	{
@@ -411,13 +409,15 @@ append_orphan_rows(StrBuf *b, const Catalog *cat, const CatForeignKey *fk, int n
 static char *
 backup_path(const Fix *f, int n, const char *fkname)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	strbuf_appendf(&b, "%s/%02d_", f->backup_dir, n);
 	for (const char *p = fkname; *p && b.len < 200; p++)
 		strbuf_append_char(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-						   (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ? *p : '_');
+									   (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'
+								   ? *p
+								   : '_');
 	strbuf_append(&b, ".csv");
 	return strbuf_take(&b);
 }
@@ -426,8 +426,8 @@ backup_path(const Fix *f, int n, const char *fkname)
 static char *
 fk_what(const char *verb, const FkResult *r)
 {
-	StrBuf		b;
-	char	   *t = table_name(verb[0] == 'i' ? r->parent : r->child);
+	StrBuf b;
+	char  *t = table_name(verb[0] == 'i' ? r->parent : r->child);
 
 	strbuf_init(&b);
 	strbuf_appendf(&b, "%s %s (", verb, t);
@@ -442,8 +442,8 @@ static void
 add_comment_step(Fix *f, const FixFk *x, bool first)
 {
 	const FkResult *r = x->r;
-	char	   *child = table_name(r->child);
-	StrBuf		b;
+	char		   *child = table_name(r->child);
+	StrBuf			b;
 
 	strbuf_init(&b);
 	strbuf_append(&b, "\n-- ");
@@ -457,7 +457,7 @@ add_comment_step(Fix *f, const FixFk *x, bool first)
 	/* what a delete reaches; nothing else repairs by deleting */
 	for (int i = 0; f->opt->repair.strategy == STRATEGY_DELETE && i < r->ncascade; i++)
 	{
-		char	   *t;
+		char *t;
 
 		if (r->cascade[i].rows == 0)
 			continue;
@@ -479,8 +479,8 @@ static void
 add_keys_steps(Fix *f, const FixFk *x, int n, const char *data, size_t len)
 {
 	const CatForeignKey *fk = x->r->fk;
-	StrBuf		b;
-	FixStep    *st;
+	StrBuf				 b;
+	FixStep				*st;
 
 	strbuf_init(&b);
 	strbuf_appendf(&b, "CREATE TEMPORARY TABLE fkscan_keys_%d ON COMMIT DROP AS SELECT ", n);
@@ -567,11 +567,14 @@ append_nullify(StrBuf *b, const FixFk *x, int n, const char *rows)
 			pgconn_append_ident(b, NULL, fk->child_cols[i].name);
 			strbuf_append(b, " = NULL");
 		}
-	strbuf_append(b, " FROM fkscan_old o WHERE fkscan_t.tableoid OPERATOR(pg_catalog.=) o.fkscan_rel"
+	strbuf_append(b,
+				  " FROM fkscan_old o WHERE fkscan_t.tableoid OPERATOR(pg_catalog.=) o.fkscan_rel"
 				  " AND fkscan_t.ctid OPERATOR(pg_catalog.=) o.fkscan_row RETURNING ");
 	append_columns(b, "o", x->pk, x->npk, false);
 	append_nullified(b, x, "o");
-	strbuf_appendf(b, ", o.fkscan_unseen) INSERT INTO pg_temp.fkscan_backup_%d SELECT * FROM fkscan_updated", n);
+	strbuf_appendf(
+		b, ", o.fkscan_unseen) INSERT INTO pg_temp.fkscan_backup_%d SELECT * FROM fkscan_updated",
+		n);
 }
 
 /*
@@ -582,9 +585,9 @@ static void
 add_change_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 {
 	const FkResult *r = x->r;
-	bool		del = f->opt->repair.strategy == STRATEGY_DELETE;
-	StrBuf		b;
-	FixStep    *st;
+	bool			del = f->opt->repair.strategy == STRATEGY_DELETE;
+	StrBuf			b;
+	FixStep		   *st;
 
 	/* the backup table: the row's columns (delete), or its key and old values */
 	strbuf_init(&b);
@@ -613,10 +616,12 @@ add_change_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 	st->what = fk_what(del ? "delete from" : "nullify in", r);
 	st->fk = x;
 	/* equal counts, and every row one the scan saw: the same rows */
-	st = add_stepf(f, STEP_UNSEEN, "SELECT count(*) FROM pg_temp.fkscan_backup_%d WHERE fkscan_unseen", n);
+	st = add_stepf(f, STEP_UNSEEN,
+				   "SELECT count(*) FROM pg_temp.fkscan_backup_%d WHERE fkscan_unseen", n);
 	st->what = fk_what(del ? "delete from" : "nullify in", r);
 	add_stepf(f, STEP_SQL, "ALTER TABLE pg_temp.fkscan_backup_%d DROP COLUMN fkscan_unseen", n);
-	st = add_stepf(f, STEP_BACKUP, "COPY pg_temp.fkscan_backup_%d TO STDOUT (FORMAT csv, HEADER)", n);
+	st = add_stepf(f, STEP_BACKUP, "COPY pg_temp.fkscan_backup_%d TO STDOUT (FORMAT csv, HEADER)",
+				   n);
 	st->path = backup_path(f, n, r->fk->name);
 	st->fk = x;
 	st->n = n;
@@ -627,17 +632,19 @@ add_change_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 static void
 add_backfill_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 {
-	const FkResult *r = x->r;
+	const FkResult		*r = x->r;
 	const CatForeignKey *fk = r->fk;
-	StrBuf		b,
-				sets;
-	FixStep    *st;
+	StrBuf				 b, sets;
+	FixStep				*st;
 
 	strbuf_init(&b);
 	strbuf_init(&sets);
 	if (touched)
 	{
-		strbuf_appendf(&b, "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ", n);
+		strbuf_appendf(&b,
+					   "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_keys_%d s WHERE "
+					   "EXISTS (SELECT 1 FROM ",
+					   n);
 		risql_append_from(&b, r->child);
 		strbuf_appendf(&b, " c WHERE %s)", rows);
 		add_step(f, STEP_EXPECT, strbuf_take(&b));
@@ -666,8 +673,8 @@ add_backfill_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 	strbuf_append(&b, ") SELECT ");
 	for (int i = 0; i < fk->ncols; i++)
 		strbuf_appendf(&b, "%ss.k%d", i ? ", " : "", i + 1);
-	strbuf_appendf(&b, "%s FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ",
-				   sets.data, n);
+	strbuf_appendf(&b, "%s FROM pg_temp.fkscan_keys_%d s WHERE EXISTS (SELECT 1 FROM ", sets.data,
+				   n);
 	risql_append_from(&b, r->child);
 	/*
 	 * Only the FK's own key may conflict (a stub another session made
@@ -695,10 +702,10 @@ add_backfill_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
  * count is measured, not the scan's.
  */
 static void
-build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched,
-			   const char *data, size_t len, bool first)
+build_fk_steps(Fix *f, const Catalog *cat, FixFk *x, int n, bool touched, const char *data,
+			   size_t len, bool first)
 {
-	StrBuf		rows;
+	StrBuf rows;
 
 	add_comment_step(f, x, first);
 	add_keys_steps(f, x, n, data, len);
@@ -769,22 +776,22 @@ order_fks(const Catalog *graph, FixFk **list, int n)
 {
 	for (int pass = 0; pass < n; pass++)
 	{
-		bool		moved = false;
+		bool moved = false;
 
 		for (int i = 0; i < n; i++)
 			for (int j = i + 1; j < n; j++)
 			{
-				Oid			a = list[i]->r->child->oid;
-				Oid			b = list[j]->r->child->oid;
-				bool		b_refs_a = false;
+				Oid	 a = list[i]->r->child->oid;
+				Oid	 b = list[j]->r->child->oid;
+				bool b_refs_a = false;
 
 				/* does b's child table reference a's child table (by any FK)? */
 				for (int g = 0; g < graph->nfks && !b_refs_a && a != b; g++)
 					b_refs_a = graph->tables[graph->fks[g].child].oid == b &&
-						graph->tables[graph->fks[g].parent].oid == a;
+							   graph->tables[graph->fks[g].parent].oid == a;
 				if (b_refs_a)
 				{
-					FixFk	   *t = list[j];
+					FixFk *t = list[j];
 
 					memmove(list + i + 1, list + i, sizeof(FixFk *) * (size_t) (j - i));
 					list[i] = t;

@@ -35,7 +35,7 @@ print_sql_literal(FILE *out, const char *s)
 static void
 print_backup_copy(FILE *out, const FixStep *st)
 {
-	StrBuf		cmd;
+	StrBuf cmd;
 
 	strbuf_init(&cmd);
 	strbuf_appendf(&cmd, "umask 077 && set -C && exec cat > '%s'", st->path);
@@ -50,17 +50,20 @@ static const char check_function[] =
 	"  RETURNS void LANGUAGE plpgsql AS\n"
 	"$fkscan$BEGIN\n"
 	"  IF got IS DISTINCT FROM want THEN\n"
-	"    RAISE EXCEPTION 'fkscan: % rows for %, expected %: rows changed since the scan; nothing was changed', got, what, want;\n"
+	"    RAISE EXCEPTION 'fkscan: % rows for %, expected %: rows changed since the scan; nothing "
+	"was changed', got, what, want;\n"
 	"  END IF;\n"
 	"END$fkscan$";
 
 void
 print_script(const Fix *f, const char *database, FILE *out)
 {
-	const char *strategy = f->opt->repair.strategy == STRATEGY_DELETE ? "delete"
-		: f->opt->repair.strategy == STRATEGY_NULLIFY ? "nullify" : "backfill";
+	const char *strategy = f->opt->repair.strategy == STRATEGY_DELETE	 ? "delete"
+						   : f->opt->repair.strategy == STRATEGY_NULLIFY ? "nullify"
+																		 : "backfill";
 
-	fprintf(out, "-- fkscan fix --strategy %s: the repair of the orphan rows the scan found", strategy);
+	fprintf(out, "-- fkscan fix --strategy %s: the repair of the orphan rows the scan found",
+			strategy);
 	if (database)
 	{
 		fputs(" in database ", out);
@@ -70,7 +73,8 @@ print_script(const Fix *f, const char *database, FILE *out)
 		  "-- (or run fkscan fix again with --apply).  The orphan keys are data (COPY);\n"
 		  "-- every statement re-checks that each row is still an orphan, and a row\n"
 		  "-- count that differs from the scan's aborts the transaction.\n"
-		  "\\set ON_ERROR_STOP on\n", out);
+		  "\\set ON_ERROR_STOP on\n",
+		  out);
 	if (f->backup_dir)
 	{
 		fputs("\\! mkdir -m 700 -p -- ", out);
@@ -78,7 +82,8 @@ print_script(const Fix *f, const char *database, FILE *out)
 		fputc('\n', out);
 	}
 	/* the session fkscan's own connections have (pgconn.h) */
-	fprintf(out, "SET client_encoding = 'UTF8';\nSET search_path = '';\nSET row_security = off;\n"
+	fprintf(out,
+			"SET client_encoding = 'UTF8';\nSET search_path = '';\nSET row_security = off;\n"
 			"SET DateStyle = 'ISO';\nSET IntervalStyle = 'postgres';\nSET TimeZone = 'UTC';\n"
 			"SET extra_float_digits = 3;\nSET standard_conforming_strings = on;\n%s;\n",
 			check_function);
@@ -92,7 +97,8 @@ print_script(const Fix *f, const char *database, FILE *out)
 				fprintf(out, "%s\n", st->sql);
 				break;
 			case STEP_BEGIN:
-				fprintf(out, "BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL statement_timeout = %d;\n",
+				fprintf(out,
+						"BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL statement_timeout = %d;\n",
 						f->opt->conn.lock_timeout_ms, f->opt->repair.statement_timeout_ms);
 				break;
 			case STEP_COMMIT:

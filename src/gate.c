@@ -15,8 +15,8 @@ static uint64_t
 fk_limit(const GateOptions *o)
 {
 	if (o->max_orphans_per_fk >= 0 && o->max_orphans >= 0)
-		return (uint64_t) (o->max_orphans_per_fk < o->max_orphans
-						   ? o->max_orphans_per_fk : o->max_orphans);
+		return (uint64_t) (o->max_orphans_per_fk < o->max_orphans ? o->max_orphans_per_fk
+																  : o->max_orphans);
 	if (o->max_orphans_per_fk >= 0)
 		return (uint64_t) o->max_orphans_per_fk;
 	if (o->max_orphans >= 0)
@@ -36,8 +36,8 @@ gate_fk_tolerated(const FkResult *r, const GateOptions *o)
 GateVerdict
 gate_verdict(const ScanResult *res, const GateOptions *o)
 {
-	bool		all_tolerated = true;
-	uint64_t	total = 0;
+	bool	 all_tolerated = true;
+	uint64_t total = 0;
 
 	if (res->interrupted || res->nerrors > 0 || res->ndisagree > 0 || res->output_failed)
 		return VERDICT_ERROR;

@@ -41,10 +41,10 @@ holds(size_t capacity, size_t n)
 
 struct HSet128
 {
-	Hash128    *slots;
-	size_t		mask;			/* capacity - 1 */
-	size_t		used;			/* occupied slots (the zero value excluded) */
-	bool		has_zero;
+	Hash128 *slots;
+	size_t	 mask; /* capacity - 1 */
+	size_t	 used; /* occupied slots (the zero value excluded) */
+	bool	 has_zero;
 };
 
 static inline bool
@@ -63,7 +63,7 @@ hash_equal(Hash128 a, Hash128 b)
 static void
 slots_insert(Hash128 *slots, size_t mask, Hash128 h)
 {
-	size_t		i = (size_t) h.lo & mask;
+	size_t i = (size_t) h.lo & mask;
 
 	while (!hash_is_zero(slots[i]))
 		i = (i + 1) & mask;
@@ -73,9 +73,9 @@ slots_insert(Hash128 *slots, size_t mask, Hash128 h)
 static void
 hset_resize(HSet128 *s, size_t capacity)
 {
-	Hash128    *old = s->slots;
-	size_t		oldcap = s->mask + 1;
-	Hash128    *slots = fk_calloc(capacity, sizeof(Hash128));
+	Hash128 *old = s->slots;
+	size_t	 oldcap = s->mask + 1;
+	Hash128 *slots = fk_calloc(capacity, sizeof(Hash128));
 
 	for (size_t i = 0; i < oldcap; i++)
 		if (!hash_is_zero(old[i]))
@@ -88,8 +88,8 @@ hset_resize(HSet128 *s, size_t capacity)
 HSet128 *
 hset128_create(size_t capacity_hint)
 {
-	HSet128    *s = fk_calloc(1, sizeof(HSet128));
-	size_t		capacity = HSET_MIN_CAPACITY;
+	HSet128 *s = fk_calloc(1, sizeof(HSet128));
+	size_t	 capacity = HSET_MIN_CAPACITY;
 
 	/* Room for capacity_hint values without a resize. */
 	while (!holds(capacity, capacity_hint) && capacity <= SIZE_MAX / 4)
@@ -111,11 +111,11 @@ hset128_free(HSet128 *s)
 bool
 hset128_add(HSet128 *s, Hash128 h)
 {
-	size_t		i;
+	size_t i;
 
 	if (hash_is_zero(h))
 	{
-		bool		added = !s->has_zero;
+		bool added = !s->has_zero;
 
 		s->has_zero = true;
 		return added;
@@ -148,8 +148,8 @@ hset128_contains(const HSet128 *s, Hash128 h)
 void
 hset128_merge_inplace(HSet128 *dst, const HSet128 *src)
 {
-	size_t		need = dst->used + src->used;
-	size_t		capacity = dst->mask + 1;
+	size_t need = dst->used + src->used;
+	size_t capacity = dst->mask + 1;
 
 	/* One resize up front rather than several while adding. */
 	while (!holds(capacity, need))
@@ -179,10 +179,9 @@ hset128_add_many(HSet128 *s, const Hash128 *h, size_t n)
 }
 
 size_t
-hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n,
-					  uint32_t *missing)
+hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n, uint32_t *missing)
 {
-	size_t		nmissing = 0;
+	size_t nmissing = 0;
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -210,7 +209,7 @@ Hash128
 hset128_hash(const void *data, size_t len)
 {
 	XXH128_hash_t x = XXH3_128bits(data, len);
-	Hash128		h = {x.low64, x.high64};
+	Hash128		  h = {x.low64, x.high64};
 
 	return h;
 }

@@ -59,7 +59,7 @@ open_scope(JsonWriter *w, char c)
 static void
 close_scope(JsonWriter *w, char c)
 {
-	bool		had = w->has_items[w->depth];
+	bool had = w->has_items[w->depth];
 
 	if (w->depth > 0)
 		w->depth--;

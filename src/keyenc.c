@@ -9,28 +9,28 @@
 #include "fkscan/copybin.h"
 
 /* Type OIDs from pg_type.dat (stable across versions). */
-#define BOOLOID 16
-#define BYTEAOID 17
-#define CHAROID 18
-#define TEXTOID 25
-#define OIDOID 26
-#define FLOAT4OID 700
-#define FLOAT8OID 701
-#define MONEYOID 790
-#define MACADDR8OID 774
-#define MACADDROID 829
-#define BPCHAROID 1042
-#define VARCHAROID 1043
-#define DATEOID 1082
-#define TIMEOID 1083
-#define TIMESTAMPOID 1114
+#define BOOLOID		   16
+#define BYTEAOID	   17
+#define CHAROID		   18
+#define TEXTOID		   25
+#define OIDOID		   26
+#define FLOAT4OID	   700
+#define FLOAT8OID	   701
+#define MONEYOID	   790
+#define MACADDR8OID	   774
+#define MACADDROID	   829
+#define BPCHAROID	   1042
+#define VARCHAROID	   1043
+#define DATEOID		   1082
+#define TIMEOID		   1083
+#define TIMESTAMPOID   1114
 #define TIMESTAMPTZOID 1184
-#define TIMETZOID 1266
-#define NUMERICOID 1700
-#define UUIDOID 2950
+#define TIMETZOID	   1266
+#define NUMERICOID	   1700
+#define UUIDOID		   2950
 
-#define NUMERIC_NEG 0x4000
-#define NUMERIC_NAN 0xC000
+#define NUMERIC_NEG	 0x4000
+#define NUMERIC_NAN	 0xC000
 #define NUMERIC_PINF 0xD000
 #define NUMERIC_NINF 0xF000
 
@@ -80,15 +80,15 @@ int_type(Oid t)
 static KeyEncKind
 text_side(const CatColumn *col)
 {
-	return col->base_type_oid == BPCHAROID || col->op_type_oid == BPCHAROID ?
-		KEYENC_BPCHAR : KEYENC_RAW;
+	return col->base_type_oid == BPCHAROID || col->op_type_oid == BPCHAROID ? KEYENC_BPCHAR
+																			: KEYENC_RAW;
 }
 
 static KeyEncKind
 same_kind(const CatColumn *child, const CatColumn *parent, const char **reason)
 {
-	Oid			c = child->base_type_oid;
-	Oid			p = parent->base_type_oid;
+	Oid c = child->base_type_oid;
+	Oid p = parent->base_type_oid;
 
 	if (int_type(c) && int_type(p))
 		return KEYENC_INT;
@@ -113,7 +113,7 @@ same_kind(const CatColumn *child, const CatColumn *parent, const char **reason)
 KeyEncPair
 keyenc_pair(const CatColumn *child, const CatColumn *parent, const char **reason)
 {
-	KeyEncPair	pair;
+	KeyEncPair pair;
 
 	*reason = NULL;
 	if (text_family(child->base_type_oid) && text_family(parent->base_type_oid))
@@ -136,7 +136,7 @@ keyenc_pair(const CatColumn *child, const CatColumn *parent, const char **reason
 static void
 append_u32(StrBuf *out, uint32_t v)
 {
-	char		b[4] = {(char) (v >> 24), (char) (v >> 16), (char) (v >> 8), (char) v};
+	char b[4] = {(char) (v >> 24), (char) (v >> 16), (char) (v >> 8), (char) v};
 
 	strbuf_append_len(out, b, 4);
 }
@@ -152,12 +152,9 @@ append_field(StrBuf *out, const void *data, size_t len)
 static bool
 append_numeric(const uint8_t *d, int32_t len, StrBuf *out)
 {
-	int			ndigits,
-				weight,
-				first,
-				last;
-	uint16_t	sign;
-	StrBuf		canon;
+	int		 ndigits, weight, first, last;
+	uint16_t sign;
+	StrBuf	 canon;
 
 	if (len < 8)
 		return false;
@@ -168,7 +165,7 @@ append_numeric(const uint8_t *d, int32_t len, StrBuf *out)
 		return false;
 	if (sign == NUMERIC_NAN || sign == NUMERIC_PINF || sign == NUMERIC_NINF)
 	{
-		uint8_t		special[2] = {(uint8_t) (sign >> 8), 0};
+		uint8_t special[2] = {(uint8_t) (sign >> 8), 0};
 
 		append_field(out, special, 2);
 		return true;
@@ -187,7 +184,7 @@ append_numeric(const uint8_t *d, int32_t len, StrBuf *out)
 		last--;
 	strbuf_init(&canon);
 	if (first == last)
-		strbuf_append_char(&canon, 'z');	/* zero: sign and weight do not matter */
+		strbuf_append_char(&canon, 'z'); /* zero: sign and weight do not matter */
 	else
 	{
 		/*
@@ -195,9 +192,9 @@ append_numeric(const uint8_t *d, int32_t len, StrBuf *out)
 		 * below int16's range, and a value's weight must never wrap onto
 		 * another's.
 		 */
-		uint32_t	w = (uint32_t) weight;
-		char		hdr[5] = {sign ? '-' : '+', (char) (w >> 24), (char) (w >> 16),
-		(char) (w >> 8), (char) w};
+		uint32_t w = (uint32_t) weight;
+		char	 hdr[5] = {sign ? '-' : '+', (char) (w >> 24), (char) (w >> 16), (char) (w >> 8),
+					   (char) w};
 
 		strbuf_append_len(&canon, hdr, 5);
 		strbuf_append_len(&canon, (const char *) d + 8 + 2 * first, (size_t) (2 * (last - first)));
@@ -210,28 +207,28 @@ append_numeric(const uint8_t *d, int32_t len, StrBuf *out)
 static bool
 append_float(const uint8_t *d, int32_t len, int width, StrBuf *out)
 {
-	uint8_t		b[8];
+	uint8_t b[8];
 
 	if (len != width)
 		return false;
 	memcpy(b, d, (size_t) width);
 	if (width == 8)
 	{
-		uint64_t	bits = (uint64_t) copybin_int64(b);
-		bool		nan = (bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL &&
-			(bits & 0x000fffffffffffffULL) != 0;
+		uint64_t bits = (uint64_t) copybin_int64(b);
+		bool	 nan = (bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL &&
+				   (bits & 0x000fffffffffffffULL) != 0;
 
 		if (nan)
 			bits = 0x7ff8000000000000ULL;
 		else if ((bits & 0x7fffffffffffffffULL) == 0)
-			bits = 0;			/* -0 = +0 */
+			bits = 0; /* -0 = +0 */
 		for (int i = 7; i >= 0; i--, bits >>= 8)
 			b[i] = (uint8_t) bits;
 	}
 	else
 	{
-		uint32_t	bits = (uint32_t) copybin_int32(b);
-		bool		nan = (bits & 0x7f800000U) == 0x7f800000U && (bits & 0x007fffffU) != 0;
+		uint32_t bits = (uint32_t) copybin_int32(b);
+		bool	 nan = (bits & 0x7f800000U) == 0x7f800000U && (bits & 0x007fffffU) != 0;
 
 		if (nan)
 			bits = 0x7fc00000U;
@@ -252,17 +249,17 @@ keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *out)
 	switch (kind)
 	{
 		case KEYENC_INT:
-			{
-				int64_t		v;
-				uint8_t		b[8];
+		{
+			int64_t v;
+			uint8_t b[8];
 
-				if (!copybin_int_field(data, len, &v))
-					return false;
-				for (int i = 7; i >= 0; i--, v = (int64_t) ((uint64_t) v >> 8))
-					b[i] = (uint8_t) v;
-				append_field(out, b, 8);
-				return true;
-			}
+			if (!copybin_int_field(data, len, &v))
+				return false;
+			for (int i = 7; i >= 0; i--, v = (int64_t) ((uint64_t) v >> 8))
+				b[i] = (uint8_t) v;
+			append_field(out, b, 8);
+			return true;
+		}
 		case KEYENC_RAW:
 			append_field(out, data, (size_t) len);
 			return true;
@@ -284,8 +281,8 @@ keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *out)
 }
 
 bool
-keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc,
-				   int ncols, StrBuf *scratch, Hash128 *out)
+keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc, int ncols,
+				   StrBuf *scratch, Hash128 *out)
 {
 	strbuf_reset(scratch);
 	for (int k = 0; k < ncols; k++)

@@ -44,11 +44,11 @@ typedef enum KeySetMethod
 struct KeySet64
 {
 	KeySetMethod method;
-	Roaring64  *rb;				/* the keys, except in KEYSET_BITMAP */
-	uint64_t   *words;			/* KEYSET_BITMAP: bit u - base */
-	uint64_t	base;			/* flipped smallest key */
-	uint64_t	nbits;			/* flipped max - min + 1 */
-	uint64_t	card;			/* once frozen */
+	Roaring64	*rb;	/* the keys, except in KEYSET_BITMAP */
+	uint64_t	*words; /* KEYSET_BITMAP: bit u - base */
+	uint64_t	 base;	/* flipped smallest key */
+	uint64_t	 nbits; /* flipped max - min + 1 */
+	uint64_t	 card;	/* once frozen */
 };
 
 static inline uint64_t
@@ -60,7 +60,7 @@ key_flip(int64_t key)
 KeySet64 *
 keyset64_create(void)
 {
-	KeySet64   *s = fk_calloc(1, sizeof(KeySet64));
+	KeySet64 *s = fk_calloc(1, sizeof(KeySet64));
 
 	s->method = KEYSET_BUILDING;
 	s->rb = rb64_create();
@@ -101,16 +101,16 @@ keyset64_merge_inplace(KeySet64 *dst, const KeySet64 *src)
 static void
 freeze_as(KeySet64 *s, bool convert)
 {
-	int64_t		min;
-	int64_t		max;
-	uint64_t	span;
+	int64_t	 min;
+	int64_t	 max;
+	uint64_t span;
 
 	if (s->method != KEYSET_BUILDING)
 		return;
 	s->card = rb64_cardinality(s->rb);
 	if (convert && rb64_range(s->rb, &min, &max))
 	{
-		span = key_flip(max) - key_flip(min);	/* nbits - 1: no overflow */
+		span = key_flip(max) - key_flip(min); /* nbits - 1: no overflow */
 		if (span < KEYSET_BITSET_MAX_BITS && span / 64 + 1 <= s->card)
 		{
 			s->base = key_flip(min);
@@ -143,7 +143,7 @@ keyset64_freeze_roaring_only(KeySet64 *s)
 static inline bool
 bitset_contains(const KeySet64 *s, int64_t key)
 {
-	uint64_t	bit = key_flip(key) - s->base;
+	uint64_t bit = key_flip(key) - s->base;
 
 	return bit < s->nbits && (s->words[bit >> 6] >> (bit & 63)) & 1;
 }
@@ -157,17 +157,16 @@ keyset64_contains(const KeySet64 *s, int64_t key)
 }
 
 /* How many keys ahead the bitset probe prefetches, for bitsets over 1 MB. */
-#define KEYSET_PREFETCH 16
+#define KEYSET_PREFETCH			   16
 #define KEYSET_PREFETCH_ABOVE_BITS (UINT64_C(8) << 20)
 
 size_t
-keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n,
-					   uint32_t *missing)
+keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n, uint32_t *missing)
 {
 	const uint64_t *words = s->words;
-	uint64_t	base = s->base;
-	uint64_t	nbits = s->nbits;
-	size_t		nmissing = 0;
+	uint64_t		base = s->base;
+	uint64_t		nbits = s->nbits;
+	size_t			nmissing = 0;
 
 	if (s->method != KEYSET_BITMAP)
 		return rb64_probe_missing(s->rb, keys, n, missing);
@@ -181,9 +180,9 @@ keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n,
 	{
 		for (size_t i = 0; i < n; i++)
 		{
-			uint64_t	bit = key_flip(keys[i]) - base;
-			bool		inside = bit < nbits;
-			uint64_t	word = words[inside ? bit >> 6 : 0];
+			uint64_t bit = key_flip(keys[i]) - base;
+			bool	 inside = bit < nbits;
+			uint64_t word = words[inside ? bit >> 6 : 0];
 
 			missing[nmissing] = (uint32_t) i;
 			nmissing += !(inside & (word >> (bit & 63)));
@@ -199,13 +198,13 @@ keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n,
 	 */
 	for (size_t i = 0; i < n; i++)
 	{
-		uint64_t	bit = key_flip(keys[i]) - base;
-		bool		inside = bit < nbits;
-		uint64_t	word;
+		uint64_t bit = key_flip(keys[i]) - base;
+		bool	 inside = bit < nbits;
+		uint64_t word;
 
 		if (i + KEYSET_PREFETCH < n)
 		{
-			uint64_t	ahead = key_flip(keys[i + KEYSET_PREFETCH]) - base;
+			uint64_t ahead = key_flip(keys[i + KEYSET_PREFETCH]) - base;
 
 			if (ahead < nbits)
 				__builtin_prefetch(&words[ahead >> 6]);
@@ -228,7 +227,7 @@ keyset64_cardinality(const KeySet64 *s)
 size_t
 keyset64_memory_bytes(const KeySet64 *s)
 {
-	size_t		bytes = sizeof(KeySet64);
+	size_t bytes = sizeof(KeySet64);
 
 	if (s->words)
 		bytes += (size_t) ((s->nbits + 63) / 64) * sizeof(uint64_t);
@@ -252,15 +251,15 @@ keyset64_method(const KeySet64 *s)
 static bool
 bitset_iterate(const KeySet64 *s, KeySet64IterFn fn, void *ctx)
 {
-	uint64_t	nwords = (s->nbits + 63) / 64;
+	uint64_t nwords = (s->nbits + 63) / 64;
 
 	for (uint64_t w = 0; w < nwords; w++)
 	{
-		uint64_t	word = s->words[w];
+		uint64_t word = s->words[w];
 
 		while (word != 0)
 		{
-			uint64_t	u = s->base + w * 64 + (uint64_t) __builtin_ctzll(word);
+			uint64_t u = s->base + w * 64 + (uint64_t) __builtin_ctzll(word);
 
 			if (!fn((int64_t) (u ^ KEYSET_SIGN_BIT), ctx))
 				return false;

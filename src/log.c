@@ -12,7 +12,7 @@
 #include "fkscan/strbuf.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static LogLevel log_level = LOG_LEVEL_WARNING;
+static LogLevel		   log_level = LOG_LEVEL_WARNING;
 
 /* Whether the last message passed the level filter: its DETAIL/HINT follow it. */
 static _Thread_local bool last_shown = false;
@@ -40,10 +40,9 @@ log_get_level(void)
 static void
 emit(const char *prefix, const char *fmt, va_list ap)
 {
-	char		buf[4096];
-	StrBuf		shown,
-				out;
-	size_t		n;
+	char   buf[4096];
+	StrBuf shown, out;
+	size_t n;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);
@@ -73,9 +72,8 @@ void
 log_msg(LogLevel level, const char *fmt, ...)
 {
 	static const char *const prefixes[] = {
-		"fkscan: debug: ", "fkscan: ", "fkscan: warning: ", "fkscan: error: "
-	};
-	va_list		ap;
+		"fkscan: debug: ", "fkscan: ", "fkscan: warning: ", "fkscan: error: "};
+	va_list ap;
 
 	last_shown = level >= log_level && level < LOG_LEVEL_OFF;
 	if (!last_shown)
@@ -88,7 +86,7 @@ log_msg(LogLevel level, const char *fmt, ...)
 void
 log_detail(const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (!last_shown)
 		return;
@@ -100,7 +98,7 @@ log_detail(const char *fmt, ...)
 void
 log_hint(const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (!last_shown)
 		return;

@@ -22,8 +22,8 @@
 int
 main(int argc, char **argv)
 {
-	FkOptions	options;
-	int			rc = FK_EXIT_ERROR;
+	FkOptions options;
+	int		  rc = FK_EXIT_ERROR;
 
 	if (!options_parse(argc, argv, &options))
 	{

@@ -18,7 +18,7 @@ out_of_memory(size_t size)
 void *
 fk_malloc(size_t size)
 {
-	void	   *p = malloc(size ? size : 1);
+	void *p = malloc(size ? size : 1);
 
 	if (p == NULL)
 		out_of_memory(size);
@@ -28,7 +28,7 @@ fk_malloc(size_t size)
 void *
 fk_calloc(size_t n, size_t size)
 {
-	void	   *p = calloc(n ? n : 1, size ? size : 1);
+	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
 		out_of_memory(n * size);
@@ -38,7 +38,7 @@ fk_calloc(size_t n, size_t size)
 void *
 fk_realloc(void *ptr, size_t size)
 {
-	void	   *p = realloc(ptr, size ? size : 1);
+	void *p = realloc(ptr, size ? size : 1);
 
 	if (p == NULL)
 		out_of_memory(size);
@@ -48,8 +48,8 @@ fk_realloc(void *ptr, size_t size)
 char *
 fk_strdup(const char *s)
 {
-	size_t		len;
-	char	   *p;
+	size_t len;
+	char  *p;
 
 	if (s == NULL)
 		return NULL;
@@ -62,7 +62,7 @@ fk_strdup(const char *s)
 void
 fk_array_grow(void **items, int *cap, int need, size_t elsize)
 {
-	int			newcap;
+	int newcap;
 
 	if (need <= *cap)
 		return;

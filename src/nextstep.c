@@ -35,14 +35,14 @@ static bool
 is_conninfo(const char *dbname)
 {
 	return strchr(dbname, '=') != NULL || strncmp(dbname, "postgresql://", 13) == 0 ||
-		strncmp(dbname, "postgres://", 11) == 0;
+		   strncmp(dbname, "postgres://", 11) == 0;
 }
 
 /* A database name as one shell word libpq reads as a name. */
 static void
 append_shell_dbname(StrBuf *b, const char *dbname)
 {
-	StrBuf		conninfo;
+	StrBuf conninfo;
 
 	if (!is_conninfo(dbname) && dbname[0] != '-')
 	{
@@ -78,7 +78,7 @@ append_conninfo_without_password(StrBuf *b, const char *conninfo)
 void
 nextstep_connection(StrBuf *b, const FkOptions *o, const char *database)
 {
-	StrBuf		conninfo;
+	StrBuf conninfo;
 
 	if (o->conn.host)
 	{
@@ -106,8 +106,8 @@ nextstep_connection(StrBuf *b, const FkOptions *o, const char *database)
 	{
 		/* a plain name, as given (the server's name if none was) */
 		strbuf_append_char(b, ' ');
-		append_shell_dbname(b, o->conn.dbname && !is_conninfo(o->conn.dbname)
-							? o->conn.dbname : database);
+		append_shell_dbname(b, o->conn.dbname && !is_conninfo(o->conn.dbname) ? o->conn.dbname
+																			  : database);
 	}
 	strbuf_free(&conninfo);
 }
@@ -117,8 +117,7 @@ static void
 append_file_name(StrBuf *b, const char *name)
 {
 	for (const char *p = name; *p; p++)
-		strbuf_append_char(b, isalnum((unsigned char) *p) || *p == '_' || *p == '-'
-						   ? *p : '_');
+		strbuf_append_char(b, isalnum((unsigned char) *p) || *p == '_' || *p == '-' ? *p : '_');
 	strbuf_append(b, ".csv");
 }
 
@@ -130,7 +129,7 @@ append_file_name(StrBuf *b, const char *name)
 static void
 append_pattern_name(StrBuf *b, const char *name)
 {
-	bool		bare = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
+	bool bare = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
 
 	for (const char *p = name; *p && bare; p++)
 		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
@@ -156,7 +155,7 @@ append_pattern_name(StrBuf *b, const char *name)
 static void
 append_fk_command(StrBuf *b, const char *cmd, const FkResult *r)
 {
-	StrBuf		word;
+	StrBuf word;
 
 	strbuf_init(&word);
 	strbuf_appendf(b, "fkscan %s", cmd);
@@ -180,8 +179,8 @@ append_fk_command(StrBuf *b, const char *cmd, const FkResult *r)
 static const char *
 suggested_strategy(const FkResult *r)
 {
-	bool		reaches = false;
-	bool		nullable = true;
+	bool reaches = false;
+	bool nullable = true;
 
 	for (int i = 0; i < r->ncascade; i++)
 		reaches |= r->cascade[i].rows > 0 || r->cascade[i].error != NULL;
@@ -198,9 +197,10 @@ nextstep_what_next(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
 	if (res->nwith_orphans == 0 || res->interrupted)
 		return;
-	strbuf_append(b, "\nWhat to do next: repair the orphan rows (this prints the SQL; add --apply\n"
-				  "to run it, or pick another --strategy: delete, nullify, backfill), then\n"
-				  "run \"fkscan validate\" to have the server check and enforce the constraints:\n");
+	strbuf_append(
+		b, "\nWhat to do next: repair the orphan rows (this prints the SQL; add --apply\n"
+		   "to run it, or pick another --strategy: delete, nullify, backfill), then\n"
+		   "run \"fkscan validate\" to have the server check and enforce the constraints:\n");
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
@@ -217,10 +217,9 @@ nextstep_what_next(const ScanResult *res, const FkOptions *o, StrBuf *b)
 
 /* The fkscan command line that writes this FK's every orphan row as CSV. */
 static void
-append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r,
-					   const FkOptions *o)
+append_orphans_command(StrBuf *b, const ScanResult *res, const FkResult *r, const FkOptions *o)
 {
-	StrBuf		word;
+	StrBuf word;
 
 	strbuf_init(&word);
 	append_fk_command(b, "scan", r);
@@ -241,9 +240,10 @@ static void
 append_orphans_sql(StrBuf *b, const FkResult *r, const char *indent)
 {
 	const CatForeignKey *fk = r->fk;
-	bool		full = fk->match_type == 'f' && fk->ncols > 1;
+	bool				 full = fk->match_type == 'f' && fk->ncols > 1;
 
-	strbuf_appendf(b, "%sSELECT %s", indent, r->child->relkind == 'p' ? "c.tableoid::regclass, " : "");
+	strbuf_appendf(b, "%sSELECT %s", indent,
+				   r->child->relkind == 'p' ? "c.tableoid::regclass, " : "");
 	if (catalog_table_ctid_readable(r->child))
 		strbuf_append(b, "c.ctid, c.*");
 	else

@@ -36,8 +36,8 @@ usage_error(const char *cmdname)
 static bool
 parse_timeout_ms(const char *value, const char *optname, int *ms)
 {
-	double		seconds;
-	int64_t		v;
+	double	seconds;
+	int64_t v;
 
 	if (options_parse_integer(value, 0, INT_MAX, &v))
 	{
@@ -67,7 +67,7 @@ parse_timeout_ms(const char *value, const char *optname, int *ms)
 static bool
 parse_int_option(const char *value, const char *optname, int min, int max, int *out)
 {
-	int64_t		v;
+	int64_t v;
 
 	if (!options_parse_integer(value, 0, INT64_MAX, &v) &&
 		!(value[0] == '-' && options_parse_integer(value + 1, 1, INT64_MAX, &v)))
@@ -75,7 +75,7 @@ parse_int_option(const char *value, const char *optname, int min, int max, int *
 		log_error("invalid value \"%s\" for option %s", value, optname);
 		return false;
 	}
-	if (value[0] == '-' || v < min || v > max)	/* "-1": say the range */
+	if (value[0] == '-' || v < min || v > max) /* "-1": say the range */
 	{
 		log_error("%s must be in range %d..%d", optname, min, max);
 		return false;
@@ -151,16 +151,19 @@ options_parse_size(const char *text, int64_t *bytes)
 	{
 		const char *unit;
 		int64_t		mult;
-	}			units[] = {
-		{"", 1}, {"B", 1}, {"kB", 1024}, {"KB", 1024}, {"MB", 1024 * 1024},
-		{"GB", 1024LL * 1024 * 1024}, {"TB", 1024LL * 1024 * 1024 * 1024}
-	};
+	} units[] = {{"", 1},
+				 {"B", 1},
+				 {"kB", 1024},
+				 {"KB", 1024},
+				 {"MB", 1024 * 1024},
+				 {"GB", 1024LL * 1024 * 1024},
+				 {"TB", 1024LL * 1024 * 1024 * 1024}};
 	const char *end;
 	double		d;
 	int64_t		v;
 
 	if (!options_parse_decimal(text, &d, &end) || d != (double) (int64_t) d)
-		return false;			/* whole numbers only */
+		return false; /* whole numbers only */
 	v = (int64_t) d;
 	for (size_t i = 0; i < FK_LENGTHOF(units); i++)
 	{
@@ -182,9 +185,7 @@ options_parse_duration(const char *text, double *seconds)
 	{
 		const char *unit;
 		double		mult;
-	}			units[] = {
-		{"", 1}, {"s", 1}, {"ms", 0.001}, {"min", 60}, {"h", 3600}
-	};
+	} units[] = {{"", 1}, {"s", 1}, {"ms", 0.001}, {"min", 60}, {"h", 3600}};
 	const char *end;
 	double		v;
 
@@ -202,7 +203,7 @@ options_parse_duration(const char *text, double *seconds)
 static int
 default_jobs(void)
 {
-	long		n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (n < 1)
 		return 1;
@@ -213,8 +214,8 @@ default_jobs(void)
 static int64_t
 default_memory_limit(void)
 {
-	long		pages = sysconf(_SC_PHYS_PAGES);
-	long		size = sysconf(_SC_PAGESIZE);
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long size = sysconf(_SC_PAGESIZE);
 
 	if (pages <= 0 || size <= 0)
 		return 1024LL * 1024 * 1024;
@@ -224,45 +225,45 @@ default_memory_limit(void)
 /* ---- the option table ---- */
 
 /* Which commands take an option: bits by FkCommand. */
-#define FOR_AUDIT		(1u << CMD_AUDIT)
-#define FOR_SCAN		(1u << CMD_SCAN)
-#define FOR_FIX			(1u << CMD_FIX)
-#define FOR_VALIDATE	(1u << CMD_VALIDATE)
-#define FOR_REPAIRS		(FOR_FIX | FOR_VALIDATE)
-#define FOR_READERS		(FOR_SCAN | FOR_REPAIRS)	/* they run the scan's engine */
-#define FOR_ALL			(FOR_AUDIT | FOR_READERS)
+#define FOR_AUDIT	 (1u << CMD_AUDIT)
+#define FOR_SCAN	 (1u << CMD_SCAN)
+#define FOR_FIX		 (1u << CMD_FIX)
+#define FOR_VALIDATE (1u << CMD_VALIDATE)
+#define FOR_REPAIRS	 (FOR_FIX | FOR_VALIDATE)
+#define FOR_READERS	 (FOR_SCAN | FOR_REPAIRS) /* they run the scan's engine */
+#define FOR_ALL		 (FOR_AUDIT | FOR_READERS)
 
 #define FIELD(f) offsetof(FkOptions, f)
 
 /* The enum fields set through an int (set_int, parse_choice). */
 _Static_assert(sizeof(TriValue) == sizeof(int) && sizeof(OutputFormat) == sizeof(int) &&
-			   sizeof(FetchMethod) == sizeof(int) && sizeof(Consistency) == sizeof(int) &&
-			   sizeof(ScanOrder) == sizeof(int) && sizeof(FixStrategy) == sizeof(int),
+				   sizeof(FetchMethod) == sizeof(int) && sizeof(Consistency) == sizeof(int) &&
+				   sizeof(ScanOrder) == sizeof(int) && sizeof(FixStrategy) == sizeof(int),
 			   "enum options are set as int");
 
 typedef struct Choice
 {
 	const char *name;
 	int			value;
-	unsigned	commands;		/* FOR_*: which commands accept it */
+	unsigned	commands; /* FOR_*: which commands accept it */
 } Choice;
 
 typedef struct OptionSpec OptionSpec;
 
 /* Set the option from arg (NULL for a flag); false after logging. */
-typedef bool (*OptionParser) (FkOptions *o, const OptionSpec *spec, const char *arg);
+typedef bool (*OptionParser)(FkOptions *o, const OptionSpec *spec, const char *arg);
 
 struct OptionSpec
 {
-	const char *name;			/* the long name, without "--" */
-	char		letter;			/* the short name, or 0 */
-	int			has_arg;		/* getopt's no_argument or required_argument */
-	unsigned	commands;		/* FOR_*: which commands take it */
-	OptionParser parse;
-	size_t		field;			/* FIELD(...) for the generic parsers */
-	int64_t		min;			/* parse_int: the range; set_int: the value */
-	int64_t		max;
-	const Choice *choices;		/* parse_choice: ends with a NULL name */
+	const char	 *name;		/* the long name, without "--" */
+	char		  letter;	/* the short name, or 0 */
+	int			  has_arg;	/* getopt's no_argument or required_argument */
+	unsigned	  commands; /* FOR_*: which commands take it */
+	OptionParser  parse;
+	size_t		  field; /* FIELD(...) for the generic parsers */
+	int64_t		  min;	 /* parse_int: the range; set_int: the value */
+	int64_t		  max;
+	const Choice *choices; /* parse_choice: ends with a NULL name */
 };
 
 static void *
@@ -321,7 +322,7 @@ more_verbose(FkOptions *o, const OptionSpec *spec, const char *arg)
 static bool
 set_string(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
-	char	  **s = field_of(o, spec);
+	char **s = field_of(o, spec);
 
 	free(*s);
 	*s = fk_strdup(arg);
@@ -346,10 +347,9 @@ parse_int(FkOptions *o, const OptionSpec *spec, const char *arg)
 static bool
 parse_choice(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
-	unsigned	cmd = 1u << o->command;
-	StrBuf		valid;
-	int			n = 0,
-				listed = 0;
+	unsigned cmd = 1u << o->command;
+	StrBuf	 valid;
+	int		 n = 0, listed = 0;
 
 	for (const Choice *c = spec->choices; c->name; c++)
 		if (c->commands & cmd)
@@ -367,7 +367,10 @@ parse_choice(FkOptions *o, const OptionSpec *spec, const char *arg)
 		if (c->commands & cmd)
 		{
 			listed++;
-			strbuf_appendf(&valid, "%s\"%s\"", listed == 1 ? "" : listed == n ? " and " : ", ",
+			strbuf_appendf(&valid, "%s\"%s\"",
+						   listed == 1	 ? ""
+						   : listed == n ? " and "
+										 : ", ",
 						   c->name);
 		}
 	strbuf_append(&valid, ".");
@@ -379,7 +382,7 @@ parse_choice(FkOptions *o, const OptionSpec *spec, const char *arg)
 static bool
 parse_chunk_size(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
-	int64_t		bytes;
+	int64_t bytes;
 
 	if (!options_parse_size(arg, &bytes) || bytes < 8192)
 		return invalid_value(spec, arg, "Give a size of at least 8kB, such as \"256MB\".");
@@ -400,8 +403,9 @@ parse_orphans_out(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
 	/* stdout holds the report: "-" would be a file named "-" */
 	if (arg[0] == '\0' || strcmp(arg, "-") == 0)
-		return invalid_value(spec, arg,
-							 "Give a file name (FILE.csv) or a directory (DIR/); the report is on stdout.");
+		return invalid_value(
+			spec, arg,
+			"Give a file name (FILE.csv) or a directory (DIR/); the report is on stdout.");
 	return set_string(o, spec, arg);
 }
 
@@ -409,7 +413,7 @@ parse_orphans_out(FkOptions *o, const OptionSpec *spec, const char *arg)
 static bool
 parse_seconds(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
-	double	   *s = field_of(o, spec);
+	double *s = field_of(o, spec);
 
 	if (!options_parse_duration(arg, s) || (spec->min > 0 && !(*s > 0)))
 		return invalid_value(spec, arg, "Give a duration such as \"30s\", \"5min\" or \"1h\".");
@@ -424,11 +428,11 @@ parse_max_rate(FkOptions *o, const OptionSpec *spec, const char *arg)
 	bool		mb;
 
 	/* at least 1 row or 0.01 MB per second: less never progresses */
-	if (!options_parse_decimal(arg, &v, &end) ||
-		(*end != '\0' && strcmp(end, "MB") != 0) ||
+	if (!options_parse_decimal(arg, &v, &end) || (*end != '\0' && strcmp(end, "MB") != 0) ||
 		v < ((mb = *end != '\0') ? 0.01 : 1))
 		return invalid_value(spec, arg,
-							 "Give rows per second, such as \"100000\" (at least 1), or megabytes per second, such as \"50MB\" (at least 0.01).");
+							 "Give rows per second, such as \"100000\" (at least 1), or megabytes "
+							 "per second, such as \"50MB\" (at least 0.01).");
 	if (mb)
 		o->engine.max_rate_bytes = v * 1024 * 1024;
 	else
@@ -446,7 +450,7 @@ parse_count(FkOptions *o, const OptionSpec *spec, const char *arg)
 static bool
 parse_timeout(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
-	int		   *ms = field_of(o, spec);
+	int *ms = field_of(o, spec);
 
 	if (!parse_timeout_ms(arg, display_name(spec), ms))
 		return false;
@@ -473,29 +477,28 @@ parse_set(FkOptions *o, const OptionSpec *spec, const char *arg)
 	return append_list(o, spec, arg);
 }
 
-static const Choice format_choices[] = {
-	{"text", FORMAT_TEXT, FOR_ALL}, {"json", FORMAT_JSON, FOR_ALL},
-	{"jsonl", FORMAT_JSONL, FOR_SCAN}, {NULL, 0, 0}
-};
-static const Choice fetch_choices[] = {
-	{"binary", FETCH_COPY_BINARY, FOR_ALL}, {"text", FETCH_COPY_TEXT, FOR_ALL},
-	{"cursor", FETCH_CURSOR, FOR_ALL}, {NULL, 0, 0}
-};
-static const Choice consistency_choices[] = {
-	{"snapshot", CONSISTENCY_SNAPSHOT, FOR_ALL}, {"chunk", CONSISTENCY_CHUNK, FOR_ALL},
-	{NULL, 0, 0}
-};
-static const Choice order_choices[] = {
-	{"size", ORDER_SIZE, FOR_ALL}, {"name", ORDER_NAME, FOR_ALL},
-	{"catalog", ORDER_CATALOG, FOR_ALL}, {NULL, 0, 0}
-};
-static const Choice strategy_choices[] = {
-	{"delete", STRATEGY_DELETE, FOR_ALL}, {"nullify", STRATEGY_NULLIFY, FOR_ALL},
-	{"backfill", STRATEGY_BACKFILL, FOR_ALL}, {NULL, 0, 0}
-};
+static const Choice format_choices[] = {{"text", FORMAT_TEXT, FOR_ALL},
+										{"json", FORMAT_JSON, FOR_ALL},
+										{"jsonl", FORMAT_JSONL, FOR_SCAN},
+										{NULL, 0, 0}};
+static const Choice fetch_choices[] = {{"binary", FETCH_COPY_BINARY, FOR_ALL},
+									   {"text", FETCH_COPY_TEXT, FOR_ALL},
+									   {"cursor", FETCH_CURSOR, FOR_ALL},
+									   {NULL, 0, 0}};
+static const Choice consistency_choices[] = {{"snapshot", CONSISTENCY_SNAPSHOT, FOR_ALL},
+											 {"chunk", CONSISTENCY_CHUNK, FOR_ALL},
+											 {NULL, 0, 0}};
+static const Choice order_choices[] = {{"size", ORDER_SIZE, FOR_ALL},
+									   {"name", ORDER_NAME, FOR_ALL},
+									   {"catalog", ORDER_CATALOG, FOR_ALL},
+									   {NULL, 0, 0}};
+static const Choice strategy_choices[] = {{"delete", STRATEGY_DELETE, FOR_ALL},
+										  {"nullify", STRATEGY_NULLIFY, FOR_ALL},
+										  {"backfill", STRATEGY_BACKFILL, FOR_ALL},
+										  {NULL, 0, 0}};
 
 #define NO_ARG no_argument
-#define ARG required_argument
+#define ARG	   required_argument
 
 /*
  * Every option of every command.  getopt gets one table for all: a command
@@ -510,7 +513,8 @@ static const OptionSpec option_table[] = {
 	{"exclude-table", 'T', ARG, FOR_ALL, append_list, FIELD(filter.exclude_tables)},
 	{"constraint", 'c', ARG, FOR_ALL, append_list, FIELD(filter.constraints)},
 	{"strict-names", 0, NO_ARG, FOR_ALL, set_true, FIELD(filter.strict_names)},
-	{"format", 0, ARG, FOR_AUDIT | FOR_SCAN, parse_choice, FIELD(format), .choices = format_choices},
+	{"format", 0, ARG, FOR_AUDIT | FOR_SCAN, parse_choice, FIELD(format),
+	 .choices = format_choices},
 	{"quiet", 'q', NO_ARG, FOR_ALL, set_int, FIELD(verbosity), .min = -1},
 	{"verbose", 'v', NO_ARG, FOR_ALL, more_verbose},
 	{"dbname", 'd', ARG, FOR_ALL, set_string, FIELD(conn.dbname)},
@@ -530,7 +534,7 @@ static const OptionSpec option_table[] = {
 	{"chunk-size", 0, ARG, FOR_READERS, parse_chunk_size},
 	{"memory-limit", 0, ARG, FOR_READERS, parse_memory_limit},
 	{"consistency", 0, ARG, FOR_READERS, parse_choice, FIELD(engine.consistency),
-	.choices = consistency_choices},
+	 .choices = consistency_choices},
 	{"retries", 0, ARG, FOR_READERS, parse_int, FIELD(engine.retries), 0, 1000},
 	{"pause-replay", 0, NO_ARG, FOR_READERS, set_true, FIELD(engine.pause_replay)},
 	{"max-lag", 0, ARG, FOR_READERS, parse_seconds, FIELD(engine.max_lag_s)},
@@ -549,7 +553,8 @@ static const OptionSpec option_table[] = {
 	/* repairs */
 	{"apply", 0, NO_ARG, FOR_REPAIRS, set_true, FIELD(repair.apply)},
 	{"statement-timeout", 0, ARG, FOR_REPAIRS, parse_timeout, FIELD(repair.statement_timeout_ms)},
-	{"strategy", 0, ARG, FOR_FIX, parse_choice, FIELD(repair.strategy), .choices = strategy_choices},
+	{"strategy", 0, ARG, FOR_FIX, parse_choice, FIELD(repair.strategy),
+	 .choices = strategy_choices},
 	{"backup-dir", 0, ARG, FOR_FIX, set_string, FIELD(repair.backup_dir)},
 	{"set", 0, ARG, FOR_FIX, parse_set, FIELD(repair.set_values)},
 	{"cascade", 0, NO_ARG, FOR_FIX, set_true, FIELD(repair.cascade)},
@@ -565,15 +570,14 @@ static bool
 refuse_option(const OptionSpec *spec, const char *cmdname)
 {
 	static const char *const names[] = {
-		[CMD_AUDIT] = "audit", [CMD_SCAN] = "scan", [CMD_FIX] = "fix", [CMD_VALIDATE] = "validate"
-	};
-	StrBuf		msg;
-	int			n = 0,
-				listed = 0;
+		[CMD_AUDIT] = "audit", [CMD_SCAN] = "scan", [CMD_FIX] = "fix", [CMD_VALIDATE] = "validate"};
+	StrBuf msg;
+	int	   n = 0, listed = 0;
 
 	if (strcmp(spec->name, "format") == 0)
 	{
-		log_error("option --format is not for \"fkscan %s\": it prints SQL and plain text", cmdname);
+		log_error("option --format is not for \"fkscan %s\": it prints SQL and plain text",
+				  cmdname);
 		return usage_error(cmdname);
 	}
 	for (int c = CMD_AUDIT; c <= CMD_VALIDATE; c++)
@@ -583,7 +587,10 @@ refuse_option(const OptionSpec *spec, const char *cmdname)
 		if ((spec->commands >> c) & 1)
 		{
 			listed++;
-			strbuf_appendf(&msg, "%s\"fkscan %s\"", listed == 1 ? "" : listed == n ? " and " : ", ",
+			strbuf_appendf(&msg, "%s\"fkscan %s\"",
+						   listed == 1	 ? ""
+						   : listed == n ? " and "
+										 : ", ",
 						   names[c]);
 		}
 	log_error("option %s is only for %s", display_name(spec), msg.data);
@@ -595,16 +602,16 @@ refuse_option(const OptionSpec *spec, const char *cmdname)
 static void
 getopt_tables(struct option *longs, char *shorts)
 {
-	size_t		n = 0;
-	char	   *s = shorts;
+	size_t n = 0;
+	char  *s = shorts;
 
-	*s++ = ':';					/* report a missing argument as ':' */
+	*s++ = ':'; /* report a missing argument as ':' */
 	for (size_t i = 0; i < FK_LENGTHOF(option_table); i++)
 	{
 		const OptionSpec *spec = &option_table[i];
 
-		longs[n++] = (struct option) {spec->name, spec->has_arg, NULL,
-			spec->letter ? spec->letter : LONG_ONLY_BASE + (int) i};
+		longs[n++] = (struct option){spec->name, spec->has_arg, NULL,
+									 spec->letter ? spec->letter : LONG_ONLY_BASE + (int) i};
 		if (spec->letter)
 		{
 			*s++ = spec->letter;
@@ -612,9 +619,9 @@ getopt_tables(struct option *longs, char *shorts)
 				*s++ = ':';
 		}
 	}
-	longs[n++] = (struct option) {"help", no_argument, NULL, '?'};
-	longs[n++] = (struct option) {"version", no_argument, NULL, 'V'};
-	longs[n] = (struct option) {NULL, 0, NULL, 0};
+	longs[n++] = (struct option){"help", no_argument, NULL, '?'};
+	longs[n++] = (struct option){"version", no_argument, NULL, 'V'};
+	longs[n] = (struct option){NULL, 0, NULL, 0};
 	strcpy(s, "?V");
 }
 
@@ -669,9 +676,8 @@ static const struct
 {
 	const char *name;
 	FkCommand	command;
-}			commands[] = {
-	{"audit", CMD_AUDIT}, {"scan", CMD_SCAN}, {"fix", CMD_FIX}, {"validate", CMD_VALIDATE}
-};
+} commands[] = {
+	{"audit", CMD_AUDIT}, {"scan", CMD_SCAN}, {"fix", CMD_FIX}, {"validate", CMD_VALIDATE}};
 
 static void
 set_defaults(FkOptions *o)
@@ -693,11 +699,11 @@ bool
 options_parse(int argc, char **argv, FkOptions *o)
 {
 	static struct option longs[FK_LENGTHOF(option_table) + 3];
-	static char shorts[2 * FK_LENGTHOF(option_table) + 4];
-	const char *cmdname;
-	char	  **av = argv + 1;
-	int			ac = argc - 1;
-	int			c;
+	static char			 shorts[2 * FK_LENGTHOF(option_table) + 4];
+	const char			*cmdname;
+	char			   **av = argv + 1;
+	int					 ac = argc - 1;
+	int					 c;
 
 	set_defaults(o);
 	if (argc < 2)
@@ -738,7 +744,7 @@ options_parse(int argc, char **argv, FkOptions *o)
 		const OptionSpec *spec = spec_for(c);
 
 		if (spec == NULL)
-			return getopt_other(c, o, av, cmdname);	/* help, version or an error */
+			return getopt_other(c, o, av, cmdname); /* help, version or an error */
 		if (!(spec->commands & (1u << o->command)))
 			return refuse_option(spec, cmdname);
 		if (!spec->parse(o, spec, optarg))

@@ -22,9 +22,9 @@
 /* One open CSV being written under a temporary name (outfile), buffered. */
 typedef struct CsvFile
 {
-	OutFile		out;
-	StrBuf		buf;
-	bool		failed;			/* a write failed (logged) */
+	OutFile out;
+	StrBuf	buf;
+	bool	failed; /* a write failed (logged) */
 } CsvFile;
 
 #define CSV_FLUSH_BYTES 65536
@@ -80,13 +80,13 @@ name_in(const char *const *names, int n, const char *name)
 static void
 csv_field(StrBuf *b, const char *v, size_t len, bool first)
 {
-	bool		quote = false;
+	bool quote = false;
 
 	if (!first)
 		strbuf_append_char(b, ',');
 	if (v == NULL)
 		return;
-	quote = len == 0;			/* "" is an empty string, nothing is NULL */
+	quote = len == 0; /* "" is an empty string, nothing is NULL */
 	for (size_t i = 0; i < len && !quote; i++)
 		quote = v[i] == ',' || v[i] == '"' || v[i] == '\r' || v[i] == '\n';
 	if (!quote)
@@ -126,14 +126,14 @@ append_literal(StrBuf *b, const char *v, size_t len)
 
 typedef struct PkCols
 {
-	char	  **names;
-	int			n;
+	char **names;
+	int	   n;
 } PkCols;
 
 static bool
 pk_row(void *ctx, const PGresult *res, int row)
 {
-	PkCols	   *pk = ctx;
+	PkCols *pk = ctx;
 
 	pk->names = fk_realloc(pk->names, sizeof(char *) * (size_t) (pk->n + 1));
 	pk->names[pk->n++] = fk_strdup(PQgetvalue(res, row, 0));
@@ -152,29 +152,28 @@ pk_free(PkCols *pk)
 typedef struct PassCtx
 {
 	const OrphanMatcher *m;
-	const CatTable *child;
-	int			npk;
-	const char *const *pk;
-	CsvFile    *out;
-	bool		one_file;		/* prefix the FK's names */
-	bool		filtered;		/* the query returns only violating rows */
-	StrBuf		line;
-	StrBuf		enc;
-	StrBuf		where;
-	uint64_t	written;
-	bool		bad_value;
+	const CatTable		*child;
+	int					 npk;
+	const char *const	*pk;
+	CsvFile				*out;
+	bool				 one_file; /* prefix the FK's names */
+	bool				 filtered; /* the query returns only violating rows */
+	StrBuf				 line;
+	StrBuf				 enc;
+	StrBuf				 where;
+	uint64_t			 written;
+	bool				 bad_value;
 } PassCtx;
 
 /* {"name": "value", ...} of text fields into b (names, or the columns'). */
 static void
-json_object(StrBuf *b, const char *const *names, const CopyField *v, int n,
-			const CatColumn *cols)
+json_object(StrBuf *b, const char *const *names, const CopyField *v, int n, const CatColumn *cols)
 {
 	strbuf_reset(b);
 	strbuf_append_char(b, '{');
 	for (int i = 0; i < n; i++)
 	{
-		char	   *text;
+		char *text;
 
 		strbuf_append(b, i ? ", " : "");
 		jsonw_escape(b, names ? names[i] : cols[i].name);
@@ -196,15 +195,15 @@ json_object(StrBuf *b, const char *const *names, const CopyField *v, int n,
 bool
 orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch, bool *bad)
 {
-	int			ncols = m->fk->ncols;
-	KeyNulls	nulls = keyenc_nulls(keys, NULL, ncols, m->fk->match_type == 'f');
-	Hash128		h;
+	int		 ncols = m->fk->ncols;
+	KeyNulls nulls = keyenc_nulls(keys, NULL, ncols, m->fk->match_type == 'f');
+	Hash128	 h;
 
 	if (nulls != KEY_NO_NULLS)
 		return nulls == KEY_MIXED_NULLS;
 	if (m->ints)
 	{
-		int64_t		v;
+		int64_t v;
 
 		if (!copybin_int_field(keys[0].data, keys[0].len, &v))
 		{
@@ -224,12 +223,12 @@ orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch, bo
 static bool
 orphan_row(void *arg, const CopyField *f, int nf)
 {
-	PassCtx    *pc = arg;
+	PassCtx				*pc = arg;
 	const CatForeignKey *fk = pc->m->fk;
-	int			ncols = fk->ncols;
-	const CopyField *keys = f + 2 + pc->npk;
-	const CopyField *texts = keys + ncols;
-	StrBuf	   *b = &pc->line;
+	int					 ncols = fk->ncols;
+	const CopyField		*keys = f + 2 + pc->npk;
+	const CopyField		*texts = keys + ncols;
+	StrBuf				*b = &pc->line;
 
 	(void) nf;
 	if (!pc->filtered && !orphans_match(pc->m, keys, &pc->enc, &pc->bad_value))
@@ -288,7 +287,7 @@ orphan_row(void *arg, const CopyField *f, int nf)
 static void
 write_header(CsvFile *out, const PkCols *pk, const CatForeignKey *fk)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	csv_cstr(&b, "relation", true);
@@ -300,7 +299,7 @@ write_header(CsvFile *out, const PkCols *pk, const CatForeignKey *fk)
 			csv_cstr(&b, fk->child_cols[k].name, false);
 	csv_cstr(&b, "where", false);
 	strbuf_append(&b, "\r\n");
-	(void) csv_put(out, b.data, b.len);	/* a failure shows at csv_close */
+	(void) csv_put(out, b.data, b.len); /* a failure shows at csv_close */
 	strbuf_free(&b);
 }
 
@@ -310,10 +309,10 @@ pass_select(StrBuf *sql, const Catalog *cat, const OrphanMatcher *m, const PkCol
 			bool filtered)
 {
 	const CatForeignKey *fk = m->fk;
-	const CatTable *child = &cat->tables[fk->child];
+	const CatTable		*child = &cat->tables[fk->child];
 
 	strbuf_append(sql, "SELECT c.tableoid::pg_catalog.regclass::pg_catalog.text, "
-				  "c.ctid::pg_catalog.text");
+					   "c.ctid::pg_catalog.text");
 	for (int i = 0; i < pk->n; i++)
 	{
 		strbuf_append(sql, ", ");
@@ -355,8 +354,8 @@ file_name(const char *dir, const CatTable *child, const CatForeignKey *fk)
 	{
 		for (const char *c = parts[p]; *c; c++)
 		{
-			bool		plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-				(*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
+			bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+						 (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
 
 			strbuf_append_char(&b, plain ? *c : '_');
 			changed |= !plain;
@@ -381,7 +380,7 @@ is_directory(const char *path)
 		return S_ISDIR(st.st_mode);
 	if (len > 0 && path[len - 1] == '/')
 	{
-		if (mkdir(path, 0700) != 0)	/* the files hold table rows */
+		if (mkdir(path, 0700) != 0) /* the files hold table rows */
 		{
 			log_error("could not create directory \"%s\": %s", path, strerror(errno));
 			return false;
@@ -392,24 +391,26 @@ is_directory(const char *path)
 }
 
 static bool
-write_fk(PgConn *c, const Catalog *cat, const OrphanMatcher *m, CsvFile *out,
-		 bool one_file)
+write_fk(PgConn *c, const Catalog *cat, const OrphanMatcher *m, CsvFile *out, bool one_file)
 {
 	const CatForeignKey *fk = m->fk;
-	PkCols		pk = {NULL, 0};
-	char		oid[16];
-	const char *params[1] = {oid};
-	StrBuf		sql;
-	PassCtx		pc;
-	bool		ok;
+	PkCols				 pk = {NULL, 0};
+	char				 oid[16];
+	const char			*params[1] = {oid};
+	StrBuf				 sql;
+	PassCtx				 pc;
+	bool				 ok;
 
 	snprintf(oid, sizeof(oid), "%u", cat->tables[fk->child].oid);
-	ok = pgconn_exec(c, "SELECT a.attname FROM pg_catalog.pg_index i "
-					 "CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
-					 "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
-					 "AND a.attnum OPERATOR(pg_catalog.=) k.attnum "
-					 "WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid AND i.indisprimary "
-					 "ORDER BY k.n", 1, params, pk_row, &pk);
+	ok = pgconn_exec(
+		c,
+		"SELECT a.attname FROM pg_catalog.pg_index i "
+		"CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+		"JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
+		"AND a.attnum OPERATOR(pg_catalog.=) k.attnum "
+		"WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid AND i.indisprimary "
+		"ORDER BY k.n",
+		1, params, pk_row, &pk);
 	if (!ok)
 		return false;
 	if (!one_file)
@@ -428,16 +429,15 @@ write_fk(PgConn *c, const Catalog *cat, const OrphanMatcher *m, CsvFile *out,
 	strbuf_init(&pc.where);
 	strbuf_init(&sql);
 	pass_select(&sql, cat, m, &pk, pc.filtered);
-	ok = rowsrc_stream(c, FETCH_COPY_BINARY, sql.data, 2 + pk.n + 2 * fk->ncols,
-					   orphan_row, &pc, NULL);
+	ok = rowsrc_stream(c, FETCH_COPY_BINARY, sql.data, 2 + pk.n + 2 * fk->ncols, orphan_row, &pc,
+					   NULL);
 	if (pc.bad_value)
 		log_error("malformed key data in %s.%s", pc.child->schema, pc.child->name);
 	/* the file must hold exactly what the scan counted */
 	if (ok && pc.written != m->orphan_rows)
 	{
-		log_error("%s: wrote %llu orphan rows, the scan counted %llu",
-				  fk->name, (unsigned long long) pc.written,
-				  (unsigned long long) m->orphan_rows);
+		log_error("%s: wrote %llu orphan rows, the scan counted %llu", fk->name,
+				  (unsigned long long) pc.written, (unsigned long long) m->orphan_rows);
 		ok = false;
 	}
 	strbuf_free(&sql);
@@ -450,12 +450,12 @@ write_fk(PgConn *c, const Catalog *cat, const OrphanMatcher *m, CsvFile *out,
 
 struct OrphansOut
 {
-	char	   *path;
-	bool		dir;			/* one file per FK in it; else one file */
-	int			n;
-	CsvFile    *parts;			/* one file: per slot, its piece (scratch) */
-	bool	   *written;		/* per slot: orphans_write_fk ran */
-	bool	   *ok;				/* ... and succeeded */
+	char	*path;
+	bool	 dir; /* one file per FK in it; else one file */
+	int		 n;
+	CsvFile *parts;	  /* one file: per slot, its piece (scratch) */
+	bool	*written; /* per slot: orphans_write_fk ran */
+	bool	*ok;	  /* ... and succeeded */
 };
 
 OrphansOut *
@@ -473,15 +473,14 @@ orphans_open(const char *path, int n)
 }
 
 bool
-orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat,
-				 const OrphanMatcher *m)
+orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat, const OrphanMatcher *m)
 {
-	CsvFile    *f = &o->parts[slot];
-	bool		ok;
+	CsvFile *f = &o->parts[slot];
+	bool	 ok;
 
 	if (o->dir)
 	{
-		char	   *name = file_name(o->path, &cat->tables[m->fk->child], m->fk);
+		char *name = file_name(o->path, &cat->tables[m->fk->child], m->fk);
 
 		ok = csv_open(f, name) && write_fk(c, cat, m, f, false);
 		ok = csv_close(f, ok);
@@ -491,8 +490,7 @@ orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat,
 	{
 		strbuf_init(&f->buf);
 		f->failed = false;
-		ok = outfile_open_scratch(&f->out, o->path) && write_fk(c, cat, m, f, true) &&
-			csv_flush(f);
+		ok = outfile_open_scratch(&f->out, o->path) && write_fk(c, cat, m, f, true) && csv_flush(f);
 	}
 	o->written[slot] = true;
 	o->ok[slot] = ok;
@@ -503,7 +501,7 @@ bool
 orphans_close(OrphansOut *o, bool ok)
 {
 	static const char header[] = "schema,table,constraint,relation,ctid,primary_key,key,where\r\n";
-	CsvFile		one;
+	CsvFile			  one;
 
 	for (int i = 0; i < o->n; i++)
 		ok = ok && (!o->written[i] || o->ok[i]);
@@ -531,8 +529,7 @@ orphans_close(OrphansOut *o, bool ok)
 }
 
 bool
-orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
-			  const char *path)
+orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n, const char *path)
 {
 	OrphansOut *o = orphans_open(path, n);
 	bool		ok = true;

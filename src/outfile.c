@@ -29,8 +29,8 @@ clear_partial(const char *partial)
 	struct stat st;
 
 	if (lstat(partial, &st) != 0)
-		return errno == ENOENT || (log_error("could not stat \"%s\": %s", partial,
-											 strerror(errno)), false);
+		return errno == ENOENT ||
+			   (log_error("could not stat \"%s\": %s", partial, strerror(errno)), false);
 	if (!S_ISREG(st.st_mode))
 	{
 		log_error("refusing to write \"%s\": it exists and is %s", partial,
@@ -91,8 +91,8 @@ outfile_open_scratch(OutFile *f, const char *path)
 bool
 outfile_append_scratch(OutFile *f, OutFile *scratch)
 {
-	char		buf[65536];
-	ssize_t		n;
+	char	buf[65536];
+	ssize_t n;
 
 	if (lseek(scratch->fd, 0, SEEK_SET) < 0)
 	{
@@ -121,7 +121,7 @@ outfile_write(OutFile *f, const void *data, size_t len)
 
 	while (len > 0)
 	{
-		ssize_t		n = write(f->fd, p, len);
+		ssize_t n = write(f->fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -140,8 +140,8 @@ outfile_write(OutFile *f, const void *data, size_t len)
 void
 outfile_sync_dir(const char *path)
 {
-	char	   *copy = fk_strdup(path);
-	int			dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *copy = fk_strdup(path);
+	int	  dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd >= 0)
 	{
@@ -162,7 +162,7 @@ outfile_release(OutFile *f)
 bool
 outfile_commit(OutFile *f)
 {
-	bool		ok = true;
+	bool ok = true;
 
 	if (fsync(f->fd) != 0)
 	{
@@ -178,8 +178,7 @@ outfile_commit(OutFile *f)
 	/* rename replaces whatever NAME is, a link included, never its target */
 	if (ok && rename(f->partial, f->path) != 0)
 	{
-		log_error("could not rename \"%s\" to \"%s\": %s", f->partial, f->path,
-				  strerror(errno));
+		log_error("could not rename \"%s\" to \"%s\": %s", f->partial, f->path, strerror(errno));
 		ok = false;
 	}
 	if (!ok)
@@ -207,7 +206,7 @@ outfile_abort(OutFile *f)
 bool
 outfile_save(const char *path, const void *data, size_t len)
 {
-	OutFile		f;
+	OutFile f;
 
 	if (!outfile_open(&f, path))
 	{
@@ -225,7 +224,7 @@ outfile_save(const char *path, const void *data, size_t len)
 int
 outfile_open_existing(const char *path)
 {
-	int			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		log_error("could not open \"%s\": %s", path,

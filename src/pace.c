@@ -65,8 +65,7 @@ pace_count(Pace *p, uint64_t rows)
 void
 pace_throttle(Pace *p)
 {
-	double		due = 0,
-				now;
+	double due = 0, now;
 
 	if (p->max_rate <= 0 && p->max_rate_bytes <= 0)
 		return;
@@ -74,15 +73,15 @@ pace_throttle(Pace *p)
 		due = (double) atomic_load_explicit(&p->rows, memory_order_relaxed) / p->max_rate;
 	if (p->max_rate_bytes > 0)
 	{
-		double		due_b = (double) atomic_load_explicit(&p->bytes, memory_order_relaxed) /
-			p->max_rate_bytes;
+		double due_b =
+			(double) atomic_load_explicit(&p->bytes, memory_order_relaxed) / p->max_rate_bytes;
 
 		if (due_b > due)
 			due = due_b;
 	}
 	while ((now = pace_elapsed(p)) < due && !pace_stopping(p))
 	{
-		double		nap = due - now < 0.1 ? due - now : 0.1;
+		double nap = due - now < 0.1 ? due - now : 0.1;
 
 		usleep((useconds_t) (nap * 1e6));
 	}
@@ -101,8 +100,8 @@ pace_tick(Pace *p, uint64_t rows)
 double
 pace_step(Pace *p)
 {
-	bool		expired;
-	double		left;
+	bool   expired;
+	double left;
 
 	if (p->budget_s <= 0 || p->cancelled)
 		return -1;
@@ -126,20 +125,20 @@ pace_step(Pace *p)
 }
 
 void
-pace_progress(const Pace *p, const char *what, int done, int total,
-			  double phase_secs, double frac_done, bool final)
+pace_progress(const Pace *p, const char *what, int done, int total, double phase_secs,
+			  double frac_done, bool final)
 {
-	char		line[256];
-	char		eta[32] = "";
-	double		secs = pace_elapsed(p);
-	uint64_t	rows = atomic_load(&p->rows);
-	uint64_t	bytes = atomic_load(&p->bytes);
+	char	 line[256];
+	char	 eta[32] = "";
+	double	 secs = pace_elapsed(p);
+	uint64_t rows = atomic_load(&p->rows);
+	uint64_t bytes = atomic_load(&p->bytes);
 
 	if (!final && frac_done > 0)
 		snprintf(eta, sizeof(eta), ", ETA %.0f s", phase_secs * (1 - frac_done) / frac_done);
 	snprintf(line, sizeof(line),
-			 "\r%s: %d/%d chunks, %.1f M rows, %.0f MB, %.1f M rows/s, %.1f s%s  %s",
-			 what, done, total, (double) rows / 1e6, (double) bytes / 1e6,
+			 "\r%s: %d/%d chunks, %.1f M rows, %.0f MB, %.1f M rows/s, %.1f s%s  %s", what, done,
+			 total, (double) rows / 1e6, (double) bytes / 1e6,
 			 secs > 0 ? (double) rows / 1e6 / secs : 0.0, secs, eta, final ? "\n" : "");
 	log_raw(line);
 }

@@ -34,14 +34,14 @@ part_end(StrBuf *b)
 int
 pattern_to_regexes(const char *pattern, int max_parts, char **parts)
 {
-	StrBuf		cur;
-	bool		inquotes = false;
-	int			nparts = 0;
+	StrBuf cur;
+	bool   inquotes = false;
+	int	   nparts = 0;
 
 	part_begin(&cur);
 	for (const char *p = pattern; *p; p++)
 	{
-		char		ch = *p;
+		char ch = *p;
 
 		if (ch == '"')
 		{
@@ -59,8 +59,7 @@ pattern_to_regexes(const char *pattern, int max_parts, char **parts)
 			{
 				strbuf_free(&cur);
 				pattern_free_parts(parts, nparts);
-				log_error("improper qualified name (too many dotted names): %s",
-						  pattern);
+				log_error("improper qualified name (too many dotted names): %s", pattern);
 				return 0;
 			}
 			parts[nparts++] = part_end(&cur);

@@ -20,15 +20,15 @@
 
 typedef struct PgConn
 {
-	PGconn	   *conn;
-	char	   *name;			/* "coordinator", "worker 3": for messages */
-	int			server_version; /* PQserverVersion, e.g. 150018 */
-	char		sqlstate[6];	/* of the last failure, "" if none */
-	char	   *last_error;		/* primary message of the last failure, or NULL */
-	char		async_sqlstate[6];	/* a FATAL the server sent between queries */
-	int			cancel_slot;	/* signals registry, -1 if none */
-	int			lock_timeout_ms;	/* the session's lock_timeout (for messages) */
-	bool		quiet_errors;	/* caller logs failures itself */
+	PGconn *conn;
+	char   *name;			   /* "coordinator", "worker 3": for messages */
+	int		server_version;	   /* PQserverVersion, e.g. 150018 */
+	char	sqlstate[6];	   /* of the last failure, "" if none */
+	char   *last_error;		   /* primary message of the last failure, or NULL */
+	char	async_sqlstate[6]; /* a FATAL the server sent between queries */
+	int		cancel_slot;	   /* signals registry, -1 if none */
+	int		lock_timeout_ms;   /* the session's lock_timeout (for messages) */
+	bool	quiet_errors;	   /* caller logs failures itself */
 } PgConn;
 
 /*
@@ -51,12 +51,12 @@ static const char *const session_settings[][2] = {
 static char *
 prompt_password(const char *prompt)
 {
-	char		buf[1024];
+	char		   buf[1024];
 	struct termios t, t_orig;
-	FILE	   *in = fopen("/dev/tty", "r");
-	FILE	   *out = fopen("/dev/tty", "w");
-	bool		have_tty = in && out;
-	size_t		n;
+	FILE		  *in = fopen("/dev/tty", "r");
+	FILE		  *out = fopen("/dev/tty", "w");
+	bool		   have_tty = in && out;
+	size_t		   n;
 
 	if (!have_tty)
 	{
@@ -99,16 +99,16 @@ prompt_password(const char *prompt)
 static void
 log_multiline(const char *prefix, const char *msg)
 {
-	char	   *copy = fk_strdup(msg ? msg : "unknown error");
-	char	   *nl = strchr(copy, '\n');
-	size_t		n;
+	char  *copy = fk_strdup(msg ? msg : "unknown error");
+	char  *nl = strchr(copy, '\n');
+	size_t n;
 
 	if (nl)
 		*nl = '\0';
 	log_error("%s%s", prefix, copy);
 	if (nl && nl[1])
 	{
-		char	   *rest = nl + 1;
+		char *rest = nl + 1;
 
 		n = strlen(rest);
 		while (n > 0 && (rest[n - 1] == '\n' || rest[n - 1] == ' '))
@@ -142,8 +142,7 @@ apply_session_settings(PgConn *c, int lock_timeout_ms)
 	strbuf_append(&sql, "SELECT ");
 	for (size_t i = 0; i < n; i++)
 	{
-		strbuf_appendf(&sql, "pg_catalog.set_config($%zu, $%zu, false), ",
-					   2 * i + 1, 2 * i + 2);
+		strbuf_appendf(&sql, "pg_catalog.set_config($%zu, $%zu, false), ", 2 * i + 1, 2 * i + 2);
 		params[2 * i] = session_settings[i][0];
 		params[2 * i + 1] = session_settings[i][1];
 	}
@@ -169,8 +168,7 @@ notice_receiver(void *arg, const PGresult *res)
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	/* a FATAL ends the session: it explains whatever fails next, for good */
-	bool		error = severity && (strcmp(severity, "FATAL") == 0 ||
-									 strcmp(severity, "PANIC") == 0);
+	bool error = severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
 
 	if (error)
 	{
@@ -189,12 +187,12 @@ notice_receiver(void *arg, const PGresult *res)
  * the same); workers connect at once, so the prompt is serialised.
  */
 static pthread_mutex_t password_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *typed_password;
+static char			  *typed_password;
 
 static char *
 ask_password_once(void)
 {
-	char	   *p;
+	char *p;
 
 	pthread_mutex_lock(&password_lock);
 	if (typed_password == NULL)
@@ -238,7 +236,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 
 	for (;;)
 	{
-		int			n = 0;
+		int n = 0;
 
 		keywords[n] = "host";
 		values[n++] = co->host;
@@ -264,8 +262,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 			return NULL;
 		}
 		if (PQstatus(conn) == CONNECTION_BAD && PQconnectionNeedsPassword(conn) &&
-			password == NULL && co->prompt_password != TRI_NO &&
-			isatty(fileno(stdin)))
+			password == NULL && co->prompt_password != TRI_NO && isatty(fileno(stdin)))
 		{
 			PQfinish(conn);
 			password = ask_password_once();
@@ -391,8 +388,7 @@ pgconn_reset(PgConn *c)
 	PQreset(c->conn);
 	/* the new backend has its own cancel key */
 	c->cancel_slot = signals_register(c->conn);
-	return PQstatus(c->conn) == CONNECTION_OK &&
-		apply_session_settings(c, c->lock_timeout_ms);
+	return PQstatus(c->conn) == CONNECTION_OK && apply_session_settings(c, c->lock_timeout_ms);
 }
 
 PGconn *
@@ -409,8 +405,8 @@ pgconn_free(PgConn *c)
 	signals_unregister(c->cancel_slot);
 	if (c->conn && PQtransactionStatus(c->conn) == PQTRANS_ACTIVE)
 	{
-		PGcancel   *cancel = PQgetCancel(c->conn);
-		char		errbuf[256];
+		PGcancel *cancel = PQgetCancel(c->conn);
+		char	  errbuf[256];
 
 		if (cancel)
 		{
@@ -461,7 +457,7 @@ pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what)
 	else
 	{
 		/* connection-level failures have no fields, only the message */
-		char		prefix[256];
+		char prefix[256];
 
 		snprintf(prefix, sizeof(prefix), "%s: ", what ? what : c->name);
 		log_multiline(prefix, PQerrorMessage(c->conn));
@@ -474,18 +470,16 @@ pgconn_log_result_error(PgConn *c, const PGresult *res, const char *what)
 }
 
 static bool
-run(PgConn *c, const char *sql, int nparams, const char *const *values,
-	const int *lengths, const int *formats, int result_format,
-	PgRowFn fn, void *ctx)
+run(PgConn *c, const char *sql, int nparams, const char *const *values, const int *lengths,
+	const int *formats, int result_format, PgRowFn fn, void *ctx)
 {
-	PGresult   *res;
+	PGresult	  *res;
 	ExecStatusType st;
-	bool		ok = true;
+	bool		   ok = true;
 
 	c->sqlstate[0] = '\0';
 	log_debug("%s: %s", c->name, sql);
-	res = PQexecParams(c->conn, sql, nparams, NULL, values, lengths, formats,
-					   result_format);
+	res = PQexecParams(c->conn, sql, nparams, NULL, values, lengths, formats, result_format);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 	{
@@ -497,7 +491,7 @@ run(PgConn *c, const char *sql, int nparams, const char *const *values,
 	}
 	if (fn)
 	{
-		int			nrows = PQntuples(res);
+		int nrows = PQntuples(res);
 
 		for (int i = 0; i < nrows && ok; i++)
 			ok = fn(ctx, res, i);
@@ -507,33 +501,31 @@ run(PgConn *c, const char *sql, int nparams, const char *const *values,
 }
 
 bool
-pgconn_exec(PgConn *c, const char *sql, int nparams, const char *const *params,
-			PgRowFn fn, void *ctx)
+pgconn_exec(PgConn *c, const char *sql, int nparams, const char *const *params, PgRowFn fn,
+			void *ctx)
 {
 	return run(c, sql, nparams, params, NULL, NULL, 0, fn, ctx);
 }
 
 bool
-pgconn_exec_binary(PgConn *c, const char *sql, int nparams,
-				   const char *const *values, const int *lengths,
-				   const int *formats, bool binary_results,
-				   PgRowFn fn, void *ctx)
+pgconn_exec_binary(PgConn *c, const char *sql, int nparams, const char *const *values,
+				   const int *lengths, const int *formats, bool binary_results, PgRowFn fn,
+				   void *ctx)
 {
-	return run(c, sql, nparams, values, lengths, formats,
-			   binary_results ? 1 : 0, fn, ctx);
+	return run(c, sql, nparams, values, lengths, formats, binary_results ? 1 : 0, fn, ctx);
 }
 
 typedef struct FetchString
 {
-	char	   *value;
-	int			rows;
+	char *value;
+	int	  rows;
 } FetchString;
 
 bool
 pgconn_exec_count(PgConn *c, const char *sql, int nparams, const char *const *params,
 				  uint64_t *affected)
 {
-	PGresult   *res;
+	PGresult	  *res;
 	ExecStatusType st;
 
 	c->sqlstate[0] = '\0';
@@ -554,8 +546,8 @@ pgconn_exec_count(PgConn *c, const char *sql, int nparams, const char *const *pa
 bool
 pgconn_copy_in(PgConn *c, const char *sql, const char *data, size_t len)
 {
-	PGresult   *res;
-	bool		ok = true;
+	PGresult *res;
+	bool	  ok = true;
 
 	c->sqlstate[0] = '\0';
 	log_debug("%s: %s", c->name, sql);
@@ -570,7 +562,7 @@ pgconn_copy_in(PgConn *c, const char *sql, const char *data, size_t len)
 	/* in slices: PQputCopyData takes an int length */
 	for (size_t off = 0; ok && off < len; off += 1 << 20)
 	{
-		size_t		n = len - off < (1 << 20) ? len - off : (1 << 20);
+		size_t n = len - off < (1 << 20) ? len - off : (1 << 20);
 
 		ok = PQputCopyData(c->conn, data + off, (int) n) == 1;
 	}
@@ -602,8 +594,8 @@ fetch_string_row(void *ctx, const PGresult *res, int row)
 }
 
 bool
-pgconn_fetch_string(PgConn *c, const char *sql, int nparams,
-					const char *const *params, char **value)
+pgconn_fetch_string(PgConn *c, const char *sql, int nparams, const char *const *params,
+					char **value)
 {
 	FetchString fs = {NULL, 0};
 
@@ -625,12 +617,12 @@ pgconn_fetch_string(PgConn *c, const char *sql, int nparams,
 bool
 pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx, int64_t *bytes)
 {
-	PGresult   *res;
-	int64_t		total = 0;
-	bool		ok = true;
-	bool		stopped = false;
-	char	   *buf;
-	int			len;
+	PGresult *res;
+	int64_t	  total = 0;
+	bool	  ok = true;
+	bool	  stopped = false;
+	char	 *buf;
+	int		  len;
 
 	c->sqlstate[0] = '\0';
 	log_debug("%s: %s", c->name, sql);
@@ -649,8 +641,8 @@ pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx, int64_t *byt
 		if (!stopped && !fn(ctx, buf, len))
 		{
 			/* drain the rest after asking the server to stop */
-			PGcancel   *cancel = PQgetCancel(c->conn);
-			char		errbuf[256];
+			PGcancel *cancel = PQgetCancel(c->conn);
+			char	  errbuf[256];
 
 			stopped = true;
 			ok = false;
@@ -685,8 +677,8 @@ pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx, int64_t *byt
 char *
 pgconn_quote_literal(PgConn *c, const char *value)
 {
-	char	   *q = PQescapeLiteral(c->conn, value, strlen(value));
-	char	   *r;
+	char *q = PQescapeLiteral(c->conn, value, strlen(value));
+	char *r;
 
 	if (q == NULL)
 	{
@@ -702,7 +694,7 @@ pgconn_quote_literal(PgConn *c, const char *value)
 static char *
 quote_ident(const char *ident)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	quote_append_ident(&b, ident);
@@ -725,7 +717,7 @@ pgconn_oids_end(StrBuf *b)
 void
 pgconn_append_ident(StrBuf *sql, const char *alias, const char *name)
 {
-	char	   *q = quote_ident(name);
+	char *q = quote_ident(name);
 
 	if (alias)
 		strbuf_appendf(sql, "%s.%s", alias, q);

@@ -24,13 +24,13 @@
  * encodings; *reason for the server.
  */
 static KeyKind
-choose_kind(const CatForeignKey *fk, ParentSet *set, KeyEncKind *child_enc,
-			const char **reason)
+choose_kind(const CatForeignKey *fk, ParentSet *set, KeyEncKind *child_enc, const char **reason)
 {
 	*reason = NULL;
 	if (fk->period)
 	{
-		*reason = "PERIOD foreign key: the period must lie within the union of its key's parent periods (RI's range_agg test)";
+		*reason = "PERIOD foreign key: the period must lie within the union of its key's parent "
+				  "periods (RI's range_agg test)";
 		return KEYKIND_SERVER;
 	}
 	if (fk->ncols > PLAN_MAX_KEYS)
@@ -40,7 +40,7 @@ choose_kind(const CatForeignKey *fk, ParentSet *set, KeyEncKind *child_enc,
 	}
 	for (int i = 0; i < fk->ncols; i++)
 	{
-		KeyEncPair	pair = keyenc_pair(&fk->child_cols[i], &fk->parent_cols[i], reason);
+		KeyEncPair pair = keyenc_pair(&fk->child_cols[i], &fk->parent_cols[i], reason);
 
 		if (pair.child == KEYENC_NONE)
 			return KEYKIND_SERVER;
@@ -56,12 +56,11 @@ find_or_add_set(ScanPlan *p, int *cap, const ParentSet *want)
 	for (int i = 0; i < p->nsets; i++)
 	{
 		const ParentSet *s = &p->sets[i];
-		bool		same = s->kind == want->kind && s->table == want->table &&
-			s->ncols == want->ncols;
+		bool same = s->kind == want->kind && s->table == want->table && s->ncols == want->ncols;
 
 		for (int k = 0; same && k < s->ncols; k++)
 			same = s->cols[k]->attnum == want->cols[k]->attnum &&
-				(s->kind == KEYKIND_INT || s->enc[k] == want->enc[k]);
+				   (s->kind == KEYKIND_INT || s->enc[k] == want->enc[k]);
 		if (same)
 			return i;
 	}
@@ -96,16 +95,16 @@ pass_field(ChildPass *pass, const CatColumn *col)
 
 typedef struct ChunkList
 {
-	Chunk	   *items;
-	int			n;
-	int			cap;
+	Chunk *items;
+	int	   n;
+	int	   cap;
 } ChunkList;
 
 static void
-add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
-		  int64_t first, int64_t end)
+add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel, int64_t first,
+		  int64_t end)
 {
-	Chunk	   *c;
+	Chunk *c;
 
 	fk_array_grow((void **) &l->items, &l->cap, l->n + 1, sizeof(Chunk));
 	c = &l->items[l->n++];
@@ -119,8 +118,8 @@ add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
 
 /* Split one relation into [first, end) page ranges, the last open-ended. */
 static void
-add_relation_chunks(ChunkList *l, ChunkRole role, int target,
-					const CatRelation *rel, int64_t chunk_pages, bool tid_ranges)
+add_relation_chunks(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
+					int64_t chunk_pages, bool tid_ranges)
 {
 	/* ctid ranges need SELECT on ctid: without it, the relation in one read */
 	if (!tid_ranges || !rel->heap || !rel->ctid_readable || rel->pages <= chunk_pages)
@@ -130,7 +129,7 @@ add_relation_chunks(ChunkList *l, ChunkRole role, int target,
 	}
 	for (int64_t first = 0; first < rel->pages; first += chunk_pages)
 	{
-		bool		last = first + chunk_pages >= rel->pages;
+		bool last = first + chunk_pages >= rel->pages;
 
 		add_chunk(l, role, target, rel, first, last ? -1 : first + chunk_pages);
 	}
@@ -139,7 +138,7 @@ add_relation_chunks(ChunkList *l, ChunkRole role, int target,
 static int64_t
 auto_chunk_pages(int64_t total_pages, int jobs)
 {
-	int64_t		pages = total_pages / ((int64_t) jobs * CHUNKS_PER_JOB);
+	int64_t pages = total_pages / ((int64_t) jobs * CHUNKS_PER_JOB);
 
 	/* one connection has nothing to balance: a plain scan beats ctid ranges */
 	if (jobs == 1)
@@ -153,24 +152,22 @@ auto_chunk_pages(int64_t total_pages, int jobs)
 /* A server-side check or a child pass, with what it is ordered by. */
 typedef struct PhaseUnit
 {
-	ChunkRole	role;			/* CHUNK_SERVER or CHUNK_CHILD */
-	int			target;			/* FkPlan or ChildPass index */
-	int			table;			/* the child table */
-	int			seq;			/* catalog order */
-	const char *constraint;		/* server checks: the FK's name */
+	ChunkRole	role;		/* CHUNK_SERVER or CHUNK_CHILD */
+	int			target;		/* FkPlan or ChildPass index */
+	int			table;		/* the child table */
+	int			seq;		/* catalog order */
+	const char *constraint; /* server checks: the FK's name */
 } PhaseUnit;
 
 static const Catalog *sort_cat;
-static ScanOrder sort_order;
+static ScanOrder	  sort_order;
 
 static int
 compare_units(const void *a, const void *b)
 {
-	const PhaseUnit *x = a,
-			   *y = b;
-	const CatTable *tx = &sort_cat->tables[x->table],
-			   *ty = &sort_cat->tables[y->table];
-	int			c = 0;
+	const PhaseUnit *x = a, *y = b;
+	const CatTable	*tx = &sort_cat->tables[x->table], *ty = &sort_cat->tables[y->table];
+	int				 c = 0;
 
 	if (sort_order == ORDER_SIZE && tx->size_bytes != ty->size_bytes)
 		return tx->size_bytes < ty->size_bytes ? -1 : 1;
@@ -198,18 +195,18 @@ compare_units(const void *a, const void *b)
 static PhaseUnit *
 phase2_units(const ScanPlan *p, ScanOrder order)
 {
-	PhaseUnit  *u = fk_calloc((size_t) (p->nfks + p->npasses + 1), sizeof(PhaseUnit));
-	int			n = 0;
+	PhaseUnit *u = fk_calloc((size_t) (p->nfks + p->npasses + 1), sizeof(PhaseUnit));
+	int		   n = 0;
 
 	for (int i = 0; i < p->nfks; i++)
 		if (p->fks[i].kind == KEYKIND_SERVER && !p->fks[i].skip)
 		{
-			u[n] = (PhaseUnit) {CHUNK_SERVER, i, p->fks[i].fk->child, n, p->fks[i].fk->name};
+			u[n] = (PhaseUnit){CHUNK_SERVER, i, p->fks[i].fk->child, n, p->fks[i].fk->name};
 			n++;
 		}
 	for (int s = 0; s < p->npasses; s++)
 	{
-		u[n] = (PhaseUnit) {CHUNK_CHILD, s, p->passes[s].table, n, NULL};
+		u[n] = (PhaseUnit){CHUNK_CHILD, s, p->passes[s].table, n, NULL};
 		n++;
 	}
 	if (order != ORDER_CATALOG)
@@ -222,15 +219,12 @@ phase2_units(const ScanPlan *p, ScanOrder order)
 }
 
 ScanPlan *
-plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_ranges,
-					const bool *skip)
+plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_ranges, const bool *skip)
 {
-	ScanPlan   *p = fk_calloc(1, sizeof(ScanPlan));
-	int			setcap = 0,
-				passcap = 0;
-	ChunkList	parents = {0},
-				children = {0};
-	int64_t		chunk_pages;
+	ScanPlan *p = fk_calloc(1, sizeof(ScanPlan));
+	int		  setcap = 0, passcap = 0;
+	ChunkList parents = {0}, children = {0};
+	int64_t	  chunk_pages;
 
 	p->cat = cat;
 	p->nfks = cat->nfks;
@@ -239,10 +233,10 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 	for (int i = 0; i < cat->nfks; i++)
 	{
 		const CatForeignKey *fk = &cat->fks[i];
-		FkPlan	   *fp = &p->fks[i];
+		FkPlan				*fp = &p->fks[i];
 
-		ParentSet	want;
-		ChildPass  *pass;
+		ParentSet  want;
+		ChildPass *pass;
 
 		memset(&want, 0, sizeof(want));
 		fp->fk = fk;
@@ -284,7 +278,7 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 	for (int s = 0; s < p->nsets; s++)
 	{
 		const CatTable *t = &cat->tables[p->sets[s].table];
-		int64_t		rows = t->est_rows;
+		int64_t			rows = t->est_rows;
 
 		if (p->sets[s].kind != KEYKIND_HASH)
 			continue;
@@ -298,24 +292,26 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 	}
 	p->key_passes = 1;
 	if (options->engine.memory_limit > 0 && p->hash_bytes > options->engine.memory_limit)
-		p->key_passes = (int) ((p->hash_bytes + options->engine.memory_limit - 1) / options->engine.memory_limit);
+		p->key_passes = (int) ((p->hash_bytes + options->engine.memory_limit - 1) /
+							   options->engine.memory_limit);
 
-	chunk_pages = options->engine.chunk_pages > 0 ? options->engine.chunk_pages
-		: auto_chunk_pages(p->parent_pages, options->engine.jobs);
+	chunk_pages = options->engine.chunk_pages > 0
+					  ? options->engine.chunk_pages
+					  : auto_chunk_pages(p->parent_pages, options->engine.jobs);
 	for (int s = 0; s < p->nsets; s++)
 	{
 		const CatTable *t = &cat->tables[p->sets[s].table];
 
 		for (int l = 0; l < t->nleaves; l++)
-			add_relation_chunks(&parents, CHUNK_PARENT, s, &t->leaves[l],
-								chunk_pages, tid_ranges);
+			add_relation_chunks(&parents, CHUNK_PARENT, s, &t->leaves[l], chunk_pages, tid_ranges);
 	}
 
-	chunk_pages = options->engine.chunk_pages > 0 ? options->engine.chunk_pages
-		: auto_chunk_pages(p->child_pages, options->engine.jobs);
+	chunk_pages = options->engine.chunk_pages > 0
+					  ? options->engine.chunk_pages
+					  : auto_chunk_pages(p->child_pages, options->engine.jobs);
 	{
-		PhaseUnit  *units = phase2_units(p, options->scan.order);
-		int			nunits = 0;
+		PhaseUnit *units = phase2_units(p, options->scan.order);
+		int		   nunits = 0;
 
 		for (int i = 0; i < p->nfks; i++)
 			nunits += p->fks[i].kind == KEYKIND_SERVER && !p->fks[i].skip;
@@ -346,7 +342,7 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 void
 plan_apply_recorded(ScanPlan *p, const PlanRecorded *rec, int nrec)
 {
-	ChunkList	out = {0};
+	ChunkList out = {0};
 
 	if (nrec == 0)
 		return;
@@ -354,10 +350,10 @@ plan_apply_recorded(ScanPlan *p, const PlanRecorded *rec, int nrec)
 	{
 		const Chunk *c = &p->child_chunks[i];
 		/* [a, b), INT64_MAX for open-ended; a whole relation is [0, open) */
-		int64_t		a = c->first_page < 0 ? 0 : c->first_page;
-		int64_t		b = c->end_page < 0 ? INT64_MAX : c->end_page;
-		int64_t		pos = a;
-		bool		any = false;
+		int64_t a = c->first_page < 0 ? 0 : c->first_page;
+		int64_t b = c->end_page < 0 ? INT64_MAX : c->end_page;
+		int64_t pos = a;
+		bool	any = false;
 
 		if (c->role == CHUNK_CHILD)
 			for (int r = 0; r < nrec; r++)
@@ -375,7 +371,7 @@ plan_apply_recorded(ScanPlan *p, const PlanRecorded *rec, int nrec)
 			/* the recorded range covering pos, or the first one after it */
 			for (int r = 0; r < nrec; r++)
 			{
-				int64_t		rb = rec[r].end_page < 0 ? INT64_MAX : rec[r].end_page;
+				int64_t rb = rec[r].end_page < 0 ? INT64_MAX : rec[r].end_page;
 
 				if (rec[r].pass != c->target || rec[r].rel != c->rel || rb <= pos)
 					continue;
@@ -394,8 +390,7 @@ plan_apply_recorded(ScanPlan *p, const PlanRecorded *rec, int nrec)
 			/* a recorded range joins once: in the chunk its start falls in */
 			if (next->first_page >= a)
 			{
-				add_chunk(&out, CHUNK_CHILD, c->target, c->rel, next->first_page,
-						  next->end_page);
+				add_chunk(&out, CHUNK_CHILD, c->target, c->rel, next->first_page, next->end_page);
 				out.items[out.n - 1].recorded = next->id;
 			}
 			pos = next->end_page < 0 ? INT64_MAX : next->end_page;
@@ -411,11 +406,10 @@ plan_append_chunk_predicate(StrBuf *sql, const Chunk *chunk, const char *conj)
 {
 	if (chunk->first_page < 0)
 		return;
-	strbuf_appendf(sql, "%sctid >= '(%lld,0)'::pg_catalog.tid",
-				   conj, (long long) chunk->first_page);
+	strbuf_appendf(sql, "%sctid >= '(%lld,0)'::pg_catalog.tid", conj,
+				   (long long) chunk->first_page);
 	if (chunk->end_page >= 0)
-		strbuf_appendf(sql, " AND ctid < '(%lld,0)'::pg_catalog.tid",
-					   (long long) chunk->end_page);
+		strbuf_appendf(sql, " AND ctid < '(%lld,0)'::pg_catalog.tid", (long long) chunk->end_page);
 }
 
 void

@@ -14,9 +14,9 @@
 
 typedef struct PoolThread
 {
-	Pool	   *pool;
-	int			id;
-	pthread_t	thread;
+	Pool	 *pool;
+	int		  id;
+	pthread_t thread;
 } PoolThread;
 
 struct Pool
@@ -24,21 +24,21 @@ struct Pool
 	PoolStartFn start;
 	void	   *start_ctx;
 	PoolThread *threads;
-	int			nthreads;		/* started */
+	int			nthreads; /* started */
 
-	pthread_mutex_t lock;
-	pthread_cond_t cv_phase;	/* a new phase, or quit */
-	pthread_cond_t cv_done;		/* busy reached 0, or pool_wake() */
-	bool	   *alive;			/* per thread; under lock */
-	int			gen;			/* phases started */
-	bool		quit;
-	int			busy;			/* threads not yet idle in this phase */
-	bool		woken;
-	const PoolPhase *phase;		/* running, or NULL */
-	int			njobs;			/* of the last phase */
-	bool	   *done;			/* per job of the last phase */
-	atomic_int	next;			/* the next job to hand out */
-	atomic_bool stopped;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cv_phase; /* a new phase, or quit */
+	pthread_cond_t	 cv_done;  /* busy reached 0, or pool_wake() */
+	bool			*alive;	   /* per thread; under lock */
+	int				 gen;	   /* phases started */
+	bool			 quit;
+	int				 busy; /* threads not yet idle in this phase */
+	bool			 woken;
+	const PoolPhase *phase; /* running, or NULL */
+	int				 njobs; /* of the last phase */
+	bool			*done;	/* per job of the last phase */
+	atomic_int		 next;	/* the next job to hand out */
+	atomic_bool		 stopped;
 };
 
 /* Take jobs until none is left, the phase stops, or this thread is lost. */
@@ -47,7 +47,7 @@ run_jobs(Pool *p, const PoolPhase *ph, int id, bool alive)
 {
 	while (alive && !atomic_load(&p->stopped))
 	{
-		int			i;
+		int i;
 
 		if (ph->stop && ph->stop(ph->ctx))
 		{
@@ -58,7 +58,7 @@ run_jobs(Pool *p, const PoolPhase *ph, int id, bool alive)
 		if (i >= ph->njobs)
 			break;
 		alive = ph->job(ph->ctx, id, i);
-		p->done[i] = true;		/* read after the phase, ordered by the lock */
+		p->done[i] = true; /* read after the phase, ordered by the lock */
 	}
 	return alive;
 }
@@ -97,7 +97,7 @@ pool_thread(void *arg)
 Pool *
 pool_start(int nthreads, PoolStartFn start, void *ctx)
 {
-	Pool	   *p = fk_calloc(1, sizeof(Pool));
+	Pool *p = fk_calloc(1, sizeof(Pool));
 
 	p->start = start;
 	p->start_ctx = ctx;
@@ -140,7 +140,7 @@ pool_nthreads(const Pool *p)
 int
 pool_nalive(Pool *p)
 {
-	int			n = 0;
+	int n = 0;
 
 	pthread_mutex_lock(&p->lock);
 	for (int i = 0; i < p->nthreads; i++)
@@ -152,7 +152,7 @@ pool_nalive(Pool *p)
 bool
 pool_alive(Pool *p, int worker)
 {
-	bool		alive;
+	bool alive;
 
 	pthread_mutex_lock(&p->lock);
 	alive = worker >= 0 && worker < p->nthreads && p->alive[worker];
@@ -196,8 +196,8 @@ pool_run(Pool *p, const PoolPhase *phase)
 	pthread_cond_broadcast(&p->cv_phase);
 	for (;;)
 	{
-		bool		running = p->busy > 0;
-		double		wait;
+		bool   running = p->busy > 0;
+		double wait;
 
 		p->woken = false;
 		pthread_mutex_unlock(&p->lock);
@@ -218,7 +218,7 @@ pool_run(Pool *p, const PoolPhase *phase)
 bool
 pool_job_done(Pool *p, int job)
 {
-	bool		done;
+	bool done;
 
 	pthread_mutex_lock(&p->lock);
 	done = job >= 0 && job < p->njobs && p->done[job];
@@ -229,7 +229,7 @@ pool_job_done(Pool *p, int job)
 int
 pool_jobs_taken(Pool *p)
 {
-	int			n = atomic_load(&p->next);
+	int n = atomic_load(&p->next);
 
 	return n < p->njobs ? n : p->njobs;
 }

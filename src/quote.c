@@ -20,9 +20,8 @@
 static int
 decode_utf8(const unsigned char *p, uint32_t *cp)
 {
-	int			len;
-	uint32_t	c,
-				min;
+	int		 len;
+	uint32_t c, min;
 
 	if (p[0] < 0x80)
 	{
@@ -39,7 +38,7 @@ decode_utf8(const unsigned char *p, uint32_t *cp)
 		return 0;
 	for (int i = 1; i < len; i++)
 	{
-		if ((p[i] & 0xC0) != 0x80)	/* also stops at the terminating NUL */
+		if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
 			return 0;
 		c = (c << 6) | (p[i] & 0x3F);
 	}
@@ -57,9 +56,8 @@ decode_utf8(const unsigned char *p, uint32_t *cp)
 static bool
 is_control(uint32_t c)
 {
-	return c < 0x20 || (c >= 0x7F && c <= 0x9F) ||
-		c == 0x200E || c == 0x200F || (c >= 0x2028 && c <= 0x202E) ||
-		(c >= 0x2066 && c <= 0x2069);
+	return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x200E || c == 0x200F ||
+		   (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
 bool
@@ -69,8 +67,8 @@ quote_needs_escape(const char *s)
 
 	while (*p)
 	{
-		uint32_t	c;
-		int			len = decode_utf8(p, &c);
+		uint32_t c;
+		int		 len = decode_utf8(p, &c);
 
 		if (len == 0 || (is_control(c) && c != '\n' && c != '\t'))
 			return true;
@@ -86,8 +84,8 @@ has_control(const char *s)
 
 	while (*p)
 	{
-		uint32_t	c;
-		int			len = decode_utf8(p, &c);
+		uint32_t c;
+		int		 len = decode_utf8(p, &c);
 
 		if (len > 0 && is_control(c))
 			return true;
@@ -103,8 +101,8 @@ quote_append_visible(StrBuf *b, const char *s, bool keep_newlines)
 
 	while (*p)
 	{
-		uint32_t	c;
-		int			len = decode_utf8(p, &c);
+		uint32_t c;
+		int		 len = decode_utf8(p, &c);
 
 		if (len == 0)
 		{
@@ -135,15 +133,15 @@ quote_append_visible(StrBuf *b, const char *s, bool keep_newlines)
  * (client_encoding UTF8) and would refuse them back.
  */
 static void
-append_quoted_body(StrBuf *b, const char *s, char quote, bool escapes,
-				   const char *ascii_fmt, const char *unicode_fmt)
+append_quoted_body(StrBuf *b, const char *s, char quote, bool escapes, const char *ascii_fmt,
+				   const char *unicode_fmt)
 {
 	const unsigned char *p = (const unsigned char *) s;
 
 	while (*p)
 	{
-		uint32_t	c;
-		int			len = decode_utf8(p, &c);
+		uint32_t c;
+		int		 len = decode_utf8(p, &c);
 
 		if (len == 0)
 		{
@@ -165,7 +163,7 @@ append_quoted_body(StrBuf *b, const char *s, char quote, bool escapes,
 void
 quote_append_ident(StrBuf *b, const char *name)
 {
-	bool		escapes = has_control(name);
+	bool escapes = has_control(name);
 
 	/* U&"..." needs no standard_conforming_strings: it is an identifier */
 	strbuf_append(b, escapes ? "U&\"" : "\"");
@@ -176,7 +174,7 @@ quote_append_ident(StrBuf *b, const char *name)
 void
 quote_append_name(StrBuf *b, const char *name)
 {
-	bool		bare = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
+	bool bare = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
 
 	for (const char *p = name; *p && bare; p++)
 		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
@@ -189,7 +187,7 @@ quote_append_name(StrBuf *b, const char *name)
 void
 quote_append_literal(StrBuf *b, const char *value)
 {
-	bool		escapes = has_control(value);
+	bool escapes = has_control(value);
 
 	/* E'...' reads the same whatever standard_conforming_strings says */
 	strbuf_append(b, escapes ? "E'" : "'");
@@ -205,8 +203,8 @@ quote_append_json(StrBuf *b, const char *s)
 	strbuf_append_char(b, '"');
 	while (*p)
 	{
-		uint32_t	c;
-		int			len = decode_utf8(p, &c);
+		uint32_t c;
+		int		 len = decode_utf8(p, &c);
 
 		if (len == 0)
 		{
@@ -236,7 +234,7 @@ quote_append_json(StrBuf *b, const char *s)
 void
 quote_append_shell_word(StrBuf *b, const char *word)
 {
-	bool		plain = word[0] != '\0' && word[0] != '-';
+	bool plain = word[0] != '\0' && word[0] != '-';
 
 	for (const char *p = word; plain && *p; p++)
 		plain = isalnum((unsigned char) *p) || strchr("_./:,@%+=-", *p) != NULL;
@@ -265,13 +263,13 @@ quote_append_shell_word(StrBuf *b, const char *word)
 	 * the form bash, ksh and zsh read, $'...'.
 	 */
 	{
-		bool		dollar = word[strlen(word) - 1] == '\n';
+		bool dollar = word[strlen(word) - 1] == '\n';
 
 		strbuf_append(b, dollar ? "$'" : "\"$(printf '");
 		for (const unsigned char *p = (const unsigned char *) word; *p;)
 		{
-			uint32_t	c;
-			int			len = decode_utf8(p, &c);
+			uint32_t c;
+			int		 len = decode_utf8(p, &c);
 
 			if (len == 0 || is_control(c) || c == '\'' || c == '\\' || c == '%')
 			{
@@ -294,7 +292,7 @@ quote_append_requoted(StrBuf *b, const char *sql)
 
 	while (*p)
 	{
-		StrBuf		name;
+		StrBuf name;
 
 		if (*p != '"')
 		{

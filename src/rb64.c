@@ -59,9 +59,9 @@
 
 #include "fkscan/mem.h"
 
-#define RB64_SIGN_BIT UINT64_C(0x8000000000000000)
+#define RB64_SIGN_BIT	   UINT64_C(0x8000000000000000)
 #define RB64_MIN_SLOT_BITS 4
-#define RB64_NO_BUCKET UINT32_MAX
+#define RB64_NO_BUCKET	   UINT32_MAX
 
 /* Average keys per cell of a sorted bucket: 4 gives one line per probe. */
 #define RB64_KEYS_PER_CELL 4
@@ -76,13 +76,13 @@
 #endif
 
 /* Probe prefetch distances, in keys. */
-#define RB64_PREFETCH_FAR 16
+#define RB64_PREFETCH_FAR  16
 #define RB64_PREFETCH_NEAR 8
 
 /* Rb64Bucket.tag when data is not NULL: what data points to. */
 #define RB64_ROARING 0
-#define RB64_BITSET 1
-#define RB64_SORTED 2
+#define RB64_BITSET	 1
+#define RB64_SORTED	 2
 
 /* What a probe does with a bucket. */
 typedef enum Rb64Kind
@@ -97,19 +97,19 @@ typedef enum Rb64Kind
 
 typedef struct Rb64Bucket
 {
-	uint32_t	high;			/* high 32 bits of the flipped keys */
-	uint32_t	tag;			/* data NULL: the only key's low part;
+	uint32_t high; /* high 32 bits of the flipped keys */
+	uint32_t tag;  /* data NULL: the only key's low part;
 								 * else RB64_ROARING, _BITSET or _SORTED */
-	void	   *data;			/* roaring_bitmap_t, Rb64Bitset, Rb64Sorted */
+	void	*data; /* roaring_bitmap_t, Rb64Bitset, Rb64Sorted */
 } Rb64Bucket;
 
 /* A frozen bucket's flat bitset: bit d is low part base + d. */
 typedef struct Rb64Bitset
 {
-	uint32_t	base;			/* the bucket's smallest low part */
-	uint32_t	span;			/* largest - smallest: nbits - 1 */
-	uint64_t	card;
-	uint64_t	words[];
+	uint32_t base; /* the bucket's smallest low part */
+	uint32_t span; /* largest - smallest: nbits - 1 */
+	uint64_t card;
+	uint64_t words[];
 } Rb64Bitset;
 
 /*
@@ -119,20 +119,20 @@ typedef struct Rb64Bitset
  */
 typedef struct Rb64Sorted
 {
-	uint32_t	base;
-	uint32_t	span;
-	uint32_t	shift;
-	uint32_t	ncells;
-	uint64_t	card;
-	bool		wide;
-	uint32_t   *dir;			/* ncells + 1 entries, in the same block */
-	void	   *values;			/* uint16_t or uint32_t, in the same block */
+	uint32_t  base;
+	uint32_t  span;
+	uint32_t  shift;
+	uint32_t  ncells;
+	uint64_t  card;
+	bool	  wide;
+	uint32_t *dir;	  /* ncells + 1 entries, in the same block */
+	void	 *values; /* uint16_t or uint32_t, in the same block */
 } Rb64Sorted;
 
 typedef struct Rb64Slot
 {
-	uint32_t	high;
-	uint32_t	pos1;			/* bucket position + 1; 0 marks a free slot */
+	uint32_t high;
+	uint32_t pos1; /* bucket position + 1; 0 marks a free slot */
 } Rb64Slot;
 
 struct Roaring64
@@ -140,20 +140,20 @@ struct Roaring64
 	Rb64Bucket *buckets;
 	uint32_t	nbuckets;
 	uint32_t	capbuckets;
-	bool		sorted;			/* buckets in ascending order of high */
+	bool		sorted; /* buckets in ascending order of high */
 	bool		frozen;
 
 	/* Building: the hash index, and the last bucket touched. */
-	Rb64Slot   *slots;
-	uint32_t	slotbits;		/* the index has 1 << slotbits slots */
-	uint32_t	last;
+	Rb64Slot *slots;
+	uint32_t  slotbits; /* the index has 1 << slotbits slots */
+	uint32_t  last;
 
 	/* Frozen: the directory over the sorted buckets, as in Rb64Sorted. */
-	uint32_t   *dir;
-	uint32_t	dirbase;		/* high of the first bucket */
-	uint32_t	dirspan;		/* last high - first high */
-	uint32_t	dirshift;
-	uint32_t	ncells;
+	uint32_t *dir;
+	uint32_t  dirbase; /* high of the first bucket */
+	uint32_t  dirspan; /* last high - first high */
+	uint32_t  dirshift;
+	uint32_t  ncells;
 };
 
 static inline uint64_t
@@ -184,7 +184,7 @@ bitmap_check(roaring_bitmap_t *bm)
 static uint32_t
 cell_shift(uint32_t span, uint64_t maxcells)
 {
-	uint32_t	shift = 0;
+	uint32_t shift = 0;
 
 	if (maxcells == 0)
 		maxcells = 1;
@@ -199,7 +199,6 @@ cell_of(uint32_t d, uint32_t shift)
 	return (uint32_t) ((uint64_t) d >> shift);
 }
 
-
 /* ---- sorted-array search ---- */
 
 /*
@@ -208,33 +207,31 @@ cell_of(uint32_t d, uint32_t shift)
  * bucket) get a branch-free binary search.  One copy per value width, from
  * one definition.
  */
-#define RB64_DEFINE_SEARCH(name, T) \
-static inline bool \
-name(const T *v, uint32_t a, uint32_t b, T x) \
-{ \
-	const T    *p = v + a; \
-	uint32_t	len = b - a; \
-	bool		found = false; \
-\
-	if (len <= RB64_SCAN_MAX) \
-	{ \
-		for (uint32_t j = 0; j < len; j++) \
-			found |= p[j] == x; \
-		return found; \
-	} \
-	while (len > 1) \
-	{ \
-		uint32_t	half = len / 2; \
-\
-		p = p[half] <= x ? p + half : p; \
-		len -= half; \
-	} \
-	return *p == x; \
-}
+#define RB64_DEFINE_SEARCH(name, T)                                  \
+	static inline bool name(const T *v, uint32_t a, uint32_t b, T x) \
+	{                                                                \
+		const T *p = v + a;                                          \
+		uint32_t len = b - a;                                        \
+		bool	 found = false;                                      \
+                                                                     \
+		if (len <= RB64_SCAN_MAX)                                    \
+		{                                                            \
+			for (uint32_t j = 0; j < len; j++)                       \
+				found |= p[j] == x;                                  \
+			return found;                                            \
+		}                                                            \
+		while (len > 1)                                              \
+		{                                                            \
+			uint32_t half = len / 2;                                 \
+                                                                     \
+			p = p[half] <= x ? p + half : p;                         \
+			len -= half;                                             \
+		}                                                            \
+		return *p == x;                                              \
+	}
 
 RB64_DEFINE_SEARCH(search16, uint16_t)
 RB64_DEFINE_SEARCH(search32, uint32_t)
-
 
 /* ---- the build index ---- */
 
@@ -248,8 +245,8 @@ slot_hash(uint32_t high, uint32_t bits)
 static void
 slots_insert(Rb64Slot *slots, uint32_t bits, Rb64Slot slot)
 {
-	uint32_t	mask = (UINT32_C(1) << bits) - 1;
-	uint32_t	i = slot_hash(slot.high, bits);
+	uint32_t mask = (UINT32_C(1) << bits) - 1;
+	uint32_t i = slot_hash(slot.high, bits);
 
 	while (slots[i].pos1 != 0)
 		i = (i + 1) & mask;
@@ -264,8 +261,8 @@ slots_insert(Rb64Slot *slots, uint32_t bits, Rb64Slot slot)
 static void
 index_grow(Roaring64 *r)
 {
-	uint32_t	oldn = UINT32_C(1) << r->slotbits;
-	Rb64Slot   *old = r->slots;
+	uint32_t  oldn = UINT32_C(1) << r->slotbits;
+	Rb64Slot *old = r->slots;
 
 	r->slotbits++;
 	r->slots = fk_calloc((size_t) 1 << r->slotbits, sizeof(Rb64Slot));
@@ -285,7 +282,7 @@ index_slot(const Roaring64 *r, int64_t key)
 static inline const Rb64Bucket *
 index_find(const Roaring64 *r, uint32_t high)
 {
-	uint32_t	mask = (UINT32_C(1) << r->slotbits) - 1;
+	uint32_t mask = (UINT32_C(1) << r->slotbits) - 1;
 
 	for (uint32_t i = slot_hash(high, r->slotbits);; i = (i + 1) & mask)
 	{
@@ -298,13 +295,12 @@ index_find(const Roaring64 *r, uint32_t high)
 	}
 }
 
-
 /* ---- the frozen directory over the buckets ---- */
 
 static void
 dir_build(Roaring64 *r)
 {
-	uint32_t	pos = 0;
+	uint32_t pos = 0;
 
 	if (r->nbuckets == 0)
 		return;
@@ -315,8 +311,7 @@ dir_build(Roaring64 *r)
 	r->dir = fk_malloc(((size_t) r->ncells + 1) * sizeof(uint32_t));
 	for (uint32_t c = 0; c < r->ncells; c++)
 	{
-		while (pos < r->nbuckets &&
-			   cell_of(r->buckets[pos].high - r->dirbase, r->dirshift) < c)
+		while (pos < r->nbuckets && cell_of(r->buckets[pos].high - r->dirbase, r->dirshift) < c)
 			pos++;
 		r->dir[c] = pos;
 	}
@@ -326,8 +321,8 @@ dir_build(Roaring64 *r)
 static inline const Rb64Bucket *
 dir_find(const Roaring64 *r, uint32_t high)
 {
-	uint32_t	d = high - r->dirbase;	/* wraps above dirspan if too small */
-	uint32_t	cell;
+	uint32_t d = high - r->dirbase; /* wraps above dirspan if too small */
+	uint32_t cell;
 
 	if (r->dir == NULL || d > r->dirspan)
 		return NULL;
@@ -347,7 +342,6 @@ bucket_find(const Roaring64 *r, uint32_t high)
 	return r->frozen ? dir_find(r, high) : index_find(r, high);
 }
 
-
 /* ---- buckets ---- */
 
 /*
@@ -358,8 +352,8 @@ static Rb64Bucket *
 bucket_get(Roaring64 *r, uint32_t high, uint32_t low, bool *created)
 {
 	const Rb64Bucket *found;
-	Rb64Bucket *b;
-	Rb64Slot	slot;
+	Rb64Bucket		 *b;
+	Rb64Slot		  slot;
 
 	*created = false;
 	if (r->last != RB64_NO_BUCKET && r->buckets[r->last].high == high)
@@ -400,7 +394,7 @@ bucket_get(Roaring64 *r, uint32_t high, uint32_t low, bool *created)
 static bool
 lows_consecutive(const uint32_t *lows, size_t n)
 {
-	uint32_t	diff = 0;
+	uint32_t diff = 0;
 
 	/* lows[0] <= lows[n - 1]: 0xffffffff, 0, 1, ... steps by one modulo 2^32 */
 	if (n < 64 || lows[0] > lows[n - 1] || lows[n - 1] - lows[0] != n - 1)
@@ -417,7 +411,7 @@ bucket_add_lows(Rb64Bucket *b, const uint32_t *lows, size_t n)
 	if (b->data == NULL)
 	{
 		roaring_bitmap_t *bm;
-		size_t		i = 0;
+		size_t			  i = 0;
 
 		while (i < n && lows[i] == b->tag)
 			i++;
@@ -449,8 +443,7 @@ bucket_kind(const Rb64Bucket *b)
 		case RB64_BITSET:
 			return RB64_KIND_BITSET;
 		case RB64_SORTED:
-			return ((const Rb64Sorted *) b->data)->wide ?
-				RB64_KIND_SORTED32 : RB64_KIND_SORTED16;
+			return ((const Rb64Sorted *) b->data)->wide ? RB64_KIND_SORTED32 : RB64_KIND_SORTED16;
 		default:
 			return RB64_KIND_ROARING;
 	}
@@ -483,8 +476,7 @@ bucket_extreme(const Rb64Bucket *b, bool largest)
 	switch (bucket_kind(b))
 	{
 		case RB64_KIND_ROARING:
-			return largest ? roaring_bitmap_maximum(b->data) :
-				roaring_bitmap_minimum(b->data);
+			return largest ? roaring_bitmap_maximum(b->data) : roaring_bitmap_minimum(b->data);
 		case RB64_KIND_BITSET:
 			return bs->base + (largest ? bs->span : 0);
 		case RB64_KIND_SORTED16:
@@ -501,7 +493,7 @@ bucket_free_data(Rb64Bucket *b)
 	if (bucket_kind(b) == RB64_KIND_ROARING)
 		roaring_bitmap_free(b->data);
 	else
-		free(b->data);			/* bitset and sorted are one block each */
+		free(b->data); /* bitset and sorted are one block each */
 	b->data = NULL;
 }
 
@@ -518,11 +510,10 @@ bitmap_memory_bytes(const roaring_bitmap_t *bm)
 
 	roaring_bitmap_statistics(bm, &st);
 	return sizeof(roaring_bitmap_t) +
-		(size_t) bm->high_low_container.allocation_size *
-		(sizeof(void *) + sizeof(uint16_t) + sizeof(uint8_t)) +
-		(size_t) st.n_containers * 16 +
-		st.n_bytes_array_containers + st.n_bytes_run_containers +
-		st.n_bytes_bitset_containers;
+		   (size_t) bm->high_low_container.allocation_size *
+			   (sizeof(void *) + sizeof(uint16_t) + sizeof(uint8_t)) +
+		   (size_t) st.n_containers * 16 + st.n_bytes_array_containers + st.n_bytes_run_containers +
+		   st.n_bytes_bitset_containers;
 }
 
 static size_t
@@ -535,7 +526,7 @@ static size_t
 sorted_bytes(uint32_t ncells, uint64_t card, bool wide)
 {
 	return sizeof(Rb64Sorted) + ((size_t) ncells + 1) * sizeof(uint32_t) +
-		(size_t) card * (wide ? sizeof(uint32_t) : sizeof(uint16_t));
+		   (size_t) card * (wide ? sizeof(uint32_t) : sizeof(uint16_t));
 }
 
 static size_t
@@ -561,16 +552,14 @@ bucket_memory_bytes(const Rb64Bucket *b)
 /* Calls fn(lows, n, ctx) with the bitmap's values in blocks, ascending. */
 static void
 bitmap_read_blocks(const roaring_bitmap_t *bm,
-				   void (*fn) (const uint32_t *lows, uint32_t n, void *ctx),
-				   void *ctx)
+				   void (*fn)(const uint32_t *lows, uint32_t n, void *ctx), void *ctx)
 {
 	roaring_uint32_iterator_t it;
-	uint32_t	lows[256];
-	uint32_t	n;
+	uint32_t				  lows[256];
+	uint32_t				  n;
 
 	roaring_init_iterator(bm, &it);
-	while (it.has_value &&
-		   (n = roaring_read_uint32_iterator(&it, lows, FK_LENGTHOF(lows))) > 0)
+	while (it.has_value && (n = roaring_read_uint32_iterator(&it, lows, FK_LENGTHOF(lows))) > 0)
 		fn(lows, n, ctx);
 }
 
@@ -581,7 +570,7 @@ bitset_fill_block(const uint32_t *lows, uint32_t n, void *ctx)
 
 	for (uint32_t j = 0; j < n; j++)
 	{
-		uint32_t	d = lows[j] - bs->base;
+		uint32_t d = lows[j] - bs->base;
 
 		bs->words[d >> 6] |= UINT64_C(1) << (d & 63);
 	}
@@ -599,18 +588,18 @@ sorted_count_block(const uint32_t *lows, uint32_t n, void *ctx)
 typedef struct Rb64SortedFill
 {
 	Rb64Sorted *ss;
-	uint32_t	n;				/* values stored so far */
+	uint32_t	n; /* values stored so far */
 } Rb64SortedFill;
 
 static void
 sorted_fill_block(const uint32_t *lows, uint32_t n, void *ctx)
 {
 	Rb64SortedFill *f = ctx;
-	Rb64Sorted *ss = f->ss;
+	Rb64Sorted	   *ss = f->ss;
 
 	for (uint32_t j = 0; j < n; j++, f->n++)
 	{
-		uint32_t	d = lows[j] - ss->base;
+		uint32_t d = lows[j] - ss->base;
 
 		if (ss->wide)
 			((uint32_t *) ss->values)[f->n] = d;
@@ -627,15 +616,15 @@ static void
 bucket_freeze(Rb64Bucket *b, bool convert)
 {
 	roaring_bitmap_t *bm = b->data;
-	uint64_t	card;
-	uint32_t	min;
-	uint32_t	span;
-	uint32_t	shift;
-	uint32_t	ncells;
-	bool		wide;
-	size_t		bytes;
-	Rb64Sorted *ss;
-	Rb64SortedFill fill;
+	uint64_t		  card;
+	uint32_t		  min;
+	uint32_t		  span;
+	uint32_t		  shift;
+	uint32_t		  ncells;
+	bool			  wide;
+	size_t			  bytes;
+	Rb64Sorted		 *ss;
+	Rb64SortedFill	  fill;
 
 	if (bucket_kind(b) != RB64_KIND_ROARING)
 		return;
@@ -690,8 +679,8 @@ bucket_freeze(Rb64Bucket *b, bool convert)
 static int
 bucket_cmp(const void *a, const void *b)
 {
-	uint32_t	ha = ((const Rb64Bucket *) a)->high;
-	uint32_t	hb = ((const Rb64Bucket *) b)->high;
+	uint32_t ha = ((const Rb64Bucket *) a)->high;
+	uint32_t hb = ((const Rb64Bucket *) b)->high;
 
 	return (ha > hb) - (ha < hb);
 }
@@ -725,13 +714,12 @@ buckets_sort(Rb64Bucket *buckets, uint32_t n)
 	free(tmp);
 }
 
-
 /* ---- building ---- */
 
 Roaring64 *
 rb64_create(void)
 {
-	Roaring64  *r = fk_calloc(1, sizeof(Roaring64));
+	Roaring64 *r = fk_calloc(1, sizeof(Roaring64));
 
 	r->slotbits = RB64_MIN_SLOT_BITS;
 	r->slots = fk_calloc((size_t) 1 << r->slotbits, sizeof(Rb64Slot));
@@ -770,8 +758,8 @@ rb64_add(Roaring64 *r, int64_t key)
 void
 rb64_add_many(Roaring64 *r, const int64_t *keys, size_t n)
 {
-	uint32_t	lows[1024];
-	size_t		i = 0;
+	uint32_t lows[1024];
+	size_t	 i = 0;
 
 	assert(!r->frozen);
 	while (i < n)
@@ -816,8 +804,8 @@ rb64_or_inplace(Roaring64 *dst, const Roaring64 *src)
 	for (uint32_t i = 0; i < src->nbuckets; i++)
 	{
 		const Rb64Bucket *sb = &src->buckets[i];
-		bool		created;
-		Rb64Bucket *db = bucket_get(dst, sb->high, sb->tag, &created);
+		bool			  created;
+		Rb64Bucket		 *db = bucket_get(dst, sb->high, sb->tag, &created);
 
 		if (sb->data == NULL)
 		{
@@ -870,21 +858,20 @@ rb64_freeze(Roaring64 *r, bool convert)
 	r->frozen = true;
 }
 
-
 /* ---- probing ---- */
 
 /* A probe's current bucket, unpacked into locals. */
 typedef struct Rb64Cursor
 {
-	uint32_t	high;
-	Rb64Kind	kind;
-	uint32_t	single;			/* SINGLE */
-	uint32_t	base;			/* BITSET, SORTED* */
-	uint32_t	span;
-	uint32_t	shift;			/* SORTED* */
-	const uint64_t *words;		/* BITSET */
-	const uint32_t *dir;		/* SORTED* */
-	const void *values;
+	uint32_t				high;
+	Rb64Kind				kind;
+	uint32_t				single; /* SINGLE */
+	uint32_t				base;	/* BITSET, SORTED* */
+	uint32_t				span;
+	uint32_t				shift; /* SORTED* */
+	const uint64_t		   *words; /* BITSET */
+	const uint32_t		   *dir;   /* SORTED* */
+	const void			   *values;
 	const roaring_bitmap_t *bm; /* ROARING */
 } Rb64Cursor;
 
@@ -932,8 +919,8 @@ cursor_load(const Roaring64 *r, uint32_t high, Rb64Cursor *cur)
 static inline bool
 cursor_contains(const Rb64Cursor *cur, Rb64Kind kind, uint32_t low)
 {
-	uint32_t	d = low - cur->base;	/* wraps above span if too small */
-	uint32_t	cell;
+	uint32_t d = low - cur->base; /* wraps above span if too small */
+	uint32_t cell;
 
 	switch (kind)
 	{
@@ -943,8 +930,7 @@ cursor_contains(const Rb64Cursor *cur, Rb64Kind kind, uint32_t low)
 			if (d > cur->span)
 				return false;
 			cell = cell_of(d, cur->shift);
-			return search16(cur->values, cur->dir[cell], cur->dir[cell + 1],
-							(uint16_t) d);
+			return search16(cur->values, cur->dir[cell], cur->dir[cell + 1], (uint16_t) d);
 		case RB64_KIND_SORTED32:
 			if (d > cur->span)
 				return false;
@@ -971,7 +957,7 @@ cursor_contains(const Rb64Cursor *cur, Rb64Kind kind, uint32_t low)
 static inline const void *
 line_far(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 {
-	uint32_t	d;
+	uint32_t d;
 
 	if ((uint32_t) (u >> 32) != cur->high)
 	{
@@ -980,8 +966,7 @@ line_far(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 			return NULL;
 		return &r->dir[cell_of(d, r->dirshift)];
 	}
-	if (kind != RB64_KIND_BITSET && kind != RB64_KIND_SORTED16 &&
-		kind != RB64_KIND_SORTED32)
+	if (kind != RB64_KIND_BITSET && kind != RB64_KIND_SORTED16 && kind != RB64_KIND_SORTED32)
 		return NULL;
 	d = (uint32_t) u - cur->base;
 	if (d > cur->span)
@@ -997,7 +982,7 @@ line_far(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 static inline const void *
 line_near(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 {
-	uint32_t	d;
+	uint32_t d;
 
 	if ((uint32_t) (u >> 32) != cur->high)
 	{
@@ -1021,8 +1006,8 @@ line_near(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, uint64_t u)
 bool
 rb64_contains(const Roaring64 *r, int64_t key)
 {
-	uint64_t	u = key_flip(key);
-	Rb64Cursor	cur = {0};
+	uint64_t   u = key_flip(key);
+	Rb64Cursor cur = {0};
 
 	cursor_load(r, (uint32_t) (u >> 32), &cur);
 	return cursor_contains(&cur, cur.kind, (uint32_t) u);
@@ -1034,15 +1019,14 @@ rb64_contains(const Roaring64 *r, int64_t key)
  * another bucket (or n).
  */
 static inline RB64_ALWAYS_INLINE size_t
-probe_run(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind,
-		  const int64_t *keys, size_t i, size_t n,
-		  uint32_t *missing, size_t *nmissing)
+probe_run(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind, const int64_t *keys, size_t i,
+		  size_t n, uint32_t *missing, size_t *nmissing)
 {
-	size_t		m = *nmissing;
+	size_t m = *nmissing;
 
 	for (; i < n; i++)
 	{
-		uint64_t	u = key_flip(keys[i]);
+		uint64_t u = key_flip(keys[i]);
 
 		if ((uint32_t) (u >> 32) != cur->high)
 			break;
@@ -1059,12 +1043,11 @@ probe_run(const Roaring64 *r, const Rb64Cursor *cur, Rb64Kind kind,
 }
 
 size_t
-rb64_probe_missing(const Roaring64 *r, const int64_t *keys, size_t n,
-				   uint32_t *missing)
+rb64_probe_missing(const Roaring64 *r, const int64_t *keys, size_t n, uint32_t *missing)
 {
-	Rb64Cursor	cur = {0};
-	size_t		nmissing = 0;
-	size_t		i = 0;
+	Rb64Cursor cur = {0};
+	size_t	   nmissing = 0;
+	size_t	   i = 0;
 
 	/* One bucket at a time, with a loop compiled for its kind. */
 	while (i < n)
@@ -1095,13 +1078,12 @@ rb64_probe_missing(const Roaring64 *r, const int64_t *keys, size_t n,
 	return nmissing;
 }
 
-
 /* ---- accessors ---- */
 
 uint64_t
 rb64_cardinality(const Roaring64 *r)
 {
-	uint64_t	card = 0;
+	uint64_t card = 0;
 
 	for (uint32_t i = 0; i < r->nbuckets; i++)
 		card += bucket_cardinality(&r->buckets[i]);
@@ -1133,7 +1115,7 @@ rb64_range(const Roaring64 *r, int64_t *min, int64_t *max)
 size_t
 rb64_memory_bytes(const Roaring64 *r)
 {
-	size_t		bytes = sizeof(Roaring64);
+	size_t bytes = sizeof(Roaring64);
 
 	bytes += (size_t) r->capbuckets * sizeof(Rb64Bucket);
 	if (r->slots)
@@ -1175,23 +1157,22 @@ rb64_stats(const Roaring64 *r, Rb64Stats *stats)
 	}
 }
 
-
 /* ---- visiting the keys ---- */
 
 /* Visitor of flipped keys; returns false to stop. */
-typedef bool (*Rb64VisitFn) (uint64_t u, void *ctx);
+typedef bool (*Rb64VisitFn)(uint64_t u, void *ctx);
 
 typedef struct Rb64Visit
 {
 	Rb64VisitFn fn;
 	void	   *ctx;
-	uint64_t	high;			/* the bucket's high part, shifted in place */
+	uint64_t	high; /* the bucket's high part, shifted in place */
 } Rb64Visit;
 
 static bool
 visit_low(uint32_t low, void *arg)
 {
-	Rb64Visit  *v = arg;
+	Rb64Visit *v = arg;
 
 	return v->fn(v->high | low, v->ctx);
 }
@@ -1200,7 +1181,7 @@ visit_low(uint32_t low, void *arg)
 static bool
 bucket_visit(const Rb64Bucket *b, Rb64VisitFn fn, void *ctx)
 {
-	Rb64Visit	v = {fn, ctx, (uint64_t) b->high << 32};
+	Rb64Visit		  v = {fn, ctx, (uint64_t) b->high << 32};
 	const Rb64Bitset *bs = b->data;
 	const Rb64Sorted *ss = b->data;
 
@@ -1213,8 +1194,8 @@ bucket_visit(const Rb64Bucket *b, Rb64VisitFn fn, void *ctx)
 			{
 				for (uint64_t word = bs->words[w]; word != 0; word &= word - 1)
 				{
-					uint32_t	low = bs->base + (uint32_t) (w * 64) +
-						(uint32_t) __builtin_ctzll(word);
+					uint32_t low =
+						bs->base + (uint32_t) (w * 64) + (uint32_t) __builtin_ctzll(word);
 
 					if (!fn(v.high | low, ctx))
 						return false;
@@ -1227,14 +1208,14 @@ bucket_visit(const Rb64Bucket *b, Rb64VisitFn fn, void *ctx)
 			{
 				for (uint32_t j = ss->dir[c]; j < ss->dir[c + 1]; j++)
 				{
-					uint32_t	d;
+					uint32_t d;
 
 					if (ss->wide)
 						d = ((const uint32_t *) ss->values)[j];
 					else
 					{
 						/* shift <= 16: the cell gives the bits above it */
-						uint32_t	mask = (UINT32_C(1) << ss->shift) - 1;
+						uint32_t mask = (UINT32_C(1) << ss->shift) - 1;
 
 						d = (uint32_t) ((uint64_t) c << ss->shift) |
 							(((const uint16_t *) ss->values)[j] & mask);
@@ -1251,15 +1232,15 @@ bucket_visit(const Rb64Bucket *b, Rb64VisitFn fn, void *ctx)
 
 typedef struct Rb64Fill
 {
-	uint64_t	base;
-	uint64_t   *words;
+	uint64_t  base;
+	uint64_t *words;
 } Rb64Fill;
 
 static bool
 fill_one(uint64_t u, void *ctx)
 {
-	Rb64Fill   *f = ctx;
-	uint64_t	bit = u - f->base;
+	Rb64Fill *f = ctx;
+	uint64_t  bit = u - f->base;
 
 	f->words[bit >> 6] |= UINT64_C(1) << (bit & 63);
 	return true;
@@ -1267,8 +1248,8 @@ fill_one(uint64_t u, void *ctx)
 
 typedef struct Rb64FillBlock
 {
-	Rb64Fill   *fill;
-	uint64_t	high;
+	Rb64Fill *fill;
+	uint64_t  high;
 } Rb64FillBlock;
 
 static void
@@ -1283,12 +1264,12 @@ fill_block(const uint32_t *lows, uint32_t n, void *ctx)
 void
 rb64_fill_bitset(const Roaring64 *r, int64_t min, uint64_t *words)
 {
-	Rb64Fill	f = {key_flip(min), words};
+	Rb64Fill f = {key_flip(min), words};
 
 	for (uint32_t i = 0; i < r->nbuckets; i++)
 	{
 		const Rb64Bucket *b = &r->buckets[i];
-		Rb64FillBlock fb = {&f, (uint64_t) b->high << 32};
+		Rb64FillBlock	  fb = {&f, (uint64_t) b->high << 32};
 
 		/* Blocks of values rather than a callback per key, where it counts. */
 		if (bucket_kind(b) == RB64_KIND_ROARING)
@@ -1300,14 +1281,14 @@ rb64_fill_bitset(const Roaring64 *r, int64_t min, uint64_t *words)
 
 typedef struct Rb64Iter
 {
-	Rb64IterFn	fn;
-	void	   *ctx;
+	Rb64IterFn fn;
+	void	  *ctx;
 } Rb64Iter;
 
 static bool
 iterate_one(uint64_t u, void *ctx)
 {
-	Rb64Iter   *it = ctx;
+	Rb64Iter *it = ctx;
 
 	return it->fn(key_unflip(u), it->ctx);
 }
@@ -1321,9 +1302,9 @@ bucket_ptr_cmp(const void *a, const void *b)
 bool
 rb64_iterate(const Roaring64 *r, Rb64IterFn fn, void *ctx)
 {
-	Rb64Iter	it = {fn, ctx};
+	Rb64Iter		   it = {fn, ctx};
 	const Rb64Bucket **order;
-	bool		complete = true;
+	bool			   complete = true;
 
 	if (r->sorted)
 	{

@@ -29,7 +29,7 @@ static void report_log_summary(const ScanResult *res, const FkOptions *o);
 char *
 report_qualified_name(const char *schema, const char *name)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	texttable_append_qualified(&b, schema, name);
@@ -40,11 +40,11 @@ report_qualified_name(const char *schema, const char *name)
 
 struct ReportStream
 {
-	const FkOptions *opt;		/* borrowed */
-	FILE	   *out;
-	bool	   *written;		/* jsonl: per FK, its line is out */
-	int			nwritten;		/* entries in written */
-	bool		failed;
+	const FkOptions *opt; /* borrowed */
+	FILE			*out;
+	bool			*written;  /* jsonl: per FK, its line is out */
+	int				 nwritten; /* entries in written */
+	bool			 failed;
 };
 
 ReportStream *
@@ -90,8 +90,8 @@ stream_write(ReportStream *rs, const StrBuf *b)
 bool
 report_fk_done(ReportStream *rs, const ScanResult *res, int index)
 {
-	StrBuf		b;
-	bool		ok;
+	StrBuf b;
+	bool   ok;
 
 	if (rs == NULL)
 		return true;
@@ -100,8 +100,7 @@ report_fk_done(ReportStream *rs, const ScanResult *res, int index)
 	if (rs->nwritten < res->nfks)
 	{
 		rs->written = fk_realloc(rs->written, sizeof(bool) * (size_t) res->nfks);
-		memset(rs->written + rs->nwritten, 0,
-			   sizeof(bool) * (size_t) (res->nfks - rs->nwritten));
+		memset(rs->written + rs->nwritten, 0, sizeof(bool) * (size_t) (res->nfks - rs->nwritten));
 		rs->nwritten = res->nfks;
 	}
 	if (rs->written[index])
@@ -117,7 +116,7 @@ report_fk_done(ReportStream *rs, const ScanResult *res, int index)
 bool
 report_stream_finish(ReportStream *rs, const ScanResult *res)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	switch (rs->opt->format)
@@ -144,7 +143,7 @@ bool
 report_scan(const ScanResult *res, const FkOptions *options, FILE *out)
 {
 	ReportStream *rs = report_stream_create(options, out);
-	bool		ok = report_stream_finish(rs, res);
+	bool		  ok = report_stream_finish(rs, res);
 
 	report_stream_free(rs);
 	return ok;

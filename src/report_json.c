@@ -27,7 +27,7 @@ void
 report_json_fk_identity(JsonWriter *w, const CatTable *child, const CatTable *parent,
 						const CatForeignKey *fk, bool types)
 {
-	char		match[16];
+	char match[16];
 
 	jsonw_key(w, "schema");
 	jsonw_string(w, child->schema);
@@ -324,7 +324,7 @@ json_totals(JsonWriter *w, const ScanResult *res, const FkOptions *o)
 void
 report_json(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
-	JsonWriter	w;
+	JsonWriter w;
 
 	jsonw_init(&w, b, true);
 	jsonw_object_begin(&w);
@@ -347,7 +347,7 @@ report_json(const ScanResult *res, const FkOptions *o, StrBuf *b)
 void
 report_jsonl_fk(const ScanResult *res, const FkResult *r, const FkOptions *o, StrBuf *b)
 {
-	JsonWriter	w;
+	JsonWriter w;
 
 	jsonw_init(&w, b, false);
 	jsonw_object_begin(&w);
@@ -366,7 +366,7 @@ report_jsonl_fk(const ScanResult *res, const FkResult *r, const FkOptions *o, St
 void
 report_jsonl_summary(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
-	JsonWriter	w;
+	JsonWriter w;
 
 	jsonw_init(&w, b, false);
 	jsonw_object_begin(&w);

@@ -33,19 +33,18 @@ append_limits(StrBuf *b, const FkOptions *o)
 static void
 text_table(const ScanResult *res, StrBuf *b)
 {
-	static const char *const headers[] = {
-		"Table", "Constraint", "Method", "Child rows", "Exempt (NULL)",
-		"Orphan rows", "Orphan keys", "Status", "Time"
-	};
-	static const bool right[] = {false, false, false, true, true, true, true, false, true};
-	TextTable	t;
+	static const char *const headers[] = {"Table",		 "Constraint",	  "Method",
+										  "Child rows",	 "Exempt (NULL)", "Orphan rows",
+										  "Orphan keys", "Status",		  "Time"};
+	static const bool		 right[] = {false, false, false, true, true, true, true, false, true};
+	TextTable				 t;
 
 	texttable_init(&t, (int) FK_LENGTHOF(headers), headers, right);
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		StrBuf		name;
-		char		buf[64];
+		StrBuf			name;
+		char			buf[64];
 
 		texttable_add(&t, report_qualified_name(r->child->schema, r->child->name));
 		strbuf_init(&name);
@@ -72,7 +71,7 @@ text_table(const ScanResult *res, StrBuf *b)
 static void
 text_compare(const ScanResult *res, StrBuf *b)
 {
-	bool		any = false;
+	bool any = false;
 
 	for (int i = 0; i < res->nfks; i++)
 	{
@@ -85,11 +84,10 @@ text_compare(const ScanResult *res, StrBuf *b)
 		any = true;
 		strbuf_append(b, "  ");
 		texttable_append_name(b, r->fk->name);
-		strbuf_appendf(b, ": fkscan %.2f s, server %.2f s, ratio %.2f, %s\n",
-					   r->elapsed_s, r->compare_elapsed_s,
+		strbuf_appendf(b, ": fkscan %.2f s, server %.2f s, ratio %.2f, %s\n", r->elapsed_s,
+					   r->compare_elapsed_s,
 					   r->compare_elapsed_s > 0 ? r->elapsed_s / r->compare_elapsed_s : 0,
-					   r->compare_agree ? "same orphans"
-					   : "COUNTS DISAGREE");
+					   r->compare_agree ? "same orphans" : "COUNTS DISAGREE");
 	}
 }
 
@@ -97,13 +95,13 @@ text_compare(const ScanResult *res, StrBuf *b)
 static void
 text_cascade(const FkResult *r, StrBuf *b)
 {
-	bool		any = false;
+	bool any = false;
 
 	/* steps that reach no row are in the JSON; here they would be noise */
 	for (int i = 0; i < r->ncascade; i++)
 	{
 		const CascadeStep *st = &r->cascade[i];
-		char	   *t;
+		char			  *t;
 
 		if (st->rows == 0 && st->error == NULL)
 			continue;
@@ -126,9 +124,10 @@ text_cascade(const FkResult *r, StrBuf *b)
 		{
 			strbuf_appendf(b, " (ON DELETE %s): ", catalog_action_name(st->action));
 			strbuf_append_count(b, st->rows, "row", NULL);
-			strbuf_appendf(b, " %s\n", st->action == 'c' ? "deleted too"
+			strbuf_appendf(b, " %s\n",
+						   st->action == 'c'						  ? "deleted too"
 						   : (st->action == 'n' || st->action == 'd') ? "updated"
-						   : "would block the delete");
+																	  : "would block the delete");
 		}
 		free(t);
 	}
@@ -140,13 +139,13 @@ is_number_type(Oid type)
 {
 	switch (type)
 	{
-		case 20:				/* int8 */
-		case 21:				/* int2 */
-		case 23:				/* int4 */
-		case 26:				/* oid */
-		case 700:				/* float4 */
-		case 701:				/* float8 */
-		case 1700:				/* numeric */
+		case 20:   /* int8 */
+		case 21:   /* int2 */
+		case 23:   /* int4 */
+		case 26:   /* oid */
+		case 700:  /* float4 */
+		case 701:  /* float8 */
+		case 1700: /* numeric */
 			return true;
 	}
 	return false;
@@ -189,26 +188,31 @@ text_fk_state(StrBuf *b, const CatForeignKey *fk, bool orphans)
 	{
 		strbuf_append(b, "  its RI triggers are missing now (");
 		quote_append_visible(b, fk->missing_detail ? fk->missing_detail : "", false);
-		strbuf_append(b, "): rows arrive unchecked; only re-creating the constraint brings them back\n");
+		strbuf_append(
+			b, "): rows arrive unchecked; only re-creating the constraint brings them back\n");
 	}
 	if (fk->triggers_disabled > 0)
 	{
 		strbuf_append(b, "  its RI triggers are disabled now (");
 		strbuf_appendf(b, "%d of %d", fk->triggers_disabled, fk->triggers);
-		strbuf_appendf(b, "): rows arrive unchecked; \"fkscan validate --apply\" re-enables them %s\n",
-					   when);
+		strbuf_appendf(
+			b, "): rows arrive unchecked; \"fkscan validate --apply\" re-enables them %s\n", when);
 	}
 	if (fk->triggers_replica > 0)
 	{
-		strbuf_appendf(b, "  its RI triggers are replica-only now (%d of %d): rows arrive unchecked "
+		strbuf_appendf(b,
+					   "  its RI triggers are replica-only now (%d of %d): rows arrive unchecked "
 					   "outside replication; \"fkscan validate --apply\" re-enables them %s\n",
 					   fk->triggers_replica, fk->triggers, when);
 	}
 	if (!fk->validated)
-		strbuf_appendf(b, "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it %s\n",
-					   when);
+		strbuf_appendf(
+			b, "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it %s\n",
+			when);
 	else if (orphans && catalog_fk_triggers_fire(fk))
-		strbuf_append(b, "  the constraint is marked valid: the rows arrived while its triggers did not fire\n");
+		strbuf_append(
+			b,
+			"  the constraint is marked valid: the rows arrived while its triggers did not fire\n");
 }
 
 /* Clean FKs whose catalog state still lets orphans in: say so. */
@@ -218,7 +222,7 @@ text_clean_states(const ScanResult *res, StrBuf *b)
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		char	   *child;
+		char		   *child;
 
 		if (r->status != FKSTATUS_CLEAN || !catalog_fk_broken(r->fk))
 			continue;
@@ -238,8 +242,7 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		char	   *child,
-				   *parent;
+		char		   *child, *parent;
 
 		if (r->status == FKSTATUS_CLEAN)
 			continue;
@@ -286,7 +289,9 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				strbuf_append_char(b, '\n');
 			}
 			if (r->nsamples == 0 && r->orphan_rows > 0 && !catalog_table_ctid_readable(r->child))
-				strbuf_append(b, "    (no sample rows: they are named by ctid, which this role may not read)\n");
+				strbuf_append(
+					b,
+					"    (no sample rows: they are named by ctid, which this role may not read)\n");
 			else if ((uint64_t) r->nsamples < r->orphan_rows)
 				strbuf_appendf(b, "    ... (%" PRIu64 " more)\n",
 							   r->orphan_rows - (uint64_t) r->nsamples);
@@ -310,16 +315,18 @@ text_period_notes(const ScanResult *res, StrBuf *b)
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		char	   *child;
+		char		   *child;
 
 		if (!r->fk->period)
 			continue;
 		child = report_qualified_name(r->child->schema, r->child->name);
 		strbuf_append(b, "\nNote: ");
 		texttable_append_name(b, r->fk->name);
-		strbuf_appendf(b, " on %s is a PERIOD foreign key, checked on the server as its RI trigger\n"
-					   "checks a row: the period must lie within the union of its key's parent periods;\n"
-					   PERIOD_VALIDATE_NOTE ".\n", child);
+		strbuf_appendf(b,
+					   " on %s is a PERIOD foreign key, checked on the server as its RI trigger\n"
+					   "checks a row: the period must lie within the union of its key's parent "
+					   "periods;\n" PERIOD_VALIDATE_NOTE ".\n",
+					   child);
 		free(child);
 	}
 }
@@ -346,7 +353,8 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 			break;
 		case VERDICT_ORPHANS:
 			strbuf_append(b, ": exceeded (");
-			if (o->scan.gate.max_orphans >= 0 && res->orphan_rows > (uint64_t) o->scan.gate.max_orphans)
+			if (o->scan.gate.max_orphans >= 0 &&
+				res->orphan_rows > (uint64_t) o->scan.gate.max_orphans)
 			{
 				strbuf_append_count(b, res->orphan_rows, "orphan row", NULL);
 				strbuf_append(b, nover > 0 ? " in all; " : " in all");
@@ -391,7 +399,7 @@ text_resumed(const ScanResult *res, StrBuf *b)
 static void
 text_resumed_chunks(const ScanResult *res, StrBuf *b)
 {
-	bool		any = false;
+	bool any = false;
 
 	for (int i = 0; i < res->nfks; i++)
 	{
@@ -400,7 +408,8 @@ text_resumed_chunks(const ScanResult *res, StrBuf *b)
 		if (r->resumed || r->resumed_chunks == 0)
 			continue;
 		if (!any)
-			strbuf_append(b, "Foreign keys read partly in earlier runs (--state chunks; each chunk "
+			strbuf_append(b,
+						  "Foreign keys read partly in earlier runs (--state chunks; each chunk "
 						  "consistent with its own snapshot, orphans re-checked on this one):\n");
 		any = true;
 		strbuf_append(b, "  ");
@@ -420,7 +429,7 @@ text_resumed_chunks(const ScanResult *res, StrBuf *b)
 static void
 append_totals(StrBuf *b, const ScanResult *res)
 {
-	int			nclean = res->nfks - res->nwith_orphans - res->nerrors - res->nincomplete;
+	int nclean = res->nfks - res->nwith_orphans - res->nerrors - res->nincomplete;
 
 	strbuf_append_count(b, (uint64_t) res->nfks, "foreign key", NULL);
 	strbuf_appendf(b, ": %d clean, %d with orphans (", nclean, res->nwith_orphans);
@@ -439,11 +448,12 @@ report_text(const ScanResult *res, const FkOptions *o, StrBuf *b)
 	strbuf_append_count(b, (uint64_t) res->jobs, "job", NULL);
 	strbuf_appendf(b, ", %.2f s\n\n", res->elapsed_s);
 	if (res->in_recovery && res->replay_start.known)
-		strbuf_appendf(b, "Hot standby: replayed up to %s (%.1f s behind) at the start, %s at the end; %s%s.\n\n",
-					   res->replay_start.replay_lsn, res->replay_start.lag_s,
-					   res->replay_end.known ? res->replay_end.replay_lsn : "?",
-					   res->consistency,
-					   res->attempts > 1 ? ", restarted after recovery conflicts" : "");
+		strbuf_appendf(
+			b,
+			"Hot standby: replayed up to %s (%.1f s behind) at the start, %s at the end; %s%s.\n\n",
+			res->replay_start.replay_lsn, res->replay_start.lag_s,
+			res->replay_end.known ? res->replay_end.replay_lsn : "?", res->consistency,
+			res->attempts > 1 ? ", restarted after recovery conflicts" : "");
 	if (o->engine.max_rate > 0 || o->engine.max_rate_bytes > 0)
 	{
 		strbuf_appendf(b, "Read %" PRIu64 " rows (%.1f MB) at %.0f rows/s, %.2f MB/s (--max-rate ",

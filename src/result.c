@@ -52,11 +52,8 @@ scanresult_free(ScanResult *r)
 }
 
 static const char *const method_names[] = {
-	[METHOD_NONE] = NULL,
-	[METHOD_BITMAP] = "bitmap",
-	[METHOD_ROARING] = "roaring",
-	[METHOD_HASH] = "hash",
-	[METHOD_SERVER] = "server",
+	[METHOD_NONE] = NULL,	[METHOD_BITMAP] = "bitmap", [METHOD_ROARING] = "roaring",
+	[METHOD_HASH] = "hash", [METHOD_SERVER] = "server",
 };
 
 const char *

@@ -12,17 +12,17 @@
 #include "fkscan/mem.h"
 
 bool *
-resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord,
-					ReportStream *stream, ScanResult *res)
+resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord, ReportStream *stream,
+					ScanResult *res)
 {
-	bool	   *skip = fk_calloc((size_t) cat->nfks + 1, sizeof(bool));
+	bool *skip = fk_calloc((size_t) cat->nfks + 1, sizeof(bool));
 
 	res->nfks = cat->nfks;
 	res->fks = fk_calloc((size_t) cat->nfks + 1, sizeof(FkResult));
 	for (int i = 0; i < cat->nfks; i++)
 	{
-		FkResult   *r = &res->fks[i];
-		bool		need_graph = false;
+		FkResult *r = &res->fks[i];
+		bool	  need_graph = false;
 
 		r->fk = &cat->fks[i];
 		r->child = &cat->tables[cat->fks[i].child];
@@ -67,12 +67,14 @@ chunk_fits_pass(const ScanPlan *plan, const ChildPass *pass, const StateChunk *s
 	for (int k = 0; k < pass->nfks; k++)
 	{
 		const FkPlan *fp = &plan->fks[pass->fks[k]];
-		bool		found = false;
+		bool		  found = false;
 
 		for (int j = 0; j < sc->nfks && !found; j++)
 			if (sc->fks[j].fk == fp->fk->oid)
-				found = fp->kind == KEYKIND_INT ? sc->fks[j].cands == NULL :
-					sc->fks[j].cands != NULL && candset_nkeys(sc->fks[j].cands) == fp->fk->ncols;
+				found = fp->kind == KEYKIND_INT
+							? sc->fks[j].cands == NULL
+							: sc->fks[j].cands != NULL &&
+								  candset_nkeys(sc->fks[j].cands) == fp->fk->ncols;
 		if (!found)
 			return false;
 	}
@@ -83,8 +85,8 @@ void
 resume_plan(Resume *r, StateFile *state, ScanPlan *plan, bool tid_ranges)
 {
 	PlanRecorded *rec;
-	int			nrec = 0;
-	int		   *nchunks;
+	int			  nrec = 0;
+	int			 *nchunks;
 
 	r->state = state;
 	r->nfks = plan->nfks;
@@ -98,12 +100,12 @@ resume_plan(Resume *r, StateFile *state, ScanPlan *plan, bool tid_ranges)
 	rec = fk_calloc((size_t) state_nchunks(state) + 1, sizeof(PlanRecorded));
 	for (int i = 0; i < state_nchunks(state); i++)
 	{
-		const StateChunk *sc = state_chunk(state, i);
-		int			p = pass_of_table(plan, sc->table);
-		const CatTable *t;
+		const StateChunk  *sc = state_chunk(state, i);
+		int				   p = pass_of_table(plan, sc->table);
+		const CatTable	  *t;
 		const CatRelation *rel = NULL;
-		int64_t		end = sc->end_page < 0 ? INT64_MAX : sc->end_page;
-		bool		overlaps = false;
+		int64_t			   end = sc->end_page < 0 ? INT64_MAX : sc->end_page;
+		bool			   overlaps = false;
 
 		if (p < 0 || !chunk_fits_pass(plan, &plan->passes[p], sc))
 			continue;
@@ -111,13 +113,13 @@ resume_plan(Resume *r, StateFile *state, ScanPlan *plan, bool tid_ranges)
 		for (int l = 0; l < t->nleaves; l++)
 			if (t->leaves[l].oid == sc->leaf && t->leaves[l].heap &&
 				t->leaves[l].filenode == sc->filenode && sc->filenode != 0)
-				rel = &t->leaves[l];	/* the same file: the same pages */
+				rel = &t->leaves[l]; /* the same file: the same pages */
 		if (rel == NULL)
 			continue;
 		/* a range recorded twice (never, but be safe) counts once */
 		for (int j = 0; j < nrec; j++)
 		{
-			int64_t		jend = rec[j].end_page < 0 ? INT64_MAX : rec[j].end_page;
+			int64_t jend = rec[j].end_page < 0 ? INT64_MAX : rec[j].end_page;
 
 			overlaps |= rec[j].rel == rel && rec[j].first_page < end && sc->first_page < jend;
 		}
@@ -151,12 +153,11 @@ resume_plan(Resume *r, StateFile *state, ScanPlan *plan, bool tid_ranges)
 void
 resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints, const bool *failed)
 {
-
 	for (int i = 0; i < plan->nchild_chunks; i++)
 	{
-		const Chunk *c = &plan->child_chunks[i];
+		const Chunk		 *c = &plan->child_chunks[i];
 		const StateChunk *sc;
-		const ChildPass *pass;
+		const ChildPass	 *pass;
 
 		if (c->role != CHUNK_CHILD || c->recorded < 0)
 			continue;
@@ -164,12 +165,12 @@ resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints, const 
 		pass = &plan->passes[c->target];
 		for (int k = 0; k < pass->nfks; k++)
 		{
-			int			fk = pass->fks[k];
-			const FkPlan *fp = &plan->fks[fk];
+			int					fk = pass->fks[k];
+			const FkPlan	   *fp = &plan->fks[fk];
 			const StateChunkFk *cf = NULL;
-			FkPartial  *p = &r->found[fk];
-			const KeySet64 *parents = ints[fp->parent_set];
-			bool		seen = false;
+			FkPartial		   *p = &r->found[fk];
+			const KeySet64	   *parents = ints[fp->parent_set];
+			bool				seen = false;
 
 			for (int j = 0; j < sc->nfks && cf == NULL; j++)
 				if (sc->fks[j].fk == fp->fk->oid)
@@ -199,7 +200,7 @@ resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints, const 
 			for (int j = 0; j < cf->nsamples; j++)
 			{
 				const StateChunkSample *smp = &cf->samples[j];
-				SampleRef  *ref;
+				SampleRef			   *ref;
 
 				if (fp->kind == KEYKIND_INT && keyset64_contains(parents, smp->key))
 					continue;
@@ -217,7 +218,8 @@ resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints, const 
 				seen |= sc->snapshot && strcmp(r->snaps[fk][j], sc->snapshot) == 0;
 			if (!seen && sc->snapshot)
 			{
-				r->snaps[fk] = fk_realloc(r->snaps[fk], sizeof(char *) * (size_t) (r->nsnaps[fk] + 1));
+				r->snaps[fk] =
+					fk_realloc(r->snaps[fk], sizeof(char *) * (size_t) (r->nsnaps[fk] + 1));
 				r->snaps[fk][r->nsnaps[fk]++] = fk_strdup(sc->snapshot);
 			}
 		}
@@ -227,8 +229,7 @@ resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints, const 
 static int
 compare_i64(const void *a, const void *b)
 {
-	int64_t		x = *(const int64_t *) a,
-				y = *(const int64_t *) b;
+	int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
 
 	return x < y ? -1 : x > y;
 }
@@ -238,10 +239,10 @@ compare_i64(const void *a, const void *b)
  * rows per key, candidates with theirs, the sample references.
  */
 void
-resume_record_chunk(StateFile *state, const ScanPlan *plan, const Chunk *c,
-					const ChildPass *pass, FkPartial *local, const char *snapshot)
+resume_record_chunk(StateFile *state, const ScanPlan *plan, const Chunk *c, const ChildPass *pass,
+					FkPartial *local, const char *snapshot)
 {
-	StateChunk	sc;
+	StateChunk sc;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.table = plan->cat->tables[pass->table].oid;
@@ -254,7 +255,7 @@ resume_record_chunk(StateFile *state, const ScanPlan *plan, const Chunk *c,
 	sc.fks = fk_calloc((size_t) pass->nfks + 1, sizeof(StateChunkFk));
 	for (int i = 0; i < pass->nfks; i++)
 	{
-		FkPartial  *p = &local[i];
+		FkPartial	 *p = &local[i];
 		StateChunkFk *cf = &sc.fks[i];
 
 		cf->fk = plan->fks[pass->fks[i]].fk->oid;

@@ -24,7 +24,7 @@ risql_append_join(StrBuf *sql, const CatForeignKey *fk, const char *alias,
 	{
 		const CatColumn *pc = &fk->parent_cols[i];
 		const CatColumn *cc = &fk->child_cols[i];
-		const char *op = fk->eq_ops[i];
+		const char		*op = fk->eq_ops[i];
 
 		if (i)
 			strbuf_append(sql, " AND ");
@@ -36,8 +36,7 @@ risql_append_join(StrBuf *sql, const CatForeignKey *fk, const char *alias,
 		pgconn_append_ident(sql, alias, child_names ? child_names[i] : cc->name);
 		strbuf_append(sql, fk->child_casts[i]);
 		/* the parent column's collation decides, as in RI_Initial_Check */
-		if (pc->collation_name &&
-			(style == RISQL_EXACT || pc->collation_oid != cc->collation_oid))
+		if (pc->collation_name && (style == RISQL_EXACT || pc->collation_oid != cc->collation_oid))
 			strbuf_appendf(sql, " COLLATE %s", pc->collation_name);
 	}
 }
@@ -46,7 +45,7 @@ void
 risql_append_no_parent(StrBuf *sql, const CatTable *parent, const CatForeignKey *fk,
 					   RiSqlStyle style)
 {
-	bool		exact = style == RISQL_EXACT;
+	bool exact = style == RISQL_EXACT;
 
 	if (fk->period)
 	{
@@ -59,7 +58,8 @@ risql_append_no_parent(StrBuf *sql, const CatTable *parent, const CatForeignKey 
 		 */
 		strbuf_append(sql, "NOT COALESCE((SELECT ");
 		pgconn_append_ident(sql, "c", fk->child_cols[fk->ncols - 1].name);
-		strbuf_append(sql, exact ? " OPERATOR(pg_catalog.<@) pg_catalog.range_agg(" : " <@ range_agg(");
+		strbuf_append(sql,
+					  exact ? " OPERATOR(pg_catalog.<@) pg_catalog.range_agg(" : " <@ range_agg(");
 		pgconn_append_ident(sql, "p", fk->parent_cols[fk->ncols - 1].name);
 		strbuf_append(sql, ") FROM ");
 	}
@@ -74,9 +74,7 @@ risql_append_no_parent(StrBuf *sql, const CatTable *parent, const CatForeignKey 
 void
 risql_conditions(const Catalog *cat, const CatForeignKey *fk, RiConditions *q)
 {
-	StrBuf		not_null,
-				any_null,
-				all_null;
+	StrBuf not_null, any_null, all_null;
 
 	strbuf_init(&not_null);
 	strbuf_init(&any_null);

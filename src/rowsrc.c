@@ -14,7 +14,7 @@
 #include "fkscan/strbuf.h"
 
 #define CURSOR_FETCH_ROWS 20000
-#define MAX_COLS 1600
+#define MAX_COLS		  1600
 
 /*
  * Bytes are added to the shared counter 64 kB at a time (and at the end of
@@ -24,7 +24,7 @@
 #define BYTES_FLUSH_EVERY 65536
 
 static _Thread_local atomic_uint_fast64_t *byte_counter;
-static _Thread_local uint64_t bytes_pending;
+static _Thread_local uint64_t			   bytes_pending;
 
 static void
 flush_bytes(void)
@@ -52,16 +52,16 @@ count_bytes(int64_t n)
 typedef struct CopyCtx
 {
 	CopyBinDecoder *dec;
-	CopyRowFn	fn;
-	void	   *ctx;
-	const char *conn_name;
-	bool		logged;			/* a decode error was logged already */
+	CopyRowFn		fn;
+	void		   *ctx;
+	const char	   *conn_name;
+	bool			logged; /* a decode error was logged already */
 } CopyCtx;
 
 static bool
 feed_binary(void *arg, const char *buf, int len)
 {
-	CopyCtx    *cc = arg;
+	CopyCtx *cc = arg;
 
 	count_bytes(len);
 	if (copybin_feed(cc->dec, (const uint8_t *) buf, (size_t) len, cc->fn, cc->ctx))
@@ -76,12 +76,12 @@ feed_binary(void *arg, const char *buf, int len)
 }
 
 static bool
-stream_binary(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
-			  void *ctx, RowSourceStats *stats)
+stream_binary(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn, void *ctx,
+			  RowSourceStats *stats)
 {
-	StrBuf		sql;
-	CopyCtx		cc;
-	bool		ok;
+	StrBuf	sql;
+	CopyCtx cc;
+	bool	ok;
 
 	strbuf_init(&sql);
 	strbuf_appendf(&sql, "COPY (%s) TO STDOUT (FORMAT binary)", select_sql);
@@ -109,7 +109,7 @@ typedef struct TextCtx
 	CopyRowFn	fn;
 	void	   *ctx;
 	CopyField  *fields;
-	uint8_t    *vals;			/* 8 bytes per column */
+	uint8_t	   *vals; /* 8 bytes per column */
 	uint64_t	rows;
 	const char *conn_name;
 } TextCtx;
@@ -117,8 +117,8 @@ typedef struct TextCtx
 static bool
 parse_int8_field(const char *p, const char *end, uint8_t *out)
 {
-	bool		neg = false;
-	uint64_t	v = 0;
+	bool	 neg = false;
+	uint64_t v = 0;
 
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = (*p++ == '-');
@@ -142,7 +142,7 @@ parse_int8_field(const char *p, const char *end, uint8_t *out)
 static bool
 feed_text(void *arg, const char *buf, int len)
 {
-	TextCtx    *tc = arg;
+	TextCtx	   *tc = arg;
 	const char *p = buf;
 	const char *end = buf + len;
 
@@ -186,12 +186,12 @@ feed_text(void *arg, const char *buf, int len)
 }
 
 static bool
-stream_text(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
-			void *ctx, RowSourceStats *stats)
+stream_text(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn, void *ctx,
+			RowSourceStats *stats)
 {
-	StrBuf		sql;
-	TextCtx		tc;
-	bool		ok;
+	StrBuf	sql;
+	TextCtx tc;
+	bool	ok;
 
 	strbuf_init(&sql);
 	strbuf_appendf(&sql, "COPY (%s) TO STDOUT", select_sql);
@@ -215,19 +215,19 @@ stream_text(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
 /* Cursor: FETCH batches with binary results. */
 typedef struct CursorCtx
 {
-	int			ncols;
-	CopyRowFn	fn;
-	void	   *ctx;
-	CopyField  *fields;
-	uint64_t	rows;
-	uint64_t	batch_rows;
-	int64_t		bytes;
+	int		   ncols;
+	CopyRowFn  fn;
+	void	  *ctx;
+	CopyField *fields;
+	uint64_t   rows;
+	uint64_t   batch_rows;
+	int64_t	   bytes;
 } CursorCtx;
 
 static bool
 cursor_row(void *arg, const PGresult *res, int row)
 {
-	CursorCtx  *cc = arg;
+	CursorCtx *cc = arg;
 
 	for (int i = 0; i < cc->ncols; i++)
 	{
@@ -247,13 +247,13 @@ cursor_row(void *arg, const PGresult *res, int row)
 }
 
 static bool
-stream_cursor(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
-			  void *ctx, RowSourceStats *stats)
+stream_cursor(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn, void *ctx,
+			  RowSourceStats *stats)
 {
-	StrBuf		sql;
-	CursorCtx	cc;
-	bool		ok;
-	char		fetch[64];
+	StrBuf	  sql;
+	CursorCtx cc;
+	bool	  ok;
+	char	  fetch[64];
 
 	strbuf_init(&sql);
 	strbuf_appendf(&sql, "DECLARE fkscan_rows NO SCROLL CURSOR FOR %s", select_sql);
@@ -281,11 +281,11 @@ stream_cursor(PgConn *c, const char *select_sql, int ncols, CopyRowFn fn,
 }
 
 bool
-rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
-			  int ncols, CopyRowFn fn, void *ctx, RowSourceStats *stats)
+rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql, int ncols, CopyRowFn fn,
+			  void *ctx, RowSourceStats *stats)
 {
 	RowSourceStats dummy;
-	bool		ok;
+	bool		   ok;
 
 	if (stats == NULL)
 		stats = &dummy;
@@ -327,9 +327,9 @@ static bool
 stream_binary_keys(PgConn *c, const char *select_sql, CopyKeysFn fn, void *ctx,
 				   RowSourceStats *stats)
 {
-	StrBuf		sql;
+	StrBuf			sql;
 	CopyBinDecoder *dec = copybin_create_keys(fn, ctx);
-	bool		ok;
+	bool			ok;
 
 	strbuf_init(&sql);
 	strbuf_appendf(&sql, "COPY (%s) TO STDOUT (FORMAT binary)", select_sql);
@@ -353,15 +353,15 @@ stream_binary_keys(PgConn *c, const char *select_sql, CopyKeysFn fn, void *ctx,
  */
 typedef struct KeyBatcher
 {
-	CopyKeysFn	fn;
-	void	   *ctx;
-	uint64_t	rows;
-	uint64_t	batch_row;
-	size_t		nkeys;
-	size_t		nnulls;
-	bool		bad_key;
-	int64_t		keys[COPYBIN_KEY_BATCH];
-	uint32_t	nulls[COPYBIN_KEY_BATCH];
+	CopyKeysFn fn;
+	void	  *ctx;
+	uint64_t   rows;
+	uint64_t   batch_row;
+	size_t	   nkeys;
+	size_t	   nnulls;
+	bool	   bad_key;
+	int64_t	   keys[COPYBIN_KEY_BATCH];
+	uint32_t   nulls[COPYBIN_KEY_BATCH];
 } KeyBatcher;
 
 static bool
@@ -397,12 +397,12 @@ batcher_row(void *arg, const CopyField *f, int nfields)
 }
 
 bool
-rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql,
-				   CopyKeysFn fn, void *ctx, RowSourceStats *stats)
+rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql, CopyKeysFn fn, void *ctx,
+				   RowSourceStats *stats)
 {
 	RowSourceStats dummy;
-	KeyBatcher *kb;
-	bool		ok;
+	KeyBatcher	  *kb;
+	bool		   ok;
 
 	if (stats == NULL)
 		stats = &dummy;
@@ -418,8 +418,7 @@ rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql,
 	kb = fk_calloc(1, sizeof(KeyBatcher));
 	kb->fn = fn;
 	kb->ctx = ctx;
-	ok = rowsrc_stream(c, method, select_sql, 1, batcher_row, kb, stats) &&
-		batcher_flush(kb);
+	ok = rowsrc_stream(c, method, select_sql, 1, batcher_row, kb, stats) && batcher_flush(kb);
 	stats->bad_key = kb->bad_key;
 	free(kb);
 	return ok;

@@ -58,19 +58,18 @@
 #include "fkscan/state.h"
 #include "fkscan/verify.h"
 
-
 /* ---- phase 2: FKs checked by the server's own anti-join ---- */
 
 static bool
 run_server_chunk(Worker *w, const Chunk *c, int attempt)
 {
-	Scan	   *s = w->scan;
+	Scan				*s = w->scan;
 	const CatForeignKey *fk = s->plan->fks[c->target].fk;
-	FkResult   *r = &s->server_results[c->target];
+	FkResult			*r = &s->server_results[c->target];
 
 	if (s->key_pass > 0)
 		return false;
-	fkresult_reset(r);			/* a retry starts over */
+	fkresult_reset(r); /* a retry starts over */
 	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->scan.sample, r))
 	{
 		note_fk_end(s, c->target);
@@ -85,10 +84,10 @@ static void
 run_chunk(Worker *w, int index)
 {
 	const Chunk *c = &w->scan->chunks[index];
-	bool		again = true;
+	bool		 again = true;
 
 	if (c->recorded >= 0)
-		return;					/* finished by an earlier run (--state) */
+		return; /* finished by an earlier run (--state) */
 	for (int attempt = 0; again && w->alive; attempt++)
 	{
 		switch (c->role)
@@ -114,7 +113,7 @@ run_chunk(Worker *w, int index)
 static void
 note_unit_done(Scan *s, int index)
 {
-	const Chunk *c = &s->chunks[index];
+	const Chunk		*c = &s->chunks[index];
 	const ChildPass *pass;
 
 	if (!s->track_units)
@@ -139,23 +138,23 @@ typedef struct PhaseCtx
 	const char *what;
 	bool		progress;
 	bool		stepped;
-	OrphansOut *out;			/* finishing: --orphans-out, or NULL */
-	bool	   *handled;		/* finishing: per FK, a worker did it */
+	OrphansOut *out;	 /* finishing: --orphans-out, or NULL */
+	bool	   *handled; /* finishing: per FK, a worker did it */
 } PhaseCtx;
 
 /* PoolStartFn: a worker's connection, in the snapshot, its tables locked. */
 static bool
 worker_start(void *ctx, int id)
 {
-	Scan	   *s = ctx;
-	Worker	   *w = &s->workers[id];
-	char		name[32];
+	Scan   *s = ctx;
+	Worker *w = &s->workers[id];
+	char	name[32];
 
 	snprintf(name, sizeof(name), "worker %d", id + 1);
 	rowsrc_count_bytes_into(&s->pace.bytes);
 	w->conn = pgconn_connect(&s->opt->conn, name);
-	w->alive = w->conn && snapshot_import(w->conn, s->snapshot) &&
-		snapshot_lock_tables(w->conn, s->cat);
+	w->alive =
+		w->conn && snapshot_import(w->conn, s->snapshot) && snapshot_lock_tables(w->conn, s->cat);
 	return w->alive;
 }
 
@@ -163,8 +162,8 @@ worker_start(void *ctx, int id)
 static bool
 worker_job(void *ctx, int id, int index)
 {
-	Scan	   *s = ((PhaseCtx *) ctx)->s;
-	Worker	   *w = &s->workers[id];
+	Scan   *s = ((PhaseCtx *) ctx)->s;
+	Worker *w = &s->workers[id];
 
 	run_chunk(w, index);
 	note_unit_done(s, index);
@@ -175,8 +174,8 @@ worker_job(void *ctx, int id, int index)
 static bool
 finish_job(void *ctx, int id, int index)
 {
-	PhaseCtx   *pc = ctx;
-	Worker	   *w = &pc->s->workers[id];
+	PhaseCtx *pc = ctx;
+	Worker	 *w = &pc->s->workers[id];
 
 	finish_and_write(pc->s, w->conn, pc->s->res, index, pc->out);
 	pc->handled[index] = true;
@@ -193,20 +192,20 @@ phase_stop(void *ctx)
 static void
 print_progress(Scan *s, const char *what, bool final)
 {
-	int			done = pool_jobs_taken(s->pool);
-	int64_t		pages_done = 0,
-				pages_all = 0;
+	int		done = pool_jobs_taken(s->pool);
+	int64_t pages_done = 0, pages_all = 0;
 
 	for (int i = 0; i < s->nchunks; i++)
 	{
 		const Chunk *c = &s->chunks[i];
-		int64_t		pages = c->rel == NULL ? 1
-			: c->first_page < 0 ? c->rel->pages
-			: (c->end_page < 0 ? c->rel->pages : c->end_page) - c->first_page;
+		int64_t		 pages = c->rel == NULL ? 1
+							 : c->first_page < 0
+								 ? c->rel->pages
+								 : (c->end_page < 0 ? c->rel->pages : c->end_page) - c->first_page;
 
 		pages = pages > 0 ? pages : 1;
 		pages_all += pages;
-		if (i < done - pool_nthreads(s->pool))	/* the chunks in hand are not done yet */
+		if (i < done - pool_nthreads(s->pool)) /* the chunks in hand are not done yet */
 			pages_done += pages;
 	}
 	pace_progress(&s->pace, what, done, s->nchunks, pace_seconds_since(&s->phase_start),
@@ -223,10 +222,10 @@ print_progress(Scan *s, const char *what, bool final)
 static double
 phase_step(void *ctx, bool running)
 {
-	PhaseCtx   *pc = ctx;
-	Scan	   *s = pc->s;
-	int			fk = -1;
-	double		due;
+	PhaseCtx *pc = ctx;
+	Scan	 *s = pc->s;
+	int		  fk = -1;
+	double	  due;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->nready_done < s->nready)
@@ -250,8 +249,8 @@ phase_step(void *ctx, bool running)
 static void
 run_phase(Scan *s, const char *what, const Chunk *chunks, int nchunks, bool progress)
 {
-	PhaseCtx	pc = {s, what, progress, false};
-	PoolPhase	phase = {nchunks, worker_job, phase_stop, phase_step, &pc};
+	PhaseCtx  pc = {s, what, progress, false};
+	PoolPhase phase = {nchunks, worker_job, phase_stop, phase_step, &pc};
 
 	s->chunks = chunks;
 	s->nchunks = nchunks;
@@ -268,15 +267,16 @@ fail_unrun_chunks(Scan *s)
 	for (int i = 0; i < s->nchunks; i++)
 	{
 		const Chunk *c = &s->chunks[i];
-		char	  **slot;
+		char	   **slot;
 
 		if (pool_job_done(s->pool, i))
 			continue;
-		slot = c->role == CHUNK_PARENT ? &s->set_errors[c->target]
-			: c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
-			: &s->fk_errors[c->target];
-		record_error(s, slot, pace_stop_reason(&s->pace)
-					 ? pace_stop_reason(&s->pace) : "not scanned: no worker connection left");
+		slot = c->role == CHUNK_PARENT	? &s->set_errors[c->target]
+			   : c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
+										: &s->fk_errors[c->target];
+		record_error(s, slot,
+					 pace_stop_reason(&s->pace) ? pace_stop_reason(&s->pace)
+												: "not scanned: no worker connection left");
 	}
 }
 
@@ -285,7 +285,7 @@ scan_free_state(Scan *s)
 {
 	for (int w = 0; w < s->nworkers; w++)
 	{
-		Worker	   *wk = &s->workers[w];
+		Worker *wk = &s->workers[w];
 
 		if (wk->sets)
 			for (int i = 0; i < s->plan->nsets; i++)
@@ -342,7 +342,7 @@ static void
 load_recorded(Scan *s)
 {
 	const KeySet64 **ints = fk_calloc((size_t) s->plan->nsets + 1, sizeof(KeySet64 *));
-	bool	   *failed = fk_calloc((size_t) s->plan->nsets + 1, sizeof(bool));
+	bool			*failed = fk_calloc((size_t) s->plan->nsets + 1, sizeof(bool));
 
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
@@ -363,7 +363,7 @@ workers_create(Scan *s)
 	s->workers = fk_calloc((size_t) s->nworkers, sizeof(Worker));
 	for (int w = 0; w < s->nworkers; w++)
 	{
-		Worker	   *wk = &s->workers[w];
+		Worker *wk = &s->workers[w];
 
 		wk->scan = s;
 		wk->id = w;
@@ -390,10 +390,9 @@ static void
 run_key_passes(Scan *s, bool progress)
 {
 	const ScanPlan *plan = s->plan;
-	const char *why;
+	const char	   *why;
 
-	for (s->key_pass = 0; s->key_pass < plan->key_passes && !pace_stopping(&s->pace);
-		 s->key_pass++)
+	for (s->key_pass = 0; s->key_pass < plan->key_passes && !pace_stopping(&s->pace); s->key_pass++)
 	{
 		if (plan->key_passes > 1)
 			log_info("key pass %d of %d", s->key_pass + 1, plan->key_passes);
@@ -408,7 +407,8 @@ run_key_passes(Scan *s, bool progress)
 		 * snapshot; under --consistency chunk it has none: all at the end.
 		 */
 		s->track_units = s->key_pass == plan->key_passes - 1 &&
-			s->opt->engine.consistency == CONSISTENCY_SNAPSHOT && !pace_stopping(&s->pace);
+						 s->opt->engine.consistency == CONSISTENCY_SNAPSHOT &&
+						 !pace_stopping(&s->pace);
 		run_phase(s, "children", plan->child_chunks, plan->nchild_chunks, progress);
 		s->track_units = false;
 		fail_unrun_chunks(s);
@@ -438,15 +438,15 @@ pick_verifier(Scan *s, PgConn *coord, int nstarted)
 {
 	for (int w = 0; w < nstarted; w++)
 	{
-		Worker	   *wk = &s->workers[w];
+		Worker *wk = &s->workers[w];
 
 		if (wk->alive && s->opt->engine.consistency == CONSISTENCY_CHUNK)
 		{
-			bool		usable;
+			bool usable;
 
 			pgconn_set_quiet(wk->conn, true);
 			usable = atomic_load(&s->chunk_retries) == 0 &&
-				pgconn_exec(wk->conn, "SELECT 1", 0, NULL, NULL, NULL);
+					 pgconn_exec(wk->conn, "SELECT 1", 0, NULL, NULL, NULL);
 			pgconn_set_quiet(wk->conn, false);
 			if (!usable)
 			{
@@ -476,8 +476,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	nstarted = pool_nthreads(s->pool);
 	nalive = pool_nalive(s->pool);
 	if (nalive < nstarted && nalive > 0)
-		log_warning("only %d of %d workers could connect; going on with %d",
-					nalive, s->nworkers, nalive);
+		log_warning("only %d of %d workers could connect; going on with %d", nalive, s->nworkers,
+					nalive);
 	/*
 	 * Under --consistency chunk nothing imports the snapshot again: end the
 	 * exporting transaction, the first thing a standby's conflicts would kill.
@@ -498,7 +498,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	}
 	handled = fk_calloc((size_t) s->plan->nfks + 1, sizeof(bool));
 	out = s->opt->scan.orphans_out && !signals_interrupted()
-		? orphans_open(s->opt->scan.orphans_out, s->plan->nfks) : NULL;
+			  ? orphans_open(s->opt->scan.orphans_out, s->plan->nfks)
+			  : NULL;
 	/*
 	 * The FKs' ends (confirmation, samples, cascades, --compare) and
 	 * --orphans-out, one FK per job, on the workers: all in the exported
@@ -507,8 +508,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	 */
 	if (s->opt->engine.consistency == CONSISTENCY_SNAPSHOT)
 	{
-		PhaseCtx	pc = {s, "finishing", false, false, out, handled};
-		PoolPhase	phase = {s->plan->nfks, finish_job, phase_stop, NULL, &pc};
+		PhaseCtx  pc = {s, "finishing", false, false, out, handled};
+		PoolPhase phase = {s->plan->nfks, finish_job, phase_stop, NULL, &pc};
 
 		pool_run(s->pool, &phase);
 	}
@@ -531,11 +532,10 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 static int
 workers_for(const FkOptions *opt, const ScanPlan *plan)
 {
-	int			n = opt->engine.jobs;
+	int n = opt->engine.jobs;
 
 	if (n > plan->nparent_chunks && n > plan->nchild_chunks)
-		n = plan->nparent_chunks > plan->nchild_chunks
-			? plan->nparent_chunks : plan->nchild_chunks;
+		n = plan->nparent_chunks > plan->nchild_chunks ? plan->nparent_chunks : plan->nchild_chunks;
 	return n < 1 ? 1 : n;
 }
 
@@ -544,7 +544,7 @@ static void
 fail_unlogged(Scan *s)
 {
 	static const char reason[] = "unlogged table: not readable on a hot standby";
-	const ScanPlan *plan = s->plan;
+	const ScanPlan	 *plan = s->plan;
 
 	for (int i = 0; i < plan->nsets; i++)
 		if (catalog_table_unlogged(&s->cat->tables[plan->sets[i].table]))
@@ -563,11 +563,11 @@ fail_unlogged(Scan *s)
 typedef struct Run
 {
 	const FkOptions *opt;
-	bool		keep_keys;
-	bool		in_recovery;
-	bool		progress;
-	ReportStream *stream;		/* NULL: no report while scanning */
-	StateFile  *state;
+	bool			 keep_keys;
+	bool			 in_recovery;
+	bool			 progress;
+	ReportStream	*stream; /* NULL: no report while scanning */
+	StateFile		*state;
 } Run;
 
 /* Everything an attempt holds: its state, plan, coordinator and snapshot. */
@@ -594,25 +594,25 @@ attempt_free(Scan *s)
  * recovery conflict spoiled the attempt.
  */
 static bool
-scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat,
-			 bool *conflict, Scan **kept)
+scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bool *conflict,
+			 Scan **kept)
 {
 	const FkOptions *opt = run->opt;
-	Scan	   *s = fk_calloc(1, sizeof(Scan));
-	ScanPlan   *plan;
-	bool		ok;
-	bool	   *skip;
+	Scan			*s = fk_calloc(1, sizeof(Scan));
+	ScanPlan		*plan;
+	bool			 ok;
+	bool			*skip;
 
 	s->keep_keys = run->keep_keys;
-	pace_init(&s->pace, opt->engine.max_rate, opt->engine.max_rate_bytes, opt->scan.max_time_s, budget_s);
+	pace_init(&s->pace, opt->engine.max_rate, opt->engine.max_rate_bytes, opt->scan.max_time_s,
+			  budget_s);
 	*conflict = false;
 	*cat = NULL;
 	*kept = NULL;
 	s->coord = pgconn_connect(&opt->conn, "coordinator");
 	ok = s->coord && snapshot_export(s->coord, &s->snapshot) &&
-		catalog_read(s->coord, &opt->filter, cat) &&
-		snapshot_lock_tables(s->coord, *cat) &&
-		(run->state == NULL || catalog_read_filenodes(s->coord, *cat));
+		 catalog_read(s->coord, &opt->filter, cat) && snapshot_lock_tables(s->coord, *cat) &&
+		 (run->state == NULL || catalog_read_filenodes(s->coord, *cat));
 	if (!ok)
 	{
 		*conflict = s->coord && (strcmp(pgconn_sqlstate(s->coord), "40001") == 0 ||
@@ -650,8 +650,8 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat,
 	s->server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
 	s->orphan_keys = fk_calloc((size_t) (plan->nfks + 1), sizeof(KeySet));
 	pthread_mutex_init(&s->lock, NULL);
-	log_info("plan: %d parent sets in %d chunks, %d child passes, %d phase-2 chunks",
-			 plan->nsets, plan->nparent_chunks, plan->npasses, plan->nchild_chunks);
+	log_info("plan: %d parent sets in %d chunks, %d child passes, %d phase-2 chunks", plan->nsets,
+			 plan->nparent_chunks, plan->npasses, plan->nchild_chunks);
 	if ((*cat)->in_recovery)
 		fail_unlogged(s);
 
@@ -689,8 +689,8 @@ guarantee_for(const ScanResult *res)
 {
 	if (res->mixed_snapshots)
 		return "every orphan reported existed when its parent table was read, when its "
-			"chunk was read, and when it was confirmed at the end (chunks retried on "
-			"fresh snapshots after recovery conflicts)";
+			   "chunk was read, and when it was confirmed at the end (chunks retried on "
+			   "fresh snapshots after recovery conflicts)";
 	return "exact: parents and children read from one snapshot";
 }
 
@@ -699,8 +699,8 @@ guarantee_for(const ScanResult *res)
  * with --pause-replay (standby_resume_replay() undoes it on every exit).
  */
 static bool
-standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery,
-			  ReplayPosition *start, bool *paused)
+standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery, ReplayPosition *start,
+			  bool *paused)
 {
 	if (!standby_in_recovery(control, in_recovery))
 		return false;
@@ -717,8 +717,7 @@ standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery,
 		log_error("the standby is %.1f s behind its primary, more than --max-lag %.1f s",
 				  start->lag_s, opt->engine.max_lag_s);
 		log_detail("received up to %s, replayed up to %s.",
-				   start->receive_lsn[0] ? start->receive_lsn : "(nothing)",
-				   start->replay_lsn);
+				   start->receive_lsn[0] ? start->receive_lsn : "(nothing)", start->replay_lsn);
 		return false;
 	}
 	return !opt->engine.pause_replay || (*paused = standby_pause_replay(control));
@@ -755,36 +754,37 @@ sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
 /* What outlives the scan until scan_outcome_free. */
 typedef struct ScanHeld
 {
-	PgConn	   *control;		/* the standby's replay (paused or not) */
-	StateFile  *state;
-	Scan	   *kept;			/* keep_keys: the last attempt */
+	PgConn	  *control; /* the standby's replay (paused or not) */
+	StateFile *state;
+	Scan	  *kept; /* keep_keys: the last attempt */
 } ScanHeld;
 
 bool
 scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOutcome *out)
 {
-	Run			run = {opt, keep_keys, false, false, stream, NULL};
-	ScanHeld   *held = fk_calloc(1, sizeof(ScanHeld));
+	Run				run = {opt, keep_keys, false, false, stream, NULL};
+	ScanHeld	   *held = fk_calloc(1, sizeof(ScanHeld));
 	struct timespec start;
-	bool		paused = false;
-	bool		ok = false;
-	bool		conflict = false;
-	ReplayPosition replay_start = {0};
-	int			attempt;
+	bool			paused = false;
+	bool			ok = false;
+	bool			conflict = false;
+	ReplayPosition	replay_start = {0};
+	int				attempt;
 
 	memset(out, 0, sizeof(*out));
 	out->rc = FK_EXIT_ERROR;
 	out->held = held;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	run.progress = opt->progress == TRI_YES ||
-		(opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
+				   (opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
 
 	/* a connection of its own for the standby's replay: it outlives attempts */
 	held->control = pgconn_connect(&opt->conn, "control");
 	if (held->control == NULL)
 		return false;
 	if (opt->scan.state_file &&
-		(held->state = state_open(opt->scan.state_file, pgconn_database(held->control), opt)) == NULL)
+		(held->state = state_open(opt->scan.state_file, pgconn_database(held->control), opt)) ==
+			NULL)
 		return false;
 	run.state = held->state;
 	if (!standby_start(held->control, opt, &run.in_recovery, &replay_start, &paused))
@@ -793,7 +793,8 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	for (attempt = 1;; attempt++)
 	{
 		/* the budget spans the attempts: a restart gets what is left */
-		double		budget = opt->scan.max_time_s > 0 ? opt->scan.max_time_s - pace_seconds_since(&start) : 0;
+		double budget =
+			opt->scan.max_time_s > 0 ? opt->scan.max_time_s - pace_seconds_since(&start) : 0;
 
 		if (opt->scan.max_time_s > 0 && budget < 0.001)
 			budget = 0.001;
@@ -811,9 +812,10 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	}
 	if (conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT)
 	{
-		log_error("recovery conflicts spoiled %d attempt%s: the answer is incomplete",
-				  attempt, attempt == 1 ? "" : "s");
-		log_hint("Use --pause-replay, --consistency chunk, more --retries, or hot_standby_feedback = on.");
+		log_error("recovery conflicts spoiled %d attempt%s: the answer is incomplete", attempt,
+				  attempt == 1 ? "" : "s");
+		log_hint("Use --pause-replay, --consistency chunk, more --retries, or hot_standby_feedback "
+				 "= on.");
 	}
 	if (!ok)
 		return false;
@@ -821,14 +823,16 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	out->ok = true;
 	out->verifier = held->kept ? held->kept->verifier : NULL;
 	out->result.attempts = attempt;
-	out->result.consistency = paused ? "paused-replay"
-		: opt->engine.consistency == CONSISTENCY_CHUNK ? "chunk" : "snapshot";
+	out->result.consistency = paused										 ? "paused-replay"
+							  : opt->engine.consistency == CONSISTENCY_CHUNK ? "chunk"
+																			 : "snapshot";
 	out->result.replay_start = replay_start;
 	if (run.in_recovery)
 		(void) standby_replay_position(held->control, &out->result.replay_end);
 	sum_up(&out->result, opt, pace_seconds_since(&start));
 	out->rc = conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT
-		? FK_EXIT_ERROR : gate_exit_code(&out->result, &opt->scan.gate);
+				  ? FK_EXIT_ERROR
+				  : gate_exit_code(&out->result, &opt->scan.gate);
 	return true;
 }
 
@@ -877,8 +881,8 @@ int
 scan_run(const FkOptions *opt)
 {
 	ReportStream *stream = report_stream_create(opt, stdout);
-	ScanOutcome out;
-	int			rc = FK_EXIT_ERROR;
+	ScanOutcome	  out;
+	int			  rc = FK_EXIT_ERROR;
 
 	if (scan_execute(opt, stream, false, &out))
 		rc = report_stream_finish(stream, &out.result) ? out.rc : FK_EXIT_ERROR;

@@ -35,14 +35,14 @@
 /* An integer FK of the pass: keys batched, probed against a frozen KeySet64. */
 typedef struct ProbeSlot
 {
-	int			fk;				/* index into plan->fks */
-	int			field;			/* column index within the pass */
+	int				fk;	   /* index into plan->fks */
+	int				field; /* column index within the pass */
 	const KeySet64 *parents;
-	FkPartial  *out;
-	uint64_t	nulls;
-	int			n;
-	int64_t    *keys;
-	uint64_t   *ords;
+	FkPartial	   *out;
+	uint64_t		nulls;
+	int				n;
+	int64_t		   *keys;
+	uint64_t	   *ords;
 } ProbeSlot;
 
 /*
@@ -53,37 +53,37 @@ typedef struct ProbeSlot
  */
 typedef struct HashSlot
 {
-	int			fk;
-	const FkPlan *fp;
+	int				 fk;
+	const FkPlan	*fp;
 	const ParentSet *set;
-	const HSet128 *parents;
-	FkPartial  *out;
-	bool		match_full;
-	uint64_t	nulls;
-	uint64_t	partial;
-	int			n;
-	Hash128    *hashes;
-	uint64_t   *ords;
-	size_t	   *raw_at;			/* where each key's fields start in raw */
-	StrBuf		raw;
+	const HSet128	*parents;
+	FkPartial		*out;
+	bool			 match_full;
+	uint64_t		 nulls;
+	uint64_t		 partial;
+	int				 n;
+	Hash128			*hashes;
+	uint64_t		*ords;
+	size_t			*raw_at; /* where each key's fields start in raw */
+	StrBuf			 raw;
 } HashSlot;
 
 typedef struct ChildCtx
 {
-	Worker	   *w;
-	int			chunk;
-	FkPartial  *local;			/* per FK of the pass: this chunk's findings */
-	int			nlocal;
-	int			nslots;
-	ProbeSlot  *slots;
-	int			nhash;
-	HashSlot   *hslots;
-	uint32_t   *missing;
-	uint64_t	rows;
-	int			sample_cap;
-	StrBuf		enc;
-	bool		bad_value;
-	bool		record;			/* --state: keep each orphan row's key (olist) */
+	Worker	  *w;
+	int		   chunk;
+	FkPartial *local; /* per FK of the pass: this chunk's findings */
+	int		   nlocal;
+	int		   nslots;
+	ProbeSlot *slots;
+	int		   nhash;
+	HashSlot  *hslots;
+	uint32_t  *missing;
+	uint64_t   rows;
+	int		   sample_cap;
+	StrBuf	   enc;
+	bool	   bad_value;
+	bool	   record; /* --state: keep each orphan row's key (olist) */
 } ChildCtx;
 
 /* A recorded chunk's integer orphan row: its key, for rows per key. */
@@ -98,7 +98,7 @@ note_orphan(FkPartial *out, int64_t key)
 static void
 add_int_sample(ChildCtx *cc, FkPartial *out, uint64_t ordinal, int64_t key)
 {
-	SampleRef  *r = &out->samples[out->nsamples++];
+	SampleRef *r = &out->samples[out->nsamples++];
 
 	r->chunk = cc->chunk;
 	r->ordinal = ordinal;
@@ -108,15 +108,15 @@ add_int_sample(ChildCtx *cc, FkPartial *out, uint64_t ordinal, int64_t key)
 static void
 flush_slot(ChildCtx *cc, ProbeSlot *ps)
 {
-	size_t		nmiss;
+	size_t nmiss;
 
 	if (ps->n == 0)
 		return;
 	nmiss = keyset64_probe_missing(ps->parents, ps->keys, (size_t) ps->n, cc->missing);
 	for (size_t i = 0; i < nmiss; i++)
 	{
-		uint32_t	idx = cc->missing[i];
-		FkPartial  *out = ps->out;
+		uint32_t   idx = cc->missing[i];
+		FkPartial *out = ps->out;
 
 		out->orphan_rows++;
 		keyset64_add(out->orphans, ps->keys[idx]);
@@ -136,20 +136,20 @@ flush_slot(ChildCtx *cc, ProbeSlot *ps)
 static bool
 child_keys(void *arg, const CopyKeyBatch *b)
 {
-	ChildCtx   *cc = arg;
-	uint64_t	nrows = b->nkeys + b->nnulls;
+	ChildCtx *cc = arg;
+	uint64_t  nrows = b->nkeys + b->nnulls;
 
 	for (int s = 0; s < cc->nslots; s++)
 	{
-		ProbeSlot  *ps = &cc->slots[s];
-		FkPartial  *out = ps->out;
-		size_t		nmiss;
+		ProbeSlot *ps = &cc->slots[s];
+		FkPartial *out = ps->out;
+		size_t	   nmiss;
 
 		ps->nulls += b->nnulls;
 		nmiss = keyset64_probe_missing(ps->parents, b->keys, b->nkeys, cc->missing);
 		for (size_t i = 0; i < nmiss; i++)
 		{
-			uint32_t	idx = cc->missing[i];
+			uint32_t idx = cc->missing[i];
 
 			out->orphan_rows++;
 			keyset64_add(out->orphans, b->keys[idx]);
@@ -163,15 +163,14 @@ child_keys(void *arg, const CopyKeyBatch *b)
 	return pace_tick(&cc->w->scan->pace, nrows);
 }
 
-
 /* Probe a hashed slot's batch; the misses become candidates. */
 static void
 flush_hashed(ChildCtx *cc, HashSlot *hs)
 {
-	int			ncols = hs->set->ncols;
-	CopyField	fields[PLAN_MAX_KEYS];
-	int			cols[PLAN_MAX_KEYS];
-	size_t		nmiss;
+	int		  ncols = hs->set->ncols;
+	CopyField fields[PLAN_MAX_KEYS];
+	int		  cols[PLAN_MAX_KEYS];
+	size_t	  nmiss;
 
 	if (hs->n == 0)
 		return;
@@ -180,7 +179,7 @@ flush_hashed(ChildCtx *cc, HashSlot *hs)
 		cols[k] = k;
 	for (size_t i = 0; i < nmiss; i++)
 	{
-		uint32_t	idx = cc->missing[i];
+		uint32_t	   idx = cc->missing[i];
 		const uint8_t *p = (const uint8_t *) hs->raw.data + hs->raw_at[idx];
 
 		for (int k = 0; k < ncols; k++)
@@ -192,7 +191,7 @@ flush_hashed(ChildCtx *cc, HashSlot *hs)
 		candset_add(hs->out->cands, hs->hashes[idx], fields, cols);
 		if (hs->out->nsamples < cc->sample_cap)
 		{
-			SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
+			SampleRef *r = &hs->out->samples[hs->out->nsamples++];
 
 			r->chunk = cc->chunk;
 			r->ordinal = hs->ords[idx];
@@ -209,9 +208,9 @@ static bool
 probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 {
 	const FkPlan *fp = hs->fp;
-	int			ncols = hs->set->ncols;
-	KeyNulls	nulls = keyenc_nulls(f, fp->fields, ncols, hs->match_full);
-	Hash128		h;
+	int			  ncols = hs->set->ncols;
+	KeyNulls	  nulls = keyenc_nulls(f, fp->fields, ncols, hs->match_full);
+	Hash128		  h;
 
 	if (nulls != KEY_NO_NULLS)
 	{
@@ -222,7 +221,7 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 			flush_hashed(cc, hs);
 			if (hs->out->nsamples < cc->sample_cap)
 			{
-				SampleRef  *r = &hs->out->samples[hs->out->nsamples++];
+				SampleRef *r = &hs->out->samples[hs->out->nsamples++];
 
 				memset(r, 0, sizeof(*r));
 				r->chunk = cc->chunk;
@@ -257,8 +256,8 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 static bool
 child_row(void *arg, const CopyField *f, int nf)
 {
-	ChildCtx   *cc = arg;
-	uint64_t	ordinal = cc->rows++;
+	ChildCtx *cc = arg;
+	uint64_t  ordinal = cc->rows++;
 
 	(void) nf;
 	if (FK_UNLIKELY((cc->rows & (CHECK_EVERY_ROWS - 1)) == 0) &&
@@ -266,7 +265,7 @@ child_row(void *arg, const CopyField *f, int nf)
 		return false;
 	for (int i = 0; i < cc->nslots; i++)
 	{
-		ProbeSlot  *ps = &cc->slots[i];
+		ProbeSlot		*ps = &cc->slots[i];
 		const CopyField *fld = &f[ps->field];
 
 		if (fld->len < 0)
@@ -298,7 +297,7 @@ child_row(void *arg, const CopyField *f, int nf)
 static bool
 child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 {
-	Scan	   *s = w->scan;
+	Scan *s = w->scan;
 
 	cc->slots = fk_calloc((size_t) pass->nfks, sizeof(ProbeSlot));
 	cc->hslots = fk_calloc((size_t) pass->nfks, sizeof(HashSlot));
@@ -314,12 +313,12 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 		if (has_error(s, &s->set_errors[fp->parent_set]))
 			continue;
 		if (fp->kind == KEYKIND_INT && s->key_pass > 0)
-			continue;			/* done in the first key pass */
+			continue; /* done in the first key pass */
 		/* counted apart until the chunk succeeds: a retried chunk counts once */
 		cc->local[i].samples = fk_calloc((size_t) cc->sample_cap + 1, sizeof(SampleRef));
 		if (fp->kind == KEYKIND_INT)
 		{
-			ProbeSlot  *ps = &cc->slots[cc->nslots++];
+			ProbeSlot *ps = &cc->slots[cc->nslots++];
 
 			cc->local[i].orphans = keyset64_create();
 			ps->fk = pass->fks[i];
@@ -331,7 +330,7 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 		}
 		else
 		{
-			HashSlot   *hs = &cc->hslots[cc->nhash++];
+			HashSlot *hs = &cc->hslots[cc->nhash++];
 
 			cc->local[i].cands = candset_create(fp->fk->ncols);
 			hs->fk = pass->fks[i];
@@ -373,18 +372,16 @@ child_ctx_free(ChildCtx *cc)
 	strbuf_free(&cc->enc);
 }
 
-
 bool
 run_child_chunk(Worker *w, int chunk_index, int attempt)
 {
-	Scan	   *s = w->scan;
-	const Chunk *c = &s->plan->child_chunks[chunk_index];
+	Scan			*s = w->scan;
+	const Chunk		*c = &s->plan->child_chunks[chunk_index];
 	const ChildPass *pass = &s->plan->passes[c->target];
-	ChildCtx	cc;
-	StrBuf		sql;
-	RowSourceStats st;
-	bool		ok,
-				retry = false;
+	ChildCtx		 cc;
+	StrBuf			 sql;
+	RowSourceStats	 st;
+	bool			 ok, retry = false;
 
 	if (has_error(s, &s->pass_errors[c->target]))
 		return false;
@@ -399,13 +396,12 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 	}
 	/* recorded only when every FK of the pass was probed */
 	cc.record = s->resume.record_pass && s->resume.record_pass[c->target] &&
-		cc.nslots + cc.nhash == pass->nfks;
+				cc.nslots + cc.nhash == pass->nfks;
 	strbuf_init(&sql);
 	chunk_select(&sql, c, pass->cols, pass->ncols);
 	if (pass->ncols == 1 && cc.nhash == 0)
 	{
-		ok = rowsrc_stream_keys(w->conn, fetch_for(s->opt, true), sql.data, child_keys, &cc,
-								&st);
+		ok = rowsrc_stream_keys(w->conn, fetch_for(s->opt, true), sql.data, child_keys, &cc, &st);
 		cc.bad_value = st.bad_key;
 	}
 	else
@@ -419,7 +415,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 	{
 		for (int i = 0; i < cc.nslots; i++)
 		{
-			ProbeSlot  *ps = &cc.slots[i];
+			ProbeSlot *ps = &cc.slots[i];
 
 			flush_slot(&cc, ps);
 			ps->out->child_rows += cc.rows;
@@ -428,7 +424,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 		}
 		for (int i = 0; i < cc.nhash; i++)
 		{
-			HashSlot   *hs = &cc.hslots[i];
+			HashSlot *hs = &cc.hslots[i];
 
 			flush_hashed(&cc, hs);
 			/* every key pass sees every row: count them once */

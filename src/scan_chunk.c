@@ -41,7 +41,7 @@ record_error(Scan *s, char **slot, const char *msg)
 bool
 has_error(Scan *s, char *const *slot)
 {
-	bool		r;
+	bool r;
 
 	pthread_mutex_lock(&s->lock);
 	r = *slot != NULL;
@@ -52,7 +52,7 @@ has_error(Scan *s, char *const *slot)
 void
 note_fk_end(Scan *s, int fk)
 {
-	double		t = pace_elapsed(&s->pace);
+	double t = pace_elapsed(&s->pace);
 
 	pthread_mutex_lock(&s->lock);
 	if (t > s->fk_end[fk])
@@ -68,8 +68,8 @@ note_fk_end(Scan *s, int fk)
 void
 recover_worker(Worker *w)
 {
-	Scan	   *s = w->scan;
-	bool		ok = pgconn_alive(w->conn);
+	Scan *s = w->scan;
+	bool  ok = pgconn_alive(w->conn);
 
 	if (s->opt->engine.consistency == CONSISTENCY_CHUNK)
 	{
@@ -82,7 +82,7 @@ recover_worker(Worker *w)
 		}
 		if (!ok)
 		{
-			char	   *name = fk_strdup(pgconn_name(w->conn));
+			char *name = fk_strdup(pgconn_name(w->conn));
 
 			pgconn_free(w->conn);
 			w->conn = pgconn_connect(&s->opt->conn, name);
@@ -91,8 +91,7 @@ recover_worker(Worker *w)
 		}
 	}
 	else
-		ok = ok && snapshot_import(w->conn, s->snapshot) &&
-			snapshot_lock_tables(w->conn, s->cat);
+		ok = ok && snapshot_import(w->conn, s->snapshot) && snapshot_lock_tables(w->conn, s->cat);
 	if (!ok)
 	{
 		log_error("worker %d lost its connection; its remaining work goes to the others",
@@ -118,7 +117,8 @@ failure_reason(Worker *w)
 FetchMethod
 fetch_for(const FkOptions *opt, bool int_only)
 {
-	return opt->engine.fetch == FETCH_COPY_TEXT && !int_only ? FETCH_COPY_BINARY : opt->engine.fetch;
+	return opt->engine.fetch == FETCH_COPY_TEXT && !int_only ? FETCH_COPY_BINARY
+															 : opt->engine.fetch;
 }
 
 /* "SELECT a, b FROM ONLY s.t WHERE ctid ..." for one chunk. */
@@ -146,7 +146,7 @@ is_conflict(const Catalog *cat, PgConn *c)
 {
 	/* server errors carry a SQLSTATE; libpq's own (a connection gone) do not */
 	return strcmp(pgconn_sqlstate(c), "40001") == 0 ||
-		(cat->in_recovery && (!pgconn_alive(c) || pgconn_sqlstate(c)[0] == '\0'));
+		   (cat->in_recovery && (!pgconn_alive(c) || pgconn_sqlstate(c)[0] == '\0'));
 }
 
 /*
@@ -157,10 +157,10 @@ is_conflict(const Catalog *cat, PgConn *c)
 bool
 chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt)
 {
-	Scan	   *s = w->scan;
-	bool		conflict = !bad_value && is_conflict(s->cat, w->conn);
-	bool		recovered = false;
-	char	   *reason = fk_strdup(bad_value ? "malformed key data" : failure_reason(w));
+	Scan		   *s = w->scan;
+	bool			conflict = !bad_value && is_conflict(s->cat, w->conn);
+	bool			recovered = false;
+	char		   *reason = fk_strdup(bad_value ? "malformed key data" : failure_reason(w));
 	const CatTable *whole = c->rel ? catalog_partitioned_of(s->cat, c->rel) : NULL;
 
 	if (conflict)
@@ -185,10 +185,11 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 	if (whole && strcmp(pgconn_sqlstate(w->conn), "42501") == 0)
 	{
 		/* RI's own query reads through the partitioned table; fkscan does not */
-		StrBuf		b;
+		StrBuf b;
 
 		strbuf_init(&b);
-		strbuf_appendf(&b, "%s (a partition of %s.%s: fkscan reads each partition, "
+		strbuf_appendf(&b,
+					   "%s (a partition of %s.%s: fkscan reads each partition, "
 					   "so it needs SELECT on the key columns of every partition)",
 					   reason, whole->schema, whole->name);
 		free(reason);

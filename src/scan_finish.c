@@ -38,8 +38,7 @@
 static int
 compare_samples(const void *a, const void *b)
 {
-	const SampleRef *x = a,
-			   *y = b;
+	const SampleRef *x = a, *y = b;
 
 	if (x->chunk != y->chunk)
 		return x->chunk < y->chunk ? -1 : 1;
@@ -54,20 +53,20 @@ compare_samples(const void *a, const void *b)
  * refs are sorted; for hashed FKs only confirmed candidates are passed.
  */
 static bool
-fetch_samples(Scan *s, PgConn *coord, const FkPlan *fp, const SampleRef *refs,
-			  int nrefs, const CandSet *cands, FkResult *r)
+fetch_samples(Scan *s, PgConn *coord, const FkPlan *fp, const SampleRef *refs, int nrefs,
+			  const CandSet *cands, FkResult *r)
 {
-	int64_t    *ints = fk_malloc(sizeof(int64_t) * (size_t) (nrefs + 1));
-	uint32_t   *idx = fk_malloc(sizeof(uint32_t) * (size_t) (nrefs + 1));
-	bool		ok = true;
+	int64_t	 *ints = fk_malloc(sizeof(int64_t) * (size_t) (nrefs + 1));
+	uint32_t *idx = fk_malloc(sizeof(uint32_t) * (size_t) (nrefs + 1));
+	bool	  ok = true;
 
 	for (int i = 0; ok && i < nrefs;)
 	{
 		const Chunk *c = &s->plan->child_chunks[refs[i].chunk];
-		int			n = 0;
-		int			j;
+		int			 n = 0;
+		int			 j;
 
-		bool		partial = false;
+		bool partial = false;
 
 		for (j = i; j < nrefs && refs[j].chunk == refs[i].chunk; j++)
 		{
@@ -80,8 +79,7 @@ fetch_samples(Scan *s, PgConn *coord, const FkPlan *fp, const SampleRef *refs,
 		if (fp->kind == KEYKIND_INT)
 			ok = verify_samples_int(coord, c, &fp->fk->child_cols[0], ints, n, nrefs, r);
 		else
-			ok = verify_samples_hash(coord, s->cat, c, fp->fk, cands, idx, n, partial,
-									 nrefs, r);
+			ok = verify_samples_hash(coord, s->cat, c, fp->fk, cands, idx, n, partial, nrefs, r);
 		i = j;
 	}
 	free(ints);
@@ -91,22 +89,22 @@ fetch_samples(Scan *s, PgConn *coord, const FkPlan *fp, const SampleRef *refs,
 
 /* Sum the workers' partials of one FK; samples sorted, refs caller-freed. */
 static void
-merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cands,
-				  SampleRef **refs, int *nrefs)
+merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cands, SampleRef **refs,
+				  int *nrefs)
 {
 	*refs = NULL;
 	*nrefs = 0;
 	r->resumed_chunks = s->resume.chunks[fk];
 	for (int i = 0; i < s->resume.nsnaps[fk]; i++)
 	{
-		r->chunk_snapshots = fk_realloc(r->chunk_snapshots,
-										sizeof(char *) * (size_t) (r->nchunk_snapshots + 1));
+		r->chunk_snapshots =
+			fk_realloc(r->chunk_snapshots, sizeof(char *) * (size_t) (r->nchunk_snapshots + 1));
 		r->chunk_snapshots[r->nchunk_snapshots++] = fk_strdup(s->resume.snaps[fk][i]);
 	}
 	/* the workers' partials, then what recorded chunks hold */
 	for (int w = 0; w <= s->nworkers; w++)
 	{
-		FkPartial  *p = w < s->nworkers ? &s->workers[w].fks[fk] : &s->resume.found[fk];
+		FkPartial *p = w < s->nworkers ? &s->workers[w].fks[fk] : &s->resume.found[fk];
 
 		r->child_rows += p->child_rows;
 		r->null_rows += p->null_rows;
@@ -117,7 +115,7 @@ merge_fk_partials(Scan *s, int fk, FkResult *r, KeySet64 *orphans, CandSet *cand
 		if (cands && p->cands)
 			candset_merge_inplace(cands, p->cands);
 		*refs = fk_realloc(*refs, sizeof(SampleRef) * (size_t) (*nrefs + p->nsamples + 1));
-		if (p->nsamples > 0)	/* resumed[] may have no array at all */
+		if (p->nsamples > 0) /* resumed[] may have no array at all */
 			memcpy(*refs + *nrefs, p->samples, sizeof(SampleRef) * (size_t) p->nsamples);
 		*nrefs += p->nsamples;
 	}
@@ -137,8 +135,8 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	if (s->mixed_snapshots)
 	{
 		/* read on several snapshots: only what is still an orphan counts */
-		KeySet64   *still = keyset64_create();
-		uint64_t	gone_rows = 0;
+		KeySet64 *still = keyset64_create();
+		uint64_t  gone_rows = 0;
 
 		if (verify_int_orphans(coord, s->cat, fp->fk, orphans, still, &gone_rows))
 		{
@@ -167,11 +165,10 @@ finish_int_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 static const char *
 finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 {
-	CandSet    *cands = candset_create(fp->fk->ncols);
+	CandSet	   *cands = candset_create(fp->fk->ncols);
 	bool	   *confirmed;
 	SampleRef  *refs;
-	int			nrefs,
-				nkeep = 0;
+	int			nrefs, nkeep = 0;
 	const char *err = NULL;
 
 	merge_fk_partials(s, fk, r, NULL, cands, &refs, &nrefs);
@@ -190,13 +187,12 @@ finish_hash_fk(Scan *s, PgConn *coord, const FkPlan *fp, int fk, FkResult *r)
 	if (err == NULL)
 		r->orphan_rows += r->partial_null_rows;
 	if (err == NULL && candset_size(cands) > r->orphan_keys)
-		log_info("%s: %" PRIu64 " of %u candidate keys have a parent after all",
-				 fp->fk->name, (uint64_t) candset_size(cands) - r->orphan_keys,
-				 candset_size(cands));
+		log_info("%s: %" PRIu64 " of %u candidate keys have a parent after all", fp->fk->name,
+				 (uint64_t) candset_size(cands) - r->orphan_keys, candset_size(cands));
 	/* the first samples among the confirmed candidates */
 	for (int i = 0; err == NULL && i < nrefs && nkeep < s->opt->scan.sample; i++)
 	{
-		uint32_t	c = refs[i].partial ? UINT32_MAX : candset_find(cands, refs[i].hash);
+		uint32_t c = refs[i].partial ? UINT32_MAX : candset_find(cands, refs[i].hash);
 
 		if (refs[i].partial || (c != UINT32_MAX && confirmed[c]))
 			refs[nkeep++] = refs[i];
@@ -241,9 +237,9 @@ static void
 collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 {
 	const FkPlan *fp = &s->plan->fks[i];
-	FkResult   *r = &res->fks[i];
-	const char *err;
-	double		end;
+	FkResult	 *r = &res->fks[i];
+	const char	 *err;
+	double		  end;
 
 	pthread_mutex_lock(&s->lock);
 	err = s->fk_errors[i];
@@ -271,8 +267,10 @@ collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 			r->method_reason = fp->server_reason;
 			break;
 		case KEYKIND_INT:
-			r->method = !s->sets[fp->parent_set].ints ||
-				keyset64_is_bitmap(s->sets[fp->parent_set].ints) ? METHOD_BITMAP : METHOD_ROARING;
+			r->method =
+				!s->sets[fp->parent_set].ints || keyset64_is_bitmap(s->sets[fp->parent_set].ints)
+					? METHOD_BITMAP
+					: METHOD_ROARING;
 			if (err == NULL && (err = finish_int_fk(s, verifier, fp, i, r)) != NULL &&
 				is_conflict(s->cat, verifier))
 				atomic_store(&s->conflict, true);
@@ -288,7 +286,7 @@ collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		recover_verifier(s, verifier);
 	if (err)
 	{
-		bool		incomplete = strcmp(err, PACE_BUDGET_REASON) == 0;
+		bool incomplete = strcmp(err, PACE_BUDGET_REASON) == 0;
 
 		fkresult_reset(r);
 		r->child_rows = r->null_rows = r->partial_null_rows = 0;
@@ -331,8 +329,8 @@ output_failed(Scan *s, ScanResult *res)
 static bool
 has_filters(const FilterOptions *f)
 {
-	return f->schemas.n || f->exclude_schemas.n || f->tables.n ||
-		f->exclude_tables.n || f->constraints.n;
+	return f->schemas.n || f->exclude_schemas.n || f->tables.n || f->exclude_tables.n ||
+		   f->constraints.n;
 }
 
 /*
@@ -364,7 +362,7 @@ static bool
 cascade_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 {
 	const Catalog *graph;
-	OrphanMatcher m;
+	OrphanMatcher  m;
 
 	if (res->fks[i].status != FKSTATUS_ORPHANS || signals_interrupted())
 		return true;
@@ -385,15 +383,15 @@ cascade_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 static void
 compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 {
-	FkResult   *r = &res->fks[i];
-	FkResult	srv;
+	FkResult	   *r = &res->fks[i];
+	FkResult		srv;
 	struct timespec t0;
 
-	if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
-		signals_interrupted())
+	if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE || signals_interrupted())
 		return;
 	/* the server at its own defaults: parallel workers and JIT as configured */
-	if (!pgconn_exec(verifier, "SELECT pg_catalog.set_config(name, reset_val, false) "
+	if (!pgconn_exec(verifier,
+					 "SELECT pg_catalog.set_config(name, reset_val, false) "
 					 "FROM pg_catalog.pg_settings "
 					 "WHERE name IN ('max_parallel_workers_per_gather', 'jit')",
 					 0, NULL, NULL, NULL))
@@ -405,7 +403,7 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!verify_fk_on_server(verifier, s->cat, r->fk, 0, &srv))
 	{
-		char	   *snap = r->snapshot;
+		char *snap = r->snapshot;
 
 		r->snapshot = NULL;
 		fkresult_reset(r);
@@ -420,17 +418,17 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 	r->compare_elapsed_s = pace_seconds_since(&t0);
 	r->compare_orphan_rows = srv.orphan_rows;
 	r->compare_orphan_keys = srv.orphan_keys;
-	r->compare_agree = srv.orphan_rows == r->orphan_rows &&
-		srv.orphan_keys == r->orphan_keys && srv.child_rows == r->child_rows &&
-		srv.null_rows == r->null_rows && srv.partial_null_rows == r->partial_null_rows;
+	r->compare_agree = srv.orphan_rows == r->orphan_rows && srv.orphan_keys == r->orphan_keys &&
+					   srv.child_rows == r->child_rows && srv.null_rows == r->null_rows &&
+					   srv.partial_null_rows == r->partial_null_rows;
 	if (!r->compare_agree)
 	{
 		log_error("%s: fkscan and the server's anti-join disagree", r->fk->name);
-		log_detail("fkscan: %" PRIu64 " orphan rows, %" PRIu64 " keys, %" PRIu64
-				   " rows, %" PRIu64 " exempt; server: %" PRIu64 " orphan rows, %"
-				   PRIu64 " keys, %" PRIu64 " rows, %" PRIu64 " exempt",
-				   r->orphan_rows, r->orphan_keys, r->child_rows, r->null_rows,
-				   srv.orphan_rows, srv.orphan_keys, srv.child_rows, srv.null_rows);
+		log_detail("fkscan: %" PRIu64 " orphan rows, %" PRIu64 " keys, %" PRIu64 " rows, %" PRIu64
+				   " exempt; server: %" PRIu64 " orphan rows, %" PRIu64 " keys, %" PRIu64
+				   " rows, %" PRIu64 " exempt",
+				   r->orphan_rows, r->orphan_keys, r->child_rows, r->null_rows, srv.orphan_rows,
+				   srv.orphan_keys, srv.child_rows, srv.null_rows);
 	}
 	fkresult_reset(&srv);
 }
@@ -439,9 +437,9 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 static char *
 utc_now(void)
 {
-	char		buf[32];
-	time_t		now = time(NULL);
-	struct tm	tm;
+	char	  buf[32];
+	time_t	  now = time(NULL);
+	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -456,7 +454,7 @@ utc_now(void)
 void
 finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
 {
-	FkResult   *r = &res->fks[i];
+	FkResult *r = &res->fks[i];
 
 	s->finished[i] = true;
 	collect_one(s, verifier, res, i);
@@ -509,12 +507,12 @@ finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out)
 void
 finish_early(Scan *s, int i)
 {
-	PgConn	   *c = s->coord;
+	PgConn *c = s->coord;
 
 	if (s->finished[i])
 		return;
 	if (!pgconn_exec(c, "SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL))
-		return;					/* left for the end, on a worker's connection */
+		return; /* left for the end, on a worker's connection */
 	finish_fk(s, c, s->res, i);
 	(void) pgconn_exec(c, "RELEASE SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL);
 }

@@ -32,21 +32,21 @@
 /* Integer sets take parent_keys (key mode), hashed ones parent_row. */
 typedef struct ParentCtx
 {
-	Worker	   *w;
+	Worker			*w;
 	const ParentSet *set;
-	KeySet	   *out;
-	Hash128		hbatch[PROBE_BATCH];	/* hashed sets: added a batch at a time */
-	int			n;
-	uint64_t	rows;
-	StrBuf		enc;
-	bool		bad_value;
+	KeySet			*out;
+	Hash128			 hbatch[PROBE_BATCH]; /* hashed sets: added a batch at a time */
+	int				 n;
+	uint64_t		 rows;
+	StrBuf			 enc;
+	bool			 bad_value;
 } ParentCtx;
 
 static bool
 parent_row(void *arg, const CopyField *f, int nf)
 {
-	ParentCtx  *pc = arg;
-	Hash128		h;
+	ParentCtx *pc = arg;
+	Hash128	   h;
 
 	if (FK_UNLIKELY((++pc->rows & (CHECK_EVERY_ROWS - 1)) == 0) &&
 		!pace_tick(&pc->w->scan->pace, CHECK_EVERY_ROWS))
@@ -76,7 +76,7 @@ parent_row(void *arg, const CopyField *f, int nf)
 static bool
 parent_keys(void *arg, const CopyKeyBatch *b)
 {
-	ParentCtx  *pc = arg;
+	ParentCtx *pc = arg;
 
 	keyset64_add_many(pc->out->ints, b->keys, b->nkeys);
 	return pace_tick(&pc->w->scan->pace, b->nkeys + b->nnulls);
@@ -85,13 +85,12 @@ parent_keys(void *arg, const CopyKeyBatch *b)
 bool
 run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 {
-	Scan	   *s = w->scan;
+	Scan			*s = w->scan;
 	const ParentSet *set = &s->plan->sets[c->target];
-	ParentCtx  *pc;
-	StrBuf		sql;
-	RowSourceStats st;
-	bool		ok,
-				retry;
+	ParentCtx		*pc;
+	StrBuf			 sql;
+	RowSourceStats	 st;
+	bool			 ok, retry;
 
 	if (has_error(s, &s->set_errors[c->target]))
 		return false;
@@ -108,19 +107,18 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 
 	if (set->kind == KEYKIND_INT)
 	{
-		ok = rowsrc_stream_keys(w->conn, fetch_for(s->opt, true), sql.data, parent_keys, pc,
-								&st);
+		ok = rowsrc_stream_keys(w->conn, fetch_for(s->opt, true), sql.data, parent_keys, pc, &st);
 		pc->bad_value = st.bad_key;
 	}
 	else
 	{
-		ok = rowsrc_stream(w->conn, fetch_for(s->opt, false), sql.data, set->ncols,
-						   parent_row, pc, &st);
+		ok = rowsrc_stream(w->conn, fetch_for(s->opt, false), sql.data, set->ncols, parent_row, pc,
+						   &st);
 		if (pc->n > 0)
 			hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
 		pace_count(&s->pace, pc->rows & (CHECK_EVERY_ROWS - 1));
 	}
-	pace_throttle(&s->pace);	/* small chunks never reach the in-row check */
+	pace_throttle(&s->pace); /* small chunks never reach the in-row check */
 	/* a set ignores keys added twice: a retried chunk just adds them again */
 	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);
@@ -128,7 +126,6 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 	free(pc);
 	return retry;
 }
-
 
 /*
  * Empty partial sets for each worker before a parents phase: all of them in
@@ -140,13 +137,13 @@ prepare_partial_sets(Scan *s)
 	for (int w = 0; w < s->nworkers; w++)
 		for (int i = 0; i < s->plan->nsets; i++)
 		{
-			KeySet	   *part = &s->workers[w].sets[i];
+			KeySet *part = &s->workers[w].sets[i];
 
 			if (s->plan->sets[i].kind == KEYKIND_HASH)
 			{
 				/* sized from the estimate: no chain of resizes while building */
-				int64_t		rows = s->cat->tables[s->plan->sets[i].table].est_rows;
-				int64_t		share = rows / s->nworkers / s->plan->key_passes;
+				int64_t rows = s->cat->tables[s->plan->sets[i].table].est_rows;
+				int64_t share = rows / s->nworkers / s->plan->key_passes;
 
 				part->hashes = hset128_create(share > 0 ? (size_t) share : 0);
 			}
@@ -160,17 +157,17 @@ merge_parent_sets(Scan *s)
 {
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
-		KeySet	   *merged = &s->sets[i];
+		KeySet *merged = &s->sets[i];
 
 		if (s->plan->sets[i].kind == KEYKIND_INT)
 		{
 			if (s->key_pass > 0)
-				continue;		/* complete since the first pass */
+				continue; /* complete since the first pass */
 			merged->ints = keyset64_create();
 		}
 		else
 		{
-			size_t		total = 0;
+			size_t total = 0;
 
 			/* the previous slice is done with: free it before the next grows */
 			hset128_free(merged->hashes);
@@ -180,7 +177,7 @@ merge_parent_sets(Scan *s)
 		}
 		for (int w = 0; w < s->nworkers; w++)
 		{
-			KeySet	   *part = &s->workers[w].sets[i];
+			KeySet *part = &s->workers[w].sets[i];
 
 			if (part->ints)
 				keyset64_merge_inplace(merged->ints, part->ints);
@@ -199,7 +196,7 @@ merge_parent_sets(Scan *s)
 					 keyset64_memory_bytes(merged->ints) / 1024);
 		}
 		else
-			log_info("parent set %d: %zu keys, hash, %zu kB", i,
-					 hset128_size(merged->hashes), hset128_memory_bytes(merged->hashes) / 1024);
+			log_info("parent set %d: %zu keys, hash, %zu kB", i, hset128_size(merged->hashes),
+					 hset128_memory_bytes(merged->hashes) / 1024);
 	}
 }

@@ -17,12 +17,12 @@
 #define MAX_SLOTS 1024
 
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-static PGcancel *slots[MAX_SLOTS];
-static atomic_bool cancel_requested;
-static pthread_t watcher;
-static void (*_Atomic exit_hook) (void);
+static PGcancel		  *slots[MAX_SLOTS];
+static atomic_bool	   cancel_requested;
+static pthread_t	   watcher;
+static void (*_Atomic exit_hook)(void);
 static atomic_int watched_fd = -1;
-static bool watcher_running;
+static bool		  watcher_running;
 
 /* A pipe whose reader closed it polls as POLLERR on the writing side. */
 static bool
@@ -36,7 +36,7 @@ reader_gone(int fd)
 static void
 cancel_all(void)
 {
-	char		errbuf[256];
+	char errbuf[256];
 
 	pthread_mutex_lock(&slots_lock);
 	for (int i = 0; i < MAX_SLOTS; i++)
@@ -48,13 +48,13 @@ cancel_all(void)
 static void *
 watch_signals(void *arg)
 {
-	sigset_t   *set = arg;
+	sigset_t *set = arg;
 
 	for (;;)
 	{
 		const struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
-		int			fd = atomic_load(&watched_fd);
-		int			sig;
+		int					  fd = atomic_load(&watched_fd);
+		int					  sig;
 
 		if (fd < 0)
 		{
@@ -70,14 +70,14 @@ watch_signals(void *arg)
 			}
 			continue;
 		}
-		if (sig == SIGUSR1)		/* teardown */
+		if (sig == SIGUSR1) /* teardown */
 			break;
-		if (sig == SIGUSR2)		/* signals_watch_output() */
+		if (sig == SIGUSR2) /* signals_watch_output() */
 			continue;
 		if (atomic_exchange(&cancel_requested, true))
 		{
 			/* second Ctrl-C: stop waiting, but undo what must not outlive us */
-			void		(*hook) (void) = atomic_load(&exit_hook);
+			void (*hook)(void) = atomic_load(&exit_hook);
 
 			if (hook)
 				hook();
@@ -122,7 +122,7 @@ signals_teardown(void)
 }
 
 void
-signals_set_exit_hook(void (*fn) (void))
+signals_set_exit_hook(void (*fn)(void))
 {
 	atomic_store(&exit_hook, fn);
 }
@@ -144,13 +144,13 @@ signals_watch_output(int fd)
 {
 	atomic_store(&watched_fd, fd);
 	if (watcher_running)
-		pthread_kill(watcher, SIGUSR2);	/* re-enter the loop with a tick */
+		pthread_kill(watcher, SIGUSR2); /* re-enter the loop with a tick */
 }
 
 void
 signals_stop(const char *why)
 {
-	char		line[256];
+	char line[256];
 
 	if (atomic_exchange(&cancel_requested, true))
 		return;
@@ -162,8 +162,8 @@ signals_stop(const char *why)
 int
 signals_register(PGconn *conn)
 {
-	PGcancel   *c = PQgetCancel(conn);
-	int			slot = -1;
+	PGcancel *c = PQgetCancel(conn);
+	int		  slot = -1;
 
 	if (c == NULL)
 		return -1;
@@ -186,7 +186,7 @@ signals_register(PGconn *conn)
 void
 signals_unregister(int slot)
 {
-	PGcancel   *c;
+	PGcancel *c;
 
 	if (slot < 0 || slot >= MAX_SLOTS)
 		return;

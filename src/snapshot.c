@@ -12,8 +12,7 @@
 #include "fkscan/mem.h"
 #include "fkscan/strbuf.h"
 
-static const char BEGIN_RR_RO[] =
-	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+static const char BEGIN_RR_RO[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 bool
 snapshot_export(PgConn *c, char **snapshot_id)
@@ -21,20 +20,18 @@ snapshot_export(PgConn *c, char **snapshot_id)
 	*snapshot_id = NULL;
 	if (!pgconn_exec(c, BEGIN_RR_RO, 0, NULL, NULL, NULL))
 		return false;
-	return pgconn_fetch_string(c, "SELECT pg_catalog.pg_export_snapshot()",
-							   0, NULL, snapshot_id);
+	return pgconn_fetch_string(c, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL, snapshot_id);
 }
 
 bool
 snapshot_import(PgConn *c, const char *snapshot_id)
 {
-	char	   *lit;
-	char	   *sql;
-	size_t		len;
-	bool		ok;
+	char  *lit;
+	char  *sql;
+	size_t len;
+	bool   ok;
 
-	if (pgconn_in_transaction(c) &&
-		!pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
+	if (pgconn_in_transaction(c) && !pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
 		return false;
 	if (!pgconn_exec(c, BEGIN_RR_RO, 0, NULL, NULL, NULL))
 		return false;
@@ -54,15 +51,14 @@ snapshot_import(PgConn *c, const char *snapshot_id)
 bool
 snapshot_begin_fresh(PgConn *c)
 {
-	if (pgconn_in_transaction(c) &&
-		!pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
+	if (pgconn_in_transaction(c) && !pgconn_exec(c, "ROLLBACK", 0, NULL, NULL, NULL))
 		return false;
 	return pgconn_exec(c, BEGIN_RR_RO, 0, NULL, NULL, NULL);
 }
 
 typedef struct LockCtx
 {
-	PgConn	   *c;
+	PgConn		  *c;
 	const Catalog *cat;
 } LockCtx;
 
@@ -70,11 +66,11 @@ typedef struct LockCtx
 static bool
 lock_row(void *arg, const PGresult *res, int row)
 {
-	LockCtx    *lc = arg;
-	long		i = strtol(PQgetvalue(res, row, 0), NULL, 10) - 1;
+	LockCtx		   *lc = arg;
+	long			i = strtol(PQgetvalue(res, row, 0), NULL, 10) - 1;
 	const CatTable *t;
-	StrBuf		sql;
-	bool		ok;
+	StrBuf			sql;
+	bool			ok;
 
 	if (i < 0 || i >= lc->cat->ntables)
 		return false;
@@ -103,13 +99,14 @@ lock_row(void *arg, const PGresult *res, int row)
 	strbuf_free(&sql);
 	if (!ok && strcmp(pgconn_sqlstate(lc->c), "55P03") == 0)
 	{
-		StrBuf		name;
+		StrBuf name;
 
 		strbuf_init(&name);
 		pgconn_append_relation(&name, t->schema, t->name);
-		log_error("%s: could not lock table %s within --lock-timeout (%d ms)",
-				  pgconn_name(lc->c), name.data, pgconn_lock_timeout_ms(lc->c));
-		log_hint("Another session holds or awaits a conflicting lock (DDL, VACUUM FULL, TRUNCATE); retry, or raise --lock-timeout.");
+		log_error("%s: could not lock table %s within --lock-timeout (%d ms)", pgconn_name(lc->c),
+				  name.data, pgconn_lock_timeout_ms(lc->c));
+		log_hint("Another session holds or awaits a conflicting lock (DDL, VACUUM FULL, TRUNCATE); "
+				 "retry, or raise --lock-timeout.");
 		strbuf_free(&name);
 	}
 	else if (!ok)
@@ -131,7 +128,8 @@ snapshot_lock_tables(PgConn *c, const Catalog *cat)
 	for (int i = 0; i < cat->ntables; i++)
 		pgconn_oids_add(&oids, cat->tables[i].oid);
 	params[0] = pgconn_oids_end(&oids);
-	ok = pgconn_exec(c, "SELECT t.i, pg_catalog.has_table_privilege(t.oid, 'SELECT') "
+	ok = pgconn_exec(c,
+					 "SELECT t.i, pg_catalog.has_table_privilege(t.oid, 'SELECT') "
 					 "FROM pg_catalog.unnest($1::pg_catalog.oid[]) "
 					 "WITH ORDINALITY AS t(oid, i) "
 					 "WHERE pg_catalog.has_any_column_privilege(t.oid, 'SELECT') ORDER BY t.i",

@@ -33,13 +33,13 @@ replay_row(void *ctx, const PGresult *res, int row)
  * thread's at a time).
  */
 static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
-static PgConn *replay_paused_on;
+static PgConn		  *replay_paused_on;
 
 /* Lag is 0 when all that was received is replayed (an idle primary). */
 bool
 standby_replay_position(PgConn *c, ReplayPosition *rp)
 {
-	bool		ok;
+	bool ok;
 
 	pthread_mutex_lock(&replay_lock);
 	ok = pgconn_exec(c,
@@ -47,7 +47,8 @@ standby_replay_position(PgConn *c, ReplayPosition *rp)
 					 "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, ''), "
 					 "CASE WHEN pg_catalog.pg_last_wal_receive_lsn() OPERATOR(pg_catalog.=) "
 					 "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE coalesce(extract(epoch FROM "
-					 "pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
+					 "pg_catalog.now() OPERATOR(pg_catalog.-) "
+					 "pg_catalog.pg_last_xact_replay_timestamp()), 0) END",
 					 0, NULL, replay_row, rp);
 	pthread_mutex_unlock(&replay_lock);
 	return ok;
@@ -64,11 +65,11 @@ standby_resume_replay(void)
 	pthread_mutex_lock(&replay_lock);
 	for (int i = 0; replay_paused_on && i < 10; i++)
 	{
-		bool		ok;
+		bool ok;
 
 		pgconn_set_quiet(replay_paused_on, true);
-		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()",
-						 0, NULL, NULL, NULL);
+		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()", 0, NULL,
+						 NULL, NULL);
 		pgconn_set_quiet(replay_paused_on, false);
 		if (ok)
 		{
@@ -82,7 +83,8 @@ standby_resume_replay(void)
 	}
 	if (replay_paused_on)
 	{
-		log_error("could not resume WAL replay: %s", pgconn_error(replay_paused_on, "unknown error"));
+		log_error("could not resume WAL replay: %s",
+				  pgconn_error(replay_paused_on, "unknown error"));
 		log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
 	}
 	replay_paused_on = NULL;
@@ -104,11 +106,10 @@ standby_in_recovery(PgConn *c, bool *in_recovery)
 }
 
 PgConn *
-standby_connect_writer(const ConnOptions *co, bool apply, const char *command,
-					   const char *verb)
+standby_connect_writer(const ConnOptions *co, bool apply, const char *command, const char *verb)
 {
-	PgConn	   *c = pgconn_connect(co, verb);
-	bool		in_recovery = false;
+	PgConn *c = pgconn_connect(co, verb);
+	bool	in_recovery = false;
 
 	if (c && !standby_in_recovery(c, &in_recovery))
 	{
@@ -129,15 +130,17 @@ bool
 standby_pause_replay(PgConn *c)
 {
 	/* 14: pg_get_wal_replay_pause_state() tells a pause in effect from one requested */
-	const char *state_sql = pgconn_server_version(c) >= FK_PG14
-		? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
-		: "SELECT pg_catalog.pg_is_wal_replay_paused()";
+	const char *state_sql =
+		pgconn_server_version(c) >= FK_PG14
+			? "SELECT pg_catalog.pg_get_wal_replay_pause_state() OPERATOR(pg_catalog.=) 'paused'"
+			: "SELECT pg_catalog.pg_is_wal_replay_paused()";
 
 	pthread_mutex_lock(&replay_lock);
 	if (!pgconn_exec(c, "SELECT pg_catalog.pg_wal_replay_pause()", 0, NULL, NULL, NULL))
 	{
 		pthread_mutex_unlock(&replay_lock);
-		log_hint("--pause-replay needs a superuser, or EXECUTE on pg_wal_replay_pause() and pg_wal_replay_resume().");
+		log_hint("--pause-replay needs a superuser, or EXECUTE on pg_wal_replay_pause() and "
+				 "pg_wal_replay_resume().");
 		return false;
 	}
 	replay_paused_on = c;
@@ -146,7 +149,7 @@ standby_pause_replay(PgConn *c)
 	/* a pause takes effect between records: wait until it has */
 	for (int i = 0; i < 600 && !signals_interrupted(); i++)
 	{
-		bool		paused = false;
+		bool paused = false;
 
 		pthread_mutex_lock(&replay_lock);
 		if (!pgconn_exec(c, state_sql, 0, NULL, bool_row, &paused))

@@ -85,8 +85,8 @@ hash_list(StrBuf *b, const char *what, const StringList *l)
 static char *
 selection_hash(const FkOptions *o)
 {
-	StrBuf		b;
-	char		hex[32];
+	StrBuf b;
+	char   hex[32];
 
 	strbuf_init(&b);
 	hash_list(&b, "n", &o->filter.schemas);
@@ -94,9 +94,11 @@ selection_hash(const FkOptions *o)
 	hash_list(&b, "t", &o->filter.tables);
 	hash_list(&b, "T", &o->filter.exclude_tables);
 	hash_list(&b, "c", &o->filter.constraints);
-	strbuf_appendf(&b, "sample:%d\x1e" "compare:%d\x1e", o->scan.sample, o->scan.compare_server ? 1 : 0);
-	snprintf(hex, sizeof(hex), "%016llx",
-			 (unsigned long long) XXH3_64bits(b.data, b.len));
+	strbuf_appendf(&b,
+				   "sample:%d\x1e"
+				   "compare:%d\x1e",
+				   o->scan.sample, o->scan.compare_server ? 1 : 0);
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long) XXH3_64bits(b.data, b.len));
 	strbuf_free(&b);
 	return fk_strdup(hex);
 }
@@ -105,11 +107,11 @@ selection_hash(const FkOptions *o)
 static bool
 create_state(const char *path, const char *database, const char *sel)
 {
-	StrBuf		b;
-	char		when[32];
-	time_t		now = time(NULL);
-	struct tm	tm;
-	bool		ok;
+	StrBuf	  b;
+	char	  when[32];
+	time_t	  now = time(NULL);
+	struct tm tm;
+	bool	  ok;
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -140,7 +142,8 @@ state_open(const char *path, const char *database, const FkOptions *options)
 	st->fd = -1;
 	pthread_mutex_init(&st->write_lock, NULL);
 	strbuf_init(&text);
-	if ((stat(path, &sb) != 0 && errno == ENOENT) || (ok && stat(path, &sb) == 0 && sb.st_size == 0))
+	if ((stat(path, &sb) != 0 && errno == ENOENT) ||
+		(ok && stat(path, &sb) == 0 && sb.st_size == 0))
 		ok = create_state(path, database, sel);
 	if (ok)
 	{
@@ -198,13 +201,13 @@ find_table(const Catalog *c, Oid oid)
 }
 
 bool
-state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
-			  const Catalog *graph, FkResult *r, bool *need_graph)
+state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat, const Catalog *graph,
+			  FkResult *r, bool *need_graph)
 {
 	const CatTable *child = &cat->tables[fk->child];
-	StateRecord *rec = NULL;
-	CascadeStep *steps;
-	uint64_t	v[5];
+	StateRecord	   *rec = NULL;
+	CascadeStep	   *steps;
+	uint64_t		v[5];
 
 	*need_graph = false;
 	/* the last record of this FK, with the same names */
@@ -221,9 +224,9 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 	steps = fk_calloc((size_t) rec->nsteps + 1, sizeof(CascadeStep));
 	for (int i = 0; i < rec->nsteps; i++)
 	{
-		const StateStep *ss = &rec->steps[i];
+		const StateStep		*ss = &rec->steps[i];
 		const CatForeignKey *via = find_fk(cat, ss->via);
-		const CatTable *t = find_table(cat, ss->table);
+		const CatTable		*t = find_table(cat, ss->table);
 
 		if (via == NULL || t == NULL)
 		{
@@ -261,7 +264,7 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 	r->nsamples = rec->nsamples;
 	for (int i = 0; i < rec->nsamples; i++)
 	{
-		OrphanSample *d = &r->samples[i];
+		OrphanSample	   *d = &r->samples[i];
 		const OrphanSample *src = &rec->samples[i];
 
 		d->ctid = fk_strdup(src->ctid);
@@ -284,7 +287,7 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
 static bool
 write_record(StateFile *st, const StrBuf *b)
 {
-	bool		ok;
+	bool ok;
 
 	pthread_mutex_lock(&st->write_lock);
 	ok = write(st->fd, b->data, b->len) == (ssize_t) b->len && fsync(st->fd) == 0;
@@ -297,9 +300,9 @@ write_record(StateFile *st, const StrBuf *b)
 bool
 state_record_fk(StateFile *st, const FkResult *r)
 {
-	StrBuf		b;
-	char		num[64];
-	bool		ok;
+	StrBuf b;
+	char   num[64];
+	bool   ok;
 
 	/* a cascade step that could not be counted is not final: read it again */
 	for (int i = 0; i < r->ncascade; i++)
@@ -338,8 +341,8 @@ state_record_fk(StateFile *st, const FkResult *r)
 	}
 	if (r->compared)
 		strbuf_appendf(&b, "compare\t%d\t%.3f\t%" PRIu64 "\t%" PRIu64 "\n",
-					   r->compare_agree ? 1 : 0, r->compare_elapsed_s,
-					   r->compare_orphan_rows, r->compare_orphan_keys);
+					   r->compare_agree ? 1 : 0, r->compare_elapsed_s, r->compare_orphan_rows,
+					   r->compare_orphan_keys);
 	strbuf_appendf(&b, "end\t%u\n", r->fk->oid);
 	ok = write_record(st, &b);
 	strbuf_free(&b);
@@ -361,8 +364,8 @@ state_chunk(const StateFile *st, int i)
 bool
 state_record_chunk(StateFile *st, const StateChunk *c)
 {
-	StrBuf		b;
-	bool		ok;
+	StrBuf b;
+	bool   ok;
 
 	strbuf_init(&b);
 	strbuf_appendf(&b, "chunk\t%u\t%u\t%" PRId64, c->table, c->leaf, c->first_page);
@@ -383,13 +386,13 @@ state_record_chunk(StateFile *st, const StateChunk *c)
 			strbuf_appendf(&b, "okey\t%" PRId64 "\t%" PRIu64 "\n", cf->keys[k], cf->key_rows[k]);
 		for (uint32_t k = 0; cf->cands && k < candset_size(cf->cands); k++)
 		{
-			Hash128		h = candset_hash(cf->cands, k);
+			Hash128 h = candset_hash(cf->cands, k);
 
 			strbuf_appendf(&b, "ocand\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64, h.hi, h.lo,
 						   candset_rows(cf->cands, k));
 			for (int col = 0; col < candset_nkeys(cf->cands); col++)
 			{
-				int32_t		len;
+				int32_t		   len;
 				const uint8_t *v = candset_value(cf->cands, k, col, &len);
 
 				if (len < 0)

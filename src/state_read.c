@@ -18,15 +18,14 @@
 static char **
 split_line(const char *line, size_t len, int *nfields)
 {
-	char	  **f = NULL;
-	int			n = 0,
-				cap = 0;
-	size_t		i = 0;
+	char **f = NULL;
+	int	   n = 0, cap = 0;
+	size_t i = 0;
 
 	for (;;)
 	{
-		StrBuf		v;
-		bool		null = false;
+		StrBuf v;
+		bool   null = false;
 
 		strbuf_init(&v);
 		if (i + 1 < len + 1 && len - i >= 2 && line[i] == '\\' && line[i + 1] == 'N' &&
@@ -39,7 +38,7 @@ split_line(const char *line, size_t len, int *nfields)
 		{
 			if (line[i] == '\\' && i + 1 < len)
 			{
-				char		e = line[++i];
+				char e = line[++i];
 
 				strbuf_append_char(&v, e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e);
 			}
@@ -57,7 +56,7 @@ split_line(const char *line, size_t len, int *nfields)
 			f[n++] = strbuf_take(&v);
 		if (i >= len)
 			break;
-		i++;					/* the tab */
+		i++; /* the tab */
 	}
 	*nfields = n;
 	return f;
@@ -74,7 +73,7 @@ free_fields(char **f, int n)
 bool
 parse_u64(const char *s, uint64_t *out)
 {
-	char	   *end;
+	char *end;
 
 	if (s == NULL || *s < '0' || *s > '9')
 		return false;
@@ -86,7 +85,7 @@ parse_u64(const char *s, uint64_t *out)
 bool
 parse_double(const char *s, double *out)
 {
-	char	   *end;
+	char *end;
 
 	if (s == NULL)
 		return false;
@@ -129,7 +128,7 @@ chunk_free(StateChunk *c)
 static bool
 parse_i64(const char *s, int64_t *out)
 {
-	char	   *end;
+	char *end;
 
 	if (s == NULL || *s == '\0')
 		return false;
@@ -148,17 +147,17 @@ hex_digit(char c)
 static bool
 parse_chunk_line(StateChunk **cur, char **f, int n)
 {
-	StateChunk *c = *cur;
+	StateChunk	 *c = *cur;
 	StateChunkFk *cf = c->nfks > 0 ? &c->fks[c->nfks - 1] : NULL;
-	uint64_t	u[6];
-	bool		ok = true;
+	uint64_t	  u[6];
+	bool		  ok = true;
 
 	if (strcmp(f[0], "cfk") == 0 && n == 8)
 	{
 		for (int i = 0; ok && i < 5; i++)
 			ok = parse_u64(f[1 + i], &u[i]) && u[0] <= UINT32_MAX;
 		ok = ok && f[6] && (strcmp(f[6], "i") == 0 || strcmp(f[6], "h") == 0) &&
-			parse_u64(f[7], &u[5]) && u[5] >= 1 && u[5] <= 32;
+			 parse_u64(f[7], &u[5]) && u[5] >= 1 && u[5] <= 32;
 		if (ok)
 		{
 			c->fks = fk_realloc(c->fks, sizeof(StateChunkFk) * (size_t) (c->nfks + 1));
@@ -175,7 +174,7 @@ parse_chunk_line(StateChunk **cur, char **f, int n)
 	}
 	else if (strcmp(f[0], "okey") == 0 && n == 3 && cf && cf->cands == NULL)
 	{
-		int64_t		key;
+		int64_t key;
 
 		ok = parse_i64(f[1], &key) && parse_u64(f[2], &u[0]);
 		if (ok)
@@ -188,14 +187,14 @@ parse_chunk_line(StateChunk **cur, char **f, int n)
 	}
 	else if (strcmp(f[0], "ocand") == 0 && n >= 5 && cf && cf->cands)
 	{
-		CopyField	fields[32];
-		int			cols[32];
-		uint8_t    *raw[32] = {0};
-		int			ncols = n - 4;
-		Hash128		h;
+		CopyField fields[32];
+		int		  cols[32];
+		uint8_t	 *raw[32] = {0};
+		int		  ncols = n - 4;
+		Hash128	  h;
 
 		ok = ncols <= 32 && parse_u64(f[1], &u[0]) && parse_u64(f[2], &u[1]) &&
-			parse_u64(f[3], &u[2]);
+			 parse_u64(f[3], &u[2]);
 		for (int k = 0; ok && k < ncols; k++)
 		{
 			const char *x = f[4 + k];
@@ -216,8 +215,7 @@ parse_chunk_line(StateChunk **cur, char **f, int n)
 			raw[k] = fk_malloc(len / 2 + 1);
 			for (size_t j = 0; ok && j < len / 2; j++)
 			{
-				int			hi = hex_digit(x[2 * j]),
-							lo = hex_digit(x[2 * j + 1]);
+				int hi = hex_digit(x[2 * j]), lo = hex_digit(x[2 * j + 1]);
 
 				ok = hi >= 0 && lo >= 0;
 				raw[k][j] = (uint8_t) (hi * 16 + lo);
@@ -240,18 +238,18 @@ parse_chunk_line(StateChunk **cur, char **f, int n)
 	else if (strcmp(f[0], "csample") == 0 && n == 6 && cf)
 	{
 		StateChunkSample smp;
-		int64_t		key;
+		int64_t			 key;
 
 		ok = parse_u64(f[1], &smp.ordinal) && f[2] && parse_i64(f[3], &key) &&
-			parse_u64(f[4], &u[0]) && parse_u64(f[5], &u[1]);
+			 parse_u64(f[4], &u[0]) && parse_u64(f[5], &u[1]);
 		if (ok)
 		{
 			smp.partial = strcmp(f[2], "1") == 0;
 			smp.key = key;
 			smp.hash.hi = u[0];
 			smp.hash.lo = u[1];
-			cf->samples = fk_realloc(cf->samples,
-									 sizeof(StateChunkSample) * (size_t) (cf->nsamples + 1));
+			cf->samples =
+				fk_realloc(cf->samples, sizeof(StateChunkSample) * (size_t) (cf->nsamples + 1));
 			cf->samples[cf->nsamples++] = smp;
 		}
 	}
@@ -267,19 +265,14 @@ parse_chunk_line(StateChunk **cur, char **f, int n)
 static bool
 start_chunk(StateFile *st, StateChunk **cur, char **f, int n)
 {
-	uint64_t	table,
-				leaf,
-				first,
-				end = 0,
-				filenode = 0;
+	uint64_t	table, leaf, first, end = 0, filenode = 0;
 	StateChunk *c;
 
 	/* version 2: no FILENODE (0: never reused) */
 	if ((n != 6 && n != 7) || !parse_u64(f[1], &table) || !parse_u64(f[2], &leaf) ||
 		!parse_u64(f[3], &first) || (f[4] != NULL && !parse_u64(f[4], &end)) ||
-		(n == 7 && (f[6] == NULL || !parse_u64(f[6], &filenode))) ||
-		table > UINT32_MAX || leaf > UINT32_MAX || first > INT64_MAX || end > INT64_MAX ||
-		filenode > UINT32_MAX)
+		(n == 7 && (f[6] == NULL || !parse_u64(f[6], &filenode))) || table > UINT32_MAX ||
+		leaf > UINT32_MAX || first > INT64_MAX || end > INT64_MAX || filenode > UINT32_MAX)
 	{
 		free_fields(f, n);
 		return false;
@@ -303,7 +296,7 @@ static bool
 parse_record_line(StateFile *st, StateRecord **cur, char **f, int n)
 {
 	StateRecord *r = *cur;
-	uint64_t	u;
+	uint64_t	 u;
 
 	if (strcmp(f[0], "fk") == 0)
 	{
@@ -342,10 +335,8 @@ parse_record_line(StateFile *st, StateRecord **cur, char **f, int n)
 	}
 	else if (strcmp(f[0], "cascade") == 0 && n == 6)
 	{
-		StateStep	step;
-		uint64_t	d,
-					via,
-					tab;
+		StateStep step;
+		uint64_t  d, via, tab;
 
 		if (!parse_u64(f[1], &d) || !parse_u64(f[2], &via) || !parse_u64(f[3], &tab) ||
 			f[4] == NULL || strlen(f[4]) != 1 || !parse_u64(f[5], &step.rows))
@@ -376,8 +367,8 @@ parse_record_line(StateFile *st, StateRecord **cur, char **f, int n)
 bool
 read_all(int fd, StrBuf *b)
 {
-	char		buf[65536];
-	ssize_t		n;
+	char	buf[65536];
+	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		strbuf_append_len(b, buf, (size_t) n);
@@ -405,11 +396,11 @@ bool
 parse_state(StateFile *st, const StrBuf *text, const char *database, const char *sel,
 			size_t *valid_end)
 {
-	size_t		pos = 0;
-	int			lineno = 0;
+	size_t		 pos = 0;
+	int			 lineno = 0;
 	StateRecord *cur = NULL;
-	StateChunk *curc = NULL;
-	bool		v1 = false;		/* a version 1 file: this fkscan may append chunks to it */
+	StateChunk	*curc = NULL;
+	bool		 v1 = false; /* a version 1 file: this fkscan may append chunks to it */
 
 	*valid_end = 0;
 	while (pos < text->len)
@@ -422,13 +413,13 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		bool		chunk_line = false;
 
 		if (nl == NULL)
-			break;				/* a torn last line */
+			break; /* a torn last line */
 		len = (size_t) (nl - line);
 		lineno++;
 		f = split_line(line, len, &n);
 		if (lineno == 1)
 		{
-			bool		ok = n == 2 && f[0] && strcmp(f[0], STATE_MAGIC) == 0 && f[1];
+			bool ok = n == 2 && f[0] && strcmp(f[0], STATE_MAGIC) == 0 && f[1];
 
 			v1 = ok && strcmp(f[1], "1") == 0;
 			if (ok && !v1 && strcmp(f[1], "2") != 0 && strcmp(f[1], "3") != 0)
@@ -444,13 +435,14 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		}
 		else if (lineno == 2)
 		{
-			bool		ok = n == 4 && f[0] && strcmp(f[0], "run") == 0 && f[1] && f[2];
+			bool ok = n == 4 && f[0] && strcmp(f[0], "run") == 0 && f[1] && f[2];
 
 			if (ok && (strcmp(f[1], database) != 0 || strcmp(f[2], sel) != 0))
 			{
 				log_error("state file \"%s\" belongs to another scan", st->path);
-				log_detail("It was written for database \"%s\"%s; this scan is of \"%s\".",
-						   f[1], strcmp(f[2], sel) != 0 ? " with other filters, --sample or --compare" : "",
+				log_detail("It was written for database \"%s\"%s; this scan is of \"%s\".", f[1],
+						   strcmp(f[2], sel) != 0 ? " with other filters, --sample or --compare"
+												  : "",
 						   database);
 				log_hint("Give the same database and options to resume, or another --state file.");
 				free_fields(f, n);
@@ -463,10 +455,11 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		}
 		else if (n < 1 || f[0] == NULL ||
 				 !(chunk_line = curc != NULL || (cur == NULL && strcmp(f[0], "chunk") == 0),
-				   chunk_line ? (curc ? parse_chunk_line(&curc, f, n) : start_chunk(st, &curc, f, n)) :
-				   parse_record_line(st, &cur, f, n)))
+				   chunk_line
+					   ? (curc ? parse_chunk_line(&curc, f, n) : start_chunk(st, &curc, f, n))
+					   : parse_record_line(st, &cur, f, n)))
 		{
-			bool		owned = cur != NULL && cur->fields == f;
+			bool owned = cur != NULL && cur->fields == f;
 
 			/* chunk lines free their fields, parsed or not */
 			if (!owned && !chunk_line)
@@ -480,7 +473,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 			goto garbled;
 		}
 		else if (cur == NULL && curc == NULL)
-			*valid_end = pos + len + 1;		/* a record just ended */
+			*valid_end = pos + len + 1; /* a record just ended */
 		pos += len + 1;
 	}
 	if (lineno < 2)
@@ -489,8 +482,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 	return true;
 
 garbled:
-	log_error("state file \"%s\" is not a valid fkscan state file (line %d)", st->path,
-			  lineno);
+	log_error("state file \"%s\" is not a valid fkscan state file (line %d)", st->path, lineno);
 	log_hint("Remove it to start afresh, or give another --state file.");
 	return false;
 }

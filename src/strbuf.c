@@ -15,7 +15,7 @@
 static void
 reserve(StrBuf *b, size_t extra)
 {
-	size_t		need = b->len + extra + 1;
+	size_t need = b->len + extra + 1;
 
 	if (need <= b->cap)
 		return;
@@ -76,8 +76,8 @@ strbuf_append_char(StrBuf *b, char c)
 void
 strbuf_appendf(StrBuf *b, const char *fmt, ...)
 {
-	va_list		ap;
-	int			n;
+	va_list ap;
+	int		n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -94,7 +94,7 @@ strbuf_appendf(StrBuf *b, const char *fmt, ...)
 char *
 strbuf_take(StrBuf *b)
 {
-	char	   *s = b->data;
+	char *s = b->data;
 
 	b->data = NULL;
 	b->len = b->cap = 0;
@@ -160,7 +160,7 @@ stringlist_reset(StringList *l)
 const char *
 str_lower(const char *s, char *buf, size_t size)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; s[i] && i + 1 < size; i++)
 		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char) (s[i] - 'A' + 'a') : s[i];

@@ -38,7 +38,7 @@ texttable_append_columns(StrBuf *b, const CatColumn *cols, int n)
 static int
 texttable_width(const char *s)
 {
-	int			w = 0;
+	int w = 0;
 
 	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
 		if ((*p & 0xC0) != 0x80)
@@ -73,7 +73,7 @@ texttable_add_copy(TextTable *t, const char *cell)
 static void
 append_padded(StrBuf *out, const char *s, int width, int left)
 {
-	int			pad = width - texttable_width(s);
+	int pad = width - texttable_width(s);
 
 	for (int i = 0; i < left; i++)
 		strbuf_append_char(out, ' ');
@@ -89,8 +89,8 @@ append_line(const TextTable *t, StrBuf *out, const char *const *cells, const int
 {
 	for (int c = 0; c < t->ncols; c++)
 	{
-		int			pad = widths[c] - texttable_width(cells[c]);
-		int			left = header ? pad / 2 : (t->right && t->right[c]) ? pad : 0;
+		int pad = widths[c] - texttable_width(cells[c]);
+		int left = header ? pad / 2 : (t->right && t->right[c]) ? pad : 0;
 
 		strbuf_append(out, c == 0 ? " " : " | ");
 		append_padded(out, cells[c], widths[c], left);
@@ -103,14 +103,14 @@ append_line(const TextTable *t, StrBuf *out, const char *const *cells, const int
 void
 texttable_render(const TextTable *t, StrBuf *out)
 {
-	int		   *widths = fk_calloc((size_t) t->ncols, sizeof(int));
-	int			nrows = t->ncells / t->ncols;
+	int *widths = fk_calloc((size_t) t->ncols, sizeof(int));
+	int	 nrows = t->ncells / t->ncols;
 
 	for (int c = 0; c < t->ncols; c++)
 		widths[c] = texttable_width(t->headers[c]);
 	for (int i = 0; i < nrows * t->ncols; i++)
 	{
-		int			w = texttable_width(t->cells[i]);
+		int w = texttable_width(t->cells[i]);
 
 		if (w > widths[i % t->ncols])
 			widths[i % t->ncols] = w;

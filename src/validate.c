@@ -43,8 +43,8 @@
 typedef struct Validate
 {
 	const FkOptions *opt;
-	PgConn	   *wc;
-	const Catalog *cat;			/* the scan's: the FkResults point into it */
+	PgConn			*wc;
+	const Catalog	*cat; /* the scan's: the FkResults point into it */
 } Validate;
 
 static double
@@ -63,8 +63,8 @@ seconds_since(const struct timespec *t0)
  */
 typedef struct TriggerList
 {
-	StrBuf	   *stmts;
-	int			n;
+	StrBuf *stmts;
+	int		n;
 } TriggerList;
 
 static bool
@@ -95,18 +95,19 @@ disabled_triggers(PgConn *c, const CatForeignKey *fk, StrBuf *stmts, int *n)
 	bool		ok;
 
 	snprintf(oid, sizeof(oid), "%u", fk->oid);
-	ok = pgconn_exec(c,
-					 "WITH RECURSIVE fk(con) AS ("
-					 " SELECT $1::pg_catalog.oid"
-					 " UNION ALL SELECT k.oid FROM pg_catalog.pg_constraint k"
-					 " JOIN fk ON k.conparentid OPERATOR(pg_catalog.=) fk.con) "
-					 "SELECT n.nspname, r.relname, t.tgname "
-					 "FROM pg_catalog.pg_trigger t JOIN fk ON t.tgconstraint OPERATOR(pg_catalog.=) fk.con "
-					 "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) t.tgrelid "
-					 "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace "
-					 "WHERE t.tgenabled OPERATOR(pg_catalog.<>) 'O' "
-					 "ORDER BY t.tgrelid::pg_catalog.regclass::pg_catalog.text, t.tgname",
-					 1, params, trigger_row, &l);
+	ok = pgconn_exec(
+		c,
+		"WITH RECURSIVE fk(con) AS ("
+		" SELECT $1::pg_catalog.oid"
+		" UNION ALL SELECT k.oid FROM pg_catalog.pg_constraint k"
+		" JOIN fk ON k.conparentid OPERATOR(pg_catalog.=) fk.con) "
+		"SELECT n.nspname, r.relname, t.tgname "
+		"FROM pg_catalog.pg_trigger t JOIN fk ON t.tgconstraint OPERATOR(pg_catalog.=) fk.con "
+		"JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) t.tgrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace "
+		"WHERE t.tgenabled OPERATOR(pg_catalog.<>) 'O' "
+		"ORDER BY t.tgrelid::pg_catalog.regclass::pg_catalog.text, t.tgname",
+		1, params, trigger_row, &l);
 	*n = l.n;
 	return ok;
 }
@@ -125,20 +126,19 @@ exists_row(void *ctx, const PGresult *res, int row)
  * *lock_wait_s the part spent in its LOCK statements.
  */
 static bool
-run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck,
-		   const char *table, double *seconds, double *lock_wait_s)
+run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck, const char *table,
+		   double *seconds, double *lock_wait_s)
 {
-	int			attempts = v->opt->repair.lock_retries + 1;
+	int attempts = v->opt->repair.lock_retries + 1;
 
 	for (int attempt = 1; attempt <= attempts; attempt++)
 	{
-		char		sql[96];
-		char		state[6];
-		char		msg[512];
+		char			sql[96];
+		char			state[6];
+		char			msg[512];
 		struct timespec t0;
-		bool		ok,
-					dirty = false;
-		const char *p = stmts;
+		bool			ok, dirty = false;
+		const char	   *p = stmts;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		*lock_wait_s = 0;
@@ -146,12 +146,13 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		ok = pgconn_exec(v->wc, "BEGIN", 0, NULL, NULL, NULL);
 		snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %d", v->opt->conn.lock_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
-		snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", v->opt->repair.statement_timeout_ms);
+		snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d",
+				 v->opt->repair.statement_timeout_ms);
 		ok = ok && pgconn_exec(v->wc, sql, 0, NULL, NULL, NULL);
 		while (ok && *p)
 		{
-			size_t		len = strcspn(p, "\n");
-			char	   *one = strndup(p, len);
+			size_t			len = strcspn(p, "\n");
+			char		   *one = strndup(p, len);
 			struct timespec t1;
 
 			clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -163,7 +164,7 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		}
 		if (ok && recheck)
 		{
-			StrBuf		q;
+			StrBuf q;
 
 			strbuf_init(&q);
 			strbuf_append(&q, "SELECT EXISTS (SELECT 1 FROM ");
@@ -190,10 +191,9 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 					  fk->name);
 			return false;
 		}
-		if (strcmp(state, "55P03") == 0 && attempt < attempts &&
-			!signals_interrupted())
+		if (strcmp(state, "55P03") == 0 && attempt < attempts && !signals_interrupted())
 		{
-			unsigned	ms = 250u << (attempt - 1);
+			unsigned ms = 250u << (attempt - 1);
 
 			log_warning("%s: lock not granted within %d ms; retrying in %u ms (attempt %d of %d)",
 						table, v->opt->conn.lock_timeout_ms, ms, attempt + 1, attempts);
@@ -203,7 +203,8 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 		if (strcmp(state, "55P03") == 0)
 		{
 			log_error("%s: could not lock table %s within --lock-timeout %d ms (%d attempt%s)",
-					  fk->name, table, v->opt->conn.lock_timeout_ms, attempt, attempt == 1 ? "" : "s");
+					  fk->name, table, v->opt->conn.lock_timeout_ms, attempt,
+					  attempt == 1 ? "" : "s");
 			log_detail("Another session holds a conflicting lock; nothing was changed.");
 		}
 		else if (strcmp(state, "42501") == 0)
@@ -221,10 +222,10 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 /* What became of one FK. */
 typedef enum FkOutcome
 {
-	FKV_DONE,					/* valid and enforced now, or already */
-	FKV_TODO,					/* clean, but something is left to run */
-	FKV_DIRTY,					/* orphans: not validated */
-	FKV_FAILED					/* the scan or the statements failed */
+	FKV_DONE,  /* valid and enforced now, or already */
+	FKV_TODO,  /* clean, but something is left to run */
+	FKV_DIRTY, /* orphans: not validated */
+	FKV_FAILED /* the scan or the statements failed */
 } FkOutcome;
 
 /*
@@ -235,11 +236,10 @@ static FkOutcome
 validate_clean(Validate *v, const FkResult *r, const char *name, const char *table)
 {
 	const CatForeignKey *fk = r->fk;
-	StrBuf		stmts;
-	int			ntrig = 0;
-	double		secs = 0,
-				lock_wait = 0;
-	FkOutcome	outcome = FKV_DONE;
+	StrBuf				 stmts;
+	int					 ntrig = 0;
+	double				 secs = 0, lock_wait = 0;
+	FkOutcome			 outcome = FKV_DONE;
 
 	strbuf_init(&stmts);
 	if (!disabled_triggers(v->wc, fk, &stmts, &ntrig))
@@ -271,16 +271,15 @@ validate_clean(Validate *v, const FkResult *r, const char *name, const char *tab
 		printf("%s on %s: clean; would run:\n", name, table);
 		for (const char *p = stmts.data; *p;)
 		{
-			size_t		len = strcspn(p, "\n");
+			size_t len = strcspn(p, "\n");
 
 			printf("  %.*s;\n", (int) len, p);
 			p += len + (p[len] == '\n');
 		}
 	}
 	else if (run_action(v, stmts.data, fk, ntrig > 0, table, &secs, &lock_wait))
-		printf("%s on %s: clean; %s%s%s in %.3f s (lock wait %.3f s)\n",
-			   name, table, fk->validated ? "" : "validated",
-			   !fk->validated && ntrig ? " and " : "",
+		printf("%s on %s: clean; %s%s%s in %.3f s (lock wait %.3f s)\n", name, table,
+			   fk->validated ? "" : "validated", !fk->validated && ntrig ? " and " : "",
 			   ntrig ? "RI triggers enabled" : "", secs, lock_wait);
 	else
 		outcome = FKV_FAILED;
@@ -293,7 +292,7 @@ static FkOutcome
 validate_one(Validate *v, const FkResult *r, const char *name, const char *table)
 {
 	const CatForeignKey *fk = r->fk;
-	StrBuf		b;
+	StrBuf				 b;
 
 	strbuf_init(&b);
 	if (r->status == FKSTATUS_ERROR)
@@ -321,7 +320,8 @@ validate_one(Validate *v, const FkResult *r, const char *name, const char *table
 		 * re-creates the triggers and validates under ACCESS EXCLUSIVE: a
 		 * choice of downtime that is not ours to make.
 		 */
-		printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER TABLE ... ALTER CONSTRAINT ... ENFORCED is yours to run: it validates under ACCESS EXCLUSIVE)\n",
+		printf("%s on %s: clean, but NOT ENFORCED: left as it is (ALTER TABLE ... ALTER CONSTRAINT "
+			   "... ENFORCED is yours to run: it validates under ACCESS EXCLUSIVE)\n",
 			   name, table);
 		strbuf_free(&b);
 		return FKV_TODO;
@@ -330,7 +330,8 @@ validate_one(Validate *v, const FkResult *r, const char *name, const char *table
 	{
 		/* no ALTER brings a lost RI trigger back: only a new constraint */
 		quote_append_visible(&b, fk->missing_detail ? fk->missing_detail : "", false);
-		printf("%s on %s: clean, but its RI triggers are missing (%s): left as it is (re-create the constraint: DROP CONSTRAINT, then ADD ... NOT VALID and VALIDATE CONSTRAINT)\n",
+		printf("%s on %s: clean, but its RI triggers are missing (%s): left as it is (re-create "
+			   "the constraint: DROP CONSTRAINT, then ADD ... NOT VALID and VALIDATE CONSTRAINT)\n",
 			   name, table, b.data);
 		strbuf_free(&b);
 		return FKV_TODO;
@@ -339,11 +340,10 @@ validate_one(Validate *v, const FkResult *r, const char *name, const char *table
 	return validate_clean(v, r, name, table);
 }
 
-
 static int
 validate_finish(Validate *v, const Catalog *cat, ScanResult *res, int scan_rc)
 {
-	int			count[FKV_FAILED + 1] = {0};
+	int count[FKV_FAILED + 1] = {0};
 
 	if (scan_rc == FK_EXIT_ERROR && res->nerrors == 0)
 	{
@@ -354,8 +354,8 @@ validate_finish(Validate *v, const Catalog *cat, ScanResult *res, int scan_rc)
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
-		char	   *table = report_qualified_name(r->child->schema, r->child->name);
-		StrBuf		name;
+		char		   *table = report_qualified_name(r->child->schema, r->child->name);
+		StrBuf			name;
 
 		strbuf_init(&name);
 		texttable_append_name(&name, r->fk->name);

@@ -23,7 +23,7 @@
 static bool
 counts_row(void *ctx, const PGresult *res, int row)
 {
-	uint64_t   *out = ctx;
+	uint64_t *out = ctx;
 
 	for (int i = 0; i < PQnfields(res); i++)
 		out[i] = strtoull(PQgetvalue(res, row, i), NULL, 10);
@@ -34,9 +34,9 @@ counts_row(void *ctx, const PGresult *res, int row)
 static bool
 sample_row(void *ctx, const PGresult *res, int row)
 {
-	FkResult   *r = ctx;
+	FkResult	 *r = ctx;
 	OrphanSample *smp;
-	int			nkeys = PQnfields(res) - 1;
+	int			  nkeys = PQnfields(res) - 1;
 
 	r->samples = fk_realloc(r->samples, sizeof(OrphanSample) * (size_t) (r->nsamples + 1));
 	smp = &r->samples[r->nsamples++];
@@ -44,8 +44,7 @@ sample_row(void *ctx, const PGresult *res, int row)
 	smp->nkeys = nkeys;
 	smp->key = fk_calloc((size_t) (nkeys ? nkeys : 1), sizeof(char *));
 	for (int i = 0; i < nkeys; i++)
-		smp->key[i] = PQgetisnull(res, row, i + 1) ? NULL
-			: fk_strdup(PQgetvalue(res, row, i + 1));
+		smp->key[i] = PQgetisnull(res, row, i + 1) ? NULL : fk_strdup(PQgetvalue(res, row, i + 1));
 	return true;
 }
 
@@ -71,15 +70,13 @@ append_sample_select(StrBuf *sql, const CatColumn *cols, int ncols)
 }
 
 bool
-verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-					int sample, FkResult *r)
+verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk, int sample, FkResult *r)
 {
 	RiConditions q;
-	StrBuf		from,
-				sql;
-	uint64_t	counts[3] = {0, 0, 0};
-	uint64_t	orphans[2] = {0, 0};
-	bool		ok;
+	StrBuf		 from, sql;
+	uint64_t	 counts[3] = {0, 0, 0};
+	uint64_t	 orphans[2] = {0, 0};
+	bool		 ok;
 
 	risql_conditions(cat, fk, &q);
 	strbuf_init(&from);
@@ -87,7 +84,8 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	risql_append_from(&from, &cat->tables[fk->child]);
 	strbuf_append(&from, " c");
 
-	strbuf_appendf(&sql, "SELECT count(*), count(*) FILTER (WHERE %s), "
+	strbuf_appendf(&sql,
+				   "SELECT count(*), count(*) FILTER (WHERE %s), "
 				   "count(*) FILTER (WHERE %s) FROM %s",
 				   q.exempt.data, q.partial.data, from.data);
 	ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, counts);
@@ -95,7 +93,8 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	{
 		/* grouping uses the child type's own equality: distinct keys, exactly */
 		strbuf_reset(&sql);
-		strbuf_appendf(&sql, "SELECT coalesce(sum(n), 0), count(*) FROM "
+		strbuf_appendf(&sql,
+					   "SELECT coalesce(sum(n), 0), count(*) FROM "
 					   "(SELECT count(*) AS n FROM %s WHERE %s GROUP BY %s) g",
 					   from.data, q.orphan.data, q.keys.data);
 		ok = pgconn_exec(c, sql.data, 0, NULL, counts_row, orphans);
@@ -106,8 +105,8 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	{
 		strbuf_reset(&sql);
 		append_sample_select(&sql, fk->child_cols, fk->ncols);
-		strbuf_appendf(&sql, " FROM %s WHERE (%s) OR %s ORDER BY c.ctid LIMIT %d",
-					   from.data, q.orphan.data, q.partial.data, sample);
+		strbuf_appendf(&sql, " FROM %s WHERE (%s) OR %s ORDER BY c.ctid LIMIT %d", from.data,
+					   q.orphan.data, q.partial.data, sample);
 		ok = pgconn_exec(c, sql.data, 0, NULL, sample_row, r);
 	}
 	if (ok)
@@ -129,17 +128,17 @@ verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 /* Walks a key set in batches: keys after "after", CONFIRM_BATCH at a time. */
 typedef struct IntBatch
 {
-	StrBuf		text;			/* "{1,2,3}" */
-	int			n;
-	int64_t		after;
-	bool		started;		/* "after" is meaningful */
-	const KeySet64 *skip;		/* keys in this set are left out, if set */
+	StrBuf			text; /* "{1,2,3}" */
+	int				n;
+	int64_t			after;
+	bool			started; /* "after" is meaningful */
+	const KeySet64 *skip;	 /* keys in this set are left out, if set */
 } IntBatch;
 
 static bool
 add_int_key(int64_t key, void *ctx)
 {
-	IntBatch   *b = ctx;
+	IntBatch *b = ctx;
 
 	if ((b->started && key <= b->after) || (b->skip && keyset64_contains(b->skip, key)))
 		return true;
@@ -150,11 +149,11 @@ add_int_key(int64_t key, void *ctx)
 
 /* Run sql once per batch of the keys of set (less skip) as an int8[] in $1. */
 static bool
-per_int_batch(PgConn *c, const char *sql, const KeySet64 *set, const KeySet64 *skip,
-			  PgRowFn fn, void *ctx)
+per_int_batch(PgConn *c, const char *sql, const KeySet64 *set, const KeySet64 *skip, PgRowFn fn,
+			  void *ctx)
 {
-	IntBatch	b = {.skip = skip};
-	bool		ok = true;
+	IntBatch b = {.skip = skip};
+	bool	 ok = true;
 
 	strbuf_init(&b.text);
 	do
@@ -190,16 +189,16 @@ count_row(void *ctx, const PGresult *res, int row)
 }
 
 bool
-verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-				   const KeySet64 *keys, KeySet64 *still, uint64_t *gone_rows)
+verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk, const KeySet64 *keys,
+				   KeySet64 *still, uint64_t *gone_rows)
 {
-	StrBuf		sql;
-	bool		ok;
+	StrBuf sql;
+	bool   ok;
 
 	*gone_rows = 0;
 	strbuf_init(&sql);
 	strbuf_append(&sql, "SELECT u.k FROM pg_catalog.unnest($1::pg_catalog.int8[]) AS u(k) "
-				  "WHERE NOT EXISTS (SELECT 1 FROM ");
+						"WHERE NOT EXISTS (SELECT 1 FROM ");
 	risql_append_from(&sql, &cat->tables[fk->parent]);
 	strbuf_append(&sql, " p WHERE ");
 	pgconn_append_ident(&sql, "p", fk->parent_cols[0].name);
@@ -225,15 +224,14 @@ verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 static void
 append_be32(StrBuf *b, uint32_t v)
 {
-	char		x[4] = {(char) (v >> 24), (char) (v >> 16), (char) (v >> 8), (char) v};
+	char x[4] = {(char) (v >> 24), (char) (v >> 16), (char) (v >> 8), (char) v};
 
 	strbuf_append_len(b, x, 4);
 }
 
 /* array_recv's format: ndim, has-null flag, element type, length, lower bound. */
 static void
-build_array(StrBuf *out, Oid elemtype, const CandSet *cands,
-			const uint32_t *idx, int n, int col)
+build_array(StrBuf *out, Oid elemtype, const CandSet *cands, const uint32_t *idx, int n, int col)
 {
 	strbuf_reset(out);
 	append_be32(out, 1);
@@ -243,7 +241,7 @@ build_array(StrBuf *out, Oid elemtype, const CandSet *cands,
 	append_be32(out, 1);
 	for (int i = 0; i < n; i++)
 	{
-		int32_t		len;
+		int32_t		   len;
 		const uint8_t *v = candset_value(cands, idx[i], col, &len);
 
 		append_be32(out, (uint32_t) len);
@@ -253,16 +251,16 @@ build_array(StrBuf *out, Oid elemtype, const CandSet *cands,
 
 typedef struct KeyParams
 {
-	int			n;
-	StrBuf	   *arrays;
+	int			 n;
+	StrBuf		*arrays;
 	const char **values;
-	int		   *lengths;
-	int		   *formats;
+	int			*lengths;
+	int			*formats;
 } KeyParams;
 
 static void
-key_params_build(KeyParams *kp, const CatForeignKey *fk, const CandSet *cands,
-				 const uint32_t *idx, int n)
+key_params_build(KeyParams *kp, const CatForeignKey *fk, const CandSet *cands, const uint32_t *idx,
+				 int n)
 {
 	kp->n = fk->ncols;
 	kp->arrays = fk_calloc((size_t) fk->ncols, sizeof(StrBuf));
@@ -293,7 +291,7 @@ key_params_free(KeyParams *kp)
 static bool
 type_name_row(void *ctx, const PGresult *res, int row)
 {
-	StrBuf	   *b = ctx;
+	StrBuf *b = ctx;
 
 	strbuf_append(b, PQgetvalue(res, row, 0));
 	return true;
@@ -312,7 +310,8 @@ append_unnest(PgConn *c, StrBuf *sql, const CatForeignKey *fk, const char *extra
 		snprintf(oid, sizeof(oid), "%u", fk->child_cols[k].base_type_oid);
 		strbuf_appendf(sql, "%s$%d::", k ? ", " : "", k + 1);
 		/* the bare type name: format_type's "character" would mean char(1) */
-		if (!pgconn_exec(c, "SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+		if (!pgconn_exec(c,
+						 "SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
 						 "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(t.typname) "
 						 "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
 						 "ON n.oid OPERATOR(pg_catalog.=) t.typnamespace "
@@ -335,9 +334,9 @@ append_unnest(PgConn *c, StrBuf *sql, const CatForeignKey *fk, const char *extra
 
 typedef struct ConfirmCtx
 {
-	bool	   *confirmed;
+	bool		   *confirmed;
 	const uint32_t *idx;
-	int			n;
+	int				n;
 } ConfirmCtx;
 
 static bool
@@ -353,8 +352,8 @@ confirm_row(void *ctx, const PGresult *res, int row)
 }
 
 bool
-verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-				  const CandSet *cands, bool *confirmed)
+verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk, const CandSet *cands,
+				  bool *confirmed)
 {
 	uint32_t	total = candset_size(cands);
 	uint32_t   *idx;
@@ -386,15 +385,15 @@ verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
 	idx = fk_malloc(sizeof(uint32_t) * CONFIRM_BATCH);
 	for (uint32_t start = 0; ok && start < total; start += CONFIRM_BATCH)
 	{
-		int			n = (int) (total - start < CONFIRM_BATCH ? total - start : CONFIRM_BATCH);
-		KeyParams	kp;
-		ConfirmCtx	cc = {confirmed, idx, n};
+		int		   n = (int) (total - start < CONFIRM_BATCH ? total - start : CONFIRM_BATCH);
+		KeyParams  kp;
+		ConfirmCtx cc = {confirmed, idx, n};
 
 		for (int i = 0; i < n; i++)
 			idx[i] = start + (uint32_t) i;
 		key_params_build(&kp, fk, cands, idx, n);
-		ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats,
-								false, confirm_row, &cc);
+		ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats, false,
+								confirm_row, &cc);
 		key_params_free(&kp);
 	}
 	free(idx);
@@ -406,11 +405,11 @@ bool
 verify_candidates_text(PgConn *c, const CatForeignKey *fk, const CandSet *cands,
 					   const bool *confirmed, PgRowFn fn, void *ctx)
 {
-	uint32_t	total = candset_size(cands);
-	uint32_t   *idx;
-	StrBuf		sql;
-	bool		ok = true;
-	int			n = 0;
+	uint32_t  total = candset_size(cands);
+	uint32_t *idx;
+	StrBuf	  sql;
+	bool	  ok = true;
+	int		  n = 0;
 
 	if (total == 0)
 		return true;
@@ -429,11 +428,11 @@ verify_candidates_text(PgConn *c, const CatForeignKey *fk, const CandSet *cands,
 	{
 		if (n == CONFIRM_BATCH || (i == total && n > 0))
 		{
-			KeyParams	kp;
+			KeyParams kp;
 
 			key_params_build(&kp, fk, cands, idx, n);
-			ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats,
-									false, fn, ctx);
+			ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats, false, fn,
+									ctx);
 			key_params_free(&kp);
 			n = 0;
 		}
@@ -449,14 +448,14 @@ verify_candidates_text(PgConn *c, const CatForeignKey *fk, const CandSet *cands,
 
 typedef struct SampleCtx
 {
-	FkResult   *r;
-	int			limit;
+	FkResult *r;
+	int		  limit;
 } SampleCtx;
 
 static bool
 limited_sample_row(void *ctx, const PGresult *res, int row)
 {
-	SampleCtx  *sc = ctx;
+	SampleCtx *sc = ctx;
 
 	if (sc->r->nsamples >= sc->limit)
 		return true;
@@ -465,8 +464,8 @@ limited_sample_row(void *ctx, const PGresult *res, int row)
 
 /* The sample query over the pages of part, at most want rows. */
 static bool
-samples_int_query(PgConn *c, const Chunk *part, const CatColumn *col, const char *keys,
-				  int want, PgRowFn fn, void *ctx)
+samples_int_query(PgConn *c, const Chunk *part, const CatColumn *col, const char *keys, int want,
+				  PgRowFn fn, void *ctx)
 {
 	StrBuf		sql;
 	const char *params[1] = {keys};
@@ -490,15 +489,15 @@ samples_int_query(PgConn *c, const Chunk *part, const CatColumn *col, const char
 #define SAMPLE_PREFIX_PAGES 64
 
 bool
-verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
-				   const int64_t *ints, int n, int limit, FkResult *r)
+verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col, const int64_t *ints, int n,
+				   int limit, FkResult *r)
 {
-	StrBuf		keys;
-	SampleCtx	sc = {r, limit};
-	int			want = limit - r->nsamples;
-	int64_t		first = chunk->first_page < 0 ? 0 : chunk->first_page;
-	int64_t		end = chunk->end_page >= 0 ? chunk->end_page : chunk->rel->pages;
-	bool		ok = true;
+	StrBuf	  keys;
+	SampleCtx sc = {r, limit};
+	int		  want = limit - r->nsamples;
+	int64_t	  first = chunk->first_page < 0 ? 0 : chunk->first_page;
+	int64_t	  end = chunk->end_page >= 0 ? chunk->end_page : chunk->rel->pages;
+	bool	  ok = true;
 
 	/* samples are named by their ctid: none when the role may not read it */
 	if (want <= 0 || !chunk->rel->ctid_readable)
@@ -520,8 +519,8 @@ verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
 	 */
 	for (int64_t pages = SAMPLE_PREFIX_PAGES; ok && first + pages < end; pages *= 8)
 	{
-		Chunk		part = *chunk;
-		FkResult	got;
+		Chunk	 part = *chunk;
+		FkResult got;
 
 		memset(&got, 0, sizeof(got));
 		part.first_page = first;
@@ -545,18 +544,17 @@ verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
 }
 
 bool
-verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
-					const CatForeignKey *fk, const CandSet *cands,
-					const uint32_t *cand_idx, int n, bool partial,
-					int limit, FkResult *r)
+verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk, const CatForeignKey *fk,
+					const CandSet *cands, const uint32_t *cand_idx, int n, bool partial, int limit,
+					FkResult *r)
 {
-	StrBuf		sql;
-	KeyParams	kp;
-	SampleCtx	sc = {r, limit};
-	bool		ok;
+	StrBuf	  sql;
+	KeyParams kp;
+	SampleCtx sc = {r, limit};
+	bool	  ok;
 
 	if (!chunk->rel->ctid_readable)
-		return true;			/* as verify_samples_int */
+		return true; /* as verify_samples_int */
 	strbuf_init(&sql);
 	append_sample_select(&sql, fk->child_cols, fk->ncols);
 	strbuf_append(&sql, " FROM ONLY ");
@@ -586,8 +584,8 @@ verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
 	plan_append_chunk_predicate(&sql, chunk, " AND c.");
 	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", limit);
 	key_params_build(&kp, fk, cands, cand_idx, n);
-	ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats,
-							false, limited_sample_row, &sc);
+	ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats, false,
+							limited_sample_row, &sc);
 	key_params_free(&kp);
 	strbuf_free(&sql);
 	return ok;

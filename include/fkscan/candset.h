@@ -17,7 +17,7 @@
 typedef struct CandSet CandSet;
 
 CandSet *candset_create(int nkeys);
-void candset_free(CandSet *s);	/* NULL is a no-op */
+void	 candset_free(CandSet *s); /* NULL is a no-op */
 
 /*
  * Count one more row with key fingerprint h; the first time, keep the key's
@@ -32,10 +32,10 @@ uint32_t candset_add_rows(CandSet *s, Hash128 h, const CopyField *fields, const 
 /* Add src's candidates and counts to dst. */
 void candset_merge_inplace(CandSet *dst, const CandSet *src);
 
-int candset_nkeys(const CandSet *s);
+int		 candset_nkeys(const CandSet *s);
 uint32_t candset_size(const CandSet *s);
 uint64_t candset_rows(const CandSet *s, uint32_t i);
-Hash128 candset_hash(const CandSet *s, uint32_t i);
+Hash128	 candset_hash(const CandSet *s, uint32_t i);
 
 /* Index of fingerprint h, or UINT32_MAX. */
 uint32_t candset_find(const CandSet *s, Hash128 h);

@@ -19,7 +19,6 @@
 #include "fkscan/result.h"
 
 /* Trace the chains from root's orphan rows into r->cascade; false after logging. */
-bool cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root,
-				   FkResult *r);
+bool cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult *r);
 
 #endif /* FKSCAN_CASCADE_H */

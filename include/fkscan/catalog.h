@@ -30,95 +30,95 @@ typedef uint32_t Oid;
 
 typedef struct CatColumn
 {
-	char	   *name;			/* attname */
-	int16_t		attnum;
-	Oid			type_oid;		/* atttypid */
-	Oid			base_type_oid;	/* domains resolved to their base type */
-	char	   *type_name;		/* format_type(atttypid, atttypmod) */
-	Oid			collation_oid;	/* attcollation, 0 if not collatable */
-	char	   *collation_name; /* qualified, quoted, e.g. "pg_catalog"."C"; NULL if none */
-	bool		collation_deterministic;	/* true when no collation */
-	bool		not_null;
-	bool		generated;		/* attgenerated <> '' */
-	bool		is_enum;		/* the base type is an enum */
-	Oid			op_type_oid;	/* the FK operator's input type on this side:
+	char   *name; /* attname */
+	int16_t attnum;
+	Oid		type_oid;				 /* atttypid */
+	Oid		base_type_oid;			 /* domains resolved to their base type */
+	char   *type_name;				 /* format_type(atttypid, atttypmod) */
+	Oid		collation_oid;			 /* attcollation, 0 if not collatable */
+	char   *collation_name;			 /* qualified, quoted, e.g. "pg_catalog"."C"; NULL if none */
+	bool	collation_deterministic; /* true when no collation */
+	bool	not_null;
+	bool	generated;	 /* attgenerated <> '' */
+	bool	is_enum;	 /* the base type is an enum */
+	Oid		op_type_oid; /* the FK operator's input type on this side:
 								 * RI casts the column to it before comparing */
 } CatColumn;
 
 /* A relation rows are actually read from (FROM ONLY): a plain table or a leaf. */
 typedef struct CatRelation
 {
-	Oid			oid;
-	char	   *schema;
-	char	   *name;
-	int64_t		pages;			/* pg_relation_size / block_size at snapshot time */
-	char		persistence;	/* relpersistence: 'p', 'u' or 't' */
-	bool		heap;			/* table AM is heap: ctid ranges work */
-	bool		ctid_readable;	/* the role may SELECT ctid (not with column
+	Oid		oid;
+	char   *schema;
+	char   *name;
+	int64_t pages;		   /* pg_relation_size / block_size at snapshot time */
+	char	persistence;   /* relpersistence: 'p', 'u' or 't' */
+	bool	heap;		   /* table AM is heap: ctid ranges work */
+	bool	ctid_readable; /* the role may SELECT ctid (not with column
 								 * privileges on the keys alone) */
-	Oid			filenode;		/* pg_relation_filenode once locked (catalog_read_filenodes) */
+	Oid		filenode;	   /* pg_relation_filenode once locked (catalog_read_filenodes) */
 } CatRelation;
 
 typedef struct CatTable
 {
-	Oid			oid;
-	char	   *schema;
-	char	   *name;
-	char		relkind;		/* 'r' or 'p' */
-	int64_t		est_rows;		/* reltuples summed over leaves; -1 if never analyzed */
-	int64_t		size_bytes;		/* pg_relation_size summed over leaves */
-	CatRelation *leaves;		/* nleaves entries, owned */
-	int			nleaves;
+	Oid			 oid;
+	char		*schema;
+	char		*name;
+	char		 relkind;	 /* 'r' or 'p' */
+	int64_t		 est_rows;	 /* reltuples summed over leaves; -1 if never analyzed */
+	int64_t		 size_bytes; /* pg_relation_size summed over leaves */
+	CatRelation *leaves;	 /* nleaves entries, owned */
+	int			 nleaves;
 } CatTable;
 
 typedef struct CatForeignKey
 {
-	Oid			oid;
-	char	   *name;			/* conname */
-	int			child;			/* index into Catalog.tables (conrelid) */
-	int			parent;			/* index into Catalog.tables (confrelid) */
-	int			ncols;
-	CatColumn  *child_cols;		/* conkey order */
-	CatColumn  *parent_cols;	/* confkey order, matching child_cols pairwise */
-	char	  **eq_ops;			/* conpfeqop as schema-qualified OPERATOR(s.=) text */
-	char	  **parent_casts;	/* "::s.type" RI puts on the parent column, or "" */
-	char	  **child_casts;	/* "::s.type" RI puts on the child value, or "" */
-	char		match_type;		/* 's' simple, 'f' full */
-	char		update_action;	/* confupdtype: a r c n d */
-	char		delete_action;	/* confdeltype */
-	bool		deferrable;
-	bool		deferred;
-	bool		validated;		/* convalidated */
-	bool		enforced;		/* conenforced (PG18+), true before */
-	bool		period;			/* conperiod (PG18+) */
-	int			triggers;		/* RI triggers over the FK and its clones */
-	int			triggers_disabled;	/* tgenabled = 'D' */
-	int			triggers_replica;	/* tgenabled = 'R': dead in origin sessions */
-	char	   *trigger_detail; /* "rel.func=D, ...", NULL when all are 'O' */
-	int			triggers_missing;	/* RI triggers that should exist and do not */
-	char	   *missing_detail; /* "rel.func, ..." of those; NULL when none */
-	bool		index_covered;	/* child columns lead some index on the child */
+	Oid		   oid;
+	char	  *name;   /* conname */
+	int		   child;  /* index into Catalog.tables (conrelid) */
+	int		   parent; /* index into Catalog.tables (confrelid) */
+	int		   ncols;
+	CatColumn *child_cols;	  /* conkey order */
+	CatColumn *parent_cols;	  /* confkey order, matching child_cols pairwise */
+	char	 **eq_ops;		  /* conpfeqop as schema-qualified OPERATOR(s.=) text */
+	char	 **parent_casts;  /* "::s.type" RI puts on the parent column, or "" */
+	char	 **child_casts;	  /* "::s.type" RI puts on the child value, or "" */
+	char	   match_type;	  /* 's' simple, 'f' full */
+	char	   update_action; /* confupdtype: a r c n d */
+	char	   delete_action; /* confdeltype */
+	bool	   deferrable;
+	bool	   deferred;
+	bool	   validated;		  /* convalidated */
+	bool	   enforced;		  /* conenforced (PG18+), true before */
+	bool	   period;			  /* conperiod (PG18+) */
+	int		   triggers;		  /* RI triggers over the FK and its clones */
+	int		   triggers_disabled; /* tgenabled = 'D' */
+	int		   triggers_replica;  /* tgenabled = 'R': dead in origin sessions */
+	char	  *trigger_detail;	  /* "rel.func=D, ...", NULL when all are 'O' */
+	int		   triggers_missing;  /* RI triggers that should exist and do not */
+	char	  *missing_detail;	  /* "rel.func, ..." of those; NULL when none */
+	bool	   index_covered;	  /* child columns lead some index on the child */
 } CatForeignKey;
 
 typedef struct Catalog
 {
-	int			server_version;
-	bool		in_recovery;
-	CatTable   *tables;
-	int			ntables;
-	CatForeignKey *fks;			/* sorted by child schema, table, constraint name */
-	int			nfks;
+	int			   server_version;
+	bool		   in_recovery;
+	CatTable	  *tables;
+	int			   ntables;
+	CatForeignKey *fks; /* sorted by child schema, table, constraint name */
+	int			   nfks;
 } Catalog;
 
 /* pg_dump-style selection; patterns are matched by the catalog module. */
 typedef struct FilterOptions
 {
-	StringList	schemas;		/* -n */
-	StringList	exclude_schemas;	/* -N */
-	StringList	tables;			/* -t */
-	StringList	exclude_tables; /* -T */
-	StringList	constraints;	/* -c: constraint name patterns */
-	bool		strict_names;	/* a pattern matching nothing is an error */
+	StringList schemas;			/* -n */
+	StringList exclude_schemas; /* -N */
+	StringList tables;			/* -t */
+	StringList exclude_tables;	/* -T */
+	StringList constraints;		/* -c: constraint name patterns */
+	bool	   strict_names;	/* a pattern matching nothing is an error */
 } FilterOptions;
 
 /*

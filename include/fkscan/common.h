@@ -15,7 +15,7 @@
 #define FKSCAN_VERSION "0.1.0"
 
 /* Exit codes: 0 nothing found, 1 orphans or broken FK state, 2 error/incomplete. */
-#define FK_EXIT_OK 0
+#define FK_EXIT_OK	  0
 #define FK_EXIT_FOUND 1
 #define FK_EXIT_ERROR 2
 
@@ -31,11 +31,11 @@ typedef enum TriValue
 
 #if defined(__GNUC__)
 #define FK_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define FK_LIKELY(x) __builtin_expect(!!(x), 1)
-#define FK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FK_LIKELY(x)	__builtin_expect(!!(x), 1)
+#define FK_UNLIKELY(x)	__builtin_expect(!!(x), 0)
 #else
 #define FK_PRINTF(f, a)
-#define FK_LIKELY(x) (x)
+#define FK_LIKELY(x)   (x)
 #define FK_UNLIKELY(x) (x)
 #endif
 

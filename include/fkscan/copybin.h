@@ -45,8 +45,8 @@
  */
 typedef struct CopyField
 {
-	const uint8_t *data;		/* borrowed: valid only during the row callback */
-	int32_t		len;			/* -1 for NULL */
+	const uint8_t *data; /* borrowed: valid only during the row callback */
+	int32_t		   len;	 /* -1 for NULL */
 } CopyField;
 
 /*
@@ -55,7 +55,7 @@ typedef struct CopyField
  * "stopped by caller" (exactly: callers tell it from bad data by that text).
  * The callback must not call feed, finish or reset on the same decoder.
  */
-typedef bool (*CopyRowFn) (void *ctx, const CopyField *fields, int nfields);
+typedef bool (*CopyRowFn)(void *ctx, const CopyField *fields, int nfields);
 
 typedef struct CopyBinDecoder CopyBinDecoder;
 
@@ -65,7 +65,7 @@ typedef struct CopyBinDecoder CopyBinDecoder;
  * fails every call with an error that says so.  copybin_free(NULL) is a no-op.
  */
 CopyBinDecoder *copybin_create(int nfields);
-void copybin_free(CopyBinDecoder *d);
+void			copybin_free(CopyBinDecoder *d);
 
 /*
  * Forget all state, error and row count included, ready for a new stream.
@@ -78,8 +78,7 @@ void copybin_reset(CopyBinDecoder *d);
  * complete row.  True if all was well so far; false on malformed data, a
  * stop, or a decoder that had already failed.
  */
-bool copybin_feed(CopyBinDecoder *d, const uint8_t *buf, size_t len,
-				  CopyRowFn fn, void *ctx);
+bool copybin_feed(CopyBinDecoder *d, const uint8_t *buf, size_t len, CopyRowFn fn, void *ctx);
 
 /*
  * End of stream: true iff the header and the trailer were seen, nothing after.
@@ -111,18 +110,18 @@ uint64_t copybin_rows(const CopyBinDecoder *d);
 
 typedef struct CopyKeyBatch
 {
-	const int64_t *keys;		/* the non-NULL keys, in stream order */
-	size_t		nkeys;
-	const uint32_t *null_rows;	/* the NULL rows, as offsets from first_row, ascending */
-	size_t		nnulls;
-	uint64_t	first_row;		/* rows of the stream before this batch */
+	const int64_t  *keys; /* the non-NULL keys, in stream order */
+	size_t			nkeys;
+	const uint32_t *null_rows; /* the NULL rows, as offsets from first_row, ascending */
+	size_t			nnulls;
+	uint64_t		first_row; /* rows of the stream before this batch */
 } CopyKeyBatch;
 
 /*
  * Called with each batch (the arrays are the decoder's, valid during the
  * call).  Return false to stop, as a CopyRowFn does.
  */
-typedef bool (*CopyKeysFn) (void *ctx, const CopyKeyBatch *batch);
+typedef bool (*CopyKeysFn)(void *ctx, const CopyKeyBatch *batch);
 
 /*
  * A key-mode decoder (one field per row), delivering to fn(ctx, ...).
@@ -150,8 +149,8 @@ copybin_int16(const uint8_t *p)
 static inline int32_t
 copybin_int32(const uint8_t *p)
 {
-	return (int32_t) (((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) |
-					  ((uint32_t) p[2] << 8) | p[3]);
+	return (int32_t) (((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) |
+					  p[3]);
 }
 
 static inline int64_t

@@ -18,24 +18,24 @@
  */
 typedef struct GateOptions
 {
-	int64_t		max_orphans;	/* --max-orphans: total orphan rows */
-	int64_t		max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
+	int64_t max_orphans;		/* --max-orphans: total orphan rows */
+	int64_t max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
 } GateOptions;
 
 /* What the findings amount to, worst last. */
 typedef enum GateVerdict
 {
-	VERDICT_CLEAN,				/* no orphans: exit 0 */
-	VERDICT_TOLERATED,			/* orphans, all within the limits: exit 0 */
-	VERDICT_ORPHANS,			/* orphans over the limits: exit 1 */
-	VERDICT_ERROR				/* incomplete or untrustworthy answer: exit 2 */
+	VERDICT_CLEAN,	   /* no orphans: exit 0 */
+	VERDICT_TOLERATED, /* orphans, all within the limits: exit 0 */
+	VERDICT_ORPHANS,   /* orphans over the limits: exit 1 */
+	VERDICT_ERROR	   /* incomplete or untrustworthy answer: exit 2 */
 } GateVerdict;
 
 /* Was any limit given? */
-bool		gate_given(const GateOptions *gate);
+bool gate_given(const GateOptions *gate);
 
 /* Does this FK pass the gate: clean, or orphans within its own limit? */
-bool		gate_fk_tolerated(const FkResult *r, const GateOptions *gate);
+bool gate_fk_tolerated(const FkResult *r, const GateOptions *gate);
 
 /*
  * The verdict over the whole result: VERDICT_ERROR if interrupted,
@@ -50,6 +50,6 @@ const char *gate_verdict_name(GateVerdict verdict);
  * not be written, recovery conflicts that spoiled every attempt) are the
  * caller's to add.
  */
-int			gate_exit_code(const ScanResult *res, const GateOptions *gate);
+int gate_exit_code(const ScanResult *res, const GateOptions *gate);
 
-#endif							/* FKSCAN_GATE_H */
+#endif /* FKSCAN_GATE_H */

@@ -25,15 +25,15 @@
 
 typedef struct Hash128
 {
-	uint64_t	lo;
-	uint64_t	hi;
+	uint64_t lo;
+	uint64_t hi;
 } Hash128;
 
 typedef struct HSet128 HSet128;
 
 /* capacity_hint: values expected (0 if unknown), held without a resize. */
 HSet128 *hset128_create(size_t capacity_hint);
-void hset128_free(HSet128 *s);	/* NULL is a no-op */
+void	 hset128_free(HSet128 *s); /* NULL is a no-op */
 
 /* Returns true if h was not in the set before. */
 bool hset128_add(HSet128 *s, Hash128 h);
@@ -46,12 +46,11 @@ bool hset128_contains(const HSet128 *s, Hash128 h);
  * probe_missing writes the indexes of the hashes NOT in the set to missing
  * (caller gives room for n) in increasing order, and returns how many.
  */
-void hset128_add_many(HSet128 *s, const Hash128 *h, size_t n);
-size_t hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n,
-							 uint32_t *missing);
+void   hset128_add_many(HSet128 *s, const Hash128 *h, size_t n);
+size_t hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n, uint32_t *missing);
 
 /* dst gains every value of src; src is unchanged. */
-void hset128_merge_inplace(HSet128 *dst, const HSet128 *src);
+void   hset128_merge_inplace(HSet128 *dst, const HSet128 *src);
 size_t hset128_size(const HSet128 *s);
 size_t hset128_memory_bytes(const HSet128 *s);
 

@@ -15,11 +15,11 @@
 
 typedef struct JsonWriter
 {
-	StrBuf	   *out;			/* borrowed */
-	bool		pretty;
-	int			depth;
-	bool		after_key;
-	bool		has_items[JSONW_MAX_DEPTH];
+	StrBuf *out; /* borrowed */
+	bool	pretty;
+	int		depth;
+	bool	after_key;
+	bool	has_items[JSONW_MAX_DEPTH];
 } JsonWriter;
 
 void jsonw_init(JsonWriter *w, StrBuf *out, bool pretty);
@@ -28,7 +28,7 @@ void jsonw_object_end(JsonWriter *w);
 void jsonw_array_begin(JsonWriter *w);
 void jsonw_array_end(JsonWriter *w);
 void jsonw_key(JsonWriter *w, const char *key);
-void jsonw_string(JsonWriter *w, const char *s);	/* NULL writes null */
+void jsonw_string(JsonWriter *w, const char *s); /* NULL writes null */
 void jsonw_int(JsonWriter *w, int64_t v);
 void jsonw_double(JsonWriter *w, double v, int decimals);
 void jsonw_bool(JsonWriter *w, bool v);

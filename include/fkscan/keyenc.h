@@ -25,20 +25,20 @@
 
 typedef enum KeyEncKind
 {
-	KEYENC_NONE = 0,			/* not reproducible on the client */
-	KEYENC_INT,					/* int2/int4/int8, widened to int64 */
-	KEYENC_RAW,					/* the send bytes are canonical already */
-	KEYENC_BPCHAR,				/* text family with a char(n) side: trailing spaces dropped */
-	KEYENC_NUMERIC,				/* display scale dropped, zero digits stripped */
-	KEYENC_FLOAT4,				/* -0 as +0, every NaN as one NaN */
+	KEYENC_NONE = 0, /* not reproducible on the client */
+	KEYENC_INT,		 /* int2/int4/int8, widened to int64 */
+	KEYENC_RAW,		 /* the send bytes are canonical already */
+	KEYENC_BPCHAR,	 /* text family with a char(n) side: trailing spaces dropped */
+	KEYENC_NUMERIC,	 /* display scale dropped, zero digits stripped */
+	KEYENC_FLOAT4,	 /* -0 as +0, every NaN as one NaN */
 	KEYENC_FLOAT8
 } KeyEncKind;
 
 /* The encodings of one FK column pair, one per side. */
 typedef struct KeyEncPair
 {
-	KeyEncKind	child;
-	KeyEncKind	parent;
+	KeyEncKind child;
+	KeyEncKind parent;
 } KeyEncPair;
 
 /*
@@ -49,8 +49,7 @@ typedef struct KeyEncPair
  * trailing blanks count.  Both KEYENC_NONE when the client cannot
  * reproduce the comparison; *reason then says why (static text).
  */
-KeyEncPair	keyenc_pair(const CatColumn *child, const CatColumn *parent,
-						const char **reason);
+KeyEncPair keyenc_pair(const CatColumn *child, const CatColumn *parent, const char **reason);
 
 /*
  * Append one non-NULL field's canonical bytes, prefixed by their length,
@@ -61,16 +60,16 @@ bool keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *ou
 /* RI's NULL rule for a child key: which rows the FK exempts, which violate. */
 typedef enum KeyNulls
 {
-	KEY_NO_NULLS,				/* checked against the parents */
-	KEY_EXEMPT,					/* MATCH SIMPLE: any NULL; MATCH FULL: all NULL */
-	KEY_MIXED_NULLS				/* MATCH FULL with NULLs and values: a violation as it is */
+	KEY_NO_NULLS,	/* checked against the parents */
+	KEY_EXEMPT,		/* MATCH SIMPLE: any NULL; MATCH FULL: all NULL */
+	KEY_MIXED_NULLS /* MATCH FULL with NULLs and values: a violation as it is */
 } KeyNulls;
 
 /* The key is fields[cols[k]], or fields[k] when cols is NULL. */
 static inline KeyNulls
 keyenc_nulls(const CopyField *fields, const int *cols, int ncols, bool match_full)
 {
-	int			nnull = 0;
+	int nnull = 0;
 
 	for (int k = 0; k < ncols; k++)
 		nnull += fields[cols ? cols[k] : k].len < 0;
@@ -85,7 +84,7 @@ keyenc_nulls(const CopyField *fields, const int *cols, int ncols, bool match_ful
  * or fields[k] when cols is NULL, under enc[k]) hashed with XXH3-128;
  * scratch holds the bytes.  False if a field is malformed for its kind.
  */
-bool keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc,
-						int ncols, StrBuf *scratch, Hash128 *out);
+bool keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc, int ncols,
+						StrBuf *scratch, Hash128 *out);
 
 #endif /* FKSCAN_KEYENC_H */

@@ -28,7 +28,7 @@
 typedef struct KeySet64 KeySet64;
 
 KeySet64 *keyset64_create(void);
-void keyset64_free(KeySet64 *s);	/* NULL is a no-op */
+void	  keyset64_free(KeySet64 *s); /* NULL is a no-op */
 
 void keyset64_add(KeySet64 *s, int64_t key);
 void keyset64_add_many(KeySet64 *s, const int64_t *keys, size_t n);
@@ -56,18 +56,17 @@ bool keyset64_contains(const KeySet64 *s, int64_t key);
  * Probe n keys; write the indexes of the keys NOT in the set to missing
  * (caller gives room for n) in increasing order, and return how many.
  */
-size_t keyset64_probe_missing(const KeySet64 *s, const int64_t *keys,
-							  size_t n, uint32_t *missing);
+size_t keyset64_probe_missing(const KeySet64 *s, const int64_t *keys, size_t n, uint32_t *missing);
 
 uint64_t keyset64_cardinality(const KeySet64 *s);
-size_t keyset64_memory_bytes(const KeySet64 *s);
+size_t	 keyset64_memory_bytes(const KeySet64 *s);
 
 /* "bitmap" (flat bitset) or "roaring" once frozen; "roaring" before. */
 const char *keyset64_method(const KeySet64 *s);
-bool keyset64_is_bitmap(const KeySet64 *s);
+bool		keyset64_is_bitmap(const KeySet64 *s);
 
 /* Visit keys in ascending (signed) order; fn returns false to stop early. */
-typedef bool (*KeySet64IterFn) (int64_t key, void *ctx);
+typedef bool (*KeySet64IterFn)(int64_t key, void *ctx);
 bool keyset64_iterate(const KeySet64 *s, KeySet64IterFn fn, void *ctx);
 
 #endif /* FKSCAN_KEYSET_H */

@@ -28,7 +28,7 @@ typedef enum LogLevel
 } LogLevel;
 
 /* Messages below this level are dropped; default LOG_LEVEL_WARNING. */
-void log_set_level(LogLevel level);
+void	 log_set_level(LogLevel level);
 LogLevel log_get_level(void);
 
 void log_msg(LogLevel level, const char *fmt, ...) FK_PRINTF(2, 3);
@@ -39,11 +39,19 @@ void log_hint(const char *fmt, ...) FK_PRINTF(1, 2);
 /* Write a preformatted line to stderr under the log lock (progress lines). */
 void log_raw(const char *text);
 
-#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_error(...)	 log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_info(...) \
-	do { if (log_get_level() <= LOG_LEVEL_INFO) log_msg(LOG_LEVEL_INFO, __VA_ARGS__); } while (0)
-#define log_debug(...) \
-	do { if (log_get_level() <= LOG_LEVEL_DEBUG) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...)                             \
+	do                                            \
+	{                                             \
+		if (log_get_level() <= LOG_LEVEL_INFO)    \
+			log_msg(LOG_LEVEL_INFO, __VA_ARGS__); \
+	} while (0)
+#define log_debug(...)                             \
+	do                                             \
+	{                                              \
+		if (log_get_level() <= LOG_LEVEL_DEBUG)    \
+			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); \
+	} while (0)
 
 #endif /* FKSCAN_LOG_H */

@@ -12,7 +12,7 @@
 void *fk_malloc(size_t size);
 void *fk_calloc(size_t n, size_t size);
 void *fk_realloc(void *ptr, size_t size);
-char *fk_strdup(const char *s);		/* fk_strdup(NULL) returns NULL */
+char *fk_strdup(const char *s); /* fk_strdup(NULL) returns NULL */
 
 /* Grow *items (element size elsize) so that index need-1 fits; doubles. */
 void fk_array_grow(void **items, int *cap, int need, size_t elsize);

@@ -17,13 +17,12 @@
  * pairs without its password, a plain database name as given, else
  * database (the server's).
  */
-void		nextstep_connection(StrBuf *b, const FkOptions *options, const char *database);
+void nextstep_connection(StrBuf *b, const FkOptions *options, const char *database);
 
 /* "What to do next": the fkscan fix command line for each FK with orphans. */
-void		nextstep_what_next(const ScanResult *res, const FkOptions *options, StrBuf *b);
+void nextstep_what_next(const ScanResult *res, const FkOptions *options, StrBuf *b);
 
 /* An FK with orphans: the command that lists them all, or a look in psql. */
-void		nextstep_for_fk(StrBuf *b, const ScanResult *res, const FkResult *r,
-							const FkOptions *options);
+void nextstep_for_fk(StrBuf *b, const ScanResult *res, const FkResult *r, const FkOptions *options);
 
-#endif							/* FKSCAN_NEXTSTEP_H */
+#endif /* FKSCAN_NEXTSTEP_H */

@@ -31,40 +31,40 @@ typedef enum FkCommand
 typedef enum FixStrategy
 {
 	STRATEGY_NONE = 0,
-	STRATEGY_DELETE,			/* delete the orphan rows */
-	STRATEGY_NULLIFY,			/* set their FK columns to NULL */
-	STRATEGY_BACKFILL			/* insert stub parents for the missing keys */
+	STRATEGY_DELETE,  /* delete the orphan rows */
+	STRATEGY_NULLIFY, /* set their FK columns to NULL */
+	STRATEGY_BACKFILL /* insert stub parents for the missing keys */
 } FixStrategy;
 
 typedef enum OutputFormat
 {
 	FORMAT_TEXT = 0,
 	FORMAT_JSON,
-	FORMAT_JSONL				/* scan only: a line per FK, then a summary line */
+	FORMAT_JSONL /* scan only: a line per FK, then a summary line */
 } OutputFormat;
 
 /* What a run on a hot standby does about recovery conflicts (--consistency). */
 typedef enum Consistency
 {
-	CONSISTENCY_SNAPSHOT = 0,	/* one snapshot; a conflict restarts the scan */
-	CONSISTENCY_CHUNK			/* a conflict retries the lost chunk on a fresh snapshot */
+	CONSISTENCY_SNAPSHOT = 0, /* one snapshot; a conflict restarts the scan */
+	CONSISTENCY_CHUNK		  /* a conflict retries the lost chunk on a fresh snapshot */
 } Consistency;
 
 /* In which order child tables are scanned, so FKs finish one by one (--order). */
 typedef enum ScanOrder
 {
-	ORDER_SIZE = 0,				/* smallest child first: a budget finishes the most FKs */
-	ORDER_NAME,					/* by child schema and table name */
-	ORDER_CATALOG				/* as the catalog lists them, server-side checks first */
+	ORDER_SIZE = 0, /* smallest child first: a budget finishes the most FKs */
+	ORDER_NAME,		/* by child schema and table name */
+	ORDER_CATALOG	/* as the catalog lists them, server-side checks first */
 } ScanOrder;
 
 /* The scan's engine: every command that reads (scan, fix, validate). */
 typedef struct EngineOptions
 {
-	int			jobs;			/* -j; default: number of CPUs */
+	int			jobs; /* -j; default: number of CPUs */
 	FetchMethod fetch;
-	int64_t		chunk_pages;	/* --chunk-size, in 8 kB pages; 0 = auto */
-	int64_t		memory_limit;	/* --memory-limit in bytes for parent key sets */
+	int64_t		chunk_pages;  /* --chunk-size, in 8 kB pages; 0 = auto */
+	int64_t		memory_limit; /* --memory-limit in bytes for parent key sets */
 	Consistency consistency;
 	int			retries;		/* --retries: restarts (snapshot) or per-chunk retries */
 	bool		pause_replay;	/* --pause-replay on a standby */
@@ -88,28 +88,28 @@ typedef struct ScanOptions
 /* The commands that write: fix and validate. */
 typedef struct RepairOptions
 {
-	bool		apply;			/* --apply: write; otherwise print the SQL */
-	int			statement_timeout_ms;	/* --statement-timeout, 0: none */
-	FixStrategy strategy;		/* fix --strategy */
-	char	   *backup_dir;		/* fix --backup-dir; NULL: ./fkscan-backup-TIME */
-	StringList	set_values;		/* fix --set COLUMN=VALUE (backfill) */
-	bool		cascade;		/* fix --cascade: deletes may cascade */
-	int			batch_size;		/* fix --batch-size: keys per transaction; 0: one */
-	int			lock_retries;	/* validate --lock-retries */
+	bool		apply;				  /* --apply: write; otherwise print the SQL */
+	int			statement_timeout_ms; /* --statement-timeout, 0: none */
+	FixStrategy strategy;			  /* fix --strategy */
+	char	   *backup_dir;			  /* fix --backup-dir; NULL: ./fkscan-backup-TIME */
+	StringList	set_values;			  /* fix --set COLUMN=VALUE (backfill) */
+	bool		cascade;			  /* fix --cascade: deletes may cascade */
+	int			batch_size;			  /* fix --batch-size: keys per transaction; 0: one */
+	int			lock_retries;		  /* validate --lock-retries */
 } RepairOptions;
 
 /* A command line: what every command takes, then one section per kind of command. */
 typedef struct FkOptions
 {
-	FkCommand	command;
-	bool		done;			/* --help/--version answered: exit 0 */
-	ConnOptions conn;
+	FkCommand	  command;
+	bool		  done; /* --help/--version answered: exit 0 */
+	ConnOptions	  conn;
 	FilterOptions filter;
-	OutputFormat format;
-	int			verbosity;		/* -q: -1, default 0, each -v: +1 */
-	TriValue	progress;		/* -P / --no-progress; default: on a tty */
+	OutputFormat  format;
+	int			  verbosity; /* -q: -1, default 0, each -v: +1 */
+	TriValue	  progress;	 /* -P / --no-progress; default: on a tty */
 	EngineOptions engine;
-	ScanOptions scan;
+	ScanOptions	  scan;
 	RepairOptions repair;
 } FkOptions;
 

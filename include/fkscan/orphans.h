@@ -31,10 +31,10 @@
 typedef struct OrphanMatcher
 {
 	const CatForeignKey *fk;
-	const KeySet64 *ints;		/* one integer column: the orphan keys */
-	const HSet128 *hashes;		/* other keys: confirmed orphan fingerprints */
-	const KeyEncKind *enc;		/* hashes: the encoding of each key column */
-	uint64_t	orphan_rows;	/* what the scan counted: the file must agree */
+	const KeySet64		*ints;		  /* one integer column: the orphan keys */
+	const HSet128		*hashes;	  /* other keys: confirmed orphan fingerprints */
+	const KeyEncKind	*enc;		  /* hashes: the encoding of each key column */
+	uint64_t			 orphan_rows; /* what the scan counted: the file must agree */
 } OrphanMatcher;
 
 /*
@@ -42,12 +42,10 @@ typedef struct OrphanMatcher
  * m's orphan rows?  A MATCH FULL row mixing NULLs and values is.  Only for
  * matchers with ints or hashes; scratch is reused; *bad set on malformed data.
  */
-bool orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch,
-				   bool *bad);
+bool orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch, bool *bad);
 
 /* Write the orphan rows of n FKs to path; false after logging. */
-bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
-				   const char *path);
+bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n, const char *path);
 
 /*
  * The same in pieces, for workers in parallel: open for n slots, write
@@ -56,9 +54,9 @@ bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n,
  * complete.  orphans_close(ok = false) leaves no file for a slot not written.
  */
 typedef struct OrphansOut OrphansOut;
-OrphansOut *orphans_open(const char *path, int n);
-bool orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat,
-					  const OrphanMatcher *m);
-bool orphans_close(OrphansOut *o, bool ok);
+OrphansOut				 *orphans_open(const char *path, int n);
+bool					  orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat,
+										   const OrphanMatcher *m);
+bool					  orphans_close(OrphansOut *o, bool ok);
 
 #endif /* FKSCAN_ORPHANS_H */

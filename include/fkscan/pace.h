@@ -21,20 +21,20 @@
 
 typedef struct Pace
 {
-	struct timespec start;
-	double		max_rate;		/* rows per second; 0: none */
-	double		max_rate_bytes; /* bytes per second; 0: none */
-	double		max_time_s;		/* --max-time as given, for the warning */
-	double		budget_s;		/* left for this attempt, from start; 0: none */
+	struct timespec		 start;
+	double				 max_rate;		 /* rows per second; 0: none */
+	double				 max_rate_bytes; /* bytes per second; 0: none */
+	double				 max_time_s;	 /* --max-time as given, for the warning */
+	double				 budget_s;		 /* left for this attempt, from start; 0: none */
 	atomic_uint_fast64_t rows;
 	atomic_uint_fast64_t bytes; /* added to by rowsrc (rowsrc_count_bytes_into) */
-	atomic_bool expired;
-	bool		cancelled;		/* queries still running a second later: cancelled */
+	atomic_bool			 expired;
+	bool				 cancelled; /* queries still running a second later: cancelled */
 } Pace;
 
 /* Starts the clock. */
-extern void pace_init(Pace *p, double max_rate, double max_rate_bytes,
-					  double max_time_s, double budget_s);
+extern void pace_init(Pace *p, double max_rate, double max_rate_bytes, double max_time_s,
+					  double budget_s);
 
 extern double pace_seconds_since(const struct timespec *t0);
 extern double pace_elapsed(const Pace *p);
@@ -66,7 +66,7 @@ extern double pace_step(Pace *p);
  * The progress line on stderr, redrawn in place: done/total chunks of the
  * phase `what`, rows, bytes, rate; an ETA from frac_done (0: none).
  */
-extern void pace_progress(const Pace *p, const char *what, int done, int total,
-						  double phase_secs, double frac_done, bool final);
+extern void pace_progress(const Pace *p, const char *what, int done, int total, double phase_secs,
+						  double frac_done, bool final);
 
-#endif							/* FKSCAN_PACE_H */
+#endif /* FKSCAN_PACE_H */

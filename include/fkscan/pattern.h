@@ -31,7 +31,7 @@
  * logging "improper qualified name (too many dotted names)" when the pattern
  * has more than max_parts parts.
  */
-int pattern_to_regexes(const char *pattern, int max_parts, char **parts);
+int	 pattern_to_regexes(const char *pattern, int max_parts, char **parts);
 void pattern_free_parts(char **parts, int nparts);
 
 #endif /* FKSCAN_PATTERN_H */

@@ -48,12 +48,12 @@
 /* What libpq needs; NULL fields are left to libpq's defaults (PG* variables). */
 typedef struct ConnOptions
 {
-	char	   *dbname;			/* a name, a conninfo string or a URI */
-	char	   *host;
-	char	   *port;
-	char	   *username;
-	TriValue	prompt_password;	/* -w: TRI_NO, -W: TRI_YES */
-	int			lock_timeout_ms;	/* --lock-timeout: every session's lock_timeout,
+	char	*dbname; /* a name, a conninfo string or a URI */
+	char	*host;
+	char	*port;
+	char	*username;
+	TriValue prompt_password; /* -w: TRI_NO, -W: TRI_YES */
+	int		 lock_timeout_ms; /* --lock-timeout: every session's lock_timeout,
 									 * from its first query on (>= 1; 0: the default) */
 } ConnOptions;
 
@@ -68,12 +68,12 @@ typedef struct PgConn PgConn;
  * Returns NULL after logging a one-line error.
  */
 PgConn *pgconn_connect(const ConnOptions *co, const char *name);
-void pgconn_free(PgConn *c);	/* cancels a running query; NULL is a no-op */
+void	pgconn_free(PgConn *c); /* cancels a running query; NULL is a no-op */
 
-const char *pgconn_name(const PgConn *c);	/* "coordinator", "worker 3" */
-int pgconn_server_version(const PgConn *c);	/* e.g. 150018 */
+const char *pgconn_name(const PgConn *c);			/* "coordinator", "worker 3" */
+int			pgconn_server_version(const PgConn *c); /* e.g. 150018 */
 const char *pgconn_database(const PgConn *c);
-int pgconn_lock_timeout_ms(const PgConn *c);	/* the session's, for messages */
+int			pgconn_lock_timeout_ms(const PgConn *c); /* the session's, for messages */
 
 /* The last failure: its SQLSTATE ("" if none) and primary message (or dflt). */
 const char *pgconn_sqlstate(const PgConn *c);
@@ -97,40 +97,38 @@ PGconn *pgconn_libpq(PgConn *c);
 void pgconn_forget_password(void);
 
 /* Called once per result row; return false to stop (the exec then fails). */
-typedef bool (*PgRowFn) (void *ctx, const PGresult *res, int row);
+typedef bool (*PgRowFn)(void *ctx, const PGresult *res, int row);
 
 /*
  * Run one statement with text parameters (NULL entries are SQL NULLs) and
  * text results.  Succeeds on COMMAND_OK or TUPLES_OK; fn may be NULL.
  */
-bool pgconn_exec(PgConn *c, const char *sql, int nparams,
-				 const char *const *params, PgRowFn fn, void *ctx);
+bool pgconn_exec(PgConn *c, const char *sql, int nparams, const char *const *params, PgRowFn fn,
+				 void *ctx);
 
 /* As pgconn_exec, with per-parameter lengths/formats and binary results. */
-bool pgconn_exec_binary(PgConn *c, const char *sql, int nparams,
-						const char *const *values, const int *lengths,
-						const int *formats, bool binary_results,
-						PgRowFn fn, void *ctx);
+bool pgconn_exec_binary(PgConn *c, const char *sql, int nparams, const char *const *values,
+						const int *lengths, const int *formats, bool binary_results, PgRowFn fn,
+						void *ctx);
 
 /* As pgconn_exec without rows; *affected gets the command's row count. */
-bool pgconn_exec_count(PgConn *c, const char *sql, int nparams,
-					   const char *const *params, uint64_t *affected);
+bool pgconn_exec_count(PgConn *c, const char *sql, int nparams, const char *const *params,
+					   uint64_t *affected);
 
 /* "COPY ... FROM STDIN" with len bytes of data (in the COPY's format). */
 bool pgconn_copy_in(PgConn *c, const char *sql, const char *data, size_t len);
 
 /* Fetch one text value: the first column of the only row; caller frees. */
-bool pgconn_fetch_string(PgConn *c, const char *sql, int nparams,
-						 const char *const *params, char **value);
+bool pgconn_fetch_string(PgConn *c, const char *sql, int nparams, const char *const *params,
+						 char **value);
 
 /*
  * Stream "COPY ... TO STDOUT": fn receives each CopyData message (borrowed,
  * freed after fn returns).  fn returning false cancels the COPY and fails.
  * *bytes (may be NULL) gets the bytes received.
  */
-typedef bool (*PgCopyFn) (void *ctx, const char *buf, int len);
-bool pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx,
-					 int64_t *bytes);
+typedef bool (*PgCopyFn)(void *ctx, const char *buf, int len);
+bool pgconn_copy_out(PgConn *c, const char *sql, PgCopyFn fn, void *ctx, int64_t *bytes);
 
 /* Quoted literal (fk_malloc'd; caller frees). */
 char *pgconn_quote_literal(PgConn *c, const char *value);
@@ -143,8 +141,8 @@ void pgconn_append_ident(struct StrBuf *sql, const char *alias, const char *name
  * An oid[] parameter, built in an empty StrBuf: pgconn_oids_add each oid,
  * then pgconn_oids_end, which closes it ("{}" for none) and returns its text.
  */
-void pgconn_oids_add(struct StrBuf *b, Oid oid);
+void		pgconn_oids_add(struct StrBuf *b, Oid oid);
 const char *pgconn_oids_end(struct StrBuf *b);
-void pgconn_append_relation(struct StrBuf *sql, const char *schema, const char *name);
+void		pgconn_append_relation(struct StrBuf *sql, const char *schema, const char *name);
 
 #endif /* FKSCAN_PGCONN_H */

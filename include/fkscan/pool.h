@@ -22,15 +22,15 @@
 typedef struct Pool Pool;
 
 /* On worker thread `worker` before any job; false: it is dead from the start. */
-typedef bool (*PoolStartFn) (void *ctx, int worker);
+typedef bool (*PoolStartFn)(void *ctx, int worker);
 
 typedef struct PoolPhase
 {
-	int			njobs;
+	int njobs;
 	/* one job, on a worker's thread; false: this worker can take no more */
-	bool		(*job) (void *ctx, int worker, int job);
+	bool (*job)(void *ctx, int worker, int job);
 	/* checked before each job; true stops the handing out (NULL: never) */
-	bool		(*stop) (void *ctx);
+	bool (*stop)(void *ctx);
 
 	/*
 	 * On the calling thread, first at the start, then whenever the last
@@ -40,33 +40,33 @@ typedef struct PoolPhase
 	 * number to wait without a deadline.  The phase ends when it returns
 	 * nonzero with nothing running.  NULL: just wait for the jobs.
 	 */
-	double		(*step) (void *ctx, bool running);
-	void	   *ctx;
+	double (*step)(void *ctx, bool running);
+	void *ctx;
 } PoolPhase;
 
 /*
  * Start nthreads threads and wait until each has run start; never NULL (a
  * thread that cannot be created is left out, logged).
  */
-Pool	   *pool_start(int nthreads, PoolStartFn start, void *ctx);
+Pool *pool_start(int nthreads, PoolStartFn start, void *ctx);
 
-int			pool_nthreads(const Pool *p);	/* started */
-int			pool_nalive(Pool *p);	/* these lock: not const */
-bool		pool_alive(Pool *p, int worker);
+int	 pool_nthreads(const Pool *p); /* started */
+int	 pool_nalive(Pool *p);		   /* these lock: not const */
+bool pool_alive(Pool *p, int worker);
 
 /* Run one phase to its end (see PoolPhase); phases run one at a time. */
-void		pool_run(Pool *p, const PoolPhase *phase);
+void pool_run(Pool *p, const PoolPhase *phase);
 
 /* Of the last phase: was job i run (false: never handed out)? */
-bool		pool_job_done(Pool *p, int job);
+bool pool_job_done(Pool *p, int job);
 
 /* Of the phase running (or the last): how many jobs were handed out. */
-int			pool_jobs_taken(Pool *p);
+int pool_jobs_taken(Pool *p);
 
 /* Wake the calling thread's step (from a job: "something is ready"). */
-void		pool_wake(Pool *p);
+void pool_wake(Pool *p);
 
 /* End the threads (after their current phase) and free; NULL is a no-op. */
-void		pool_free(Pool *p);
+void pool_free(Pool *p);
 
-#endif							/* FKSCAN_POOL_H */
+#endif /* FKSCAN_POOL_H */

@@ -29,7 +29,7 @@
 typedef struct Roaring64 Roaring64;
 
 Roaring64 *rb64_create(void);
-void rb64_free(Roaring64 *r);	/* NULL is a no-op */
+void	   rb64_free(Roaring64 *r); /* NULL is a no-op */
 
 void rb64_add(Roaring64 *r, int64_t key);
 
@@ -56,8 +56,7 @@ bool rb64_contains(const Roaring64 *r, int64_t key);
  * (room for n) in increasing order, and return how many.  Keeps its caches
  * in local variables: safe to call from several threads at once.
  */
-size_t rb64_probe_missing(const Roaring64 *r, const int64_t *keys, size_t n,
-						  uint32_t *missing);
+size_t rb64_probe_missing(const Roaring64 *r, const int64_t *keys, size_t n, uint32_t *missing);
 
 uint64_t rb64_cardinality(const Roaring64 *r);
 
@@ -70,12 +69,12 @@ size_t rb64_memory_bytes(const Roaring64 *r);
 /* How the buckets are stored: for tests, and for logging a set's shape. */
 typedef struct Rb64Stats
 {
-	uint32_t	buckets;
-	uint32_t	singletons;		/* one key, kept inline */
-	uint32_t	roaring;		/* CRoaring bitmaps */
-	uint32_t	bitsets;		/* flat bitsets (frozen only) */
-	uint32_t	sorted16;		/* sorted arrays of 16-bit values (frozen only) */
-	uint32_t	sorted32;		/* sorted arrays of 32-bit values (frozen only) */
+	uint32_t buckets;
+	uint32_t singletons; /* one key, kept inline */
+	uint32_t roaring;	 /* CRoaring bitmaps */
+	uint32_t bitsets;	 /* flat bitsets (frozen only) */
+	uint32_t sorted16;	 /* sorted arrays of 16-bit values (frozen only) */
+	uint32_t sorted32;	 /* sorted arrays of 32-bit values (frozen only) */
 } Rb64Stats;
 
 void rb64_stats(const Roaring64 *r, Rb64Stats *stats);
@@ -91,7 +90,7 @@ void rb64_fill_bitset(const Roaring64 *r, int64_t min, uint64_t *words);
  * so do we (returning false).  Before rb64_freeze this sorts a temporary
  * copy of the bucket order.
  */
-typedef bool (*Rb64IterFn) (int64_t key, void *ctx);
+typedef bool (*Rb64IterFn)(int64_t key, void *ctx);
 bool rb64_iterate(const Roaring64 *r, Rb64IterFn fn, void *ctx);
 
 #endif /* FKSCAN_RB64_H */

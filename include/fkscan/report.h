@@ -44,9 +44,9 @@
 typedef struct ReportStream ReportStream;
 
 ReportStream *report_stream_create(const FkOptions *options, FILE *out);
-bool report_fk_done(ReportStream *rs, const ScanResult *res, int index);
-bool report_stream_finish(ReportStream *rs, const ScanResult *res);
-void report_stream_free(ReportStream *rs);
+bool		  report_fk_done(ReportStream *rs, const ScanResult *res, int index);
+bool		  report_stream_finish(ReportStream *rs, const ScanResult *res);
+void		  report_stream_free(ReportStream *rs);
 
 /* All of the above at once, for a finished result. */
 bool report_scan(const ScanResult *res, const FkOptions *options, FILE *out);

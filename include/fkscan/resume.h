@@ -22,13 +22,13 @@
 
 typedef struct Resume
 {
-	StateFile  *state;			/* NULL: nothing to resume or record */
-	int			nfks;
-	bool	   *record_pass;	/* per ChildPass: record its chunks */
-	FkPartial  *found;			/* per FK: what its recorded chunks hold */
-	int		   *chunks;			/* per FK: how many recorded chunks */
-	char	 ***snaps;			/* per FK: the distinct snapshots they were read on */
-	int		   *nsnaps;
+	StateFile *state; /* NULL: nothing to resume or record */
+	int		   nfks;
+	bool	  *record_pass; /* per ChildPass: record its chunks */
+	FkPartial *found;		/* per FK: what its recorded chunks hold */
+	int		  *chunks;		/* per FK: how many recorded chunks */
+	char	***snaps;		/* per FK: the distinct snapshots they were read on */
+	int		  *nsnaps;
 } Resume;
 
 /*
@@ -37,32 +37,31 @@ typedef struct Resume
  * to skip (caller frees).  Cascade steps outside a filtered catalog need
  * the whole graph: read on coord, into res->graph.
  */
-bool	   *resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord,
-								ReportStream *stream, ScanResult *res);
+bool *resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord, ReportStream *stream,
+						  ScanResult *res);
 
 /*
  * Which passes record their chunks (more than one chunk, one key pass,
  * ctid ranges), and the recorded chunks that fit the plan joined to it
  * (plan_apply_recorded), not to be read again.
  */
-void		resume_plan(Resume *r, StateFile *state, ScanPlan *plan, bool tid_ranges);
+void resume_plan(Resume *r, StateFile *state, ScanPlan *plan, bool tid_ranges);
 
 /*
  * The recorded chunks' findings into r->found once the parent sets are
  * built: ints[set] the set's integer keys, failed[set] whether reading it
  * failed (its FKs take nothing).
  */
-void		resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints,
-						const bool *failed);
+void resume_load(Resume *r, const ScanPlan *plan, const KeySet64 *const *ints, const bool *failed);
 
 /*
  * Record a finished chunk of a pass, read on snapshot: local[] its
  * findings per FK of the pass (their orphan lists get sorted).  A write
  * that fails is logged; the chunk stands.
  */
-void		resume_record_chunk(StateFile *state, const ScanPlan *plan, const Chunk *c,
-								const ChildPass *pass, FkPartial *local, const char *snapshot);
+void resume_record_chunk(StateFile *state, const ScanPlan *plan, const Chunk *c,
+						 const ChildPass *pass, FkPartial *local, const char *snapshot);
 
-void		resume_free(Resume *r);
+void resume_free(Resume *r);
 
-#endif							/* FKSCAN_RESUME_H */
+#endif /* FKSCAN_RESUME_H */

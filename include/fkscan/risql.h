@@ -51,10 +51,10 @@ void risql_append_no_parent(StrBuf *sql, const CatTable *parent, const CatForeig
  */
 typedef struct RiConditions
 {
-	StrBuf		exempt;
-	StrBuf		partial;
-	StrBuf		orphan;
-	StrBuf		keys;
+	StrBuf exempt;
+	StrBuf partial;
+	StrBuf orphan;
+	StrBuf keys;
 } RiConditions;
 
 void risql_conditions(const Catalog *cat, const CatForeignKey *fk, RiConditions *q);
@@ -63,4 +63,4 @@ void risql_conditions_free(RiConditions *q);
 /* The condition that a child row "c" violates the FK: orphan OR partial. */
 void risql_append_violation(StrBuf *sql, const Catalog *cat, const CatForeignKey *fk);
 
-#endif							/* FKSCAN_RISQL_H */
+#endif /* FKSCAN_RISQL_H */

@@ -20,9 +20,9 @@
 
 typedef struct RowSourceStats
 {
-	uint64_t	rows;
-	int64_t		bytes;
-	bool		bad_key;		/* rowsrc_stream_keys: a value not an integer key */
+	uint64_t rows;
+	int64_t	 bytes;
+	bool	 bad_key; /* rowsrc_stream_keys: a value not an integer key */
 } RowSourceStats;
 
 /*
@@ -44,8 +44,8 @@ typedef enum FetchMethod
  * Returns false on any failure (logged) or when fn returns false; stats
  * may be NULL.
  */
-bool rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
-				   int ncols, CopyRowFn fn, void *ctx, RowSourceStats *stats);
+bool rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql, int ncols, CopyRowFn fn,
+				   void *ctx, RowSourceStats *stats);
 
 /*
  * The same for a SELECT of one integer column (int2, int4 or int8), with the
@@ -55,7 +55,7 @@ bool rowsrc_stream(PgConn *c, FetchMethod method, const char *select_sql,
  * integer key fails the stream with stats->bad_key set and nothing logged
  * (the caller names the table); other failures are logged.
  */
-bool rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql,
-						CopyKeysFn fn, void *ctx, RowSourceStats *stats);
+bool rowsrc_stream_keys(PgConn *c, FetchMethod method, const char *select_sql, CopyKeysFn fn,
+						void *ctx, RowSourceStats *stats);
 
 #endif /* FKSCAN_ROWSRC_H */

@@ -23,8 +23,8 @@ int scan_run(const FkOptions *options);
 typedef struct ScanOrphanKeys
 {
 	const KeySet64 *ints;
-	const CandSet *cands;
-	const bool *confirmed;
+	const CandSet  *cands;
+	const bool	   *confirmed;
 } ScanOrphanKeys;
 
 /*
@@ -34,12 +34,12 @@ typedef struct ScanOrphanKeys
  */
 typedef struct ScanOutcome
 {
-	bool		ok;				/* result and cat are filled */
-	int			rc;				/* the scan's exit code (FK_EXIT_*) */
-	ScanResult	result;
-	Catalog    *cat;			/* what result's FkResults point into */
-	PgConn	   *verifier;		/* keep_keys: a connection still in the snapshot */
-	struct ScanHeld *held;		/* scan.c's: what lives until scan_outcome_free */
+	bool			 ok; /* result and cat are filled */
+	int				 rc; /* the scan's exit code (FK_EXIT_*) */
+	ScanResult		 result;
+	Catalog			*cat;	   /* what result's FkResults point into */
+	PgConn			*verifier; /* keep_keys: a connection still in the snapshot */
+	struct ScanHeld *held;	   /* scan.c's: what lives until scan_outcome_free */
 } ScanOutcome;
 
 /*
@@ -48,8 +48,7 @@ typedef struct ScanOutcome
  * orphan keys and a connection in the scan's snapshot for the caller.
  * Returns out->ok.
  */
-bool scan_execute(const FkOptions *options, ReportStream *stream, bool keep_keys,
-				  ScanOutcome *out);
+bool scan_execute(const FkOptions *options, ReportStream *stream, bool keep_keys, ScanOutcome *out);
 
 /* FK i's orphan keys (keep_keys, status orphans); false if none held. */
 bool scan_outcome_keys(const ScanOutcome *out, int i, ScanOrphanKeys *k);

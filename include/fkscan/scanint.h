@@ -46,52 +46,52 @@ _Static_assert(COPYBIN_KEY_BATCH <= PROBE_BATCH, "probe buffers too small for a 
 /* A parent key set, of whichever kind its ParentSet says. */
 typedef struct KeySet
 {
-	KeySet64   *ints;
-	HSet128    *hashes;
-	CandSet    *cands;			/* orphan_keys with keep_keys: the raw candidates */
-	bool	   *confirmed;		/* ... and which of them are orphans */
+	KeySet64 *ints;
+	HSet128	 *hashes;
+	CandSet	 *cands;	 /* orphan_keys with keep_keys: the raw candidates */
+	bool	 *confirmed; /* ... and which of them are orphans */
 } KeySet;
 
 typedef struct Scan Scan;
 
 typedef struct Worker
 {
-	Scan	   *scan;
-	int			id;
-	PgConn	   *conn;
-	bool		alive;			/* connected and in the snapshot */
-	KeySet	   *sets;			/* partial parent sets, one per ParentSet */
-	FkPartial  *fks;			/* one per FK */
+	Scan	  *scan;
+	int		   id;
+	PgConn	  *conn;
+	bool	   alive; /* connected and in the snapshot */
+	KeySet	  *sets;  /* partial parent sets, one per ParentSet */
+	FkPartial *fks;	  /* one per FK */
 } Worker;
 
 struct Scan
 {
 	const FkOptions *opt;
-	bool		keep_keys;		/* the caller wants the orphan keys (fix) */
-	PgConn	   *verifier;		/* after the pool: a connection in the snapshot */
-	const Catalog *cat;
-	const ScanPlan *plan;
-	char	   *snapshot;
-	KeySet	   *sets;			/* merged and frozen after phase 1 */
-	char	  **set_errors;		/* per ParentSet */
-	char	  **pass_errors;	/* per ChildPass */
-	char	  **fk_errors;		/* per FK */
-	double	   *fk_end;			/* seconds since start when its last chunk ended */
-	FkResult   *server_results; /* per FK, filled by CHUNK_SERVER */
-	KeySet	   *orphan_keys;	/* per FK, the final orphan keys (for --orphans-out) */
-	Worker	   *workers;
-	int			nworkers;		/* allocated */
-	Pool	   *pool;			/* their threads */
-	int			key_pass;		/* which slice of the hashed key space */
-	Pace		pace;			/* rows, bytes, --max-rate, --max-time, Ctrl-C */
-	struct timespec phase_start;
+	bool			 keep_keys; /* the caller wants the orphan keys (fix) */
+	PgConn			*verifier;	/* after the pool: a connection in the snapshot */
+	const Catalog	*cat;
+	const ScanPlan	*plan;
+	char			*snapshot;
+	KeySet			*sets;			 /* merged and frozen after phase 1 */
+	char		   **set_errors;	 /* per ParentSet */
+	char		   **pass_errors;	 /* per ChildPass */
+	char		   **fk_errors;		 /* per FK */
+	double			*fk_end;		 /* seconds since start when its last chunk ended */
+	FkResult		*server_results; /* per FK, filled by CHUNK_SERVER */
+	KeySet			*orphan_keys;	 /* per FK, the final orphan keys (for --orphans-out) */
+	Worker			*workers;
+	int				 nworkers; /* allocated */
+	Pool			*pool;	   /* their threads */
+	int				 key_pass; /* which slice of the hashed key space */
+	Pace			 pace;	   /* rows, bytes, --max-rate, --max-time, Ctrl-C */
+	struct timespec	 phase_start;
 
-	pthread_mutex_t lock;		/* errors, fk_end, ready[] */
-	const Chunk *chunks;		/* of the phase running */
-	int			nchunks;
-	atomic_bool conflict;		/* a recovery conflict (40001) hit this attempt */
-	bool		mixed_snapshots;	/* chunk mode: not everything read on one snapshot */
-	atomic_int	chunk_retries;	/* chunks re-read on a fresh snapshot */
+	pthread_mutex_t lock;	/* errors, fk_end, ready[] */
+	const Chunk	   *chunks; /* of the phase running */
+	int				nchunks;
+	atomic_bool		conflict;		 /* a recovery conflict (40001) hit this attempt */
+	bool			mixed_snapshots; /* chunk mode: not everything read on one snapshot */
+	atomic_int		chunk_retries;	 /* chunks re-read on a fresh snapshot */
 
 	/*
 	 * Long sweeps (issue #10).  FKs are finished one by one as the last of
@@ -100,22 +100,22 @@ struct Scan
 	 * in the --state file and streams their JSON line.  --max-time: at the
 	 * budget the coordinator stops the streams and cancels every query (pace).
 	 */
-	PgConn	   *coord;			/* holds the exported snapshot (snapshot mode) */
-	ScanResult *res;			/* filled FK by FK */
-	ReportStream *stream;		/* --format jsonl lines as FKs finish */
-	StateFile  *state;			/* --state, or NULL */
-	bool	   *finished;		/* per FK: its result is final (or failed) */
-	bool		track_units;	/* phase 2 of the last key pass: queue finished FKs */
-	int		   *pass_left;		/* per ChildPass: its chunks not yet handled */
-	int		   *ready;			/* FKs whose every chunk is handled, in order */
-	int			nready;
-	int			nready_done;	/* of ready[], finished by the coordinator */
+	PgConn		 *coord;	   /* holds the exported snapshot (snapshot mode) */
+	ScanResult	 *res;		   /* filled FK by FK */
+	ReportStream *stream;	   /* --format jsonl lines as FKs finish */
+	StateFile	 *state;	   /* --state, or NULL */
+	bool		 *finished;	   /* per FK: its result is final (or failed) */
+	bool		  track_units; /* phase 2 of the last key pass: queue finished FKs */
+	int			 *pass_left;   /* per ChildPass: its chunks not yet handled */
+	int			 *ready;	   /* FKs whose every chunk is handled, in order */
+	int			  nready;
+	int			  nready_done; /* of ready[], finished by the coordinator */
 
 	/*
 	 * --state chunk records: chunks an earlier run recorded are in the plan
 	 * (Chunk.recorded) but not read; their findings are in resume.found.
 	 */
-	Resume		resume;
+	Resume resume;
 };
 
 /* Does this fingerprint belong to the current slice of the key space? */
@@ -123,11 +123,11 @@ static inline bool
 in_key_pass(const Scan *s, Hash128 h)
 {
 	return s->plan->key_passes == 1 ||
-		h.hi % (uint64_t) s->plan->key_passes == (uint64_t) s->key_pass;
+		   h.hi % (uint64_t) s->plan->key_passes == (uint64_t) s->key_pass;
 }
 
 /* scan_chunk.c */
-void		record_error(Scan *s, char **slot, const char *msg);	/* first wins */
+void		record_error(Scan *s, char **slot, const char *msg); /* first wins */
 bool		has_error(Scan *s, char *const *slot);
 void		note_fk_end(Scan *s, int fk);
 void		recover_worker(Worker *w);
@@ -137,16 +137,16 @@ bool		is_conflict(const Catalog *cat, PgConn *c);
 bool		chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt);
 
 /* scan_parents.c: phase 1 */
-void		prepare_partial_sets(Scan *s);
-bool		run_parent_chunk(Worker *w, const Chunk *c, int attempt);
-void		merge_parent_sets(Scan *s);
+void prepare_partial_sets(Scan *s);
+bool run_parent_chunk(Worker *w, const Chunk *c, int attempt);
+void merge_parent_sets(Scan *s);
 
 /* scan_children.c: phase 2 */
-bool		run_child_chunk(Worker *w, int chunk_index, int attempt);
+bool run_child_chunk(Worker *w, int chunk_index, int attempt);
 
 /* scan_finish.c: an FK's result, as its last chunk ends or at the end */
-void		finish_early(Scan *s, int i);
-void		finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i);
-void		finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out);
+void finish_early(Scan *s, int i);
+void finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i);
+void finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out);
 
-#endif							/* FKSCAN_SCANINT_H */
+#endif /* FKSCAN_SCANINT_H */

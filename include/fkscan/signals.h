@@ -43,10 +43,10 @@ void signals_watch_output(int fd);
  * Run fn from the signal thread before a second signal ends the process at
  * once (e.g. to resume WAL replay that fkscan paused); NULL clears it.
  */
-void signals_set_exit_hook(void (*fn) (void));
+void signals_set_exit_hook(void (*fn)(void));
 
 /* Register a connection for cancellation; returns a slot, -1 if full. */
-int signals_register(PGconn *conn);
+int	 signals_register(PGconn *conn);
 void signals_unregister(int slot);
 
 #endif /* FKSCAN_SIGNALS_H */

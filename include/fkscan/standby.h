@@ -34,4 +34,4 @@ bool standby_pause_replay(PgConn *c);
 /* Resume what standby_pause_replay() paused, if anything (retried quietly). */
 void standby_resume_replay(void);
 
-#endif							/* FKSCAN_STANDBY_H */
+#endif /* FKSCAN_STANDBY_H */

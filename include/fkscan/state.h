@@ -43,8 +43,8 @@ StateFile *state_open(const char *path, const char *database, const FkOptions *o
  * there is no record for it (by OID and names), or a step cannot be
  * resolved: *need_graph is then set when graph was NULL.
  */
-bool state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat,
-				   const Catalog *graph, FkResult *r, bool *need_graph);
+bool state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat, const Catalog *graph,
+				   FkResult *r, bool *need_graph);
 
 /* Append r's record and fsync; false (logged) if it could not be written. */
 bool state_record_fk(StateFile *st, const FkResult *r);
@@ -62,41 +62,41 @@ bool state_record_fk(StateFile *st, const FkResult *r);
  */
 typedef struct StateChunkSample
 {
-	uint64_t	ordinal;
-	int64_t		key;			/* integer FKs */
-	Hash128		hash;			/* hashed FKs */
-	bool		partial;		/* a MATCH FULL row mixing NULLs and values */
+	uint64_t ordinal;
+	int64_t	 key;	  /* integer FKs */
+	Hash128	 hash;	  /* hashed FKs */
+	bool	 partial; /* a MATCH FULL row mixing NULLs and values */
 } StateChunkSample;
 
 typedef struct StateChunkFk
 {
-	Oid			fk;
-	uint64_t	child_rows;
-	uint64_t	null_rows;
-	uint64_t	partial_null_rows;
-	uint64_t	orphan_rows;	/* integer FKs */
-	int64_t    *keys;			/* integer FKs: distinct orphan keys, ascending */
-	uint64_t   *key_rows;		/* ... and their rows */
-	int			nkeys;
-	CandSet    *cands;			/* hashed FKs: the candidates (else NULL) */
+	Oid				  fk;
+	uint64_t		  child_rows;
+	uint64_t		  null_rows;
+	uint64_t		  partial_null_rows;
+	uint64_t		  orphan_rows; /* integer FKs */
+	int64_t			 *keys;		   /* integer FKs: distinct orphan keys, ascending */
+	uint64_t		 *key_rows;	   /* ... and their rows */
+	int				  nkeys;
+	CandSet			 *cands; /* hashed FKs: the candidates (else NULL) */
 	StateChunkSample *samples;
-	int			nsamples;
+	int				  nsamples;
 } StateChunkFk;
 
 typedef struct StateChunk
 {
-	Oid			table;			/* the pass's child table */
-	Oid			leaf;			/* the relation read */
-	Oid			filenode;		/* its file then (0: unknown, never reused) */
-	int64_t		first_page;
-	int64_t		end_page;		/* -1: open-ended */
-	char	   *snapshot;
+	Oid			  table;	/* the pass's child table */
+	Oid			  leaf;		/* the relation read */
+	Oid			  filenode; /* its file then (0: unknown, never reused) */
+	int64_t		  first_page;
+	int64_t		  end_page; /* -1: open-ended */
+	char		 *snapshot;
 	StateChunkFk *fks;
-	int			nfks;
+	int			  nfks;
 } StateChunk;
 
 /* Chunk records the file holds (borrowed until state_close). */
-int state_nchunks(const StateFile *st);
+int				  state_nchunks(const StateFile *st);
 const StateChunk *state_chunk(const StateFile *st, int i);
 
 /*

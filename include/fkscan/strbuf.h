@@ -15,9 +15,9 @@
 
 typedef struct StrBuf
 {
-	char	   *data;
-	size_t		len;
-	size_t		cap;
+	char  *data;
+	size_t len;
+	size_t cap;
 } StrBuf;
 
 void strbuf_init(StrBuf *b);
@@ -36,8 +36,7 @@ void strbuf_append_copy_text(StrBuf *b, const char *v);
  * for 1; plural NULL means singular + "s".  Every count in text for
  * people goes through it.
  */
-void strbuf_append_count(StrBuf *b, uint64_t n, const char *singular,
-						 const char *plural);
+void strbuf_append_count(StrBuf *b, uint64_t n, const char *singular, const char *plural);
 
 /* Hand the string to the caller (who frees it) and leave b empty. */
 char *strbuf_take(StrBuf *b);
@@ -45,9 +44,9 @@ char *strbuf_take(StrBuf *b);
 /* A growable list of owned strings. */
 typedef struct StringList
 {
-	char	  **items;
-	int			n;
-	int			cap;
+	char **items;
+	int	   n;
+	int	   cap;
 } StringList;
 
 void stringlist_append(StringList *l, const char *s);

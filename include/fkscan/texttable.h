@@ -26,17 +26,16 @@ void texttable_append_columns(StrBuf *b, const CatColumn *cols, int n);
 
 typedef struct TextTable
 {
-	int			ncols;
+	int				   ncols;
 	const char *const *headers; /* borrowed */
-	const bool *right;			/* borrowed; NULL: all left-aligned */
-	char	  **cells;			/* owned */
-	int			ncells;
-	int			cap;
+	const bool		  *right;	/* borrowed; NULL: all left-aligned */
+	char			 **cells;	/* owned */
+	int				   ncells;
+	int				   cap;
 } TextTable;
 
-void texttable_init(TextTable *t, int ncols, const char *const *headers,
-					const bool *right);
-void texttable_add(TextTable *t, char *cell);	/* adopts cell (fk_malloc'd) */
+void texttable_init(TextTable *t, int ncols, const char *const *headers, const bool *right);
+void texttable_add(TextTable *t, char *cell); /* adopts cell (fk_malloc'd) */
 void texttable_add_copy(TextTable *t, const char *cell);
 void texttable_render(const TextTable *t, StrBuf *out);
 void texttable_free(TextTable *t);

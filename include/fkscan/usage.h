@@ -8,9 +8,9 @@
 #include "fkscan/options.h"
 
 /* fkscan --help: the commands. */
-void		usage_main(void);
+void usage_main(void);
 
 /* fkscan COMMAND --help: its options. */
-void		usage_command(FkCommand cmd);
+void usage_command(FkCommand cmd);
 
-#endif							/* FKSCAN_USAGE_H */
+#endif /* FKSCAN_USAGE_H */

@@ -19,8 +19,8 @@
 #include "fkscan/result.h"
 
 /* Fill r's counts and up to sample rows from the server's anti-join. */
-bool verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-						 int sample, FkResult *r);
+bool verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk, int sample,
+						 FkResult *r);
 
 /*
  * Integer orphans seen on several snapshots (--consistency chunk after a
@@ -29,12 +29,11 @@ bool verify_fk_on_server(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
  */
 struct KeySet64;
 bool verify_int_orphans(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-						const struct KeySet64 *keys, struct KeySet64 *still,
-						uint64_t *gone_rows);
+						const struct KeySet64 *keys, struct KeySet64 *still, uint64_t *gone_rows);
 
 /* Set confirmed[i] for every candidate i that has no parent (caller sizes it). */
-bool verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk,
-					   const CandSet *cands, bool *confirmed);
+bool verify_candidates(PgConn *c, const Catalog *cat, const CatForeignKey *fk, const CandSet *cands,
+					   bool *confirmed);
 
 /*
  * The confirmed candidates' keys as text (the child's base types' output,
@@ -50,11 +49,10 @@ bool verify_candidates_text(PgConn *c, const CatForeignKey *fk, const CandSet *c
  * candidates cand_idx[n] of cands, and with partial, MATCH FULL's rows
  * mixing NULLs and values too.
  */
-bool verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col,
-						const int64_t *ints, int n, int limit, FkResult *r);
-bool verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk,
-						 const CatForeignKey *fk, const CandSet *cands,
-						 const uint32_t *cand_idx, int n, bool partial,
+bool verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col, const int64_t *ints,
+						int n, int limit, FkResult *r);
+bool verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk, const CatForeignKey *fk,
+						 const CandSet *cands, const uint32_t *cand_idx, int n, bool partial,
 						 int limit, FkResult *r);
 
 #endif /* FKSCAN_VERIFY_H */

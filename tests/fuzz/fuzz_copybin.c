@@ -30,19 +30,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ROW_LEN ((size_t) 0x3fffffff)
 
 typedef struct Seen
 {
-	int			nfields;
-	uint64_t	rows;
-	uint64_t	hash;
-	uint64_t	stop_at;		/* return false on this row (1-based); 0 never */
-	uint64_t	key_hash;		/* one field: the keys as key mode sees them */
-	uint64_t	bad_key_row;	/* one field: first row not NULL/2/4/8 bytes; 0 none */
-	int32_t		bad_key_len;
+	int		 nfields;
+	uint64_t rows;
+	uint64_t hash;
+	uint64_t stop_at;	  /* return false on this row (1-based); 0 never */
+	uint64_t key_hash;	  /* one field: the keys as key mode sees them */
+	uint64_t bad_key_row; /* one field: first row not NULL/2/4/8 bytes; 0 none */
+	int32_t	 bad_key_len;
 } Seen;
 
 static void
@@ -67,8 +67,8 @@ hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 static uint64_t
 hash_field(uint64_t h, const uint8_t *data, int32_t len)
 {
-	uint8_t		l[4] = {(uint8_t) (len >> 24), (uint8_t) (len >> 16),
-	(uint8_t) (len >> 8), (uint8_t) len};
+	uint8_t l[4] = {(uint8_t) (len >> 24), (uint8_t) (len >> 16), (uint8_t) (len >> 8),
+					(uint8_t) len};
 
 	h = hash_bytes(h, l, 4);
 	return len > 0 ? hash_bytes(h, data, (size_t) len) : h;
@@ -77,9 +77,9 @@ hash_field(uint64_t h, const uint8_t *data, int32_t len)
 static bool
 check_row(void *arg, const CopyField *f, int nfields)
 {
-	Seen	   *s = arg;
-	const uint8_t *cursor = NULL;	/* just past the previous data, if known */
-	int			gap = 1;		/* length words since then */
+	Seen		  *s = arg;
+	const uint8_t *cursor = NULL; /* just past the previous data, if known */
+	int			   gap = 1;		  /* length words since then */
 
 	if (nfields != s->nfields)
 		fail_check("callback got the wrong field count");
@@ -104,8 +104,8 @@ check_row(void *arg, const CopyField *f, int nfields)
 	s->rows++;
 	if (nfields == 1 && s->bad_key_row == 0)
 	{
-		int64_t		key = 0;
-		uint8_t		kb[9];
+		int64_t key = 0;
+		uint8_t kb[9];
 
 		if (f[0].len == 8)
 			key = copybin_int64(f[0].data);
@@ -140,9 +140,9 @@ static bool
 reference_parse(const uint8_t *p, size_t n, int nfields, uint64_t *rows, uint64_t *hash)
 {
 	static const uint8_t sig[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
-	size_t		off;
-	uint32_t	flags;
-	int32_t		ext;
+	size_t				 off;
+	uint32_t			 flags;
+	int32_t				 ext;
 
 	*rows = 0;
 	*hash = 0xcbf29ce484222325;
@@ -155,9 +155,9 @@ reference_parse(const uint8_t *p, size_t n, int nfields, uint64_t *rows, uint64_
 	off = 19 + (size_t) ext;
 	for (;;)
 	{
-		size_t		start = off;
-		int			count;
-		uint64_t	h = *hash;
+		size_t	 start = off;
+		int		 count;
+		uint64_t h = *hash;
 
 		if (n - off < 2)
 			return false;
@@ -169,7 +169,7 @@ reference_parse(const uint8_t *p, size_t n, int nfields, uint64_t *rows, uint64_
 			return false;
 		for (int i = 0; i < nfields; i++)
 		{
-			int32_t		len;
+			int32_t len;
 
 			if (n - off < 4)
 				return false;
@@ -220,14 +220,14 @@ next_piece(int mode, int param, size_t n, uint64_t *rnd)
 static bool
 decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, Seen *s)
 {
-	uint64_t	rnd = 0x9e3779b97f4a7c15 ^ ((uint64_t) param << 32) ^ n;
-	size_t		off = 0;
-	bool		fed = true;
+	uint64_t rnd = 0x9e3779b97f4a7c15 ^ ((uint64_t) param << 32) ^ n;
+	size_t	 off = 0;
+	bool	 fed = true;
 
 	do
 	{
-		size_t		piece;
-		uint8_t    *copy;
+		size_t	 piece;
+		uint8_t *copy;
 
 		piece = next_piece(mode, param, n, &rnd);
 		if (piece > n - off)
@@ -237,7 +237,7 @@ decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, S
 			abort();
 		memcpy(copy, p + off, piece);
 		fed = s ? copybin_feed(d, piece ? copy : NULL, piece, check_row, s)
-			: copybin_feed_keys(d, piece ? copy : NULL, piece);
+				: copybin_feed_keys(d, piece ? copy : NULL, piece);
 		free(copy);
 		off += piece;
 	} while (fed && off < n);
@@ -247,25 +247,24 @@ decode_cut(CopyBinDecoder *d, const uint8_t *p, size_t n, int mode, int param, S
 /* Key mode's view: the same key hash as check_row builds, batches checked. */
 typedef struct KeySeen
 {
-	uint64_t	rows;
-	uint64_t	key_hash;
-	int			batches;
+	uint64_t rows;
+	uint64_t key_hash;
+	int		 batches;
 } KeySeen;
 
 static bool
 check_keys(void *arg, const CopyKeyBatch *b)
 {
-	KeySeen    *s = arg;
-	size_t		nrows = b->nkeys + b->nnulls;
-	size_t		k = 0,
-				n = 0;
+	KeySeen *s = arg;
+	size_t	 nrows = b->nkeys + b->nnulls;
+	size_t	 k = 0, n = 0;
 
 	if (b->first_row != s->rows || nrows == 0 || nrows > COPYBIN_KEY_BATCH)
 		fail_check("key batch out of place or oversized");
 	for (size_t r = 0; r < nrows; r++)
 	{
-		uint8_t		kb[9] = {0};
-		int64_t		key = 0;
+		uint8_t kb[9] = {0};
+		int64_t key = 0;
 
 		if (n < b->nnulls && b->null_rows[n] == r)
 		{
@@ -290,13 +289,13 @@ check_keys(void *arg, const CopyKeyBatch *b)
 
 /* Key mode against row mode's findings (s: the row-mode run, cut the same way). */
 static void
-check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s,
-			   bool row_ok, const char *row_error)
+check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s, bool row_ok,
+			   const char *row_error)
 {
-	KeySeen		ks = {0, 0xcbf29ce484222325, 0};
+	KeySeen			ks = {0, 0xcbf29ce484222325, 0};
 	CopyBinDecoder *d = copybin_create_keys(check_keys, &ks);
-	bool		key_ok = decode_cut(d, p, n, mode, param, NULL);
-	char		want[128];
+	bool			key_ok = decode_cut(d, p, n, mode, param, NULL);
+	char			want[128];
 
 	if (s->bad_key_row > 0)
 	{
@@ -309,8 +308,8 @@ check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s,
 		fail_check("key mode and row mode disagree on the outcome");
 	else if (!key_ok && (copybin_bad_key(d) || strcmp(copybin_error(d), row_error) != 0))
 		fail_check("key mode failed with another error than row mode");
-	else if (key_ok && (ks.rows != s->rows || copybin_rows(d) != s->rows ||
-						ks.key_hash != s->key_hash))
+	else if (key_ok &&
+			 (ks.rows != s->rows || copybin_rows(d) != s->rows || ks.key_hash != s->key_hash))
 		fail_check("key mode delivered other keys than row mode");
 	/* a failed stream delivers only whole batches, each a prefix of row mode's rows */
 	if (ks.rows > s->rows && s->bad_key_row == 0)
@@ -321,19 +320,14 @@ check_key_mode(const uint8_t *p, size_t n, int mode, int param, const Seen *s,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int			nfields,
-				mode,
-				param;
-	const uint8_t *p;
-	size_t		n;
-	uint64_t	ref_rows,
-				ref_hash;
-	bool		ref_ok,
-				cut_ok,
-				whole_ok;
-	char		cut_error[256];
+	int				nfields, mode, param;
+	const uint8_t  *p;
+	size_t			n;
+	uint64_t		ref_rows, ref_hash;
+	bool			ref_ok, cut_ok, whole_ok;
+	char			cut_error[256];
 	CopyBinDecoder *d;
-	Seen		s;
+	Seen			s;
 
 	if (size < 1)
 		return 0;
@@ -354,7 +348,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cut_ok = decode_cut(d, p, n, mode, param, &s);
 	if (cut_ok != ref_ok)
 		fail_check(cut_ok ? "decoder accepted what the reference rejects"
-				   : "decoder rejected what the reference accepts");
+						  : "decoder rejected what the reference accepts");
 	if (cut_ok != (copybin_error(d)[0] == '\0'))
 		fail_check("error text does not match the outcome");
 	if (s.rows != ref_rows || copybin_rows(d) != ref_rows || s.hash != ref_hash)
@@ -369,8 +363,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.nfields = nfields;
 	s.hash = 0xcbf29ce484222325;
 	whole_ok = decode_cut(d, p, n, 0, 0, &s);
-	if (whole_ok != cut_ok || strcmp(copybin_error(d), cut_error) != 0 ||
-		s.rows != ref_rows || s.hash != ref_hash)
+	if (whole_ok != cut_ok || strcmp(copybin_error(d), cut_error) != 0 || s.rows != ref_rows ||
+		s.hash != ref_hash)
 		fail_check("whole and cut feeds disagree");
 
 	/* stopped half way: exactly that many rows, then failed for good */
@@ -381,8 +375,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s.nfields = nfields;
 		s.stop_at = ref_rows / 2 + 1;
 		if (decode_cut(d, p, n, mode, param, &s) ||
-			strcmp(copybin_error(d), "stopped by caller") != 0 ||
-			s.rows != s.stop_at || copybin_rows(d) != s.stop_at)
+			strcmp(copybin_error(d), "stopped by caller") != 0 || s.rows != s.stop_at ||
+			copybin_rows(d) != s.stop_at)
 			fail_check("stopping callback did not stop the stream");
 		if (copybin_feed(d, p, n, check_row, &s) || s.rows != s.stop_at)
 			fail_check("feed after a stop did not fail");

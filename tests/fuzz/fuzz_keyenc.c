@@ -31,15 +31,15 @@
 #include "fkscan/copybin.h"
 #include "fkscan/keyenc.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NKINDS 7
-#define NUMERIC_NEG 0x4000
-#define NUMERIC_NAN 0xC000
+#define NKINDS		 7
+#define NUMERIC_NEG	 0x4000
+#define NUMERIC_NAN	 0xC000
 #define NUMERIC_PINF 0xD000
 #define NUMERIC_NINF 0xF000
 
-static const char prefix[] = "keep";	/* what the buffer held before */
+static const char prefix[] = "keep"; /* what the buffer held before */
 
 static void
 fail_check(KeyEncKind kind, const char *what)
@@ -69,9 +69,9 @@ put_i16(uint8_t *p, int v)
 static bool
 encode(KeyEncKind kind, const uint8_t *data, int32_t len, uint8_t **val, size_t *vlen)
 {
-	StrBuf		out;
-	uint8_t    *copy = NULL;
-	bool		ok;
+	StrBuf	 out;
+	uint8_t *copy = NULL;
+	bool	 ok;
 
 	*val = NULL;
 	*vlen = 0;
@@ -95,7 +95,7 @@ encode(KeyEncKind kind, const uint8_t *data, int32_t len, uint8_t **val, size_t 
 	}
 	else
 	{
-		size_t		n = out.len - (sizeof(prefix) - 1);
+		size_t		   n = out.len - (sizeof(prefix) - 1);
 		const uint8_t *p = (const uint8_t *) out.data + sizeof(prefix) - 1;
 
 		if (n < 4 || get_u32(p) != n - 4)
@@ -123,8 +123,8 @@ static void
 require_encodes_as(KeyEncKind kind, const uint8_t *form, int32_t len, const uint8_t *val,
 				   size_t vlen, const char *what)
 {
-	uint8_t    *v2;
-	size_t		v2len;
+	uint8_t *v2;
+	size_t	 v2len;
 
 	if (!encode(kind, form, len, &v2, &v2len))
 		fail_check(kind, what);
@@ -137,7 +137,7 @@ require_encodes_as(KeyEncKind kind, const uint8_t *form, int32_t len, const uint
 static bool
 ref_int(const uint8_t *d, int32_t len, uint8_t *canon)
 {
-	int64_t		v;
+	int64_t v;
 
 	if (len == 2)
 		v = (int16_t) (((unsigned) d[0] << 8) | d[1]);
@@ -155,20 +155,18 @@ ref_int(const uint8_t *d, int32_t len, uint8_t *canon)
 /* A numeric value in the clear: digits base 10000, the first worth 10000^weight. */
 typedef struct Num
 {
-	int			special;		/* 0, or the sign word of NaN / +Inf / -Inf */
-	bool		neg;
-	long		weight;			/* of the first non-zero digit */
-	int			ndigits;		/* without zero digits at either end; 0: zero */
-	const uint8_t *digits;		/* 2 bytes each, as sent */
+	int			   special; /* 0, or the sign word of NaN / +Inf / -Inf */
+	bool		   neg;
+	long		   weight;	/* of the first non-zero digit */
+	int			   ndigits; /* without zero digits at either end; 0: zero */
+	const uint8_t *digits;	/* 2 bytes each, as sent */
 } Num;
 
 static bool
 ref_numeric(const uint8_t *d, int32_t len, Num *n)
 {
-	int			nd,
-				first,
-				last;
-	unsigned	sign;
+	int		 nd, first, last;
+	unsigned sign;
 
 	if (len < 8)
 		return false;
@@ -201,8 +199,8 @@ ref_numeric(const uint8_t *d, int32_t len, Num *n)
 static uint8_t *
 numeric_form(const Num *n, int lead_zeros, int trail_zeros, int dscale, int32_t *len)
 {
-	int			nd = n->ndigits + lead_zeros + trail_zeros;
-	uint8_t    *p;
+	int		 nd = n->ndigits + lead_zeros + trail_zeros;
+	uint8_t *p;
 
 	if (n->special)
 		nd = 0;
@@ -223,9 +221,9 @@ static void
 check_numeric(const uint8_t *d, int32_t len, bool ok, const uint8_t *val, size_t vlen)
 {
 	const KeyEncKind kind = KEYENC_NUMERIC;
-	Num			n;
-	uint8_t    *form;
-	int32_t		flen;
+	Num				 n;
+	uint8_t			*form;
+	int32_t			 flen;
 
 	if (ok != ref_numeric(d, len, &n))
 		fail_check(kind, ok ? "accepted a malformed numeric" : "rejected a well-formed numeric");
@@ -234,28 +232,29 @@ check_numeric(const uint8_t *d, int32_t len, bool ok, const uint8_t *val, size_t
 	/* the value is the reference's canonical form */
 	if (n.special)
 	{
-		uint8_t		want[2] = {(uint8_t) (n.special >> 8), 0};
+		uint8_t want[2] = {(uint8_t) (n.special >> 8), 0};
 
 		require_same(kind, val, vlen, want, 2, "NaN/Infinity is not its one canonical form");
 	}
 	else if (n.ndigits == 0)
-		require_same(kind, val, vlen, (const uint8_t *) "z", 1, "zero is not the one canonical zero");
+		require_same(kind, val, vlen, (const uint8_t *) "z", 1,
+					 "zero is not the one canonical zero");
 	else
 	{
 		/* sign, weight (int32), the digits from the first to the last non-zero */
-		if (vlen != 5 + 2 * (size_t) n.ndigits ||
-			val[0] != (n.neg ? '-' : '+') ||
+		if (vlen != 5 + 2 * (size_t) n.ndigits || val[0] != (n.neg ? '-' : '+') ||
 			memcmp(val + 5, n.digits, 2 * (size_t) n.ndigits) != 0)
 			fail_check(kind, "sign or digits not as the value has them");
 		if ((long) (int32_t) get_u32(val + 1) != n.weight)
 			fail_check(kind, "the weight of the first non-zero digit does not survive the "
-					   "encoding (two values could share one)");
+							 "encoding (two values could share one)");
 	}
 	/* rebuilt from the value, and other forms of it, encode the same */
 	if (n.special || (n.weight >= -32768 && n.weight <= 32767))
 	{
 		form = numeric_form(&n, 0, 0, 0, &flen);
-		require_encodes_as(kind, form, flen, val, vlen, "not idempotent: the rebuilt numeric differs");
+		require_encodes_as(kind, form, flen, val, vlen,
+						   "not idempotent: the rebuilt numeric differs");
 		free(form);
 		form = numeric_form(&n, 0, 0, 16383, &flen);
 		require_encodes_as(kind, form, flen, val, vlen, "the display scale changed the encoding");
@@ -271,7 +270,7 @@ check_numeric(const uint8_t *d, int32_t len, bool ok, const uint8_t *val, size_t
 	if (n.ndigits == 0 && !n.special)
 	{
 		/* -0, and zero at any weight, is zero */
-		uint8_t		negzero[8] = {0, 0, 0x7f, 0xff, 0x40, 0, 0, 9};
+		uint8_t negzero[8] = {0, 0, 0x7f, 0xff, 0x40, 0, 0, 9};
 
 		require_encodes_as(kind, negzero, 8, val, vlen, "-0 is not 0");
 	}
@@ -281,11 +280,10 @@ static void
 check_float(KeyEncKind kind, const uint8_t *d, int32_t len, bool ok, const uint8_t *val,
 			size_t vlen)
 {
-	int			width = kind == KEYENC_FLOAT4 ? 4 : 8;
-	uint8_t		want[8];
-	uint8_t		other[8];
-	bool		nan,
-				zero;
+	int		width = kind == KEYENC_FLOAT4 ? 4 : 8;
+	uint8_t want[8];
+	uint8_t other[8];
+	bool	nan, zero;
 
 	if (ok != (len == width))
 		fail_check(kind, ok ? "accepted a float of the wrong size" : "rejected a float");
@@ -294,7 +292,7 @@ check_float(KeyEncKind kind, const uint8_t *d, int32_t len, bool ok, const uint8
 	memcpy(want, d, (size_t) width);
 	if (width == 4)
 	{
-		uint32_t	bits = get_u32(d);
+		uint32_t bits = get_u32(d);
 
 		nan = (bits & 0x7f800000U) == 0x7f800000U && (bits & 0x007fffffU) != 0;
 		zero = (bits & 0x7fffffffU) == 0;
@@ -305,10 +303,10 @@ check_float(KeyEncKind kind, const uint8_t *d, int32_t len, bool ok, const uint8
 	}
 	else
 	{
-		uint64_t	bits = ((uint64_t) get_u32(d) << 32) | get_u32(d + 4);
+		uint64_t bits = ((uint64_t) get_u32(d) << 32) | get_u32(d + 4);
 
 		nan = (bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL &&
-			(bits & 0x000fffffffffffffULL) != 0;
+			  (bits & 0x000fffffffffffffULL) != 0;
 		zero = (bits & 0x7fffffffffffffffULL) == 0;
 		if (nan)
 			memcpy(want, "\x7f\xf8\x00\x00\x00\x00\x00\x00", 8);
@@ -325,7 +323,8 @@ check_float(KeyEncKind kind, const uint8_t *d, int32_t len, bool ok, const uint8
 		other[0] ^= 0x80;
 		other[width - 1] ^= 0x01;
 		if (width == 4 ? (get_u32(other) & 0x007fffffU) != 0
-			: ((((uint64_t) get_u32(other) << 32) | get_u32(other + 4)) & 0x000fffffffffffffULL) != 0)
+					   : ((((uint64_t) get_u32(other) << 32) | get_u32(other + 4)) &
+						  0x000fffffffffffffULL) != 0)
 			require_encodes_as(kind, other, width, val, vlen, "NaNs encode differently");
 	}
 	if (zero)
@@ -339,14 +338,12 @@ check_float(KeyEncKind kind, const uint8_t *d, int32_t len, bool ok, const uint8
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	KeyEncKind	kind;
+	KeyEncKind	   kind;
 	const uint8_t *d;
-	int32_t		len;
-	uint8_t    *val,
-			   *again;
-	size_t		vlen,
-				alen;
-	bool		ok;
+	int32_t		   len;
+	uint8_t		  *val, *again;
+	size_t		   vlen, alen;
+	bool		   ok;
 
 	if (size < 1 || size - 1 > 1 << 20)
 		return 0;
@@ -365,47 +362,50 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (len < 0 || kind == KEYENC_NONE)
 	{
 		if (ok)
-			fail_check(kind, len < 0 ? "accepted a negative length" : "KEYENC_NONE accepted a field");
+			fail_check(kind,
+					   len < 0 ? "accepted a negative length" : "KEYENC_NONE accepted a field");
 		free(val);
 		return 0;
 	}
 	switch (kind)
 	{
 		case KEYENC_INT:
-			{
-				uint8_t		canon[8];
+		{
+			uint8_t canon[8];
 
-				if (ok != ref_int(d, len, canon))
-					fail_check(kind, ok ? "accepted a malformed integer" : "rejected an integer");
-				if (ok)
-					require_same(kind, val, vlen, canon, 8, "not the value widened to int64");
-				break;
-			}
+			if (ok != ref_int(d, len, canon))
+				fail_check(kind, ok ? "accepted a malformed integer" : "rejected an integer");
+			if (ok)
+				require_same(kind, val, vlen, canon, 8, "not the value widened to int64");
+			break;
+		}
 		case KEYENC_RAW:
 			if (!ok)
 				fail_check(kind, "rejected raw bytes");
 			require_same(kind, val, vlen, d, (size_t) len, "raw bytes were changed");
 			break;
 		case KEYENC_BPCHAR:
-			{
-				int32_t		n = len;
-				uint8_t    *padded;
+		{
+			int32_t	 n = len;
+			uint8_t *padded;
 
-				if (!ok)
-					fail_check(kind, "rejected a string");
-				while (n > 0 && d[n - 1] == ' ')
-					n--;
-				require_same(kind, val, vlen, d, (size_t) n, "not the string without its trailing spaces");
-				require_encodes_as(kind, val, (int32_t) vlen, val, vlen, "not idempotent");
-				padded = malloc((size_t) len + 3);
-				if (padded == NULL)
-					abort();
-				memcpy(padded, d, (size_t) len);
-				memcpy(padded + len, "   ", 3);
-				require_encodes_as(kind, padded, len + 3, val, vlen, "more padding changed the encoding");
-				free(padded);
-				break;
-			}
+			if (!ok)
+				fail_check(kind, "rejected a string");
+			while (n > 0 && d[n - 1] == ' ')
+				n--;
+			require_same(kind, val, vlen, d, (size_t) n,
+						 "not the string without its trailing spaces");
+			require_encodes_as(kind, val, (int32_t) vlen, val, vlen, "not idempotent");
+			padded = malloc((size_t) len + 3);
+			if (padded == NULL)
+				abort();
+			memcpy(padded, d, (size_t) len);
+			memcpy(padded + len, "   ", 3);
+			require_encodes_as(kind, padded, len + 3, val, vlen,
+							   "more padding changed the encoding");
+			free(padded);
+			break;
+		}
 		case KEYENC_NUMERIC:
 			check_numeric(d, len, ok, val, vlen);
 			break;

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	test_count;
-static int	test_failed;
+static int test_count;
+static int test_failed;
 
 static inline int
 test_ok(int cond, const char *name, const char *file, int line)
@@ -32,18 +32,20 @@ test_ok(int cond, const char *name, const char *file, int line)
 
 #define ok(cond, name) test_ok((cond) ? 1 : 0, (name), __FILE__, __LINE__)
 
-#define is_int(got, want, name) \
-	do { \
-		int64_t g_ = (int64_t) (got), w_ = (int64_t) (want); \
-		if (!test_ok(g_ == w_, (name), __FILE__, __LINE__)) \
+#define is_int(got, want, name)                                        \
+	do                                                                 \
+	{                                                                  \
+		int64_t g_ = (int64_t) (got), w_ = (int64_t) (want);           \
+		if (!test_ok(g_ == w_, (name), __FILE__, __LINE__))            \
 			printf("#   got %" PRId64 ", want %" PRId64 "\n", g_, w_); \
 	} while (0)
 
-#define is_str(got, want, name) \
-	do { \
-		const char *g_ = (got), *w_ = (want); \
-		int same_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_; \
-		if (!test_ok(same_, (name), __FILE__, __LINE__)) \
+#define is_str(got, want, name)                                                              \
+	do                                                                                       \
+	{                                                                                        \
+		const char *g_ = (got), *w_ = (want);                                                \
+		int			same_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                     \
+		if (!test_ok(same_, (name), __FILE__, __LINE__))                                     \
 			printf("#   got \"%s\", want \"%s\"\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 	} while (0)
 
@@ -60,8 +62,8 @@ done_testing(void)
 static inline int
 cmp_i64(const void *a, const void *b)
 {
-	int64_t		x = *(const int64_t *) a;
-	int64_t		y = *(const int64_t *) b;
+	int64_t x = *(const int64_t *) a;
+	int64_t y = *(const int64_t *) b;
 
 	return (x > y) - (x < y);
 }
@@ -70,7 +72,7 @@ cmp_i64(const void *a, const void *b)
 static inline size_t
 sort_unique(int64_t *keys, size_t n)
 {
-	size_t		m = 0;
+	size_t m = 0;
 
 	qsort(keys, n, sizeof(int64_t), cmp_i64);
 	for (size_t i = 0; i < n; i++)

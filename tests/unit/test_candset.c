@@ -11,7 +11,7 @@
 static Hash128
 h(uint64_t v)
 {
-	Hash128		x = {v * 0x9E3779B97F4A7C15ULL, v};
+	Hash128 x = {v * 0x9E3779B97F4A7C15ULL, v};
 
 	return x;
 }
@@ -19,16 +19,16 @@ h(uint64_t v)
 int
 main(void)
 {
-	CandSet    *a = candset_create(2);
-	CandSet    *b = candset_create(2);
-	int			cols[2] = {1, 0};
-	char		buf[32];
-	int32_t		len;
+	CandSet		  *a = candset_create(2);
+	CandSet		  *b = candset_create(2);
+	int			   cols[2] = {1, 0};
+	char		   buf[32];
+	int32_t		   len;
 	const uint8_t *v;
 
 	for (int i = 0; i < 5000; i++)
 	{
-		CopyField	f[2];
+		CopyField f[2];
 
 		snprintf(buf, sizeof(buf), "key%d", i % 1000);
 		f[0].data = (const uint8_t *) "x";
@@ -48,16 +48,16 @@ main(void)
 	is_int(candset_rows(a, candset_find(a, h(7))), 5, "merged: key 7 counted 5 times");
 	is_int(candset_find(a, h(5000)), UINT32_MAX, "absent key not found");
 	{
-		uint64_t	total = 0;
+		uint64_t total = 0;
 
 		for (uint32_t i = 0; i < candset_size(a); i++)
 			total += candset_rows(a, i);
 		is_int(total, 5000, "merged: every row counted once");
 	}
 	{
-		CopyField	nullf[1] = {{NULL, -1}};
-		int			c0[1] = {0};
-		CandSet    *n = candset_create(1);
+		CopyField nullf[1] = {{NULL, -1}};
+		int		  c0[1] = {0};
+		CandSet	 *n = candset_create(1);
 
 		candset_add(n, h(1), nullf, c0);
 		candset_value(n, 0, 0, &len);
@@ -66,9 +66,9 @@ main(void)
 	}
 	{
 		/* a --state chunk record's candidate: many rows at once */
-		CopyField	f[1] = {{(const uint8_t *) "ab", 2}};
-		int			c0[1] = {0};
-		CandSet    *n = candset_create(1);
+		CopyField f[1] = {{(const uint8_t *) "ab", 2}};
+		int		  c0[1] = {0};
+		CandSet	 *n = candset_create(1);
 
 		is_int(candset_nkeys(n), 1, "nkeys");
 		candset_add_rows(n, h(9), f, c0, 41);

@@ -22,10 +22,10 @@
 #include "test.h"
 
 #define SIG 'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0x00
-#define I32(v) \
-	(uint8_t) ((uint32_t) (v) >> 24), (uint8_t) ((uint32_t) (v) >> 16), \
-	(uint8_t) ((uint32_t) (v) >> 8), (uint8_t) (v)
-#define NULLF 0xff, 0xff, 0xff, 0xff
+#define I32(v)                                                         \
+	(uint8_t)((uint32_t) (v) >> 24), (uint8_t) ((uint32_t) (v) >> 16), \
+		(uint8_t) ((uint32_t) (v) >> 8), (uint8_t) (v)
+#define NULLF	0xff, 0xff, 0xff, 0xff
 #define TRAILER 0xff, 0xff
 
 /*
@@ -34,22 +34,16 @@
  */
 static const uint8_t v1_header[] = {SIG, I32(0), I32(0)};
 static const uint8_t v1_row1[] = {
-	0x00, 0x03,
-	I32(2), 0x00, 0x2a,
-	I32(4), 0x00, 0x01, 0x86, 0xa0,
-	I32(8), 0x00, 0x00, 0x00, 0x01, 0x2a, 0x05, 0xf2, 0x00,
+	0x00,	0x03, I32(2), 0x00, 0x2a, I32(4), 0x00, 0x01, 0x86, 0xa0,
+	I32(8), 0x00, 0x00,	  0x00, 0x01, 0x2a,	  0x05, 0xf2, 0x00,
 };
 static const uint8_t v1_row2[] = {
-	0x00, 0x03,
-	I32(2), 0xff, 0xff,
-	I32(4), 0x80, 0x00, 0x00, 0x00,
-	I32(8), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xd6,
+	0x00,	0x03, I32(2), 0xff, 0xff, I32(4), 0x80, 0x00, 0x00, 0x00,
+	I32(8), 0xff, 0xff,	  0xff, 0xff, 0xff,	  0xff, 0xff, 0xd6,
 };
 static const uint8_t v1_row3[] = {
-	0x00, 0x03,
-	NULLF,
-	I32(4), 0x00, 0x00, 0x00, 0x07,
-	I32(8), 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x03, NULLF, I32(4), 0x00, 0x00, 0x00, 0x07, I32(8),
+	0x80, 0x00, 0x00,  0x00,   0x00, 0x00, 0x00, 0x00,
 };
 static const uint8_t v_trailer[] = {TRAILER};
 
@@ -57,31 +51,25 @@ static const uint8_t v_trailer[] = {TRAILER};
  * Vector 2: int8 and text; ignorable flag bits set, a 5-byte header
  * extension, an empty (zero-length, not NULL) text value.
  */
-static const uint8_t v2_header[] = {
-	SIG, I32(0x00008001), I32(5), 'x', 't', 'r', 'a', '!'
-};
+static const uint8_t v2_header[] = {SIG, I32(0x00008001), I32(5), 'x', 't', 'r', 'a', '!'};
 static const uint8_t v2_row1[] = {
-	0x00, 0x02,
-	I32(8), 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-	I32(0),
+	0x00, 0x02, I32(8), 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, I32(0),
 };
 static const uint8_t v2_row2[] = {
-	0x00, 0x02,
-	NULLF,
-	I32(2), 'h', 'i',
+	0x00, 0x02, NULLF, I32(2), 'h', 'i',
 };
 static const uint8_t v2_row3[] = {
-	0x00, 0x02,
-	I32(8), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf7,
-	NULLF,
+	0x00, 0x02, I32(8), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf7, NULLF,
 };
 
 /* Vector 3: one int8, the production shape (14-byte rows, 6 when NULL). */
 static const uint8_t v3_header[] = {SIG, I32(0), I32(0)};
 static const uint8_t v3_row1[] = {0x00, 0x01, I32(8), 0, 0, 0, 0, 0, 0, 0, 0x01};
 static const uint8_t v3_row2[] = {0x00, 0x01, NULLF};
-static const uint8_t v3_row3[] = {0x00, 0x01, I32(8), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-static const uint8_t v3_row4[] = {0x00, 0x01, I32(8), 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t v3_row3[] = {0x00, 0x01, I32(8), 0xff, 0xff, 0xff,
+								  0xff, 0xff, 0xff,	  0xff, 0xff};
+static const uint8_t v3_row4[] = {0x00, 0x01, I32(8), 0x7f, 0xff, 0xff,
+								  0xff, 0xff, 0xff,	  0xff, 0xff};
 
 /* Vector 4: a header and the trailer, no rows. */
 static const uint8_t v4_header[] = {SIG, I32(0), I32(0)};
@@ -89,48 +77,54 @@ static const uint8_t v4_header[] = {SIG, I32(0), I32(0)};
 typedef struct Part
 {
 	const uint8_t *bytes;
-	size_t		len;
+	size_t		   len;
 } Part;
 
-#define PART(a) {(a), sizeof(a)}
+#define PART(a)        \
+	{                  \
+		(a), sizeof(a) \
+	}
 
 /* parts[0] is the header, parts[nparts - 1] the trailer, rows between. */
 typedef struct Vector
 {
 	const char *name;
-	const char *types;			/* per field: '2', '4', '8' or 't' (text) */
+	const char *types; /* per field: '2', '4', '8' or 't' (text) */
 	Part		parts[6];
 	int			nparts;
-	const char *expect;			/* every row, rendered by collect_row */
+	const char *expect; /* every row, rendered by collect_row */
 } Vector;
 
 static const Vector vectors[] = {
-	{"int2/int4/int8", "248",
-		{PART(v1_header), PART(v1_row1), PART(v1_row2), PART(v1_row3), PART(v_trailer)}, 5,
-	"42,100000,5000000000;-1,-2147483648,-42;N,7,-9223372036854775808;"},
-	{"int8/text with extension", "8t",
-		{PART(v2_header), PART(v2_row1), PART(v2_row2), PART(v2_row3), PART(v_trailer)}, 5,
-	"1,'';N,'hi';-9,N;"},
-	{"one int8", "8",
-		{PART(v3_header), PART(v3_row1), PART(v3_row2), PART(v3_row3), PART(v3_row4),
-		PART(v_trailer)}, 6,
-	"1;N;-1;9223372036854775807;"},
-	{"no rows", "8",
-		{PART(v4_header), PART(v_trailer)}, 2,
-	""},
+	{"int2/int4/int8",
+	 "248",
+	 {PART(v1_header), PART(v1_row1), PART(v1_row2), PART(v1_row3), PART(v_trailer)},
+	 5,
+	 "42,100000,5000000000;-1,-2147483648,-42;N,7,-9223372036854775808;"},
+	{"int8/text with extension",
+	 "8t",
+	 {PART(v2_header), PART(v2_row1), PART(v2_row2), PART(v2_row3), PART(v_trailer)},
+	 5,
+	 "1,'';N,'hi';-9,N;"},
+	{"one int8",
+	 "8",
+	 {PART(v3_header), PART(v3_row1), PART(v3_row2), PART(v3_row3), PART(v3_row4), PART(v_trailer)},
+	 6,
+	 "1;N;-1;9223372036854775807;"},
+	{"no rows", "8", {PART(v4_header), PART(v_trailer)}, 2, ""},
 };
 
 /* The callback's view of a stream: every row rendered, contract checked. */
 typedef struct Collect
 {
-	const char *types;
-	StrBuf		out;
-	int			calls;
-	int			stop_at;		/* return false on this call (1-based); 0 never */
-	int			broken;			/* rows that broke the CopyField contract */
-	const uint8_t *lo;			/* if set, non-NULL fields must lie in [lo, hi) */
+	const char	  *types;
+	StrBuf		   out;
+	int			   calls;
+	int			   stop_at; /* return false on this call (1-based); 0 never */
+	int			   broken;	/* rows that broke the CopyField contract */
+	const uint8_t *lo;		/* if set, non-NULL fields must lie in [lo, hi) */
 	const uint8_t *hi;
-	int			outside;		/* fields found outside [lo, hi) */
+	int			   outside; /* fields found outside [lo, hi) */
 } Collect;
 
 static void
@@ -144,15 +138,15 @@ collect_init(Collect *c, const char *types)
 static bool
 collect_row(void *arg, const CopyField *f, int n)
 {
-	Collect    *c = arg;
+	Collect *c = arg;
 
 	c->calls++;
 	if (n != (int) strlen(c->types))
 		c->broken++;
 	for (int i = 0; i < n; i++)
 	{
-		char		t = i < (int) strlen(c->types) ? c->types[i] : '?';
-		int32_t		len = f[i].len;
+		char	t = i < (int) strlen(c->types) ? c->types[i] : '?';
+		int32_t len = f[i].len;
 
 		if (i > 0)
 			strbuf_append_char(&c->out, ',');
@@ -197,8 +191,8 @@ collect_row(void *arg, const CopyField *f, int n)
 static bool
 feed_copy(CopyBinDecoder *d, const uint8_t *p, size_t n, Collect *c)
 {
-	uint8_t    *copy = n ? fk_malloc(n) : NULL;
-	bool		fed;
+	uint8_t *copy = n ? fk_malloc(n) : NULL;
+	bool	 fed;
 
 	if (n)
 		memcpy(copy, p, n);
@@ -211,8 +205,8 @@ feed_copy(CopyBinDecoder *d, const uint8_t *p, size_t n, Collect *c)
 static uint8_t *
 vector_bytes(const Vector *v, size_t *len)
 {
-	size_t		total = 0;
-	uint8_t    *buf;
+	size_t	 total = 0;
+	uint8_t *buf;
 
 	for (int i = 0; i < v->nparts; i++)
 		total += v->parts[i].len;
@@ -248,20 +242,19 @@ expect_rows(const Vector *v, int nrows)
  * success, otherwise a description of the first difference (static).
  */
 static const char *
-decode_split(const Vector *v, const uint8_t *buf, size_t len,
-			 const size_t *cuts, int ncuts)
+decode_split(const Vector *v, const uint8_t *buf, size_t len, const size_t *cuts, int ncuts)
 {
-	static char why[256];
+	static char		why[256];
 	CopyBinDecoder *d = copybin_create((int) strlen(v->types));
-	Collect		c;
-	size_t		from = 0;
-	int			nrows = v->nparts - 2;
-	bool		fed = true;
+	Collect			c;
+	size_t			from = 0;
+	int				nrows = v->nparts - 2;
+	bool			fed = true;
 
 	collect_init(&c, v->types);
 	for (int i = 0; i <= ncuts && fed; i++)
 	{
-		size_t		to = i < ncuts ? cuts[i] : len;
+		size_t to = i < ncuts ? cuts[i] : len;
 
 		fed = feed_copy(d, buf + from, to - from, &c);
 		from = to;
@@ -274,8 +267,8 @@ decode_split(const Vector *v, const uint8_t *buf, size_t len,
 	else if (strcmp(c.out.data, v->expect) != 0)
 		snprintf(why, sizeof(why), "got rows \"%s\"", c.out.data);
 	else if (copybin_rows(d) != (uint64_t) nrows || c.calls != nrows)
-		snprintf(why, sizeof(why), "copybin_rows %" PRIu64 ", callbacks %d",
-				 copybin_rows(d), c.calls);
+		snprintf(why, sizeof(why), "copybin_rows %" PRIu64 ", callbacks %d", copybin_rows(d),
+				 c.calls);
 	else if (c.broken)
 		snprintf(why, sizeof(why), "%d fields broke the contract", c.broken);
 	copybin_free(d);
@@ -288,12 +281,12 @@ test_vectors(void)
 {
 	for (size_t k = 0; k < FK_LENGTHOF(vectors); k++)
 	{
-		const Vector *v = &vectors[k];
-		size_t		len;
-		uint8_t    *buf = vector_bytes(v, &len);
+		const Vector   *v = &vectors[k];
+		size_t			len;
+		uint8_t		   *buf = vector_bytes(v, &len);
 		CopyBinDecoder *d = copybin_create((int) strlen(v->types));
-		Collect		c;
-		char		name[128];
+		Collect			c;
+		char			name[128];
 
 		collect_init(&c, v->types);
 		snprintf(name, sizeof(name), "%s: one buffer decodes", v->name);
@@ -330,24 +323,24 @@ test_truncation(void)
 	for (size_t k = 0; k < FK_LENGTHOF(vectors); k++)
 	{
 		const Vector *v = &vectors[k];
-		size_t		len;
-		uint8_t    *buf = vector_bytes(v, &len);
-		size_t		header_len = v->parts[0].len;
-		size_t		fixed_header = 19;
-		int			bad = 0;
-		char		name[128];
+		size_t		  len;
+		uint8_t		 *buf = vector_bytes(v, &len);
+		size_t		  header_len = v->parts[0].len;
+		size_t		  fixed_header = 19;
+		int			  bad = 0;
+		char		  name[128];
 
 		for (size_t cut = 0; cut < len; cut++)
 		{
 			CopyBinDecoder *d = copybin_create((int) strlen(v->types));
-			Collect		c;
-			int			complete = 0;
-			bool		at_boundary = cut == header_len;
-			size_t		end = header_len;
-			char		want_err[128];
-			char	   *want_rows;
-			bool		fed;
-			bool		finished;
+			Collect			c;
+			int				complete = 0;
+			bool			at_boundary = cut == header_len;
+			size_t			end = header_len;
+			char			want_err[128];
+			char		   *want_rows;
+			bool			fed;
+			bool			finished;
 
 			for (int i = 1; i < v->nparts - 1; i++)
 			{
@@ -362,34 +355,36 @@ test_truncation(void)
 			else if (cut < fixed_header)
 				snprintf(want_err, sizeof(want_err), "COPY stream ended inside the header");
 			else if (cut < header_len)
-				snprintf(want_err, sizeof(want_err), "COPY stream ended inside the header extension");
+				snprintf(want_err, sizeof(want_err),
+						 "COPY stream ended inside the header extension");
 			else if (at_boundary)
 				snprintf(want_err, sizeof(want_err),
 						 "COPY stream ended without a trailer after %d rows", complete);
 			else
-				snprintf(want_err, sizeof(want_err),
-						 "row %d: COPY stream ended inside a row", complete + 1);
+				snprintf(want_err, sizeof(want_err), "row %d: COPY stream ended inside a row",
+						 complete + 1);
 			want_rows = expect_rows(v, complete);
 
 			collect_init(&c, v->types);
 			fed = feed_copy(d, buf, cut, &c);
 			finished = copybin_finish(d);
 			if (!fed || finished || strcmp(copybin_error(d), want_err) != 0 ||
-				strcmp(c.out.data, want_rows) != 0 ||
-				copybin_rows(d) != (uint64_t) complete ||
+				strcmp(c.out.data, want_rows) != 0 || copybin_rows(d) != (uint64_t) complete ||
 				copybin_feed(d, buf + cut, len - cut, collect_row, &c) ||
 				strcmp(copybin_error(d), want_err) != 0)
 			{
 				if (bad++ == 0)
-					printf("# %s cut at %zu: fed %d, finished %d, error \"%s\" (want \"%s\"), rows \"%s\"\n",
+					printf("# %s cut at %zu: fed %d, finished %d, error \"%s\" (want \"%s\"), rows "
+						   "\"%s\"\n",
 						   v->name, cut, fed, finished, copybin_error(d), want_err, c.out.data);
 			}
 			free(want_rows);
 			strbuf_free(&c.out);
 			copybin_free(d);
 		}
-		snprintf(name, sizeof(name), "%s: every truncation point (%zu) fails finish, right rows and message",
-				 v->name, len);
+		snprintf(name, sizeof(name),
+				 "%s: every truncation point (%zu) fails finish, right rows and message", v->name,
+				 len);
 		is_int(bad, 0, name);
 		free(buf);
 	}
@@ -401,12 +396,12 @@ test_splits(void)
 	for (size_t k = 0; k < FK_LENGTHOF(vectors); k++)
 	{
 		const Vector *v = &vectors[k];
-		size_t		len;
-		uint8_t    *buf = vector_bytes(v, &len);
-		const char *why;
-		int			bad;
-		char		name[160];
-		size_t	   *cuts;
+		size_t		  len;
+		uint8_t		 *buf = vector_bytes(v, &len);
+		const char	 *why;
+		int			  bad;
+		char		  name[160];
+		size_t		 *cuts;
 
 		/* two buffers, every split point (0 and len give an empty piece) */
 		bad = 0;
@@ -423,7 +418,7 @@ test_splits(void)
 		for (size_t s = 0; s <= len; s++)
 			for (size_t t = s; t <= len; t++)
 			{
-				size_t		st[2] = {s, t};
+				size_t st[2] = {s, t};
 
 				if ((why = decode_split(v, buf, len, st, 2)) != NULL && bad++ == 0)
 					printf("# %s split at %zu and %zu: %s\n", v->name, s, t, why);
@@ -455,13 +450,13 @@ test_messages(void)
 {
 	for (size_t k = 0; k < FK_LENGTHOF(vectors); k++)
 	{
-		const Vector *v = &vectors[k];
+		const Vector   *v = &vectors[k];
 		CopyBinDecoder *d = copybin_create((int) strlen(v->types));
-		Collect		c;
-		bool		fed = true;
-		char		name[128];
-		size_t		len;
-		uint8_t    *msg = fk_malloc(v->parts[0].len + v->parts[1].len);
+		Collect			c;
+		bool			fed = true;
+		char			name[128];
+		size_t			len;
+		uint8_t		   *msg = fk_malloc(v->parts[0].len + v->parts[1].len);
 
 		collect_init(&c, v->types);
 		/* header + first row (or + trailer when there are no rows) */
@@ -481,7 +476,8 @@ test_messages(void)
 		ok(fed && copybin_finish(d), name);
 		snprintf(name, sizeof(name), "%s: per-row messages, values", v->name);
 		is_str(c.out.data, v->expect, name);
-		snprintf(name, sizeof(name), "%s: per-row messages, fields point into the message", v->name);
+		snprintf(name, sizeof(name), "%s: per-row messages, fields point into the message",
+				 v->name);
 		is_int(c.outside, 0, name);
 		free(msg);
 		strbuf_free(&c.out);
@@ -495,15 +491,15 @@ test_messages(void)
  * the decoder stays failed with the same message.
  */
 static void
-expect_error(const char *name, const char *types, const uint8_t *buf, size_t len,
-			 bool want_feed_ok, const char *want_err, int want_rows)
+expect_error(const char *name, const char *types, const uint8_t *buf, size_t len, bool want_feed_ok,
+			 const char *want_err, int want_rows)
 {
 	for (int bytewise = 0; bytewise <= 1; bytewise++)
 	{
-		CopyBinDecoder *d = copybin_create((int) strlen(types));
-		Collect		c;
-		bool		fed = true;
-		char		tname[256];
+		CopyBinDecoder		*d = copybin_create((int) strlen(types));
+		Collect				 c;
+		bool				 fed = true;
+		char				 tname[256];
 		static const uint8_t valid_row[] = {0x00, 0x01, I32(0)};
 
 		collect_init(&c, types);
@@ -525,9 +521,9 @@ expect_error(const char *name, const char *types, const uint8_t *buf, size_t len
 		is_int(c.calls, want_rows, tname);
 		snprintf(tname, sizeof(tname), "%s%s: stays failed, same message", name,
 				 bytewise ? " (bytewise)" : "");
-		ok(!copybin_feed(d, valid_row, sizeof(valid_row), collect_row, &c) &&
-		   !copybin_finish(d) && strcmp(copybin_error(d), want_err) == 0 &&
-		   c.calls == want_rows, tname);
+		ok(!copybin_feed(d, valid_row, sizeof(valid_row), collect_row, &c) && !copybin_finish(d) &&
+			   strcmp(copybin_error(d), want_err) == 0 && c.calls == want_rows,
+		   tname);
 		strbuf_free(&c.out);
 		copybin_free(d);
 	}
@@ -537,7 +533,7 @@ expect_error(const char *name, const char *types, const uint8_t *buf, size_t len
 static uint8_t *
 v1_with_int32(size_t off, uint32_t v, size_t *len)
 {
-	uint8_t    *buf = vector_bytes(&vectors[0], len);
+	uint8_t		 *buf = vector_bytes(&vectors[0], len);
 	const uint8_t b[] = {I32(v)};
 
 	memcpy(buf + off, b, 4);
@@ -547,11 +543,11 @@ v1_with_int32(size_t off, uint32_t v, size_t *len)
 static void
 test_corrupt(void)
 {
-	size_t		len;
-	uint8_t    *buf;
-	size_t		row1 = sizeof(v1_header);
-	size_t		row2 = row1 + sizeof(v1_row1);
-	size_t		row3 = row2 + sizeof(v1_row2);
+	size_t	 len;
+	uint8_t *buf;
+	size_t	 row1 = sizeof(v1_header);
+	size_t	 row2 = row1 + sizeof(v1_row1);
+	size_t	 row3 = row2 + sizeof(v1_row2);
 
 	/* signature: first byte, last byte, a text-format COPY */
 	buf = vector_bytes(&vectors[0], &len);
@@ -582,7 +578,7 @@ test_corrupt(void)
 	buf = v1_with_int32(11, 0x0000ffff, &len);
 	{
 		CopyBinDecoder *d = copybin_create(3);
-		Collect		c;
+		Collect			c;
 
 		collect_init(&c, "248");
 		ok(copybin_feed(d, buf, len, collect_row, &c) && copybin_finish(d),
@@ -609,8 +605,8 @@ test_corrupt(void)
 	expect_error("row with too many fields", "248", buf, len, false,
 				 "row 2: expected 3 fields, found 4", 1);
 	buf[row2 + 1] = 0;
-	expect_error("row with no fields", "248", buf, len, false,
-				 "row 2: expected 3 fields, found 0", 1);
+	expect_error("row with no fields", "248", buf, len, false, "row 2: expected 3 fields, found 0",
+				 1);
 	buf[row2] = 0xff;
 	buf[row2 + 1] = 0xfe;
 	expect_error("negative field count", "248", buf, len, false,
@@ -624,8 +620,7 @@ test_corrupt(void)
 
 	/* field lengths: invalid negatives, over the 1 GB limit */
 	buf = v1_with_int32(row3 + 2, (uint32_t) -7, &len);
-	expect_error("field length -7", "248", buf, len, false,
-				 "row 3: invalid field length -7", 2);
+	expect_error("field length -7", "248", buf, len, false, "row 3: invalid field length -7", 2);
 	free(buf);
 	buf = v1_with_int32(row2 + 2 + 6, 0x80000000, &len);
 	expect_error("field length INT32_MIN", "248", buf, len, false,
@@ -641,12 +636,12 @@ test_corrupt(void)
 	free(buf);
 	{
 		/* the limit is on the row: 1 GB - 1 (MaxAllocSize) counting its 6+ header bytes */
-		static const uint8_t at_limit[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(0x3ffffff9), 'a', 'b'};
-		static const uint8_t over_limit[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(0x3ffffffa), 'a', 'b'};
+		static const uint8_t at_limit[] = {SIG,	 I32(0),		  I32(0), 0x00,
+										   0x01, I32(0x3ffffff9), 'a',	  'b'};
+		static const uint8_t over_limit[] = {SIG,  I32(0),			I32(0), 0x00,
+											 0x01, I32(0x3ffffffa), 'a',	'b'};
 		static const uint8_t row_over[] = {
-			SIG, I32(0), I32(0),
-			0x00, 0x02, I32(8), 0, 0, 0, 0, 0, 0, 0, 1, I32(0x3ffffff0), 'a'
-		};
+			SIG, I32(0), I32(0), 0x00, 0x02, I32(8), 0, 0, 0, 0, 0, 0, 0, 1, I32(0x3ffffff0), 'a'};
 
 		expect_error("largest legal field length, data missing", "t", at_limit, sizeof(at_limit),
 					 true, "row 1: COPY stream ended inside a row", 0);
@@ -658,10 +653,10 @@ test_corrupt(void)
 
 	/* data after the trailer: same buffer, next buffer, a second trailer */
 	{
-		size_t		vlen;
-		uint8_t    *v = vector_bytes(&vectors[0], &vlen);
-		CopyBinDecoder *d = copybin_create(3);
-		Collect		c;
+		size_t				 vlen;
+		uint8_t				*v = vector_bytes(&vectors[0], &vlen);
+		CopyBinDecoder		*d = copybin_create(3);
+		Collect				 c;
 		static const uint8_t junk[] = {0x00};
 
 		buf = fk_malloc(vlen + 2);
@@ -676,8 +671,10 @@ test_corrupt(void)
 
 		collect_init(&c, "248");
 		ok(copybin_feed(d, v, vlen, collect_row, &c), "stream then junk: stream decodes");
-		ok(!copybin_feed(d, junk, 1, collect_row, &c), "stream then junk: junk in its own feed fails");
-		is_str(copybin_error(d), "unexpected data after the COPY trailer", "stream then junk: message");
+		ok(!copybin_feed(d, junk, 1, collect_row, &c),
+		   "stream then junk: junk in its own feed fails");
+		is_str(copybin_error(d), "unexpected data after the COPY trailer",
+			   "stream then junk: message");
 		ok(!copybin_finish(d), "stream then junk: finish fails");
 		strbuf_free(&c.out);
 		copybin_free(d);
@@ -693,9 +690,9 @@ test_corrupt(void)
 static bool
 feed_vector(CopyBinDecoder *d, const Vector *v, int how, Collect *c)
 {
-	size_t		len;
-	uint8_t    *buf = vector_bytes(v, &len);
-	bool		fed = true;
+	size_t	 len;
+	uint8_t *buf = vector_bytes(v, &len);
+	bool	 fed = true;
 
 	if (how == 0)
 		fed = copybin_feed(d, buf, len, collect_row, c);
@@ -705,8 +702,8 @@ feed_vector(CopyBinDecoder *d, const Vector *v, int how, Collect *c)
 	else
 	{
 		/* the header rides with the first message */
-		size_t		from = 0;
-		size_t		to = v->parts[0].len;
+		size_t from = 0;
+		size_t to = v->parts[0].len;
 
 		for (int i = 1; i < v->nparts && fed; i++)
 		{
@@ -724,16 +721,16 @@ static void
 test_stop(void)
 {
 	static const char *const how_name[] = {"one buffer", "bytewise", "per-row messages"};
-	size_t		len;
-	uint8_t    *buf = vector_bytes(&vectors[0], &len);
+	size_t					 len;
+	uint8_t					*buf = vector_bytes(&vectors[0], &len);
 
 	for (int how = 0; how < 3; how++)
 		for (int stop_at = 1; stop_at <= 3; stop_at++)
 		{
 			CopyBinDecoder *d = copybin_create(3);
-			Collect		c;
-			char	   *want = expect_rows(&vectors[0], stop_at);
-			char		name[128];
+			Collect			c;
+			char		   *want = expect_rows(&vectors[0], stop_at);
+			char			name[128];
 
 			collect_init(&c, "248");
 			c.stop_at = stop_at;
@@ -746,10 +743,11 @@ test_stop(void)
 			is_int(copybin_rows(d), stop_at, name);
 			snprintf(name, sizeof(name), "stop at row %d (%s): rows seen", stop_at, how_name[how]);
 			is_str(c.out.data, want, name);
-			snprintf(name, sizeof(name), "stop at row %d (%s): no more rows, finish fails",
-					 stop_at, how_name[how]);
+			snprintf(name, sizeof(name), "stop at row %d (%s): no more rows, finish fails", stop_at,
+					 how_name[how]);
 			ok(!copybin_feed(d, buf, len, collect_row, &c) && !copybin_finish(d) &&
-			   c.calls == stop_at && strcmp(copybin_error(d), "stopped by caller") == 0, name);
+				   c.calls == stop_at && strcmp(copybin_error(d), "stopped by caller") == 0,
+			   name);
 			free(want);
 			strbuf_free(&c.out);
 			copybin_free(d);
@@ -761,10 +759,10 @@ test_stop(void)
 static void
 test_big_field(void)
 {
-	const size_t flen = 3 * 1024 * 1024 + 7;
+	const size_t		 flen = 3 * 1024 * 1024 + 7;
 	static const uint8_t head[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(3 * 1024 * 1024 + 7)};
-	size_t		len = sizeof(head) + flen + 2;
-	uint8_t    *buf = fk_malloc(len);
+	size_t				 len = sizeof(head) + flen + 2;
+	uint8_t				*buf = fk_malloc(len);
 
 	memcpy(buf, head, sizeof(head));
 	for (size_t i = 0; i < flen; i++)
@@ -773,20 +771,19 @@ test_big_field(void)
 	buf[len - 1] = 0xff;
 
 	/* the same decoder throughout: each reset releases the grown buffer */
-	CopyBinDecoder *d = copybin_create(1);
+	CopyBinDecoder	   *d = copybin_create(1);
 	static const size_t steps[] = {0, 65536, 1000};
 
 	for (size_t k = 0; k < FK_LENGTHOF(steps); k++)
 	{
-		size_t		step = steps[k] ? steps[k] : len;
-		Collect		c;
-		bool		fed = true;
-		char		name[128];
+		size_t	step = steps[k] ? steps[k] : len;
+		Collect c;
+		bool	fed = true;
+		char	name[128];
 
 		collect_init(&c, "t");
 		for (size_t off = 0; off < len && fed; off += step)
-			fed = copybin_feed(d, buf + off, off + step > len ? len - off : step,
-							   collect_row, &c);
+			fed = copybin_feed(d, buf + off, off + step > len ? len - off : step, collect_row, &c);
 		snprintf(name, sizeof(name), "3 MB field in %zu-byte pieces: decodes", step);
 		ok(fed && copybin_finish(d), name);
 		snprintf(name, sizeof(name), "3 MB field in %zu-byte pieces: content", step);
@@ -801,14 +798,13 @@ test_big_field(void)
 static void
 test_reset(void)
 {
-	size_t		len1,
-				len2;
-	uint8_t    *v1 = vector_bytes(&vectors[0], &len1);
-	uint8_t    *bad = vector_bytes(&vectors[0], &len2);
+	size_t			len1, len2;
+	uint8_t		   *v1 = vector_bytes(&vectors[0], &len1);
+	uint8_t		   *bad = vector_bytes(&vectors[0], &len2);
 	CopyBinDecoder *d = copybin_create(3);
-	Collect		c;
+	Collect			c;
 
-	bad[20] = 0x07;				/* row 1's field count */
+	bad[20] = 0x07; /* row 1's field count */
 
 	collect_init(&c, "248");
 	ok(copybin_feed(d, v1, len1, collect_row, &c) && copybin_finish(d), "reuse: first stream");
@@ -835,7 +831,8 @@ test_reset(void)
 	ok(copybin_feed(d, v1, 30, collect_row, &c), "reuse: stream abandoned mid-row");
 	copybin_reset(d);
 	strbuf_reset(&c.out);
-	ok(copybin_feed(d, v1, len1, collect_row, &c) && copybin_finish(d), "reuse: after a partial row");
+	ok(copybin_feed(d, v1, len1, collect_row, &c) && copybin_finish(d),
+	   "reuse: after a partial row");
 	is_str(c.out.data, vectors[0].expect, "reuse: after a partial row, values");
 	is_int(copybin_rows(d), 3, "reuse: after a partial row, rows");
 
@@ -850,15 +847,16 @@ static void
 test_nfields(void)
 {
 	static const uint8_t header[] = {SIG, I32(0), I32(0)};
-	CopyBinDecoder *d;
-	Collect		c;
-	size_t		len = sizeof(header) + 2 + 1600 * 4 + 2;
-	uint8_t    *buf = fk_malloc(len);
-	char		types[1601];
+	CopyBinDecoder		*d;
+	Collect				 c;
+	size_t				 len = sizeof(header) + 2 + 1600 * 4 + 2;
+	uint8_t				*buf = fk_malloc(len);
+	char				 types[1601];
 
 	d = copybin_create(0);
 	ok(!copybin_feed(d, header, sizeof(header), collect_row, NULL), "0 fields: feed fails");
-	is_str(copybin_error(d), "invalid number of COPY fields 0 (must be 1..1600)", "0 fields: message");
+	is_str(copybin_error(d), "invalid number of COPY fields 0 (must be 1..1600)",
+		   "0 fields: message");
 	copybin_reset(d);
 	ok(!copybin_finish(d), "0 fields: still failing after reset");
 	is_str(copybin_error(d), "invalid number of COPY fields 0 (must be 1..1600)",
@@ -880,31 +878,32 @@ test_nfields(void)
 	ok(copybin_feed(d, buf, len, collect_row, &c) && copybin_finish(d), "1600 fields: decodes");
 	is_int(c.calls, 1, "1600 fields: one row");
 	ok(c.out.len == 1600 * 2 && c.out.data[0] == 'N' && c.out.data[c.out.len - 2] == 'N' &&
-	   c.broken == 0, "1600 fields: all NULL");
+		   c.broken == 0,
+	   "1600 fields: all NULL");
 	strbuf_free(&c.out);
 	copybin_free(d);
 	free(buf);
 
-	copybin_free(NULL);			/* a no-op: a crash would fail the test */
+	copybin_free(NULL); /* a no-op: a crash would fail the test */
 }
 
 /* Empty feeds anywhere change nothing. */
 static void
 test_empty_feeds(void)
 {
-	const Vector *v = &vectors[1];
-	size_t		len;
-	uint8_t    *buf = vector_bytes(v, &len);
+	const Vector   *v = &vectors[1];
+	size_t			len;
+	uint8_t		   *buf = vector_bytes(v, &len);
 	CopyBinDecoder *d = copybin_create(2);
-	Collect		c;
-	bool		fed = true;
+	Collect			c;
+	bool			fed = true;
 
 	collect_init(&c, v->types);
 	for (size_t i = 0; i < len && fed; i++)
 	{
 		fed = copybin_feed(d, NULL, 0, collect_row, &c) &&
-			copybin_feed(d, buf + i, 1, collect_row, &c) &&
-			copybin_feed(d, buf + i, 0, collect_row, &c);
+			  copybin_feed(d, buf + i, 1, collect_row, &c) &&
+			  copybin_feed(d, buf + i, 0, collect_row, &c);
 	}
 	ok(fed && copybin_feed(d, NULL, 0, collect_row, &c) && copybin_finish(d),
 	   "empty feeds between every byte");
@@ -925,33 +924,38 @@ static const uint8_t v6_row2[] = {0x00, 0x01, I32(2), 0xff, 0xff};
 static const uint8_t v6_row3[] = {0x00, 0x01, NULLF};
 
 static const Vector key_vectors[] = {
-	{"keys: one int8", "8",
-		{PART(v3_header), PART(v3_row1), PART(v3_row2), PART(v3_row3), PART(v3_row4),
-		PART(v_trailer)}, 6,
-	"1;N;-1;9223372036854775807;"},
-	{"keys: one int4", "4",
-		{PART(v3_header), PART(v5_row1), PART(v5_row2), PART(v5_row3), PART(v_trailer)}, 5,
-	"100000;N;-2147483648;"},
-	{"keys: one int2", "2",
-		{PART(v3_header), PART(v6_row1), PART(v6_row2), PART(v6_row3), PART(v_trailer)}, 5,
-	"42;-1;N;"},
-	{"keys: no rows", "8",
-		{PART(v4_header), PART(v_trailer)}, 2,
-	""},
-	{"keys: extension", "8",
-		{PART(v2_header), PART(v3_row2), PART(v3_row1), PART(v_trailer)}, 4,
-	"N;1;"},
+	{"keys: one int8",
+	 "8",
+	 {PART(v3_header), PART(v3_row1), PART(v3_row2), PART(v3_row3), PART(v3_row4), PART(v_trailer)},
+	 6,
+	 "1;N;-1;9223372036854775807;"},
+	{"keys: one int4",
+	 "4",
+	 {PART(v3_header), PART(v5_row1), PART(v5_row2), PART(v5_row3), PART(v_trailer)},
+	 5,
+	 "100000;N;-2147483648;"},
+	{"keys: one int2",
+	 "2",
+	 {PART(v3_header), PART(v6_row1), PART(v6_row2), PART(v6_row3), PART(v_trailer)},
+	 5,
+	 "42;-1;N;"},
+	{"keys: no rows", "8", {PART(v4_header), PART(v_trailer)}, 2, ""},
+	{"keys: extension",
+	 "8",
+	 {PART(v2_header), PART(v3_row2), PART(v3_row1), PART(v_trailer)},
+	 4,
+	 "N;1;"},
 };
 
 /* A key-mode callback's view: rows rendered as collect_row does, batches checked. */
 typedef struct KeyCollect
 {
-	StrBuf		out;
-	StrBuf		batches;		/* "first_row+rows " per batch */
-	uint64_t	rows;			/* rows seen in batches so far */
-	int			calls;
-	int			stop_at;		/* return false on this call (1-based); 0 never */
-	int			broken;			/* contract breaks: gaps, bad offsets, key_row wrong */
+	StrBuf	 out;
+	StrBuf	 batches; /* "first_row+rows " per batch */
+	uint64_t rows;	  /* rows seen in batches so far */
+	int		 calls;
+	int		 stop_at; /* return false on this call (1-based); 0 never */
+	int		 broken;  /* contract breaks: gaps, bad offsets, key_row wrong */
 } KeyCollect;
 
 static void
@@ -974,8 +978,7 @@ collect_keys(void *arg, const CopyKeyBatch *b)
 {
 	KeyCollect *c = arg;
 	size_t		nrows = b->nkeys + b->nnulls;
-	size_t		k = 0,
-				n = 0;
+	size_t		k = 0, n = 0;
 
 	c->calls++;
 	if (b->first_row != c->rows || nrows == 0 || nrows > COPYBIN_KEY_BATCH)
@@ -991,7 +994,7 @@ collect_keys(void *arg, const CopyKeyBatch *b)
 		}
 		if (n < b->nnulls && b->null_rows[n] < r)
 		{
-			c->broken++;		/* not ascending */
+			c->broken++; /* not ascending */
 			n++;
 		}
 		if (k >= b->nkeys)
@@ -1011,16 +1014,15 @@ collect_keys(void *arg, const CopyKeyBatch *b)
 
 /* Feed buf cut at cuts[0..ncuts) to a key-mode decoder, each piece a private copy. */
 static bool
-feed_keys_cut(CopyBinDecoder *d, const uint8_t *buf, size_t len, const size_t *cuts,
-			  int ncuts)
+feed_keys_cut(CopyBinDecoder *d, const uint8_t *buf, size_t len, const size_t *cuts, int ncuts)
 {
-	size_t		from = 0;
-	bool		fed = true;
+	size_t from = 0;
+	bool   fed = true;
 
 	for (int i = 0; i <= ncuts && fed; i++)
 	{
-		size_t		to = i < ncuts ? cuts[i] : len;
-		uint8_t    *copy = to > from ? fk_malloc(to - from) : NULL;
+		size_t	 to = i < ncuts ? cuts[i] : len;
+		uint8_t *copy = to > from ? fk_malloc(to - from) : NULL;
 
 		if (copy)
 			memcpy(copy, buf + from, to - from);
@@ -1033,13 +1035,12 @@ feed_keys_cut(CopyBinDecoder *d, const uint8_t *buf, size_t len, const size_t *c
 
 /* Decode split at cuts; NULL when the rows match the vector, else why. */
 static const char *
-decode_keys_split(const Vector *v, const uint8_t *buf, size_t len, const size_t *cuts,
-				  int ncuts)
+decode_keys_split(const Vector *v, const uint8_t *buf, size_t len, const size_t *cuts, int ncuts)
 {
-	static char why[256];
-	KeyCollect	c;
+	static char		why[256];
+	KeyCollect		c;
 	CopyBinDecoder *d;
-	int			nrows = v->nparts - 2;
+	int				nrows = v->nparts - 2;
 
 	keycollect_init(&c);
 	d = copybin_create_keys(collect_keys, &c);
@@ -1071,14 +1072,14 @@ test_keys_vectors(void)
 	for (size_t k = 0; k < FK_LENGTHOF(key_vectors); k++)
 	{
 		const Vector *v = &key_vectors[k];
-		size_t		len;
-		uint8_t    *buf = vector_bytes(v, &len);
-		size_t		msg_cuts[8];
-		int			nmsg = 0;
-		size_t		at = v->parts[0].len;
-		const char *why;
-		int			bad;
-		char		name[160];
+		size_t		  len;
+		uint8_t		 *buf = vector_bytes(v, &len);
+		size_t		  msg_cuts[8];
+		int			  nmsg = 0;
+		size_t		  at = v->parts[0].len;
+		const char	 *why;
+		int			  bad;
+		char		  name[160];
 
 		/* messages: the header rides with the first row */
 		for (int i = 1; i < v->nparts - 1; i++)
@@ -1101,7 +1102,7 @@ test_keys_vectors(void)
 		for (size_t s = 0; s <= len; s++)
 			for (size_t t = s; t <= len; t++)
 			{
-				size_t		st[2] = {s, t};
+				size_t st[2] = {s, t};
 
 				if ((why = decode_keys_split(v, buf, len, st, 2)) != NULL && bad++ == 0)
 					printf("# %s split at %zu and %zu: %s\n", v->name, s, t, why);
@@ -1113,11 +1114,10 @@ test_keys_vectors(void)
 		for (size_t cut = 0; cut < len; cut++)
 		{
 			CopyBinDecoder *rd = copybin_create(1);
-			KeyCollect	c;
+			KeyCollect		c;
 			CopyBinDecoder *kd;
-			Collect		rc;
-			bool		kfed,
-						rfed;
+			Collect			rc;
+			bool			kfed, rfed;
 
 			keycollect_init(&c);
 			kd = copybin_create_keys(collect_keys, &c);
@@ -1144,18 +1144,17 @@ test_keys_vectors(void)
 
 /* A one-column stream of nrows rows, row i NULL when isnull(i), key i * 7919 - 5e6. */
 static uint8_t *
-key_stream(uint64_t nrows, int width, bool (*isnull) (uint64_t), size_t *len,
-		   size_t **msg_ends)
+key_stream(uint64_t nrows, int width, bool (*isnull)(uint64_t), size_t *len, size_t **msg_ends)
 {
 	static const uint8_t header[] = {SIG, I32(0), I32(0)};
-	uint8_t    *buf = fk_malloc(sizeof(header) + nrows * (6 + (size_t) width) + 2);
-	size_t		off = sizeof(header);
+	uint8_t				*buf = fk_malloc(sizeof(header) + nrows * (6 + (size_t) width) + 2);
+	size_t				 off = sizeof(header);
 
 	*msg_ends = fk_malloc(sizeof(size_t) * (nrows + 1));
 	memcpy(buf, header, sizeof(header));
 	for (uint64_t i = 0; i < nrows; i++)
 	{
-		int64_t		key = (int64_t) i * 7919 - 5000000;
+		int64_t key = (int64_t) i * 7919 - 5000000;
 
 		buf[off++] = 0;
 		buf[off++] = 1;
@@ -1166,7 +1165,7 @@ key_stream(uint64_t nrows, int width, bool (*isnull) (uint64_t), size_t *len,
 		}
 		else
 		{
-			uint8_t		l[4] = {I32(width)};
+			uint8_t l[4] = {I32(width)};
 
 			memcpy(buf + off, l, 4);
 			off += 4;
@@ -1206,8 +1205,8 @@ test_keys_batches(void)
 		const char *name;
 		uint64_t	nrows;
 		int			width;
-		bool		(*isnull) (uint64_t);
-	}			cases[] = {
+		bool (*isnull)(uint64_t);
+	} cases[] = {
 		{"int8, NULL every 7th", 2 * COPYBIN_KEY_BATCH + 777, 8, every_7th},
 		{"int4, NULL every 7th", COPYBIN_KEY_BATCH + 1, 4, every_7th},
 		{"int2, mostly NULL", 3 * COPYBIN_KEY_BATCH + 5, 2, all_null_but_few},
@@ -1215,23 +1214,22 @@ test_keys_batches(void)
 
 	for (size_t k = 0; k < FK_LENGTHOF(cases); k++)
 	{
-		size_t		len;
-		size_t	   *ends;
-		uint8_t    *buf = key_stream(cases[k].nrows, cases[k].width, cases[k].isnull, &len, &ends);
-		char		want[64];
-		char	   *ref_out = NULL,
-				   *ref_batches = NULL;
-		char		name[160];
+		size_t	 len;
+		size_t	*ends;
+		uint8_t *buf = key_stream(cases[k].nrows, cases[k].width, cases[k].isnull, &len, &ends);
+		char	 want[64];
+		char	*ref_out = NULL, *ref_batches = NULL;
+		char	 name[160];
 
 		for (int how = 0; how < 3; how++)
 		{
 			static const char *const how_name[] = {"messages", "pieces of 1000 bytes",
-			"messages, two rows glued every 100"};
-			KeyCollect	c;
-			CopyBinDecoder *d;
-			size_t	   *cuts = fk_malloc(sizeof(size_t) * (cases[k].nrows + len / 1000 + 1));
-			int			ncuts = 0;
-			bool		fed;
+												   "messages, two rows glued every 100"};
+			KeyCollect				 c;
+			CopyBinDecoder			*d;
+			size_t *cuts = fk_malloc(sizeof(size_t) * (cases[k].nrows + len / 1000 + 1));
+			int		ncuts = 0;
+			bool	fed;
 
 			for (uint64_t i = 0; how != 1 && i < cases[k].nrows; i++)
 				if (how == 0 || i % 100 != 50)
@@ -1244,7 +1242,8 @@ test_keys_batches(void)
 			snprintf(name, sizeof(name), "keys: %s, %s: decodes, batches well formed",
 					 cases[k].name, how_name[how]);
 			ok(fed && c.broken == 0 && c.rows == cases[k].nrows &&
-			   copybin_rows(d) == cases[k].nrows, name);
+				   copybin_rows(d) == cases[k].nrows,
+			   name);
 			if (how == 0)
 			{
 				ref_out = fk_strdup(c.out.data);
@@ -1276,24 +1275,22 @@ test_keys_batches(void)
 static void
 test_keys_errors(void)
 {
-	static const uint8_t bad3[] = {SIG, I32(0), I32(0),
-		0x00, 0x01, I32(8), 0, 0, 0, 0, 0, 0, 0, 5,
-	0x00, 0x01, I32(3), 1, 2, 3, TRAILER};
+	static const uint8_t bad3[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(8), 0, 0, 0, 0,		 0,
+								   0,	0,		5,		0x00, 0x01, I32(3), 1, 2, 3, TRAILER};
 	static const uint8_t bad0[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(0), TRAILER};
-	static const uint8_t two_fields[] = {SIG, I32(0), I32(0),
-	0x00, 0x02, I32(8), 0, 0, 0, 0, 0, 0, 0, 5, NULLF, TRAILER};
-	static const uint8_t after[] = {SIG, I32(0), I32(0),
-	0x00, 0x01, I32(8), 0, 0, 0, 0, 0, 0, 0, 5, TRAILER, 0x00};
-	size_t		len,
-			   *ends;
-	uint8_t    *big = key_stream(2 * COPYBIN_KEY_BATCH + 10, 8, every_7th, &len, &ends);
-	KeyCollect	c;
-	CopyBinDecoder *d;
+	static const uint8_t two_fields[] = {SIG, I32(0), I32(0), 0x00, 0x02, I32(8), 0,	 0,
+										 0,	  0,	  0,	  0,	0,	  5,	  NULLF, TRAILER};
+	static const uint8_t after[] = {SIG, I32(0), I32(0), 0x00, 0x01, I32(8), 0,		  0,
+									0,	 0,		 0,		 0,	   0,	 5,		 TRAILER, 0x00};
+	size_t				 len, *ends;
+	uint8_t				*big = key_stream(2 * COPYBIN_KEY_BATCH + 10, 8, every_7th, &len, &ends);
+	KeyCollect			 c;
+	CopyBinDecoder		*d;
 
 	for (int split = 0; split < 2; split++)
 	{
-		size_t		cut = split ? 19 + 14 + 7 : 19 + 14;	/* a message, or mid-row */
-		char		name[128];
+		size_t cut = split ? 19 + 14 + 7 : 19 + 14; /* a message, or mid-row */
+		char   name[128];
 
 		keycollect_init(&c);
 		d = copybin_create_keys(collect_keys, &c);
@@ -1330,7 +1327,8 @@ test_keys_errors(void)
 	keycollect_free(&c);
 	keycollect_init(&c);
 	ok(feed_keys_cut(d, big, len, ends, 2 * COPYBIN_KEY_BATCH + 10) && copybin_finish(d) &&
-	   c.rows == 2 * COPYBIN_KEY_BATCH + 10 && c.broken == 0, "keys: reused after reset");
+		   c.rows == 2 * COPYBIN_KEY_BATCH + 10 && c.broken == 0,
+	   "keys: reused after reset");
 	copybin_reset(d);
 	keycollect_free(&c);
 	keycollect_init(&c);
@@ -1345,8 +1343,7 @@ test_keys_errors(void)
 
 	d = copybin_create(1);
 	ok(!copybin_feed_keys(d, big, len), "keys: feed_keys on a row-mode decoder fails");
-	is_str(copybin_error(d), "copybin_feed_keys needs a key-mode decoder",
-		   "keys: misuse message");
+	is_str(copybin_error(d), "copybin_feed_keys needs a key-mode decoder", "keys: misuse message");
 	copybin_free(d);
 	free(ends);
 	free(big);

@@ -16,23 +16,23 @@
 static Hash128
 value(int family, uint64_t i)
 {
-	Hash128		h;
+	Hash128 h;
 
 	switch (family)
 	{
-		case 0:					/* spread: a bijective mix of i */
+		case 0: /* spread: a bijective mix of i */
 			h.lo = i * UINT64_C(0x9E3779B97F4A7C15);
 			h.hi = ~i;
 			break;
-		case 1:					/* one slot for all: lo's low bits are 0 */
+		case 1: /* one slot for all: lo's low bits are 0 */
 			h.lo = i << 32;
 			h.hi = i;
 			break;
-		case 2:					/* same lo, hi tells them apart */
+		case 2: /* same lo, hi tells them apart */
 			h.lo = 12345;
 			h.hi = i;
 			break;
-		default:				/* lo zero, hi not: must not look empty */
+		default: /* lo zero, hi not: must not look empty */
 			h.lo = 0;
 			h.hi = i + 1;
 			break;
@@ -44,15 +44,15 @@ value(int family, uint64_t i)
 static void
 check_family(int family, uint64_t n, size_t hint)
 {
-	HSet128    *s = hset128_create(hint);
-	Hash128    *batch = malloc(n * sizeof(Hash128));
-	uint32_t   *missing = malloc(n * sizeof(uint32_t));
-	size_t		nbatch = 0;
-	bool		fresh = true;
-	bool		dup = true;
-	bool		good = true;
-	size_t		nmissing;
-	char		name[100];
+	HSet128	 *s = hset128_create(hint);
+	Hash128	 *batch = malloc(n * sizeof(Hash128));
+	uint32_t *missing = malloc(n * sizeof(uint32_t));
+	size_t	  nbatch = 0;
+	bool	  fresh = true;
+	bool	  dup = true;
+	bool	  good = true;
+	size_t	  nmissing;
+	char	  name[100];
 
 	for (uint64_t i = 0; i < n; i += 2)
 	{
@@ -97,10 +97,10 @@ check_family(int family, uint64_t n, size_t hint)
 static void
 test_basics(void)
 {
-	HSet128    *s = hset128_create(0);
-	Hash128		a = {1, 2};
-	Hash128		b = {2, 1};
-	Hash128		zero = {0, 0};
+	HSet128 *s = hset128_create(0);
+	Hash128	 a = {1, 2};
+	Hash128	 b = {2, 1};
+	Hash128	 zero = {0, 0};
 
 	ok(!hset128_contains(s, a), "empty set contains nothing");
 	ok(!hset128_contains(s, zero), "empty set does not contain zero");
@@ -120,8 +120,7 @@ test_basics(void)
 	/* Zero alone, zero with lo == 0 values around it. */
 	s = hset128_create(100);
 	hset128_add(s, zero);
-	ok(hset128_contains(s, zero) && !hset128_contains(s, (Hash128) {0, 1}),
-	   "a set of zero only");
+	ok(hset128_contains(s, zero) && !hset128_contains(s, (Hash128){0, 1}), "a set of zero only");
 	ok(hset128_memory_bytes(s) >= 200 * sizeof(Hash128), "capacity hint honoured");
 	hset128_free(s);
 }
@@ -129,9 +128,9 @@ test_basics(void)
 static void
 test_families(void)
 {
-	check_family(0, 300000, 0);	/* many resizes from the smallest table */
-	check_family(0, 300000, 150000);	/* sized up front */
-	check_family(1, 3000, 0);	/* every value in one cluster */
+	check_family(0, 300000, 0);		 /* many resizes from the smallest table */
+	check_family(0, 300000, 150000); /* sized up front */
+	check_family(1, 3000, 0);		 /* every value in one cluster */
 	check_family(2, 3000, 0);
 	check_family(3, 3000, 0);
 }
@@ -139,23 +138,23 @@ test_families(void)
 static void
 test_merge(void)
 {
-	HSet128    *a = hset128_create(0);
-	HSet128    *b = hset128_create(0);
-	bool		good = true;
+	HSet128 *a = hset128_create(0);
+	HSet128 *b = hset128_create(0);
+	bool	 good = true;
 
 	/* a: 0..59999, b: 40000..99999 and zero. */
 	for (uint64_t i = 0; i < 60000; i++)
 		hset128_add(a, value(0, i));
 	for (uint64_t i = 40000; i < 100000; i++)
 		hset128_add(b, value(0, i));
-	hset128_add(b, (Hash128) {0, 0});
+	hset128_add(b, (Hash128){0, 0});
 	hset128_merge_inplace(a, b);
 
 	is_int(hset128_size(a), 100001, "merge: size of the union");
 	for (uint64_t i = 0; i < 110000 && good; i++)
 		good = hset128_contains(a, value(0, i)) == (i < 100000);
 	ok(good, "merge: contains exactly the union");
-	ok(hset128_contains(a, (Hash128) {0, 0}), "merge: zero carried over");
+	ok(hset128_contains(a, (Hash128){0, 0}), "merge: zero carried over");
 	is_int(hset128_size(b), 60001, "merge: source unchanged");
 	hset128_free(a);
 	hset128_free(b);
@@ -164,10 +163,10 @@ test_merge(void)
 static void
 test_hash(void)
 {
-	Hash128		e = hset128_hash("", 0);
-	Hash128		x = hset128_hash("abc", 3);
-	Hash128		y = hset128_hash("abc", 3);
-	Hash128		z = hset128_hash("abc\0", 4);
+	Hash128 e = hset128_hash("", 0);
+	Hash128 x = hset128_hash("abc", 3);
+	Hash128 y = hset128_hash("abc", 3);
+	Hash128 z = hset128_hash("abc\0", 4);
 
 	/* XXH3-128 of the empty input (xxHash's published test vector). */
 	ok(e.lo == UINT64_C(0x6001C324468D497F) && e.hi == UINT64_C(0x99AA06D3014798D8),

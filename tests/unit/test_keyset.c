@@ -29,15 +29,15 @@ static const char *const mode_names[] = {"building", "frozen", "roaring-only"};
 
 typedef struct Ref
 {
-	int64_t    *keys;
-	size_t		n;
+	int64_t *keys;
+	size_t	 n;
 } Ref;
 
 /* Sorts and deduplicates a copy of keys. */
 static Ref
 ref_make(const int64_t *keys, size_t n)
 {
-	Ref			ref;
+	Ref ref;
 
 	ref.keys = malloc((n ? n : 1) * sizeof(int64_t));
 	memcpy(ref.keys, keys, n * sizeof(int64_t));
@@ -58,7 +58,7 @@ static uint64_t rng_state;
 static uint64_t
 rng_next(void)
 {
-	uint64_t	z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
+	uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
 
 	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
@@ -75,16 +75,16 @@ rng_below(uint64_t n)
 
 typedef struct Collect
 {
-	int64_t    *keys;
-	size_t		n;
-	size_t		cap;
-	size_t		stop_after;		/* 0: never stop */
+	int64_t *keys;
+	size_t	 n;
+	size_t	 cap;
+	size_t	 stop_after; /* 0: never stop */
 } Collect;
 
 static bool
 collect_key(int64_t key, void *ctx)
 {
-	Collect    *c = ctx;
+	Collect *c = ctx;
 
 	if (c->n < c->cap)
 		c->keys[c->n] = key;
@@ -96,9 +96,9 @@ collect_key(int64_t key, void *ctx)
 static bool
 iterate_matches(const KeySet64 *s, const Ref *ref)
 {
-	Collect		c = {malloc((ref->n + 1) * sizeof(int64_t)), 0, ref->n + 1, 0};
-	bool		good = keyset64_iterate(s, collect_key, &c) && c.n == ref->n &&
-		memcmp(c.keys, ref->keys, ref->n * sizeof(int64_t)) == 0;
+	Collect c = {malloc((ref->n + 1) * sizeof(int64_t)), 0, ref->n + 1, 0};
+	bool	good = keyset64_iterate(s, collect_key, &c) && c.n == ref->n &&
+				memcmp(c.keys, ref->keys, ref->n * sizeof(int64_t)) == 0;
 
 	free(c.keys);
 	return good;
@@ -111,14 +111,14 @@ iterate_matches(const KeySet64 *s, const Ref *ref)
 static bool
 probes_match(const KeySet64 *s, const Ref *ref, const int64_t *probes, size_t n)
 {
-	uint32_t   *missing = malloc((n ? n : 1) * sizeof(uint32_t));
-	size_t		nmissing = keyset64_probe_missing(s, probes, n, missing);
-	size_t		j = 0;
-	bool		good = true;
+	uint32_t *missing = malloc((n ? n : 1) * sizeof(uint32_t));
+	size_t	  nmissing = keyset64_probe_missing(s, probes, n, missing);
+	size_t	  j = 0;
+	bool	  good = true;
 
 	for (size_t i = 0; i < n && good; i++)
 	{
-		bool		want = ref_contains(ref, probes[i]);
+		bool want = ref_contains(ref, probes[i]);
 
 		if (keyset64_contains(s, probes[i]) != want)
 		{
@@ -129,16 +129,15 @@ probes_match(const KeySet64 *s, const Ref *ref, const int64_t *probes, size_t n)
 		{
 			if (j >= nmissing || missing[j] != i)
 			{
-				printf("#   probe_missing: key %" PRId64 " (index %zu) not reported\n",
-					   probes[i], i);
+				printf("#   probe_missing: key %" PRId64 " (index %zu) not reported\n", probes[i],
+					   i);
 				good = false;
 			}
 			j++;
 		}
 		else if (j < nmissing && missing[j] == i)
 		{
-			printf("#   probe_missing: key %" PRId64 " (index %zu) reported\n",
-				   probes[i], i);
+			printf("#   probe_missing: key %" PRId64 " (index %zu) reported\n", probes[i], i);
 			good = false;
 		}
 	}
@@ -157,13 +156,13 @@ probes_match(const KeySet64 *s, const Ref *ref, const int64_t *probes, size_t n)
 static int64_t *
 make_probes(const Ref *ref, size_t *nprobes)
 {
-	size_t		n = ref->n * 3 + 1000;
-	int64_t    *p = malloc(n * sizeof(int64_t));
-	size_t		m = 0;
+	size_t	 n = ref->n * 3 + 1000;
+	int64_t *p = malloc(n * sizeof(int64_t));
+	size_t	 m = 0;
 
 	for (size_t i = 0; i < ref->n; i++)
 	{
-		int64_t		k = ref->keys[i];
+		int64_t k = ref->keys[i];
 
 		p[m++] = k;
 		p[m++] = k == INT64_MIN ? INT64_MAX : k - 1;
@@ -174,9 +173,9 @@ make_probes(const Ref *ref, size_t *nprobes)
 	/* Shuffle part of it, so that high parts change between neighbours. */
 	for (size_t i = 0; i < n / 2; i++)
 	{
-		size_t		a = rng_below(n);
-		size_t		b = rng_below(n);
-		int64_t		t = p[a];
+		size_t	a = rng_below(n);
+		size_t	b = rng_below(n);
+		int64_t t = p[a];
 
 		p[a] = p[b];
 		p[b] = t;
@@ -188,13 +187,13 @@ make_probes(const Ref *ref, size_t *nprobes)
 static KeySet64 *
 build(const int64_t *keys, size_t n)
 {
-	KeySet64   *s = keyset64_create();
-	size_t		i = 0;
+	KeySet64 *s = keyset64_create();
+	size_t	  i = 0;
 
 	/* Mix single adds with add_many calls of random sizes. */
 	while (i < n)
 	{
-		size_t		chunk = 1 + rng_below(5000);
+		size_t chunk = 1 + rng_below(5000);
 
 		if (chunk > n - i)
 			chunk = n - i;
@@ -220,14 +219,14 @@ freeze(KeySet64 *s, FreezeMode mode)
 static void
 check_keys(const char *label, const int64_t *keys, size_t n, const char *want_method)
 {
-	Ref			ref = ref_make(keys, n);
-	size_t		nprobes;
-	int64_t    *probes = make_probes(&ref, &nprobes);
-	char		name[200];
+	Ref		 ref = ref_make(keys, n);
+	size_t	 nprobes;
+	int64_t *probes = make_probes(&ref, &nprobes);
+	char	 name[200];
 
 	for (int mode = FREEZE_NONE; mode <= FREEZE_ROARING; mode++)
 	{
-		KeySet64   *s = build(keys, n);
+		KeySet64 *s = build(keys, n);
 
 		freeze(s, mode);
 		snprintf(name, sizeof(name), "%s, %s: cardinality", label, mode_names[mode]);
@@ -258,15 +257,15 @@ check_keys(const char *label, const int64_t *keys, size_t n, const char *want_me
 static void
 test_empty(void)
 {
-	int64_t		probes[] = {0, -1, 1, INT64_MIN, INT64_MAX, P32};
-	uint32_t	missing[FK_LENGTHOF(probes)];
+	int64_t	 probes[] = {0, -1, 1, INT64_MIN, INT64_MAX, P32};
+	uint32_t missing[FK_LENGTHOF(probes)];
 
 	for (int mode = FREEZE_NONE; mode <= FREEZE_ROARING; mode++)
 	{
-		KeySet64   *s = keyset64_create();
-		Collect		c = {NULL, 0, 0, 0};
-		size_t		nmissing;
-		bool		all = true;
+		KeySet64 *s = keyset64_create();
+		Collect	  c = {NULL, 0, 0, 0};
+		size_t	  nmissing;
+		bool	  all = true;
 
 		freeze(s, mode);
 		is_int(keyset64_cardinality(s), 0, "empty: cardinality 0");
@@ -276,8 +275,7 @@ test_empty(void)
 			all = all && missing[i] == i;
 		ok(nmissing == FK_LENGTHOF(probes) && all, "empty: every probe missing");
 		ok(keyset64_iterate(s, collect_key, &c) && c.n == 0, "empty: iterate visits nothing");
-		ok(keyset64_memory_bytes(s) > 0 && keyset64_memory_bytes(s) < 4096,
-		   "empty: small memory");
+		ok(keyset64_memory_bytes(s) > 0 && keyset64_memory_bytes(s) < 4096, "empty: small memory");
 		ok(keyset64_probe_missing(s, probes, 0, missing) == 0, "empty batch");
 		keyset64_free(s);
 	}
@@ -288,18 +286,16 @@ test_empty(void)
 static void
 test_boundaries(void)
 {
-	int64_t		edges[] = {
-		INT64_MIN, INT64_MIN + 1, -P32 - 1, -P32, -P32 + 1, -2, -1, 0, 1,
-		P32 - 1, P32, P32 + 1, 2 * P32, INT64_MAX - 1, INT64_MAX
-	};
-	int64_t		keys[4096];
-	size_t		n;
+	int64_t edges[] = {
+		INT64_MIN, INT64_MIN + 1, -P32 - 1, -P32,	 -P32 + 1,		-2,		  -1, 0, 1,
+		P32 - 1,   P32,			  P32 + 1,	2 * P32, INT64_MAX - 1, INT64_MAX};
+	int64_t keys[4096];
+	size_t	n;
 
 	check_keys("boundary keys", edges, FK_LENGTHOF(edges), "roaring");
-	check_keys("INT64_MIN and INT64_MAX", (int64_t[]) {INT64_MIN, INT64_MAX}, 2,
-			   "roaring");
-	check_keys("INT64_MAX alone", (int64_t[]) {INT64_MAX}, 1, "bitmap");
-	check_keys("INT64_MIN alone", (int64_t[]) {INT64_MIN}, 1, "bitmap");
+	check_keys("INT64_MIN and INT64_MAX", (int64_t[]){INT64_MIN, INT64_MAX}, 2, "roaring");
+	check_keys("INT64_MAX alone", (int64_t[]){INT64_MAX}, 1, "bitmap");
+	check_keys("INT64_MIN alone", (int64_t[]){INT64_MIN}, 1, "bitmap");
 
 	/* Dense ranges across each bucket boundary: one bitset. */
 	n = 0;
@@ -337,9 +333,9 @@ test_boundaries(void)
 static void
 test_method_choice(void)
 {
-	int64_t    *keys = malloc(200000 * sizeof(int64_t));
-	KeySet64   *s;
-	size_t		n = 0;
+	int64_t	 *keys = malloc(200000 * sizeof(int64_t));
+	KeySet64 *s;
+	size_t	  n = 0;
 
 	for (int64_t k = 1; k <= 100000; k++)
 		keys[n++] = k;
@@ -357,14 +353,14 @@ test_method_choice(void)
 
 	/* Runs of consecutive keys are added as ranges; this one wraps in its bucket. */
 	n = 0;
-	keys[n++] = 5;				/* makes the bucket: the rest come as one run */
+	keys[n++] = 5; /* makes the bucket: the rest come as one run */
 	keys[n++] = INT64_C(0xffffffff);
 	for (int64_t k = 0; k < 100; k++)
 		keys[n++] = k;
 	check_keys("5, 0xffffffff, then 0..99 (one bucket)", keys, n, "roaring");
 	n = 0;
 	for (int64_t k = 0; k < 3000; k++)
-		keys[n++] = 1000 + k + (k == 2000);		/* one gap, one duplicate */
+		keys[n++] = 1000 + k + (k == 2000); /* one gap, one duplicate */
 	check_keys("a run of 3000 with a gap and a duplicate", keys, n, "bitmap");
 
 	/* A bitset over 1 MB: the probe loop that prefetches (smaller ones do not). */
@@ -379,8 +375,8 @@ test_method_choice(void)
 	check_keys("every 100th key, negative", keys, n, "roaring");
 
 	/* The rule's edge: two keys 127 apart need 2 words, 128 apart 3. */
-	check_keys("two keys 127 apart", (int64_t[]) {-64, 63}, 2, "bitmap");
-	check_keys("two keys 128 apart", (int64_t[]) {-64, 64}, 2, "roaring");
+	check_keys("two keys 127 apart", (int64_t[]){-64, 63}, 2, "bitmap");
+	check_keys("two keys 128 apart", (int64_t[]){-64, 64}, 2, "roaring");
 
 	/* Bitset size cap: 2^32 bits. */
 	s = keyset64_create();
@@ -397,14 +393,14 @@ test_method_choice(void)
 static void
 test_random(void)
 {
-	size_t		cap = 60000;
-	int64_t    *keys = malloc(cap * sizeof(int64_t));
-	char		label[100];
+	size_t	 cap = 60000;
+	int64_t *keys = malloc(cap * sizeof(int64_t));
+	char	 label[100];
 
 	for (uint64_t seed = 1; seed <= 4; seed++)
 	{
-		size_t		n;
-		int64_t		base;
+		size_t	n;
+		int64_t base;
 
 		rng_state = seed * 1000003;
 
@@ -436,14 +432,14 @@ test_random(void)
 		n = 0;
 		for (int b = 0; b < 200 && n < cap - 2000; b++)
 		{
-			int64_t		high = (int64_t) rng_below(600) - 300;
-			uint32_t	low = (uint32_t) rng_next();
-			int			shape = (int) rng_below(4);
-			int			count = 1 + (int) rng_below(1500);
+			int64_t	 high = (int64_t) rng_below(600) - 300;
+			uint32_t low = (uint32_t) rng_next();
+			int		 shape = (int) rng_below(4);
+			int		 count = 1 + (int) rng_below(1500);
 
 			for (int j = 0; j < count; j++)
 			{
-				uint32_t	l;
+				uint32_t l;
 
 				if (shape == 0)
 					l = low + (uint32_t) j; /* a run, may wrap in the bucket */
@@ -452,7 +448,7 @@ test_random(void)
 				else if (shape == 2)
 					l = low + (uint32_t) j * (uint32_t) (70 + rng_below(200)); /* gappy */
 				else
-					l = (uint32_t) rng_next();	/* spread over the bucket */
+					l = (uint32_t) rng_next(); /* spread over the bucket */
 				keys[n++] = (int64_t) ((uint64_t) high << 32) + (int64_t) l;
 			}
 		}
@@ -476,25 +472,25 @@ test_random(void)
 static void
 test_merge(void)
 {
-	size_t		n = 0;
-	int64_t    *keys = malloc(50000 * sizeof(int64_t));
-	KeySet64   *part[3];
-	KeySet64   *all;
-	KeySet64   *empty;
-	Ref			ref;
-	Ref			ref1;
-	int64_t    *keys1 = malloc(50000 * sizeof(int64_t));
-	size_t		n1 = 0;
-	size_t		nprobes;
-	int64_t    *probes;
+	size_t	  n = 0;
+	int64_t	 *keys = malloc(50000 * sizeof(int64_t));
+	KeySet64 *part[3];
+	KeySet64 *all;
+	KeySet64 *empty;
+	Ref		  ref;
+	Ref		  ref1;
+	int64_t	 *keys1 = malloc(50000 * sizeof(int64_t));
+	size_t	  n1 = 0;
+	size_t	  nprobes;
+	int64_t	 *probes;
 
 	rng_state = 42;
 	for (int i = 0; i < 20000; i++)
-		keys[n++] = (int64_t) rng_below(100000);	/* dense part */
+		keys[n++] = (int64_t) rng_below(100000); /* dense part */
 	for (int i = 0; i < 5000; i++)
-		keys[n++] = (int64_t) rng_next();	/* singletons */
+		keys[n++] = (int64_t) rng_next(); /* singletons */
 	for (int i = 0; i < 5000; i++)
-		keys[n++] = 7 * P32 + (int64_t) rng_below(1 << 24);	/* a sparse bucket */
+		keys[n++] = 7 * P32 + (int64_t) rng_below(1 << 24); /* a sparse bucket */
 	ref = ref_make(keys, n);
 
 	/* Each key to one or two partials: overlaps too. */
@@ -502,7 +498,7 @@ test_merge(void)
 		part[p] = keyset64_create();
 	for (size_t i = 0; i < n; i++)
 	{
-		int			p = (int) rng_below(3);
+		int p = (int) rng_below(3);
 
 		keyset64_add(part[p], keys[i]);
 		if (p == 1)
@@ -551,43 +547,45 @@ test_merge(void)
 static void
 test_iterate_stop(void)
 {
-	int64_t		keys[3000];
-	size_t		n = 0;
+	int64_t keys[3000];
+	size_t	n = 0;
 
 	for (int64_t k = 0; k < 1000; k++)
 	{
-		keys[n++] = k - 500;	/* dense, across 0 */
-		keys[n++] = (k + 1) * 1000003 * P32;	/* one per bucket */
-		keys[n++] = 5 * P32 + k * 1000;	/* a sorted bucket */
+		keys[n++] = k - 500;				 /* dense, across 0 */
+		keys[n++] = (k + 1) * 1000003 * P32; /* one per bucket */
+		keys[n++] = 5 * P32 + k * 1000;		 /* a sorted bucket */
 	}
 	for (int mode = FREEZE_NONE; mode <= FREEZE_ROARING; mode++)
 	{
-		KeySet64   *s = build(keys, n);
-		Ref			ref = ref_make(keys, n);
-		int64_t		got[10];
-		Collect		c = {got, 0, 10, 10};
-		char		name[100];
+		KeySet64 *s = build(keys, n);
+		Ref		  ref = ref_make(keys, n);
+		int64_t	  got[10];
+		Collect	  c = {got, 0, 10, 10};
+		char	  name[100];
 
 		freeze(s, mode);
 		snprintf(name, sizeof(name), "iterate stops early (%s)", mode_names[mode]);
 		ok(!keyset64_iterate(s, collect_key, &c) && c.n == 10 &&
-		   memcmp(got, ref.keys, sizeof(got)) == 0, name);
+			   memcmp(got, ref.keys, sizeof(got)) == 0,
+		   name);
 		keyset64_free(s);
 		free(ref.keys);
 	}
 
 	/* A bitmap-mode set stops too. */
 	{
-		KeySet64   *s = keyset64_create();
-		int64_t		got[3];
-		Collect		c = {got, 0, 3, 3};
+		KeySet64 *s = keyset64_create();
+		int64_t	  got[3];
+		Collect	  c = {got, 0, 3, 3};
 
 		for (int64_t k = -500; k < 500; k++)
 			keyset64_add(s, k);
 		keyset64_freeze(s);
 		is_str(keyset64_method(s), "bitmap", "dense -500..499: bitmap");
-		ok(!keyset64_iterate(s, collect_key, &c) && c.n == 3 && got[0] == -500 &&
-		   got[1] == -499 && got[2] == -498, "bitmap iterate stops early");
+		ok(!keyset64_iterate(s, collect_key, &c) && c.n == 3 && got[0] == -500 && got[1] == -499 &&
+			   got[2] == -498,
+		   "bitmap iterate stops early");
 		keyset64_free(s);
 	}
 }
@@ -595,9 +593,9 @@ test_iterate_stop(void)
 static void
 test_memory(void)
 {
-	int64_t    *keys = malloc(5000000 * sizeof(int64_t));
-	KeySet64   *s;
-	size_t		bytes;
+	int64_t	 *keys = malloc(5000000 * sizeof(int64_t));
+	KeySet64 *s;
+	size_t	  bytes;
 
 	for (int64_t k = 0; k < 5000000; k++)
 		keys[k] = k + 1;
@@ -609,8 +607,8 @@ test_memory(void)
 	ok(bytes < 1000000 && bytes >= 5000000 / 8, "dense 5M: under 1 MB, at least the bitset");
 	printf("#   dense 5M keys: %zu bytes\n", bytes);
 	is_int(keyset64_cardinality(s), 5000000, "dense 5M: cardinality");
-	ok(keyset64_contains(s, 1) && keyset64_contains(s, 5000000) &&
-	   !keyset64_contains(s, 0) && !keyset64_contains(s, 5000001),
+	ok(keyset64_contains(s, 1) && keyset64_contains(s, 5000000) && !keyset64_contains(s, 0) &&
+		   !keyset64_contains(s, 5000001),
 	   "dense 5M: ends");
 	keyset64_freeze(s);
 	is_str(keyset64_method(s), "bitmap", "freezing twice is a no-op");
@@ -653,16 +651,16 @@ test_memory(void)
 typedef struct ProbeJob
 {
 	const KeySet64 *s;
-	const Ref  *ref;
-	const int64_t *probes;
-	size_t		n;
-	bool		good;
+	const Ref	   *ref;
+	const int64_t  *probes;
+	size_t			n;
+	bool			good;
 } ProbeJob;
 
 static void *
 probe_job(void *arg)
 {
-	ProbeJob   *job = arg;
+	ProbeJob *job = arg;
 
 	job->good = true;
 	for (int round = 0; round < 5; round++)
@@ -673,14 +671,14 @@ probe_job(void *arg)
 static void
 test_threads(void)
 {
-	size_t		n = 0;
-	int64_t    *keys = malloc(30000 * sizeof(int64_t));
-	KeySet64   *s;
-	Ref			ref;
-	int64_t    *probes;
-	size_t		nprobes;
-	pthread_t	th[3];
-	ProbeJob	job[3];
+	size_t	  n = 0;
+	int64_t	 *keys = malloc(30000 * sizeof(int64_t));
+	KeySet64 *s;
+	Ref		  ref;
+	int64_t	 *probes;
+	size_t	  nprobes;
+	pthread_t th[3];
+	ProbeJob  job[3];
 
 	rng_state = 99;
 	for (int i = 0; i < 10000; i++)
@@ -695,7 +693,7 @@ test_threads(void)
 	probes = make_probes(&ref, &nprobes);
 	for (int t = 0; t < 3; t++)
 	{
-		job[t] = (ProbeJob) {s, &ref, probes + t * (nprobes / 3), nprobes / 3, false};
+		job[t] = (ProbeJob){s, &ref, probes + t * (nprobes / 3), nprobes / 3, false};
 		pthread_create(&th[t], NULL, probe_job, &job[t]);
 	}
 	for (int t = 0; t < 3; t++)

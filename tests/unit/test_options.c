@@ -9,11 +9,26 @@
 #include "fkscan/options.h"
 #include "test.h"
 
-static const char *const not_numbers[] = {
-	"", " 5", "5 ", "+5", "-5", "0x10", "1e3", "1e-300", "inf", "INF",
-	"infinity", "nan", "NaN", ".", "5..1", "1.2.3", "5,0", "\t5",
-	"99999999999999999999999999999", "１"
-};
+static const char *const not_numbers[] = {"",
+										  " 5",
+										  "5 ",
+										  "+5",
+										  "-5",
+										  "0x10",
+										  "1e3",
+										  "1e-300",
+										  "inf",
+										  "INF",
+										  "infinity",
+										  "nan",
+										  "NaN",
+										  ".",
+										  "5..1",
+										  "1.2.3",
+										  "5,0",
+										  "\t5",
+										  "99999999999999999999999999999",
+										  "１"};
 
 static void
 decimal_ok(const char *text, double want, const char *want_rest)
@@ -35,11 +50,11 @@ decimal_ok(const char *text, double want, const char *want_rest)
 static bool
 accepts(const char *command, const char *option, const char *value, FkOptions *o)
 {
-	char	   *argv[6] = {"fkscan", (char *) command};
-	int			argc = 2;
+	char *argv[6] = {"fkscan", (char *) command};
+	int	  argc = 2;
 
 	if (strcmp(command, "fix") == 0)
-		argv[argc++] = "--strategy=delete";	/* fix needs one */
+		argv[argc++] = "--strategy=delete"; /* fix needs one */
 	argv[argc++] = (char *) option;
 	if (value)
 		argv[argc++] = (char *) value;
@@ -71,10 +86,12 @@ main(void)
 	decimal_ok("50MB", 50, "MB");
 	decimal_ok("1.5min", 90 / 60.0, "min");
 	decimal_ok("123456789012345", 123456789012345.0, "");
-	ok(!options_parse_decimal("1234567890123456", &d, &rest), "decimal: 16 digits refused (not exact in a double)");
+	ok(!options_parse_decimal("1234567890123456", &d, &rest),
+	   "decimal: 16 digits refused (not exact in a double)");
 	ok(options_parse_integer("9223372036854775807", 0, INT64_MAX, &i) && i == INT64_MAX,
 	   "integer: all of int64 (--max-orphans takes it)");
-	ok(!options_parse_integer("9223372036854775808", 0, INT64_MAX, &i), "integer: past int64 refused");
+	ok(!options_parse_integer("9223372036854775808", 0, INT64_MAX, &i),
+	   "integer: past int64 refused");
 	for (size_t k = 0; k < sizeof(not_numbers) / sizeof(not_numbers[0]); k++)
 	{
 		/* refused, or a number followed by something that is no unit */
@@ -92,7 +109,7 @@ main(void)
 	ok(!options_parse_integer("4MB", 0, 100, &i), "integer with a unit refused");
 
 	{
-		int64_t		bytes = 0;
+		int64_t bytes = 0;
 
 		ok(options_parse_size("64MB", &bytes) && bytes == 64 * 1024 * 1024, "size 64MB");
 		ok(options_parse_size("8192", &bytes) && bytes == 8192, "size 8192");
@@ -111,7 +128,8 @@ main(void)
 	ok(!options_parse_duration("-1s", &d), "duration -1s refused");
 
 	/* --max-rate: at least 1 row/s or 0.01 MB/s, otherwise it never progresses */
-	ok(scan_accepts("--max-rate", "100000", &o) && o.engine.max_rate == 100000, "--max-rate 100000");
+	ok(scan_accepts("--max-rate", "100000", &o) && o.engine.max_rate == 100000,
+	   "--max-rate 100000");
 	ok(scan_accepts("--max-rate", "50MB", &o) && o.engine.max_rate_bytes == 50.0 * 1024 * 1024,
 	   "--max-rate 50MB");
 	ok(scan_accepts("--max-rate", "0.01MB", &o), "--max-rate 0.01MB");
@@ -135,15 +153,14 @@ main(void)
 	ok(!scan_accepts("--lock-timeout", "0.5ms", &o), "--lock-timeout 0.5ms refused");
 	ok(!scan_accepts("--lock-timeout", "1.5", &o), "--lock-timeout 1.5 (no unit) refused");
 	ok(!scan_accepts("--lock-timeout", "0.0004s", &o), "--lock-timeout 0.0004s refused");
-	ok(scan_accepts("--lock-timeout", "1ms", &o) && o.conn.lock_timeout_ms == 1, "--lock-timeout 1ms");
+	ok(scan_accepts("--lock-timeout", "1ms", &o) && o.conn.lock_timeout_ms == 1,
+	   "--lock-timeout 1ms");
 	ok(scan_accepts("--max-orphans", "0", &o), "--max-orphans 0");
 	ok(scan_accepts("--sample", "10", &o) && o.scan.sample == 10, "--sample 10");
 	{
-		static const char *const numeric[] = {
-			"--jobs", "--sample", "--retries", "--max-orphans", "--lock-timeout",
-			"--max-time", "--max-lag", "--chunk-size",
-			"--memory-limit"
-		};
+		static const char *const numeric[] = {"--jobs",		   "--sample",		 "--retries",
+											  "--max-orphans", "--lock-timeout", "--max-time",
+											  "--max-lag",	   "--chunk-size",	 "--memory-limit"};
 
 		for (size_t n = 0; n < sizeof(numeric) / sizeof(numeric[0]); n++)
 			for (size_t k = 0; k < sizeof(not_numbers) / sizeof(not_numbers[0]); k++)
@@ -161,8 +178,8 @@ main(void)
 		{
 			const char *option;
 			const char *value;
-			const char *takers;		/* the commands that accept it */
-		}			matrix[] = {
+			const char *takers; /* the commands that accept it */
+		} matrix[] = {
 			{"-t", "x", "audit scan fix validate"},
 			{"--lock-timeout", "5s", "audit scan fix validate"},
 			{"--format", "json", "audit scan"},
@@ -187,7 +204,7 @@ main(void)
 		for (size_t m = 0; m < FK_LENGTHOF(matrix); m++)
 			for (size_t c = 0; c < FK_LENGTHOF(commands); c++)
 			{
-				bool		want = strstr(matrix[m].takers, commands[c]) != NULL;
+				bool want = strstr(matrix[m].takers, commands[c]) != NULL;
 
 				snprintf(name, sizeof(name), "%s %s %s: %s", commands[c], matrix[m].option,
 						 matrix[m].value ? matrix[m].value : "", want ? "taken" : "refused");

@@ -12,8 +12,8 @@
 int
 main(void)
 {
-	Pace		p;
-	double		due;
+	Pace   p;
+	double due;
 
 	pace_init(&p, 0, 0, 0, 0);
 	ok(pace_tick(&p, 4096), "no limits: a tick goes on");

@@ -14,7 +14,7 @@
 static char *
 one(const char *pattern)
 {
-	char	   *parts[PATTERN_MAX_PARTS] = {NULL};
+	char *parts[PATTERN_MAX_PARTS] = {NULL};
 
 	if (pattern_to_regexes(pattern, 1, parts) != 1)
 		return NULL;
@@ -24,8 +24,8 @@ one(const char *pattern)
 static void
 is_regex(const char *pattern, const char *want)
 {
-	char	   *got = one(pattern);
-	char		name[256];
+	char *got = one(pattern);
+	char  name[256];
 
 	snprintf(name, sizeof(name), "pattern %s -> %s", pattern, want);
 	is_str(got, want, name);
@@ -36,9 +36,9 @@ is_regex(const char *pattern, const char *want)
 static bool
 matches(const char *pattern, const char *subject)
 {
-	char	   *re = one(pattern);
-	regex_t		compiled;
-	bool		hit;
+	char   *re = one(pattern);
+	regex_t compiled;
+	bool	hit;
 
 	if (re == NULL)
 		return false;
@@ -93,8 +93,8 @@ test_exact_text(void)
 static void
 test_parts(void)
 {
-	char	   *parts[PATTERN_MAX_PARTS] = {NULL};
-	int			n;
+	char *parts[PATTERN_MAX_PARTS] = {NULL};
+	int	  n;
 
 	n = pattern_to_regexes("Sales.Orders", 2, parts);
 	is_int(n, 2, "schema.table has two parts");

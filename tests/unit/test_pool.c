@@ -12,30 +12,30 @@
 #include "fkscan/pool.h"
 #include "test.h"
 
-#define NJOBS 20000
+#define NJOBS	 20000
 #define NTHREADS 4
 
 typedef struct Ctx
 {
-	atomic_int	runs[NJOBS];		/* per job */
-	atomic_int	by_thread[NTHREADS];
-	atomic_int	taken;
-	atomic_int	ready;			/* woken work for the step */
-	int			consumed;		/* of ready, by the step (calling thread only) */
-	int			steps_idle;		/* step calls with nothing running */
-	int			dead_at_start;	/* bit per thread */
-	int			lose_job;		/* the thread running it is lost after it */
-	atomic_int	lost_thread;
-	atomic_int	lost_count;		/* its jobs by then */
-	int			stop_after;		/* stop once this many jobs were taken; 0: never */
-	bool		wake;			/* jobs call pool_wake */
-	Pool	   *pool;
+	atomic_int runs[NJOBS]; /* per job */
+	atomic_int by_thread[NTHREADS];
+	atomic_int taken;
+	atomic_int ready;		  /* woken work for the step */
+	int		   consumed;	  /* of ready, by the step (calling thread only) */
+	int		   steps_idle;	  /* step calls with nothing running */
+	int		   dead_at_start; /* bit per thread */
+	int		   lose_job;	  /* the thread running it is lost after it */
+	atomic_int lost_thread;
+	atomic_int lost_count; /* its jobs by then */
+	int		   stop_after; /* stop once this many jobs were taken; 0: never */
+	bool	   wake;	   /* jobs call pool_wake */
+	Pool	  *pool;
 } Ctx;
 
 static bool
 start(void *arg, int id)
 {
-	Ctx		   *c = arg;
+	Ctx *c = arg;
 
 	return !(c->dead_at_start & (1 << id));
 }
@@ -43,8 +43,8 @@ start(void *arg, int id)
 static bool
 job(void *arg, int id, int i)
 {
-	Ctx		   *c = arg;
-	int			mine = atomic_fetch_add(&c->by_thread[id], 1) + 1;
+	Ctx *c = arg;
+	int	 mine = atomic_fetch_add(&c->by_thread[id], 1) + 1;
 
 	atomic_fetch_add(&c->runs[i], 1);
 	atomic_fetch_add(&c->taken, 1);
@@ -65,7 +65,7 @@ job(void *arg, int id, int i)
 static bool
 stop(void *arg)
 {
-	Ctx		   *c = arg;
+	Ctx *c = arg;
 
 	return c->stop_after > 0 && atomic_load(&c->taken) >= c->stop_after;
 }
@@ -73,7 +73,7 @@ stop(void *arg)
 static double
 step(void *arg, bool running)
 {
-	Ctx		   *c = arg;
+	Ctx *c = arg;
 
 	if (c->consumed < atomic_load(&c->ready))
 	{
@@ -88,7 +88,7 @@ step(void *arg, bool running)
 static Ctx *
 ctx_new(void)
 {
-	Ctx		   *c = calloc(1, sizeof(Ctx));
+	Ctx *c = calloc(1, sizeof(Ctx));
 
 	c->lose_job = -1;
 	return c;
@@ -97,7 +97,7 @@ ctx_new(void)
 static int
 count_runs(Ctx *c, int *twice)
 {
-	int			n = 0;
+	int n = 0;
 
 	*twice = 0;
 	for (int i = 0; i < NJOBS; i++)
@@ -111,13 +111,13 @@ count_runs(Ctx *c, int *twice)
 int
 main(void)
 {
-	int			twice;
+	int twice;
 
 	/* every job once, across the threads; two phases in a row */
 	{
-		Ctx		   *c = ctx_new();
-		PoolPhase	ph = {NJOBS, job, stop, step, c};
-		bool		all_done = true;
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, stop, step, c};
+		bool	  all_done = true;
 
 		c->pool = pool_start(NTHREADS, start, c);
 		is_int(pool_nthreads(c->pool), NTHREADS, "threads started");
@@ -140,8 +140,8 @@ main(void)
 	}
 	/* threads that fail to start take nothing */
 	{
-		Ctx		   *c = ctx_new();
-		PoolPhase	ph = {NJOBS, job, NULL, NULL, c};
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, NULL, NULL, c};
 
 		c->dead_at_start = (1 << 1) | (1 << 3);
 		c->pool = pool_start(NTHREADS, start, c);
@@ -156,13 +156,14 @@ main(void)
 	}
 	/* a thread lost mid-phase: the others finish its share */
 	{
-		Ctx		   *c = ctx_new();
-		PoolPhase	ph = {NJOBS, job, NULL, step, c};
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, NULL, step, c};
 
 		c->lose_job = 7;
 		c->pool = pool_start(NTHREADS, start, c);
 		pool_run(c->pool, &ph);
-		is_int(atomic_load(&c->by_thread[atomic_load(&c->lost_thread)]), atomic_load(&c->lost_count),
+		is_int(atomic_load(&c->by_thread[atomic_load(&c->lost_thread)]),
+			   atomic_load(&c->lost_count),
 			   "the lost thread took no job after the one it was lost in");
 		is_int(count_runs(c, &twice), NJOBS, "the others ran the rest");
 		is_int(twice, 0, "nothing twice");
@@ -172,9 +173,9 @@ main(void)
 	}
 	/* a stop ends the handing out for every thread */
 	{
-		Ctx		   *c = ctx_new();
-		PoolPhase	ph = {NJOBS, job, stop, step, c};
-		int			done = 0;
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, stop, step, c};
+		int		  done = 0;
 
 		c->stop_after = 100;
 		c->pool = pool_start(NTHREADS, start, c);
@@ -188,8 +189,8 @@ main(void)
 	}
 	/* no live thread: the phase returns, nothing ran */
 	{
-		Ctx		   *c = ctx_new();
-		PoolPhase	ph = {NJOBS, job, NULL, step, c};
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, NULL, step, c};
 
 		c->dead_at_start = (1 << NTHREADS) - 1;
 		c->pool = pool_start(NTHREADS, start, c);

@@ -10,14 +10,14 @@
 #include "fkscan/quote.h"
 #include "test.h"
 
-typedef void (*AppendFn) (StrBuf *b, const char *s);
+typedef void (*AppendFn)(StrBuf *b, const char *s);
 
 static char out[512];
 
 static const char *
 run(AppendFn fn, const char *s)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	fn(&b, s);
@@ -51,7 +51,7 @@ terminal_safe(const char *s)
 static void
 count(uint64_t n, const char *singular, const char *plural, const char *want)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	strbuf_init(&b);
 	strbuf_append_count(&b, n, singular, plural);
@@ -62,12 +62,16 @@ count(uint64_t n, const char *singular, const char *plural, const char *want)
 int
 main(void)
 {
-	static const char hostile[] = "v\x1b[2J\x1b]0;pwn\x07 \xc2\x9b" "31m\n'\"\\";
+	static const char hostile[] = "v\x1b[2J\x1b]0;pwn\x07 \xc2\x9b"
+								  "31m\n'\"\\";
 
-	is_str(run(visible_line, hostile),
-		   "v\\x1B[2J\\x1B]0;pwn\\x07 \\u009B31m\\n'\"\\", "visible: ESC, BEL, CSI, newline escaped");
-	is_str(run(visible_lines, "a\nb\tc\rd"), "a\nb\tc\\rd", "visible: newlines and tabs kept on request");
-	is_str(run(visible_line, "caf\xc3\xa9 \xe2\x80\xae" "x \xff"), "caf\xc3\xa9 \\u202Ex \\xFF",
+	is_str(run(visible_line, hostile), "v\\x1B[2J\\x1B]0;pwn\\x07 \\u009B31m\\n'\"\\",
+		   "visible: ESC, BEL, CSI, newline escaped");
+	is_str(run(visible_lines, "a\nb\tc\rd"), "a\nb\tc\\rd",
+		   "visible: newlines and tabs kept on request");
+	is_str(run(visible_line, "caf\xc3\xa9 \xe2\x80\xae"
+							 "x \xff"),
+		   "caf\xc3\xa9 \\u202Ex \\xFF",
 		   "visible: letters kept, bidi override and a stray byte escaped");
 	ok(quote_needs_escape("a\xc2\x9b"), "needs escape: C1");
 	ok(!quote_needs_escape("a\nb\tc \xc3\xa9"), "needs escape: not newlines, tabs, letters");
@@ -86,13 +90,15 @@ main(void)
 		   "requoted: a server-quoted name with a control gets U&, others kept");
 	is_str(run(quote_append_requoted, "OPERATOR(pg_catalog.=)"), "OPERATOR(pg_catalog.=)",
 		   "requoted: bare names kept");
-	is_str(run(quote_append_requoted, "x \"open"), "x \"open", "requoted: an unterminated quote copied");
+	is_str(run(quote_append_requoted, "x \"open"), "x \"open",
+		   "requoted: an unterminated quote copied");
 
 	is_str(run(quote_append_literal, "b "), "'b '", "literal: trailing blank kept");
 	is_str(run(quote_append_literal, ""), "''", "literal: empty string");
 	is_str(run(quote_append_literal, "it's \\"), "'it''s \\'", "literal: standard string");
-	is_str(run(quote_append_literal, "a\x1b" "1\xc2\x9b'\\"), "E'a\\x1B1\\u009B''\\\\'",
-		   "literal: controls as E escapes, backslash doubled");
+	is_str(run(quote_append_literal, "a\x1b"
+									 "1\xc2\x9b'\\"),
+		   "E'a\\x1B1\\u009B''\\\\'", "literal: controls as E escapes, backslash doubled");
 	ok(terminal_safe(run(quote_append_literal, hostile)), "literal: terminal-safe");
 
 	is_str(run(quote_append_json, "a\"\\\n\x1b\x7f\xc2\x9b\xc3\xa9"),
@@ -102,8 +108,10 @@ main(void)
 	is_str(run(quote_append_shell_word, "db"), "db", "shell: plain word");
 	is_str(run(quote_append_shell_word, "my db's"), "'my db'\\''s'", "shell: single quotes");
 	is_str(run(quote_append_shell_word, "\"a\x1b%'\\\xc2\x9b\""),
-		   "\"$(printf '\"a\\033\\045\\047\\134\\302\\233\"')\"", "shell: printf octal for controls");
-	is_str(run(quote_append_shell_word, "a\x1b\n"), "$'a\\033\\012'", "shell: trailing newline: $'...'");
+		   "\"$(printf '\"a\\033\\045\\047\\134\\302\\233\"')\"",
+		   "shell: printf octal for controls");
+	is_str(run(quote_append_shell_word, "a\x1b\n"), "$'a\\033\\012'",
+		   "shell: trailing newline: $'...'");
 	ok(terminal_safe(run(quote_append_shell_word, hostile)), "shell: terminal-safe");
 
 	count(0, "orphan row", NULL, "0 orphan rows");

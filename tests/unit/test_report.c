@@ -18,22 +18,18 @@
 
 #define NFKS 3
 
-static CatColumn child_col[NFKS] = {
-	{.name = "a"}, {.name = "b"}, {.name = "it's \"odd\""}
-};
-static CatColumn parent_col[NFKS] = {
-	{.name = "id"}, {.name = "id"}, {.name = "Key"}
-};
-static char *eq_std[] = {"OPERATOR(pg_catalog.=)"};
-static char *eq_odd[] = {"OPERATOR(public.=)"};
-static char *no_cast[] = {""};
-static char *int8_cast[] = {"::pg_catalog.int8"};
+static CatColumn	 child_col[NFKS] = {{.name = "a"}, {.name = "b"}, {.name = "it's \"odd\""}};
+static CatColumn	 parent_col[NFKS] = {{.name = "id"}, {.name = "id"}, {.name = "Key"}};
+static char			*eq_std[] = {"OPERATOR(pg_catalog.=)"};
+static char			*eq_odd[] = {"OPERATOR(public.=)"};
+static char			*no_cast[] = {""};
+static char			*int8_cast[] = {"::pg_catalog.int8"};
 static CatForeignKey fks[NFKS];
-static CatTable tables[NFKS + 1] = {
-	{.schema = "public", .name = "p", .relkind = 'r'},
-	{.schema = "public", .name = "c1", .relkind = 'r'},
-	{.schema = "public", .name = "c2", .relkind = 'p'},
-	{.schema = "Odd Schema", .name = "it's", .relkind = 'r'},
+static CatTable		 tables[NFKS + 1] = {
+		 {.schema = "public", .name = "p", .relkind = 'r'},
+		 {.schema = "public", .name = "c1", .relkind = 'r'},
+		 {.schema = "public", .name = "c2", .relkind = 'p'},
+		 {.schema = "Odd Schema", .name = "it's", .relkind = 'r'},
 };
 static FkResult results[NFKS];
 
@@ -46,15 +42,25 @@ build(ScanResult *res)
 	memset(res, 0, sizeof(*res));
 	for (int i = 0; i < NFKS; i++)
 	{
-		fks[i] = (CatForeignKey) {
-			.name = (char *) names[i], .ncols = 1, .child_cols = &child_col[i],
-			.parent_cols = &parent_col[i], .eq_ops = i == 2 ? eq_odd : eq_std,
-			.parent_casts = no_cast, .child_casts = i == 1 ? int8_cast : no_cast,
-			.match_type = 's', .validated = true, .enforced = true,
+		fks[i] = (CatForeignKey){
+			.name = (char *) names[i],
+			.ncols = 1,
+			.child_cols = &child_col[i],
+			.parent_cols = &parent_col[i],
+			.eq_ops = i == 2 ? eq_odd : eq_std,
+			.parent_casts = no_cast,
+			.child_casts = i == 1 ? int8_cast : no_cast,
+			.match_type = 's',
+			.validated = true,
+			.enforced = true,
 		};
-		results[i] = (FkResult) {
-			.fk = &fks[i], .child = &tables[i + 1], .parent = &tables[0],
-			.method = METHOD_BITMAP, .status = FKSTATUS_CLEAN, .child_rows = 10,
+		results[i] = (FkResult){
+			.fk = &fks[i],
+			.child = &tables[i + 1],
+			.parent = &tables[0],
+			.method = METHOD_BITMAP,
+			.status = FKSTATUS_CLEAN,
+			.child_rows = 10,
 		};
 	}
 	results[0].status = results[1].status = FKSTATUS_ORPHANS;
@@ -72,24 +78,23 @@ build(ScanResult *res)
 static FkOptions
 limits(int64_t max_orphans, int64_t max_per_fk)
 {
-	FkOptions	o;
+	FkOptions o;
 
 	memset(&o, 0, sizeof(o));
 	o.scan.gate.max_orphans = max_orphans;
 	o.scan.gate.max_orphans_per_fk = max_per_fk;
-	o.verbosity = -1;			/* no summary line in the TAP output */
+	o.verbosity = -1; /* no summary line in the TAP output */
 	return o;
 }
 
 static void
-check_gate(const ScanResult *res, int64_t total, int64_t per_fk, GateVerdict want,
-		   int want_rc)
+check_gate(const ScanResult *res, int64_t total, int64_t per_fk, GateVerdict want, int want_rc)
 {
-	FkOptions	o = limits(total, per_fk);
-	char		name[128];
+	FkOptions o = limits(total, per_fk);
+	char	  name[128];
 
-	snprintf(name, sizeof(name), "--max-orphans %" PRId64 " --max-orphans-per-fk %" PRId64
-			 ": %s", total, per_fk, gate_verdict_name(want));
+	snprintf(name, sizeof(name), "--max-orphans %" PRId64 " --max-orphans-per-fk %" PRId64 ": %s",
+			 total, per_fk, gate_verdict_name(want));
 	is_str(gate_verdict_name(gate_verdict(res, &o.scan.gate)), gate_verdict_name(want), name);
 	is_int(gate_exit_code(res, &o.scan.gate), want_rc, name);
 }
@@ -97,8 +102,8 @@ check_gate(const ScanResult *res, int64_t total, int64_t per_fk, GateVerdict wan
 static void
 test_gate(void)
 {
-	ScanResult	res;
-	FkOptions	o;
+	ScanResult res;
+	FkOptions  o;
 
 	build(&res);
 	check_gate(&res, -1, -1, VERDICT_ORPHANS, FK_EXIT_FOUND);
@@ -115,8 +120,10 @@ test_gate(void)
 
 	/* an FK's own limit is the smaller one given */
 	o = limits(2, -1);
-	ok(!gate_fk_tolerated(&results[0], &o.scan.gate), "--max-orphans 2: 3 orphans in one FK are over");
-	ok(gate_fk_tolerated(&results[1], &o.scan.gate), "--max-orphans 2: 2 orphans in one FK are within");
+	ok(!gate_fk_tolerated(&results[0], &o.scan.gate),
+	   "--max-orphans 2: 3 orphans in one FK are over");
+	ok(gate_fk_tolerated(&results[1], &o.scan.gate),
+	   "--max-orphans 2: 2 orphans in one FK are within");
 	ok(gate_fk_tolerated(&results[2], &o.scan.gate), "a clean FK is tolerated");
 	o = limits(-1, -1);
 	ok(!gate_fk_tolerated(&results[0], &o.scan.gate), "no limits: no orphan tolerated");
@@ -147,7 +154,7 @@ test_gate(void)
 static int
 count(const char *haystack, const char *needle)
 {
-	int			n = 0;
+	int n = 0;
 
 	for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p++)
 		n++;
@@ -163,13 +170,13 @@ starts_with(const char *s, const char *prefix)
 static void
 test_jsonl_stream(void)
 {
-	ScanResult	res;
-	FkOptions	o = limits(-1, 3);
-	char	   *text = NULL;
-	size_t		len = 0;
-	FILE	   *out = open_memstream(&text, &len);
+	ScanResult	  res;
+	FkOptions	  o = limits(-1, 3);
+	char		 *text = NULL;
+	size_t		  len = 0;
+	FILE		 *out = open_memstream(&text, &len);
 	ReportStream *rs;
-	const char *last;
+	const char	 *last;
 
 	o.format = FORMAT_JSONL;
 	build(&res);
@@ -184,11 +191,12 @@ test_jsonl_stream(void)
 	is_int(count(text, "\n"), NFKS + 1, "jsonl: a line per FK and the summary");
 	is_int(count(text, "\"type\":\"constraint\""), NFKS, "jsonl: each FK once");
 	ok(starts_with(text, "{\"type\":\"constraint\",\"tool\":\"fkscan\",\"database\":\"db\","
-				   "\"schema\":\"public\",\"table\":\"c2\","),
+						 "\"schema\":\"public\",\"table\":\"c2\","),
 	   "jsonl: the FK done first comes first");
 	last = strstr(text, "{\"type\":\"summary\"");
 	ok(last && strchr(last, '\n') == text + len - 1, "jsonl: the summary is the last line");
-	ok(last && strstr(last, "\"max_orphans\":null,\"max_orphans_per_fk\":3,\"tolerated\":true,\"verdict\":\"tolerated\""),
+	ok(last && strstr(last, "\"max_orphans\":null,\"max_orphans_per_fk\":3,\"tolerated\":true,"
+							"\"verdict\":\"tolerated\""),
 	   "jsonl: the summary's verdict");
 	ok(strstr(text, "\"constraints\":[") == NULL, "jsonl: no constraints[] array");
 	free(text);
@@ -197,11 +205,11 @@ test_jsonl_stream(void)
 static void
 test_next_steps(void)
 {
-	ScanResult	res;
-	FkOptions	o = limits(-1, -1);
-	char	   *text = NULL;
-	size_t		len = 0;
-	FILE	   *out = open_memstream(&text, &len);
+	ScanResult res;
+	FkOptions  o = limits(-1, -1);
+	char	  *text = NULL;
+	size_t	   len = 0;
+	FILE	  *out = open_memstream(&text, &len);
 
 	build(&res);
 	results[2].status = FKSTATUS_ORPHANS;
@@ -211,20 +219,24 @@ test_next_steps(void)
 	ok(report_scan(&res, &o, out), "text report written");
 	fclose(out);
 
-	ok(strstr(text, "    fkscan scan -t public.c1 -c c1_a_fkey --orphans-out c1_a_fkey.csv 'my db'\n") != NULL,
+	ok(strstr(text,
+			  "    fkscan scan -t public.c1 -c c1_a_fkey --orphans-out c1_a_fkey.csv 'my db'\n") !=
+		   NULL,
 	   "next: the command, the database quoted for sh");
 	ok(strstr(text, "    fkscan scan -t '\"Odd Schema\".\"it'\\''s\"' -c '\"it'\\''s \"\"fk\"\"\"' "
-			  "--orphans-out it_s__fk_.csv 'my db'\n") != NULL,
+					"--orphans-out it_s__fk_.csv 'my db'\n") != NULL,
 	   "next: patterns quoted for fkscan, then for sh");
 	ok(strstr(text, "    SELECT c.ctid, c.* FROM ONLY \"public\".\"c1\" c\n"
-			  "     WHERE c.\"a\" IS NOT NULL\n"
-			  "       AND NOT EXISTS (SELECT FROM ONLY \"public\".\"p\" p WHERE p.\"id\" = c.\"a\");\n") != NULL,
+					"     WHERE c.\"a\" IS NOT NULL\n"
+					"       AND NOT EXISTS (SELECT FROM ONLY \"public\".\"p\" p WHERE p.\"id\" = "
+					"c.\"a\");\n") != NULL,
 	   "next: the anti-join, pg_catalog's = unqualified");
-	ok(strstr(text, "    SELECT c.tableoid::regclass, c.ctid, c.* FROM \"public\".\"c2\" c\n") != NULL,
+	ok(strstr(text, "    SELECT c.tableoid::regclass, c.ctid, c.* FROM \"public\".\"c2\" c\n") !=
+		   NULL,
 	   "next: a partitioned child is read without ONLY, its partition shown");
 	ok(strstr(text, "p.\"id\" = c.\"b\"::pg_catalog.int8);") != NULL, "next: the FK's cast");
 	ok(strstr(text, "FROM ONLY \"Odd Schema\".\"it's\" p WHERE p.\"Key\" OPERATOR(public.=) "
-			  "c.\"it's \"\"odd\"\"\");") != NULL,
+					"c.\"it's \"\"odd\"\"\");") != NULL,
 	   "next: identifiers quoted, another schema's operator kept");
 	free(text);
 
@@ -243,8 +255,8 @@ test_next_steps(void)
 static void
 test_connection(void)
 {
-	FkOptions	o = limits(-1, -1);
-	StrBuf		b;
+	FkOptions o = limits(-1, -1);
+	StrBuf	  b;
 
 	strbuf_init(&b);
 	o.conn.dbname = "host=db.example port=5433 user=ann dbname=shop password=s3cret";
@@ -253,13 +265,13 @@ test_connection(void)
 	ok(strstr(b.data, "s3cret") == NULL && strstr(b.data, "password") == NULL,
 	   "conninfo: the password dropped");
 	ok(strstr(b.data, " host='\\''db.example'\\'' port='\\''5433'\\''") != NULL &&
-	   strstr(b.data, " dbname='\\''shop'\\''") != NULL,
+		   strstr(b.data, " dbname='\\''shop'\\''") != NULL,
 	   "conninfo: host, port and dbname kept");
 	strbuf_reset(&b);
 	o.conn.dbname = "postgresql://ann:s3cret@db.example:5433/shop";
 	nextstep_connection(&b, &o, "shop");
 	ok(strstr(b.data, "s3cret") == NULL && strstr(b.data, "host='\\''db.example") != NULL &&
-	   strstr(b.data, "port='\\''5433") != NULL && strstr(b.data, "user='\\''ann") != NULL,
+		   strstr(b.data, "port='\\''5433") != NULL && strstr(b.data, "user='\\''ann") != NULL,
 	   "URI: as key='value' pairs, without the password");
 	strbuf_reset(&b);
 	o.conn.dbname = "shop";
@@ -279,11 +291,11 @@ test_connection(void)
 static void
 test_state_and_samples(void)
 {
-	ScanResult	res;
-	FkOptions	o = limits(-1, -1);
-	char	   *text = NULL;
-	size_t		len = 0;
-	FILE	   *out;
+	ScanResult	 res;
+	FkOptions	 o = limits(-1, -1);
+	char		*text = NULL;
+	size_t		 len = 0;
+	FILE		*out;
 	static char *key_blank[] = {"b "};
 	static char *key_empty[] = {""};
 	OrphanSample samples[2] = {
@@ -292,10 +304,10 @@ test_state_and_samples(void)
 	};
 
 	build(&res);
-	child_col[0].type_oid = 25;		/* text */
+	child_col[0].type_oid = 25; /* text */
 	results[0].samples = samples;
 	results[0].nsamples = 2;
-	results[0].orphan_rows = 1;		/* one row, one key: no plural */
+	results[0].orphan_rows = 1; /* one row, one key: no plural */
 	results[0].orphan_keys = 1;
 	res.orphan_rows = 3;
 	fks[0].triggers = 2;
@@ -304,21 +316,29 @@ test_state_and_samples(void)
 	fks[1].triggers_replica = 1;
 	fks[1].validated = false;
 	fks[2].triggers = 2;
-	fks[2].triggers_disabled = 1;	/* clean, yet its triggers are off */
+	fks[2].triggers_disabled = 1; /* clean, yet its triggers are off */
 	out = open_memstream(&text, &len);
 	ok(report_scan(&res, &o, out), "text report written");
 	fclose(out);
-	ok(strstr(text, "  1 orphan row, 1 distinct key\n") != NULL, "plurals: 1 orphan row, 1 distinct key");
-	ok(strstr(text, "    ctid (0,1)        a = 'b '\n") != NULL, "sample: a trailing blank shown in a literal");
+	ok(strstr(text, "  1 orphan row, 1 distinct key\n") != NULL,
+	   "plurals: 1 orphan row, 1 distinct key");
+	ok(strstr(text, "    ctid (0,1)        a = 'b '\n") != NULL,
+	   "sample: a trailing blank shown in a literal");
 	ok(strstr(text, "    ctid (0,2)        a = ''\n") != NULL, "sample: an empty string shown");
-	ok(strstr(text, "  its RI triggers are disabled now (2 of 2): rows arrive unchecked; "
-			  "\"fkscan validate --apply\" re-enables them once the orphan rows are repaired\n") != NULL,
+	ok(strstr(text,
+			  "  its RI triggers are disabled now (2 of 2): rows arrive unchecked; "
+			  "\"fkscan validate --apply\" re-enables them once the orphan rows are repaired\n") !=
+		   NULL,
 	   "state: triggers disabled now, and what validate does");
-	ok(strstr(text, "  its RI triggers are replica-only now (1 of 2)") != NULL, "state: replica-only");
-	ok(strstr(text, "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it once") != NULL,
+	ok(strstr(text, "  its RI triggers are replica-only now (1 of 2)") != NULL,
+	   "state: replica-only");
+	ok(strstr(text,
+			  "  the constraint is NOT VALID; \"fkscan validate --apply\" validates it once") !=
+		   NULL,
 	   "state: NOT VALID");
 	ok(strstr(text, "marked valid") == NULL, "state: not called valid when its triggers are off");
-	ok(strstr(text, ": clean, but\n  its RI triggers are disabled now (1 of 2): rows arrive unchecked; "
+	ok(strstr(text,
+			  ": clean, but\n  its RI triggers are disabled now (1 of 2): rows arrive unchecked; "
 			  "\"fkscan validate --apply\" re-enables them now\n") != NULL,
 	   "state: a clean FK with triggers off is named");
 	free(text);

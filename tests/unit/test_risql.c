@@ -13,7 +13,7 @@
 static CatColumn
 col(char *name, Oid collation, char *collation_name)
 {
-	CatColumn	c;
+	CatColumn c;
 
 	memset(&c, 0, sizeof(c));
 	c.name = name;
@@ -25,16 +25,16 @@ col(char *name, Oid collation, char *collation_name)
 int
 main(void)
 {
-	CatTable	tables[2];
-	CatColumn	child_cols[2] = {col("a\"b", 100, "\"pg_catalog\".\"C\""), col("x y", 0, NULL)};
-	CatColumn	parent_cols[2] = {col("id", 100, "\"pg_catalog\".\"C\""), col("n", 0, NULL)};
-	char	   *eq_ops[2] = {"OPERATOR(pg_catalog.=)", "OPERATOR(public.=)"};
-	char	   *parent_casts[2] = {"", ""};
-	char	   *child_casts[2] = {"", "::pg_catalog.int8"};
+	CatTable	  tables[2];
+	CatColumn	  child_cols[2] = {col("a\"b", 100, "\"pg_catalog\".\"C\""), col("x y", 0, NULL)};
+	CatColumn	  parent_cols[2] = {col("id", 100, "\"pg_catalog\".\"C\""), col("n", 0, NULL)};
+	char		 *eq_ops[2] = {"OPERATOR(pg_catalog.=)", "OPERATOR(public.=)"};
+	char		 *parent_casts[2] = {"", ""};
+	char		 *child_casts[2] = {"", "::pg_catalog.int8"};
 	CatForeignKey fk;
-	Catalog		cat;
-	RiConditions q;
-	StrBuf		b;
+	Catalog		  cat;
+	RiConditions  q;
+	StrBuf		  b;
 
 	memset(tables, 0, sizeof(tables));
 	tables[0].schema = "s'x";
@@ -68,12 +68,14 @@ main(void)
 
 	strbuf_reset(&b);
 	risql_append_join(&b, &fk, "c", NULL, RISQL_EXACT);
-	is_str(b.data, "p.\"id\" OPERATOR(pg_catalog.=) c.\"a\"\"b\" COLLATE \"pg_catalog\".\"C\" AND "
+	is_str(b.data,
+		   "p.\"id\" OPERATOR(pg_catalog.=) c.\"a\"\"b\" COLLATE \"pg_catalog\".\"C\" AND "
 		   "p.\"n\" OPERATOR(public.=) c.\"x y\"::pg_catalog.int8",
 		   "join, exact: the FK's operators, the child's cast, the parent's collation");
 	strbuf_reset(&b);
 	risql_append_join(&b, &fk, "c", NULL, RISQL_READABLE);
-	is_str(b.data, "p.\"id\" = c.\"a\"\"b\" AND p.\"n\" OPERATOR(public.=) c.\"x y\"::pg_catalog.int8",
+	is_str(b.data,
+		   "p.\"id\" = c.\"a\"\"b\" AND p.\"n\" OPERATOR(public.=) c.\"x y\"::pg_catalog.int8",
 		   "join, readable: pg_catalog's = bare, no COLLATE where the sides agree");
 	child_cols[0].collation_oid = 950;
 	strbuf_reset(&b);
@@ -90,19 +92,26 @@ main(void)
 	}
 
 	risql_conditions(&cat, &fk, &q);
-	is_str(q.exempt.data, "(c.\"a\"\"b\" IS NULL OR c.\"x y\" IS NULL)", "MATCH SIMPLE: any NULL exempts");
+	is_str(q.exempt.data, "(c.\"a\"\"b\" IS NULL OR c.\"x y\" IS NULL)",
+		   "MATCH SIMPLE: any NULL exempts");
 	is_str(q.partial.data, "false", "MATCH SIMPLE: no mixed-NULL violation");
-	is_str(q.orphan.data, "(c.\"a\"\"b\" IS NOT NULL AND c.\"x y\" IS NOT NULL) AND NOT EXISTS "
-		   "(SELECT FROM \"public\".\"par\"\"ent\" p WHERE p.\"id\" OPERATOR(pg_catalog.=) c.\"a\"\"b\" "
-		   "COLLATE \"pg_catalog\".\"C\" AND p.\"n\" OPERATOR(public.=) c.\"x y\"::pg_catalog.int8)",
-		   "orphan: a full key without a parent");
+	is_str(
+		q.orphan.data,
+		"(c.\"a\"\"b\" IS NOT NULL AND c.\"x y\" IS NOT NULL) AND NOT EXISTS "
+		"(SELECT FROM \"public\".\"par\"\"ent\" p WHERE p.\"id\" OPERATOR(pg_catalog.=) "
+		"c.\"a\"\"b\" "
+		"COLLATE \"pg_catalog\".\"C\" AND p.\"n\" OPERATOR(public.=) c.\"x y\"::pg_catalog.int8)",
+		"orphan: a full key without a parent");
 	is_str(q.keys.data, "c.\"a\"\"b\", c.\"x y\"", "keys");
 	risql_conditions_free(&q);
 
 	fk.match_type = 'f';
 	risql_conditions(&cat, &fk, &q);
-	is_str(q.exempt.data, "(c.\"a\"\"b\" IS NULL AND c.\"x y\" IS NULL)", "MATCH FULL: only all NULL exempts");
-	is_str(q.partial.data, "((c.\"a\"\"b\" IS NULL OR c.\"x y\" IS NULL) AND NOT (c.\"a\"\"b\" IS NULL AND c.\"x y\" IS NULL))",
+	is_str(q.exempt.data, "(c.\"a\"\"b\" IS NULL AND c.\"x y\" IS NULL)",
+		   "MATCH FULL: only all NULL exempts");
+	is_str(q.partial.data,
+		   "((c.\"a\"\"b\" IS NULL OR c.\"x y\" IS NULL) AND NOT (c.\"a\"\"b\" IS NULL AND c.\"x "
+		   "y\" IS NULL))",
 		   "MATCH FULL: mixed NULLs violate");
 	strbuf_reset(&b);
 	risql_append_violation(&b, &cat, &fk);
@@ -117,14 +126,18 @@ main(void)
 	child_casts[1] = "";
 	strbuf_reset(&b);
 	risql_append_no_parent(&b, &tables[1], &fk, RISQL_EXACT);
-	is_str(b.data, "NOT COALESCE((SELECT c.\"x y\" OPERATOR(pg_catalog.<@) pg_catalog.range_agg(p.\"n\") "
-		   "FROM \"public\".\"par\"\"ent\" p WHERE p.\"id\" OPERATOR(pg_catalog.=) c.\"a\"\"b\" COLLATE "
+	is_str(b.data,
+		   "NOT COALESCE((SELECT c.\"x y\" OPERATOR(pg_catalog.<@) pg_catalog.range_agg(p.\"n\") "
+		   "FROM \"public\".\"par\"\"ent\" p WHERE p.\"id\" OPERATOR(pg_catalog.=) c.\"a\"\"b\" "
+		   "COLLATE "
 		   "\"pg_catalog\".\"C\" AND p.\"n\" OPERATOR(pg_catalog.&&) c.\"x y\"), false)",
 		   "temporal, exact: range_agg containment, NULL (no parent) a miss");
 	strbuf_reset(&b);
 	risql_append_no_parent(&b, &tables[1], &fk, RISQL_READABLE);
-	is_str(b.data, "NOT COALESCE((SELECT c.\"x y\" <@ range_agg(p.\"n\") FROM \"public\".\"par\"\"ent\" p "
-		   "WHERE p.\"id\" = c.\"a\"\"b\" COLLATE \"pg_catalog\".\"C\" AND p.\"n\" OPERATOR(pg_catalog.&&) c.\"x y\"), false)",
+	is_str(b.data,
+		   "NOT COALESCE((SELECT c.\"x y\" <@ range_agg(p.\"n\") FROM \"public\".\"par\"\"ent\" p "
+		   "WHERE p.\"id\" = c.\"a\"\"b\" COLLATE \"pg_catalog\".\"C\" AND p.\"n\" "
+		   "OPERATOR(pg_catalog.&&) c.\"x y\"), false)",
 		   "temporal, readable");
 	strbuf_free(&b);
 	return done_testing();

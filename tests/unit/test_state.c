@@ -10,21 +10,26 @@
 #include "test.h"
 
 #define HEADER(v) "fkscan-state\t" v "\nrun\tshop\tSEL\t2026-12-05T00:00:00Z\n"
-#define FK_LINE(oid) "fk\t" oid "\tpublic\torders\torders_cid_fkey\torphans\tbitmap\t100\t1\t0\t3\t2\t0.5\t\\N\t2026-12-05T00:00:01Z\n"
-#define FK_RECORD(oid) FK_LINE(oid) "sample\t(0,1)\t1\t42\ncascade\t1\t16500\t16501\tc\t4\nend\t" oid "\n"
-#define CHUNK_RECORD "chunk\t16390\t16391\t0\t128\t\\N\t16392\ncfk\t16400\t10\t0\t0\t2\ti\t1\nokey\t7\t2\ncsample\t3\t0\t7\t0\t0\nend\tchunk\n"
+#define FK_LINE(oid)                                                                     \
+	"fk\t" oid "\tpublic\torders\torders_cid_fkey\torphans\tbitmap\t100\t1\t0\t3\t2\t0." \
+	"5\t\\N\t2026-12-05T00:00:01Z\n"
+#define FK_RECORD(oid) \
+	FK_LINE(oid) "sample\t(0,1)\t1\t42\ncascade\t1\t16500\t16501\tc\t4\nend\t" oid "\n"
+#define CHUNK_RECORD                                                                              \
+	"chunk\t16390\t16391\t0\t128\t\\N\t16392\ncfk\t16400\t10\t0\t0\t2\ti\t1\nokey\t7\t2\ncsample" \
+	"\t3\t0\t7\t0\t0\nend\tchunk\n"
 
 typedef struct Parsed
 {
-	StateFile	st;
-	bool		ok;
-	size_t		valid_end;
+	StateFile st;
+	bool	  ok;
+	size_t	  valid_end;
 } Parsed;
 
 static void
 parse(Parsed *p, const char *text, const char *database)
 {
-	StrBuf		b;
+	StrBuf b;
 
 	memset(p, 0, sizeof(*p));
 	p->st.path = "test.state";
@@ -74,7 +79,9 @@ main(void)
 	is_int(p.valid_end, strlen(HEADER("3") FK_RECORD("16400")), "... valid up to the last end");
 	parsed_free(&p);
 
-	parse(&p, HEADER("3") FK_RECORD("16400") "chunk\t16390\t16391\t128\t256\t\\N\t16392\ncfk\t16400", "shop");
+	parse(&p,
+		  HEADER("3") FK_RECORD("16400") "chunk\t16390\t16391\t128\t256\t\\N\t16392\ncfk\t16400",
+		  "shop");
 	ok(p.ok, "a torn chunk record and a torn last line: read");
 	is_int(p.st.nchunks, 0, "... without the torn chunk");
 	is_int(p.valid_end, strlen(HEADER("3") FK_RECORD("16400")), "... valid up to the last end");
@@ -88,9 +95,13 @@ main(void)
 	parse(&p, HEADER("1") FK_RECORD("16400"), "shop");
 	ok(p.ok && p.st.nrecs == 1, "a version 1 file is read");
 	parsed_free(&p);
-	parse(&p, HEADER("2") "chunk\t16390\t16391\t0\t\\N\t\\N\ncfk\t16400\t1\t0\t0\t0\ti\t1\nend\tchunk\n", "shop");
+	parse(
+		&p,
+		HEADER("2") "chunk\t16390\t16391\t0\t\\N\t\\N\ncfk\t16400\t1\t0\t0\t0\ti\t1\nend\tchunk\n",
+		"shop");
 	ok(p.ok && p.st.nchunks == 1, "a version 2 chunk record is read");
-	is_int(p.ok ? (int64_t) p.st.chunks[0].filenode : -1, 0, "... without a filenode: never reused");
+	is_int(p.ok ? (int64_t) p.st.chunks[0].filenode : -1, 0,
+		   "... without a filenode: never reused");
 	is_int(p.ok ? p.st.chunks[0].end_page : 0, -1, "... open-ended");
 	parsed_free(&p);
 
