@@ -279,19 +279,3 @@ keyenc_append(KeyEncKind kind, const uint8_t *data, int32_t len, StrBuf *out)
 	}
 	return false;
 }
-
-bool
-keyenc_fingerprint(const CopyField *fields, const int *cols, const KeyEncKind *enc, int ncols,
-				   StrBuf *scratch, Hash128 *out)
-{
-	strbuf_reset(scratch);
-	for (int k = 0; k < ncols; k++)
-	{
-		const CopyField *f = &fields[cols ? cols[k] : k];
-
-		if (!keyenc_append(enc[k], f->data, f->len, scratch))
-			return false;
-	}
-	*out = hset128_hash(scratch->data, scratch->len);
-	return true;
-}

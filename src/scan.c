@@ -67,7 +67,7 @@ run_server_chunk(Worker *w, const Chunk *c, int attempt)
 	const CatForeignKey *fk = s->plan->fks[c->target].fk;
 	FkResult			*r = &s->server_results[c->target];
 
-	if (s->key_pass > 0)
+	if (s->phase.key_pass > 0)
 		return false;
 	fkresult_reset(r); /* a retry starts over */
 	if (verify_fk_on_server(w->conn, s->cat, fk, s->opt->scan.sample, r))
@@ -75,7 +75,7 @@ run_server_chunk(Worker *w, const Chunk *c, int attempt)
 		note_fk_end(s, c->target);
 		return false;
 	}
-	return chunk_failed(w, &s->fk_errors[c->target], c, false, attempt);
+	return chunk_failed(w, &s->errors.fk[c->target], c, false, attempt);
 }
 
 /* ---- the pool ---- */
@@ -83,7 +83,7 @@ run_server_chunk(Worker *w, const Chunk *c, int attempt)
 static void
 run_chunk(Worker *w, int index)
 {
-	const Chunk *c = &w->scan->chunks[index];
+	const Chunk *c = &w->scan->phase.chunks[index];
 	bool		 again = true;
 
 	if (c->recorded >= 0)
@@ -113,19 +113,19 @@ run_chunk(Worker *w, int index)
 static void
 note_unit_done(Scan *s, int index)
 {
-	const Chunk		*c = &s->chunks[index];
+	const Chunk		*c = &s->phase.chunks[index];
 	const ChildPass *pass;
 
-	if (!s->track_units)
+	if (!s->early.track)
 		return;
 	pthread_mutex_lock(&s->lock);
 	if (c->role == CHUNK_SERVER)
-		s->ready[s->nready++] = c->target;
-	else if (c->role == CHUNK_CHILD && --s->pass_left[c->target] == 0)
+		s->early.ready[s->early.nready++] = c->target;
+	else if (c->role == CHUNK_CHILD && --s->early.pass_left[c->target] == 0)
 	{
 		pass = &s->plan->passes[c->target];
 		for (int k = 0; k < pass->nfks; k++)
-			s->ready[s->nready++] = pass->fks[k];
+			s->early.ready[s->early.nready++] = pass->fks[k];
 	}
 	pthread_mutex_unlock(&s->lock);
 	pool_wake(s->pool);
@@ -195,9 +195,9 @@ print_progress(Scan *s, const char *what, bool final)
 	int		done = pool_jobs_taken(s->pool);
 	int64_t pages_done = 0, pages_all = 0;
 
-	for (int i = 0; i < s->nchunks; i++)
+	for (int i = 0; i < s->phase.nchunks; i++)
 	{
-		const Chunk *c = &s->chunks[i];
+		const Chunk *c = &s->phase.chunks[i];
 		int64_t		 pages = c->rel == NULL ? 1
 							 : c->first_page < 0
 								 ? c->rel->pages
@@ -208,7 +208,7 @@ print_progress(Scan *s, const char *what, bool final)
 		if (i < done - pool_nthreads(s->pool)) /* the chunks in hand are not done yet */
 			pages_done += pages;
 	}
-	pace_progress(&s->pace, what, done, s->nchunks, pace_seconds_since(&s->phase_start),
+	pace_progress(&s->pace, what, done, s->phase.nchunks, pace_seconds_since(&s->phase.start),
 				  pages_all > 0 ? (double) pages_done / (double) pages_all : 0, final);
 }
 
@@ -228,8 +228,8 @@ phase_step(void *ctx, bool running)
 	double	  due;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->nready_done < s->nready)
-		fk = s->ready[s->nready_done++];
+	if (s->early.ndone < s->early.nready)
+		fk = s->early.ready[s->early.ndone++];
 	pthread_mutex_unlock(&s->lock);
 	if (fk >= 0)
 	{
@@ -252,9 +252,9 @@ run_phase(Scan *s, const char *what, const Chunk *chunks, int nchunks, bool prog
 	PhaseCtx  pc = {s, what, progress, false};
 	PoolPhase phase = {nchunks, worker_job, phase_stop, phase_step, &pc};
 
-	s->chunks = chunks;
-	s->nchunks = nchunks;
-	clock_gettime(CLOCK_MONOTONIC, &s->phase_start);
+	s->phase.chunks = chunks;
+	s->phase.nchunks = nchunks;
+	clock_gettime(CLOCK_MONOTONIC, &s->phase.start);
 	pool_run(s->pool, &phase);
 	if (progress)
 		print_progress(s, what, true);
@@ -264,16 +264,16 @@ run_phase(Scan *s, const char *what, const Chunk *chunks, int nchunks, bool prog
 static void
 fail_unrun_chunks(Scan *s)
 {
-	for (int i = 0; i < s->nchunks; i++)
+	for (int i = 0; i < s->phase.nchunks; i++)
 	{
-		const Chunk *c = &s->chunks[i];
+		const Chunk *c = &s->phase.chunks[i];
 		char	   **slot;
 
 		if (pool_job_done(s->pool, i))
 			continue;
-		slot = c->role == CHUNK_PARENT	? &s->set_errors[c->target]
-			   : c->role == CHUNK_CHILD ? &s->pass_errors[c->target]
-										: &s->fk_errors[c->target];
+		slot = c->role == CHUNK_PARENT	? &s->errors.set[c->target]
+			   : c->role == CHUNK_CHILD ? &s->errors.pass[c->target]
+										: &s->errors.fk[c->target];
 		record_error(s, slot,
 					 pace_stop_reason(&s->pace) ? pace_stop_reason(&s->pace)
 												: "not scanned: no worker connection left");
@@ -308,13 +308,13 @@ scan_free_state(Scan *s)
 	{
 		keyset64_free(s->sets[i].ints);
 		hset128_free(s->sets[i].hashes);
-		free(s->set_errors[i]);
+		free(s->errors.set[i]);
 	}
 	for (int i = 0; i < s->plan->npasses; i++)
-		free(s->pass_errors[i]);
+		free(s->errors.pass[i]);
 	for (int i = 0; i < s->plan->nfks; i++)
 	{
-		free(s->fk_errors[i]);
+		free(s->errors.fk[i]);
 		fkresult_reset(&s->server_results[i]);
 		keyset64_free(s->orphan_keys[i].ints);
 		hset128_free(s->orphan_keys[i].hashes);
@@ -325,14 +325,14 @@ scan_free_state(Scan *s)
 	resume_free(&s->resume);
 	free(s->workers);
 	free(s->sets);
-	free(s->set_errors);
-	free(s->pass_errors);
-	free(s->fk_errors);
+	free(s->errors.set);
+	free(s->errors.pass);
+	free(s->errors.fk);
 	free(s->fk_end);
 	free(s->server_results);
-	free(s->finished);
-	free(s->pass_left);
-	free(s->ready);
+	free(s->early.finished);
+	free(s->early.pass_left);
+	free(s->early.ready);
 	pool_free(s->pool);
 	pthread_mutex_destroy(&s->lock);
 }
@@ -347,7 +347,7 @@ load_recorded(Scan *s)
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
 		ints[i] = s->sets[i].ints;
-		failed[i] = has_error(s, &s->set_errors[i]);
+		failed[i] = has_error(s, &s->errors.set[i]);
 	}
 	resume_load(&s->resume, s->plan, ints, failed);
 	free(ints);
@@ -392,38 +392,39 @@ run_key_passes(Scan *s, bool progress)
 	const ScanPlan *plan = s->plan;
 	const char	   *why;
 
-	for (s->key_pass = 0; s->key_pass < plan->key_passes && !pace_stopping(&s->pace); s->key_pass++)
+	for (s->phase.key_pass = 0; s->phase.key_pass < plan->key_passes && !pace_stopping(&s->pace);
+		 s->phase.key_pass++)
 	{
 		if (plan->key_passes > 1)
-			log_info("key pass %d of %d", s->key_pass + 1, plan->key_passes);
+			log_info("key pass %d of %d", s->phase.key_pass + 1, plan->key_passes);
 		prepare_partial_sets(s);
 		run_phase(s, "parents", plan->parent_chunks, plan->nparent_chunks, progress);
 		fail_unrun_chunks(s);
 		merge_parent_sets(s);
-		if (s->key_pass == 0)
+		if (s->phase.key_pass == 0)
 			load_recorded(s);
 		/*
 		 * The last key pass finishes FKs one by one on the coordinator's
 		 * snapshot; under --consistency chunk it has none: all at the end.
 		 */
-		s->track_units = s->key_pass == plan->key_passes - 1 &&
+		s->early.track = s->phase.key_pass == plan->key_passes - 1 &&
 						 s->opt->engine.consistency == CONSISTENCY_SNAPSHOT &&
 						 !pace_stopping(&s->pace);
 		run_phase(s, "children", plan->child_chunks, plan->nchild_chunks, progress);
-		s->track_units = false;
+		s->early.track = false;
 		fail_unrun_chunks(s);
 	}
-	if (s->key_pass == plan->key_passes)
+	if (s->phase.key_pass == plan->key_passes)
 		return;
 	why = pace_stop_reason(&s->pace);
 	for (int i = 0; i < plan->nsets; i++)
-		if (plan->sets[i].kind == KEYKIND_HASH || s->key_pass == 0)
-			record_error(s, &s->set_errors[i], why);
-	for (int i = 0; s->key_pass == 0 && i < plan->npasses; i++)
-		record_error(s, &s->pass_errors[i], why);
-	for (int i = 0; s->key_pass == 0 && i < plan->nfks; i++)
+		if (plan->sets[i].kind == KEYKIND_HASH || s->phase.key_pass == 0)
+			record_error(s, &s->errors.set[i], why);
+	for (int i = 0; s->phase.key_pass == 0 && i < plan->npasses; i++)
+		record_error(s, &s->errors.pass[i], why);
+	for (int i = 0; s->phase.key_pass == 0 && i < plan->nfks; i++)
 		if (plan->fks[i].kind == KEYKIND_SERVER)
-			record_error(s, &s->fk_errors[i], why);
+			record_error(s, &s->errors.fk[i], why);
 }
 
 /*
@@ -548,15 +549,15 @@ fail_unlogged(Scan *s)
 
 	for (int i = 0; i < plan->nsets; i++)
 		if (catalog_table_unlogged(&s->cat->tables[plan->sets[i].table]))
-			record_error(s, &s->set_errors[i], reason);
+			record_error(s, &s->errors.set[i], reason);
 	for (int i = 0; i < plan->npasses; i++)
 		if (catalog_table_unlogged(&s->cat->tables[plan->passes[i].table]))
-			record_error(s, &s->pass_errors[i], reason);
+			record_error(s, &s->errors.pass[i], reason);
 	for (int i = 0; i < plan->nfks; i++)
 		if (plan->fks[i].kind == KEYKIND_SERVER &&
 			(catalog_table_unlogged(&s->cat->tables[plan->fks[i].fk->child]) ||
 			 catalog_table_unlogged(&s->cat->tables[plan->fks[i].fk->parent])))
-			record_error(s, &s->fk_errors[i], reason);
+			record_error(s, &s->errors.fk[i], reason);
 }
 
 /* What every attempt of one run shares. */
@@ -635,17 +636,17 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 		if (skip[i] && plan->fks[i].kind == KEYKIND_SERVER)
 			res->fks[i].method_reason = plan->fks[i].server_reason;
 	s->plan = plan;
-	s->finished = skip;
-	s->pass_left = fk_calloc((size_t) (plan->npasses + 1), sizeof(int));
+	s->early.finished = skip;
+	s->early.pass_left = fk_calloc((size_t) (plan->npasses + 1), sizeof(int));
 	for (int i = 0; i < plan->nchild_chunks; i++)
 		if (plan->child_chunks[i].role == CHUNK_CHILD)
-			s->pass_left[plan->child_chunks[i].target]++;
-	s->ready = fk_calloc((size_t) (plan->nfks + 1), sizeof(int));
+			s->early.pass_left[plan->child_chunks[i].target]++;
+	s->early.ready = fk_calloc((size_t) (plan->nfks + 1), sizeof(int));
 	s->nworkers = workers_for(opt, plan);
 	s->sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
-	s->set_errors = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
-	s->pass_errors = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
-	s->fk_errors = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));
+	s->errors.set = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
+	s->errors.pass = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
+	s->errors.fk = fk_calloc((size_t) (plan->nfks + 1), sizeof(char *));
 	s->fk_end = fk_calloc((size_t) (plan->nfks + 1), sizeof(double));
 	s->server_results = fk_calloc((size_t) (plan->nfks + 1), sizeof(FkResult));
 	s->orphan_keys = fk_calloc((size_t) (plan->nfks + 1), sizeof(KeySet));

@@ -310,9 +310,9 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 		const FkPlan *fp = &s->plan->fks[pass->fks[i]];
 
 		/* an FK whose parents could not be read is not probed */
-		if (has_error(s, &s->set_errors[fp->parent_set]))
+		if (has_error(s, &s->errors.set[fp->parent_set]))
 			continue;
-		if (fp->kind == KEYKIND_INT && s->key_pass > 0)
+		if (fp->kind == KEYKIND_INT && s->phase.key_pass > 0)
 			continue; /* done in the first key pass */
 		/* counted apart until the chunk succeeds: a retried chunk counts once */
 		cc->local[i].samples = fk_calloc((size_t) cc->sample_cap + 1, sizeof(SampleRef));
@@ -383,7 +383,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 	RowSourceStats	 st;
 	bool			 ok, retry = false;
 
-	if (has_error(s, &s->pass_errors[c->target]))
+	if (has_error(s, &s->errors.pass[c->target]))
 		return false;
 	memset(&cc, 0, sizeof(cc));
 	cc.w = w;
@@ -428,7 +428,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 
 			flush_hashed(&cc, hs);
 			/* every key pass sees every row: count them once */
-			if (s->key_pass == 0)
+			if (s->phase.key_pass == 0)
 			{
 				hs->out->child_rows += cc.rows;
 				hs->out->null_rows += hs->nulls;
@@ -442,7 +442,7 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 			partial_merge(&w->fks[pass->fks[i]], &cc.local[i], cc.sample_cap);
 	}
 	else
-		retry = chunk_failed(w, &s->pass_errors[c->target], c, cc.bad_value, attempt);
+		retry = chunk_failed(w, &s->errors.pass[c->target], c, cc.bad_value, attempt);
 	strbuf_free(&sql);
 	child_ctx_free(&cc);
 	return retry;

@@ -242,11 +242,11 @@ collect_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 	double		  end;
 
 	pthread_mutex_lock(&s->lock);
-	err = s->fk_errors[i];
+	err = s->errors.fk[i];
 	if (fp->kind != KEYKIND_SERVER && err == NULL)
-		err = s->set_errors[fp->parent_set];
+		err = s->errors.set[fp->parent_set];
 	if (fp->kind != KEYKIND_SERVER && err == NULL)
-		err = s->pass_errors[fp->pass];
+		err = s->errors.pass[fp->pass];
 	end = s->fk_end[i];
 	pthread_mutex_unlock(&s->lock);
 
@@ -456,7 +456,7 @@ finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
 {
 	FkResult *r = &res->fks[i];
 
-	s->finished[i] = true;
+	s->early.finished[i] = true;
 	collect_one(s, verifier, res, i);
 	if (s->opt->scan.compare_server)
 		compare_one(s, verifier, res, i);
@@ -486,7 +486,7 @@ finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out)
 {
 	OrphanMatcher m;
 
-	if (!s->finished[i])
+	if (!s->early.finished[i])
 		finish_fk(s, c, res, i);
 	if (out == NULL || res->fks[i].status != FKSTATUS_ORPHANS || res->fks[i].resumed ||
 		signals_interrupted())
@@ -509,7 +509,7 @@ finish_early(Scan *s, int i)
 {
 	PgConn *c = s->coord;
 
-	if (s->finished[i])
+	if (s->early.finished[i])
 		return;
 	if (!pgconn_exec(c, "SAVEPOINT fkscan_fk", 0, NULL, NULL, NULL))
 		return; /* left for the end, on a worker's connection */

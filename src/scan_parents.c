@@ -92,10 +92,10 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 	RowSourceStats	 st;
 	bool			 ok, retry;
 
-	if (has_error(s, &s->set_errors[c->target]))
+	if (has_error(s, &s->errors.set[c->target]))
 		return false;
 	/* integer sets are complete after the first key pass */
-	if (s->key_pass > 0 && set->kind == KEYKIND_INT)
+	if (s->phase.key_pass > 0 && set->kind == KEYKIND_INT)
 		return false;
 	pc = fk_calloc(1, sizeof(ParentCtx));
 	pc->w = w;
@@ -120,7 +120,7 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 	}
 	pace_throttle(&s->pace); /* small chunks never reach the in-row check */
 	/* a set ignores keys added twice: a retried chunk just adds them again */
-	retry = !ok && chunk_failed(w, &s->set_errors[c->target], c, pc->bad_value, attempt);
+	retry = !ok && chunk_failed(w, &s->errors.set[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);
 	strbuf_free(&pc->enc);
 	free(pc);
@@ -147,7 +147,7 @@ prepare_partial_sets(Scan *s)
 
 				part->hashes = hset128_create(share > 0 ? (size_t) share : 0);
 			}
-			else if (s->key_pass == 0)
+			else if (s->phase.key_pass == 0)
 				part->ints = keyset64_create();
 		}
 }
@@ -161,7 +161,7 @@ merge_parent_sets(Scan *s)
 
 		if (s->plan->sets[i].kind == KEYKIND_INT)
 		{
-			if (s->key_pass > 0)
+			if (s->phase.key_pass > 0)
 				continue; /* complete since the first pass */
 			merged->ints = keyset64_create();
 		}

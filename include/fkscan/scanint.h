@@ -64,58 +64,78 @@ typedef struct Worker
 	FkPartial *fks;	  /* one per FK */
 } Worker;
 
+/* First failure of each unit of work (under Scan.lock); NULL while fine. */
+typedef struct ScanErrors
+{
+	char **set;	 /* per ParentSet */
+	char **pass; /* per ChildPass */
+	char **fk;	 /* per FK */
+} ScanErrors;
+
+/* The phase running: its chunks, since when, which slice of the key space. */
+typedef struct ScanPhase
+{
+	const Chunk	   *chunks;
+	int				nchunks;
+	struct timespec start;
+	int				key_pass; /* which slice of the hashed key space */
+} ScanPhase;
+
+/*
+ * Long sweeps (issue #10).  FKs are finished one by one as the last of
+ * their chunks ends: workers queue them in ready[], the coordinator
+ * confirms them on its own snapshot (inside a savepoint), records them in
+ * the --state file and streams their JSON line.
+ */
+typedef struct EarlyFinish
+{
+	bool *finished;	 /* per FK: its result is final (or failed) */
+	bool  track;	 /* phase 2 of the last key pass: queue finished FKs */
+	int	 *pass_left; /* per ChildPass: its chunks not yet handled */
+	int	 *ready;	 /* FKs whose every chunk is handled, in order */
+	int	  nready;
+	int	  ndone; /* of ready[], finished by the coordinator */
+} EarlyFinish;
+
 struct Scan
 {
 	const FkOptions *opt;
-	bool			 keep_keys; /* the caller wants the orphan keys (fix) */
-	PgConn			*verifier;	/* after the pool: a connection in the snapshot */
 	const Catalog	*cat;
 	const ScanPlan	*plan;
 	char			*snapshot;
-	KeySet			*sets;			 /* merged and frozen after phase 1 */
-	char		   **set_errors;	 /* per ParentSet */
-	char		   **pass_errors;	 /* per ChildPass */
-	char		   **fk_errors;		 /* per FK */
-	double			*fk_end;		 /* seconds since start when its last chunk ended */
-	FkResult		*server_results; /* per FK, filled by CHUNK_SERVER */
-	KeySet			*orphan_keys;	 /* per FK, the final orphan keys (for --orphans-out) */
-	Worker			*workers;
-	int				 nworkers; /* allocated */
-	Pool			*pool;	   /* their threads */
-	int				 key_pass; /* which slice of the hashed key space */
-	Pace			 pace;	   /* rows, bytes, --max-rate, --max-time, Ctrl-C */
-	struct timespec	 phase_start;
+	PgConn			*coord;	 /* holds the exported snapshot (snapshot mode) */
+	ScanResult		*res;	 /* filled FK by FK */
+	ReportStream	*stream; /* --format jsonl lines as FKs finish */
+	StateFile		*state;	 /* --state, or NULL */
 
-	pthread_mutex_t lock;	/* errors, fk_end, ready[] */
-	const Chunk	   *chunks; /* of the phase running */
-	int				nchunks;
+	/* the pool */
+	Worker		   *workers;
+	int				nworkers; /* allocated */
+	Pool		   *pool;	  /* their threads */
+	ScanPhase		phase;
+	Pace			pace; /* rows, bytes, --max-rate, --max-time, Ctrl-C */
+	pthread_mutex_t lock; /* errors, fk_end, early.ready[] */
+	ScanErrors		errors;
 	atomic_bool		conflict;		 /* a recovery conflict (40001) hit this attempt */
 	bool			mixed_snapshots; /* chunk mode: not everything read on one snapshot */
 	atomic_int		chunk_retries;	 /* chunks re-read on a fresh snapshot */
 
-	/*
-	 * Long sweeps (issue #10).  FKs are finished one by one as the last of
-	 * their chunks ends: workers queue them in ready[], the coordinator
-	 * confirms them on its own snapshot (inside a savepoint), records them
-	 * in the --state file and streams their JSON line.  --max-time: at the
-	 * budget the coordinator stops the streams and cancels every query (pace).
-	 */
-	PgConn		 *coord;	   /* holds the exported snapshot (snapshot mode) */
-	ScanResult	 *res;		   /* filled FK by FK */
-	ReportStream *stream;	   /* --format jsonl lines as FKs finish */
-	StateFile	 *state;	   /* --state, or NULL */
-	bool		 *finished;	   /* per FK: its result is final (or failed) */
-	bool		  track_units; /* phase 2 of the last key pass: queue finished FKs */
-	int			 *pass_left;   /* per ChildPass: its chunks not yet handled */
-	int			 *ready;	   /* FKs whose every chunk is handled, in order */
-	int			  nready;
-	int			  nready_done; /* of ready[], finished by the coordinator */
+	/* what the phases find */
+	KeySet	   *sets;			/* merged and frozen after phase 1 */
+	double	   *fk_end;			/* seconds since start when its last chunk ended */
+	FkResult   *server_results; /* per FK, filled by CHUNK_SERVER */
+	KeySet	   *orphan_keys;	/* per FK, the final orphan keys (for --orphans-out) */
+	EarlyFinish early;
 
 	/*
 	 * --state chunk records: chunks an earlier run recorded are in the plan
 	 * (Chunk.recorded) but not read; their findings are in resume.found.
 	 */
 	Resume resume;
+
+	/* for the caller */
+	bool	keep_keys; /* the caller wants the orphan keys (fix) */
+	PgConn *verifier;  /* after the pool: a connection in the snapshot */
 };
 
 /* Does this fingerprint belong to the current slice of the key space? */
@@ -123,7 +143,7 @@ static inline bool
 in_key_pass(const Scan *s, Hash128 h)
 {
 	return s->plan->key_passes == 1 ||
-		   h.hi % (uint64_t) s->plan->key_passes == (uint64_t) s->key_pass;
+		   h.hi % (uint64_t) s->plan->key_passes == (uint64_t) s->phase.key_pass;
 }
 
 /* scan_chunk.c */
