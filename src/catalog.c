@@ -669,7 +669,6 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 	FilterParams fp;
 	FkCtx		 fks;
 	Catalog		*cat;
-	char		*recovery = NULL;
 	bool		 ok = false;
 
 	*out = NULL;
@@ -680,9 +679,8 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 	cat->server_version = pgconn_server_version(c);
 	fks.cat = cat;
 
-	if (!pgconn_fetch_string(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, &recovery))
+	if (!pgconn_in_recovery(c, &cat->in_recovery))
 		goto done;
-	cat->in_recovery = recovery != NULL && recovery[0] == 't';
 	if (filter->strict_names && !check_strict_names(c, filter, &fp))
 		goto done;
 	if (!read_fks(c, &fp, &fks))
@@ -693,7 +691,6 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 	ok = true;
 
 done:
-	free(recovery);
 	free(fks.oids);
 	filter_params_reset(&fp);
 	if (!ok)

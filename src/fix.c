@@ -185,7 +185,7 @@ fix_collect_keys(Fix *f, const ScanOutcome *out)
 		ScanOrphanKeys k;
 
 		if (scan_outcome_keys(out, i, &k) &&
-			!fix_keys(&f->fks[i], out->verifier, out->cat, &out->result.fks[i], &k))
+			!fix_keys(&f->fks[i], scan_outcome_verifier(out), out->cat, &out->result.fks[i], &k))
 			return false;
 	}
 	return true;

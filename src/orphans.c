@@ -29,12 +29,13 @@ typedef struct CsvFile
 
 #define CSV_FLUSH_BYTES 65536
 
+/* path itself, or (scratch) an unnamed piece beside it. */
 static bool
-csv_open(CsvFile *f, const char *path)
+csv_open(CsvFile *f, const char *path, bool scratch)
 {
 	strbuf_init(&f->buf);
 	f->failed = false;
-	return outfile_open(&f->out, path);
+	return scratch ? outfile_open_scratch(&f->out, path) : outfile_open(&f->out, path);
 }
 
 static bool
@@ -482,15 +483,13 @@ orphans_write_fk(OrphansOut *o, int slot, PgConn *c, const Catalog *cat, const O
 	{
 		char *name = file_name(o->path, &cat->tables[m->fk->child], m->fk);
 
-		ok = csv_open(f, name) && write_fk(c, cat, m, f, false);
+		ok = csv_open(f, name, false) && write_fk(c, cat, m, f, false);
 		ok = csv_close(f, ok);
 		free(name);
 	}
 	else
 	{
-		strbuf_init(&f->buf);
-		f->failed = false;
-		ok = outfile_open_scratch(&f->out, o->path) && write_fk(c, cat, m, f, true) && csv_flush(f);
+		ok = csv_open(f, o->path, true) && write_fk(c, cat, m, f, true) && csv_flush(f);
 	}
 	o->written[slot] = true;
 	o->ok[slot] = ok;
@@ -508,7 +507,7 @@ orphans_close(OrphansOut *o, bool ok)
 	if (!o->dir && ok)
 	{
 		/* the pieces in slot order, behind one header, renamed into place */
-		ok = csv_open(&one, o->path) && csv_put(&one, header, sizeof(header) - 1);
+		ok = csv_open(&one, o->path, false) && csv_put(&one, header, sizeof(header) - 1);
 		for (int i = 0; ok && i < o->n; i++)
 			if (o->written[i])
 				ok = csv_flush(&one) && outfile_append_scratch(&one.out, &o->parts[i].out);
@@ -526,15 +525,4 @@ orphans_close(OrphansOut *o, bool ok)
 	free(o->path);
 	free(o);
 	return ok;
-}
-
-bool
-orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n, const char *path)
-{
-	OrphansOut *o = orphans_open(path, n);
-	bool		ok = true;
-
-	for (int i = 0; ok && i < n; i++)
-		ok = orphans_write_fk(o, i, c, cat, &m[i]);
-	return orphans_close(o, ok);
 }

@@ -381,6 +381,19 @@ pgconn_transaction_failed(const PgConn *c)
 	return PQtransactionStatus(c->conn) == PQTRANS_INERROR;
 }
 
+static bool
+bool_row(void *ctx, const PGresult *res, int row)
+{
+	*(bool *) ctx = strcmp(PQgetvalue(res, row, 0), "t") == 0;
+	return true;
+}
+
+bool
+pgconn_in_recovery(PgConn *c, bool *in_recovery)
+{
+	return pgconn_exec(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, bool_row, in_recovery);
+}
+
 bool
 pgconn_reset(PgConn *c)
 {

@@ -703,7 +703,7 @@ static bool
 standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery, ReplayPosition *start,
 			  bool *paused)
 {
-	if (!standby_in_recovery(control, in_recovery))
+	if (!pgconn_in_recovery(control, in_recovery))
 		return false;
 	if (!*in_recovery)
 	{
@@ -821,8 +821,6 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	if (!ok)
 		return false;
 
-	out->ok = true;
-	out->verifier = held->kept ? held->kept->verifier : NULL;
 	out->result.attempts = attempt;
 	out->result.consistency = paused										 ? "paused-replay"
 							  : opt->engine.consistency == CONSISTENCY_CHUNK ? "chunk"
@@ -851,6 +849,12 @@ scan_outcome_keys(const ScanOutcome *out, int i, ScanOrphanKeys *k)
 	return true;
 }
 
+PgConn *
+scan_outcome_verifier(const ScanOutcome *out)
+{
+	return out->held && out->held->kept ? out->held->kept->verifier : NULL;
+}
+
 void
 scan_outcome_drop_keys(ScanOutcome *out)
 {
@@ -858,7 +862,6 @@ scan_outcome_drop_keys(ScanOutcome *out)
 		return;
 	attempt_free(out->held->kept);
 	out->held->kept = NULL;
-	out->verifier = NULL;
 }
 
 void

@@ -341,8 +341,7 @@ has_filters(const FilterOptions *f)
 static const Catalog *
 cascade_graph(Scan *s, PgConn *verifier, ScanResult *res)
 {
-	FilterOptions all;
-
+	FilterOptions  all;
 	const Catalog *graph;
 
 	if (!has_filters(&s->opt->filter))

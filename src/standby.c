@@ -99,19 +99,13 @@ bool_row(void *ctx, const PGresult *res, int row)
 	return true;
 }
 
-bool
-standby_in_recovery(PgConn *c, bool *in_recovery)
-{
-	return pgconn_exec(c, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, bool_row, in_recovery);
-}
-
 PgConn *
 standby_connect_writer(const ConnOptions *co, bool apply, const char *command, const char *verb)
 {
 	PgConn *c = pgconn_connect(co, verb);
 	bool	in_recovery = false;
 
-	if (c && !standby_in_recovery(c, &in_recovery))
+	if (c && !pgconn_in_recovery(c, &in_recovery))
 	{
 		pgconn_free(c);
 		return NULL;

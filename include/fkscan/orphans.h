@@ -44,12 +44,10 @@ typedef struct OrphanMatcher
  */
 bool orphans_match(const OrphanMatcher *m, const CopyField *keys, StrBuf *scratch, bool *bad);
 
-/* Write the orphan rows of n FKs to path; false after logging. */
-bool orphans_write(PgConn *c, const Catalog *cat, const OrphanMatcher *m, int n, const char *path);
-
 /*
- * The same in pieces, for workers in parallel: open for n slots, write
- * each slot's FK (any thread, one slot each), close.  One file holds the
+ * Write the orphan rows of n FKs to path, from workers in parallel: open
+ * for n slots, write each slot's FK (any thread, one slot each), close;
+ * false after logging.  One file holds the
  * slots in order behind one header; it, or a directory's file, appears only
  * complete.  orphans_close(ok = false) leaves no file for a slot not written.
  */

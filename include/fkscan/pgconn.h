@@ -87,6 +87,9 @@ bool pgconn_alive(const PgConn *c);
 bool pgconn_in_transaction(const PgConn *c);
 bool pgconn_transaction_failed(const PgConn *c);
 
+/* Is the server a hot standby (pg_is_in_recovery())?  False after logging. */
+bool pgconn_in_recovery(PgConn *c, bool *in_recovery);
+
 /* Reconnect with the same parameters (a lost session's settings are redone). */
 bool pgconn_reset(PgConn *c);
 

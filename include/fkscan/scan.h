@@ -34,24 +34,25 @@ typedef struct ScanOrphanKeys
  */
 typedef struct ScanOutcome
 {
-	bool			 ok; /* result and cat are filled */
 	int				 rc; /* the scan's exit code (FK_EXIT_*) */
 	ScanResult		 result;
-	Catalog			*cat;	   /* what result's FkResults point into */
-	PgConn			*verifier; /* keep_keys: a connection still in the snapshot */
-	struct ScanHeld *held;	   /* scan.c's: what lives until scan_outcome_free */
+	Catalog			*cat;  /* what result's FkResults point into */
+	struct ScanHeld *held; /* scan.c's: what lives until scan_outcome_free */
 } ScanOutcome;
 
 /*
  * Run the scan: standby checks, attempts, the verdict.  stream (may be NULL)
  * gets --format jsonl lines as FKs finish.  keep_keys keeps every FK's
  * orphan keys and a connection in the scan's snapshot for the caller.
- * Returns out->ok.
+ * True when result and cat are filled.
  */
 bool scan_execute(const FkOptions *options, ReportStream *stream, bool keep_keys, ScanOutcome *out);
 
 /* FK i's orphan keys (keep_keys, status orphans); false if none held. */
 bool scan_outcome_keys(const ScanOutcome *out, int i, ScanOrphanKeys *k);
+
+/* keep_keys: a connection still in the scan's snapshot, to read the keys on. */
+PgConn *scan_outcome_verifier(const ScanOutcome *out);
 
 /* Release the keys and the snapshot's connections; the result stays. */
 void scan_outcome_drop_keys(ScanOutcome *out);

@@ -1,7 +1,7 @@
 /*
  * standby.h
- *	  A hot standby's side of a scan: whether the server is one, how far it
- *	  has received and replayed (and its lag), and pausing WAL replay for the
+ *	  A hot standby's side of a scan (pgconn_in_recovery says whether the
+ *	  server is one): refusing to write on one, how far it has received and replayed (and its lag), and pausing WAL replay for the
  *	  length of a scan (--pause-replay) so that no recovery conflict can
  *	  cancel it.
  *
@@ -14,8 +14,6 @@
 
 #include "fkscan/pgconn.h"
 #include "fkscan/result.h"
-
-bool standby_in_recovery(PgConn *c, bool *in_recovery);
 
 /*
  * The connection a command writes through ("repair" for fix, "validate"):
