@@ -55,7 +55,7 @@ candset_free(CandSet *s)
 static uint32_t
 slot_of(const CandSet *s, Hash128 h)
 {
-	uint32_t i = (uint32_t) h.lo & s->mask;
+	uint32_t i = (uint32_t) hash128_mix(h) & s->mask;
 
 	while (s->index[i] != 0)
 	{

@@ -5,8 +5,8 @@
  * Slots are the 16-byte fingerprints themselves, so a probe touches one
  * cache line in the common case and there is no pointer to chase.  The
  * all-zero value marks a free slot; the one fingerprint that is all zero
- * is kept in a flag instead.  XXH3's output is already well mixed, so the
- * slot is just the low bits of lo.  Capacity is a power of two and the
+ * is kept in a flag instead.  The slot is the low bits of hash128_mix: an
+ * exact fingerprint (a uuid, two integers) is not a hash.  Capacity is a power of two and the
  * table at most three quarters full: with linear probing a hit then looks
  * at 2.5 slots on average and a miss (an orphan) at 8.5, four to a cache
  * line.  Half full would double the table for 5M keys (16M slots, 268 MB
@@ -63,7 +63,7 @@ hash_equal(Hash128 a, Hash128 b)
 static void
 slots_insert(Hash128 *slots, size_t mask, Hash128 h)
 {
-	size_t i = (size_t) h.lo & mask;
+	size_t i = (size_t) hash128_mix(h) & mask;
 
 	while (!hash_is_zero(slots[i]))
 		i = (i + 1) & mask;
@@ -120,7 +120,7 @@ hset128_add(HSet128 *s, Hash128 h)
 		s->has_zero = true;
 		return added;
 	}
-	for (i = (size_t) h.lo & s->mask; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
+	for (i = (size_t) hash128_mix(h) & s->mask; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
 	{
 		if (hash_equal(s->slots[i], h))
 			return false;
@@ -132,17 +132,24 @@ hset128_add(HSet128 *s, Hash128 h)
 	return true;
 }
 
-bool
-hset128_contains(const HSet128 *s, Hash128 h)
+/* Is nonzero h in the table, from its home slot i? */
+static inline bool
+slots_contain(const HSet128 *s, size_t i, Hash128 h)
 {
-	if (hash_is_zero(h))
-		return s->has_zero;
-	for (size_t i = (size_t) h.lo & s->mask; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
+	for (; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
 	{
 		if (hash_equal(s->slots[i], h))
 			return true;
 	}
 	return false;
+}
+
+bool
+hset128_contains(const HSet128 *s, Hash128 h)
+{
+	if (hash_is_zero(h))
+		return s->has_zero;
+	return slots_contain(s, (size_t) hash128_mix(h) & s->mask, h);
 }
 
 void
@@ -173,7 +180,7 @@ hset128_add_many(HSet128 *s, const Hash128 *h, size_t n)
 	{
 		/* A resize in between only makes the prefetch useless, not wrong. */
 		if (i + HSET_PREFETCH < n)
-			__builtin_prefetch(&s->slots[(size_t) h[i + HSET_PREFETCH].lo & s->mask], 1);
+			__builtin_prefetch(&s->slots[(size_t) hash128_mix(h[i + HSET_PREFETCH]) & s->mask], 1);
 		hset128_add(s, h[i]);
 	}
 }
@@ -182,13 +189,25 @@ size_t
 hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n, uint32_t *missing)
 {
 	size_t nmissing = 0;
+	size_t home[HSET_PREFETCH];
 
-	for (size_t i = 0; i < n; i++)
+	/* each slot computed once, HSET_PREFETCH keys ahead: prefetched, then probed */
+	for (size_t i = 0; i < n + HSET_PREFETCH; i++)
 	{
-		if (i + HSET_PREFETCH < n)
-			__builtin_prefetch(&s->slots[(size_t) h[i + HSET_PREFETCH].lo & s->mask]);
-		missing[nmissing] = (uint32_t) i;
-		nmissing += !hset128_contains(s, h[i]);
+		size_t j = i % HSET_PREFETCH;
+
+		if (i >= HSET_PREFETCH)
+		{
+			size_t k = i - HSET_PREFETCH;
+
+			missing[nmissing] = (uint32_t) k;
+			nmissing += hash_is_zero(h[k]) ? !s->has_zero : !slots_contain(s, home[j], h[k]);
+		}
+		if (i < n)
+		{
+			home[j] = (size_t) hash128_mix(h[i]) & s->mask;
+			__builtin_prefetch(&s->slots[home[j]]);
+		}
 	}
 	return nmissing;
 }

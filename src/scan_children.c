@@ -49,7 +49,9 @@ typedef struct ProbeSlot
  * A hashed FK of the pass: each full key fingerprinted, and looked up a
  * batch at a time so that the cache misses of a big set overlap.  A miss
  * becomes a candidate, which keeps the key's raw values: each batched key's
- * fields are copied to raw (length, bytes) until the batch is probed.
+ * fields are copied to raw (length, bytes) until the batch is probed,
+ * unless its fingerprint is the key itself (KEYPRINT_EXACT: uuids, one or
+ * two integers), whose fields come back from it.
  */
 typedef struct HashSlot
 {
@@ -64,8 +66,9 @@ typedef struct HashSlot
 	int				 n;
 	Hash128			*hashes;
 	uint64_t		*ords;
-	size_t			*raw_at; /* where each key's fields start in raw */
+	size_t			*raw_at; /* where each key's fields start in raw; SIZE_MAX: exact */
 	StrBuf			 raw;
+	int32_t			 width[PLAN_MAX_KEYS]; /* exact keys' field lengths (0: none seen) */
 } HashSlot;
 
 typedef struct ChildCtx
@@ -170,6 +173,7 @@ flush_hashed(ChildCtx *cc, HashSlot *hs)
 	int		  ncols = hs->set->ncols;
 	CopyField fields[PLAN_MAX_KEYS];
 	int		  cols[PLAN_MAX_KEYS];
+	uint8_t	  exact[16];
 	size_t	  nmiss;
 
 	if (hs->n == 0)
@@ -179,14 +183,20 @@ flush_hashed(ChildCtx *cc, HashSlot *hs)
 		cols[k] = k;
 	for (size_t i = 0; i < nmiss; i++)
 	{
-		uint32_t	   idx = cc->missing[i];
-		const uint8_t *p = (const uint8_t *) hs->raw.data + hs->raw_at[idx];
+		uint32_t idx = cc->missing[i];
 
-		for (int k = 0; k < ncols; k++)
+		if (hs->raw_at[idx] == SIZE_MAX)
+			keyenc_unpack(hs->hashes[idx], hs->fp->child_enc, ncols, hs->width, exact, fields);
+		else
 		{
-			memcpy(&fields[k].len, p, sizeof(int32_t));
-			fields[k].data = p + sizeof(int32_t);
-			p += sizeof(int32_t) + (size_t) fields[k].len;
+			const uint8_t *p = (const uint8_t *) hs->raw.data + hs->raw_at[idx];
+
+			for (int k = 0; k < ncols; k++)
+			{
+				memcpy(&fields[k].len, p, sizeof(int32_t));
+				fields[k].data = p + sizeof(int32_t);
+				p += sizeof(int32_t) + (size_t) fields[k].len;
+			}
 		}
 		candset_add(hs->out->cands, hs->hashes[idx], fields, cols);
 		if (hs->out->nsamples < cc->sample_cap)
@@ -203,6 +213,25 @@ flush_hashed(ChildCtx *cc, HashSlot *hs)
 	strbuf_reset(&hs->raw);
 }
 
+/*
+ * An exact key's fields have the lengths of the first one's (set by it):
+ * fixed by the column types, so only the first is ever kept apart.
+ */
+static bool
+same_widths(HashSlot *hs, const CopyField *f)
+{
+	for (int k = 0; k < hs->set->ncols; k++)
+	{
+		int32_t len = f[hs->fp->fields[k]].len;
+
+		if (hs->width[k] == 0)
+			hs->width[k] = len;
+		else if (hs->width[k] != len)
+			return false;
+	}
+	return true;
+}
+
 /* MATCH rules, then the fingerprint into the batch (flush_hashed probes it). */
 static bool
 probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
@@ -211,6 +240,9 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 	int			  ncols = hs->set->ncols;
 	KeyNulls	  nulls = keyenc_nulls(f, fp->fields, ncols, hs->match_full);
 	Hash128		  h;
+	KeyPrint	  kp;
+	size_t		  need;
+	char		 *at;
 
 	if (nulls != KEY_NO_NULLS)
 	{
@@ -233,20 +265,33 @@ probe_hashed(ChildCtx *cc, HashSlot *hs, const CopyField *f, uint64_t ordinal)
 			hs->nulls++;
 		return true;
 	}
-	if (!keyenc_fingerprint(f, fp->fields, fp->child_enc, ncols, &cc->enc, &h))
+	kp = keyenc_fingerprint(f, fp->fields, fp->child_enc, ncols, &cc->enc, &h);
+	if (kp == KEYPRINT_BAD)
 		return false;
 	if (!in_key_pass(cc->w->scan, h))
 		return true;
 	hs->hashes[hs->n] = h;
 	hs->ords[hs->n] = ordinal;
+	if (kp == KEYPRINT_EXACT && same_widths(hs, f))
+	{
+		hs->raw_at[hs->n] = SIZE_MAX;
+		if (++hs->n == PROBE_BATCH)
+			flush_hashed(cc, hs);
+		return true;
+	}
 	hs->raw_at[hs->n] = hs->raw.len;
+	need = 0;
+	for (int k = 0; k < ncols; k++)
+		need += sizeof(int32_t) + (size_t) f[fp->fields[k]].len; /* no NULLs here */
+	at = strbuf_extend(&hs->raw, need);
 	for (int k = 0; k < ncols; k++)
 	{
 		const CopyField *fld = &f[fp->fields[k]];
 
-		strbuf_append_len(&hs->raw, (const char *) &fld->len, sizeof(int32_t));
+		memcpy(at, &fld->len, sizeof(int32_t));
 		if (fld->len > 0)
-			strbuf_append_len(&hs->raw, (const char *) fld->data, (size_t) fld->len);
+			memcpy(at + sizeof(int32_t), fld->data, (size_t) fld->len);
+		at += sizeof(int32_t) + (size_t) fld->len;
 	}
 	if (++hs->n == PROBE_BATCH)
 		flush_hashed(cc, hs);

@@ -28,8 +28,10 @@
  * okey, ocand and csample lines belong to the cfk line before them.
  * Version 3 adds FILENODE (the leaf's file when the chunk was read) to the
  * chunk line; version 2's chunk lines, without it, are read but never
- * reused.  Files of versions 1 and 2 are read too (and may get chunk
- * records appended: the header is never rewritten).
+ * reused.  Version 4 changes no line, only the fingerprint rule of
+ * hashed keys (keyenc_fingerprint): chunk records of earlier versions are
+ * read but never reused.  Files of versions 1 to 3 are read too (and may
+ * get chunk records appended: the header is never rewritten).
  *
  * The two header lines are written to FILE.partial (outfile: created
  * exclusively, never through a link, 0600), fsynced and renamed into place; every FK record (fk ... end) is one write() followed by fsync().

@@ -261,9 +261,13 @@ parse_chunk_line(StateChunk **cur, char **f, int n)
 	return ok;
 }
 
-/* A chunk line: the start of a chunk record into st (freeing f). */
+/*
+ * A chunk line: the start of a chunk record into st (freeing f).  Records
+ * of files before version 4 are never reused (filenode 0): their hashed
+ * keys' fingerprints followed an older rule.
+ */
 static bool
-start_chunk(StateFile *st, StateChunk **cur, char **f, int n)
+start_chunk(StateFile *st, StateChunk **cur, char **f, int n, bool reusable)
 {
 	uint64_t	table, leaf, first, end = 0, filenode = 0;
 	StateChunk *c;
@@ -282,7 +286,7 @@ start_chunk(StateFile *st, StateChunk **cur, char **f, int n)
 	memset(c, 0, sizeof(*c));
 	c->table = (Oid) table;
 	c->leaf = (Oid) leaf;
-	c->filenode = (Oid) filenode;
+	c->filenode = reusable ? (Oid) filenode : 0;
 	c->first_page = (int64_t) first;
 	c->end_page = f[4] ? (int64_t) end : -1;
 	c->snapshot = f[5] ? fk_strdup(f[5]) : NULL;
@@ -400,7 +404,7 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 	int			 lineno = 0;
 	StateRecord *cur = NULL;
 	StateChunk	*curc = NULL;
-	bool		 v1 = false; /* a version 1 file: this fkscan may append chunks to it */
+	int			 version = 0;
 
 	*valid_end = 0;
 	while (pos < text->len)
@@ -421,8 +425,9 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		{
 			bool ok = n == 2 && f[0] && strcmp(f[0], STATE_MAGIC) == 0 && f[1];
 
-			v1 = ok && strcmp(f[1], "1") == 0;
-			if (ok && !v1 && strcmp(f[1], "2") != 0 && strcmp(f[1], "3") != 0)
+			if (ok && strlen(f[1]) == 1 && f[1][0] >= '1' && f[1][0] <= '0' + STATE_VERSION)
+				version = f[1][0] - '0';
+			if (ok && version == 0)
 			{
 				log_error("state file \"%s\" has version %s; this fkscan reads version %d",
 						  st->path, f[1], STATE_VERSION);
@@ -455,9 +460,9 @@ parse_state(StateFile *st, const StrBuf *text, const char *database, const char 
 		}
 		else if (n < 1 || f[0] == NULL ||
 				 !(chunk_line = curc != NULL || (cur == NULL && strcmp(f[0], "chunk") == 0),
-				   chunk_line
-					   ? (curc ? parse_chunk_line(&curc, f, n) : start_chunk(st, &curc, f, n))
-					   : parse_record_line(st, &cur, f, n)))
+				   chunk_line ? (curc ? parse_chunk_line(&curc, f, n)
+									  : start_chunk(st, &curc, f, n, version >= 4))
+							  : parse_record_line(st, &cur, f, n)))
 		{
 			bool owned = cur != NULL && cur->fields == f;
 

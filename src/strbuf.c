@@ -61,6 +61,18 @@ strbuf_append_len(StrBuf *b, const char *s, size_t len)
 	b->data[b->len] = '\0';
 }
 
+char *
+strbuf_extend(StrBuf *b, size_t len)
+{
+	char *at;
+
+	reserve(b, len);
+	at = b->data + b->len;
+	b->len += len;
+	b->data[b->len] = '\0';
+	return at;
+}
+
 void
 strbuf_append(StrBuf *b, const char *s)
 {

@@ -1,7 +1,8 @@
 /*
  * hset128.h
- *	  A set of 128-bit fingerprints (XXH3-128 of a key's canonical bytes),
- *	  for keys that are not a single integer column.
+ *	  A set of 128-bit fingerprints (keyenc_fingerprint: XXH3-128 of a
+ *	  key's canonical bytes, or the key itself where it fits), for keys
+ *	  that are not a single integer column.
  *
  * Open addressing with linear probing over 16-byte slots; the table stays
  * at most three quarters full, so memory is 21 to 43 bytes per value.  Pass the
@@ -28,6 +29,23 @@ typedef struct Hash128
 	uint64_t lo;
 	uint64_t hi;
 } Hash128;
+
+/*
+ * 64 well-mixed bits of a fingerprint.  Exact fingerprints (keyenc.h) are
+ * raw values, uuids or small integers, not hashes: every choice made from a
+ * fingerprint's bits (a slot, a key pass) takes them from here.  The slot
+ * uses the low bits, a key pass the top ones.
+ */
+static inline uint64_t
+hash128_mix(Hash128 h)
+{
+	uint64_t x = h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL);
+
+	x ^= x >> 32;
+	x *= 0xD6E8FEB86659FD93ULL;
+	x ^= x >> 32;
+	return x;
+}
 
 typedef struct HSet128 HSet128;
 

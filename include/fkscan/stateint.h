@@ -13,7 +13,7 @@
 #include "fkscan/strbuf.h"
 
 #define STATE_MAGIC	  "fkscan-state"
-#define STATE_VERSION 3
+#define STATE_VERSION 4
 
 typedef struct StateStep
 {

@@ -26,7 +26,9 @@ void strbuf_free(StrBuf *b);
 void strbuf_append(StrBuf *b, const char *s);
 void strbuf_append_len(StrBuf *b, const char *s, size_t len);
 void strbuf_append_char(StrBuf *b, char c);
-void strbuf_appendf(StrBuf *b, const char *fmt, ...) FK_PRINTF(2, 3);
+/* Grow by len bytes and return where they go (the caller fills them). */
+char *strbuf_extend(StrBuf *b, size_t len);
+void  strbuf_appendf(StrBuf *b, const char *fmt, ...) FK_PRINTF(2, 3);
 
 /* v in COPY's text format: backslash escapes for \\ and \t \n \r. */
 void strbuf_append_copy_text(StrBuf *b, const char *v);

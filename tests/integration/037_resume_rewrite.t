@@ -64,23 +64,26 @@ for my $case (sort keys %rewrite) {
     FkTest::psql('postgres', "DROP DATABASE $db");
 }
 
-# A version 2 file's chunk records (no filenode) are read but never taken.
-my $db = FkTest::copy_db($tmpl, 'rewrite_v2');
-my $state = "$dir/v2.state";
-my ($rc, undef, $err) = FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '80kB', '--max-rate', 20000,
-                                            '--max-time', '3s', '--state', $state, $db);
-is($rc, 2, 'version 2: the first run stopped') or diag($err);
-my $text = FkTest::slurp($state);
-$text =~ s/^fkscan-state\t3$/fkscan-state\t2/m;
-$text =~ s/^(chunk\t.*)\t\d+$/$1/mg;
-open(my $fh, '>', $state) or die;
-print {$fh} $text;
-close $fh;
-($rc, my $res, $err) = FkTest::fkscan_json('scan', '-j', '2', '--state', $state, $db);
-is($rc, 1, 'version 2: the resumed run: exit 1') or diag($err);
-my $taken = 0;
-$taken += $_->{resumed_chunks} // 0 for @{ $res->{constraints} };
-is($taken, 0, 'version 2: its chunk records are not taken');
-FkOracle::check($db, $res, 'version 2, resumed');
+# Chunk records of version 2 (no filenode) and version 3 (hashed keys
+# fingerprinted by an older rule) are read but never taken.
+for my $v (2, 3) {
+    my $db = FkTest::copy_db($tmpl, "rewrite_v$v");
+    my $state = "$dir/v$v.state";
+    my ($rc, undef, $err) = FkTest::fkscan_json('scan', '-j', '2', '--chunk-size', '80kB', '--max-rate', 20000,
+                                                '--max-time', '3s', '--state', $state, $db);
+    is($rc, 2, "version $v: the first run stopped") or diag($err);
+    my $text = FkTest::slurp($state);
+    $text =~ s/^fkscan-state\t4$/fkscan-state\t$v/m or fail("version $v: the header rewritten");
+    $text =~ s/^(chunk\t.*)\t\d+$/$1/mg if $v == 2;
+    open(my $fh, '>', $state) or die;
+    print {$fh} $text;
+    close $fh;
+    ($rc, my $res, $err) = FkTest::fkscan_json('scan', '-j', '2', '--state', $state, $db);
+    is($rc, 1, "version $v: the resumed run: exit 1") or diag($err);
+    my $taken = 0;
+    $taken += $_->{resumed_chunks} // 0 for @{ $res->{constraints} };
+    is($taken, 0, "version $v: its chunk records are not taken");
+    FkOracle::check($db, $res, "version $v, resumed");
+}
 
 done_testing();

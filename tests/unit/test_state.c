@@ -55,7 +55,7 @@ int
 main(void)
 {
 	Parsed		p;
-	const char *whole = HEADER("3") FK_RECORD("16400") CHUNK_RECORD;
+	const char *whole = HEADER("4") FK_RECORD("16400") CHUNK_RECORD;
 
 	parse(&p, whole, "shop");
 	ok(p.ok, "a complete file is read");
@@ -64,12 +64,19 @@ main(void)
 	is_int(p.st.recs[0].nsamples, 1, "... its sample");
 	is_int(p.st.recs[0].nsteps, 1, "... its cascade step");
 	is_int(p.st.nchunks, 1, "... its chunk record");
-	is_int(p.st.chunks[0].filenode, 16392, "... with the filenode (version 3)");
+	is_int(p.st.chunks[0].filenode, 16392, "... with the filenode");
 	is_int(p.st.chunks[0].end_page, 128, "... and its pages");
 	is_int(p.st.chunks[0].nfks, 1, "... one FK in it");
 	is_int(p.st.chunks[0].fks[0].nkeys, 1, "... one orphan key");
 	is_int(p.st.chunks[0].fks[0].key_rows[0], 2, "... in two rows");
 	is_int(p.valid_end, strlen(whole), "all of it is valid");
+	parsed_free(&p);
+
+	/* version 3: the same records, its hashed keys' fingerprints another rule */
+	parse(&p, HEADER("3") FK_RECORD("16400") CHUNK_RECORD, "shop");
+	ok(p.ok, "a version 3 file is read");
+	is_int(p.st.nchunks, 1, "... its chunk record");
+	is_int(p.st.chunks[0].filenode, 0, "... never reused (filenode 0)");
 	parsed_free(&p);
 
 	/* kill -9 in the middle of a record: it is dropped, the rest stands */
