@@ -14,7 +14,8 @@
  * CRoaring (keyset64_freeze_roaring_only); (e) dense keys plus INT64_MIN and
  * INT64_MAX (roaring, the dense bucket a bitset); (f) every 100th id
  * (roaring, the bucket a sorted array); (d) hset128 with N random 16-byte
- * uuids.  Each also times one contains() call per key, for scale.  Every
+ * uuids; (g) the same uuids in an fpset, the parent set of hashed keys (a
+ * uuid is its own fingerprint there).  Each also times one contains() call per key, for scale.  Every
  * time is the best of REPS runs, as the server and other processes share
  * the two cores.
  */
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fkscan/fpset.h"
 #include "fkscan/hset128.h"
 #include "fkscan/keyset.h"
 #include "fkscan/mem.h"
@@ -300,6 +302,66 @@ bench_hset(size_t nparents, size_t nchildren)
 	hset128_free(s);
 }
 
+/* (g): build (add_many, then freeze) and batch probes of an fpset. */
+static void
+bench_fpset(size_t nparents, size_t nchildren)
+{
+	uint64_t *uuids = fk_malloc(nparents * 2 * sizeof(uint64_t));
+	double	  build = 1e30, probe = 1e30;
+	uint64_t  nmissing = 0;
+	FpSet	 *s = NULL;
+
+	for (size_t i = 0; i < nparents * 2; i++)
+		uuids[i] = rng_next();
+	for (int rep = 0; rep < REPS; rep++)
+	{
+		double t0 = now_sec();
+
+		fpset_free(s);
+		s = fpset_create();
+		for (size_t done = 0; done < nparents; done += BATCH)
+			fpset_add_many(s, (const Hash128 *) &uuids[done * 2], MIN(BATCH, nparents - done));
+		fpset_freeze(s);
+		build = MIN(build, now_sec() - t0);
+	}
+	for (int rep = 0; rep < REPS; rep++)
+	{
+		Hash128	 batch[BATCH];
+		uint32_t missing[BATCH];
+		double	 total = 0;
+
+		nmissing = 0;
+		for (size_t done = 0; done < nchildren; done += BATCH)
+		{
+			size_t n = MIN(BATCH, nchildren - done);
+			double t0;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				uint64_t r = rng_next();
+
+				if (r % 100 != 0)
+					memcpy(&batch[i], &uuids[((r >> 8) % nparents) * 2], 16);
+				else
+					batch[i] = (Hash128){rng_next(), rng_next()};
+			}
+			t0 = now_sec();
+			nmissing += fpset_probe_missing(s, batch, n, missing);
+			total += now_sec() - t0;
+		}
+		probe = MIN(probe, total);
+	}
+	printf("%-32s size %zu, memory %.1f MB\n", "(g) fpset, random uuids", fpset_size(s),
+		   (double) fpset_memory_bytes(s) / 1e6);
+	printf("  build (add_many + freeze) %.1f ns/key; probe_missing %.3f s = %.2f ns/key "
+		   "(%.2f%% missing)\n",
+		   build * 1e9 / (double) nparents, probe, probe * 1e9 / (double) nchildren,
+		   100.0 * (double) nmissing / (double) nchildren);
+	fflush(stdout);
+	free(uuids);
+	fpset_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -338,6 +400,7 @@ main(int argc, char **argv)
 	bench_keyset("(e) dense + INT64_MIN/MAX", &outlier, nchildren, CHILD_DENSE, false);
 	bench_keyset("(f) gappy: every 100th id", &gappy, nchildren, CHILD_FROM_PARENTS, false);
 	bench_hset(nparents, nchildren);
+	bench_fpset(nparents, nchildren);
 	free(dense.keys);
 	free(sparse.keys);
 	free(gappy.keys);

@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-static void
-out_of_memory(size_t size)
+_Noreturn void
+fk_out_of_memory(size_t size)
 {
 	fprintf(stderr, "fkscan: error: out of memory (requested %zu bytes)\n", size);
 	exit(2);
@@ -21,7 +22,7 @@ fk_malloc(size_t size)
 	void *p = malloc(size ? size : 1);
 
 	if (p == NULL)
-		out_of_memory(size);
+		fk_out_of_memory(size);
 	return p;
 }
 
@@ -31,7 +32,7 @@ fk_calloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		out_of_memory(n * size);
+		fk_out_of_memory(n * size);
 	return p;
 }
 
@@ -41,7 +42,7 @@ fk_realloc(void *ptr, size_t size)
 	void *p = realloc(ptr, size ? size : 1);
 
 	if (p == NULL)
-		out_of_memory(size);
+		fk_out_of_memory(size);
 	return p;
 }
 
@@ -71,4 +72,21 @@ fk_array_grow(void **items, int *cap, int need, size_t elsize)
 		newcap *= 2;
 	*items = fk_realloc(*items, (size_t) newcap * elsize);
 	*cap = newcap;
+}
+
+void *
+fk_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		fk_out_of_memory(size);
+	return p;
+}
+
+void
+fk_unmap(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
 }

@@ -291,7 +291,7 @@ scan_free_state(Scan *s)
 			for (int i = 0; i < s->plan->nsets; i++)
 			{
 				keyset64_free(wk->sets[i].ints);
-				hset128_free(wk->sets[i].hashes);
+				fpset_free(wk->sets[i].prints);
 			}
 		if (wk->fks)
 			for (int i = 0; i < s->plan->nfks; i++)
@@ -307,7 +307,7 @@ scan_free_state(Scan *s)
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
 		keyset64_free(s->sets[i].ints);
-		hset128_free(s->sets[i].hashes);
+		fpset_free(s->sets[i].prints);
 		free(s->errors.set[i]);
 	}
 	for (int i = 0; i < s->plan->npasses; i++)

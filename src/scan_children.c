@@ -58,7 +58,7 @@ typedef struct HashSlot
 	int				 fk;
 	const FkPlan	*fp;
 	const ParentSet *set;
-	const HSet128	*parents;
+	const FpSet		*parents;
 	FkPartial		*out;
 	bool			 match_full;
 	uint64_t		 nulls;
@@ -178,7 +178,7 @@ flush_hashed(ChildCtx *cc, HashSlot *hs)
 
 	if (hs->n == 0)
 		return;
-	nmiss = hset128_probe_missing(hs->parents, hs->hashes, (size_t) hs->n, cc->missing);
+	nmiss = fpset_probe_missing(hs->parents, hs->hashes, (size_t) hs->n, cc->missing);
 	for (int k = 0; k < ncols; k++)
 		cols[k] = k;
 	for (size_t i = 0; i < nmiss; i++)
@@ -381,7 +381,7 @@ child_ctx_init(ChildCtx *cc, Worker *w, const ChildPass *pass)
 			hs->fk = pass->fks[i];
 			hs->fp = fp;
 			hs->set = &s->plan->sets[fp->parent_set];
-			hs->parents = s->sets[fp->parent_set].hashes;
+			hs->parents = s->sets[fp->parent_set].prints;
 			hs->out = &cc->local[i];
 			hs->match_full = fp->fk->match_type == 'f';
 			hs->hashes = fk_malloc(sizeof(Hash128) * PROBE_BATCH);

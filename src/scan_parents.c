@@ -11,6 +11,7 @@
 
 #include "fkscan/candset.h"
 #include "fkscan/catalog.h"
+#include "fkscan/fpset.h"
 #include "fkscan/hset128.h"
 #include "fkscan/keyenc.h"
 #include "fkscan/keyset.h"
@@ -65,7 +66,7 @@ parent_row(void *arg, const CopyField *f, int nf)
 		pc->hbatch[pc->n] = h;
 		if (++pc->n == PROBE_BATCH)
 		{
-			hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
+			fpset_add_many(pc->out->prints, pc->hbatch, (size_t) pc->n);
 			pc->n = 0;
 		}
 	}
@@ -115,7 +116,7 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 		ok = rowsrc_stream(w->conn, fetch_for(s->opt, false), sql.data, set->ncols, parent_row, pc,
 						   &st);
 		if (pc->n > 0)
-			hset128_add_many(pc->out->hashes, pc->hbatch, (size_t) pc->n);
+			fpset_add_many(pc->out->prints, pc->hbatch, (size_t) pc->n);
 		pace_count(&s->pace, pc->rows & (CHECK_EVERY_ROWS - 1));
 	}
 	pace_throttle(&s->pace); /* small chunks never reach the in-row check */
@@ -134,19 +135,19 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 void
 prepare_partial_sets(Scan *s)
 {
+	/* the previous slice is done with: free it before the next grows */
+	for (int i = 0; i < s->plan->nsets; i++)
+	{
+		fpset_free(s->sets[i].prints);
+		s->sets[i].prints = NULL;
+	}
 	for (int w = 0; w < s->nworkers; w++)
 		for (int i = 0; i < s->plan->nsets; i++)
 		{
 			KeySet *part = &s->workers[w].sets[i];
 
 			if (s->plan->sets[i].kind == KEYKIND_HASH)
-			{
-				/* sized from the estimate: no chain of resizes while building */
-				int64_t rows = s->cat->tables[s->plan->sets[i].table].est_rows;
-				int64_t share = rows / s->nworkers / s->plan->key_passes;
-
-				part->hashes = hset128_create(share > 0 ? (size_t) share : 0);
-			}
+				part->prints = fpset_create();
 			else if (s->phase.key_pass == 0)
 				part->ints = keyset64_create();
 		}
@@ -166,27 +167,19 @@ merge_parent_sets(Scan *s)
 			merged->ints = keyset64_create();
 		}
 		else
-		{
-			size_t total = 0;
-
-			/* the previous slice is done with: free it before the next grows */
-			hset128_free(merged->hashes);
-			for (int w = 0; w < s->nworkers; w++)
-				total += hset128_size(s->workers[w].sets[i].hashes);
-			merged->hashes = hset128_create(total);
-		}
+			merged->prints = fpset_create();
 		for (int w = 0; w < s->nworkers; w++)
 		{
 			KeySet *part = &s->workers[w].sets[i];
 
 			if (part->ints)
 				keyset64_merge_inplace(merged->ints, part->ints);
-			if (part->hashes)
-				hset128_merge_inplace(merged->hashes, part->hashes);
+			if (part->prints)
+				fpset_merge_inplace(merged->prints, part->prints);
 			keyset64_free(part->ints);
-			hset128_free(part->hashes);
+			fpset_free(part->prints);
 			part->ints = NULL;
-			part->hashes = NULL;
+			part->prints = NULL;
 		}
 		if (merged->ints)
 		{
@@ -196,7 +189,10 @@ merge_parent_sets(Scan *s)
 					 keyset64_memory_bytes(merged->ints) / 1024);
 		}
 		else
-			log_info("parent set %d: %zu keys, hash, %zu kB", i, hset128_size(merged->hashes),
-					 hset128_memory_bytes(merged->hashes) / 1024);
+		{
+			fpset_freeze(merged->prints);
+			log_info("parent set %d: %zu keys, hash, %zu kB", i, fpset_size(merged->prints),
+					 fpset_memory_bytes(merged->prints) / 1024);
+		}
 	}
 }

@@ -1,8 +1,9 @@
 /*
  * hset128.h
- *	  A set of 128-bit fingerprints (keyenc_fingerprint: XXH3-128 of a
- *	  key's canonical bytes, or the key itself where it fits), for keys
- *	  that are not a single integer column.
+ *	  A growing set of 128-bit fingerprints (keyenc_fingerprint: XXH3-128
+ *	  of a key's canonical bytes, or the key itself where it fits), and the
+ *	  hash: an FK's orphan keys, cascade tracing.  Parent sets, built once and
+ *	  probed millions of times, are fpset.h's.
  *
  * Open addressing with linear probing over 16-byte slots; the table stays
  * at most three quarters full, so memory is 21 to 43 bytes per value.  Pass the

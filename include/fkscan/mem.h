@@ -14,6 +14,16 @@ void *fk_calloc(size_t n, size_t size);
 void *fk_realloc(void *ptr, size_t size);
 char *fk_strdup(const char *s); /* fk_strdup(NULL) returns NULL */
 
+/*
+ * Anonymous pages of their own, zeroed, for big blocks freed one by one:
+ * fk_unmap gives them back to the system at once (free() may keep them).
+ */
+void *fk_map(size_t size);
+void  fk_unmap(void *p, size_t size);
+
+/* Report that size bytes could not be had, and end the program. */
+_Noreturn void fk_out_of_memory(size_t size);
+
 /* Grow *items (element size elsize) so that index need-1 fits; doubles. */
 void fk_array_grow(void **items, int *cap, int need, size_t elsize);
 

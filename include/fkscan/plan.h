@@ -100,11 +100,11 @@ typedef struct ScanPlan
 } ScanPlan;
 
 /*
- * Peak bytes per hashed parent key: 16-byte slots at most three quarters
- * full (21 to 43 bytes), a resize holding old and new tables, the workers'
- * partials beside the merged set, and what the allocator keeps.
+ * Peak bytes per hashed parent key (fpset.h): 16 in the blocks, 16 in the
+ * frozen array as the blocks go, under 1 of index, the blocks' slack; and
+ * a margin for reltuples below the truth.
  */
-#define PLAN_HASH_BYTES_PER_KEY 160
+#define PLAN_HASH_BYTES_PER_KEY 24
 
 /*
  * Build the plan.  tid_ranges: the server has TID Range Scans (PG14+), so

@@ -19,6 +19,7 @@
 #include "fkscan/candset.h"
 #include "fkscan/catalog.h"
 #include "fkscan/copybin.h"
+#include "fkscan/fpset.h"
 #include "fkscan/hset128.h"
 #include "fkscan/keyset.h"
 #include "fkscan/options.h"
@@ -43,11 +44,12 @@
 /* ChildCtx.missing serves both PROBE_BATCH rows and a decoder's key batch. */
 _Static_assert(COPYBIN_KEY_BATCH <= PROBE_BATCH, "probe buffers too small for a key batch");
 
-/* A parent key set, of whichever kind its ParentSet says. */
+/* A parent key set, of whichever kind its ParentSet says; an FK's orphan keys. */
 typedef struct KeySet
 {
 	KeySet64 *ints;
-	HSet128	 *hashes;
+	FpSet	 *prints;	 /* a hashed parent set */
+	HSet128	 *hashes;	 /* orphan_keys: hashed ones */
 	CandSet	 *cands;	 /* orphan_keys with keep_keys: the raw candidates */
 	bool	 *confirmed; /* ... and which of them are orphans */
 } KeySet;

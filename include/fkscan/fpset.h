@@ -1,0 +1,53 @@
+/*
+ * fpset.h
+ *	  A parent key set of fingerprints (keyenc_fingerprint), built once and
+ *	  probed many times: 16 bytes a key and a small index, about half what a
+ *	  hash table that must stay three quarters empty takes.
+ *
+ * Lifecycle: create -> add_many (one thread per set) -> merge_inplace
+ * (moves the partials of several workers into one) -> freeze -> probe from
+ * any number of threads -> free.  Adding after freeze is a programming
+ * error (asserted); probing before freeze finds nothing.
+ *
+ * While it is built a set is a list of blocks per part (the top bits of
+ * hash128_mix): appending never copies.  freeze() moves the parts, one at a
+ * time, into one array grouped by bucket (more top bits, about eight keys a
+ * bucket) behind an index of bucket starts, unmapping each part's blocks as
+ * it goes: the peak is the array plus one part.  A probe reads the index
+ * and then one bucket, two cache misses that the batch probe overlaps.
+ */
+#ifndef FKSCAN_FPSET_H
+#define FKSCAN_FPSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fkscan/common.h"
+#include "fkscan/hset128.h"
+
+typedef struct FpSet FpSet;
+
+FpSet *fpset_create(void);
+void   fpset_free(FpSet *s); /* NULL is a no-op */
+
+void fpset_add_many(FpSet *s, const Hash128 *h, size_t n);
+
+/* dst gains every value of src, which is left empty; neither frozen. */
+void fpset_merge_inplace(FpSet *dst, FpSet *src);
+
+/* Make read-only and build the index; twice is a no-op. */
+void fpset_freeze(FpSet *s);
+
+bool fpset_contains(const FpSet *s, Hash128 h);
+
+/*
+ * Probe n fingerprints; write the indexes of those NOT in the set to
+ * missing (caller gives room for n) in increasing order, and return how many.
+ */
+size_t fpset_probe_missing(const FpSet *s, const Hash128 *h, size_t n, uint32_t *missing);
+
+/* Fingerprints held (a value added twice counts once once frozen). */
+size_t fpset_size(const FpSet *s);
+size_t fpset_memory_bytes(const FpSet *s);
+
+#endif /* FKSCAN_FPSET_H */

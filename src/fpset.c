@@ -1,0 +1,347 @@
+/*
+ * fpset.c
+ *	  Parent fingerprints in blocks while built, in buckets once frozen;
+ *	  see fpset.h.
+ *
+ * 5M uuid parents: a hash table at most three quarters full needs 8M
+ * 16-byte slots (128 MB), and the workers' partial tables beside the merged
+ * one doubled that (264 MB of client RSS in bench/).  Here the blocks take
+ * 16 bytes a key, the frozen array 16 and the index under 1, and the blocks
+ * go as the array fills: the peak is about 17 bytes a key.
+ */
+#include "fkscan/fpset.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkscan/mem.h"
+
+/* Parts: the top PART_BITS bits of a fingerprint's mix. */
+#define PART_BITS 4
+#define NPARTS	  (1 << PART_BITS)
+/*
+ * A part's blocks grow with it: the one filling is at most an eighth of the
+ * part (slack), and a big set is not thousands of mappings.
+ */
+#define BLOCK_MIN_BYTES ((size_t) 64 * 1024)
+#define BLOCK_MAX_BYTES ((size_t) 16 * 1024 * 1024)
+/* Keys per bucket, on average between half this and this. */
+#define BUCKET_KEYS 8
+/* A bucket this long is sorted to drop duplicates; shorter ones compared. */
+#define SORT_BUCKET 32
+
+typedef struct Block
+{
+	struct Block *next;
+	size_t		  bytes; /* mapped */
+	size_t		  n;
+	size_t		  cap;
+	Hash128		  keys[];
+} Block;
+
+struct FpSet
+{
+	Block	 *parts[NPARTS];	 /* while built: the first block is the one filling */
+	size_t	  part_keys[NPARTS]; /* keys added to each part */
+	size_t	  nadded;
+	size_t	  mapped; /* bytes of blocks */
+	bool	  frozen;
+	Hash128	 *keys; /* frozen: grouped by bucket */
+	size_t	  nkeys;
+	size_t	  keys_bytes; /* mapped for keys */
+	uint32_t *index;	  /* frozen: bucket b is keys[index[b] .. index[b + 1]) */
+	int		  bits;		  /* buckets: the top bits of the mix */
+};
+
+static inline size_t
+bucket_of(const FpSet *s, Hash128 h)
+{
+	return (size_t) (hash128_mix(h) >> (64 - s->bits));
+}
+
+FpSet *
+fpset_create(void)
+{
+	return fk_calloc(1, sizeof(FpSet));
+}
+
+static Block *
+new_block(FpSet *s, size_t part_keys)
+{
+	size_t bytes = part_keys / 8 * sizeof(Hash128);
+	Block *b;
+
+	if (bytes < BLOCK_MIN_BYTES)
+		bytes = BLOCK_MIN_BYTES;
+	else if (bytes > BLOCK_MAX_BYTES)
+		bytes = BLOCK_MAX_BYTES;
+	else
+		bytes = (bytes + BLOCK_MIN_BYTES - 1) / BLOCK_MIN_BYTES * BLOCK_MIN_BYTES;
+	b = fk_map(bytes);
+	b->bytes = bytes;
+	b->cap = (bytes - sizeof(Block)) / sizeof(Hash128);
+	s->mapped += bytes;
+	return b;
+}
+
+static void
+free_blocks(FpSet *s, Block *b)
+{
+	while (b)
+	{
+		Block *next = b->next;
+
+		s->mapped -= b->bytes;
+		fk_unmap(b, b->bytes);
+		b = next;
+	}
+}
+
+void
+fpset_free(FpSet *s)
+{
+	if (s == NULL)
+		return;
+	for (int p = 0; p < NPARTS; p++)
+		free_blocks(s, s->parts[p]);
+	fk_unmap(s->keys, s->keys_bytes);
+	free(s->index);
+	free(s);
+}
+
+void
+fpset_add_many(FpSet *s, const Hash128 *h, size_t n)
+{
+	assert(!s->frozen);
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t	p = hash128_mix(h[i]) >> (64 - PART_BITS);
+		Block **part = &s->parts[p];
+
+		if (*part == NULL || (*part)->n == (*part)->cap)
+		{
+			Block *b = new_block(s, s->part_keys[p]);
+
+			b->next = *part;
+			*part = b;
+		}
+		(*part)->keys[(*part)->n++] = h[i];
+		s->part_keys[p]++;
+	}
+	s->nadded += n;
+}
+
+void
+fpset_merge_inplace(FpSet *dst, FpSet *src)
+{
+	assert(!dst->frozen && !src->frozen);
+	for (int p = 0; p < NPARTS; p++)
+	{
+		Block *b = src->parts[p];
+
+		while (b)
+		{
+			Block *next = b->next;
+
+			/* behind dst's filling block, which stays first */
+			if (dst->parts[p])
+			{
+				b->next = dst->parts[p]->next;
+				dst->parts[p]->next = b;
+			}
+			else
+			{
+				b->next = NULL;
+				dst->parts[p] = b;
+			}
+			b = next;
+		}
+		src->parts[p] = NULL;
+		dst->part_keys[p] += src->part_keys[p];
+		src->part_keys[p] = 0;
+	}
+	dst->nadded += src->nadded;
+	dst->mapped += src->mapped;
+	src->nadded = 0;
+	src->mapped = 0;
+}
+
+static int
+compare_hash(const void *a, const void *b)
+{
+	const Hash128 *x = a, *y = b;
+
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static inline bool
+hash_equal(Hash128 a, Hash128 b)
+{
+	return a.lo == b.lo && a.hi == b.hi;
+}
+
+/* keys[from, to) without duplicates, moved to keys[at...); returns the end. */
+static size_t
+compact_bucket(Hash128 *keys, size_t from, size_t to, size_t at)
+{
+	size_t start = at;
+
+	if (to - from > SORT_BUCKET)
+	{
+		qsort(keys + from, to - from, sizeof(Hash128), compare_hash);
+		for (size_t i = from; i < to; i++)
+			if (at == start || !hash_equal(keys[at - 1], keys[i]))
+				keys[at++] = keys[i];
+		return at;
+	}
+	for (size_t i = from; i < to; i++)
+	{
+		size_t j = start;
+
+		while (j < at && !hash_equal(keys[j], keys[i]))
+			j++;
+		if (j == at)
+			keys[at++] = keys[i];
+	}
+	return at;
+}
+
+/*
+ * Part p's blocks into keys[at...], by bucket, duplicates dropped; its
+ * buckets' starts into the index.  Returns the end.
+ */
+static size_t
+freeze_part(FpSet *s, int p, size_t at, uint32_t *cursor)
+{
+	size_t nb = (size_t) 1 << (s->bits - PART_BITS);
+	size_t first = (size_t) p * nb;
+	size_t pos = at;
+
+	memset(cursor, 0, nb * sizeof(uint32_t));
+	for (Block *b = s->parts[p]; b; b = b->next)
+		for (size_t i = 0; i < b->n; i++)
+			cursor[bucket_of(s, b->keys[i]) - first]++;
+	for (size_t k = 0; k < nb; k++)
+	{
+		uint32_t n = cursor[k];
+
+		s->index[first + k] = (uint32_t) pos;
+		cursor[k] = (uint32_t) pos;
+		pos += n;
+	}
+	for (Block *b = s->parts[p]; b; b = b->next)
+		for (size_t i = 0; i < b->n; i++)
+			s->keys[cursor[bucket_of(s, b->keys[i]) - first]++] = b->keys[i];
+	free_blocks(s, s->parts[p]);
+	s->parts[p] = NULL;
+
+	/* buckets in order, each compacted towards the start */
+	for (size_t k = 0; k < nb; k++)
+	{
+		size_t from = s->index[first + k];
+		size_t to = k + 1 < nb ? s->index[first + k + 1] : pos;
+
+		s->index[first + k] = (uint32_t) at;
+		at = compact_bucket(s->keys, from, to, at);
+	}
+	return at;
+}
+
+void
+fpset_freeze(FpSet *s)
+{
+	size_t	  nbuckets;
+	uint32_t *cursor;
+	size_t	  at = 0;
+
+	if (s->frozen)
+		return;
+	/* offsets are 32-bit: 4G keys would be 64 GB of fingerprints */
+	if (s->nadded > UINT32_MAX)
+		fk_out_of_memory(s->nadded * sizeof(Hash128));
+	s->bits = PART_BITS;
+	while (((size_t) 1 << s->bits) * BUCKET_KEYS < s->nadded)
+		s->bits++;
+	nbuckets = (size_t) 1 << s->bits;
+	s->index = fk_malloc((nbuckets + 1) * sizeof(uint32_t));
+	s->keys_bytes = s->nadded > 0 ? s->nadded * sizeof(Hash128) : 0;
+	s->keys = s->keys_bytes ? fk_map(s->keys_bytes) : NULL;
+	cursor = fk_malloc((nbuckets >> PART_BITS) * sizeof(uint32_t));
+	for (int p = 0; p < NPARTS; p++)
+		at = freeze_part(s, p, at, cursor);
+	free(cursor);
+	s->index[nbuckets] = (uint32_t) at;
+	s->nkeys = at;
+	s->frozen = true;
+}
+
+static inline bool
+bucket_contains(const FpSet *s, size_t b, Hash128 h)
+{
+	for (uint32_t i = s->index[b]; i < s->index[b + 1]; i++)
+		if (hash_equal(s->keys[i], h))
+			return true;
+	return false;
+}
+
+bool
+fpset_contains(const FpSet *s, Hash128 h)
+{
+	return s->frozen && s->nkeys > 0 && bucket_contains(s, bucket_of(s, h), h);
+}
+
+/* How many fingerprints ahead the batch probe prefetches the index. */
+#define FPSET_AHEAD 16
+
+size_t
+fpset_probe_missing(const FpSet *s, const Hash128 *h, size_t n, uint32_t *missing)
+{
+	size_t nmissing = 0;
+	size_t bucket[FPSET_AHEAD];
+
+	if (!s->frozen || s->nkeys == 0)
+	{
+		for (size_t i = 0; i < n; i++)
+			missing[i] = (uint32_t) i;
+		return n;
+	}
+	/*
+	 * Three stages FPSET_AHEAD / 2 apart: the index entry prefetched, then
+	 * the bucket it points at, then the bucket searched.
+	 */
+	for (size_t i = 0; i < n + FPSET_AHEAD; i++)
+	{
+		if (i >= FPSET_AHEAD)
+		{
+			size_t k = i - FPSET_AHEAD;
+
+			missing[nmissing] = (uint32_t) k;
+			nmissing += !bucket_contains(s, bucket[k % FPSET_AHEAD], h[k]);
+		}
+		if (i >= FPSET_AHEAD / 2 && i - FPSET_AHEAD / 2 < n)
+			__builtin_prefetch(&s->keys[s->index[bucket[(i - FPSET_AHEAD / 2) % FPSET_AHEAD]]]);
+		if (i < n)
+		{
+			bucket[i % FPSET_AHEAD] = bucket_of(s, h[i]);
+			__builtin_prefetch(&s->index[bucket[i % FPSET_AHEAD]]);
+		}
+	}
+	return nmissing;
+}
+
+size_t
+fpset_size(const FpSet *s)
+{
+	return s->frozen ? s->nkeys : s->nadded;
+}
+
+size_t
+fpset_memory_bytes(const FpSet *s)
+{
+	if (!s->frozen)
+		return s->mapped;
+	return s->nkeys * sizeof(Hash128) + (((size_t) 1 << s->bits) + 1) * sizeof(uint32_t);
+}

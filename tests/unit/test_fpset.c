@@ -1,0 +1,141 @@
+/*
+ * test_fpset.c
+ *	  Unit tests for the frozen fingerprint set (fpset.h).
+ *
+ * As in test_hset128.c, value i of a family is derived from i and the sets
+ * hold the even i, so membership is known without a second set.  The
+ * families are exact fingerprints as keyenc_fingerprint makes them (small
+ * integers, two integers) beside spread ones, the all-zero value, and
+ * duplicates: many copies of a few values, which make long buckets.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fkscan/fpset.h"
+#include "test.h"
+
+static Hash128
+value(int family, uint64_t i)
+{
+	Hash128 h;
+
+	switch (family)
+	{
+		case 0: /* spread */
+			h.lo = i * UINT64_C(0x9E3779B97F4A7C15);
+			h.hi = ~i;
+			break;
+		case 1: /* one integer column: {i, 0}, zero included */
+			h.lo = i;
+			h.hi = 0;
+			break;
+		default: /* two integer columns: {i % 7, i / 7} */
+			h.lo = i % 7;
+			h.hi = i / 7;
+			break;
+	}
+	return h;
+}
+
+/*
+ * The even i of [0, n), each added copies times, split over two builders
+ * and merged; then every i probed.
+ */
+static void
+check_family(int family, uint64_t n, int copies)
+{
+	FpSet	 *a = fpset_create();
+	FpSet	 *b = fpset_create();
+	Hash128	 *batch = malloc((n + 1000) * sizeof(Hash128));
+	uint32_t *missing = malloc(n * sizeof(uint32_t));
+	size_t	  nbatch = 0;
+	size_t	  nmissing;
+	bool	  good = true;
+	char	  name[100];
+
+	for (int c = 0; c < copies; c++)
+		for (uint64_t i = 0; i < n; i += 2)
+		{
+			batch[nbatch++] = value(family, i);
+			if (nbatch == 1000)
+			{
+				fpset_add_many(i % 3 ? a : b, batch, nbatch);
+				nbatch = 0;
+			}
+		}
+	fpset_add_many(a, batch, nbatch);
+	fpset_merge_inplace(a, b);
+	snprintf(name, sizeof(name), "family %d, %" PRIu64 " values x%d: merge empties the source",
+			 family, n, copies);
+	is_int(fpset_size(b), 0, name);
+	ok(!fpset_contains(a, value(family, 0)), "... and nothing is found before freeze");
+	fpset_freeze(a);
+	fpset_freeze(a);
+	snprintf(name, sizeof(name), "family %d: size counts each value once", family);
+	is_int(fpset_size(a), (n + 1) / 2, name);
+
+	for (uint64_t i = 0; i < n && good; i++)
+		good = fpset_contains(a, value(family, i)) == (i % 2 == 0);
+	snprintf(name, sizeof(name), "family %d: contains exactly the even values", family);
+	ok(good, name);
+
+	for (uint64_t i = 0; i < n; i++)
+		batch[i] = value(family, i);
+	nmissing = fpset_probe_missing(a, batch, n, missing);
+	good = nmissing == n / 2;
+	for (size_t j = 0; j < nmissing && good; j++)
+		good = missing[j] == 2 * j + 1;
+	snprintf(name, sizeof(name), "family %d: probe_missing gives the odd indexes", family);
+	ok(good, name);
+
+	/* the index is sized by the values added, copies included */
+	snprintf(name, sizeof(name), "family %d: under 18 bytes a value added", family);
+	ok(fpset_memory_bytes(a) < 18 * (n + 1) / 2 * (uint64_t) copies + 1024, name);
+
+	free(batch);
+	free(missing);
+	fpset_free(a);
+	fpset_free(b);
+}
+
+static void
+test_edges(void)
+{
+	FpSet	*s = fpset_create();
+	Hash128	 zero = {0, 0};
+	Hash128	 one = {1, 0};
+	uint32_t missing[2];
+	Hash128	 probe[2] = {zero, one};
+
+	fpset_freeze(s);
+	is_int(fpset_size(s), 0, "an empty set");
+	ok(!fpset_contains(s, zero), "... contains nothing");
+	is_int(fpset_probe_missing(s, probe, 2, missing), 2, "... misses every probe");
+	fpset_free(s);
+	fpset_free(NULL);
+	ok(true, "fpset_free(NULL) is a no-op");
+
+	s = fpset_create();
+	fpset_add_many(s, &zero, 1);
+	fpset_freeze(s);
+	ok(fpset_contains(s, zero) && !fpset_contains(s, one), "the all-zero value is a value");
+	fpset_free(s);
+
+	/* never frozen: its blocks are freed all the same (the leak check) */
+	s = fpset_create();
+	fpset_add_many(s, probe, 2);
+	fpset_free(s);
+}
+
+int
+main(void)
+{
+	test_edges();
+	check_family(0, 400000, 1);
+	check_family(1, 100000, 1);
+	check_family(2, 100000, 1);
+	check_family(0, 20000, 5); /* duplicates: buckets sorted to drop them */
+	check_family(1, 40, 100);  /* a few values, hundreds of copies each */
+	return done_testing();
+}
