@@ -6,20 +6,12 @@
  * cache line in the common case and there is no pointer to chase.  The
  * all-zero value marks a free slot; the one fingerprint that is all zero
  * is kept in a flag instead.  The slot is the low bits of hash128_mix: an
- * exact fingerprint (a uuid, two integers) is not a hash.  Capacity is a power of two and the
- * table at most three quarters full: with linear probing a hit then looks
- * at 2.5 slots on average and a miss (an orphan) at 8.5, four to a cache
- * line.  Half full would double the table for 5M keys (16M slots, 268 MB
- * instead of 134 MB): twice the TLB and cache misses on every probe.
- *
- * A set of millions of keys is far bigger than the cache, so each probe is
- * a cache miss (and, on 4 KB pages, a TLB miss).  The batch calls prefetch
- * the slot of the hash 16 places ahead, so that the misses overlap: 5M
- * uuids (a 134 MB table) probe at about 37 ns a key in a batch against 89
- * in a contains() loop (bench/bench_keyset.c, on a busy machine), so the
- * scan looks its keys up only in batches.  Huge pages would take
- * another quarter off the probe, but made the build erratic (up to 3x
- * slower) on a machine shared with the server, so the table is plain heap.
+ * exact fingerprint (a uuid, two integers) is not a hash.  Capacity is a
+ * power of two and the table at most three quarters full: with linear
+ * probing a hit then looks at 2.5 slots on average and a miss at 8.5, four
+ * to a cache line.  The batch calls prefetch the slot 16 places ahead, so
+ * that the cache misses of a big table overlap (bench/bench_keyset.c (d):
+ * 5M uuids, about 26 ns a probe against 54 in a contains() loop).
  */
 #include "fkscan/hset128.h"
 
@@ -150,24 +142,6 @@ hset128_contains(const HSet128 *s, Hash128 h)
 	if (hash_is_zero(h))
 		return s->has_zero;
 	return slots_contain(s, (size_t) hash128_mix(h) & s->mask, h);
-}
-
-void
-hset128_merge_inplace(HSet128 *dst, const HSet128 *src)
-{
-	size_t need = dst->used + src->used;
-	size_t capacity = dst->mask + 1;
-
-	/* One resize up front rather than several while adding. */
-	while (!holds(capacity, need))
-		capacity *= 2;
-	if (capacity != dst->mask + 1)
-		hset_resize(dst, capacity);
-	for (size_t i = 0; i <= src->mask; i++)
-		if (!hash_is_zero(src->slots[i]))
-			hset128_add(dst, src->slots[i]);
-	if (src->has_zero)
-		dst->has_zero = true;
 }
 
 /* How many hashes ahead the batch calls prefetch a slot. */

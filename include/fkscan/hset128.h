@@ -13,9 +13,8 @@
  * keys and m child keys, probability about n*m / 2^128.  Candidates are
  * confirmed on the server anyway.
  *
- * Lifecycle like keyset.h: create -> add/add_many (one thread) ->
- * merge_inplace -> (read-only) contains/probe_missing from any number of
- * threads -> free.
+ * Lifecycle: create -> add/add_many (one thread) -> (read-only)
+ * contains/probe_missing from any number of threads -> free.
  */
 #ifndef FKSCAN_HSET128_H
 #define FKSCAN_HSET128_H
@@ -68,8 +67,6 @@ bool hset128_contains(const HSet128 *s, Hash128 h);
 void   hset128_add_many(HSet128 *s, const Hash128 *h, size_t n);
 size_t hset128_probe_missing(const HSet128 *s, const Hash128 *h, size_t n, uint32_t *missing);
 
-/* dst gains every value of src; src is unchanged. */
-void   hset128_merge_inplace(HSet128 *dst, const HSet128 *src);
 size_t hset128_size(const HSet128 *s);
 size_t hset128_memory_bytes(const HSet128 *s);
 
