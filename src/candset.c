@@ -61,7 +61,7 @@ slot_of(const CandSet *s, Hash128 h)
 	{
 		const Entry *e = &s->entries[s->index[i] - 1];
 
-		if (e->h.lo == h.lo && e->h.hi == h.hi)
+		if (hash128_equal(e->h, h))
 			break;
 		i = (i + 1) & s->mask;
 	}

@@ -177,12 +177,6 @@ compare_hash(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-static inline bool
-hash_equal(Hash128 a, Hash128 b)
-{
-	return a.lo == b.lo && a.hi == b.hi;
-}
-
 /* keys[from, to) without duplicates, moved to keys[at...); returns the end. */
 static size_t
 compact_bucket(Hash128 *keys, size_t from, size_t to, size_t at)
@@ -193,7 +187,7 @@ compact_bucket(Hash128 *keys, size_t from, size_t to, size_t at)
 	{
 		qsort(keys + from, to - from, sizeof(Hash128), compare_hash);
 		for (size_t i = from; i < to; i++)
-			if (at == start || !hash_equal(keys[at - 1], keys[i]))
+			if (at == start || !hash128_equal(keys[at - 1], keys[i]))
 				keys[at++] = keys[i];
 		return at;
 	}
@@ -201,7 +195,7 @@ compact_bucket(Hash128 *keys, size_t from, size_t to, size_t at)
 	{
 		size_t j = start;
 
-		while (j < at && !hash_equal(keys[j], keys[i]))
+		while (j < at && !hash128_equal(keys[j], keys[i]))
 			j++;
 		if (j == at)
 			keys[at++] = keys[i];
@@ -282,7 +276,7 @@ static inline bool
 bucket_contains(const FpSet *s, size_t b, Hash128 h)
 {
 	for (uint32_t i = s->index[b]; i < s->index[b + 1]; i++)
-		if (hash_equal(s->keys[i], h))
+		if (hash128_equal(s->keys[i], h))
 			return true;
 	return false;
 }

@@ -45,12 +45,6 @@ hash_is_zero(Hash128 h)
 	return (h.lo | h.hi) == 0;
 }
 
-static inline bool
-hash_equal(Hash128 a, Hash128 b)
-{
-	return a.lo == b.lo && a.hi == b.hi;
-}
-
 /* Insert a nonzero h known to be absent; there is a free slot. */
 static void
 slots_insert(Hash128 *slots, size_t mask, Hash128 h)
@@ -114,7 +108,7 @@ hset128_add(HSet128 *s, Hash128 h)
 	}
 	for (i = (size_t) hash128_mix(h) & s->mask; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
 	{
-		if (hash_equal(s->slots[i], h))
+		if (hash128_equal(s->slots[i], h))
 			return false;
 	}
 	s->slots[i] = h;
@@ -130,7 +124,7 @@ slots_contain(const HSet128 *s, size_t i, Hash128 h)
 {
 	for (; !hash_is_zero(s->slots[i]); i = (i + 1) & s->mask)
 	{
-		if (hash_equal(s->slots[i], h))
+		if (hash128_equal(s->slots[i], h))
 			return true;
 	}
 	return false;

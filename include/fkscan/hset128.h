@@ -30,11 +30,17 @@ typedef struct Hash128
 	uint64_t hi;
 } Hash128;
 
+static inline bool
+hash128_equal(Hash128 a, Hash128 b)
+{
+	return a.lo == b.lo && a.hi == b.hi;
+}
+
 /*
  * 64 well-mixed bits of a fingerprint.  Exact fingerprints (keyenc.h) are
  * raw values, uuids or small integers, not hashes: every choice made from a
- * fingerprint's bits (a slot, a key pass) takes them from here.  The slot
- * uses the low bits, a key pass the top ones.
+ * fingerprint's bits takes them from here.  fpset's parts and buckets use
+ * the top bits; a key pass and a slot here the low ones.
  */
 static inline uint64_t
 hash128_mix(Hash128 h)

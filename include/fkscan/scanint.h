@@ -145,7 +145,7 @@ static inline bool
 in_key_pass(const Scan *s, Hash128 h)
 {
 	return s->plan->key_passes == 1 ||
-		   (hash128_mix(h) >> 40) % (uint64_t) s->plan->key_passes == (uint64_t) s->phase.key_pass;
+		   hash128_mix(h) % (uint64_t) s->plan->key_passes == (uint64_t) s->phase.key_pass;
 }
 
 /* scan_chunk.c */
