@@ -38,6 +38,7 @@ typedef struct FkProblems
 	bool triggers_replica_only;
 	bool triggers_missing; /* gone from pg_trigger: rows arrive unchecked */
 	bool not_enforced;
+	bool undeclared; /* --relation: none of the above applies */
 } FkProblems;
 
 static FkProblems
@@ -45,6 +46,10 @@ fk_problems(const CatForeignKey *fk)
 {
 	FkProblems p;
 
+	memset(&p, 0, sizeof(p));
+	p.undeclared = !fk->declared;
+	if (p.undeclared)
+		return p;
 	p.not_enforced = !fk->enforced;
 	p.not_valid = !fk->validated && fk->enforced;
 	p.triggers_disabled = fk->triggers_disabled > 0;
@@ -117,6 +122,8 @@ json_fk(JsonWriter *w, const Catalog *cat, const CatForeignKey *fk)
 		jsonw_string(w, "triggers_missing");
 	if (p.not_enforced)
 		jsonw_string(w, "not_enforced");
+	if (p.undeclared)
+		jsonw_string(w, "undeclared");
 	jsonw_array_end(w);
 	jsonw_object_end(w);
 }
@@ -182,6 +189,9 @@ append_state(StrBuf *b, const CatForeignKey *fk)
 	}
 	if (p.not_enforced)
 		strbuf_appendf(b, "%sNOT ENFORCED", b->len > start ? ", " : "");
+	if (p.undeclared)
+		strbuf_append(b, fk->parent_index ? "no constraint"
+										  : "no constraint, no unique index on the parent key");
 	if (b->len == start)
 		strbuf_append(b, "ok");
 }
@@ -193,9 +203,13 @@ append_state(StrBuf *b, const CatForeignKey *fk)
 static void
 append_problem_counts(StrBuf *out, const Catalog *cat, int broken)
 {
-	int						 n[5] = {0};
-	static const char *const what[5] = {"not valid", "not enforced", "with triggers disabled",
-										"with replica-only triggers", "with RI triggers missing"};
+	int						 n[6] = {0};
+	static const char *const what[6] = {"not valid",
+										"not enforced",
+										"with triggers disabled",
+										"with replica-only triggers",
+										"with RI triggers missing",
+										"declared by no constraint"};
 	bool					 first = true;
 
 	for (int i = 0; i < cat->nfks; i++)
@@ -207,9 +221,10 @@ append_problem_counts(StrBuf *out, const Catalog *cat, int broken)
 		n[2] += p.triggers_disabled;
 		n[3] += p.triggers_replica_only;
 		n[4] += p.triggers_missing;
+		n[5] += p.undeclared;
 	}
 	strbuf_appendf(out, ", %d broken", broken);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 	{
 		if (n[i] == 0)
 			continue;
@@ -248,8 +263,13 @@ audit_text(StrBuf *out, const Catalog *cat, int broken)
 		strbuf_append_char(&b, ')');
 		texttable_add(&t, strbuf_take(&b));
 		texttable_add_copy(&t, str_lower(catalog_match_name(fk->match_type), buf, sizeof(buf)));
-		texttable_add_copy(&t, str_lower(catalog_action_name(fk->update_action), buf, sizeof(buf)));
-		texttable_add_copy(&t, str_lower(catalog_action_name(fk->delete_action), buf, sizeof(buf)));
+		/* a relationship has no actions: nothing fires */
+		texttable_add_copy(
+			&t, fk->declared ? str_lower(catalog_action_name(fk->update_action), buf, sizeof(buf))
+							 : "");
+		texttable_add_copy(
+			&t, fk->declared ? str_lower(catalog_action_name(fk->delete_action), buf, sizeof(buf))
+							 : "");
 		strbuf_init(&b);
 		append_state(&b, fk);
 		texttable_add(&t, strbuf_take(&b));

@@ -215,7 +215,8 @@ cascade_trace(PgConn *c, const Catalog *cat, const OrphanMatcher *root, FkResult
 			const char			*why = NULL;
 			bool				 comparable = fk->ncols <= MAX_KEYS;
 
-			if (fk->parent != it.table || visited(seen, nseen, fk))
+			/* an undeclared relationship acts on no delete */
+			if (fk->parent != it.table || !fk->declared || visited(seen, nseen, fk))
 				continue;
 			seen[nseen++] = fk;
 			for (int k = 0; comparable && k < fk->ncols; k++)

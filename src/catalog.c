@@ -17,6 +17,10 @@
  * and conperiod are chosen here by server version: those columns do not
  * exist before.
  *
+ * Undeclared relationships (--relation) are resolved first (relation.c)
+ * and travel into catalog_fks and catalog_fk_columns as arrays, so they are
+ * filtered, sorted and described by the same SQL as declared FKs.
+ *
  * Tables are kept sorted by oid so FKs can find theirs by binary search, and
  * each is listed once however many FKs use it.
  */
@@ -43,34 +47,20 @@ enum
 	FP_EXCLUDE_TABLE_SCHEMAS, /* -T, schema part */
 	FP_EXCLUDE_TABLES,		  /* -T, table part */
 	FP_CONSTRAINTS,			  /* -c */
+	FP_REL_NAMES,			  /* undeclared relationships: names */
+	FP_REL_CHILDREN,		  /* child oids */
+	FP_REL_PARENTS,			  /* parent oids */
+	FP_REL_MATCH,			  /* match types */
+	FP_REL_KEYS,			  /* child attnums, each an int2[] literal */
 	FP_COUNT
 };
 
 typedef struct FilterParams
 {
-	char *arrays[FP_COUNT];
+	char			 *arrays[FP_COUNT];
+	RelationResolved *rels; /* one per filter->relations item */
+	int				  nrels;
 } FilterParams;
-
-/* Append one element to a text[] literal under construction in b ("{..."). */
-static void
-array_append(StrBuf *b, const char *elem)
-{
-	if (b->len > 1)
-		strbuf_append_char(b, ',');
-	if (elem == NULL)
-	{
-		strbuf_append(b, "NULL");
-		return;
-	}
-	strbuf_append_char(b, '"');
-	for (const char *p = elem; *p; p++)
-	{
-		if (*p == '"' || *p == '\\')
-			strbuf_append_char(b, '\\');
-		strbuf_append_char(b, *p);
-	}
-	strbuf_append_char(b, '"');
-}
 
 /*
  * Is s well-formed UTF-8 (no overlong forms, surrogates or code points past
@@ -137,8 +127,6 @@ patterns_to_arrays(const StringList *patterns, bool qualified, char **schema_arr
 
 	strbuf_init(&schemas);
 	strbuf_init(&names);
-	strbuf_append_char(&schemas, '{');
-	strbuf_append_char(&names, '{');
 	for (int i = 0; i < patterns->n; i++)
 	{
 		char *parts[PATTERN_MAX_PARTS] = {NULL};
@@ -158,12 +146,12 @@ patterns_to_arrays(const StringList *patterns, bool qualified, char **schema_arr
 			strbuf_free(&names);
 			return false;
 		}
-		array_append(&schemas, n == 2 ? parts[0] : NULL);
-		array_append(&names, parts[n - 1]);
+		pgconn_array_add(&schemas, n == 2 ? parts[0] : NULL);
+		pgconn_array_add(&names, parts[n - 1]);
 		pattern_free_parts(parts, n);
 	}
-	strbuf_append_char(&schemas, '}');
-	strbuf_append_char(&names, '}');
+	pgconn_array_end(&schemas);
+	pgconn_array_end(&names);
 	*name_array = strbuf_take(&names);
 	if (schema_array)
 		*schema_array = strbuf_take(&schemas);
@@ -180,10 +168,54 @@ filter_params_reset(FilterParams *fp)
 		free(fp->arrays[i]);
 		fp->arrays[i] = NULL;
 	}
+	for (int i = 0; i < fp->nrels; i++)
+		relation_resolved_free(&fp->rels[i]);
+	free(fp->rels);
+	fp->rels = NULL;
+	fp->nrels = 0;
+}
+
+/* Resolve the undeclared relationships into the arrays catalog_fks.sql takes. */
+static bool
+relations_to_arrays(PgConn *c, const RelationList *l, FilterParams *fp)
+{
+	StrBuf b[5];
+
+	fp->rels = fk_calloc((size_t) (l->n > 0 ? l->n : 1), sizeof(RelationResolved));
+	for (int i = 0; i < l->n; i++)
+	{
+		if (!relation_resolve(c, &l->items[i], &fp->rels[i]))
+			return false;
+		fp->nrels++;
+	}
+	for (int k = 0; k < 5; k++)
+		strbuf_init(&b[k]);
+	for (int i = 0; i < l->n; i++)
+	{
+		const RelationResolved *r = &fp->rels[i];
+		char					match[2] = {l->items[i].match_type, '\0'};
+		StrBuf					keys;
+
+		pgconn_array_add(&b[0], l->items[i].name);
+		pgconn_oids_add(&b[1], r->child);
+		pgconn_oids_add(&b[2], r->parent);
+		pgconn_array_add(&b[3], match);
+		strbuf_init(&keys);
+		for (int j = 0; j < r->ncols; j++)
+			pgconn_oids_add(&keys, (Oid) r->child_attnums[j]);
+		pgconn_array_add(&b[4], pgconn_array_end(&keys));
+		strbuf_free(&keys);
+	}
+	for (int k = 0; k < 5; k++)
+	{
+		pgconn_array_end(&b[k]);
+		fp->arrays[FP_REL_NAMES + k] = strbuf_take(&b[k]);
+	}
+	return true;
 }
 
 static bool
-filter_params_build(const FilterOptions *f, FilterParams *fp)
+filter_params_build(PgConn *c, const FilterOptions *f, FilterParams *fp)
 {
 	char **a = fp->arrays;
 
@@ -193,7 +225,8 @@ filter_params_build(const FilterOptions *f, FilterParams *fp)
 		patterns_to_arrays(&f->tables, true, &a[FP_TABLE_SCHEMAS], &a[FP_TABLES]) &&
 		patterns_to_arrays(&f->exclude_tables, true, &a[FP_EXCLUDE_TABLE_SCHEMAS],
 						   &a[FP_EXCLUDE_TABLES]) &&
-		patterns_to_arrays(&f->constraints, false, NULL, &a[FP_CONSTRAINTS]))
+		patterns_to_arrays(&f->constraints, false, NULL, &a[FP_CONSTRAINTS]) &&
+		relations_to_arrays(c, &f->relations, fp))
 		return true;
 	filter_params_reset(fp);
 	return false;
@@ -298,8 +331,9 @@ unmatched_row(void *arg, const PGresult *res, int row)
 static bool
 check_strict_names(PgConn *c, const FilterOptions *filter, const FilterParams *fp)
 {
-	const char	*params[] = {fp->arrays[FP_SCHEMAS], fp->arrays[FP_TABLE_SCHEMAS],
-							 fp->arrays[FP_TABLES], fp->arrays[FP_CONSTRAINTS]};
+	const char	*params[] = {fp->arrays[FP_SCHEMAS],   fp->arrays[FP_TABLE_SCHEMAS],
+							 fp->arrays[FP_TABLES],	   fp->arrays[FP_CONSTRAINTS],
+							 fp->arrays[FP_REL_NAMES], fp->arrays[FP_REL_CHILDREN]};
 	UnmatchedCtx ctx = {filter, 0};
 
 	if (!pgconn_exec(c, SQL_CATALOG_UNMATCHED, (int) FK_LENGTHOF(params), params, unmatched_row,
@@ -319,9 +353,11 @@ typedef struct FkTableOids
 
 typedef struct FkCtx
 {
-	Catalog		*cat;
-	int			 cap;
-	FkTableOids *oids; /* per FK, same capacity as cat->fks */
+	Catalog			   *cat;
+	int					cap;
+	FkTableOids		   *oids; /* per FK, same capacity as cat->fks */
+	int				   *rel;  /* per FK: 1-based index into fp->rels, 0 if declared */
+	const FilterParams *fp;
 } FkCtx;
 
 static bool
@@ -336,6 +372,7 @@ fk_row(void *arg, const PGresult *res, int row)
 	{
 		fk_array_grow((void **) &cat->fks, &ctx->cap, i + 1, sizeof(CatForeignKey));
 		ctx->oids = fk_realloc(ctx->oids, sizeof(FkTableOids) * (size_t) ctx->cap);
+		ctx->rel = fk_realloc(ctx->rel, sizeof(int) * (size_t) ctx->cap);
 	}
 	fk = &cat->fks[i];
 	memset(fk, 0, sizeof(*fk));
@@ -362,6 +399,15 @@ fk_row(void *arg, const PGresult *res, int row)
 	fk->trigger_detail = get_str(res, row, 17);
 	fk->triggers_missing = (int) get_int(res, row, 18);
 	fk->missing_detail = get_str(res, row, 19);
+	ctx->rel[i] = (int) get_int(res, row, 20);
+	fk->declared = ctx->rel[i] == 0;
+	if (ctx->rel[i] < 0 || ctx->rel[i] > ctx->fp->nrels)
+	{
+		log_error("unexpected relationship %d in the catalog", ctx->rel[i]);
+		return false;
+	}
+	if (!fk->declared)
+		fk->parent_index = fk_strdup(ctx->fp->rels[ctx->rel[i] - 1].parent_index);
 	if (fk->ncols < 1)
 	{
 		log_error("foreign key \"%s\" has no columns", fk->name);
@@ -399,7 +445,6 @@ read_fks(PgConn *c, const FilterParams *fp, FkCtx *ctx)
 typedef struct ColumnCtx
 {
 	Catalog *cat;
-	int		 fk; /* the FK the previous row belonged to */
 	int		 rows;
 } ColumnCtx;
 
@@ -431,19 +476,16 @@ column_row(void *arg, const PGresult *res, int row)
 {
 	ColumnCtx	  *ctx = arg;
 	Catalog		  *cat = ctx->cat;
-	Oid			   oid = (Oid) get_int(res, row, 0);
+	int64_t		   ord = get_int(res, row, 0);
 	int64_t		   pos = get_int(res, row, 1);
 	CatForeignKey *fk;
 
-	/* Rows come in FK order, so the FK is this one or a later one. */
-	while (ctx->fk < cat->nfks && cat->fks[ctx->fk].oid != oid)
-		ctx->fk++;
-	if (ctx->fk >= cat->nfks)
+	if (ord < 1 || ord > cat->nfks)
 	{
-		log_error("columns of unknown foreign key %u", oid);
+		log_error("columns of unknown foreign key %lld", (long long) ord);
 		return false;
 	}
-	fk = &cat->fks[ctx->fk];
+	fk = &cat->fks[ord - 1];
 	if (pos < 1 || pos > fk->ncols || fk->eq_ops[pos - 1] != NULL)
 	{
 		log_error("unexpected column %lld of foreign key \"%s\"", (long long) pos, fk->name);
@@ -463,30 +505,45 @@ column_row(void *arg, const PGresult *res, int row)
 	return true;
 }
 
-/* The FK oids as an oid[] literal, in catalog order. */
-static char *
-fk_oid_array(const Catalog *cat)
-{
-	StrBuf b;
-
-	strbuf_init(&b);
-	for (int i = 0; i < cat->nfks; i++)
-		pgconn_oids_add(&b, cat->fks[i].oid);
-	pgconn_oids_end(&b);
-	return strbuf_take(&b);
-}
-
+/*
+ * The parameters of catalog_fk_columns.sql: the FK oids in catalog order,
+ * then the column pairs of the undeclared relationships, as 7 arrays.
+ */
 static bool
-read_columns(PgConn *c, Catalog *cat)
+read_columns(PgConn *c, Catalog *cat, const FkCtx *fks)
 {
-	char	   *oids = fk_oid_array(cat);
-	const char *params[1] = {oids};
-	ColumnCtx	ctx = {cat, 0, 0};
+	StrBuf		b[8];
+	const char *params[8];
+	ColumnCtx	ctx = {cat, 0};
 	int			want = 0;
 	bool		ok;
 
-	ok = pgconn_exec(c, SQL_CATALOG_FK_COLUMNS, 1, params, column_row, &ctx);
-	free(oids);
+	for (int k = 0; k < 8; k++)
+		strbuf_init(&b[k]);
+	for (int i = 0; i < cat->nfks; i++)
+	{
+		const RelationResolved *r;
+
+		pgconn_oids_add(&b[0], cat->fks[i].oid);
+		if (fks->rel[i] == 0)
+			continue;
+		r = &fks->fp->rels[fks->rel[i] - 1];
+		for (int j = 0; j < r->ncols; j++)
+		{
+			pgconn_oids_add(&b[1], (Oid) i + 1);
+			pgconn_oids_add(&b[2], (Oid) j + 1);
+			pgconn_oids_add(&b[3], r->child);
+			pgconn_oids_add(&b[4], (Oid) r->child_attnums[j]);
+			pgconn_oids_add(&b[5], r->parent);
+			pgconn_oids_add(&b[6], (Oid) r->parent_attnums[j]);
+			pgconn_oids_add(&b[7], r->eq_ops[j]);
+		}
+	}
+	for (int k = 0; k < 8; k++)
+		params[k] = pgconn_array_end(&b[k]);
+	ok = pgconn_exec(c, SQL_CATALOG_FK_COLUMNS, 8, params, column_row, &ctx);
+	for (int k = 0; k < 8; k++)
+		strbuf_free(&b[k]);
 	if (!ok)
 		return false;
 	for (int i = 0; i < cat->nfks; i++)
@@ -643,7 +700,7 @@ read_tables(PgConn *c, Catalog *cat, const FkCtx *fks)
 	}
 	free(oids);
 
-	params[0] = pgconn_oids_end(&b);
+	params[0] = pgconn_array_end(&b);
 	ok = pgconn_exec(c, SQL_CATALOG_TABLES, 1, params, table_row, &ctx);
 	strbuf_free(&b);
 	if (!ok)
@@ -663,6 +720,40 @@ read_tables(PgConn *c, Catalog *cat, const FkCtx *fks)
 	return true;
 }
 
+/* An undeclared relationship in relation.h's syntax, every name quoted. */
+static char *
+relation_text(const Catalog *cat, const CatForeignKey *fk)
+{
+	StrBuf b;
+
+	strbuf_init(&b);
+	for (int side = 0; side < 2; side++)
+	{
+		const CatTable	*t = &cat->tables[side == 0 ? fk->child : fk->parent];
+		const CatColumn *cols = side == 0 ? fk->child_cols : fk->parent_cols;
+
+		if (side == 0)
+		{
+			quote_append_ident(&b, fk->name);
+			strbuf_append_char(&b, '=');
+		}
+		else
+			strbuf_append(&b, " -> ");
+		quote_append_ident(&b, t->schema);
+		strbuf_append_char(&b, '.');
+		quote_append_ident(&b, t->name);
+		for (int j = 0; j < fk->ncols; j++)
+		{
+			strbuf_append(&b, j == 0 ? "(" : ", ");
+			quote_append_ident(&b, cols[j].name);
+		}
+		strbuf_append_char(&b, ')');
+	}
+	if (fk->match_type == 'f')
+		strbuf_append(&b, " MATCH FULL");
+	return strbuf_take(&b);
+}
+
 bool
 catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 {
@@ -672,12 +763,13 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 	bool		 ok = false;
 
 	*out = NULL;
-	if (!filter_params_build(filter, &fp))
+	if (!filter_params_build(c, filter, &fp))
 		return false;
 	memset(&fks, 0, sizeof(fks));
 	cat = fk_calloc(1, sizeof(Catalog));
 	cat->server_version = pgconn_server_version(c);
 	fks.cat = cat;
+	fks.fp = &fp;
 
 	if (!pgconn_in_recovery(c, &cat->in_recovery))
 		goto done;
@@ -685,13 +777,17 @@ catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out)
 		goto done;
 	if (!read_fks(c, &fp, &fks))
 		goto done;
-	if (cat->nfks > 0 && (!read_columns(c, cat) || !read_tables(c, cat, &fks)))
+	if (cat->nfks > 0 && (!read_columns(c, cat, &fks) || !read_tables(c, cat, &fks)))
 		goto done;
+	for (int i = 0; i < cat->nfks; i++)
+		if (!cat->fks[i].declared)
+			cat->fks[i].relation = relation_text(cat, &cat->fks[i]);
 	log_info("%d foreign keys over %d tables", cat->nfks, cat->ntables);
 	ok = true;
 
 done:
 	free(fks.oids);
+	free(fks.rel);
 	filter_params_reset(&fp);
 	if (!ok)
 	{
@@ -700,6 +796,16 @@ done:
 	}
 	*out = cat;
 	return true;
+}
+
+bool
+catalog_read_graph(PgConn *c, const RelationList *relations, Catalog **out)
+{
+	FilterOptions all;
+
+	memset(&all, 0, sizeof(all));
+	all.relations = *relations; /* borrowed */
+	return catalog_read(c, &all, out);
 }
 
 typedef struct FilenodeCtx
@@ -739,7 +845,7 @@ catalog_read_filenodes(PgConn *c, Catalog *cat)
 			pgconn_oids_add(&oids, cat->tables[i].leaves[j].oid);
 			ctx.rels[ctx.nrels++] = &cat->tables[i].leaves[j];
 		}
-	params[0] = pgconn_oids_end(&oids);
+	params[0] = pgconn_array_end(&oids);
 	ok = pgconn_exec(c, SQL_CATALOG_FILENODES, 1, params, filenode_row, &ctx);
 	if (ok && ctx.filled != ctx.nrels)
 	{
@@ -785,6 +891,8 @@ catalog_free(Catalog *cat)
 		free(fk->name);
 		free(fk->trigger_detail);
 		free(fk->missing_detail);
+		free(fk->parent_index);
+		free(fk->relation);
 	}
 	free(cat->fks);
 	for (int i = 0; i < cat->ntables; i++)

@@ -69,6 +69,7 @@ fix_free(Fix *f)
 			free(x->pk[c]);
 		free(x->pk);
 		free(x->nullify);
+		free(x->quarantine);
 	}
 	free(f->fks);
 	free(f->backup_dir);

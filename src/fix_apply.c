@@ -41,7 +41,7 @@ count_row(void *ctx, const PGresult *res, int row)
 static void
 build_restore(const Fix *f, int upto, StrBuf *b)
 {
-	bool del = f->opt->repair.strategy == STRATEGY_DELETE;
+	bool del = fix_deletes(f);
 
 	strbuf_appendf(
 		b,
@@ -50,7 +50,9 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 		"-- when they first arrived (session_replication_role = replica: superuser).\n"
 		"-- Run it with: psql -X -v ON_ERROR_STOP=1 -d DATABASE -f restore.sql\n"
 		"\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL session_replication_role = replica;\n",
-		del ? "delete" : "nullify");
+		f->opt->repair.strategy == STRATEGY_QUARANTINE ? "quarantine"
+		: del										   ? "delete"
+													   : "nullify");
 	for (int s = 0; s < upto; s++)
 	{
 		const FixStep  *st = &f->steps[s];
@@ -64,13 +66,27 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 		r = x->r;
 		cols = del ? x->cols : x->pk;
 		ncols = del ? x->ncols : x->npk;
+		if (x->quarantine)
+		{
+			/* back from the quarantine table: this run's rows of this FK */
+			char *name = pgconn_quote_literal(f->wc, r->fk->name);
+
+			strbuf_appendf(b,
+						   "WITH fkscan_moved AS (DELETE FROM %s WHERE fkscan_run = '%s' AND "
+						   "fkscan_constraint = %s RETURNING ",
+						   x->quarantine, f->run, name);
+			free(name);
+			append_columns(b, NULL, cols, ncols, false);
+			strbuf_append(b, ") INSERT INTO ");
+			pgconn_append_relation(b, r->child->schema, r->child->name);
+			strbuf_append(b, " (");
+			append_columns(b, NULL, cols, ncols, false);
+			strbuf_append(b, ") OVERRIDING SYSTEM VALUE SELECT * FROM fkscan_moved;\n");
+			continue;
+		}
 		strbuf_appendf(b, "CREATE TEMPORARY TABLE fkscan_restore_%d ON COMMIT DROP AS SELECT ",
 					   st->n);
-		for (int i = 0; i < ncols; i++)
-		{
-			strbuf_append(b, i ? ", " : "");
-			pgconn_append_ident(b, "c", cols[i]);
-		}
+		append_columns(b, "c", cols, ncols, false);
 		for (int i = 0; !del && i < r->fk->ncols; i++)
 			if (x->nullify[i])
 			{
@@ -88,11 +104,7 @@ build_restore(const Fix *f, int upto, StrBuf *b)
 			strbuf_append(b, "INSERT INTO ");
 			pgconn_append_relation(b, r->child->schema, r->child->name);
 			strbuf_append(b, " (");
-			for (int i = 0; i < ncols; i++)
-			{
-				strbuf_append(b, i ? ", " : "");
-				pgconn_append_ident(b, NULL, cols[i]);
-			}
+			append_columns(b, NULL, cols, ncols, false);
 			strbuf_appendf(
 				b, ") OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.fkscan_restore_%d;\n", st->n);
 		}

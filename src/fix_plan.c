@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
@@ -208,6 +210,164 @@ check_delete(Fix *f, FixFk *x, const char *child)
 	return ok && fetch_names(f->wc, sql_columns, r->child->oid, NULL, &x->cols, &x->ncols);
 }
 
+bool
+fix_deletes(const Fix *f)
+{
+	return f->opt->repair.strategy == STRATEGY_DELETE ||
+		   f->opt->repair.strategy == STRATEGY_QUARANTINE;
+}
+
+/* A table's columns: name and format_type, "" kind when there is no such table. */
+typedef struct TableColumns
+{
+	char	   kind;
+	StringList names;
+	StringList types;
+} TableColumns;
+
+static bool
+table_column_row(void *ctx, const PGresult *res, int row)
+{
+	TableColumns *t = ctx;
+
+	t->kind = PQgetvalue(res, row, 0)[0];
+	if (!PQgetisnull(res, row, 1))
+	{
+		stringlist_append(&t->names, PQgetvalue(res, row, 1));
+		stringlist_append(&t->types, PQgetvalue(res, row, 2));
+	}
+	return true;
+}
+
+static bool
+fetch_table_columns(PgConn *c, const char *schema, const char *name, TableColumns *t)
+{
+	const char *params[2] = {schema, name};
+
+	memset(t, 0, sizeof(*t));
+	return pgconn_exec(
+		c,
+		"SELECT c.relkind, a.attname, "
+		"pg_catalog.format_type(a.atttypid, a.atttypmod) "
+		"FROM pg_catalog.pg_class c "
+		"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+		"LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid "
+		"AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+		"WHERE n.nspname OPERATOR(pg_catalog.=) $1 "
+		"AND c.relname OPERATOR(pg_catalog.=) $2 ORDER BY a.attnum",
+		2, params, table_column_row, t);
+}
+
+static void
+table_columns_reset(TableColumns *t)
+{
+	stringlist_reset(&t->names);
+	stringlist_reset(&t->types);
+}
+
+/* The type of column name in t, or NULL. */
+static const char *
+column_type(const TableColumns *t, const char *name)
+{
+	for (int i = 0; i < t->names.n; i++)
+		if (strcmp(t->names.items[i], name) == 0)
+			return t->types.items[i];
+	return NULL;
+}
+
+/* The columns a quarantine table adds to the child's, with their types. */
+static const char *const quarantine_extra[][2] = {
+	{"fkscan_constraint", "text"},
+	{"fkscan_scanned_at", "timestamp with time zone"},
+	{"fkscan_key", "jsonb"},
+	{"fkscan_run", "text"},
+};
+
+/*
+ * quarantine: as delete, and a quarantine table that fits: missing (it is
+ * created like the child, plus the fkscan_ columns), or holding every
+ * column the rows bring with the same type, and the fkscan_ columns.
+ */
+static bool
+check_quarantine(Fix *f, FixFk *x, const char *child)
+{
+	const FkResult *r = x->r;
+	char		   *schema = NULL, *name = NULL;
+	TableColumns	q, c;
+	StrBuf			b;
+	bool			ok;
+
+	if (!check_delete(f, x, child))
+		return false;
+	if (f->run[0] == '\0')
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(f->run, sizeof(f->run), "%llx-%lx-%d", (long long) now.tv_sec, (long) now.tv_nsec,
+				 (int) getpid());
+	}
+	if (f->opt->repair.quarantine_table)
+	{
+		if (!relation_parse_table(f->opt->repair.quarantine_table, &schema, &name))
+		{
+			log_error("invalid value \"%s\" for option --quarantine-table",
+					  f->opt->repair.quarantine_table);
+			log_detail("Give a table name, SCHEMA.NAME, as in SQL.");
+			return false;
+		}
+		if (schema == NULL)
+			schema = fk_strdup(r->child->schema);
+	}
+	else
+	{
+		/* CHILD_quarantine, shortened to fit a name (never inside a character) */
+		size_t len = strlen(r->child->name);
+
+		while (len + strlen("_quarantine") > 63 ||
+			   (len > 0 && ((unsigned char) r->child->name[len] & 0xc0) == 0x80))
+			len--;
+		schema = fk_strdup(r->child->schema);
+		strbuf_init(&b);
+		strbuf_append_len(&b, r->child->name, len);
+		strbuf_append(&b, "_quarantine");
+		name = strbuf_take(&b);
+	}
+	strbuf_init(&b);
+	pgconn_append_relation(&b, schema, name);
+	x->quarantine = strbuf_take(&b);
+	ok = fetch_table_columns(f->wc, schema, name, &q) &&
+		 fetch_table_columns(f->wc, r->child->schema, r->child->name, &c);
+	for (int i = 0; ok && q.kind != '\0' && i < x->ncols + (int) FK_LENGTHOF(quarantine_extra); i++)
+	{
+		const char *col = i < x->ncols ? x->cols[i] : quarantine_extra[i - x->ncols][0];
+		const char *want = i < x->ncols ? column_type(&c, col) : quarantine_extra[i - x->ncols][1];
+		const char *got = column_type(&q, col);
+
+		if (q.kind != 'r' && q.kind != 'p')
+		{
+			log_error("%s on %s: quarantine table %s is not a table", r->fk->name, child,
+					  x->quarantine);
+			ok = false;
+		}
+		else if (got == NULL || want == NULL || strcmp(got, want) != 0)
+		{
+			log_error("%s on %s: quarantine table %s does not fit: column \"%s\" %s%s%s",
+					  r->fk->name, child, x->quarantine, col, got ? "has type " : "is missing",
+					  got ? got : "", got ? "" : "");
+			if (got)
+				log_detail("The rows bring type %s.", want ? want : "?");
+			log_hint("Name another table with --quarantine-table, or let fkscan create one.");
+			ok = false;
+		}
+	}
+	table_columns_reset(&q);
+	table_columns_reset(&c);
+	free(schema);
+	free(name);
+	return ok;
+}
+
 /* nullify: the key columns that may become NULL; the primary key to back up by. */
 static bool
 check_nullify(Fix *f, FixFk *x, const char *child)
@@ -333,6 +493,9 @@ fix_check(Fix *f, FixFk *x)
 		case STRATEGY_BACKFILL:
 			ok = check_backfill(f, x, child);
 			break;
+		case STRATEGY_QUARANTINE:
+			ok = check_quarantine(f, x, child);
+			break;
 		case STRATEGY_NONE:
 			break;
 	}
@@ -455,7 +618,7 @@ add_comment_step(Fix *f, const FixFk *x, bool first)
 	if (r->partial_null_rows)
 		strbuf_appendf(&b, " (%" PRIu64 " mixing NULLs, MATCH FULL)", r->partial_null_rows);
 	/* what a delete reaches; nothing else repairs by deleting */
-	for (int i = 0; f->opt->repair.strategy == STRATEGY_DELETE && i < r->ncascade; i++)
+	for (int i = 0; fix_deletes(f) && i < r->ncascade; i++)
 	{
 		char *t;
 
@@ -506,7 +669,7 @@ add_keys_steps(Fix *f, const FixFk *x, int n, const char *data, size_t len)
 }
 
 /* ", a.c1, a.c2": the columns, each qualified by alias. */
-static void
+void
 append_columns(StrBuf *b, const char *alias, char *const *cols, int ncols, bool lead)
 {
 	for (int i = 0; i < ncols; i++)
@@ -578,14 +741,69 @@ append_nullify(StrBuf *b, const FixFk *x, int n, const char *rows)
 }
 
 /*
- * delete and nullify: the backup table, the counted statement, the check
- * that every row it changed is one the scan saw, the backup file.
+ * quarantine: the rows the delete moved into backup table n go on into the
+ * quarantine table (created like the child if missing), with the FK's name,
+ * when the scan found them, their key as {"column": "text"} and this run,
+ * counted as the backup table holds them.
+ */
+static void
+add_quarantine_steps(Fix *f, FixFk *x, int n)
+{
+	const FkResult *r = x->r;
+	StrBuf			b;
+	FixStep		   *st;
+	char		   *lit;
+
+	strbuf_init(&b);
+	strbuf_appendf(&b, "CREATE TABLE IF NOT EXISTS %s (LIKE ", x->quarantine);
+	pgconn_append_relation(&b, r->child->schema, r->child->name);
+	for (size_t i = 0; i < FK_LENGTHOF(quarantine_extra); i++)
+		strbuf_appendf(&b, ", %s %s", quarantine_extra[i][0], quarantine_extra[i][1]);
+	strbuf_append(&b, ")");
+	add_step(f, STEP_SQL, strbuf_take(&b));
+	add_stepf(f, STEP_EXPECT, "SELECT count(*) AS fkscan_expect FROM pg_temp.fkscan_backup_%d", n);
+
+	strbuf_appendf(&b, "INSERT INTO %s (", x->quarantine);
+	append_columns(&b, NULL, x->cols, x->ncols, false);
+	for (size_t i = 0; i < FK_LENGTHOF(quarantine_extra); i++)
+		strbuf_appendf(&b, ", %s", quarantine_extra[i][0]);
+	strbuf_append(&b, ") SELECT ");
+	append_columns(&b, "b", x->cols, x->ncols, false);
+	lit = pgconn_quote_literal(f->wc, r->fk->name);
+	strbuf_appendf(&b, ", %s, ", lit);
+	free(lit);
+	if (r->finished_at)
+	{
+		lit = pgconn_quote_literal(f->wc, r->finished_at);
+		strbuf_appendf(&b, "%s::pg_catalog.timestamptz", lit);
+		free(lit);
+	}
+	else
+		strbuf_append(&b, "pg_catalog.now()");
+	strbuf_append(&b, ", pg_catalog.jsonb_build_object(");
+	for (int i = 0; i < r->fk->ncols; i++)
+	{
+		lit = pgconn_quote_literal(f->wc, r->fk->child_cols[i].name);
+		strbuf_appendf(&b, "%s%s, ", i ? ", " : "", lit);
+		free(lit);
+		pgconn_append_ident(&b, "b", r->fk->child_cols[i].name);
+		strbuf_append(&b, "::pg_catalog.text");
+	}
+	strbuf_appendf(&b, "), '%s' FROM pg_temp.fkscan_backup_%d b", f->run, n);
+	st = add_step(f, STEP_DML, strbuf_take(&b));
+	st->what = fk_what("quarantine from", r);
+	st->fk = x;
+}
+
+/*
+ * delete, quarantine and nullify: the backup table, the counted statement,
+ * the check that every row it changed is one the scan saw, the backup file.
  */
 static void
 add_change_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 {
 	const FkResult *r = x->r;
-	bool			del = f->opt->repair.strategy == STRATEGY_DELETE;
+	bool			del = fix_deletes(f);
 	StrBuf			b;
 	FixStep		   *st;
 
@@ -620,6 +838,8 @@ add_change_steps(Fix *f, FixFk *x, int n, bool touched, const char *rows)
 				   "SELECT count(*) FROM pg_temp.fkscan_backup_%d WHERE fkscan_unseen", n);
 	st->what = fk_what(del ? "delete from" : "nullify in", r);
 	add_stepf(f, STEP_SQL, "ALTER TABLE pg_temp.fkscan_backup_%d DROP COLUMN fkscan_unseen", n);
+	if (f->opt->repair.strategy == STRATEGY_QUARANTINE)
+		add_quarantine_steps(f, x, n);
 	st = add_stepf(f, STEP_BACKUP, "COPY pg_temp.fkscan_backup_%d TO STDOUT (FORMAT csv, HEADER)",
 				   n);
 	st->path = backup_path(f, n, r->fk->name);

@@ -58,9 +58,10 @@ static const char check_function[] =
 void
 print_script(const Fix *f, const char *database, FILE *out)
 {
-	const char *strategy = f->opt->repair.strategy == STRATEGY_DELETE	 ? "delete"
-						   : f->opt->repair.strategy == STRATEGY_NULLIFY ? "nullify"
-																		 : "backfill";
+	const char *strategy = f->opt->repair.strategy == STRATEGY_DELETE		? "delete"
+						   : f->opt->repair.strategy == STRATEGY_NULLIFY	? "nullify"
+						   : f->opt->repair.strategy == STRATEGY_QUARANTINE ? "quarantine"
+																			: "backfill";
 
 	fprintf(out, "-- fkscan fix --strategy %s: the repair of the orphan rows the scan found",
 			strategy);

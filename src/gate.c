@@ -4,24 +4,46 @@
  */
 #include "fkscan/gate.h"
 
+#include <stdint.h>
+
 bool
 gate_given(const GateOptions *o)
 {
-	return o->max_orphans >= 0 || o->max_orphans_per_fk >= 0;
+	return o->max_orphans >= 0 || o->max_orphans_per_fk >= 0 || o->max_orphans_ratio >= 0 ||
+		   o->baseline;
 }
 
-/* An FK's own limit: the smaller limit given (one FK over the total fails alone). */
-static uint64_t
-fk_limit(const GateOptions *o)
+uint64_t
+gate_counted_rows(const FkResult *r, const GateOptions *o)
 {
-	if (o->max_orphans_per_fk >= 0 && o->max_orphans >= 0)
-		return (uint64_t) (o->max_orphans_per_fk < o->max_orphans ? o->max_orphans_per_fk
-																  : o->max_orphans);
+	return o->baseline && r->known_orphan_rows <= r->orphan_rows
+			   ? r->orphan_rows - r->known_orphan_rows
+			   : r->orphan_rows;
+}
+
+/*
+ * An FK's own limit: the smallest given (one FK over the total fails
+ * alone); the ratio of its rows a MATCH rule does not exempt, rounded down.
+ * None given: 0, with or without a baseline.
+ */
+static uint64_t
+fk_limit(const FkResult *r, const GateOptions *o)
+{
+	uint64_t limit = UINT64_MAX;
+
 	if (o->max_orphans_per_fk >= 0)
-		return (uint64_t) o->max_orphans_per_fk;
-	if (o->max_orphans >= 0)
-		return (uint64_t) o->max_orphans;
-	return 0;
+		limit = (uint64_t) o->max_orphans_per_fk;
+	if (o->max_orphans >= 0 && (uint64_t) o->max_orphans < limit)
+		limit = (uint64_t) o->max_orphans;
+	if (o->max_orphans_ratio >= 0)
+	{
+		uint64_t base = r->child_rows > r->null_rows ? r->child_rows - r->null_rows : 0;
+		uint64_t ratio = (uint64_t) ((double) base * o->max_orphans_ratio);
+
+		if (ratio < limit)
+			limit = ratio;
+	}
+	return limit == UINT64_MAX ? 0 : limit;
 }
 
 bool
@@ -30,14 +52,15 @@ gate_fk_tolerated(const FkResult *r, const GateOptions *o)
 	if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
 		(r->compared && !r->compare_agree))
 		return false;
-	return r->orphan_rows <= fk_limit(o);
+	return gate_counted_rows(r, o) <= fk_limit(r, o);
 }
 
 GateVerdict
 gate_verdict(const ScanResult *res, const GateOptions *o)
 {
 	bool	 all_tolerated = true;
-	uint64_t total = 0;
+	bool	 any_orphans = false;
+	uint64_t total = 0; /* counted */
 
 	if (res->interrupted || res->nerrors > 0 || res->ndisagree > 0 || res->output_failed)
 		return VERDICT_ERROR;
@@ -48,10 +71,11 @@ gate_verdict(const ScanResult *res, const GateOptions *o)
 		if (r->status == FKSTATUS_ERROR || r->status == FKSTATUS_INCOMPLETE ||
 			(r->compared && !r->compare_agree))
 			return VERDICT_ERROR;
-		total += r->orphan_rows;
+		total += gate_counted_rows(r, o);
+		any_orphans |= r->orphan_rows > 0;
 		all_tolerated = all_tolerated && gate_fk_tolerated(r, o);
 	}
-	if (total == 0)
+	if (!any_orphans)
 		return VERDICT_CLEAN;
 	if (all_tolerated && (o->max_orphans < 0 || total <= (uint64_t) o->max_orphans))
 		return VERDICT_TOLERATED;

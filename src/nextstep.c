@@ -168,6 +168,11 @@ append_fk_command(StrBuf *b, const char *cmd, const FkResult *r)
 	strbuf_reset(&word);
 	append_pattern_name(&word, r->fk->name);
 	quote_append_shell_word(b, word.data);
+	if (!r->fk->declared)
+	{
+		strbuf_append(b, " --relation ");
+		quote_append_shell_word(b, r->fk->relation);
+	}
 	strbuf_free(&word);
 }
 

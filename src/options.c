@@ -337,6 +337,19 @@ append_list(FkOptions *o, const OptionSpec *spec, const char *arg)
 }
 
 static bool
+add_relation(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	return relation_list_add(&o->filter.relations, arg, display_name(spec));
+}
+
+static bool
+read_relations(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	(void) spec;
+	return relation_list_read_file(&o->filter.relations, arg);
+}
+
+static bool
 parse_int(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
 	return parse_int_option(arg, display_name(spec), (int) spec->min, (int) spec->max,
@@ -460,6 +473,27 @@ parse_timeout(FkOptions *o, const OptionSpec *spec, const char *arg)
 	return true;
 }
 
+/* A fraction of rows: 0 to 1, as a plain decimal ("0.001"). */
+static bool
+parse_fraction(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	double		v;
+	const char *rest;
+
+	if (!options_parse_decimal(arg, &v, &rest) || *rest != '\0' || v > 1)
+		return invalid_value(spec, arg, "Give a fraction from 0 to 1, such as 0.001.");
+	*(double *) field_of(o, spec) = v;
+	return true;
+}
+
+/* --baseline: the gate counts only orphans the file does not know. */
+static bool
+set_baseline(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	o->scan.gate.baseline = true;
+	return set_string(o, spec, arg);
+}
+
 static bool
 parse_compare(FkOptions *o, const OptionSpec *spec, const char *arg)
 {
@@ -495,6 +529,7 @@ static const Choice order_choices[] = {{"size", ORDER_SIZE, FOR_ALL},
 static const Choice strategy_choices[] = {{"delete", STRATEGY_DELETE, FOR_ALL},
 										  {"nullify", STRATEGY_NULLIFY, FOR_ALL},
 										  {"backfill", STRATEGY_BACKFILL, FOR_ALL},
+										  {"quarantine", STRATEGY_QUARANTINE, FOR_ALL},
 										  {NULL, 0, 0}};
 
 #define NO_ARG no_argument
@@ -513,6 +548,8 @@ static const OptionSpec option_table[] = {
 	{"exclude-table", 'T', ARG, FOR_ALL, append_list, FIELD(filter.exclude_tables)},
 	{"constraint", 'c', ARG, FOR_ALL, append_list, FIELD(filter.constraints)},
 	{"strict-names", 0, NO_ARG, FOR_ALL, set_true, FIELD(filter.strict_names)},
+	{"relation", 0, ARG, FOR_ALL, add_relation},
+	{"relations", 0, ARG, FOR_ALL, read_relations},
 	{"format", 0, ARG, FOR_AUDIT | FOR_SCAN, parse_choice, FIELD(format),
 	 .choices = format_choices},
 	{"quiet", 'q', NO_ARG, FOR_ALL, set_int, FIELD(verbosity), .min = -1},
@@ -546,6 +583,8 @@ static const OptionSpec option_table[] = {
 	{"compare", 0, ARG, FOR_SCAN, parse_compare},
 	{"max-orphans", 0, ARG, FOR_SCAN, parse_count, FIELD(scan.gate.max_orphans)},
 	{"max-orphans-per-fk", 0, ARG, FOR_SCAN, parse_count, FIELD(scan.gate.max_orphans_per_fk)},
+	{"max-orphans-ratio", 0, ARG, FOR_SCAN, parse_fraction, FIELD(scan.gate.max_orphans_ratio)},
+	{"baseline", 0, ARG, FOR_SCAN, set_baseline, FIELD(scan.baseline)},
 	{"max-time", 0, ARG, FOR_SCAN, parse_seconds, FIELD(scan.max_time_s), .min = 1},
 	{"order", 0, ARG, FOR_SCAN, parse_choice, FIELD(scan.order), .choices = order_choices},
 	{"state", 0, ARG, FOR_SCAN, set_string, FIELD(scan.state_file)},
@@ -558,8 +597,10 @@ static const OptionSpec option_table[] = {
 	{"backup-dir", 0, ARG, FOR_FIX, set_string, FIELD(repair.backup_dir)},
 	{"set", 0, ARG, FOR_FIX, parse_set, FIELD(repair.set_values)},
 	{"cascade", 0, NO_ARG, FOR_FIX, set_true, FIELD(repair.cascade)},
+	{"quarantine-table", 0, ARG, FOR_FIX, set_string, FIELD(repair.quarantine_table)},
 	{"batch-size", 0, ARG, FOR_FIX, parse_int, FIELD(repair.batch_size), 1, INT_MAX},
 	{"lock-retries", 0, ARG, FOR_VALIDATE, parse_int, FIELD(repair.lock_retries), 0, 100},
+	{"add", 0, NO_ARG, FOR_VALIDATE, set_true, FIELD(repair.add)},
 };
 
 /* getopt's value for a long-only option: its index, past every letter. */
@@ -691,6 +732,7 @@ set_defaults(FkOptions *o)
 	o->engine.max_lag_s = -1;
 	o->scan.gate.max_orphans = -1;
 	o->scan.gate.max_orphans_per_fk = -1;
+	o->scan.gate.max_orphans_ratio = -1;
 	o->repair.statement_timeout_ms = 600000;
 	o->repair.lock_retries = 3;
 }
@@ -754,7 +796,12 @@ options_parse(int argc, char **argv, FkOptions *o)
 	if (o->command == CMD_FIX && o->repair.strategy == STRATEGY_NONE)
 	{
 		log_error("fkscan fix needs --strategy");
-		log_detail("Valid values are \"delete\", \"nullify\" and \"backfill\".");
+		log_detail("Valid values are \"delete\", \"nullify\", \"backfill\" and \"quarantine\".");
+		return usage_error(cmdname);
+	}
+	if (o->repair.quarantine_table && o->repair.strategy != STRATEGY_QUARANTINE)
+	{
+		log_error("option --quarantine-table is only for --strategy quarantine");
 		return usage_error(cmdname);
 	}
 
@@ -778,12 +825,15 @@ options_reset(FkOptions *o)
 	free(o->conn.username);
 	free(o->scan.orphans_out);
 	free(o->repair.backup_dir);
+	free(o->repair.quarantine_table);
 	stringlist_reset(&o->repair.set_values);
 	free(o->scan.state_file);
+	free(o->scan.baseline);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);
 	stringlist_reset(&o->filter.exclude_tables);
 	stringlist_reset(&o->filter.constraints);
+	relation_list_free(&o->filter.relations);
 	memset(o, 0, sizeof(*o));
 }

@@ -720,8 +720,27 @@ pgconn_oids_add(StrBuf *b, Oid oid)
 	strbuf_appendf(b, "%c%u", b->len ? ',' : '{', oid);
 }
 
+void
+pgconn_array_add(StrBuf *b, const char *elem)
+{
+	strbuf_append_char(b, b->len ? ',' : '{');
+	if (elem == NULL)
+	{
+		strbuf_append(b, "NULL");
+		return;
+	}
+	strbuf_append_char(b, '"');
+	for (const char *p = elem; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+			strbuf_append_char(b, '\\');
+		strbuf_append_char(b, *p);
+	}
+	strbuf_append_char(b, '"');
+}
+
 const char *
-pgconn_oids_end(StrBuf *b)
+pgconn_array_end(StrBuf *b)
 {
 	strbuf_append(b, b->len ? "}" : "{}");
 	return b->data;

@@ -47,6 +47,15 @@ report_json_fk_identity(JsonWriter *w, const CatTable *child, const CatTable *pa
 		json_columns(w, "ref_column_types", fk->parent_cols, fk->ncols, true);
 	jsonw_key(w, "match");
 	jsonw_string(w, str_lower(catalog_match_name(fk->match_type), match, sizeof(match)));
+	jsonw_key(w, "declared");
+	jsonw_bool(w, fk->declared);
+	if (!fk->declared)
+	{
+		jsonw_key(w, "relation");
+		jsonw_string(w, fk->relation);
+		jsonw_key(w, "parent_index");
+		jsonw_string(w, fk->parent_index);
+	}
 }
 
 /* What a delete of the orphan rows would do, level by level. */
@@ -230,6 +239,13 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 	jsonw_int(w, (int64_t) r->orphan_rows);
 	jsonw_key(w, "orphan_keys");
 	jsonw_int(w, (int64_t) r->orphan_keys);
+	if (r->baselined)
+	{
+		jsonw_key(w, "known_orphan_rows");
+		jsonw_int(w, (int64_t) r->known_orphan_rows);
+		jsonw_key(w, "new_orphan_rows");
+		jsonw_int(w, (int64_t) gate_counted_rows(r, &o->scan.gate));
+	}
 	jsonw_key(w, "sample");
 	jsonw_array_begin(w);
 	for (int j = 0; j < r->nsamples; j++)
@@ -314,6 +330,24 @@ json_totals(JsonWriter *w, const ScanResult *res, const FkOptions *o)
 	jsonw_int(w, res->ndisagree);
 	json_limit(w, "max_orphans", o->scan.gate.max_orphans);
 	json_limit(w, "max_orphans_per_fk", o->scan.gate.max_orphans_per_fk);
+	if (o->scan.gate.max_orphans_ratio >= 0)
+	{
+		jsonw_key(w, "max_orphans_ratio");
+		jsonw_double(w, o->scan.gate.max_orphans_ratio, 6);
+	}
+	if (o->scan.gate.baseline)
+	{
+		uint64_t counted = 0;
+
+		for (int i = 0; i < res->nfks; i++)
+			counted += gate_counted_rows(&res->fks[i], &o->scan.gate);
+		jsonw_key(w, "baseline");
+		jsonw_string(w, o->scan.baseline);
+		jsonw_key(w, "known_orphan_rows");
+		jsonw_int(w, (int64_t) (res->orphan_rows - counted));
+		jsonw_key(w, "new_orphan_rows");
+		jsonw_int(w, (int64_t) counted);
+	}
 	jsonw_key(w, "tolerated");
 	jsonw_bool(w, verdict == VERDICT_CLEAN || verdict == VERDICT_TOLERATED);
 	jsonw_key(w, "verdict");

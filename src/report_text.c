@@ -17,16 +17,27 @@
 #include "fkscan/risql.h"
 #include "fkscan/texttable.h"
 
-/* "--max-orphans 100 and --max-orphans-per-fk 10": the limits given. */
+/*
+ * "--max-orphans 100 and --max-orphans-per-fk 10": the limits given
+ * (per_fk: only those each FK meets on its own).
+ */
 static void
-append_limits(StrBuf *b, const FkOptions *o)
+append_limits(StrBuf *b, const FkOptions *o, bool per_fk)
 {
-	if (o->scan.gate.max_orphans >= 0)
-		strbuf_appendf(b, "--max-orphans %" PRId64, o->scan.gate.max_orphans);
-	if (o->scan.gate.max_orphans >= 0 && o->scan.gate.max_orphans_per_fk >= 0)
-		strbuf_append(b, " and ");
-	if (o->scan.gate.max_orphans_per_fk >= 0)
-		strbuf_appendf(b, "--max-orphans-per-fk %" PRId64, o->scan.gate.max_orphans_per_fk);
+	const GateOptions *g = &o->scan.gate;
+	size_t			   start = b->len;
+
+	if (g->max_orphans >= 0 && !per_fk)
+		strbuf_appendf(b, "--max-orphans %" PRId64, g->max_orphans);
+	if (g->max_orphans_per_fk >= 0)
+		strbuf_appendf(b, "%s--max-orphans-per-fk %" PRId64, b->len > start ? " and " : "",
+					   g->max_orphans_per_fk);
+	if (g->max_orphans_ratio >= 0)
+		strbuf_appendf(b, "%s--max-orphans-ratio %g", b->len > start ? " and " : "",
+					   g->max_orphans_ratio);
+	if (g->baseline)
+		strbuf_append(b, b->len == start ? "--baseline (no new orphan row passes)"
+										 : " on the orphans --baseline does not know");
 }
 
 /* The summary table, psql's aligned format. */
@@ -169,16 +180,41 @@ append_sample_value(StrBuf *b, const CatColumn *col, const char *value)
 }
 
 /*
- * The FK's state now, one line each: NOT ENFORCED, RI triggers missing,
+ * The FK's state now, one line each: for an undeclared relationship, what
+ * ADD FOREIGN KEY would do; else NOT ENFORCED, RI triggers missing,
  * disabled or replica-only (rows arrive unchecked until they fire again),
- * NOT VALID.  orphans: the FK has orphan rows (validate waits for a
- * repair); with none, it is clean and "fkscan validate" can act now.
+ * NOT VALID.  With orphan rows, validate waits for a repair; with none,
+ * it is clean and "fkscan validate" can act now.
  */
 static void
-text_fk_state(StrBuf *b, const CatForeignKey *fk, bool orphans)
+text_fk_state(StrBuf *b, const FkResult *r)
 {
-	const char *when = orphans ? "once the orphan rows are repaired" : "now";
+	const CatForeignKey *fk = r->fk;
+	bool				 orphans = r->status == FKSTATUS_ORPHANS;
+	const char			*when = orphans ? "once the orphan rows are repaired" : "now";
 
+	if (!fk->declared)
+	{
+		/* what ALTER TABLE ... ADD FOREIGN KEY would do with this data */
+		strbuf_append(b, "  no constraint declares this relationship: nothing checks new rows\n"
+						 "  ADD FOREIGN KEY would ");
+		if (fk->parent_index == NULL)
+		{
+			strbuf_append(b, "fail: the referenced columns have no unique index (a parent "
+							 "key may match several rows)");
+		}
+		else if (orphans)
+		{
+			strbuf_append(b, "fail on ");
+			strbuf_append_count(b, r->orphan_rows, "row", NULL);
+		}
+		else
+			strbuf_append(b, "succeed");
+		if (fk->parent_index != NULL)
+			strbuf_appendf(b, " (using the parent's unique index %s)", fk->parent_index);
+		strbuf_append_char(b, '\n');
+		return;
+	}
 	if (!fk->enforced)
 	{
 		strbuf_append(b, "  the constraint is NOT ENFORCED: rows arrived unchecked\n");
@@ -230,7 +266,7 @@ text_clean_states(const ScanResult *res, StrBuf *b)
 		strbuf_append(b, "\n");
 		texttable_append_name(b, r->fk->name);
 		strbuf_appendf(b, " on %s: clean, but\n", child);
-		text_fk_state(b, r->fk, false);
+		text_fk_state(b, r);
 		free(child);
 	}
 }
@@ -272,8 +308,11 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 			if (r->partial_null_rows > 0)
 				strbuf_appendf(b, ", %" PRIu64 " with mixed NULLs (MATCH FULL)",
 							   r->partial_null_rows);
+			if (r->baselined)
+				strbuf_appendf(b, "; %" PRIu64 " new, %" PRIu64 " known (--baseline)",
+							   gate_counted_rows(r, &o->scan.gate), r->known_orphan_rows);
 			strbuf_append(b, "\n");
-			text_fk_state(b, r->fk, true);
+			text_fk_state(b, r);
 			for (int j = 0; j < r->nsamples; j++)
 			{
 				const OrphanSample *smp = &r->samples[j];
@@ -296,11 +335,13 @@ text_details(const ScanResult *res, const FkOptions *o, StrBuf *b)
 				strbuf_appendf(b, "    ... (%" PRIu64 " more)\n",
 							   r->orphan_rows - (uint64_t) r->nsamples);
 			text_cascade(r, b);
-			if (o->scan.gate.max_orphans_per_fk >= 0)
-				strbuf_appendf(b, "  %s --max-orphans-per-fk %" PRId64 "%s\n",
-							   gate_fk_tolerated(r, &o->scan.gate) ? "within" : "over",
-							   o->scan.gate.max_orphans_per_fk,
-							   gate_fk_tolerated(r, &o->scan.gate) ? ": tolerated" : "");
+			if (o->scan.gate.max_orphans_per_fk >= 0 || o->scan.gate.max_orphans_ratio >= 0 ||
+				o->scan.gate.baseline)
+			{
+				strbuf_appendf(b, "  %s ", gate_fk_tolerated(r, &o->scan.gate) ? "within" : "over");
+				append_limits(b, o, true);
+				strbuf_append(b, gate_fk_tolerated(r, &o->scan.gate) ? ": tolerated\n" : "\n");
+			}
 			nextstep_for_fk(b, res, r, o);
 		}
 		free(child);
@@ -337,15 +378,23 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 {
 	GateVerdict verdict = gate_verdict(res, &o->scan.gate);
 	int			nover = 0;
+	uint64_t	counted = 0;
+	/* only fixed limits: "over N", the per-FK one; else each FK's own limit */
+	bool fixed = o->scan.gate.max_orphans_ratio < 0 && !o->scan.gate.baseline;
 
 	if (!gate_given(&o->scan.gate))
 		return;
 	for (int i = 0; i < res->nfks; i++)
-		if (o->scan.gate.max_orphans_per_fk >= 0 &&
-			res->fks[i].orphan_rows > (uint64_t) o->scan.gate.max_orphans_per_fk)
-			nover++;
+	{
+		const FkResult *r = &res->fks[i];
+
+		counted += gate_counted_rows(r, &o->scan.gate);
+		nover += fixed ? o->scan.gate.max_orphans_per_fk >= 0 &&
+							 r->orphan_rows > (uint64_t) o->scan.gate.max_orphans_per_fk
+					   : !gate_fk_tolerated(r, &o->scan.gate);
+	}
 	strbuf_append(b, "Limits ");
-	append_limits(b, o);
+	append_limits(b, o, false);
 	switch (verdict)
 	{
 		case VERDICT_ERROR:
@@ -353,16 +402,19 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 			break;
 		case VERDICT_ORPHANS:
 			strbuf_append(b, ": exceeded (");
-			if (o->scan.gate.max_orphans >= 0 &&
-				res->orphan_rows > (uint64_t) o->scan.gate.max_orphans)
+			if (o->scan.gate.max_orphans >= 0 && counted > (uint64_t) o->scan.gate.max_orphans)
 			{
-				strbuf_append_count(b, res->orphan_rows, "orphan row", NULL);
+				strbuf_append_count(b, counted,
+									o->scan.gate.baseline ? "new orphan row" : "orphan row", NULL);
 				strbuf_append(b, nover > 0 ? " in all; " : " in all");
 			}
 			if (nover > 0)
 			{
 				strbuf_append_count(b, (uint64_t) nover, "foreign key", NULL);
-				strbuf_appendf(b, " over %" PRId64, o->scan.gate.max_orphans_per_fk);
+				if (fixed)
+					strbuf_appendf(b, " over %" PRId64, o->scan.gate.max_orphans_per_fk);
+				else
+					strbuf_append(b, nover == 1 ? " over its limit" : " over their limits");
 			}
 			strbuf_append(b, ").\n");
 			break;

@@ -12,8 +12,8 @@
 #include "fkscan/mem.h"
 
 bool *
-resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord, ReportStream *stream,
-					ScanResult *res)
+resume_finished_fks(StateFile *state, const Catalog *cat, const RelationList *relations,
+					PgConn *coord, ReportStream *stream, ScanResult *res)
 {
 	bool *skip = fk_calloc((size_t) cat->nfks + 1, sizeof(bool));
 
@@ -32,10 +32,7 @@ resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord, ReportS
 		skip[i] = state_take_fk(state, r->fk, cat, res->graph, r, &need_graph);
 		if (!skip[i] && need_graph)
 		{
-			FilterOptions all;
-
-			memset(&all, 0, sizeof(all));
-			if (catalog_read(coord, &all, &res->graph))
+			if (catalog_read_graph(coord, relations, &res->graph))
 				skip[i] = state_take_fk(state, r->fk, cat, res->graph, r, &need_graph);
 		}
 		if (skip[i])
@@ -69,6 +66,8 @@ chunk_fits_pass(const ScanPlan *plan, const ChildPass *pass, const StateChunk *s
 		const FkPlan *fp = &plan->fks[pass->fks[k]];
 		bool		  found = false;
 
+		if (!fp->fk->declared)
+			return false; /* as in state_take_fk */
 		for (int j = 0; j < sc->nfks && !found; j++)
 			if (sc->fks[j].fk == fp->fk->oid)
 				found = fp->kind == KEYKIND_INT

@@ -569,6 +569,7 @@ typedef struct Run
 	bool			 progress;
 	ReportStream	*stream; /* NULL: no report while scanning */
 	StateFile		*state;
+	const Baseline	*baseline;
 } Run;
 
 /* Everything an attempt holds: its state, plan, coordinator and snapshot. */
@@ -627,8 +628,10 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 	s->res = res;
 	s->stream = run->stream;
 	s->state = run->state;
+	s->baseline = run->baseline;
 	res->database = fk_strdup(pgconn_database(s->coord));
-	skip = resume_finished_fks(run->state, *cat, s->coord, run->stream, res);
+	skip =
+		resume_finished_fks(run->state, *cat, &opt->filter.relations, s->coord, run->stream, res);
 	/* 14: TID Range Scans; before, one chunk per relation */
 	plan = plan_build_skipping(*cat, opt, pgconn_server_version(s->coord) >= FK_PG14, skip);
 	resume_plan(&s->resume, run->state, plan, pgconn_server_version(s->coord) >= FK_PG14);
@@ -757,13 +760,14 @@ typedef struct ScanHeld
 {
 	PgConn	  *control; /* the standby's replay (paused or not) */
 	StateFile *state;
+	Baseline  *baseline;
 	Scan	  *kept; /* keep_keys: the last attempt */
 } ScanHeld;
 
 bool
 scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOutcome *out)
 {
-	Run				run = {opt, keep_keys, false, false, stream, NULL};
+	Run				run = {opt, keep_keys, false, false, stream, NULL, NULL};
 	ScanHeld	   *held = fk_calloc(1, sizeof(ScanHeld));
 	struct timespec start;
 	bool			paused = false;
@@ -779,6 +783,9 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	run.progress = opt->progress == TRI_YES ||
 				   (opt->progress == TRI_DEFAULT && isatty(fileno(stderr)) && opt->verbosity >= 0);
 
+	if (opt->scan.baseline && !baseline_read(opt->scan.baseline, &held->baseline))
+		return false;
+	run.baseline = held->baseline;
 	/* a connection of its own for the standby's replay: it outlives attempts */
 	held->control = pgconn_connect(&opt->conn, "control");
 	if (held->control == NULL)
@@ -876,6 +883,7 @@ scan_outcome_free(ScanOutcome *out)
 	{
 		pgconn_free(out->held->control);
 		state_close(out->held->state);
+		baseline_free(out->held->baseline);
 		free(out->held);
 	}
 	memset(out, 0, sizeof(*out));

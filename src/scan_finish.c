@@ -341,16 +341,14 @@ has_filters(const FilterOptions *f)
 static const Catalog *
 cascade_graph(Scan *s, PgConn *verifier, ScanResult *res)
 {
-	FilterOptions  all;
 	const Catalog *graph;
 
 	if (!has_filters(&s->opt->filter))
 		return s->cat;
 	/* read once, by whichever worker needs it first */
 	pthread_mutex_lock(&s->lock);
-	memset(&all, 0, sizeof(all));
 	if (res->graph == NULL)
-		(void) catalog_read(verifier, &all, &res->graph);
+		(void) catalog_read_graph(verifier, &s->opt->filter.relations, &res->graph);
 	graph = res->graph;
 	pthread_mutex_unlock(&s->lock);
 	return graph;
@@ -369,9 +367,25 @@ cascade_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		return false;
 	m = matcher_for(s, &res->fks[i], i);
 	for (int g = 0; graph != s->cat && g < graph->nfks; g++)
-		if (graph->fks[g].oid == m.fk->oid)
+		if (graph->fks[g].declared == m.fk->declared &&
+			(m.fk->declared ? graph->fks[g].oid == m.fk->oid
+							: strcmp(graph->fks[g].name, m.fk->name) == 0))
 			m.fk = &graph->fks[g];
 	return cascade_trace(verifier, graph, &m, &res->fks[i]);
+}
+
+/* A query about r failed on verifier: r becomes an error (its snapshot kept). */
+static void
+fail_on_server(Scan *s, PgConn *verifier, FkResult *r, const char *what)
+{
+	char *snap = r->snapshot;
+
+	r->snapshot = NULL;
+	fkresult_reset(r);
+	r->snapshot = snap;
+	r->status = FKSTATUS_ERROR;
+	r->error = fk_strdup(pgconn_error(verifier, what));
+	recover_verifier(s, verifier);
 }
 
 /*
@@ -402,14 +416,7 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!verify_fk_on_server(verifier, s->cat, r->fk, 0, &srv))
 	{
-		char *snap = r->snapshot;
-
-		r->snapshot = NULL;
-		fkresult_reset(r);
-		r->snapshot = snap;
-		r->status = FKSTATUS_ERROR;
-		r->error = fk_strdup(pgconn_error(verifier, "the server's anti-join failed"));
-		recover_verifier(s, verifier);
+		fail_on_server(s, verifier, r, "the server's anti-join failed");
 		fkresult_reset(&srv);
 		return;
 	}
@@ -430,6 +437,31 @@ compare_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
 				   srv.orphan_keys, srv.child_rows, srv.null_rows);
 	}
 	fkresult_reset(&srv);
+}
+
+/*
+ * --baseline: how many of FK i's orphan rows an earlier run knew, counted
+ * on the snapshot.  A failed count is an error for the FK: the gate must
+ * not guess.
+ */
+static void
+baseline_one(Scan *s, PgConn *verifier, ScanResult *res, int i)
+{
+	FkResult		 *r = &res->fks[i];
+	const BaselineFk *bfk;
+
+	if (r->status != FKSTATUS_CLEAN && r->status != FKSTATUS_ORPHANS)
+		return;
+	r->baselined = true;
+	bfk = baseline_find(s->baseline, r->child->schema, r->child->name, r->fk->name);
+	if (r->status != FKSTATUS_ORPHANS || bfk == NULL || signals_interrupted())
+		return;
+	if (bfk->sampled)
+		log_warning("%s: the baseline is a JSON report that lists only sample keys: orphans of "
+					"other keys count as new",
+					r->fk->name);
+	if (!baseline_count_known(verifier, s->cat, r->fk, bfk, &r->known_orphan_rows))
+		fail_on_server(s, verifier, r, "counting the baseline's orphans failed");
 }
 
 /* "2026-11-24T21:03:05Z": when a result became final. */
@@ -464,6 +496,8 @@ finish_fk(Scan *s, PgConn *verifier, ScanResult *res, int i)
 		output_failed(s, res);
 		recover_verifier(s, verifier);
 	}
+	if (s->baseline)
+		baseline_one(s, verifier, res, i);
 	r->finished_at = utc_now();
 	if ((r->status == FKSTATUS_CLEAN || r->status == FKSTATUS_ORPHANS) &&
 		!atomic_load(&s->conflict) && !signals_interrupted())

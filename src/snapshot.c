@@ -127,7 +127,7 @@ snapshot_lock_tables(PgConn *c, const Catalog *cat)
 	strbuf_init(&oids);
 	for (int i = 0; i < cat->ntables; i++)
 		pgconn_oids_add(&oids, cat->tables[i].oid);
-	params[0] = pgconn_oids_end(&oids);
+	params[0] = pgconn_array_end(&oids);
 	ok = pgconn_exec(c,
 					 "SELECT t.i, pg_catalog.has_table_privilege(t.oid, 'SELECT') "
 					 "FROM pg_catalog.unnest($1::pg_catalog.oid[]) "

@@ -212,6 +212,9 @@ state_take_fk(StateFile *st, const CatForeignKey *fk, const Catalog *cat, const 
 	uint64_t		v[5];
 
 	*need_graph = false;
+	/* a relationship has no oid to tie a record to: its --relation may have changed */
+	if (!fk->declared)
+		return false;
 	/* the last record of this FK, with the same names */
 	for (int i = st->nrecs - 1; i >= 0 && rec == NULL; i--)
 		if (st->recs[i].oid == fk->oid)

@@ -179,3 +179,18 @@ str_lower(const char *s, char *buf, size_t size)
 	buf[i] = '\0';
 	return buf;
 }
+
+void
+strbuf_append_utf8(StrBuf *b, uint32_t cp)
+{
+	if (cp < 0x80)
+		strbuf_append_char(b, (char) cp);
+	else if (cp < 0x800)
+		strbuf_appendf(b, "%c%c", 0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+	else if (cp < 0x10000)
+		strbuf_appendf(b, "%c%c%c", 0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f),
+					   0x80 | (cp & 0x3f));
+	else
+		strbuf_appendf(b, "%c%c%c%c", 0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f),
+					   0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+}

@@ -35,6 +35,8 @@ common_help(FkCommand cmd)
 		   "  -T, --exclude-table=PATTERN   skip matching tables\n"
 		   "  -c, --constraint=PATTERN      matching constraint names only\n"
 		   "      --strict-names            a pattern that matches nothing is an error\n"
+		   "      --relation=CHILD(COL,...)->PARENT(COL,...)  also an undeclared one\n"
+		   "      --relations=FILE          --relation of each line (# comments)\n"
 		   "\nOutput options:\n");
 	if (cmd == CMD_SCAN)
 		printf("      --format=text|json|jsonl  report format (default: text)\n"
@@ -46,13 +48,12 @@ common_help(FkCommand cmd)
 	printf("  -q, --quiet                   no messages but errors\n"
 		   "  -v, --verbose                 more messages (repeat for debug output)\n"
 		   "\nConnection options:\n"
-		   "  -d, --dbname=DBNAME           database name or connection string\n"
+		   "  -d, --dbname=DBNAME           database name or connection string (PGDATABASE)\n"
 		   "  -h, --host=HOSTNAME           database server host or socket directory\n"
 		   "  -p, --port=PORT               database server port\n"
 		   "  -U, --username=USERNAME       user name to connect as\n"
 		   "  -w, --no-password             never prompt for password\n"
-		   "  -W, --password                force password prompt\n"
-		   "\nIf no database name is given, the PGDATABASE environment variable is used.\n");
+		   "  -W, --password                force password prompt\n");
 }
 
 void
@@ -77,9 +78,12 @@ usage_command(FkCommand cmd)
 			   "Usage:\n"
 			   "  fkscan fix [OPTION]... --strategy=STRATEGY [DBNAME | CONNINFO]\n\n"
 			   "Repair options:\n"
-			   "      --strategy=delete|nullify|backfill  delete the orphan rows, set their\n"
-			   "                                foreign key columns to NULL, or insert stub\n"
-			   "                                parent rows for the missing keys\n"
+			   "      --strategy=delete|nullify|backfill|quarantine  delete the orphan rows,\n"
+			   "                                set their foreign key columns to NULL, insert\n"
+			   "                                stub parent rows for the missing keys, or move\n"
+			   "                                the rows into a quarantine table\n"
+			   "      --quarantine-table=SCHEMA.NAME  quarantine: where (default: the child's\n"
+			   "                                schema, CHILD_quarantine; created if missing)\n"
 			   "      --apply                   run it (default: print the SQL script only)\n"
 			   "      --backup-dir=DIR          where deleted/updated rows are saved as CSV\n"
 			   "                                with a restore script (default: "
@@ -107,6 +111,8 @@ usage_command(FkCommand cmd)
 			   "      --lock-timeout=DURATION   wait for each lock at most this (default: 10s)\n"
 			   "      --lock-retries=NUM        retries after a lock timeout, with back-off\n"
 			   "                                (default: 3)\n"
+			   "      --add                     add each clean --relation as a foreign key\n"
+			   "                                (NOT VALID, then VALIDATE CONSTRAINT)\n"
 			   "      --statement-timeout=DURATION  limit each statement (default: 10min)\n"
 			   "  -j, --jobs=NUM                scan connections and threads (default: CPUs)\n");
 		common_help(cmd);
@@ -115,8 +121,7 @@ usage_command(FkCommand cmd)
 	}
 	else
 	{
-		printf("fkscan scan reads parent and child keys in parallel from one snapshot\n"
-			   "and reports every orphan row, without server-side joins.\n\n"
+		printf("fkscan scan reads keys in parallel from one snapshot: every orphan row.\n\n"
 			   "Usage:\n"
 			   "  fkscan scan [OPTION]... [DBNAME | CONNINFO]\n\n"
 			   "Scan options:\n"
@@ -134,13 +139,14 @@ usage_command(FkCommand cmd)
 			   "      --state=FILE              record finished FKs; skip those FILE has\n"
 			   "      --max-orphans=NUM         exit 0 if at most NUM orphan rows in all\n"
 			   "      --max-orphans-per-fk=NUM  exit 0 if at most NUM in each foreign key\n"
+			   "      --max-orphans-ratio=FRAC  ... or FRAC of its rows (0.001: one in 1000)\n"
+			   "      --baseline=FILE           orphans of an earlier run's report do not count\n"
 			   "\nHot standby options:\n"
 			   "      --consistency=snapshot|chunk  on a conflict: restart, or retry the chunk\n"
 			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
 			   "      --pause-replay            pause WAL replay during the scan\n"
 			   "      --max-lag=DURATION        refuse to start on a standby further behind\n");
 		common_help(cmd);
-		printf("\nExit status: 0 no orphans (or all within --max-orphans*), 1 orphans\n"
-			   "found, 2 error or incomplete answer (never excused by --max-orphans*).\n");
+		printf("\nExit status: 0 no orphans (or within --max-orphans*), 1 orphans, 2 error.\n");
 	}
 }

@@ -14,7 +14,11 @@
  *   - clean, RI triggers disabled or replica-only: ALTER TABLE ... ENABLE
  *     TRIGGER for each (superuser only), then, in the same transaction and
  *     under the lock ENABLE took, RI's anti-join once more: enabling checks
- *     nothing, and rows may have arrived since the scan.
+ *     nothing, and rows may have arrived since the scan;
+ *   - clean, undeclared (--relation), with --add: ADD FOREIGN KEY ... NOT
+ *     VALID (short SHARE ROW EXCLUSIVE locks, no check), then VALIDATE
+ *     CONSTRAINT as above, the server checking every row itself; without
+ *     --add, or without a unique index on the parent key, left as it is.
  * Each action is its own transaction with lock_timeout and
  * statement_timeout; a lock timeout is retried with back-off
  * (--lock-retries), then reported (exit 2) naming the table.  Without
@@ -207,7 +211,7 @@ run_action(Validate *v, const char *stmts, const CatForeignKey *fk, bool recheck
 					  attempt == 1 ? "" : "s");
 			log_detail("Another session holds a conflicting lock; nothing was changed.");
 		}
-		else if (strcmp(state, "42501") == 0)
+		else if (strcmp(state, "42501") == 0 && recheck)
 		{
 			log_error("%s: %s", fk->name, msg);
 			log_hint("Enabling RI triggers needs a superuser.");
@@ -229,6 +233,37 @@ typedef enum FkOutcome
 } FkOutcome;
 
 /*
+ * VALIDATE CONSTRAINT, after its lock on the child, taken first and timed.
+ * Its ROW SHARE on the parent is left to VALIDATE: LOCK would need a
+ * privilege on the parent that VALIDATE does not.
+ */
+static void
+append_validate(StrBuf *stmts, const FkResult *r)
+{
+	strbuf_append(stmts, "LOCK TABLE ");
+	pgconn_append_relation(stmts, r->child->schema, r->child->name);
+	strbuf_append(stmts, " IN SHARE UPDATE EXCLUSIVE MODE\n");
+	strbuf_append(stmts, "ALTER TABLE ");
+	pgconn_append_relation(stmts, r->child->schema, r->child->name);
+	strbuf_append(stmts, " VALIDATE CONSTRAINT ");
+	pgconn_append_ident(stmts, NULL, r->fk->name);
+	strbuf_append_char(stmts, '\n');
+}
+
+/* Print the statements of an action not applied, one a line. */
+static void
+print_statements(const char *stmts)
+{
+	for (const char *p = stmts; *p;)
+	{
+		size_t len = strcspn(p, "\n");
+
+		printf("  %.*s;\n", (int) len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+/*
  * A clean FK whose RI triggers exist: enable those disabled, VALIDATE if
  * NOT VALID; printed, or run with --apply.
  */
@@ -248,34 +283,14 @@ validate_clean(Validate *v, const FkResult *r, const char *name, const char *tab
 		return FKV_FAILED;
 	}
 	if (!fk->validated)
-	{
-		/*
-		 * VALIDATE's lock on the child, taken first and timed.  Its ROW
-		 * SHARE on the parent is left to VALIDATE: LOCK would need a
-		 * privilege on the parent that VALIDATE does not.
-		 */
-		strbuf_append(&stmts, "LOCK TABLE ");
-		pgconn_append_relation(&stmts, r->child->schema, r->child->name);
-		strbuf_append(&stmts, " IN SHARE UPDATE EXCLUSIVE MODE\n");
-		strbuf_append(&stmts, "ALTER TABLE ");
-		pgconn_append_relation(&stmts, r->child->schema, r->child->name);
-		strbuf_append(&stmts, " VALIDATE CONSTRAINT ");
-		pgconn_append_ident(&stmts, NULL, fk->name);
-		strbuf_append_char(&stmts, '\n');
-	}
+		append_validate(&stmts, r);
 	if (stmts.len == 0)
 		printf("%s on %s: clean, valid and enforced: nothing to do\n", name, table);
 	else if (!v->opt->repair.apply)
 	{
 		outcome = FKV_TODO;
 		printf("%s on %s: clean; would run:\n", name, table);
-		for (const char *p = stmts.data; *p;)
-		{
-			size_t len = strcspn(p, "\n");
-
-			printf("  %.*s;\n", (int) len, p);
-			p += len + (p[len] == '\n');
-		}
+		print_statements(stmts.data);
 	}
 	else if (run_action(v, stmts.data, fk, ntrig > 0, table, &secs, &lock_wait))
 		printf("%s on %s: clean; %s%s%s in %.3f s (lock wait %.3f s)\n", name, table,
@@ -284,6 +299,81 @@ validate_clean(Validate *v, const FkResult *r, const char *name, const char *tab
 	else
 		outcome = FKV_FAILED;
 	strbuf_free(&stmts);
+	return outcome;
+}
+
+/*
+ * A clean undeclared relationship, with --add: ADD FOREIGN KEY ... NOT VALID
+ * in one transaction (its SHARE ROW EXCLUSIVE on the child taken first and
+ * timed; the parent's left to ALTER, under the same lock_timeout), then
+ * VALIDATE in another, so no lock that blocks writes is held while the
+ * server reads the rows.
+ */
+static FkOutcome
+validate_add(Validate *v, const FkResult *r, const char *name, const char *table)
+{
+	const CatForeignKey *fk = r->fk;
+	StrBuf				 add, check;
+	double				 secs[2] = {0, 0}, lock_wait[2] = {0, 0};
+	FkOutcome			 outcome = FKV_DONE;
+
+	if (!v->opt->repair.add)
+	{
+		printf("%s on %s: clean, but no constraint declares it: left as it is (--add adds it "
+			   "as a foreign key)\n",
+			   name, table);
+		return FKV_TODO;
+	}
+	if (fk->parent_index == NULL)
+	{
+		printf("%s on %s: clean, but the referenced columns have no unique index: ADD FOREIGN "
+			   "KEY would fail; not added\n",
+			   name, table);
+		return FKV_TODO;
+	}
+	strbuf_init(&add);
+	strbuf_append(&add, "LOCK TABLE ");
+	pgconn_append_relation(&add, r->child->schema, r->child->name);
+	strbuf_append(&add, " IN SHARE ROW EXCLUSIVE MODE\nALTER TABLE ");
+	pgconn_append_relation(&add, r->child->schema, r->child->name);
+	strbuf_append(&add, " ADD CONSTRAINT ");
+	pgconn_append_ident(&add, NULL, fk->name);
+	strbuf_append(&add, " FOREIGN KEY (");
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		strbuf_append(&add, k ? ", " : "");
+		pgconn_append_ident(&add, NULL, fk->child_cols[k].name);
+	}
+	strbuf_append(&add, ") REFERENCES ");
+	pgconn_append_relation(&add, r->parent->schema, r->parent->name);
+	strbuf_append(&add, " (");
+	for (int k = 0; k < fk->ncols; k++)
+	{
+		strbuf_append(&add, k ? ", " : "");
+		pgconn_append_ident(&add, NULL, fk->parent_cols[k].name);
+	}
+	strbuf_appendf(&add, ")%s NOT VALID\n", fk->match_type == 'f' ? " MATCH FULL" : "");
+	strbuf_init(&check);
+	append_validate(&check, r);
+	if (!v->opt->repair.apply)
+	{
+		outcome = FKV_TODO;
+		printf("%s on %s: clean; would add it (two transactions):\n", name, table);
+		print_statements(add.data);
+		print_statements(check.data);
+	}
+	else if (!run_action(v, add.data, fk, false, table, &secs[0], &lock_wait[0]))
+		outcome = FKV_FAILED;
+	else if (!run_action(v, check.data, fk, false, table, &secs[1], &lock_wait[1]))
+	{
+		log_detail("The constraint was added NOT VALID; \"fkscan validate\" validates it.");
+		outcome = FKV_FAILED;
+	}
+	else
+		printf("%s on %s: clean; added and validated in %.3f s (lock wait %.3f s)\n", name, table,
+			   secs[0] + secs[1], lock_wait[0] + lock_wait[1]);
+	strbuf_free(&add);
+	strbuf_free(&check);
 	return outcome;
 }
 
@@ -305,13 +395,20 @@ validate_one(Validate *v, const FkResult *r, const char *name, const char *table
 	if (r->status == FKSTATUS_ORPHANS)
 	{
 		strbuf_append_count(&b, r->orphan_rows, "orphan row", NULL);
-		if (fk->validated && fk->enforced)
+		if (!fk->declared)
+			printf("%s on %s: not added: %s\n", name, table, b.data);
+		else if (fk->validated && fk->enforced)
 			printf("%s on %s: the catalog claims VALID, but the data is not: %s; not validated\n",
 				   name, table, b.data);
 		else
 			printf("%s on %s: not validated: %s\n", name, table, b.data);
 		strbuf_free(&b);
 		return FKV_DIRTY;
+	}
+	if (!fk->declared)
+	{
+		strbuf_free(&b);
+		return validate_add(v, r, name, table);
 	}
 	if (!fk->enforced)
 	{

@@ -19,6 +19,7 @@
 
 #include "fkscan/common.h"
 #include "fkscan/pgconn.h"
+#include "fkscan/relation.h"
 #include "fkscan/strbuf.h"
 
 typedef uint32_t Oid;
@@ -73,10 +74,11 @@ typedef struct CatTable
 
 typedef struct CatForeignKey
 {
-	Oid		   oid;
-	char	  *name;   /* conname */
-	int		   child;  /* index into Catalog.tables (conrelid) */
-	int		   parent; /* index into Catalog.tables (confrelid) */
+	Oid		   oid;		 /* 0 for an undeclared relationship */
+	bool	   declared; /* a constraint; false: --relation */
+	char	  *name;	 /* conname */
+	int		   child;	 /* index into Catalog.tables (conrelid) */
+	int		   parent;	 /* index into Catalog.tables (confrelid) */
 	int		   ncols;
 	CatColumn *child_cols;	  /* conkey order */
 	CatColumn *parent_cols;	  /* confkey order, matching child_cols pairwise */
@@ -98,6 +100,9 @@ typedef struct CatForeignKey
 	int		   triggers_missing;  /* RI triggers that should exist and do not */
 	char	  *missing_detail;	  /* "rel.func, ..." of those; NULL when none */
 	bool	   index_covered;	  /* child columns lead some index on the child */
+	char	  *parent_index;	  /* undeclared: the parent's unique index ADD FOREIGN
+								   * KEY would use (quoted), NULL if it has none */
+	char	  *relation;		  /* undeclared: its --relation text, names quoted */
 } CatForeignKey;
 
 typedef struct Catalog
@@ -113,21 +118,30 @@ typedef struct Catalog
 /* pg_dump-style selection; patterns are matched by the catalog module. */
 typedef struct FilterOptions
 {
-	StringList schemas;			/* -n */
-	StringList exclude_schemas; /* -N */
-	StringList tables;			/* -t */
-	StringList exclude_tables;	/* -T */
-	StringList constraints;		/* -c: constraint name patterns */
-	bool	   strict_names;	/* a pattern matching nothing is an error */
+	StringList	 schemas;		  /* -n */
+	StringList	 exclude_schemas; /* -N */
+	StringList	 tables;		  /* -t */
+	StringList	 exclude_tables;  /* -T */
+	StringList	 constraints;	  /* -c: constraint name patterns */
+	bool		 strict_names;	  /* a pattern matching nothing is an error */
+	RelationList relations;		  /* --relation, --relations: in scope as FKs are */
 } FilterOptions;
 
 /*
- * Read every FK selected by the filters.  Patterns follow pg_dump (-n/-N on
- * the child's schema, -t/-T on the child table, -c on the constraint name);
- * with strict_names a pattern that matches nothing is an error.
+ * Read every FK selected by the filters, and every undeclared relationship
+ * as an FK (declared = false, oid 0: no RI triggers, never validated).
+ * Patterns follow pg_dump (-n/-N on the child's schema, -t/-T on the child
+ * table, -c on the constraint or relationship name); with strict_names a
+ * pattern that matches nothing is an error.
  * Returns false after logging; *out is then NULL.
  */
 bool catalog_read(PgConn *c, const FilterOptions *filter, Catalog **out);
+
+/*
+ * Every FK in the database and the given relationships, unfiltered: the
+ * graph cascades walk when the scan itself reads only some FKs.
+ */
+bool catalog_read_graph(PgConn *c, const RelationList *relations, Catalog **out);
 
 /*
  * Each relation's filenode, once the tables are locked (a rewrite then

@@ -56,8 +56,9 @@ typedef struct FixFk
 	int				ncols;
 	char		  **pk; /* nullify: the child's primary key */
 	int				npk;
-	bool		   *nullify; /* nullify: which FK columns become NULL */
-	bool			touched; /* an earlier FK of the run changes the same table */
+	bool		   *nullify;	/* nullify: which FK columns become NULL */
+	bool			touched;	/* an earlier FK of the run changes the same table */
+	char		   *quarantine; /* quarantine: the table, quoted schema.name */
 	int				nbatches;
 	uint64_t		done; /* --apply: rows (keys) repaired so far */
 } FixFk;
@@ -74,7 +75,14 @@ typedef struct Fix
 	char			*backup_dir; /* absolute once created */
 	const Catalog	*cat;		 /* the scan's, which the FkResults point into */
 	bool			 txn_used;	 /* the open transaction has a batch already */
+	char			 run[40];	 /* quarantine: this run's fkscan_run value */
 } Fix;
+
+/* Does the strategy delete the orphan rows (delete, quarantine)? */
+bool fix_deletes(const Fix *f);
+
+/* "[, ]alias.a, alias.b": quoted column names (alias may be NULL), lead: a comma first. */
+void append_columns(StrBuf *b, const char *alias, char *const *cols, int ncols, bool lead);
 
 /* Append a step (sql owned by it). */
 FixStep *add_step(Fix *f, StepKind kind, char *sql);

@@ -1,9 +1,13 @@
 /*
  * gate.h
  *	  The pipeline gate: what a scan's findings amount to (the "verdict"
- *	  field) and the exit status they call for, under --max-orphans and
- *	  --max-orphans-per-fk.  Pure functions of the result and the options:
- *	  every report and the exit status ask them, nothing else decides.
+ *	  field) and the exit status they call for, under --max-orphans,
+ *	  --max-orphans-per-fk, --max-orphans-ratio and --baseline.  Pure
+ *	  functions of the result and the options: every report and the exit
+ *	  status ask them, nothing else decides.
+ *
+ * With --baseline, the orphan rows the baseline knows (FkResult's
+ * known_orphan_rows) do not count against any limit: only new ones do.
  */
 #ifndef FKSCAN_GATE_H
 #define FKSCAN_GATE_H
@@ -20,6 +24,8 @@ typedef struct GateOptions
 {
 	int64_t max_orphans;		/* --max-orphans: total orphan rows */
 	int64_t max_orphans_per_fk; /* --max-orphans-per-fk: each FK's orphan rows */
+	double	max_orphans_ratio;	/* --max-orphans-ratio: of each FK's non-NULL rows; < 0: none */
+	bool	baseline;			/* --baseline: known orphans do not count */
 } GateOptions;
 
 /* What the findings amount to, worst last. */
@@ -31,10 +37,13 @@ typedef enum GateVerdict
 	VERDICT_ERROR	   /* incomplete or untrustworthy answer: exit 2 */
 } GateVerdict;
 
-/* Was any limit given? */
+/* Was any limit (or a baseline) given? */
 bool gate_given(const GateOptions *gate);
 
-/* Does this FK pass the gate: clean, or orphans within its own limit? */
+/* The orphan rows of an FK that count: the new ones with --baseline, else all. */
+uint64_t gate_counted_rows(const FkResult *r, const GateOptions *gate);
+
+/* Does this FK pass the gate: clean, or counted orphans within its own limit? */
 bool gate_fk_tolerated(const FkResult *r, const GateOptions *gate);
 
 /*

@@ -31,9 +31,10 @@ typedef enum FkCommand
 typedef enum FixStrategy
 {
 	STRATEGY_NONE = 0,
-	STRATEGY_DELETE,  /* delete the orphan rows */
-	STRATEGY_NULLIFY, /* set their FK columns to NULL */
-	STRATEGY_BACKFILL /* insert stub parents for the missing keys */
+	STRATEGY_DELETE,	/* delete the orphan rows */
+	STRATEGY_NULLIFY,	/* set their FK columns to NULL */
+	STRATEGY_BACKFILL,	/* insert stub parents for the missing keys */
+	STRATEGY_QUARANTINE /* move the orphan rows into a quarantine table */
 } FixStrategy;
 
 typedef enum OutputFormat
@@ -82,7 +83,8 @@ typedef struct ScanOptions
 	double		max_time_s;		/* --max-time budget in seconds; 0: none */
 	ScanOrder	order;			/* --order */
 	char	   *state_file;		/* --state FILE: finished FKs recorded, skipped on resume */
-	GateOptions gate;			/* --max-orphans, --max-orphans-per-fk */
+	GateOptions gate;			/* --max-orphans*, --baseline */
+	char	   *baseline;		/* --baseline FILE: orphans known from an earlier run */
 } ScanOptions;
 
 /* The commands that write: fix and validate. */
@@ -94,8 +96,10 @@ typedef struct RepairOptions
 	char	   *backup_dir;			  /* fix --backup-dir; NULL: ./fkscan-backup-TIME */
 	StringList	set_values;			  /* fix --set COLUMN=VALUE (backfill) */
 	bool		cascade;			  /* fix --cascade: deletes may cascade */
+	char	   *quarantine_table;	  /* fix --quarantine-table: SCHEMA.NAME as typed */
 	int			batch_size;			  /* fix --batch-size: keys per transaction; 0: one */
 	int			lock_retries;		  /* validate --lock-retries */
+	bool		add;				  /* validate --add: clean relationships become FKs */
 } RepairOptions;
 
 /* A command line: what every command takes, then one section per kind of command. */

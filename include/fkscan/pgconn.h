@@ -141,11 +141,14 @@ struct StrBuf;
 void pgconn_append_ident(struct StrBuf *sql, const char *alias, const char *name);
 
 /*
- * An oid[] parameter, built in an empty StrBuf: pgconn_oids_add each oid,
- * then pgconn_oids_end, which closes it ("{}" for none) and returns its text.
+ * An oid[] or text[] parameter, built in an empty StrBuf: pgconn_oids_add
+ * each oid (or any whole number) or pgconn_array_add each text (NULL: an
+ * SQL NULL), then pgconn_array_end, which closes it ("{}" for none) and
+ * returns its text.
  */
 void		pgconn_oids_add(struct StrBuf *b, Oid oid);
-const char *pgconn_oids_end(struct StrBuf *b);
+void		pgconn_array_add(struct StrBuf *b, const char *elem);
+const char *pgconn_array_end(struct StrBuf *b);
 void		pgconn_append_relation(struct StrBuf *sql, const char *schema, const char *name);
 
 #endif /* FKSCAN_PGCONN_H */

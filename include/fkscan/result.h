@@ -67,6 +67,8 @@ typedef struct FkResult
 	uint64_t			 partial_null_rows;
 	uint64_t			 orphan_rows;
 	uint64_t			 orphan_keys;
+	bool				 baselined;			/* --baseline: known_orphan_rows counted */
+	uint64_t			 known_orphan_rows; /* of orphan_rows, those the baseline knows */
 	OrphanSample		*samples;
 	int					 nsamples;
 	CascadeStep			*cascade; /* in the order found, breadth first */

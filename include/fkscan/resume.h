@@ -35,10 +35,11 @@ typedef struct Resume
  * res->fks set up for every FK of cat; those state finished filled in
  * (marked resumed) and their report lines sent to stream.  Returns which
  * to skip (caller frees).  Cascade steps outside a filtered catalog need
- * the whole graph: read on coord, into res->graph.
+ * the whole graph (with the scan's relationships): read on coord, into
+ * res->graph.
  */
-bool *resume_finished_fks(StateFile *state, const Catalog *cat, PgConn *coord, ReportStream *stream,
-						  ScanResult *res);
+bool *resume_finished_fks(StateFile *state, const Catalog *cat, const RelationList *relations,
+						  PgConn *coord, ReportStream *stream, ScanResult *res);
 
 /*
  * Which passes record their chunks (more than one chunk, one key pass,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "fkscan/baseline.h"
 #include "fkscan/candset.h"
 #include "fkscan/catalog.h"
 #include "fkscan/copybin.h"
@@ -105,10 +106,11 @@ struct Scan
 	const Catalog	*cat;
 	const ScanPlan	*plan;
 	char			*snapshot;
-	PgConn			*coord;	 /* holds the exported snapshot (snapshot mode) */
-	ScanResult		*res;	 /* filled FK by FK */
-	ReportStream	*stream; /* --format jsonl lines as FKs finish */
-	StateFile		*state;	 /* --state, or NULL */
+	PgConn			*coord;	   /* holds the exported snapshot (snapshot mode) */
+	ScanResult		*res;	   /* filled FK by FK */
+	ReportStream	*stream;   /* --format jsonl lines as FKs finish */
+	StateFile		*state;	   /* --state, or NULL */
+	const Baseline	*baseline; /* --baseline, or NULL */
 
 	/* the pool */
 	Worker		   *workers;

@@ -40,6 +40,9 @@ void strbuf_append_copy_text(StrBuf *b, const char *v);
  */
 void strbuf_append_count(StrBuf *b, uint64_t n, const char *singular, const char *plural);
 
+/* Append code point cp (at most U+10FFFF) as UTF-8. */
+void strbuf_append_utf8(StrBuf *b, uint32_t cp);
+
 /* Hand the string to the caller (who frees it) and leave b empty. */
 char *strbuf_take(StrBuf *b);
 

@@ -1,6 +1,9 @@
 -- catalog_fk_columns.sql: the column pairs of each FK, in conkey/confkey
--- order, for the FK oids in $1 (rows come in the order of $1, then by
--- position).  Per side: name, attnum, type, base type (domains resolved
+-- order, for the FK oids in $1 (0 for an undeclared relationship, whose
+-- pairs come in $2-$8 as relation.c resolved them: the FK's position in $1,
+-- pair position, child oid, child attnum, parent oid, parent attnum,
+-- operator).  Rows come in the order of $1 (its 1-based position first),
+-- then by pair position.  Per side: name, attnum, type, base type (domains resolved
 -- through any depth), format_type, collation and whether it is
 -- deterministic, NOT NULL, generated.  Last, the FK's PK = FK operator
 -- (conpfeqop) as OPERATOR(schema.op) text, and the casts RI's
@@ -22,8 +25,24 @@ WITH RECURSIVE domain_base (typ, base) AS (
 base_type (typ, base) AS (
     SELECT typ, base FROM domain_base
      WHERE base NOT IN (SELECT oid FROM pg_catalog.pg_type WHERE typtype = 'd')
+),
+pair (ord, pos, conrelid, ck, confrelid, pk, eqop) AS (
+    SELECT f.ord, k.pos, c.conrelid, k.ck, c.confrelid, k.pk, k.eqop
+      FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
+      JOIN pg_catalog.pg_constraint c ON c.oid = f.oid
+     CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.conkey),
+                                   pg_catalog.unnest(c.confkey),
+                                   pg_catalog.unnest(c.conpfeqop)) WITH ORDINALITY AS k(ck, pk, eqop, pos)
+  UNION ALL
+    SELECT * FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.int8[]),
+                             pg_catalog.unnest($3::pg_catalog.int8[]),
+                             pg_catalog.unnest($4::pg_catalog.oid[]),
+                             pg_catalog.unnest($5::pg_catalog.int2[]),
+                             pg_catalog.unnest($6::pg_catalog.oid[]),
+                             pg_catalog.unnest($7::pg_catalog.int2[]),
+                             pg_catalog.unnest($8::pg_catalog.oid[]))
 )
-SELECT c.oid, k.pos,
+SELECT k.ord, k.pos,
        ca.attname, ca.attnum, ca.atttypid, COALESCE(cb.base, ca.atttypid),
        pg_catalog.format_type(ca.atttypid, ca.atttypmod),
        ca.attcollation, ccn.nspname, cco.collname, COALESCE(cco.collisdeterministic, true),
@@ -42,13 +61,9 @@ SELECT c.oid, k.pos,
        (SELECT t.typtype = 'e' FROM pg_catalog.pg_type t
          WHERE t.oid = COALESCE(pb.base, pa.atttypid)),
        op.oprright, op.oprleft
-  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
-  JOIN pg_catalog.pg_constraint c ON c.oid = f.oid
-  CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.conkey),
-                                pg_catalog.unnest(c.confkey),
-                                pg_catalog.unnest(c.conpfeqop)) WITH ORDINALITY AS k(ck, pk, eqop, pos)
-  JOIN pg_catalog.pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.ck
-  JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk
+  FROM pair k
+  JOIN pg_catalog.pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = k.ck
+  JOIN pg_catalog.pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = k.pk
   JOIN pg_catalog.pg_operator op ON op.oid = k.eqop
   JOIN pg_catalog.pg_namespace opn ON opn.oid = op.oprnamespace
   JOIN pg_catalog.pg_type lt ON lt.oid = op.oprleft
@@ -61,4 +76,4 @@ SELECT c.oid, k.pos,
   LEFT JOIN pg_catalog.pg_namespace ccn ON ccn.oid = cco.collnamespace
   LEFT JOIN pg_catalog.pg_collation pco ON pco.oid = pa.attcollation
   LEFT JOIN pg_catalog.pg_namespace pcn ON pcn.oid = pco.collnamespace
- ORDER BY f.ord, k.pos
+ ORDER BY k.ord, k.pos

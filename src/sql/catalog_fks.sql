@@ -8,16 +8,40 @@
 --   $3/$4 table includes (-t): schema regex (NULL if unqualified), table regex
 --   $5/$6 table excludes (-T): likewise
 --   $7 constraint includes (-c)
+--   $8-$12 undeclared relationships, one element each: name, child oid,
+--          parent oid, match type, child attnums as an int2[] literal
 -- An empty include array means "no filter".  catalog_unmatched.sql repeats
 -- the scope (logical FKs, no system schemas, no other sessions' temp tables).
+-- The last column is the relationship's position in $8 (1-based), 0 for a
+-- declared FK.
 --
 -- @ENFORCED@ and @PERIOD@ are replaced in catalog.c by c.conenforced and
 -- c.conperiod on PostgreSQL 18 and later, by true and false before.
-WITH RECURSIVE fk AS (
+WITH RECURSIVE con AS (
+    SELECT c.oid, c.conname, c.conrelid, c.confrelid,
+           c.confmatchtype, c.confupdtype, c.confdeltype,
+           c.condeferrable, c.condeferred, c.convalidated,
+           @ENFORCED@ AS enforced, @PERIOD@ AS period, c.conkey, 0 AS rel
+      FROM pg_catalog.pg_constraint c
+     WHERE c.contype = 'f'
+       AND c.conparentid = 0
+  UNION ALL
+    -- undeclared relationships (relation.c resolved them): validated and
+    -- enforced by nothing, so no RI trigger is expected
+    SELECT 0, r.name::pg_catalog.name, r.child, r.parent, r.match, 'a', 'a',
+           false, false, false, false, false, r.keys::pg_catalog.int2[], r.ord::pg_catalog.int4
+      FROM ROWS FROM (pg_catalog.unnest($8::pg_catalog.text[]),
+                      pg_catalog.unnest($9::pg_catalog.oid[]),
+                      pg_catalog.unnest($10::pg_catalog.oid[]),
+                      pg_catalog.unnest($11::pg_catalog."char"[]),
+                      pg_catalog.unnest($12::pg_catalog.text[])) WITH ORDINALITY
+           AS r(name, child, parent, match, keys, ord)
+),
+fk AS (
     SELECT c.oid, c.conname, n.nspname, ch.relname, c.conrelid, c.confrelid,
            c.confmatchtype, c.confupdtype, c.confdeltype,
            c.condeferrable, c.condeferred, c.convalidated,
-           @ENFORCED@ AS enforced, @PERIOD@ AS period,
+           c.enforced, c.period, c.rel,
            pg_catalog.cardinality(c.conkey) AS ncols,
            EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                    WHERE i.indrelid = c.conrelid
@@ -26,12 +50,10 @@ WITH RECURSIVE fk AS (
                      AND i.indnkeyatts >= pg_catalog.cardinality(c.conkey)
                      AND (i.indkey::pg_catalog.int2[])[0:pg_catalog.cardinality(c.conkey) - 1]
                          OPERATOR(pg_catalog.@>) c.conkey) AS index_covered
-      FROM pg_catalog.pg_constraint c
+      FROM con c
       JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid
       JOIN pg_catalog.pg_namespace n ON n.oid = ch.relnamespace
-     WHERE c.contype = 'f'
-       AND c.conparentid = 0
-       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
        AND NOT pg_catalog.pg_is_other_temp_schema(n.oid)
        AND (pg_catalog.cardinality($1::pg_catalog.text[]) = 0
             OR n.nspname OPERATOR(pg_catalog.~) ANY ($1::pg_catalog.text[]))
@@ -49,7 +71,7 @@ WITH RECURSIVE fk AS (
             OR c.conname OPERATOR(pg_catalog.~) ANY ($7::pg_catalog.text[]))
 ),
 clone (root, con) AS (
-    SELECT oid, oid FROM fk
+    SELECT oid, oid FROM fk WHERE fk.rel = 0
   UNION ALL
     SELECT clone.root, c.oid
       FROM pg_catalog.pg_constraint c
@@ -125,7 +147,7 @@ SELECT fk.oid, fk.conname, fk.conrelid, fk.confrelid,
        fk.ncols, fk.index_covered,
        COALESCE(trig.triggers, 0), COALESCE(trig.disabled, 0),
        COALESCE(trig.replica, 0), trig.detail,
-       COALESCE(missing.missing, 0), missing.detail
+       COALESCE(missing.missing, 0), missing.detail, fk.rel
   FROM fk
   LEFT JOIN trig ON trig.root = fk.oid
   LEFT JOIN missing ON missing.root = fk.oid

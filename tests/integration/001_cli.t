@@ -45,7 +45,7 @@ is($err, '', 'scan --help: nothing on stderr');
 ($rc, $out, $err) = FkTest::fkscan('fix', '--help');
 is($rc, 0, 'fix --help: exit 0');
 like($out, qr/^  fkscan fix \[OPTION\]\.\.\. --strategy=STRATEGY \[DBNAME \| CONNINFO\]$/m, 'fix --help: usage line');
-for my $opt ('--strategy=delete|nullify|backfill', '--apply', '--backup-dir=DIR', '--set=COLUMN=VALUE',
+for my $opt ('--strategy=delete|nullify|backfill|quarantine', '--quarantine-table=SCHEMA.NAME', '--apply', '--backup-dir=DIR', '--set=COLUMN=VALUE',
              '--cascade', '--batch-size=NUM', '--lock-timeout=DURATION', '--statement-timeout=DURATION', '-j, --jobs=NUM',
              '-t, --table=PATTERN', '-c, --constraint=PATTERN') {
     like($out, qr/^\s+\Q$opt\E\s/m, "fix --help: mentions $opt");

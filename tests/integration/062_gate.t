@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use JSON::PP ();
 use Test::More;
+use File::Temp ();
 use FkTest;
 
 my $db = FkTest::new_db('gate');
@@ -82,6 +83,15 @@ ok(!$json->{totals}{tolerated}, 'an error: not tolerated');
 my %by = map { $_->{table} => $_ } @{ $json->{constraints} };
 ok(!$by{c_secret}{tolerated}, 'the FK in error: not tolerated');
 ok($by{c2}{tolerated}, 'the others still within the limits');
+# ... nor by a baseline that knows every orphan, nor by a ratio of 1
+{
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    FkTest::fkscan('scan', '-q', '--orphans-out', "$dir/all.csv", $db);
+    ($rc, $json) = FkTest::as_role($role, sub {
+        FkTest::fkscan_json('scan', '--baseline', "$dir/all.csv", '--max-orphans-ratio', '1', $db) });
+    is($rc, 2, 'an error with a baseline and --max-orphans-ratio 1: exit 2');
+    is($json->{totals}{verdict}, 'error', 'with a baseline: verdict error');
+}
 
 # The text report: still every orphan, and what the limits made of them.
 ($rc, my $text, $err) = FkTest::fkscan('scan', @scope, '--max-orphans', '5', '--max-orphans-per-fk', '3', $db);

@@ -51,6 +51,7 @@ build(ScanResult *res)
 			.parent_casts = no_cast,
 			.child_casts = i == 1 ? int8_cast : no_cast,
 			.match_type = 's',
+			.declared = true,
 			.validated = true,
 			.enforced = true,
 		};
@@ -83,6 +84,7 @@ limits(int64_t max_orphans, int64_t max_per_fk)
 	memset(&o, 0, sizeof(o));
 	o.scan.gate.max_orphans = max_orphans;
 	o.scan.gate.max_orphans_per_fk = max_per_fk;
+	o.scan.gate.max_orphans_ratio = -1;
 	o.verbosity = -1; /* no summary line in the TAP output */
 	return o;
 }
