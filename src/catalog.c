@@ -970,6 +970,25 @@ catalog_table_unlogged(const CatTable *t)
 	return false;
 }
 
+int
+catalog_find_fk(const Catalog *in, const Catalog *of, int i)
+{
+	const CatForeignKey *fk = &of->fks[i];
+
+	for (int j = 0; j < in->nfks; j++)
+	{
+		const CatForeignKey *f = &in->fks[j];
+
+		if (f->declared != fk->declared)
+			continue;
+		if (fk->declared ? f->oid == fk->oid
+						 : strcmp(f->name, fk->name) == 0 &&
+							   in->tables[f->child].oid == of->tables[fk->child].oid)
+			return j;
+	}
+	return -1;
+}
+
 const CatTable *
 catalog_partitioned_of(const Catalog *cat, const CatRelation *rel)
 {

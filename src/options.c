@@ -15,6 +15,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
 #include "fkscan/strbuf.h"
@@ -486,6 +488,38 @@ parse_fraction(FkOptions *o, const OptionSpec *spec, const char *arg)
 	return true;
 }
 
+/* --replica: a conninfo string or URI libpq accepts, checked now. */
+static bool
+parse_replica(FkOptions *o, const OptionSpec *spec, const char *arg)
+{
+	char			 *err = NULL;
+	PQconninfoOption *parsed = PQconninfoParse(arg, &err);
+
+	if (parsed == NULL)
+	{
+		/* libpq's message, without the password a failing string may hold */
+		log_error("invalid value for option --replica: %s",
+				  err ? strtok(err, "\n") : "out of memory");
+		PQfreemem(err);
+		return false;
+	}
+	for (PQconninfoOption *p = parsed; p->keyword; p++)
+		if (strcmp(p->keyword, "dbname") == 0 && p->val && p->val[0])
+		{
+			log_error("invalid value for option --replica: it names a server, not a database");
+			log_detail("The database is the main connection's.");
+			PQconninfoFree(parsed);
+			return false;
+		}
+	PQconninfoFree(parsed);
+	if (o->scan.replicas.n >= MAX_REPLICAS)
+	{
+		log_error("too many --replica options (at most %d)", MAX_REPLICAS);
+		return false;
+	}
+	return append_list(o, spec, arg);
+}
+
 /* --baseline: the gate counts only orphans the file does not know. */
 static bool
 set_baseline(FkOptions *o, const OptionSpec *spec, const char *arg)
@@ -588,6 +622,7 @@ static const OptionSpec option_table[] = {
 	{"max-time", 0, ARG, FOR_SCAN, parse_seconds, FIELD(scan.max_time_s), .min = 1},
 	{"order", 0, ARG, FOR_SCAN, parse_choice, FIELD(scan.order), .choices = order_choices},
 	{"state", 0, ARG, FOR_SCAN, set_string, FIELD(scan.state_file)},
+	{"replica", 0, ARG, FOR_SCAN, parse_replica, FIELD(scan.replicas)},
 
 	/* repairs */
 	{"apply", 0, NO_ARG, FOR_REPAIRS, set_true, FIELD(repair.apply)},
@@ -805,6 +840,13 @@ options_parse(int argc, char **argv, FkOptions *o)
 		return usage_error(cmdname);
 	}
 
+	if (o->scan.replicas.n > 0 && o->scan.state_file)
+	{
+		/* its records tie each chunk to one snapshot of one server */
+		log_error("options --replica and --state cannot be used together");
+		return usage_error(cmdname);
+	}
+
 	/* One positional argument: the database, as in vacuumdb. */
 	if (optind < ac && o->conn.dbname == NULL)
 		o->conn.dbname = fk_strdup(av[optind++]);
@@ -829,6 +871,7 @@ options_reset(FkOptions *o)
 	stringlist_reset(&o->repair.set_values);
 	free(o->scan.state_file);
 	free(o->scan.baseline);
+	stringlist_reset(&o->scan.replicas);
 	stringlist_reset(&o->filter.schemas);
 	stringlist_reset(&o->filter.exclude_schemas);
 	stringlist_reset(&o->filter.tables);

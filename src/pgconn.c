@@ -14,6 +14,7 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/strbuf.h"
 #include "fkscan/quote.h"
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
@@ -187,7 +188,10 @@ notice_receiver(void *arg, const PGresult *res)
  * the same); workers connect at once, so the prompt is serialised.
  */
 static pthread_mutex_t password_lock = PTHREAD_MUTEX_INITIALIZER;
-static char			  *typed_password;
+
+/* More than libpq has keywords: a --replica's settings always fit. */
+#define MAX_SERVER_KEYWORDS 64
+static char *typed_password;
 
 static char *
 ask_password_once(void)
@@ -218,12 +222,13 @@ pgconn_forget_password(void)
 PgConn *
 pgconn_connect(const ConnOptions *co, const char *name)
 {
-	const char *keywords[8];
-	const char *values[8];
-	char	   *password = NULL;
-	PGconn	   *conn;
-	PgConn	   *c;
-	int			busy_tries = 0;
+	const char		 *keywords[8 + MAX_SERVER_KEYWORDS];
+	const char		 *values[8 + MAX_SERVER_KEYWORDS];
+	char			 *password = NULL;
+	PQconninfoOption *server = co->server ? PQconninfoParse(co->server, NULL) : NULL;
+	PGconn			 *conn;
+	PgConn			 *c;
+	int				  busy_tries = 0;
 
 	pthread_mutex_lock(&password_lock);
 	if (co->prompt_password == TRI_YES || typed_password)
@@ -248,9 +253,16 @@ pgconn_connect(const ConnOptions *co, const char *name)
 		values[n++] = password;
 		keywords[n] = "fallback_application_name";
 		values[n++] = "fkscan";
-		/* dbname last, so that a conninfo string in it overrides the rest */
+		/* dbname after those, so that a conninfo string in it overrides them */
 		keywords[n] = "dbname";
 		values[n++] = co->dbname;
+		/* and a --replica's settings last: libpq keeps the last of a keyword */
+		for (PQconninfoOption *o = server; o && o->keyword && n < 7 + MAX_SERVER_KEYWORDS; o++)
+			if (o->val && o->val[0] && strcmp(o->keyword, "dbname") != 0)
+			{
+				keywords[n] = o->keyword;
+				values[n++] = o->val;
+			}
 		keywords[n] = NULL;
 		values[n] = NULL;
 
@@ -258,6 +270,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 		if (conn == NULL)
 		{
 			log_error("could not allocate a connection to the server");
+			PQconninfoFree(server);
 			free(password);
 			return NULL;
 		}
@@ -285,6 +298,7 @@ pgconn_connect(const ConnOptions *co, const char *name)
 		}
 		break;
 	}
+	PQconninfoFree(server);
 	/* The password is libpq's business from here on; never print it. */
 	if (password)
 	{
@@ -325,6 +339,16 @@ const char *
 pgconn_name(const PgConn *c)
 {
 	return c->name;
+}
+
+char *
+pgconn_address(const PgConn *c)
+{
+	StrBuf b;
+
+	strbuf_init(&b);
+	strbuf_appendf(&b, "%s:%s", PQhost(c->conn), PQport(c->conn));
+	return strbuf_take(&b);
 }
 
 int

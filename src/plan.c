@@ -159,8 +159,9 @@ typedef struct PhaseUnit
 	const char *constraint; /* server checks: the FK's name */
 } PhaseUnit;
 
-static const Catalog *sort_cat;
-static ScanOrder	  sort_order;
+/* qsort's context; per thread: --replica plans on several servers at once */
+static _Thread_local const Catalog *sort_cat;
+static _Thread_local ScanOrder		sort_order;
 
 static int
 compare_units(const void *a, const void *b)

@@ -129,6 +129,46 @@ json_replay(JsonWriter *w, const char *key, const ReplayPosition *rp)
 	jsonw_object_end(w);
 }
 
+/* --replica: each server's share, the main one first. */
+static void
+json_servers(JsonWriter *w, const ScanResult *res)
+{
+	jsonw_key(w, "spread");
+	jsonw_string(w, "fk");
+	jsonw_key(w, "servers");
+	jsonw_array_begin(w);
+	for (int i = 0; i < res->nservers; i++)
+	{
+		const ServerFigures *s = &res->servers[i];
+
+		jsonw_object_begin(w);
+		jsonw_key(w, "name");
+		jsonw_string(w, s->name);
+		jsonw_key(w, "address");
+		jsonw_string(w, s->address);
+		jsonw_key(w, "in_recovery");
+		jsonw_bool(w, s->in_recovery);
+		jsonw_key(w, "lost");
+		jsonw_bool(w, s->lost);
+		jsonw_key(w, "constraints");
+		jsonw_int(w, s->nfks);
+		jsonw_key(w, "chunks");
+		jsonw_int(w, s->chunks);
+		jsonw_key(w, "rows_read");
+		jsonw_int(w, (int64_t) s->rows);
+		jsonw_key(w, "bytes_read");
+		jsonw_int(w, (int64_t) s->bytes);
+		jsonw_key(w, "elapsed_s");
+		jsonw_double(w, s->seconds, 3);
+		jsonw_key(w, "lsn_start");
+		jsonw_string(w, s->lsn_start[0] ? s->lsn_start : NULL);
+		jsonw_key(w, "lsn_end");
+		jsonw_string(w, s->lsn_end[0] ? s->lsn_end : NULL);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
 static void
 json_header(JsonWriter *w, const ScanResult *res)
 {
@@ -187,6 +227,8 @@ json_header(JsonWriter *w, const ScanResult *res)
 	}
 	jsonw_key(w, "client_peak_rss_kb");
 	jsonw_int(w, res->peak_rss_kb);
+	if (res->nservers > 0)
+		json_servers(w, res);
 }
 
 /* The fields of one constraints[] object (the caller opens and closes it). */
@@ -281,6 +323,13 @@ json_fk_fields(JsonWriter *w, const FkResult *r, const FkOptions *o)
 	}
 	jsonw_key(w, "finished_at");
 	jsonw_string(w, r->finished_at);
+	if (r->server)
+	{
+		jsonw_key(w, "server");
+		jsonw_string(w, r->server->name);
+		jsonw_key(w, "server_lsn");
+		jsonw_string(w, r->server->lsn_start[0] ? r->server->lsn_start : NULL);
+	}
 	if (r->compared)
 	{
 		jsonw_key(w, "compare");

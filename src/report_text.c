@@ -44,13 +44,14 @@ append_limits(StrBuf *b, const FkOptions *o, bool per_fk)
 static void
 text_table(const ScanResult *res, StrBuf *b)
 {
-	static const char *const headers[] = {"Table",		 "Constraint",	  "Method",
-										  "Child rows",	 "Exempt (NULL)", "Orphan rows",
-										  "Orphan keys", "Status",		  "Time"};
-	static const bool		 right[] = {false, false, false, true, true, true, true, false, true};
-	TextTable				 t;
+	static const char *const headers[] = {
+		"Table",	   "Constraint",  "Method", "Child rows", "Exempt (NULL)",
+		"Orphan rows", "Orphan keys", "Status", "Time",		  "Server"};
+	static const bool right[] = {false, false, false, true, true, true, true, false, true, false};
+	TextTable		  t;
 
-	texttable_init(&t, (int) FK_LENGTHOF(headers), headers, right);
+	/* the server column only with --replica */
+	texttable_init(&t, (int) FK_LENGTHOF(headers) - (res->nservers == 0), headers, right);
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
@@ -73,9 +74,48 @@ text_table(const ScanResult *res, StrBuf *b)
 		texttable_add_copy(&t, scanresult_status_name(r->status));
 		snprintf(buf, sizeof(buf), "%.2f s", r->elapsed_s);
 		texttable_add_copy(&t, buf);
+		if (res->nservers > 0)
+			texttable_add_copy(&t, r->server ? r->server->name : "-");
 	}
 	texttable_render(&t, b);
 	texttable_free(&t);
+}
+
+/* --replica: what each server read, and where its WAL stood. */
+static void
+text_servers(const ScanResult *res, StrBuf *b)
+{
+	static const char *const headers[] = {"Server", "Address", "Role", "FKs",		"Chunks",
+										  "Rows",	"MB",	   "Time", "LSN start", "LSN end"};
+	static const bool right[] = {false, false, false, true, true, true, true, true, false, false};
+	TextTable		  t;
+
+	strbuf_appendf(b, "Spread over %d servers: %s.\n", res->nservers, res->guarantee);
+	texttable_init(&t, (int) FK_LENGTHOF(headers), headers, right);
+	for (int i = 0; i < res->nservers; i++)
+	{
+		const ServerFigures *s = &res->servers[i];
+		char				 buf[64];
+
+		texttable_add_copy(&t, s->name);
+		texttable_add_copy(&t, s->address);
+		texttable_add_copy(&t, s->lost ? "lost mid-sweep" : s->in_recovery ? "standby" : "primary");
+		snprintf(buf, sizeof(buf), "%d", s->nfks);
+		texttable_add_copy(&t, buf);
+		snprintf(buf, sizeof(buf), "%d", s->chunks);
+		texttable_add_copy(&t, buf);
+		snprintf(buf, sizeof(buf), "%" PRIu64, s->rows);
+		texttable_add_copy(&t, buf);
+		snprintf(buf, sizeof(buf), "%.1f", (double) s->bytes / 1048576.0);
+		texttable_add_copy(&t, buf);
+		snprintf(buf, sizeof(buf), "%.2f s", s->seconds);
+		texttable_add_copy(&t, buf);
+		texttable_add_copy(&t, s->lsn_start[0] ? s->lsn_start : "-");
+		texttable_add_copy(&t, s->lsn_end[0] ? s->lsn_end : "-");
+	}
+	texttable_render(&t, b);
+	texttable_free(&t);
+	strbuf_append_char(b, '\n');
 }
 
 /* --compare server: times side by side, and whether the counts agree. */
@@ -527,6 +567,8 @@ report_text(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		strbuf_append(b, "No foreign keys in scope.\n");
 		return;
 	}
+	if (res->nservers > 0)
+		text_servers(res, b);
 	if (res->nresumed > 0)
 		text_resumed(res, b);
 	text_resumed_chunks(res, b);

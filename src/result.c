@@ -48,6 +48,12 @@ scanresult_free(ScanResult *r)
 	catalog_free(r->graph);
 	free(r->database);
 	free(r->snapshot);
+	for (int i = 0; i < r->nservers; i++)
+	{
+		free(r->servers[i].name);
+		free(r->servers[i].address);
+	}
+	free(r->servers);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -148,11 +148,11 @@ worker_start(void *ctx, int id)
 {
 	Scan   *s = ctx;
 	Worker *w = &s->workers[id];
-	char	name[32];
+	char	name[64];
 
-	snprintf(name, sizeof(name), "worker %d", id + 1);
+	snprintf(name, sizeof(name), "%sworker %d", s->server, id + 1);
 	rowsrc_count_bytes_into(&s->pace.bytes);
-	w->conn = pgconn_connect(&s->opt->conn, name);
+	w->conn = pgconn_connect(s->conn, name);
 	w->alive =
 		w->conn && snapshot_import(w->conn, s->snapshot) && snapshot_lock_tables(w->conn, s->cat);
 	return w->alive;
@@ -249,15 +249,18 @@ phase_step(void *ctx, bool running)
 static void
 run_phase(Scan *s, const char *what, const Chunk *chunks, int nchunks, bool progress)
 {
-	PhaseCtx  pc = {s, what, progress, false};
+	char	  named[96];
+	PhaseCtx  pc = {s, named, progress, false};
 	PoolPhase phase = {nchunks, worker_job, phase_stop, phase_step, &pc};
 
+	snprintf(named, sizeof(named), "%s%s", s->server, what);
 	s->phase.chunks = chunks;
 	s->phase.nchunks = nchunks;
 	clock_gettime(CLOCK_MONOTONIC, &s->phase.start);
 	pool_run(s->pool, &phase);
+	s->chunks_read += pool_jobs_taken(s->pool);
 	if (progress)
-		print_progress(s, what, true);
+		print_progress(s, named, true);
 }
 
 /* A chunk no worker ran (all died, or Ctrl-C) fails its target. */
@@ -461,9 +464,12 @@ pick_verifier(Scan *s, PgConn *coord, int nstarted)
 	return coord;
 }
 
-/* Start the pool, run both phases, stop the pool; results into res. */
+/*
+ * Start the pool, run both phases, stop the pool; results into res.
+ * --orphans-out goes to shared (--replica: every server's), else its own.
+ */
 static bool
-run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
+run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress, OrphansOut *shared)
 {
 	PgConn	   *verifier;
 	int			nalive;
@@ -494,11 +500,12 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 	{
 		pool_free(s->pool);
 		s->pool = NULL;
-		log_error("no worker could connect to the server");
+		log_error("%sno worker could connect to the server", s->server);
 		return false;
 	}
 	handled = fk_calloc((size_t) s->plan->nfks + 1, sizeof(bool));
-	out = s->opt->scan.orphans_out && !signals_interrupted()
+	out = shared ? shared
+		  : s->opt->scan.orphans_out && !signals_interrupted()
 			  ? orphans_open(s->opt->scan.orphans_out, s->plan->nfks)
 			  : NULL;
 	/*
@@ -524,7 +531,8 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress)
 		if (!handled[i])
 			finish_and_write(s, verifier, res, i, out);
 	free(handled);
-	if (out && !orphans_close(out, !signals_interrupted()) && !signals_interrupted())
+	if (out && out != shared && !orphans_close(out, !signals_interrupted()) &&
+		!signals_interrupted())
 		res->output_failed = true;
 	return true;
 }
@@ -560,20 +568,8 @@ fail_unlogged(Scan *s)
 			record_error(s, &s->errors.fk[i], reason);
 }
 
-/* What every attempt of one run shares. */
-typedef struct Run
-{
-	const FkOptions *opt;
-	bool			 keep_keys;
-	bool			 in_recovery;
-	bool			 progress;
-	ReportStream	*stream; /* NULL: no report while scanning */
-	StateFile		*state;
-	const Baseline	*baseline;
-} Run;
-
 /* Everything an attempt holds: its state, plan, coordinator and snapshot. */
-static void
+void
 attempt_free(Scan *s)
 {
 	if (s == NULL)
@@ -583,6 +579,7 @@ attempt_free(Scan *s)
 	if (s->coord && pgconn_alive(s->coord) && pgconn_in_transaction(s->coord))
 		(void) pgconn_exec(s->coord, "ROLLBACK", 0, NULL, NULL, NULL);
 	plan_free((ScanPlan *) s->plan);
+	free(s->out_slot);
 	free(s->snapshot);
 	pgconn_free(s->coord);
 	free(s);
@@ -604,14 +601,18 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 	ScanPlan		*plan;
 	bool			 ok;
 	bool			*skip;
+	char			 name[64];
 
 	s->keep_keys = run->keep_keys;
+	s->conn = run->conn;
+	s->server = run->server;
 	pace_init(&s->pace, opt->engine.max_rate, opt->engine.max_rate_bytes, opt->scan.max_time_s,
 			  budget_s);
 	*conflict = false;
 	*cat = NULL;
 	*kept = NULL;
-	s->coord = pgconn_connect(&opt->conn, "coordinator");
+	snprintf(name, sizeof(name), "%scoordinator", run->server);
+	s->coord = pgconn_connect(run->conn, name);
 	ok = s->coord && snapshot_export(s->coord, &s->snapshot) &&
 		 catalog_read(s->coord, &opt->filter, cat) && snapshot_lock_tables(s->coord, *cat) &&
 		 (run->state == NULL || catalog_read_filenodes(s->coord, *cat));
@@ -621,7 +622,8 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 								 (run->in_recovery && !pgconn_alive(s->coord)));
 		goto done;
 	}
-	log_info("snapshot %s, %d foreign keys, %d jobs", s->snapshot, (*cat)->nfks, opt->engine.jobs);
+	log_info("%ssnapshot %s, %d foreign keys, %d jobs", run->server, s->snapshot, (*cat)->nfks,
+			 opt->engine.jobs);
 
 	s->opt = opt;
 	s->cat = *cat;
@@ -632,6 +634,16 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 	res->database = fk_strdup(pgconn_database(s->coord));
 	skip =
 		resume_finished_fks(run->state, *cat, &opt->filter.relations, s->coord, run->stream, res);
+	if (run->assigned)
+	{
+		/* --replica: this server reads its share; the others are skipped */
+		s->out_slot = fk_calloc((size_t) (*cat)->nfks + 1, sizeof(int));
+		for (int i = 0; i < (*cat)->nfks; i++)
+		{
+			s->out_slot[i] = catalog_find_fk(run->main_cat, *cat, i);
+			skip[i] = skip[i] || s->out_slot[i] < 0 || !run->assigned[s->out_slot[i]];
+		}
+	}
 	/* 14: TID Range Scans; before, one chunk per relation */
 	plan = plan_build_skipping(*cat, opt, pgconn_server_version(s->coord) >= FK_PG14, skip);
 	resume_plan(&s->resume, run->state, plan, pgconn_server_version(s->coord) >= FK_PG14);
@@ -659,7 +671,7 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 	if ((*cat)->in_recovery)
 		fail_unlogged(s);
 
-	ok = run_pool(s, s->coord, res, run->progress);
+	ok = run_pool(s, s->coord, res, run->progress, run->out);
 	*conflict = atomic_load(&s->conflict);
 	if (ok)
 	{
@@ -673,6 +685,7 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 		res->rows_read = atomic_load(&s->pace.rows);
 		res->bytes_read = atomic_load(&s->pace.bytes);
 		res->budget_expired = atomic_load(&s->pace.expired);
+		res->chunks_read = s->chunks_read;
 	}
 
 done:
@@ -691,6 +704,13 @@ done:
 static const char *
 guarantee_for(const ScanResult *res)
 {
+	if (res->nservers > 0)
+		return res->mixed_snapshots
+				   ? "per foreign key: every orphan reported existed when its chunk was read "
+					 "and when it was confirmed, on the one server named for it"
+				   : "exact per foreign key: its parents and children read from one snapshot "
+					 "of the one server named for it; different foreign keys on different "
+					 "servers' snapshots";
 	if (res->mixed_snapshots)
 		return "every orphan reported existed when its parent table was read, when its "
 			   "chunk was read, and when it was confirmed at the end (chunks retried on "
@@ -702,15 +722,15 @@ guarantee_for(const ScanResult *res)
  * On a hot standby: where replay stands, refused beyond --max-lag, paused
  * with --pause-replay (standby_resume_replay() undoes it on every exit).
  */
-static bool
-standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery, ReplayPosition *start,
-			  bool *paused)
+bool
+scan_standby_start(PgConn *control, const FkOptions *opt, const char *server, bool *in_recovery,
+				   ReplayPosition *start, bool *paused)
 {
 	if (!pgconn_in_recovery(control, in_recovery))
 		return false;
 	if (!*in_recovery)
 	{
-		if (opt->engine.pause_replay)
+		if (opt->engine.pause_replay && server[0] == '\0')
 			log_warning("not a hot standby: --pause-replay has no replay to pause");
 		return true;
 	}
@@ -718,7 +738,7 @@ standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery, ReplayPo
 		return false;
 	if (opt->engine.max_lag_s >= 0 && start->lag_s > opt->engine.max_lag_s)
 	{
-		log_error("the standby is %.1f s behind its primary, more than --max-lag %.1f s",
+		log_error("%sthe standby is %.1f s behind its primary, more than --max-lag %.1f s", server,
 				  start->lag_s, opt->engine.max_lag_s);
 		log_detail("received up to %s, replayed up to %s.",
 				   start->receive_lsn[0] ? start->receive_lsn : "(nothing)", start->replay_lsn);
@@ -728,8 +748,8 @@ standby_start(PgConn *control, const FkOptions *opt, bool *in_recovery, ReplayPo
 }
 
 /* The run's figures and the counts of FKs by status, once every FK is in. */
-static void
-sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
+void
+scan_sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
 {
 	struct rusage ru;
 
@@ -755,19 +775,66 @@ sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s)
 	}
 }
 
+/*
+ * Attempts on run's server until one is not spoiled by a recovery conflict
+ * (--consistency snapshot: up to --retries restarts on new snapshots); the
+ * --max-time budget counts from start.  True when res and *cat are filled;
+ * *conflict: the last attempt was spoiled all the same.
+ */
+bool
+scan_attempts(const Run *run, const struct timespec *start, ScanResult *res, Catalog **cat,
+			  Scan **kept, int *attempts, bool *conflict)
+{
+	const FkOptions *opt = run->opt;
+	bool			 ok;
+	int				 attempt;
+
+	for (attempt = 1;; attempt++)
+	{
+		/* the budget spans the attempts: a restart gets what is left */
+		double budget =
+			opt->scan.max_time_s > 0 ? opt->scan.max_time_s - pace_seconds_since(start) : 0;
+
+		if (opt->scan.max_time_s > 0 && budget < 0.001)
+			budget = 0.001;
+		ok = scan_attempt(run, budget, res, cat, conflict, kept);
+		if (!*conflict || opt->engine.consistency != CONSISTENCY_SNAPSHOT ||
+			attempt > opt->engine.retries || signals_interrupted())
+			break;
+		log_warning("%srecovery conflict: restarting the scan on a new snapshot (attempt %d of %d)",
+					run->server, attempt + 1, opt->engine.retries + 1);
+		attempt_free(*kept);
+		*kept = NULL;
+		scanresult_free(res);
+		catalog_free(*cat);
+		*cat = NULL;
+	}
+	if (*conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT)
+	{
+		log_error("%srecovery conflicts spoiled %d attempt%s: the answer is incomplete",
+				  run->server, attempt, attempt == 1 ? "" : "s");
+		log_hint("Use --pause-replay, --consistency chunk, more --retries, or hot_standby_feedback "
+				 "= on.");
+	}
+	*attempts = attempt;
+	return ok;
+}
+
 /* What outlives the scan until scan_outcome_free. */
 typedef struct ScanHeld
 {
-	PgConn	  *control; /* the standby's replay (paused or not) */
-	StateFile *state;
-	Baseline  *baseline;
-	Scan	  *kept; /* keep_keys: the last attempt */
+	PgConn		*control; /* the standby's replay (paused or not) */
+	StateFile	*state;
+	Baseline	*baseline;
+	Scan		*kept;	/* keep_keys: the last attempt */
+	ServerSweep *sweep; /* --replica: every server's catalog and results */
 } ScanHeld;
 
 bool
 scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOutcome *out)
 {
-	Run				run = {opt, keep_keys, false, false, stream, NULL, NULL};
+	Run run = {
+		.opt = opt, .keep_keys = keep_keys, .stream = stream, .conn = &opt->conn, .server = ""};
 	ScanHeld	   *held = fk_calloc(1, sizeof(ScanHeld));
 	struct timespec start;
 	bool			paused = false;
@@ -786,6 +853,16 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	if (opt->scan.baseline && !baseline_read(opt->scan.baseline, &held->baseline))
 		return false;
 	run.baseline = held->baseline;
+	if (opt->scan.replicas.n > 0)
+	{
+		/* JSON lines come at the end: an FK a lost server held is read again */
+		run.stream = NULL;
+		if (!servers_scan(&run, &start, &out->result, &out->cat, &held->sweep))
+			return false;
+		scan_sum_up(&out->result, opt, pace_seconds_since(&start));
+		out->rc = gate_exit_code(&out->result, &opt->scan.gate);
+		return true;
+	}
 	/* a connection of its own for the standby's replay: it outlives attempts */
 	held->control = pgconn_connect(&opt->conn, "control");
 	if (held->control == NULL)
@@ -795,36 +872,10 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 			NULL)
 		return false;
 	run.state = held->state;
-	if (!standby_start(held->control, opt, &run.in_recovery, &replay_start, &paused))
+	if (!scan_standby_start(held->control, opt, "", &run.in_recovery, &replay_start, &paused))
 		return false;
 
-	for (attempt = 1;; attempt++)
-	{
-		/* the budget spans the attempts: a restart gets what is left */
-		double budget =
-			opt->scan.max_time_s > 0 ? opt->scan.max_time_s - pace_seconds_since(&start) : 0;
-
-		if (opt->scan.max_time_s > 0 && budget < 0.001)
-			budget = 0.001;
-		ok = scan_attempt(&run, budget, &out->result, &out->cat, &conflict, &held->kept);
-		if (!conflict || opt->engine.consistency != CONSISTENCY_SNAPSHOT ||
-			attempt > opt->engine.retries || signals_interrupted())
-			break;
-		log_warning("recovery conflict: restarting the scan on a new snapshot (attempt %d of %d)",
-					attempt + 1, opt->engine.retries + 1);
-		attempt_free(held->kept);
-		held->kept = NULL;
-		scanresult_free(&out->result);
-		catalog_free(out->cat);
-		out->cat = NULL;
-	}
-	if (conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT)
-	{
-		log_error("recovery conflicts spoiled %d attempt%s: the answer is incomplete", attempt,
-				  attempt == 1 ? "" : "s");
-		log_hint("Use --pause-replay, --consistency chunk, more --retries, or hot_standby_feedback "
-				 "= on.");
-	}
+	ok = scan_attempts(&run, &start, &out->result, &out->cat, &held->kept, &attempt, &conflict);
 	if (!ok)
 		return false;
 
@@ -835,7 +886,7 @@ scan_execute(const FkOptions *opt, ReportStream *stream, bool keep_keys, ScanOut
 	out->result.replay_start = replay_start;
 	if (run.in_recovery)
 		(void) standby_replay_position(held->control, &out->result.replay_end);
-	sum_up(&out->result, opt, pace_seconds_since(&start));
+	scan_sum_up(&out->result, opt, pace_seconds_since(&start));
 	out->rc = conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT
 				  ? FK_EXIT_ERROR
 				  : gate_exit_code(&out->result, &opt->scan.gate);
@@ -884,6 +935,7 @@ scan_outcome_free(ScanOutcome *out)
 		pgconn_free(out->held->control);
 		state_close(out->held->state);
 		baseline_free(out->held->baseline);
+		servers_free(out->held->sweep);
 		free(out->held);
 	}
 	memset(out, 0, sizeof(*out));

@@ -85,7 +85,7 @@ recover_worker(Worker *w)
 			char *name = fk_strdup(pgconn_name(w->conn));
 
 			pgconn_free(w->conn);
-			w->conn = pgconn_connect(&s->opt->conn, name);
+			w->conn = pgconn_connect(s->conn, name);
 			free(name);
 			ok = w->conn && snapshot_begin_fresh(w->conn);
 		}

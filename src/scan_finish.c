@@ -525,7 +525,7 @@ finish_and_write(Scan *s, PgConn *c, ScanResult *res, int i, OrphansOut *out)
 		signals_interrupted())
 		return;
 	m = matcher_for(s, &res->fks[i], i);
-	if (!orphans_write_fk(out, i, c, s->cat, &m))
+	if (!orphans_write_fk(out, s->out_slot ? s->out_slot[i] : i, c, s->cat, &m))
 	{
 		output_failed(s, res);
 		recover_verifier(s, c);

@@ -33,7 +33,8 @@ replay_row(void *ctx, const PGresult *res, int row)
  * thread's at a time).
  */
 static pthread_mutex_t replay_lock = PTHREAD_MUTEX_INITIALIZER;
-static PgConn		  *replay_paused_on;
+static PgConn		  *replay_paused_on[1 + MAX_REPLICAS]; /* one per server */
+static int			   npaused;
 
 /* Lag is 0 when all that was received is replayed (an idle primary). */
 bool
@@ -63,31 +64,30 @@ void
 standby_resume_replay(void)
 {
 	pthread_mutex_lock(&replay_lock);
-	for (int i = 0; replay_paused_on && i < 10; i++)
+	for (int k = 0; k < npaused; k++)
 	{
-		bool ok;
+		PgConn *c = replay_paused_on[k];
+		bool	ok = false;
 
-		pgconn_set_quiet(replay_paused_on, true);
-		ok = pgconn_exec(replay_paused_on, "SELECT pg_catalog.pg_wal_replay_resume()", 0, NULL,
-						 NULL, NULL);
-		pgconn_set_quiet(replay_paused_on, false);
-		if (ok)
+		for (int i = 0; !ok && i < 10; i++)
 		{
-			log_info("WAL replay resumed");
-			replay_paused_on = NULL;
+			pgconn_set_quiet(c, true);
+			ok = pgconn_exec(c, "SELECT pg_catalog.pg_wal_replay_resume()", 0, NULL, NULL, NULL);
+			pgconn_set_quiet(c, false);
+			if (ok)
+				log_info("WAL replay resumed");
+			else if (!pgconn_alive(c))
+				(void) pgconn_reset(c);
+			else
+				usleep(100000);
 		}
-		else if (!pgconn_alive(replay_paused_on))
-			(void) pgconn_reset(replay_paused_on);
-		else
-			usleep(100000);
+		if (!ok)
+		{
+			log_error("could not resume WAL replay: %s", pgconn_error(c, "unknown error"));
+			log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
+		}
 	}
-	if (replay_paused_on)
-	{
-		log_error("could not resume WAL replay: %s",
-				  pgconn_error(replay_paused_on, "unknown error"));
-		log_hint("Run \"SELECT pg_wal_replay_resume()\" on the standby.");
-	}
-	replay_paused_on = NULL;
+	npaused = 0;
 	signals_set_exit_hook(NULL);
 	pthread_mutex_unlock(&replay_lock);
 }
@@ -137,7 +137,7 @@ standby_pause_replay(PgConn *c)
 				 "pg_wal_replay_resume().");
 		return false;
 	}
-	replay_paused_on = c;
+	replay_paused_on[npaused++] = c;
 	signals_set_exit_hook(standby_resume_replay);
 	pthread_mutex_unlock(&replay_lock);
 	/* a pause takes effect between records: wait until it has */
@@ -162,4 +162,35 @@ standby_pause_replay(PgConn *c)
 	if (!signals_interrupted())
 		log_error("WAL replay did not pause within 30 s");
 	return false;
+}
+
+static bool
+identity_row(void *ctx, const PGresult *res, int row)
+{
+	SystemIdentity *id = ctx;
+
+	snprintf(id->system, sizeof(id->system), "%s", PQgetvalue(res, row, 0));
+	id->timeline = atoi(PQgetvalue(res, row, 1));
+	snprintf(id->lsn, sizeof(id->lsn), "%s", PQgetvalue(res, row, 2));
+	return true;
+}
+
+bool
+standby_identity(PgConn *c, bool in_recovery, SystemIdentity *id)
+{
+	/* a standby's timeline is its replay's, a primary's its insert's */
+	const char *sql =
+		in_recovery ? "SELECT s.system_identifier::pg_catalog.text, c.timeline_id, "
+					  "coalesce(pg_catalog.pg_last_wal_replay_lsn()::pg_catalog.text, '') "
+					  "FROM pg_catalog.pg_control_system() s, pg_catalog.pg_control_checkpoint() c"
+					: "SELECT s.system_identifier::pg_catalog.text, c.timeline_id, "
+					  "pg_catalog.pg_current_wal_lsn()::pg_catalog.text "
+					  "FROM pg_catalog.pg_control_system() s, pg_catalog.pg_control_checkpoint() c";
+	bool ok;
+
+	memset(id, 0, sizeof(*id));
+	pthread_mutex_lock(&replay_lock);
+	ok = pgconn_exec(c, sql, 0, NULL, identity_row, id);
+	pthread_mutex_unlock(&replay_lock);
+	return ok;
 }

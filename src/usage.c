@@ -40,8 +40,7 @@ common_help(FkCommand cmd)
 		   "\nOutput options:\n");
 	if (cmd == CMD_SCAN)
 		printf("      --format=text|json|jsonl  report format (default: text)\n"
-			   "  -P, --progress                progress on stderr (default: on a terminal)\n"
-			   "      --no-progress             never show progress\n");
+			   "  -P, --progress, --no-progress  progress on stderr (default: on a terminal)\n");
 	else if (cmd == CMD_AUDIT)
 		printf("      --format=text|json        report format (default: text)\n"
 			   "      --lock-timeout=DURATION   wait for locks at most this (default: 10s)\n");
@@ -145,7 +144,8 @@ usage_command(FkCommand cmd)
 			   "      --consistency=snapshot|chunk  on a conflict: restart, or retry the chunk\n"
 			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
 			   "      --pause-replay            pause WAL replay during the scan\n"
-			   "      --max-lag=DURATION        refuse to start on a standby further behind\n");
+			   "      --max-lag=DURATION        refuse to start on a standby further behind\n"
+			   "      --replica=CONNINFO        also read on this standby (repeatable)\n");
 		common_help(cmd);
 		printf("\nExit status: 0 no orphans (or within --max-orphans*), 1 orphans, 2 error.\n");
 	}

@@ -12,13 +12,13 @@
 #   tests/check.sh fuzz     the fuzz step alone
 #   tests/check.sh majors   the other majors' step alone (after a build)
 #
-# FKSCAN_FUZZ_SECONDS: seconds per fuzz target (default 20).
+# FKSCAN_FUZZ_SECONDS: seconds per fuzz target (default 10).
 # FKSCAN_PG_MAJORS: the other majors to run (default "13 14 16 17 18";
 # empty: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${FKSCAN_FUZZ_SECONDS:-20}
+fuzz_seconds=${FKSCAN_FUZZ_SECONDS:-10}
 fuzz_targets="copybin keyenc"
 
 # Build the fuzz targets with clang and run each from its seeds for
@@ -54,9 +54,11 @@ run_fuzz() {
 }
 
 # The integration suite of the plain build against each other major, one
-# throwaway cluster at a time; a summary line per major.
+# throwaway cluster at a time; a summary line per major.  051_replicas (a
+# primary and two standbys) runs on the oldest and newest of them only,
+# to keep "make check" within 30 minutes; Debian's 15 runs it in every build.
 run_majors() {
-    local rc=0 m bindir t0 summary=""
+    local rc=0 m bindir t0 summary="" skip
     for m in ${FKSCAN_PG_MAJORS-13 14 16 17 18}; do
         if ! bindir=$(tests/harness/pgmajor.sh bindir "$m"); then
             summary+="PostgreSQL $m: FAILED (no server binaries)"$'\n'
@@ -65,8 +67,9 @@ run_majors() {
         fi
         echo "== tests: integration suite, PostgreSQL $m"
         t0=$SECONDS
-        if PG_BINDIR=$bindir tests/harness/pgcluster.sh run -- \
-            bash -c 'cd build && ctest --output-on-failure -j2 -L integration -LE "sampledb|client"'; then
+        case $m in 13|18) skip='^$' ;; *) skip=051_replicas ;; esac
+        if PG_BINDIR=$bindir SKIP=$skip tests/harness/pgcluster.sh run -- \
+            bash -c 'cd build && ctest --output-on-failure -j2 -L integration -LE "sampledb|client" -E "$SKIP"'; then
             summary+="PostgreSQL $m: passed ($((SECONDS - t0)) s)"$'\n'
         else
             summary+="PostgreSQL $m: FAILED ($((SECONDS - t0)) s)"$'\n'

@@ -156,6 +156,12 @@ bool catalog_table_unlogged(const CatTable *t);
 /* May the role read ctid in every leaf (sample rows are named by it)? */
 bool catalog_table_ctid_readable(const CatTable *t);
 
+/*
+ * The index in `in` of FK i of `of` (another server's catalog of the same
+ * system: a constraint by oid, a relationship by name and child), or -1.
+ */
+int catalog_find_fk(const Catalog *in, const Catalog *of, int i);
+
 /* The partitioned table rel is a leaf of, or NULL (rel is a table of its own). */
 const CatTable *catalog_partitioned_of(const Catalog *cat, const CatRelation *rel);
 

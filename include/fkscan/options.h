@@ -74,6 +74,9 @@ typedef struct EngineOptions
 	double		max_rate_bytes; /* --max-rate NMB: bytes per second; 0: no limit */
 } EngineOptions;
 
+/* --replica: servers besides the main one (a 64-bit mask tracks them). */
+#define MAX_REPLICAS 63
+
 /* The scan command's output, gate and sweep. */
 typedef struct ScanOptions
 {
@@ -85,6 +88,7 @@ typedef struct ScanOptions
 	char	   *state_file;		/* --state FILE: finished FKs recorded, skipped on resume */
 	GateOptions gate;			/* --max-orphans*, --baseline */
 	char	   *baseline;		/* --baseline FILE: orphans known from an earlier run */
+	StringList	replicas;		/* --replica CONNINFO: more servers of the same system */
 } ScanOptions;
 
 /* The commands that write: fix and validate. */

@@ -48,13 +48,15 @@
 /* What libpq needs; NULL fields are left to libpq's defaults (PG* variables). */
 typedef struct ConnOptions
 {
-	char	*dbname; /* a name, a conninfo string or a URI */
-	char	*host;
-	char	*port;
-	char	*username;
-	TriValue prompt_password; /* -w: TRI_NO, -W: TRI_YES */
-	int		 lock_timeout_ms; /* --lock-timeout: every session's lock_timeout,
+	char	   *dbname; /* a name, a conninfo string or a URI */
+	char	   *host;
+	char	   *port;
+	char	   *username;
+	TriValue	prompt_password; /* -w: TRI_NO, -W: TRI_YES */
+	int			lock_timeout_ms; /* --lock-timeout: every session's lock_timeout,
 									 * from its first query on (>= 1; 0: the default) */
+	const char *server;			 /* --replica: a conninfo string whose settings win over
+						 * the rest (the database stays the main one's) */
 } ConnOptions;
 
 #define LOCK_TIMEOUT_MS_DEFAULT 10000
@@ -73,6 +75,7 @@ void	pgconn_free(PgConn *c); /* cancels a running query; NULL is a no-op */
 const char *pgconn_name(const PgConn *c);			/* "coordinator", "worker 3" */
 int			pgconn_server_version(const PgConn *c); /* e.g. 150018 */
 const char *pgconn_database(const PgConn *c);
+char	   *pgconn_address(const PgConn *c);		 /* "host:port", malloc'd */
 int			pgconn_lock_timeout_ms(const PgConn *c); /* the session's, for messages */
 
 /* The last failure: its SQLSTATE ("" if none) and primary message (or dflt). */

@@ -87,6 +87,8 @@ typedef struct FkResult
 	char **chunk_snapshots; /* ... the snapshots they were read on (distinct) */
 	int	   nchunk_snapshots;
 	char  *finished_at; /* when it was final (UTC, ISO 8601) */
+	/* --replica: the server it was read on (in ScanResult.servers), or NULL */
+	const struct ServerFigures *server;
 } FkResult;
 
 /* Where a hot standby's WAL replay stood (--format json "replay"). */
@@ -97,6 +99,22 @@ typedef struct ReplayPosition
 	char   replay_lsn[32];
 	double lag_s; /* 0 when everything received is replayed */
 } ReplayPosition;
+
+/* --replica: one server's share of the sweep ("servers" in JSON). */
+typedef struct ServerFigures
+{
+	char	*name;	  /* "main", "replica 1", ... in --replica order */
+	char	*address; /* host:port as libpq connected (never a password) */
+	bool	 in_recovery;
+	bool	 lost; /* gone mid-sweep: its unfinished FKs were read elsewhere */
+	int		 nfks; /* FKs whose result came from it */
+	int		 chunks;
+	uint64_t rows;
+	uint64_t bytes;
+	double	 seconds;
+	char	 lsn_start[32]; /* a standby's replay LSN, a primary's insert LSN */
+	char	 lsn_end[32];
+} ServerFigures;
 
 typedef struct ScanResult
 {
@@ -134,6 +152,10 @@ typedef struct ScanResult
 	uint64_t bytes_read;	 /* COPY bytes streamed */
 	double	 bytes_per_s;
 	int		 nresumed; /* FKs taken from the --state file */
+	/* --replica */
+	int			   chunks_read; /* handed to workers (a server's share) */
+	ServerFigures *servers;		/* every server used, the main one first */
+	int			   nservers;	/* 0 without --replica */
 } ScanResult;
 
 void scanresult_free(ScanResult *r);

@@ -102,15 +102,17 @@ typedef struct EarlyFinish
 
 struct Scan
 {
-	const FkOptions *opt;
-	const Catalog	*cat;
-	const ScanPlan	*plan;
-	char			*snapshot;
-	PgConn			*coord;	   /* holds the exported snapshot (snapshot mode) */
-	ScanResult		*res;	   /* filled FK by FK */
-	ReportStream	*stream;   /* --format jsonl lines as FKs finish */
-	StateFile		*state;	   /* --state, or NULL */
-	const Baseline	*baseline; /* --baseline, or NULL */
+	const FkOptions	  *opt;
+	const ConnOptions *conn;   /* the server read (--replica: one of several) */
+	const char		  *server; /* "replica 1: " in its messages, or "" */
+	const Catalog	  *cat;
+	const ScanPlan	  *plan;
+	char			  *snapshot;
+	PgConn			  *coord;	 /* holds the exported snapshot (snapshot mode) */
+	ScanResult		  *res;		 /* filled FK by FK */
+	ReportStream	  *stream;	 /* --format jsonl lines as FKs finish */
+	StateFile		  *state;	 /* --state, or NULL */
+	const Baseline	  *baseline; /* --baseline, or NULL */
 
 	/* the pool */
 	Worker		   *workers;
@@ -137,6 +139,9 @@ struct Scan
 	 */
 	Resume resume;
 
+	int	 chunks_read; /* handed out to workers, every phase */
+	int *out_slot;	  /* --replica: FK i's slot in the shared --orphans-out */
+
 	/* for the caller */
 	bool	keep_keys; /* the caller wants the orphan keys (fix) */
 	PgConn *verifier;  /* after the pool: a connection in the snapshot */
@@ -149,6 +154,38 @@ in_key_pass(const Scan *s, Hash128 h)
 	return s->plan->key_passes == 1 ||
 		   hash128_mix(h) % (uint64_t) s->plan->key_passes == (uint64_t) s->phase.key_pass;
 }
+
+/* What every attempt of one run on one server shares. */
+typedef struct Run
+{
+	const FkOptions	  *opt;
+	bool			   keep_keys;
+	bool			   in_recovery;
+	bool			   progress;
+	ReportStream	  *stream; /* NULL: no report while scanning */
+	StateFile		  *state;
+	const Baseline	  *baseline;
+	const ConnOptions *conn;   /* the server */
+	const char		  *server; /* "replica 1: " before its messages, or "" */
+	/* --replica: the FKs are main_cat's, this server reads the assigned ones */
+	const Catalog *main_cat;
+	const bool	  *assigned; /* NULL: every FK */
+	OrphansOut	  *out;		 /* the shared --orphans-out, slots in main_cat's order */
+} Run;
+
+/* scan.c: one server's attempts, its standby side, the run's totals */
+bool scan_attempts(const Run *run, const struct timespec *start, ScanResult *res, Catalog **cat,
+				   Scan **kept, int *attempts, bool *conflict);
+void attempt_free(Scan *s);
+bool scan_standby_start(PgConn *control, const FkOptions *opt, const char *server,
+						bool *in_recovery, ReplayPosition *start, bool *paused);
+void scan_sum_up(ScanResult *res, const FkOptions *opt, double elapsed_s);
+
+/* scan_servers.c: --replica, one sweep spread over servers FK by FK */
+typedef struct ServerSweep ServerSweep;
+bool servers_scan(const Run *base, const struct timespec *start, ScanResult *res, Catalog **cat,
+				  ServerSweep **sweep);
+void servers_free(ServerSweep *sweep);
 
 /* scan_chunk.c */
 void		record_error(Scan *s, char **slot, const char *msg); /* first wins */

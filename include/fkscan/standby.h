@@ -7,11 +7,12 @@
  *
  * A pause is undone whatever happens: standby_resume_replay() at the end and
  * on every error path, and from the signal thread when a second Ctrl-C ends
- * the process at once.  One paused connection at a time.
+ * the process at once.  One paused connection per server (--replica).
  */
 #ifndef FKSCAN_STANDBY_H
 #define FKSCAN_STANDBY_H
 
+#include "fkscan/options.h"
 #include "fkscan/pgconn.h"
 #include "fkscan/result.h"
 
@@ -29,7 +30,17 @@ bool standby_replay_position(PgConn *c, ReplayPosition *rp);
 /* Pause replay on c and wait (up to 30 s) until it is paused; logs failures. */
 bool standby_pause_replay(PgConn *c);
 
-/* Resume what standby_pause_replay() paused, if anything (retried quietly). */
+/* Resume what standby_pause_replay() paused on any server (retried quietly). */
 void standby_resume_replay(void);
+
+/* What makes servers one system (--replica), and where its WAL stands. */
+typedef struct SystemIdentity
+{
+	char system[32]; /* pg_control_system().system_identifier */
+	int	 timeline;	 /* the last checkpoint's (a standby's: restartpoint's) */
+	char lsn[32];	 /* a standby's replay LSN, a primary's insert LSN */
+} SystemIdentity;
+
+bool standby_identity(PgConn *c, bool in_recovery, SystemIdentity *id);
 
 #endif /* FKSCAN_STANDBY_H */

@@ -16,8 +16,9 @@
 #       into a second data dir, its own port and socket dir): PGHOST/PGPORT
 #       are the primary, FKSCAN_STANDBY_HOST / FKSCAN_STANDBY_PORT /
 #       FKSCAN_STANDBY_DIR the standby.  Both are stopped whatever happens.
-#   pgcluster.sh start-standby DIR   start a primary in DIR/primary and its
-#       standby in DIR/standby, wait until it streams, print the env lines
+#   pgcluster.sh start-standby DIR [COUNT]   start a primary in DIR/primary
+#       and its standby in DIR/standby (COUNT of them: DIR/standby2, ...),
+#       wait until they stream, print the env lines
 #       (also in DIR/env); on failure, stop what was started
 #   pgcluster.sh stop-standby DIR    stop both (safe to call twice)
 #
@@ -186,15 +187,10 @@ SQL
     return 0
 }
 
-# A primary in DIR/primary and its streaming hot standby in DIR/standby.
-start_standby_pair() {
-    local dir=$1 pdir sdir pport sport n
-    pdir=$dir/primary
-    sdir=$dir/standby
-    mkdir -p "$dir"
-    chmod 0755 "$dir"       # the server's OS user walks through it
-    start_cluster "$pdir" >/dev/null || return 2
-    pport=$SERVER_PORT
+# A streaming hot standby of the primary in PDIR (port PPORT) in SDIR;
+# SERVER_PORT is then its port.
+add_standby() {
+    local pdir=$1 pport=$2 sdir=$3
     mkdir -p "$sdir"
     chmod 0755 "$sdir"
     [ "$(id -u)" = 0 ] && chown "$PGOSUSER" "$sdir"
@@ -218,33 +214,52 @@ max_standby_streaming_delay = 30s
 wal_receiver_status_interval = 1s
 CONF
     start_server "$sdir" || return 2
-    sport=$SERVER_PORT
-    # streaming: the primary's pg_stat_replication shows it
+}
+
+# A primary in DIR/primary and COUNT (default 1) streaming hot standbys in
+# DIR/standby, DIR/standby2, ...; the env lines name the first as
+# FKSCAN_STANDBY_*, the others as FKSCAN_STANDBY2_* and so on.
+start_standby_pair() {
+    local dir=$1 count=${2:-1} pdir sdir pport n i suffix
+    pdir=$dir/primary
+    mkdir -p "$dir"
+    chmod 0755 "$dir"       # the server's OS user walks through it
+    start_cluster "$pdir" >/dev/null || return 2
+    pport=$SERVER_PORT
+    cat "$pdir/env" >"$dir/env.new"
+    for i in $(seq 1 "$count"); do
+        suffix=$([ "$i" = 1 ] || echo "$i")
+        sdir=$dir/standby$suffix
+        add_standby "$pdir" "$pport" "$sdir" || return 2
+        cat >>"$dir/env.new" <<ENV
+export FKSCAN_STANDBY${suffix}_HOST='$sdir'
+export FKSCAN_STANDBY${suffix}_PORT='$SERVER_PORT'
+export FKSCAN_STANDBY${suffix}_DIR='$sdir'
+ENV
+    done
+    # streaming: the primary's pg_stat_replication shows them
     for _ in $(seq 1 300); do
         n=$(psql -X -A -t -h "$pdir" -p "$pport" -U postgres -d postgres -c \
             "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || true)
-        [ "$n" = 1 ] && break
+        [ "$n" = "$count" ] && break
         sleep 0.1
     done
-    if [ "$n" != 1 ]; then
-        echo "pgcluster.sh: error: the standby is not streaming after 30 s" >&2
-        tail -n 30 "$sdir/server.log" >&2 || true
+    if [ "$n" != "$count" ]; then
+        echo "pgcluster.sh: error: $count standbys are not streaming after 30 s" >&2
+        tail -n 30 "$dir"/standby*/server.log >&2 || true
         return 2
     fi
-    cat "$pdir/env" >"$dir/env"
-    cat >>"$dir/env" <<ENV
-export FKSCAN_STANDBY_HOST='$sdir'
-export FKSCAN_STANDBY_PORT='$sport'
-export FKSCAN_STANDBY_DIR='$sdir'
-ENV
+    mv "$dir/env.new" "$dir/env"
     cat "$dir/env"
     return 0
 }
 
 # Explicit "return 0" (see pick_os_user): this runs from an EXIT trap.
 stop_standby_pair() {
-    local dir=$1
-    stop_cluster "$dir/standby"
+    local dir=$1 sdir
+    for sdir in "$dir"/standby*; do
+        [ -d "$sdir" ] && stop_cluster "$sdir"
+    done
     stop_cluster "$dir/primary"
     return 0
 }
@@ -275,7 +290,7 @@ case "${1:-}" in
     stop) stop_cluster "$2" ;;
     start-standby)
         [ -n "${2:-}" ] || { echo "usage: pgcluster.sh start-standby DIR" >&2; exit 2; }
-        if ! start_standby_pair "$2"; then
+        if ! start_standby_pair "$2" "${3:-1}"; then
             stop_standby_pair "$2"
             exit 2
         fi

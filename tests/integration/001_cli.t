@@ -37,7 +37,7 @@ is($err, '', 'audit --help: nothing on stderr');
 is($rc, 0, 'scan --help: exit 0');
 like($out, qr/^  fkscan scan \[OPTION\]\.\.\. \[DBNAME \| CONNINFO\]$/m, 'scan --help: usage line');
 for my $opt ('-j, --jobs=NUM', '--chunk-size=SIZE', '--sample=NUM', '--lock-timeout=DURATION',
-             '-P, --progress', '--no-progress', '-t, --table=PATTERN', '--format=text|json|jsonl') {
+             '-P, --progress, --no-progress', '-t, --table=PATTERN', '--format=text|json|jsonl') {
     like($out, qr/^\s+\Q$opt\E\s/m, "scan --help: mentions $opt");
 }
 is($err, '', 'scan --help: nothing on stderr');

@@ -78,20 +78,12 @@ sub wait_until {
 }
 
 # The standby has replayed everything the primary has committed so far.
-# The harness runs with synchronous_commit = off, so pg_current_wal_lsn()
-# can lag behind a commit that psql already saw: a synchronous commit that
-# writes WAL (a transactional logical message) flushes everything before it.
-sub primary_lsn {
-    return FkTest::psql('postgres', "BEGIN; SET LOCAL synchronous_commit = on; "
-                        . "SELECT pg_logical_emit_message(true, 'fkscan-test', '') \\g /dev/null\n"
-                        . "COMMIT; SELECT pg_current_wal_flush_lsn();");
-}
 sub replayed_to {
     my ($lsn) = @_;
     return sb_psql('postgres', "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn") eq 't';
 }
 sub wait_replayed {
-    my $lsn = primary_lsn();
+    my $lsn = FkTest::primary_flush_lsn();
     return wait_until("standby replay up to $lsn", sub { replayed_to($lsn) }, 60);
 }
 

@@ -12,15 +12,15 @@ use FkTest;
 my $man = FkTest::source_dir() . '/src/man/fkscan.1';
 my $src = FkTest::slurp($man);
 
-# Options as --help shows them: "  -j, --jobs=NUM  ..." and "      --fetch=...".
+# Options as --help shows them: "  -j, --jobs=NUM  ...", "      --fetch=..."
+# and "  -P, --progress, --no-progress  ...".
 my %help;
 for my $cmd ([], ['audit'], ['scan'], ['fix'], ['validate']) {
     my ($rc, $out) = FkTest::fkscan(@$cmd, '--help');
     is($rc, 0, "fkscan @$cmd --help: exit 0");
     for my $line (split /\n/, $out) {
-        next unless $line =~ /^\s+(-[^\s,=]+)(?:, (--[\w-]+))?/;
-        $help{$1} = 1;
-        $help{$2} = 1 if $2;
+        next unless $line =~ /^\s+(-[^\s,=]+)(?:, (--[\w-]+))?(?:, (--[\w-]+))?/;
+        $help{$_} = 1 for grep { defined } $1, $2, $3;
     }
 }
 cmp_ok(scalar keys %help, '>', 50, 'options found in --help');

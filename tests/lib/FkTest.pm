@@ -147,11 +147,13 @@ sub source_dir {
 
 # A primary and its streaming hot standby in $dir (pgcluster.sh
 # start-standby); psql and fkscan then talk to the primary.  Returns the
-# pair's env lines as a hash (FKSCAN_STANDBY_HOST, FKSCAN_STANDBY_PORT...).
+# pair's env lines as a hash (FKSCAN_STANDBY_HOST, FKSCAN_STANDBY_PORT...;
+# with $count standbys, FKSCAN_STANDBY2_HOST... for the second and so on).
 # Bails out when the pair cannot start.  stop_standby_pair($dir) stops it.
 sub start_standby_pair {
-    my ($dir) = @_;
-    my ($rc, $out, $err) = run_command([source_dir() . '/tests/harness/pgcluster.sh', 'start-standby', $dir]);
+    my ($dir, $count) = @_;
+    my ($rc, $out, $err) = run_command([source_dir() . '/tests/harness/pgcluster.sh', 'start-standby', $dir,
+                                        $count // 1]);
     if ($rc != 0) {
         require Test::More;
         Test::More::BAIL_OUT("pgcluster.sh start-standby failed (exit $rc): $err");
@@ -159,6 +161,17 @@ sub start_standby_pair {
     my %pair = $out =~ /^export (\w+)='?([^'\n]*)'?$/mg;
     $ENV{$_} = $pair{$_} for qw(PGHOST PGPORT PGUSER PGDATABASE);
     return %pair;
+}
+
+# Where the primary's WAL ends, flushed: the harness runs with
+# synchronous_commit = off, so pg_current_wal_lsn() can lag behind a commit
+# psql already saw; a synchronous commit that writes WAL (a transactional
+# logical message) flushes everything before it.  A standby that replayed
+# up to it has everything committed so far.
+sub primary_flush_lsn {
+    return psql('postgres', "BEGIN; SET LOCAL synchronous_commit = on; "
+                . "SELECT pg_logical_emit_message(true, 'fkscan-test', '') \\g /dev/null\n"
+                . "COMMIT; SELECT pg_current_wal_flush_lsn();");
 }
 
 sub stop_standby_pair {
