@@ -240,7 +240,8 @@ default_memory_limit(void)
 /* The enum fields set through an int (set_int, parse_choice). */
 _Static_assert(sizeof(TriValue) == sizeof(int) && sizeof(OutputFormat) == sizeof(int) &&
 				   sizeof(FetchMethod) == sizeof(int) && sizeof(Consistency) == sizeof(int) &&
-				   sizeof(ScanOrder) == sizeof(int) && sizeof(FixStrategy) == sizeof(int),
+				   sizeof(ScanOrder) == sizeof(int) && sizeof(FixStrategy) == sizeof(int) &&
+				   sizeof(Spread) == sizeof(int),
 			   "enum options are set as int");
 
 typedef struct Choice
@@ -556,6 +557,8 @@ static const Choice fetch_choices[] = {{"binary", FETCH_COPY_BINARY, FOR_ALL},
 static const Choice consistency_choices[] = {{"snapshot", CONSISTENCY_SNAPSHOT, FOR_ALL},
 											 {"chunk", CONSISTENCY_CHUNK, FOR_ALL},
 											 {NULL, 0, 0}};
+static const Choice spread_choices[] = {
+	{"fk", SPREAD_FK, FOR_ALL}, {"chunk", SPREAD_CHUNK, FOR_ALL}, {NULL, 0, 0}};
 static const Choice order_choices[] = {{"size", ORDER_SIZE, FOR_ALL},
 									   {"name", ORDER_NAME, FOR_ALL},
 									   {"catalog", ORDER_CATALOG, FOR_ALL},
@@ -623,6 +626,7 @@ static const OptionSpec option_table[] = {
 	{"order", 0, ARG, FOR_SCAN, parse_choice, FIELD(scan.order), .choices = order_choices},
 	{"state", 0, ARG, FOR_SCAN, set_string, FIELD(scan.state_file)},
 	{"replica", 0, ARG, FOR_SCAN, parse_replica, FIELD(scan.replicas)},
+	{"spread", 0, ARG, FOR_SCAN, parse_choice, FIELD(scan.spread), .choices = spread_choices},
 
 	/* repairs */
 	{"apply", 0, NO_ARG, FOR_REPAIRS, set_true, FIELD(repair.apply)},
@@ -840,6 +844,11 @@ options_parse(int argc, char **argv, FkOptions *o)
 		return usage_error(cmdname);
 	}
 
+	if (o->scan.spread != SPREAD_FK && o->scan.replicas.n == 0)
+	{
+		log_error("option --spread needs --replica");
+		return usage_error(cmdname);
+	}
 	if (o->scan.replicas.n > 0 && o->scan.state_file)
 	{
 		/* its records tie each chunk to one snapshot of one server */

@@ -39,7 +39,57 @@ struct Pool
 	bool			*done;	/* per job of the last phase */
 	atomic_int		 next;	/* the next job to hand out */
 	atomic_bool		 stopped;
+	/* jobs handed back by a worker that lost them (pool_requeue); under lock */
+	int			  *requeued;
+	int			   nrequeued;
+	int			   inflight;   /* jobs being run */
+	pthread_cond_t cv_requeue; /* a job handed back, or none in flight */
 };
+
+/*
+ * The next job: the counter's, else one handed back, waiting while others
+ * still run jobs (they may hand theirs back); -1 when none is left.
+ */
+static int
+next_job(Pool *p, const PoolPhase *ph)
+{
+	int i = atomic_fetch_add(&p->next, 1);
+
+	pthread_mutex_lock(&p->lock);
+	if (i >= ph->njobs)
+	{
+		i = -1;
+		while (p->nrequeued == 0 && p->inflight > 0 && !atomic_load(&p->stopped))
+			pthread_cond_wait(&p->cv_requeue, &p->lock);
+		if (p->nrequeued > 0 && !atomic_load(&p->stopped))
+			i = p->requeued[--p->nrequeued];
+	}
+	if (i >= 0)
+	{
+		p->inflight++;
+		p->done[i] = true; /* read after the phase, ordered by the lock */
+	}
+	pthread_mutex_unlock(&p->lock);
+	return i;
+}
+
+static void
+job_ended(Pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (--p->inflight == 0)
+		pthread_cond_broadcast(&p->cv_requeue);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+stop_phase(Pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->stopped, true);
+	pthread_cond_broadcast(&p->cv_requeue);
+	pthread_mutex_unlock(&p->lock);
+}
 
 /* Take jobs until none is left, the phase stops, or this thread is lost. */
 static bool
@@ -51,14 +101,13 @@ run_jobs(Pool *p, const PoolPhase *ph, int id, bool alive)
 
 		if (ph->stop && ph->stop(ph->ctx))
 		{
-			atomic_store(&p->stopped, true);
+			stop_phase(p);
 			break;
 		}
-		i = atomic_fetch_add(&p->next, 1);
-		if (i >= ph->njobs)
+		if ((i = next_job(p, ph)) < 0)
 			break;
 		alive = ph->job(ph->ctx, id, i);
-		p->done[i] = true; /* read after the phase, ordered by the lock */
+		job_ended(p);
 	}
 	return alive;
 }
@@ -107,6 +156,7 @@ pool_start(int nthreads, PoolStartFn start, void *ctx)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cv_phase, NULL);
 	pthread_cond_init(&p->cv_done, NULL);
+	pthread_cond_init(&p->cv_requeue, NULL);
 	pthread_mutex_lock(&p->lock);
 	p->busy = nthreads;
 	pthread_mutex_unlock(&p->lock);
@@ -187,6 +237,9 @@ pool_run(Pool *p, const PoolPhase *phase)
 	pthread_mutex_lock(&p->lock);
 	free(p->done);
 	p->done = fk_calloc((size_t) (phase->njobs > 0 ? phase->njobs : 1), sizeof(bool));
+	free(p->requeued);
+	p->requeued = fk_calloc((size_t) (phase->njobs > 0 ? phase->njobs : 1), sizeof(int));
+	p->nrequeued = 0;
 	p->phase = phase;
 	p->njobs = phase->njobs;
 	atomic_store(&p->next, 0);
@@ -235,6 +288,19 @@ pool_jobs_taken(Pool *p)
 }
 
 void
+pool_requeue(Pool *p, int job)
+{
+	pthread_mutex_lock(&p->lock);
+	if (job >= 0 && job < p->njobs && p->done[job])
+	{
+		p->done[job] = false;
+		p->requeued[p->nrequeued++] = job;
+		pthread_cond_broadcast(&p->cv_requeue);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void
 pool_wake(Pool *p)
 {
 	pthread_mutex_lock(&p->lock);
@@ -257,6 +323,8 @@ pool_free(Pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cv_phase);
 	pthread_cond_destroy(&p->cv_done);
+	pthread_cond_destroy(&p->cv_requeue);
+	free(p->requeued);
 	free(p->threads);
 	free(p->alive);
 	free(p->done);

@@ -134,7 +134,17 @@ static void
 json_servers(JsonWriter *w, const ScanResult *res)
 {
 	jsonw_key(w, "spread");
-	jsonw_string(w, "fk");
+	jsonw_string(w, res->spread);
+	if (res->window_start[0] || res->window_end[0])
+	{
+		jsonw_key(w, "window");
+		jsonw_object_begin(w);
+		jsonw_key(w, "start");
+		jsonw_string(w, res->window_start[0] ? res->window_start : NULL);
+		jsonw_key(w, "end");
+		jsonw_string(w, res->window_end[0] ? res->window_end : NULL);
+		jsonw_object_end(w);
+	}
 	jsonw_key(w, "servers");
 	jsonw_array_begin(w);
 	for (int i = 0; i < res->nservers; i++)

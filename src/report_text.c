@@ -48,10 +48,11 @@ text_table(const ScanResult *res, StrBuf *b)
 		"Table",	   "Constraint",  "Method", "Child rows", "Exempt (NULL)",
 		"Orphan rows", "Orphan keys", "Status", "Time",		  "Server"};
 	static const bool right[] = {false, false, false, true, true, true, true, false, true, false};
-	TextTable		  t;
+	/* the server column only with --replica, each FK on one server */
+	bool	  by_fk = res->nservers > 0 && strcmp(res->spread, "fk") == 0;
+	TextTable t;
 
-	/* the server column only with --replica */
-	texttable_init(&t, (int) FK_LENGTHOF(headers) - (res->nservers == 0), headers, right);
+	texttable_init(&t, (int) FK_LENGTHOF(headers) - !by_fk, headers, right);
 	for (int i = 0; i < res->nfks; i++)
 	{
 		const FkResult *r = &res->fks[i];
@@ -74,7 +75,7 @@ text_table(const ScanResult *res, StrBuf *b)
 		texttable_add_copy(&t, scanresult_status_name(r->status));
 		snprintf(buf, sizeof(buf), "%.2f s", r->elapsed_s);
 		texttable_add_copy(&t, buf);
-		if (res->nservers > 0)
+		if (by_fk)
 			texttable_add_copy(&t, r->server ? r->server->name : "-");
 	}
 	texttable_render(&t, b);
@@ -90,7 +91,8 @@ text_servers(const ScanResult *res, StrBuf *b)
 	static const bool right[] = {false, false, false, true, true, true, true, true, false, false};
 	TextTable		  t;
 
-	strbuf_appendf(b, "Spread over %d servers: %s.\n", res->nservers, res->guarantee);
+	strbuf_appendf(b, "Spread over %d servers (--spread %s): %s.\n", res->nservers, res->spread,
+				   res->guarantee);
 	texttable_init(&t, (int) FK_LENGTHOF(headers), headers, right);
 	for (int i = 0; i < res->nservers; i++)
 	{
@@ -115,6 +117,8 @@ text_servers(const ScanResult *res, StrBuf *b)
 	}
 	texttable_render(&t, b);
 	texttable_free(&t);
+	if (res->window_start[0])
+		strbuf_appendf(b, "Window: WAL from %s to %s.\n", res->window_start, res->window_end);
 	strbuf_append_char(b, '\n');
 }
 

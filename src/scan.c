@@ -150,11 +150,16 @@ worker_start(void *ctx, int id)
 	Worker *w = &s->workers[id];
 	char	name[64];
 
-	snprintf(name, sizeof(name), "%sworker %d", s->server, id + 1);
+	w->server = s->nspread > 1 ? id % s->nspread : 0;
+	snprintf(name, sizeof(name), "%sworker %d",
+			 s->nspread > 1 ? s->spread_names[w->server] : s->server, id + 1);
 	rowsrc_count_bytes_into(&s->pace.bytes);
-	w->conn = pgconn_connect(s->conn, name);
+	w->conn = pgconn_connect(worker_server(w), name);
+	/* --spread chunk: another server's workers read on snapshots of their own */
 	w->alive =
-		w->conn && snapshot_import(w->conn, s->snapshot) && snapshot_lock_tables(w->conn, s->cat);
+		w->conn &&
+		(w->server == 0 ? snapshot_import(w->conn, s->snapshot) : snapshot_begin_fresh(w->conn)) &&
+		snapshot_lock_tables(w->conn, s->cat);
 	return w->alive;
 }
 
@@ -167,6 +172,7 @@ worker_job(void *ctx, int id, int index)
 
 	run_chunk(w, index);
 	note_unit_done(s, index);
+	w->chunks += w->alive;
 	return w->alive;
 }
 
@@ -537,11 +543,11 @@ run_pool(Scan *s, PgConn *coord, ScanResult *res, bool progress, OrphansOut *sha
 	return true;
 }
 
-/* No more connections than there are chunks to share. */
+/* No more connections than there are chunks to share (-j per server). */
 static int
-workers_for(const FkOptions *opt, const ScanPlan *plan)
+workers_for(const FkOptions *opt, const ScanPlan *plan, int nservers)
 {
-	int n = opt->engine.jobs;
+	int n = opt->engine.jobs * (nservers > 1 ? nservers : 1);
 
 	if (n > plan->nparent_chunks && n > plan->nchild_chunks)
 		n = plan->nparent_chunks > plan->nchild_chunks ? plan->nparent_chunks : plan->nchild_chunks;
@@ -580,6 +586,7 @@ attempt_free(Scan *s)
 		(void) pgconn_exec(s->coord, "ROLLBACK", 0, NULL, NULL, NULL);
 	plan_free((ScanPlan *) s->plan);
 	free(s->out_slot);
+	free((void *) s->spread_lost);
 	free(s->snapshot);
 	pgconn_free(s->coord);
 	free(s);
@@ -606,6 +613,12 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 	s->keep_keys = run->keep_keys;
 	s->conn = run->conn;
 	s->server = run->server;
+	s->spread = run->spread;
+	s->spread_names = run->spread_names;
+	s->nspread = run->nspread;
+	s->spread_lost = fk_calloc((size_t) run->nspread + 1, sizeof(atomic_bool));
+	/* --spread chunk: chunks on several snapshots, orphans confirmed on one */
+	s->mixed_snapshots = run->nspread > 1;
 	pace_init(&s->pace, opt->engine.max_rate, opt->engine.max_rate_bytes, opt->scan.max_time_s,
 			  budget_s);
 	*conflict = false;
@@ -657,7 +670,7 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 		if (plan->child_chunks[i].role == CHUNK_CHILD)
 			s->early.pass_left[plan->child_chunks[i].target]++;
 	s->early.ready = fk_calloc((size_t) (plan->nfks + 1), sizeof(int));
-	s->nworkers = workers_for(opt, plan);
+	s->nworkers = workers_for(opt, plan, s->nspread);
 	s->sets = fk_calloc((size_t) (plan->nsets + 1), sizeof(KeySet));
 	s->errors.set = fk_calloc((size_t) (plan->nsets + 1), sizeof(char *));
 	s->errors.pass = fk_calloc((size_t) (plan->npasses + 1), sizeof(char *));
@@ -686,6 +699,14 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 		res->bytes_read = atomic_load(&s->pace.bytes);
 		res->budget_expired = atomic_load(&s->pace.expired);
 		res->chunks_read = s->chunks_read;
+		for (int w = 0; run->figs && w < s->nworkers; w++)
+		{
+			ServerFigures *f = &run->figs[s->workers[w].server];
+
+			f->chunks += s->workers[w].chunks;
+			f->rows += s->workers[w].rows;
+			f->bytes += s->workers[w].bytes;
+		}
 	}
 
 done:
@@ -704,6 +725,10 @@ done:
 static const char *
 guarantee_for(const ScanResult *res)
 {
+	if (res->nservers > 0 && strcmp(res->spread, "chunk") == 0)
+		return "every orphan reported was read on one of the servers, between the WAL positions "
+			   "of the window, and confirmed at the end on one snapshot; a row whose parent was "
+			   "deleted inside the window can be missed";
 	if (res->nservers > 0)
 		return res->mixed_snapshots
 				   ? "per foreign key: every orphan reported existed when its chunk was read "

@@ -456,6 +456,8 @@ run_child_chunk(Worker *w, int chunk_index, int attempt)
 		pace_count(&s->pace, cc.rows & (CHECK_EVERY_ROWS - 1));
 	}
 	pace_throttle(&s->pace);
+	w->rows += st.rows;
+	w->bytes += (uint64_t) st.bytes;
 	if (ok)
 	{
 		for (int i = 0; i < cc.nslots; i++)

@@ -65,6 +65,13 @@ note_fk_end(Scan *s, int fk)
  * --consistency chunk on a fresh one (the exporter may be gone by then).
  * A connection a conflict terminated is made anew.
  */
+/* The server a worker reads: its own under --spread chunk. */
+const ConnOptions *
+worker_server(const Worker *w)
+{
+	return w->scan->nspread > 1 ? &w->scan->spread[w->server] : w->scan->conn;
+}
+
 void
 recover_worker(Worker *w)
 {
@@ -85,7 +92,7 @@ recover_worker(Worker *w)
 			char *name = fk_strdup(pgconn_name(w->conn));
 
 			pgconn_free(w->conn);
-			w->conn = pgconn_connect(s->conn, name);
+			w->conn = pgconn_connect(worker_server(w), name);
 			free(name);
 			ok = w->conn && snapshot_begin_fresh(w->conn);
 		}
@@ -178,6 +185,22 @@ chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt
 			free(reason);
 			return true;
 		}
+	}
+	if (s->nspread > 1 && !bad_value && !recovered)
+	{
+		/* a fresh snapshot, or a new session, on its server if it still answers */
+		recover_worker(w);
+		recovered = true;
+	}
+	if (!w->alive && s->nspread > 1 && !bad_value && !pace_stop_reason(&s->pace))
+	{
+		/* --spread chunk: its server is gone; the others read the chunk */
+		if (!atomic_exchange(&s->spread_lost[w->server], true))
+			log_warning("%sthe server was lost mid-sweep: its chunks go to the other servers",
+						s->spread_names[w->server]);
+		pool_requeue(s->pool, (int) (c - s->phase.chunks));
+		free(reason);
+		return false;
 	}
 	if (bad_value)
 		log_error("worker %d: unexpected value in %s.%s: malformed key data", w->id + 1,

@@ -120,6 +120,8 @@ run_parent_chunk(Worker *w, const Chunk *c, int attempt)
 		pace_count(&s->pace, pc->rows & (CHECK_EVERY_ROWS - 1));
 	}
 	pace_throttle(&s->pace); /* small chunks never reach the in-row check */
+	w->rows += st.rows;
+	w->bytes += (uint64_t) st.bytes;
 	/* a set ignores keys added twice: a retried chunk just adds them again */
 	retry = !ok && chunk_failed(w, &s->errors.set[c->target], c, pc->bad_value, attempt);
 	strbuf_free(&sql);

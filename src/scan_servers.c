@@ -63,6 +63,9 @@ struct ServerSweep
 	Catalog *main_cat; /* handed to the caller as its catalog */
 	Part	*parts;	   /* every round's, for the results' borrowed pointers */
 	int		 nparts;
+	/* --spread chunk */
+	ConnOptions *conns;		/* each server's, the main one first */
+	FkOptions	 chunk_opt; /* the user's, under --consistency chunk */
 };
 
 static void *
@@ -79,8 +82,8 @@ server_thread(void *arg)
 
 /*
  * Connect, check it is the same system as the main server and within
- * --max-lag, pause its replay with --pause-replay.  False after one line
- * naming the server.
+ * --max-lag, then pause its replay with --pause-replay.  False after one
+ * line naming the server.
  */
 static bool
 server_open(Server *sv, const Server *main_sv, const FkOptions *opt, bool *paused)
@@ -96,9 +99,8 @@ server_open(Server *sv, const Server *main_sv, const FkOptions *opt, bool *pause
 		log_error("%scould not connect", sv->prefix);
 		return false;
 	}
-	if (!scan_standby_start(sv->control, opt, sv->prefix, &sv->in_recovery, &rp, &this_paused))
+	if (!pgconn_in_recovery(sv->control, &sv->in_recovery))
 		return false;
-	*paused = *paused || this_paused;
 	if (!standby_identity(sv->control, sv->in_recovery, &sv->identity))
 	{
 		log_error("%scould not read its system identifier", sv->prefix);
@@ -106,8 +108,6 @@ server_open(Server *sv, const Server *main_sv, const FkOptions *opt, bool *pause
 				 "(a superuser, or a member of pg_monitor).");
 		return false;
 	}
-	if (main_sv == sv)
-		return true;
 	if (strcmp(sv->identity.system, main_sv->identity.system) != 0)
 	{
 		log_error("%snot a server of the main server's system: system identifier %s, not %s",
@@ -120,7 +120,11 @@ server_open(Server *sv, const Server *main_sv, const FkOptions *opt, bool *pause
 				  sv->identity.timeline, main_sv->identity.timeline);
 		return false;
 	}
-	return true;
+	if (!scan_standby_start(sv->control, opt, sv->prefix, &sv->in_recovery, &rp, &this_paused))
+		return false;
+	*paused = *paused || this_paused;
+	/* paused: where replay stopped is where it reads */
+	return !this_paused || standby_identity(sv->control, sv->in_recovery, &sv->identity);
 }
 
 /* The catalog the answer is numbered by, read once on the main server. */
@@ -358,14 +362,115 @@ run_rounds(ServerSweep *sw, const struct timespec *start, ScanResult *res, Orpha
 	free(tried);
 }
 
+/* Lowest and highest of the servers' LSNs: where --spread chunk read. */
+static uint64_t
+lsn_value(const char *lsn)
+{
+	unsigned hi, lo;
+
+	return sscanf(lsn, "%X/%X", &hi, &lo) == 2 ? (uint64_t) hi << 32 | lo : 0;
+}
+
+static void
+set_window(ScanResult *res)
+{
+	const char *low = NULL, *high = NULL;
+
+	for (int k = 0; k < res->nservers; k++)
+	{
+		const ServerFigures *f = &res->servers[k];
+
+		if (f->lsn_start[0] && (low == NULL || lsn_value(f->lsn_start) < lsn_value(low)))
+			low = f->lsn_start;
+		if (f->lsn_end[0] && (high == NULL || lsn_value(f->lsn_end) > lsn_value(high)))
+			high = f->lsn_end;
+	}
+	snprintf(res->window_start, sizeof(res->window_start), "%s", low ? low : "");
+	snprintf(res->window_end, sizeof(res->window_end), "%s", high ? high : "");
+}
+
+/* --spread chunk: one attempt, its workers spread over every server. */
+static bool
+spread_chunks(ServerSweep *sw, const Run *base, const struct timespec *start, ScanResult *res,
+			  Catalog **cat)
+{
+	const char *names[1 + MAX_REPLICAS];
+	Run			run = *base;
+	Scan	   *kept = NULL;
+	bool		conflict = false;
+	bool		ok;
+
+	sw->conns = fk_calloc((size_t) sw->n, sizeof(ConnOptions));
+	for (int k = 0; k < sw->n; k++)
+	{
+		sw->conns[k] = sw->servers[k].conn;
+		names[k] = sw->servers[k].prefix;
+	}
+	/* chunks on several snapshots: chunk mode's rules, orphans confirmed on one */
+	sw->chunk_opt = *base->opt;
+	sw->chunk_opt.engine.consistency = CONSISTENCY_CHUNK;
+	run.opt = &sw->chunk_opt;
+	run.conn = &sw->conns[0];
+	run.in_recovery = sw->servers[0].in_recovery;
+	run.spread = sw->conns;
+	run.spread_names = names;
+	run.nspread = sw->n;
+	run.figs = res->servers;
+	ok = scan_attempts(&run, start, res, cat, &kept, &res->attempts, &conflict);
+	attempt_free(kept);
+	for (int k = 0; ok && k < sw->n; k++)
+	{
+		sw->servers[k].lost = !server_alive(&sw->servers[k]);
+		res->servers[k].lost = sw->servers[k].lost;
+		res->servers[k].seconds = pace_seconds_since(start);
+	}
+	return ok;
+}
+
+/* --spread fk: the main catalog, then rounds of whole FKs per server. */
+static bool
+spread_fks(ServerSweep *sw, const Run *base, const struct timespec *start, ScanResult *res,
+		   Catalog **cat)
+{
+	const FkOptions *opt = base->opt;
+	OrphansOut		*out = NULL;
+
+	if (!read_main_catalog(sw->servers[0].control, opt, &sw->main_cat))
+		return false;
+	*cat = sw->main_cat;
+	res->database = fk_strdup(pgconn_database(sw->servers[0].control));
+	res->server_version = pgconn_server_version(sw->servers[0].control);
+	res->in_recovery = sw->servers[0].in_recovery;
+	res->nfks = sw->main_cat->nfks;
+	res->fks = fk_calloc((size_t) res->nfks + 1, sizeof(FkResult));
+	for (int k = 0; k < sw->n; k++)
+	{
+		Server *sv = &sw->servers[k];
+
+		sv->assigned = fk_calloc((size_t) res->nfks + 1, sizeof(bool));
+		sv->run = *base;
+		sv->run.conn = &sv->conn;
+		sv->run.server = sv->prefix;
+		sv->run.in_recovery = sv->in_recovery;
+	}
+	if (opt->scan.orphans_out && !signals_interrupted())
+		out = orphans_open(opt->scan.orphans_out, res->nfks);
+	run_rounds(sw, start, res, out);
+	if (out && !orphans_close(out, !signals_interrupted()) && !signals_interrupted())
+		res->output_failed = true;
+	if (res->attempts == 0)
+		res->attempts = 1;
+	return true;
+}
+
 bool
 servers_scan(const Run *base, const struct timespec *start, ScanResult *res, Catalog **cat,
 			 ServerSweep **sweep)
 {
 	const FkOptions *opt = base->opt;
 	ServerSweep		*sw = fk_calloc(1, sizeof(ServerSweep));
-	OrphansOut		*out = NULL;
 	bool			 paused = false;
+	bool			 ok;
 
 	*sweep = sw;
 	sw->n = 1 + opt->scan.replicas.n;
@@ -386,15 +491,6 @@ servers_scan(const Run *base, const struct timespec *start, ScanResult *res, Cat
 		if (!server_open(sv, &sw->servers[0], opt, &paused))
 			return false;
 	}
-	if (!read_main_catalog(sw->servers[0].control, opt, &sw->main_cat))
-		return false;
-	*cat = sw->main_cat;
-
-	res->database = fk_strdup(pgconn_database(sw->servers[0].control));
-	res->server_version = pgconn_server_version(sw->servers[0].control);
-	res->in_recovery = sw->servers[0].in_recovery;
-	res->nfks = sw->main_cat->nfks;
-	res->fks = fk_calloc((size_t) res->nfks + 1, sizeof(FkResult));
 	res->nservers = sw->n;
 	res->servers = fk_calloc((size_t) sw->n, sizeof(ServerFigures));
 	for (int k = 0; k < sw->n; k++)
@@ -407,17 +503,12 @@ servers_scan(const Run *base, const struct timespec *start, ScanResult *res, Cat
 		fig->address = pgconn_address(sv->control);
 		fig->in_recovery = sv->in_recovery;
 		snprintf(fig->lsn_start, sizeof(fig->lsn_start), "%s", sv->identity.lsn);
-		sv->assigned = fk_calloc((size_t) res->nfks + 1, sizeof(bool));
-		sv->run = *base;
-		sv->run.conn = &sv->conn;
-		sv->run.server = sv->prefix;
-		sv->run.in_recovery = sv->in_recovery;
 	}
-	if (opt->scan.orphans_out && !signals_interrupted())
-		out = orphans_open(opt->scan.orphans_out, res->nfks);
 
-	run_rounds(sw, start, res, out);
-
+	ok = opt->scan.spread == SPREAD_CHUNK ? spread_chunks(sw, base, start, res, cat)
+										  : spread_fks(sw, base, start, res, cat);
+	if (!ok)
+		return false;
 	for (int k = 0; k < sw->n; k++)
 	{
 		Server		  *sv = &sw->servers[k];
@@ -426,13 +517,14 @@ servers_scan(const Run *base, const struct timespec *start, ScanResult *res, Cat
 		if (!sv->lost && standby_identity(sv->control, sv->in_recovery, &end))
 			snprintf(res->servers[k].lsn_end, sizeof(res->servers[k].lsn_end), "%s", end.lsn);
 	}
-	if (out && !orphans_close(out, !signals_interrupted()) && !signals_interrupted())
-		res->output_failed = true;
-	res->consistency = paused										  ? "paused-replay"
-					   : opt->engine.consistency == CONSISTENCY_CHUNK ? "chunk"
-																	  : "snapshot";
-	if (res->attempts == 0)
-		res->attempts = 1;
+	res->spread = opt->scan.spread == SPREAD_CHUNK ? "chunk" : "fk";
+	if (opt->scan.spread == SPREAD_CHUNK)
+		set_window(res);
+	res->consistency =
+		paused ? "paused-replay"
+		: opt->scan.spread == SPREAD_CHUNK || opt->engine.consistency == CONSISTENCY_CHUNK
+			? "chunk"
+			: "snapshot";
 	return true;
 }
 
@@ -454,6 +546,7 @@ servers_free(ServerSweep *sw)
 		catalog_free(sw->parts[i].cat);
 	}
 	free(sw->parts);
+	free(sw->conns);
 	free(sw->servers);
 	/* main_cat is the caller's (ScanOutcome.cat) */
 	free(sw);

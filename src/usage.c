@@ -145,7 +145,8 @@ usage_command(FkCommand cmd)
 			   "      --retries=NUM             restarts or chunk retries allowed (default: 3)\n"
 			   "      --pause-replay            pause WAL replay during the scan\n"
 			   "      --max-lag=DURATION        refuse to start on a standby further behind\n"
-			   "      --replica=CONNINFO        also read on this standby (repeatable)\n");
+			   "      --replica=CONNINFO        also read on this standby (repeatable)\n"
+			   "      --spread=fk|chunk         replicas read whole FKs, or chunks of every FK\n");
 		common_help(cmd);
 		printf("\nExit status: 0 no orphans (or within --max-orphans*), 1 orphans, 2 error.\n");
 	}

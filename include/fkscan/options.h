@@ -51,6 +51,13 @@ typedef enum Consistency
 	CONSISTENCY_CHUNK		  /* a conflict retries the lost chunk on a fresh snapshot */
 } Consistency;
 
+/* How --replica spreads a sweep over the servers (--spread). */
+typedef enum Spread
+{
+	SPREAD_FK = 0, /* each FK whole on one server's snapshot */
+	SPREAD_CHUNK   /* each FK's chunks over every server; orphans confirmed on one */
+} Spread;
+
 /* In which order child tables are scanned, so FKs finish one by one (--order). */
 typedef enum ScanOrder
 {
@@ -89,6 +96,7 @@ typedef struct ScanOptions
 	GateOptions gate;			/* --max-orphans*, --baseline */
 	char	   *baseline;		/* --baseline FILE: orphans known from an earlier run */
 	StringList	replicas;		/* --replica CONNINFO: more servers of the same system */
+	Spread		spread;			/* --spread */
 } ScanOptions;
 
 /* The commands that write: fix and validate. */

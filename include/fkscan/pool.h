@@ -63,6 +63,13 @@ bool pool_job_done(Pool *p, int job);
 /* Of the phase running (or the last): how many jobs were handed out. */
 int pool_jobs_taken(Pool *p);
 
+/*
+ * From a job, on a worker about to report itself lost: hand job back, for
+ * a thread still alive to run from the start (one waits for it while jobs
+ * are in flight).  Never run again: pool_job_done() says so.
+ */
+void pool_requeue(Pool *p, int job);
+
 /* Wake the calling thread's step (from a job: "something is ready"). */
 void pool_wake(Pool *p);
 

@@ -153,9 +153,12 @@ typedef struct ScanResult
 	double	 bytes_per_s;
 	int		 nresumed; /* FKs taken from the --state file */
 	/* --replica */
-	int			   chunks_read; /* handed to workers (a server's share) */
-	ServerFigures *servers;		/* every server used, the main one first */
-	int			   nservers;	/* 0 without --replica */
+	int			   chunks_read;		 /* handed to workers (a server's share) */
+	ServerFigures *servers;			 /* every server used, the main one first */
+	int			   nservers;		 /* 0 without --replica */
+	const char	  *spread;			 /* "fk" or "chunk" */
+	char		   window_start[32]; /* --spread chunk: the lowest LSN read at */
+	char		   window_end[32];	 /* ... and the highest */
 } ScanResult;
 
 void scanresult_free(ScanResult *r);

@@ -65,6 +65,11 @@ typedef struct Worker
 	bool	   alive; /* connected and in the snapshot */
 	KeySet	  *sets;  /* partial parent sets, one per ParentSet */
 	FkPartial *fks;	  /* one per FK */
+	/* --spread chunk: its server, and what it read there */
+	int		 server;
+	int		 chunks;
+	uint64_t rows;
+	uint64_t bytes;
 } Worker;
 
 /* First failure of each unit of work (under Scan.lock); NULL while fine. */
@@ -141,6 +146,11 @@ struct Scan
 
 	int	 chunks_read; /* handed out to workers, every phase */
 	int *out_slot;	  /* --replica: FK i's slot in the shared --orphans-out */
+	/* --spread chunk: the servers the workers are spread over (0: conn) */
+	const ConnOptions *spread;
+	const char *const *spread_names; /* "replica 1: " */
+	int				   nspread;
+	atomic_bool		  *spread_lost; /* per server: its loss was told */
 
 	/* for the caller */
 	bool	keep_keys; /* the caller wants the orphan keys (fix) */
@@ -171,6 +181,11 @@ typedef struct Run
 	const Catalog *main_cat;
 	const bool	  *assigned; /* NULL: every FK */
 	OrphansOut	  *out;		 /* the shared --orphans-out, slots in main_cat's order */
+	/* --spread chunk: every worker pool spread over these servers (0: conn) */
+	const ConnOptions *spread;
+	const char *const *spread_names;
+	int				   nspread;
+	ServerFigures	  *figs; /* per server: its chunks, rows, bytes added */
 } Run;
 
 /* scan.c: one server's attempts, its standby side, the run's totals */
@@ -188,14 +203,15 @@ bool servers_scan(const Run *base, const struct timespec *start, ScanResult *res
 void servers_free(ServerSweep *sweep);
 
 /* scan_chunk.c */
-void		record_error(Scan *s, char **slot, const char *msg); /* first wins */
-bool		has_error(Scan *s, char *const *slot);
-void		note_fk_end(Scan *s, int fk);
-void		recover_worker(Worker *w);
-FetchMethod fetch_for(const FkOptions *opt, bool int_only);
-void		chunk_select(StrBuf *sql, const Chunk *c, const CatColumn *const *cols, int ncols);
-bool		is_conflict(const Catalog *cat, PgConn *c);
-bool		chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt);
+const ConnOptions *worker_server(const Worker *w);
+void			   record_error(Scan *s, char **slot, const char *msg); /* first wins */
+bool			   has_error(Scan *s, char *const *slot);
+void			   note_fk_end(Scan *s, int fk);
+void			   recover_worker(Worker *w);
+FetchMethod		   fetch_for(const FkOptions *opt, bool int_only);
+void chunk_select(StrBuf *sql, const Chunk *c, const CatColumn *const *cols, int ncols);
+bool is_conflict(const Catalog *cat, PgConn *c);
+bool chunk_failed(Worker *w, char **slot, const Chunk *c, bool bad_value, int attempt);
 
 /* scan_parents.c: phase 1 */
 void prepare_partial_sets(Scan *s);

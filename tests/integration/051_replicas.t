@@ -12,8 +12,13 @@
 #  3. A server of another system (the suite's own cluster) is refused with
 #     one line naming it; --pause-replay resumes every standby, after a
 #     sweep and after that refusal.
-#  4. Misuse: with --state, a --replica naming a database, a malformed one,
-#     on fix.
+#  4. --spread chunk: every FK's chunks over the three servers (each read
+#     a share), the same exact counts, a window; a standby lost mid-sweep
+#     loses only its chunks (same answer, warning, exit 1); --pause-replay
+#     pauses both standbys for the sweep, the window is what they were
+#     paused at, and replay runs again afterwards.
+#  5. Misuse: with --state, a --replica naming a database, a malformed one,
+#     on fix, --spread without --replica.
 use strict;
 use warnings;
 use Test::More;
@@ -148,13 +153,16 @@ sub check_sweep {
     $sum += $_->{orphan_rows} for @{ $json->{constraints} };
     is(scalar(@lines) - 1, $sum, '--orphans-out: one file, every server\'s orphan rows');
     my ($trc, $text) = FkTest::fkscan('scan', '-j', '1', '--replica', $sb1, '--replica', $sb2, $db);
-    like($text, qr/^Spread over 3 servers: exact per foreign key/m, 'text: the servers block');
+    like($text, qr/^Spread over 3 servers \(--spread fk\): exact per foreign key/m, 'text: the servers block');
     like($text, qr/^ replica 2 +\| \S+ +\| standby +\|/m, 'text: a line per server');
     like($text, qr/\|\s+Server\s*$/m, 'text: a server column');
 }
 
 # ---- 2. a standby lost mid-sweep ----
-{
+# Runs a throttled sweep, stops standby 2 hard while it streams keys to
+# fkscan, starts it again after the sweep; returns (rc, json, stderr).
+sub sweep_losing_standby2 {
+    my (@args) = @_;
     my ($outfh, $outfile) = tempfile(UNLINK => 1);
     my ($errfh, $errfile) = tempfile(UNLINK => 1);
     my $pid = fork() // die "fork: $!";
@@ -162,22 +170,28 @@ sub check_sweep {
         open(STDOUT, '>&', $outfh) or POSIX::_exit(127);
         open(STDERR, '>&', $errfh) or POSIX::_exit(127);
         { exec($ENV{FKSCAN}, 'scan', '-j', '1', '--chunk-size', '256kB', '--max-rate', '40000',
-               '--format', 'json', '--replica', $sb1, '--replica', $sb2, $db) }
+               '--format', 'json', '--replica', $sb1, '--replica', $sb2, @args, $db) }
         POSIX::_exit(127);
     }
-    # standby 2 is streaming keys to fkscan: stop it hard
     my $t0 = time;
     usleep(50_000) until time - $t0 > 30 || sb_psql(2, 'postgres',
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%' AND application_name = 'fkscan'") > 0;
-    cmp_ok(time - $t0, '<', 30, 'lost: standby 2 was streaming');
+    cmp_ok(time - $t0, '<', 30, "lost @args: standby 2 was streaming");
     my $osuser = $ENV{FKSCAN_PG_OSUSER} // 'postgres';
-    my @pg_ctl = ("$ENV{FKSCAN_PG_BINDIR}/pg_ctl", '-D', "$pair{FKSCAN_STANDBY2_DIR}/data", '-m', 'immediate', 'stop');
-    my ($prc, $pout, $perr) = FkTest::run_command([$> == 0 ? ('runuser', '-u', $osuser, '--', @pg_ctl) : @pg_ctl]);
-    is($prc, 0, 'lost: pg_ctl stop -m immediate') or diag("$pout$perr");
+    my @pg_ctl = ("$ENV{FKSCAN_PG_BINDIR}/pg_ctl", '-D', "$pair{FKSCAN_STANDBY2_DIR}/data", '-l',
+                  "$pair{FKSCAN_STANDBY2_DIR}/server.log", '-w');
+    my @as = $> == 0 ? ('runuser', '-u', $osuser, '--') : ();
+    my ($prc, $pout, $perr) = FkTest::run_command([@as, @pg_ctl, '-m', 'immediate', 'stop']);
+    is($prc, 0, "lost @args: pg_ctl stop -m immediate") or diag("$pout$perr");
     waitpid($pid, 0);
     my $rc = $? >> 8;
-    my $err = FkTest::slurp($errfile);
+    ($prc, $pout, $perr) = FkTest::run_command([@as, @pg_ctl, '-o', "-p $pair{FKSCAN_STANDBY2_PORT}", 'start']);
+    is($prc, 0, "lost @args: standby 2 started again") or diag("$pout$perr");
     my $json = eval { decode_json(FkTest::slurp($outfile)) } // {};
+    return ($rc, $json, FkTest::slurp($errfile));
+}
+{
+    my ($rc, $json, $err) = sweep_losing_standby2();
     is($rc, 1, 'lost: exit 1, not 2') or diag($err);
     like($err, qr/^fkscan: warning: replica 2: the server was lost mid-sweep: its \d+ unfinished foreign keys? go(es)? to the other servers$/m,
          'lost: a warning names the server');
@@ -214,12 +228,54 @@ sub check_sweep {
     on_server($suite{host}, $suite{port}, 'postgres', "DROP DATABASE $db");
 }
 
-# ---- 4. misuse ----
+# ---- 4. --spread chunk ----
+sub check_chunks {
+    my ($label, $rc, $json, $err) = @_;
+    is($rc, 1, "$label: exit 1") or diag($err);
+    FkOracle::check($db, $json, $label);
+    is($json->{spread}, 'chunk', "$label: spread chunk");
+    ok(defined $json->{window}{start} && defined $json->{window}{end}, "$label: a window");
+    like($json->{guarantee}, qr/confirmed at the end on one snapshot/, "$label: guarantee");
+    is(scalar(grep { exists $_->{server} } @{ $json->{constraints} }), 0, "$label: no FK names one server");
+    is_deeply([FkSchema::validate($schema, $json)], [], "$label: the report validates");
+}
+{
+    wait_replayed();
+    my ($rc, $json, $err) = FkTest::fkscan_json('scan', '-j', '1', '--chunk-size', '64kB', '--spread', 'chunk',
+        '--replica', $sb1, '--replica', $sb2, $db);
+    check_chunks('spread chunk', $rc, $json, $err);
+    for my $s (@{ $json->{servers} }) {
+        cmp_ok($s->{$_}, '>', 0, "spread chunk: $s->{name} $_") for qw(chunks rows_read bytes_read);
+    }
+    my $chunks = 0;
+    $chunks += $_->{chunks} for @{ $json->{servers} };
+    cmp_ok($chunks, '>=', 3, 'spread chunk: chunks shared');
+
+    ($rc, $json, $err) = sweep_losing_standby2('--spread', 'chunk');
+    check_chunks('spread chunk, lost', $rc, $json, $err);
+    like($err, qr/^fkscan: warning: replica 2: the server was lost mid-sweep: its chunks go to the other servers$/m,
+         'spread chunk, lost: a warning names the server');
+    is($json->{servers}[2]{lost}, JSON::PP::true, 'spread chunk, lost: servers[2].lost');
+    is($json->{totals}{errors}, 0, 'spread chunk, lost: no errors');
+
+    # both standbys paused for the sweep: the window is where they stopped
+    wait_replayed();
+    ($rc, $json, $err) = FkTest::fkscan_json('scan', '-j', '1', '--spread', 'chunk', '--pause-replay',
+        '--replica', $sb1, '--replica', $sb2, $db);
+    check_chunks('spread chunk, paused', $rc, $json, $err);
+    is($json->{consistency}, 'paused-replay', 'spread chunk, paused: consistency');
+    is($json->{servers}[$_]{lsn_start}, $json->{servers}[$_]{lsn_end}, "spread chunk, paused: server $_ held still")
+        for 1, 2;
+    is(paused($_), 'f', "spread chunk, paused: standby $_ replays again") for 1, 2;
+}
+
+# ---- 5. misuse ----
 for my $case (
     [['scan', '--replica', $sb1, '--state', "$pairdir/st", $db], qr/--replica and --state cannot be used together/],
     [['scan', '--replica', "$sb1 dbname=other", $db], qr/--replica: it names a server, not a database/],
     [['scan', '--replica', 'host=', '--replica', 'nonsense', $db], qr/invalid value for option --replica: /],
     [['fix', '--strategy', 'delete', '--replica', $sb1, $db], qr/option --replica is only for "fkscan scan"/],
+    [['scan', '--spread', 'chunk', $db], qr/option --spread needs --replica/],
 ) {
     my ($args, $re) = @$case;
     my ($rc, $out, $err) = FkTest::fkscan(@$args);

@@ -2,7 +2,8 @@
  * test_pool.c
  *	  The worker pool without a server: every job runs exactly once, on a
  *	  live thread; a thread that fails to start or loses itself takes no
- *	  more; a stop ends the handing out for all; the step callback sees
+ *	  more; a job it hands back (pool_requeue) runs again on another, even
+ *	  the last one; a stop ends the handing out for all; the step callback sees
  *	  every wake and the phase ends only when it has nothing left.  Run
  *	  under ThreadSanitizer by make check.
  */
@@ -25,6 +26,8 @@ typedef struct Ctx
 	int		   steps_idle;	  /* step calls with nothing running */
 	int		   dead_at_start; /* bit per thread */
 	int		   lose_job;	  /* the thread running it is lost after it */
+	int		   requeue_job;	  /* ... and hands it back, the first time */
+	atomic_int requeued;
 	atomic_int lost_thread;
 	atomic_int lost_count; /* its jobs by then */
 	int		   stop_after; /* stop once this many jobs were taken; 0: never */
@@ -52,6 +55,11 @@ job(void *arg, int id, int i)
 	{
 		atomic_fetch_add(&c->ready, 1);
 		pool_wake(c->pool);
+	}
+	if (i == c->requeue_job && atomic_fetch_add(&c->requeued, 1) == 0)
+	{
+		pool_requeue(c->pool, i);
+		return false;
 	}
 	if (i == c->lose_job)
 	{
@@ -91,6 +99,7 @@ ctx_new(void)
 	Ctx *c = calloc(1, sizeof(Ctx));
 
 	c->lose_job = -1;
+	c->requeue_job = -1;
 	return c;
 }
 
@@ -168,6 +177,38 @@ main(void)
 		is_int(count_runs(c, &twice), NJOBS, "the others ran the rest");
 		is_int(twice, 0, "nothing twice");
 		is_int(pool_nalive(c->pool), NTHREADS - 1, "one thread fewer alive");
+		pool_free(c->pool);
+		free(c);
+	}
+	/* a lost thread's job handed back: another runs it, even the last job */
+	for (int j = 0; j < 2; j++)
+	{
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, NULL, step, c};
+		int		  at = j == 0 ? 5 : NJOBS - 1;
+
+		c->requeue_job = at;
+		c->pool = pool_start(NTHREADS, start, c);
+		pool_run(c->pool, &ph);
+		is_int(count_runs(c, &twice), NJOBS, "requeued: every job ran");
+		is_int(twice, 1, "requeued: one ran twice");
+		is_int(atomic_load(&c->runs[at]), 2, "requeued: the one handed back");
+		ok(pool_job_done(c->pool, at), "requeued: done");
+		is_int(pool_nalive(c->pool), NTHREADS - 1, "requeued: its thread is lost");
+		pool_free(c->pool);
+		free(c);
+	}
+	/* handed back by the only thread: nobody runs it, it is not done */
+	{
+		Ctx		 *c = ctx_new();
+		PoolPhase ph = {NJOBS, job, NULL, step, c};
+
+		c->requeue_job = 3;
+		c->pool = pool_start(1, start, c);
+		pool_run(c->pool, &ph);
+		is_int(count_runs(c, &twice), 4, "the only thread: jobs 0 to 3 ran");
+		ok(!pool_job_done(c->pool, 3), "the one handed back is not done");
+		ok(pool_job_done(c->pool, 2), "the one before is");
 		pool_free(c->pool);
 		free(c);
 	}
