@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "fkscan/jsonw.h"
 #include "fkscan/log.h"
@@ -364,9 +365,12 @@ file_name(const char *dir, const CatTable *child, const CatForeignKey *fk)
 		strbuf_append_char(&b, p < 2 ? '.' : '\0');
 		b.len -= p == 2;
 	}
-	/* two FKs could sanitise to one name: the OID keeps them apart */
-	if (changed)
+	/* two FKs could sanitise to one name: the OID (a relationship has none:
+	 * a hash of its text) keeps them apart */
+	if (changed && fk->declared)
 		strbuf_appendf(&b, "-%u", fk->oid);
+	else if (changed)
+		strbuf_appendf(&b, "-%08x", (unsigned) XXH32(fk->relation, strlen(fk->relation), 0));
 	strbuf_append(&b, ".csv");
 	return strbuf_take(&b);
 }

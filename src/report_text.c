@@ -63,7 +63,7 @@ text_table(const ScanResult *res, StrBuf *b)
 		strbuf_init(&name);
 		texttable_append_name(&name, r->fk->name);
 		texttable_add(&t, strbuf_take(&name));
-		texttable_add_copy(&t, check_method_name(r->method));
+		texttable_add_copy(&t, r->method ? check_method_name(r->method) : "-");
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->child_rows);
 		texttable_add_copy(&t, buf);
 		snprintf(buf, sizeof(buf), "%" PRIu64, r->null_rows);
@@ -468,6 +468,22 @@ text_gate(const ScanResult *res, const FkOptions *o, StrBuf *b)
 		case VERDICT_CLEAN:
 			strbuf_append(b, ": nothing to tolerate.\n");
 			break;
+	}
+	/* --baseline: which FKs have orphans the baseline does not know */
+	for (int i = 0; o->scan.gate.baseline && i < res->nfks; i++)
+	{
+		const FkResult *r = &res->fks[i];
+		uint64_t		n = gate_counted_rows(r, &o->scan.gate);
+
+		if (n == 0)
+			continue;
+		strbuf_append(b, "  new: ");
+		texttable_append_name(b, r->fk->name);
+		strbuf_append(b, " on ");
+		texttable_append_qualified(b, r->child->schema, r->child->name);
+		strbuf_append(b, ", ");
+		strbuf_append_count(b, n, "orphan row", NULL);
+		strbuf_append(b, " not in the baseline\n");
 	}
 }
 

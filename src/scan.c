@@ -172,7 +172,8 @@ worker_job(void *ctx, int id, int index)
 
 	run_chunk(w, index);
 	note_unit_done(s, index);
-	w->chunks += w->alive;
+	if (s->nspread > 1 && w->alive)
+		atomic_fetch_add(&s->spread_chunks[w->server], 1);
 	return w->alive;
 }
 
@@ -200,6 +201,10 @@ print_progress(Scan *s, const char *what, bool final)
 {
 	int		done = pool_jobs_taken(s->pool);
 	int64_t pages_done = 0, pages_all = 0;
+	StrBuf	named;
+
+	strbuf_init(&named);
+	strbuf_append(&named, what);
 
 	for (int i = 0; i < s->phase.nchunks; i++)
 	{
@@ -214,8 +219,18 @@ print_progress(Scan *s, const char *what, bool final)
 		if (i < done - pool_nthreads(s->pool)) /* the chunks in hand are not done yet */
 			pages_done += pages;
 	}
-	pace_progress(&s->pace, what, done, s->phase.nchunks, pace_seconds_since(&s->phase.start),
+	if (s->nspread > 1)
+	{
+		/* --spread chunk: each server's share so far */
+		strbuf_append(&named, " (");
+		for (int k = 0; k < s->nspread; k++)
+			strbuf_appendf(&named, "%s%.*s %d", k ? ", " : "", (int) strlen(s->spread_names[k]) - 2,
+						   s->spread_names[k], atomic_load(&s->spread_chunks[k]));
+		strbuf_append_char(&named, ')');
+	}
+	pace_progress(&s->pace, named.data, done, s->phase.nchunks, pace_seconds_since(&s->phase.start),
 				  pages_all > 0 ? (double) pages_done / (double) pages_all : 0, final);
+	strbuf_free(&named);
 }
 
 /*
@@ -587,6 +602,7 @@ attempt_free(Scan *s)
 	plan_free((ScanPlan *) s->plan);
 	free(s->out_slot);
 	free((void *) s->spread_lost);
+	free((void *) s->spread_chunks);
 	free(s->snapshot);
 	pgconn_free(s->coord);
 	free(s);
@@ -617,6 +633,7 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 	s->spread_names = run->spread_names;
 	s->nspread = run->nspread;
 	s->spread_lost = fk_calloc((size_t) run->nspread + 1, sizeof(atomic_bool));
+	s->spread_chunks = fk_calloc((size_t) run->nspread + 1, sizeof(atomic_int));
 	/* --spread chunk: chunks on several snapshots, orphans confirmed on one */
 	s->mixed_snapshots = run->nspread > 1;
 	pace_init(&s->pace, opt->engine.max_rate, opt->engine.max_rate_bytes, opt->scan.max_time_s,
@@ -699,11 +716,12 @@ scan_attempt(const Run *run, double budget_s, ScanResult *res, Catalog **cat, bo
 		res->bytes_read = atomic_load(&s->pace.bytes);
 		res->budget_expired = atomic_load(&s->pace.expired);
 		res->chunks_read = s->chunks_read;
+		for (int k = 0; run->figs && k < s->nspread; k++)
+			run->figs[k].chunks += atomic_load(&s->spread_chunks[k]);
 		for (int w = 0; run->figs && w < s->nworkers; w++)
 		{
 			ServerFigures *f = &run->figs[s->workers[w].server];
 
-			f->chunks += s->workers[w].chunks;
 			f->rows += s->workers[w].rows;
 			f->bytes += s->workers[w].bytes;
 		}
@@ -834,7 +852,7 @@ scan_attempts(const Run *run, const struct timespec *start, ScanResult *res, Cat
 		catalog_free(*cat);
 		*cat = NULL;
 	}
-	if (*conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT)
+	if (*conflict && opt->engine.consistency == CONSISTENCY_SNAPSHOT && !signals_interrupted())
 	{
 		log_error("%srecovery conflicts spoiled %d attempt%s: the answer is incomplete",
 				  run->server, attempt, attempt == 1 ? "" : "s");

@@ -1,11 +1,11 @@
 /*
  * scan_servers.c
- *	  --replica: one sweep spread over several servers of one system, FK by
- *	  FK (issue #20).
+ *	  --replica: one sweep spread over several servers of one system
+ *	  (issue #20), FK by FK (--spread fk) or chunk by chunk (--spread chunk).
  *
- * Each FK is read whole on one server: its parent and child on that
- * server's exported snapshot, by the same attempt scan.c runs on one
- * server (a pool of -j workers per server), so each FK is as exact as
+ * --spread fk: each FK is read whole on one server, its parent and child
+ * on that server's exported snapshot, by the same attempt scan.c runs on
+ * one server (a pool of -j workers per server), so each FK is as exact as
  * today.  FKs sharing a child table go to one server (one pass reads the
  * child for all of them); the groups go biggest first to the least loaded
  * server.  A server that dies mid-sweep, or whose attempts recovery
@@ -13,6 +13,11 @@
  * again, whole, on the servers left.  The main connection reads the
  * catalog the answer is numbered by; each server's own catalog is matched
  * to it (constraint oids are the same on every physical replica).
+ *
+ * --spread chunk is one attempt whose workers are spread over the servers
+ * (scan.c, worker_server()): chunks on several snapshots, so chunk mode's
+ * rules hold (every orphan confirmed at the end on one snapshot), and a
+ * lost server's chunks are handed back to the pool for the others.
  */
 #include "fkscan/scanint.h"
 
@@ -271,8 +276,15 @@ collect(ServerSweep *sw, Server *sv, ScanResult *res, bool *pending, uint64_t *t
 		int		  m = catalog_find_fk(sw->main_cat, part->cat, j);
 		FkResult *r = &part->res.fks[j];
 
-		if (m < 0 || !sv->assigned[m] || !pending[m] || (spoiled && r->status == FKSTATUS_ERROR))
+		if (m < 0 || !sv->assigned[m] || !pending[m])
 			continue;
+		if (spoiled && r->status == FKSTATUS_ERROR)
+		{
+			/* read again elsewhere; how it is checked does not change */
+			res->fks[m].method = r->method;
+			res->fks[m].method_reason = r->method_reason;
+			continue;
+		}
 		fkresult_reset(&res->fks[m]);
 		res->fks[m] = *r; /* moved: the part keeps nothing to free */
 		memset(r, 0, sizeof(*r));
@@ -291,8 +303,9 @@ fail_unread(const Catalog *cat, ScanResult *res, int i, const uint64_t *tried)
 	if (r->status == FKSTATUS_ERROR)
 		return;
 	r->status = FKSTATUS_ERROR;
-	r->error = fk_strdup(tried[i] ? "not read: every server that tried it failed or was lost"
-								  : "not read: no server left to read it");
+	r->error = fk_strdup(signals_interrupted() ? "not read: interrupted"
+						 : tried[i] ? "not read: every server that tried it failed or was lost"
+									: "not read: no server left to read it");
 	r->fk = &cat->fks[i];
 	r->child = &cat->tables[cat->fks[i].child];
 	r->parent = &cat->tables[cat->fks[i].parent];

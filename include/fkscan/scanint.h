@@ -67,7 +67,6 @@ typedef struct Worker
 	FkPartial *fks;	  /* one per FK */
 	/* --spread chunk: its server, and what it read there */
 	int		 server;
-	int		 chunks;
 	uint64_t rows;
 	uint64_t bytes;
 } Worker;
@@ -150,7 +149,8 @@ struct Scan
 	const ConnOptions *spread;
 	const char *const *spread_names; /* "replica 1: " */
 	int				   nspread;
-	atomic_bool		  *spread_lost; /* per server: its loss was told */
+	atomic_bool		  *spread_lost;	  /* per server: its loss was told */
+	atomic_int		  *spread_chunks; /* per server: chunks its workers read */
 
 	/* for the caller */
 	bool	keep_keys; /* the caller wants the orphan keys (fix) */

@@ -171,6 +171,22 @@ is_deeply([sort map { $_->{constraint} } @{ $pid->{cascade} }], [qw(keep_block_f
           'cascade: the declared FKs into the child');
 is($pid->{parent_index}, '"public"."p_int_pkey"', 'parent_index: the unique index ADD FOREIGN KEY would use');
 
+# --orphans-out DIR: two relationships whose names sanitise alike get files of their own.
+{
+    my $dir = "$tmp/by_fk/";
+    my ($rc2, $j2, $err2) = FkTest::fkscan_json('scan', '--orphans-out', $dir, '-t', 'c_int',
+        '--relation', '"a b"=public.c_int(pid) -> public.p_int(id)',
+        '--relation', '"a;b"=public.c_int(pid) -> public.p_int(id)', $undeclared);
+    is($rc2, 1, '--orphans-out DIR, names alike: exit 1') or diag($err2);
+    my @files = sort glob("${dir}public.c_int.a_b-*.csv");
+    is(scalar @files, 2, '--orphans-out DIR, names alike: two files') or diag(join ' ', glob("$dir/*"));
+    my %rows = map { $_->{constraint} => $_->{orphan_rows} } @{ $j2->{constraints} };
+    for my $f (@files) {
+        my @lines = split /\r\n/, FkTest::slurp($f);
+        is(scalar(@lines) - 1, $rows{'a b'}, "--orphans-out DIR, names alike: $f holds every orphan row");
+    }
+}
+
 # Selection applies: -t on the child, -N on its schema, --strict-names counts relationships.
 ($rc, $json) = FkTest::fkscan_json('scan', '--relations', $file, '-t', 'c_uuid', $undeclared);
 is_deeply([map { $_->{constraint} } @{ $json->{constraints} }], ['c_uuid_k_fkey'], '-t selects by child');

@@ -84,6 +84,11 @@ is($after->{c_pid_fkey}{known_orphan_rows}, $before->{c_pid_fkey}{orphan_rows} +
 like($out, qr/^  14 orphan rows, 12 distinct keys; 2 new, 12 known \(--baseline\)$/m, 'text: new and known');
 like($out, qr/^Limits --baseline \(no new orphan row passes\): exceeded \(3 foreign keys over their limits\)\.$/m,
      'text: the gate and why') or diag($out);
+my @new_lines = $out =~ /^  new: (.*)$/mg;
+is_deeply(\@new_lines, ['c_pid_fkey on public.c, 2 orphan rows not in the baseline',
+                        'r_k_fkey on public.r, 1 orphan row not in the baseline',
+                        q{"we ""ird_a'_b_fkey" on public."we ""ird", 1 orphan row not in the baseline}],
+          'text: a line per FK with new orphans, names quoted') or diag($out);
 
 # Limits apply to the new ones.
 ($rc) = FkTest::fkscan('scan', @rel, '-q', '--baseline', "$tmp/accepted.csv", '--max-orphans-per-fk', '2', $db);

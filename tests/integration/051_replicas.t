@@ -1,22 +1,23 @@
 # --replica: one sweep spread over a primary and two streaming standbys of
-# its own (tests/harness/pgcluster.sh start-standby DIR 2), FK by FK.
+# its own (tests/harness/pgcluster.sh start-standby DIR 2).
 #
 #  1. Every FK's counts equal the server's own RI check (FkOracle, on the
 #     primary, once both standbys have replayed everything), every server
 #     read a share (FKs, chunks, rows, bytes), each FK names its server;
 #     the JSON report validates against the schema; the main connection
 #     may be a standby and a replica the primary; --orphans-out gathers
-#     every server's rows in one file.
+#     every server's rows in one file; progress names each server's phases.
 #  2. A standby stopped mid-sweep (pg_ctl stop -m immediate): the same
 #     exact answer, a warning naming it, exit 1 (not 2), "lost" in JSON.
 #  3. A server of another system (the suite's own cluster) is refused with
 #     one line naming it; --pause-replay resumes every standby, after a
-#     sweep and after that refusal.
+#     sweep, after that refusal and after Ctrl-C; --max-lag refuses a
+#     replica held back, naming it.
 #  4. --spread chunk: every FK's chunks over the three servers (each read
-#     a share), the same exact counts, a window; a standby lost mid-sweep
-#     loses only its chunks (same answer, warning, exit 1); --pause-replay
-#     pauses both standbys for the sweep, the window is what they were
-#     paused at, and replay runs again afterwards.
+#     a share, progress shows it), the same exact counts, a window; a
+#     standby lost mid-sweep loses only its chunks (same answer, warning,
+#     exit 1); --pause-replay pauses both standbys for the sweep, the
+#     window is what they were paused at, and replay runs again afterwards.
 #  5. Misuse: with --state, a --replica naming a database, a malformed one,
 #     on fix, --spread without --replica.
 use strict;
@@ -156,6 +157,8 @@ sub check_sweep {
     like($text, qr/^Spread over 3 servers \(--spread fk\): exact per foreign key/m, 'text: the servers block');
     like($text, qr/^ replica 2 +\| \S+ +\| standby +\|/m, 'text: a line per server');
     like($text, qr/\|\s+Server\s*$/m, 'text: a server column');
+    my ($prc, $pout, $perr) = FkTest::fkscan('scan', '-P', '-j', '1', '--replica', $sb1, '--replica', $sb2, $db);
+    like($perr, qr/replica 2: children: \d+\/\d+ chunks/, 'progress: each server\'s phases, named');
 }
 
 # ---- 2. a standby lost mid-sweep ----
@@ -227,6 +230,40 @@ sub sweep_losing_standby2 {
     is(paused(1), 'f', 'pause-replay: resumed after the sweep');
     on_server($suite{host}, $suite{port}, 'postgres', "DROP DATABASE $db");
 }
+{
+    # Ctrl-C while both standbys are paused for a sweep: both replay again
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open(STDOUT, '>', '/dev/null');
+        open(STDERR, '>', '/dev/null');
+        { exec($ENV{FKSCAN}, 'scan', '-j', '1', '--max-rate', '20000', '--pause-replay',
+               '--replica', $sb1, '--replica', $sb2, $db) }
+        POSIX::_exit(127);
+    }
+    my $t0 = time;
+    usleep(50_000) until time - $t0 > 30 || (paused(1) eq 't' && paused(2) eq 't');
+    ok(paused(1) eq 't' && paused(2) eq 't', 'SIGINT: both standbys paused for the sweep');
+    kill 'INT', $pid;
+    waitpid($pid, 0);
+    is($? >> 8, 2, 'SIGINT: exit 2');
+    is(paused($_), 'f', "SIGINT: standby $_ replays again") for 1, 2;
+}
+{
+    # --max-lag applies to every server: standby 2 held back is refused
+    sb_psql(2, 'postgres', 'SELECT pg_wal_replay_pause()');
+    FkTest::psql($db, 'CREATE TABLE lag_marker (x int)');
+    my $lsn = FkTest::primary_flush_lsn();
+    my $t0 = time;
+    usleep(50_000) until time - $t0 > 30
+        || sb_psql(2, 'postgres', "SELECT pg_last_wal_receive_lsn() >= '$lsn'") eq 't';
+    my ($rc, $out, $err) = FkTest::fkscan('scan', '--max-lag', '0.001', '--replica', $sb1, '--replica', $sb2, $db);
+    is($rc, 2, '--max-lag: exit 2');
+    like($err, qr/^fkscan: error: replica 2: the standby is [\d.]+ s behind its primary, more than --max-lag 0\.0 s$/m,
+         '--max-lag: one line naming the server');
+    sb_psql(2, 'postgres', 'SELECT pg_wal_replay_resume()');
+    FkTest::psql($db, 'DROP TABLE lag_marker');
+    wait_replayed();
+}
 
 # ---- 4. --spread chunk ----
 sub check_chunks {
@@ -250,6 +287,10 @@ sub check_chunks {
     my $chunks = 0;
     $chunks += $_->{chunks} for @{ $json->{servers} };
     cmp_ok($chunks, '>=', 3, 'spread chunk: chunks shared');
+    my ($prc, $pout, $perr) = FkTest::fkscan('scan', '-P', '-j', '1', '--chunk-size', '64kB', '--spread', 'chunk',
+        '--replica', $sb1, '--replica', $sb2, $db);
+    like($perr, qr/children \(main server \d+, replica 1 \d+, replica 2 \d+\): \d+\/\d+ chunks/,
+         'spread chunk: progress shows each server\'s chunks');
 
     ($rc, $json, $err) = sweep_losing_standby2('--spread', 'chunk');
     check_chunks('spread chunk, lost', $rc, $json, $err);
