@@ -14,7 +14,6 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
-#include "fkscan/strbuf.h"
 #include "fkscan/quote.h"
 #include "fkscan/signals.h"
 #include "fkscan/strbuf.h"
@@ -188,10 +187,7 @@ notice_receiver(void *arg, const PGresult *res)
  * the same); workers connect at once, so the prompt is serialised.
  */
 static pthread_mutex_t password_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* More than libpq has keywords: a --replica's settings always fit. */
-#define MAX_SERVER_KEYWORDS 64
-static char *typed_password;
+static char			  *typed_password;
 
 static char *
 ask_password_once(void)
@@ -218,6 +214,9 @@ pgconn_forget_password(void)
 	}
 	pthread_mutex_unlock(&password_lock);
 }
+
+/* More than libpq has keywords: a --replica's settings always fit. */
+#define MAX_SERVER_KEYWORDS 64
 
 PgConn *
 pgconn_connect(const ConnOptions *co, const char *name)
