@@ -34,6 +34,9 @@ typedef struct PgConn
 /*
  * Settings applied in one statement right after connecting.  search_path
  * comes first: nothing user-controlled may resolve before it is empty.
+ * synchronize_seqscans off: a plain scan of a big table would start where
+ * another scan of it is, so the first orphans streamed would not be the
+ * first by ctid, the ones the sample lookup looks for in the first pages.
  */
 static const char *const session_settings[][2] = {
 	{"search_path", ""},
@@ -45,6 +48,7 @@ static const char *const session_settings[][2] = {
 	{"extra_float_digits", "3"},
 	{"jit", "off"},
 	{"max_parallel_workers_per_gather", "0"},
+	{"synchronize_seqscans", "off"},
 };
 
 /* Read a password from the terminal without echo, as psql does. */

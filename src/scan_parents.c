@@ -193,7 +193,8 @@ merge_parent_sets(Scan *s)
 		else
 		{
 			fpset_freeze(merged->prints);
-			log_info("parent set %d: %zu keys, hash, %zu kB", i, fpset_size(merged->prints),
+			log_info("parent set %d: %zu keys, hash%s, %zu kB", i, fpset_size(merged->prints),
+					 fpset_is_packed(merged->prints) ? " (packed integers)" : "",
 					 fpset_memory_bytes(merged->prints) / 1024);
 		}
 	}

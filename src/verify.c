@@ -462,84 +462,128 @@ limited_sample_row(void *ctx, const PGresult *res, int row)
 	return sample_row(sc->r, res, row);
 }
 
-/* The sample query over the pages of part, at most want rows. */
-static bool
-samples_int_query(PgConn *c, const Chunk *part, const CatColumn *col, const char *keys, int want,
-				  PgRowFn fn, void *ctx)
-{
-	StrBuf		sql;
-	const char *params[1] = {keys};
-	bool		ok;
-
-	strbuf_init(&sql);
-	append_sample_select(&sql, col, 1);
-	strbuf_append(&sql, " FROM ONLY ");
-	pgconn_append_relation(&sql, part->rel->schema, part->rel->name);
-	strbuf_append(&sql, " c WHERE ");
-	pgconn_append_ident(&sql, "c", col->name);
-	strbuf_append(&sql, " = ANY ($1::pg_catalog.int8[])");
-	plan_append_chunk_predicate(&sql, part, " AND c.");
-	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", want);
-	ok = pgconn_exec(c, sql.data, 1, params, fn, ctx);
-	strbuf_free(&sql);
-	return ok;
-}
+/*
+ * One sample query: the rows of part (a chunk or a prefix of it) whose key
+ * is among arg's, in ctid order, at most want, each to fn.
+ */
+typedef bool (*SampleQueryFn)(PgConn *c, const Chunk *part, int want, PgRowFn fn, void *fnctx,
+							  void *arg);
 
 /* Pages of a chunk tried first for its samples; 8 times more at each step. */
 #define SAMPLE_PREFIX_PAGES 64
 
-bool
-verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col, const int64_t *ints, int n,
-				   int limit, FkResult *r)
+/*
+ * The samples are the chunk's first orphans, so they usually sit in its
+ * first pages: a scan of the whole chunk (the whole table at -j 1, 1/32 of
+ * it at -j 2, at the end of the run, when nothing overlaps it) mostly reads
+ * pages after the last one needed.  Try growing prefixes of the chunk: a
+ * prefix that yields all `want` rows yields exactly the rows the whole
+ * chunk would (the first ones in ctid order); a shorter answer is dropped
+ * and the next, 8 times larger, prefix or the chunk tried.
+ */
+static bool
+samples_by_prefix(PgConn *c, const Chunk *chunk, int limit, FkResult *r, SampleQueryFn query,
+				  void *arg)
 {
-	StrBuf	  keys;
 	SampleCtx sc = {r, limit};
 	int		  want = limit - r->nsamples;
 	int64_t	  first = chunk->first_page < 0 ? 0 : chunk->first_page;
 	int64_t	  end = chunk->end_page >= 0 ? chunk->end_page : chunk->rel->pages;
-	bool	  ok = true;
 
 	/* samples are named by their ctid: none when the role may not read it */
 	if (want <= 0 || !chunk->rel->ctid_readable)
 		return true;
-	strbuf_init(&keys);
-	strbuf_append_char(&keys, '{');
-	for (int i = 0; i < n; i++)
-		strbuf_appendf(&keys, "%s%" PRId64, i ? "," : "", ints[i]);
-	strbuf_append_char(&keys, '}');
-
-	/*
-	 * The samples are the chunk's first orphans, so they usually sit in its
-	 * first pages: a scan of the whole chunk (1/32 of the table at -j 2,
-	 * ~0.2 s at the end of the run, when nothing overlaps it) mostly reads
-	 * pages after the last one needed.  Try growing prefixes of the chunk:
-	 * a prefix that yields all `want` rows yields exactly the rows the whole
-	 * chunk would (the first ones in ctid order); a shorter answer is
-	 * dropped and the next, 8 times larger, prefix or the chunk tried.
-	 */
-	for (int64_t pages = SAMPLE_PREFIX_PAGES; ok && first + pages < end; pages *= 8)
+	for (int64_t pages = SAMPLE_PREFIX_PAGES; first + pages < end; pages *= 8)
 	{
 		Chunk	 part = *chunk;
 		FkResult got;
+		bool	 ok;
 
 		memset(&got, 0, sizeof(got));
 		part.first_page = first;
 		part.end_page = first + pages;
-		ok = samples_int_query(c, &part, col, keys.data, want, sample_row, &got);
+		ok = query(c, &part, want, sample_row, &got, arg);
 		if (ok && got.nsamples == want)
 		{
 			for (int i = 0; i < got.nsamples; i++)
 				sample_row_move(r, &got.samples[i]);
 			got.nsamples = 0;
-			fkresult_reset(&got);
-			strbuf_free(&keys);
-			return true;
 		}
 		fkresult_reset(&got);
+		if (!ok || r->nsamples == limit)
+			return ok;
 	}
-	if (ok)
-		ok = samples_int_query(c, chunk, col, keys.data, want, limited_sample_row, &sc);
+	return query(c, chunk, want, limited_sample_row, &sc, arg);
+}
+
+typedef struct IntSampleArgs
+{
+	const CatColumn *col;
+	const char		*keys; /* an int8[] literal */
+} IntSampleArgs;
+
+static bool
+samples_int_query(PgConn *c, const Chunk *part, int want, PgRowFn fn, void *fnctx, void *arg)
+{
+	const IntSampleArgs *a = arg;
+	StrBuf				 sql;
+	const char			*params[1] = {a->keys};
+	bool				 ok;
+
+	strbuf_init(&sql);
+	append_sample_select(&sql, a->col, 1);
+	strbuf_append(&sql, " FROM ONLY ");
+	pgconn_append_relation(&sql, part->rel->schema, part->rel->name);
+	strbuf_append(&sql, " c WHERE ");
+	pgconn_append_ident(&sql, "c", a->col->name);
+	strbuf_append(&sql, " = ANY ($1::pg_catalog.int8[])");
+	plan_append_chunk_predicate(&sql, part, " AND c.");
+	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", want);
+	ok = pgconn_exec(c, sql.data, 1, params, fn, fnctx);
+	strbuf_free(&sql);
+	return ok;
+}
+
+bool
+verify_samples_int(PgConn *c, const Chunk *chunk, const CatColumn *col, const int64_t *ints, int n,
+				   int limit, FkResult *r)
+{
+	StrBuf		  keys;
+	IntSampleArgs a;
+	bool		  ok;
+
+	strbuf_init(&keys);
+	strbuf_append_char(&keys, '{');
+	for (int i = 0; i < n; i++)
+		strbuf_appendf(&keys, "%s%" PRId64, i ? "," : "", ints[i]);
+	strbuf_append_char(&keys, '}');
+	a.col = col;
+	a.keys = keys.data;
+	ok = samples_by_prefix(c, chunk, limit, r, samples_int_query, &a);
 	strbuf_free(&keys);
+	return ok;
+}
+
+typedef struct HashSampleArgs
+{
+	const char *head; /* "SELECT ... WHERE ((keys) IN (...) [OR partial])" */
+	KeyParams	kp;
+} HashSampleArgs;
+
+static bool
+samples_hash_query(PgConn *c, const Chunk *part, int want, PgRowFn fn, void *fnctx, void *arg)
+{
+	const HashSampleArgs *a = arg;
+	StrBuf				  sql;
+	bool				  ok;
+
+	strbuf_init(&sql);
+	strbuf_append(&sql, a->head);
+	plan_append_chunk_predicate(&sql, part, " AND c.");
+	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", want);
+	ok = pgconn_exec_binary(c, sql.data, a->kp.n, a->kp.values, a->kp.lengths, a->kp.formats, false,
+							fn, fnctx);
+	strbuf_free(&sql);
 	return ok;
 }
 
@@ -548,13 +592,10 @@ verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk, const Cat
 					const CandSet *cands, const uint32_t *cand_idx, int n, bool partial, int limit,
 					FkResult *r)
 {
-	StrBuf	  sql;
-	KeyParams kp;
-	SampleCtx sc = {r, limit};
-	bool	  ok;
+	StrBuf		   sql;
+	HashSampleArgs a;
+	bool		   ok;
 
-	if (!chunk->rel->ctid_readable)
-		return true; /* as verify_samples_int */
 	strbuf_init(&sql);
 	append_sample_select(&sql, fk->child_cols, fk->ncols);
 	strbuf_append(&sql, " FROM ONLY ");
@@ -581,12 +622,10 @@ verify_samples_hash(PgConn *c, const Catalog *cat, const Chunk *chunk, const Cat
 		risql_conditions_free(&q);
 	}
 	strbuf_append(&sql, ")");
-	plan_append_chunk_predicate(&sql, chunk, " AND c.");
-	strbuf_appendf(&sql, " ORDER BY c.ctid LIMIT %d", limit);
-	key_params_build(&kp, fk, cands, cand_idx, n);
-	ok = pgconn_exec_binary(c, sql.data, kp.n, kp.values, kp.lengths, kp.formats, false,
-							limited_sample_row, &sc);
-	key_params_free(&kp);
+	a.head = sql.data;
+	key_params_build(&a.kp, fk, cands, cand_idx, n);
+	ok = samples_by_prefix(c, chunk, limit, r, samples_hash_query, &a);
+	key_params_free(&a.kp);
 	strbuf_free(&sql);
 	return ok;
 }

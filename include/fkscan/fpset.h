@@ -15,6 +15,9 @@
  * bucket) behind an index of bucket starts, unmapping each part's blocks as
  * it goes: the peak is the array plus one part.  A probe reads the index
  * and then one bucket, two cache misses that the batch probe overlaps.
+ * A set of pairs of int32 values, one half of a small range (the exact
+ * fingerprints of (region, id) keys), is frozen into a KeySet64 of the
+ * pairs packed into one int64 instead: a probe as cheap as an integer key's.
  */
 #ifndef FKSCAN_FPSET_H
 #define FKSCAN_FPSET_H
@@ -46,6 +49,8 @@ bool fpset_contains(const FpSet *s, Hash128 h);
  */
 size_t fpset_probe_missing(const FpSet *s, const Hash128 *h, size_t n, uint32_t *missing);
 
+/* Frozen into packed integers (see above). */
+bool fpset_is_packed(const FpSet *s);
 /* Fingerprints held (a value added twice counts once once frozen). */
 size_t fpset_size(const FpSet *s);
 size_t fpset_memory_bytes(const FpSet *s);

@@ -7,6 +7,9 @@
  * families are exact fingerprints as keyenc_fingerprint makes them (small
  * integers, two integers) beside spread ones, the all-zero value, and
  * duplicates: many copies of a few values, which make long buckets.
+ * Sets of two int32 values, one of them of a small range, are kept packed
+ * as integers: families 1 and 2; 3 (spread pairs with negative values and
+ * int32's ends), 4 (one value past int32) and 0 stay fingerprints.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,9 +33,17 @@ value(int family, uint64_t i)
 			h.lo = i;
 			h.hi = 0;
 			break;
-		default: /* two integer columns: {i % 7, i / 7} */
+		case 2: /* two integer columns: {i % 7, i / 7} */
 			h.lo = i % 7;
 			h.hi = i / 7;
+			break;
+		case 3: /* two int4 columns, negatives and int32's ends among them */
+			h.lo = (uint64_t) (int64_t) (int32_t) (uint32_t) (i * UINT64_C(0x9E3779B1));
+			h.hi = (uint64_t) - (int64_t) (i % 3 ? i / 3 : INT32_MAX - i / 3);
+			break;
+		default: /* two integer columns, one value past int32 */
+			h.lo = i % 7;
+			h.hi = i == 6 ? UINT64_C(1) << 31 : i / 7;
 			break;
 	}
 	return h;
@@ -72,6 +83,9 @@ check_family(int family, uint64_t n, int copies)
 	ok(!fpset_contains(a, value(family, 0)), "... and nothing is found before freeze");
 	fpset_freeze(a);
 	fpset_freeze(a);
+	snprintf(name, sizeof(name), "family %d: %s", family,
+			 family == 1 || family == 2 ? "packed" : "fingerprints");
+	ok(fpset_is_packed(a) == (family == 1 || family == 2), name);
 	snprintf(name, sizeof(name), "family %d: size counts each value once", family);
 	is_int(fpset_size(a), (n + 1) / 2, name);
 
@@ -97,6 +111,48 @@ check_family(int family, uint64_t n, int copies)
 	free(missing);
 	fpset_free(a);
 	fpset_free(b);
+}
+
+/*
+ * A packed set answers only for the exact pairs: a probe whose half is past
+ * int32 (2^32, or -2^31 - 1 as int8 sends it) is missing even when its low
+ * 32 bits are a member's, and a dense packed set takes a few bits a value.
+ */
+static void
+test_packed(void)
+{
+	FpSet	*s = fpset_create();
+	Hash128	 in[3] = {{0, 5}, {1, (uint64_t) INT32_MIN}, {2, INT32_MAX}};
+	Hash128 *dense = malloc(100000 * sizeof(Hash128));
+	Hash128	 probe[6] = {in[0],
+						 {UINT64_C(1) << 32, 5},
+						 in[1],
+						 {1, INT32_MAX},
+						 {2, (uint64_t) (-(int64_t) INT32_MAX - 2)},
+						 in[2]};
+	uint32_t missing[6];
+	size_t	 n;
+
+	fpset_add_many(s, in, 3);
+	fpset_freeze(s);
+	ok(fpset_is_packed(s), "three pairs with a small first half are packed");
+	n = fpset_probe_missing(s, probe, 6, missing);
+	ok(n == 3 && missing[0] == 1 && missing[1] == 3 && missing[2] == 4,
+	   "packed: only the exact pairs are found (int32's ends, values past them missing)");
+	ok(fpset_contains(s, in[1]) && !fpset_contains(s, probe[4]) && !fpset_contains(s, probe[1]),
+	   "packed: contains agrees");
+	fpset_free(s);
+
+	for (uint64_t i = 0; i < 100000; i++)
+		dense[i] = value(2, i);
+	s = fpset_create();
+	fpset_add_many(s, dense, 100000);
+	fpset_freeze(s);
+	ok(fpset_is_packed(s), "packed: {i % 7, i / 7}, the small half first");
+	is_int(fpset_size(s), 100000, "packed: dense pairs all held");
+	ok(fpset_memory_bytes(s) < 100000 / 2, "packed: dense pairs take under 4 bits a value");
+	fpset_free(s);
+	free(dense);
 }
 
 static void
@@ -135,6 +191,9 @@ main(void)
 	check_family(0, 400000, 1);
 	check_family(1, 100000, 1);
 	check_family(2, 100000, 1);
+	check_family(3, 100000, 1);
+	check_family(4, 100000, 1);
+	test_packed();
 	check_family(0, 20000, 5); /* duplicates: buckets sorted to drop them */
 	check_family(1, 40, 100);  /* a few values, hundreds of copies each */
 	return done_testing();
