@@ -16,6 +16,7 @@
 
 #include "fkscan/log.h"
 #include "fkscan/mem.h"
+#include "fkscan/quote.h"
 #include "fkscan/report.h"
 #include "fkscan/risql.h"
 #include "fkscan/strbuf.h"
@@ -321,12 +322,9 @@ check_quarantine(Fix *f, FixFk *x, const char *child)
 	}
 	else
 	{
-		/* CHILD_quarantine, shortened to fit a name (never inside a character) */
-		size_t len = strlen(r->child->name);
+		/* CHILD_quarantine, shortened to fit a name */
+		size_t len = quote_clip_name(r->child->name, 63 - strlen("_quarantine"));
 
-		while (len + strlen("_quarantine") > 63 ||
-			   (len > 0 && ((unsigned char) r->child->name[len] & 0xc0) == 0x80))
-			len--;
 		schema = fk_strdup(r->child->schema);
 		strbuf_init(&b);
 		strbuf_append_len(&b, r->child->name, len);

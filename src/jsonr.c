@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fkscan/mem.h"
+#include "fkscan/quote.h"
 #include "fkscan/strbuf.h"
 
 typedef struct Parser
@@ -37,26 +38,6 @@ fail(Parser *ps, const char *error)
 	return false;
 }
 
-static int
-hex4(const char *p)
-{
-	int v = 0;
-
-	for (int i = 0; i < 4; i++)
-	{
-		char c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			v |= (c | 0x20) - 'a' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 /* A string at ps->p (the opening quote), decoded into *out. */
 static bool
 parse_string(Parser *ps, char **out)
@@ -67,7 +48,7 @@ parse_string(Parser *ps, char **out)
 	for (ps->p++; ps->p < ps->end && *ps->p != '"'; ps->p++)
 	{
 		unsigned char c = (unsigned char) *ps->p;
-		int			  u, lo;
+		long		  u, lo;
 
 		if (c < 0x20)
 			break;
@@ -106,14 +87,14 @@ parse_string(Parser *ps, char **out)
 				strbuf_free(&b);
 				return fail(ps, "invalid escape in a string");
 		}
-		if (ps->end - ps->p < 5 || (u = hex4(ps->p + 1)) < 0)
+		if (ps->end - ps->p < 5 || (u = quote_hex_value(ps->p + 1, 4)) < 0)
 			break;
 		ps->p += 4;
 		if (u >= 0xd800 && u <= 0xdbff)
 		{
 			/* a surrogate pair: \uD8xx\uDCxx */
 			if (ps->end - ps->p < 7 || ps->p[1] != '\\' || ps->p[2] != 'u' ||
-				(lo = hex4(ps->p + 3)) < 0xdc00 || lo > 0xdfff)
+				(lo = quote_hex_value(ps->p + 3, 4)) < 0xdc00 || lo > 0xdfff)
 				break;
 			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 			ps->p += 6;

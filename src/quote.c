@@ -320,3 +320,33 @@ quote_append_requoted(StrBuf *b, const char *sql)
 		strbuf_free(&name);
 	}
 }
+
+long
+quote_hex_value(const char *p, int ndigits)
+{
+	long v = 0;
+
+	for (int i = 0; i < ndigits; i++)
+	{
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v |= (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+size_t
+quote_clip_name(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max);
+
+	while (len > 0 && ((unsigned char) s[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}

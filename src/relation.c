@@ -51,19 +51,14 @@ ident_start(char c)
 static int
 unicode_escape(const char *p, uint32_t *cp)
 {
-	int n = *p == '+' ? 6 : 4;
-	int skip = *p == '+';
+	int	 skip = *p == '+';
+	int	 n = skip ? 6 : 4;
+	long v = quote_hex_value(p + skip, n);
 
-	*cp = 0;
-	for (int i = 0; i < n; i++)
-	{
-		char c = p[skip + i];
-
-		if (!isxdigit((unsigned char) c))
-			return 0;
-		*cp = *cp * 16 + (uint32_t) (isdigit((unsigned char) c) ? c - '0' : (c | 0x20) - 'a' + 10);
-	}
-	return *cp == 0 || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff) ? 0 : skip + n;
+	if (v <= 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = (uint32_t) v;
+	return skip + n;
 }
 
 /*
@@ -232,14 +227,6 @@ lex_end(Lexer *lx)
  * character.  The server also adds a number when the name is taken; a
  * relationship is no constraint, so it does not.
  */
-static size_t
-utf8_clip(const char *s, size_t len)
-{
-	while (len > 0 && ((unsigned char) s[len] & 0xc0) == 0x80)
-		len--;
-	return len;
-}
-
 static char *
 default_name(const RelationSpec *spec)
 {
@@ -266,8 +253,8 @@ default_name(const RelationSpec *spec)
 		else
 			n2--;
 	}
-	n1 = utf8_clip(spec->child_table, n1);
-	n2 = utf8_clip(cols.data, n2);
+	n1 = quote_clip_name(spec->child_table, n1);
+	n2 = quote_clip_name(cols.data, n2);
 	strbuf_init(&name);
 	strbuf_append_len(&name, spec->child_table, n1);
 	strbuf_append_char(&name, '_');

@@ -71,4 +71,18 @@ void quote_append_shell_word(StrBuf *b, const char *word);
 /* A value as a SQL literal: 'v' with '' doubled, or E'...' with escapes. */
 void quote_append_literal(StrBuf *b, const char *value);
 
+/*
+ * Reading back: the value of the ndigits hex digits at p (either case), or
+ * -1 if one is not a hex digit (a '\0' included): JSON's \uXXXX and
+ * U&"..."'s \XXXX and \+XXXXXX.
+ */
+long quote_hex_value(const char *p, int ndigits);
+
+/*
+ * The length of the longest prefix of s of at most max bytes that does not
+ * end inside a UTF-8 character: how the server shortens a name that is too
+ * long (NAMEDATALEN - 1 bytes).
+ */
+size_t quote_clip_name(const char *s, size_t max);
+
 #endif /* FKSCAN_QUOTE_H */

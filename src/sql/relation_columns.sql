@@ -37,6 +37,19 @@ base (typ, base) AS (
     SELECT w.typ, w.cur FROM walk w JOIN pg_catalog.pg_type ty ON ty.oid = w.cur
      WHERE ty.typtype <> 'd'
 ),
+-- the polymorphic types an operator class may take each base type as
+poly (base, target) AS (
+    SELECT b.base, it.oid
+      FROM base b
+      JOIN pg_catalog.pg_type bt ON bt.oid = b.base
+      JOIN pg_catalog.pg_type it
+        ON it.typtype = 'p'
+       AND ((it.typname = 'anyenum' AND bt.typtype = 'e')
+            OR (it.typname = 'anyarray' AND bt.typcategory = 'A')
+            OR (it.typname = 'anyrange' AND bt.typtype = 'r')
+            OR (it.typname = 'anymultirange' AND bt.typtype = 'm')
+            OR (it.typname = 'record' AND bt.typtype = 'c'))
+),
 idx AS (
     SELECT i.indexrelid, i.indnkeyatts, i.indkey::pg_catalog.int2[] AS keys,
            i.indclass::pg_catalog.oid[] AS classes
@@ -61,18 +74,13 @@ opc AS (
                        FROM pg_catalog.pg_opclass oc
                        JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
                        JOIN pg_catalog.pg_type it ON it.oid = oc.opcintype
-                       JOIN pg_catalog.pg_type bt ON bt.oid = pb.base
                       WHERE am.amname = 'btree' AND oc.opcdefault
                         AND (oc.opcintype = pb.base
                              OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k
                                          WHERE k.castsource = pb.base AND k.casttarget = oc.opcintype
                                            AND k.castmethod = 'b')
-                             OR (it.typtype = 'p'
-                                 AND ((it.typname = 'anyenum' AND bt.typtype = 'e')
-                                      OR (it.typname = 'anyarray' AND bt.typcategory = 'A')
-                                      OR (it.typname = 'anyrange' AND bt.typtype = 'r')
-                                      OR (it.typname = 'anymultirange' AND bt.typtype = 'm')
-                                      OR (it.typname = 'record' AND bt.typtype = 'c'))))
+                             OR EXISTS (SELECT 1 FROM poly
+                                         WHERE poly.base = pb.base AND poly.target = oc.opcintype))
                       ORDER BY oc.opcintype = pb.base DESC, it.typispreferred DESC
                       LIMIT 1)) AS class
       FROM col
@@ -85,13 +93,8 @@ coerce (pos, typ, ok) AS (
            OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k
                        WHERE k.castsource IN (t.typ, b.base) AND k.casttarget = oc.opcintype
                          AND k.castcontext = 'i')
-           OR EXISTS (SELECT 1 FROM pg_catalog.pg_type it, pg_catalog.pg_type bt
-                       WHERE it.oid = oc.opcintype AND bt.oid = b.base AND it.typtype = 'p'
-                         AND ((it.typname = 'anyenum' AND bt.typtype = 'e')
-                              OR (it.typname = 'anyarray' AND bt.typcategory = 'A')
-                              OR (it.typname = 'anyrange' AND bt.typtype = 'r')
-                              OR (it.typname = 'anymultirange' AND bt.typtype = 'm')
-                              OR (it.typname = 'record' AND bt.typtype = 'c')))
+           OR EXISTS (SELECT 1 FROM poly
+                       WHERE poly.base = b.base AND poly.target = oc.opcintype)
       FROM col
       JOIN opc ON opc.pos = col.pos
       JOIN pg_catalog.pg_opclass oc ON oc.oid = opc.class

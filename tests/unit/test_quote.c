@@ -119,5 +119,16 @@ main(void)
 	count(2, "distinct key", NULL, "2 distinct keys");
 	count(1, "index", "indexes", "1 index");
 	count(3, "index", "indexes", "3 indexes");
+	/* reading back, and the server's shortening of a name */
+	ok(quote_hex_value("00e9", 4) == 0xe9 && quote_hex_value("D83D", 4) == 0xd83d &&
+		   quote_hex_value("01F600", 6) == 0x1f600,
+	   "hex: digits of either case");
+	ok(quote_hex_value("00g0", 4) == -1 && quote_hex_value("12", 4) == -1,
+	   "hex: a non-digit or the end of the string is -1");
+	ok(quote_clip_name("abc", 63) == 3 && quote_clip_name("abcdef", 4) == 4,
+	   "clip: short names whole, long ones at max");
+	ok(quote_clip_name("ab\xc3\xa9z", 3) == 2 && quote_clip_name("ab\xc3\xa9z", 4) == 4 &&
+		   quote_clip_name("\xe2\x82\xac\xe2\x82\xac", 5) == 3,
+	   "clip: never inside a UTF-8 character");
 	return done_testing();
 }
