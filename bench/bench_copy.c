@@ -6,7 +6,7 @@
  *	  CopyData message received with PQgetCopyData and dropped with
  *	  PQfreemem.  No decoding, no key set, no probing.
  *
- *	  bench_copy [-d DBNAME] [-s SLICES] [--text] [--overlap]
+ *	  bench_copy [-d DBNAME] [-s SLICES] [--split-bulk] [--text] [--overlap]
  *	             TABLE COLUMNS N [TABLE COLUMNS]...
  *
  * TABLE is a table name ("public." is assumed without a schema); a
@@ -14,8 +14,11 @@
  * column list, pasted into the SQL as is.  Each leaf is cut into N * SLICES
  * ctid ranges of equal page counts (default SLICES 1: one range per
  * connection, as the baseline's "ctid halves"), the last one open-ended.
- * Tables are streamed in order, with a barrier between them (fkscan must
- * finish its parent set before probing children); --overlap drops it.
+ * As fkscan does, a leaf larger than a quarter of shared_buffers is read
+ * whole, by a plain scan (the server's ring buffer), unless --split-bulk.
+ * The first table is streamed before the others, which share the
+ * connections (fkscan finishes its parent set before probing children);
+ * --overlap drops that barrier.
  *
  * Prints one line per table and a total, as key=value pairs:
  *	  table=public.orders rows=50000000 bytes=696014637 seconds=3.80 ...
@@ -62,6 +65,7 @@ typedef struct Shared
 	int				  ntables;
 	bool			  binary;
 	bool			  overlap;
+	bool			  split_bulk;
 	pthread_barrier_t barrier;
 	atomic_bool		  failed;
 } Shared;
@@ -86,7 +90,7 @@ now_s(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: bench_copy [-d DBNAME] [-s SLICES] [--text] [--overlap]\n"
+	fprintf(f, "usage: bench_copy [-d DBNAME] [-s SLICES] [--split-bulk] [--text] [--overlap]\n"
 			   "                  TABLE COLUMNS N [TABLE COLUMNS]...\n"
 			   "Streams the columns of each table over N connections (ctid slices,\n"
 			   "one snapshot) and discards the bytes.  Connection: PG* variables.\n");
@@ -160,7 +164,7 @@ worker_main(void *arg)
 				atomic_store(&sh->failed, true);
 		}
 		w->t_end[ti] = now_s();
-		if (!sh->overlap)
+		if (ti == 0 && !sh->overlap)
 			pthread_barrier_wait(&sh->barrier);
 	}
 	return NULL;
@@ -195,6 +199,7 @@ typedef struct PlanCtx
 	Table *t;
 	int	   per_leaf;
 	bool   binary;
+	bool   split_bulk;
 	int	   nleaves;
 } PlanCtx;
 
@@ -204,7 +209,8 @@ plan_leaf(void *ctx, const PGresult *res, int row)
 	PlanCtx	   *pc = ctx;
 	const char *leaf = PQgetvalue(res, row, 0);
 	long long	pages = atoll(PQgetvalue(res, row, 1));
-	int			n = pc->per_leaf;
+	bool		bulk = PQgetvalue(res, row, 2)[0] == 't';
+	int			n = bulk && !pc->split_bulk ? 1 : pc->per_leaf;
 
 	if (pages < n)
 		n = pages > 0 ? (int) pages : 1;
@@ -218,7 +224,11 @@ plan_leaf(void *ctx, const PGresult *res, int row)
 static const char LEAVES_SQL[] =
 	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text,"
 	"       pg_catalog.pg_relation_size(c.oid)"
+	"       / pg_catalog.current_setting('block_size')::pg_catalog.int8,"
+	"       pg_catalog.pg_relation_size(c.oid)"
 	"       / pg_catalog.current_setting('block_size')::pg_catalog.int8"
+	"       > (SELECT s.setting::pg_catalog.int8 / 4"
+	"            FROM pg_catalog.pg_settings s WHERE s.name = 'shared_buffers')"
 	"  FROM pg_catalog.pg_class c"
 	" WHERE c.relkind IN ('r', 'm')"
 	"   AND (c.oid = $1::pg_catalog.regclass"
@@ -229,20 +239,23 @@ static const char LEAVES_SQL[] =
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"dbname", required_argument, NULL, 'd'}, {"slices", required_argument, NULL, 's'},
-		{"text", no_argument, NULL, 't'},		  {"overlap", no_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0}};
-	Shared	  sh;
-	int		  slices_per_conn = 1;
-	int		  njobs;
-	int		  c;
-	PgConn	 *coord;
-	char	 *snapshot = NULL;
-	Worker	 *workers;
-	double	  t0, t1;
-	long long total_rows = 0, total_bytes = 0;
-	int		  rc = 0;
+	static const struct option longopts[] = {{"dbname", required_argument, NULL, 'd'},
+											 {"slices", required_argument, NULL, 's'},
+											 {"text", no_argument, NULL, 't'},
+											 {"overlap", no_argument, NULL, 'o'},
+											 {"split-bulk", no_argument, NULL, 'b'},
+											 {"help", no_argument, NULL, 'h'},
+											 {NULL, 0, NULL, 0}};
+	Shared					   sh;
+	int						   slices_per_conn = 1;
+	int						   njobs;
+	int						   c;
+	PgConn					  *coord;
+	char					  *snapshot = NULL;
+	Worker					  *workers;
+	double					   t0, t1;
+	long long				   total_rows = 0, total_bytes = 0;
+	int						   rc = 0;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.binary = true;
@@ -261,6 +274,9 @@ main(int argc, char **argv)
 				break;
 			case 'o':
 				sh.overlap = true;
+				break;
+			case 'b':
+				sh.split_bulk = true;
 				break;
 			case 'h':
 				usage(stdout);
@@ -303,7 +319,7 @@ main(int argc, char **argv)
 		Table	   *t = &sh.tables[i];
 		char	   *qname;
 		const char *params[1];
-		PlanCtx		pc = {t, njobs * slices_per_conn, sh.binary, 0};
+		PlanCtx		pc = {t, njobs * slices_per_conn, sh.binary, sh.split_bulk, 0};
 
 		if (strchr(t->name, '.'))
 			qname = fk_strdup(t->name);
@@ -362,7 +378,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < sh.ntables; i++)
 	{
 		Table	 *t = &sh.tables[i];
-		double	  start = (i == 0 || sh.overlap) ? t0 : sh.tables[i - 1].t_end;
+		double	  start = (i == 0 || sh.overlap) ? t0 : sh.tables[0].t_end;
 		double	  secs = t->t_end - start;
 		long long rows = atomic_load(&t->rows);
 		long long bytes = atomic_load(&t->bytes);

@@ -658,6 +658,7 @@ table_row(void *arg, const PGresult *res, int row)
 	t->size_bytes += get_int(res, row, 11);
 	leaf->pages = get_int(res, row, 12);
 	leaf->ctid_readable = get_bool(res, row, 13);
+	leaf->bulk_read = get_bool(res, row, 14);
 
 	/*
 	 * Never analyzed: reltuples is -1 from PG14 on; before, 0 with relpages

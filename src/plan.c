@@ -116,13 +116,20 @@ add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel, int6
 	c->recorded = -1;
 }
 
-/* Split one relation into [first, end) page ranges, the last open-ended. */
+/*
+ * Split one relation into [first, end) page ranges, the last open-ended.
+ * split_bulk: split even a relation a plain scan would read through the
+ * server's ring buffer; ctid ranges read it through the whole buffer pool,
+ * which evicts the server's working set and, measured on 2 cores, costs
+ * the server twice the CPU a row (bench/README.md).
+ */
 static void
 add_relation_chunks(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
-					int64_t chunk_pages, bool tid_ranges)
+					int64_t chunk_pages, bool tid_ranges, bool split_bulk)
 {
 	/* ctid ranges need SELECT on ctid: without it, the relation in one read */
-	if (!tid_ranges || !rel->heap || !rel->ctid_readable || rel->pages <= chunk_pages)
+	if (!tid_ranges || !rel->heap || !rel->ctid_readable || rel->pages <= chunk_pages ||
+		(rel->bulk_read && !split_bulk))
 	{
 		add_chunk(l, role, target, rel, -1, -1);
 		return;
@@ -133,6 +140,21 @@ add_relation_chunks(ChunkList *l, ChunkRole role, int target, const CatRelation 
 
 		add_chunk(l, role, target, rel, first, last ? -1 : first + chunk_pages);
 	}
+}
+
+/*
+ * Whether relations above shared_buffers / 4 are split all the same: asked
+ * for (--chunk-size); chunks spread over servers with pools of their own;
+ * or chunks as the unit a budget, a --state file or a retry on a standby
+ * keeps, so that a big table still makes progress.
+ */
+static bool
+must_split_bulk(const FkOptions *options)
+{
+	return options->engine.chunk_pages > 0 ||
+		   (options->scan.replicas.n > 0 && options->scan.spread == SPREAD_CHUNK) ||
+		   options->scan.max_time_s > 0 || options->scan.state_file != NULL ||
+		   options->engine.consistency == CONSISTENCY_CHUNK;
 }
 
 static int64_t
@@ -226,6 +248,7 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 	int		  setcap = 0, passcap = 0;
 	ChunkList parents = {0}, children = {0};
 	int64_t	  chunk_pages;
+	bool	  split_bulk = must_split_bulk(options);
 
 	p->cat = cat;
 	p->nfks = cat->nfks;
@@ -304,7 +327,8 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 		const CatTable *t = &cat->tables[p->sets[s].table];
 
 		for (int l = 0; l < t->nleaves; l++)
-			add_relation_chunks(&parents, CHUNK_PARENT, s, &t->leaves[l], chunk_pages, tid_ranges);
+			add_relation_chunks(&parents, CHUNK_PARENT, s, &t->leaves[l], chunk_pages, tid_ranges,
+								split_bulk);
 	}
 
 	chunk_pages = options->engine.chunk_pages > 0
@@ -328,7 +352,7 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 			}
 			for (int l = 0; l < t->nleaves; l++)
 				add_relation_chunks(&children, CHUNK_CHILD, units[u].target, &t->leaves[l],
-									chunk_pages, tid_ranges);
+									chunk_pages, tid_ranges, split_bulk);
 		}
 		free(units);
 	}

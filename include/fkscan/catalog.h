@@ -57,6 +57,9 @@ typedef struct CatRelation
 	bool	heap;		   /* table AM is heap: ctid ranges work */
 	bool	ctid_readable; /* the role may SELECT ctid (not with column
 								 * privileges on the keys alone) */
+	bool	bulk_read;	   /* > shared_buffers / 4: a plain scan reads it through
+								 * a small ring, a ctid range scan through the
+								 * whole buffer pool */
 	Oid		filenode;	   /* pg_relation_filenode once locked (catalog_read_filenodes) */
 } CatRelation;
 

@@ -7,7 +7,10 @@
 -- without ANALYZE, and readable on a standby; reltuples and relpages for the
 -- row estimate (catalog.c decides what "never analyzed" looks like on the
 -- server's version); the table AM, because ctid ranges need heap; whether
--- the role may read ctid (column privileges on the keys alone do not give it).
+-- the role may read ctid (column privileges on the keys alone do not give it);
+-- whether it is larger than a quarter of shared_buffers (setting: buffers),
+-- where a plain scan reads through a small ring (heapam.c initscan,
+-- BAS_BULKREAD) and a ctid range scan through the whole buffer pool.
 SELECT t.oid, tn.nspname, t.relname, t.relkind,
        l.oid, ln.nspname, l.relname, l.relpersistence,
        COALESCE(am.amname = 'heap', false),
@@ -15,7 +18,11 @@ SELECT t.oid, tn.nspname, t.relname, t.relkind,
        COALESCE(pg_catalog.pg_relation_size(l.oid), 0),
        COALESCE(pg_catalog.pg_relation_size(l.oid), 0)
            / pg_catalog.current_setting('block_size')::pg_catalog.int8,
-       COALESCE(pg_catalog.has_column_privilege(l.oid, 'ctid', 'SELECT'), false)
+       COALESCE(pg_catalog.has_column_privilege(l.oid, 'ctid', 'SELECT'), false),
+       COALESCE(pg_catalog.pg_relation_size(l.oid), 0)
+           / pg_catalog.current_setting('block_size')::pg_catalog.int8
+           > (SELECT s.setting::pg_catalog.int8 / 4
+                FROM pg_catalog.pg_settings s WHERE s.name = 'shared_buffers')
   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
   JOIN pg_catalog.pg_class t ON t.oid = f.oid
   JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
