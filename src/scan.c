@@ -195,12 +195,56 @@ phase_stop(void *ctx)
 	return pace_stopping(&((PhaseCtx *) ctx)->s->pace);
 }
 
-/* The phase's progress, its ETA from the pages its chunks cover. */
+static int64_t
+chunk_pages(const Chunk *c)
+{
+	if (c->rel == NULL)
+		return 0;
+	if (c->first_page < 0)
+		return c->rel->pages;
+	return (c->end_page < 0 ? c->rel->pages : c->end_page) - c->first_page;
+}
+
+/*
+ * Rows the chunks hold by the tables' estimates (reltuples spread over
+ * their pages); 0 if one was never analyzed.
+ */
+static double
+phase_est_rows(const Scan *s, const Chunk *chunks, int nchunks)
+{
+	double rows = 0;
+
+	for (int i = 0; i < nchunks; i++)
+	{
+		const Chunk	   *c = &chunks[i];
+		const CatTable *t;
+		int64_t			pages = 0;
+
+		if (c->rel == NULL || c->recorded >= 0)
+			continue; /* read on the server, or by an earlier run */
+		t = &s->cat->tables[c->role == CHUNK_PARENT ? s->plan->sets[c->target].table
+													: s->plan->passes[c->target].table];
+		if (t->est_rows < 0)
+			return 0;
+		for (int l = 0; l < t->nleaves; l++)
+			pages += t->leaves[l].pages;
+		if (pages > 0)
+			rows += (double) t->est_rows * (double) chunk_pages(c) / (double) pages;
+	}
+	return rows;
+}
+
+/*
+ * The phase's progress, its ETA from the pages of finished chunks or, when
+ * that says less (a big relation is one chunk), the rows read against the
+ * estimate.
+ */
 static void
 print_progress(Scan *s, const char *what, bool final)
 {
 	int		done = pool_jobs_taken(s->pool);
 	int64_t pages_done = 0, pages_all = 0;
+	double	frac;
 	StrBuf	named;
 
 	strbuf_init(&named);
@@ -208,16 +252,22 @@ print_progress(Scan *s, const char *what, bool final)
 
 	for (int i = 0; i < s->phase.nchunks; i++)
 	{
-		const Chunk *c = &s->phase.chunks[i];
-		int64_t		 pages = c->rel == NULL ? 1
-							 : c->first_page < 0
-								 ? c->rel->pages
-								 : (c->end_page < 0 ? c->rel->pages : c->end_page) - c->first_page;
+		int64_t pages = chunk_pages(&s->phase.chunks[i]);
 
 		pages = pages > 0 ? pages : 1;
 		pages_all += pages;
 		if (i < done - pool_nthreads(s->pool)) /* the chunks in hand are not done yet */
 			pages_done += pages;
+	}
+	frac = pages_all > 0 ? (double) pages_done / (double) pages_all : 0;
+	if (s->phase.est_rows > 0)
+	{
+		/* an estimate may be low: never "done" before the end */
+		double by_rows =
+			(double) (atomic_load(&s->pace.rows) - s->phase.rows_start) / s->phase.est_rows;
+
+		by_rows = by_rows < 0.99 ? by_rows : 0.99;
+		frac = by_rows > frac ? by_rows : frac;
 	}
 	if (s->nspread > 1)
 	{
@@ -229,7 +279,7 @@ print_progress(Scan *s, const char *what, bool final)
 		strbuf_append_char(&named, ')');
 	}
 	pace_progress(&s->pace, named.data, done, s->phase.nchunks, pace_seconds_since(&s->phase.start),
-				  pages_all > 0 ? (double) pages_done / (double) pages_all : 0, final);
+				  frac, final);
 	strbuf_free(&named);
 }
 
@@ -277,6 +327,8 @@ run_phase(Scan *s, const char *what, const Chunk *chunks, int nchunks, bool prog
 	snprintf(named, sizeof(named), "%s%s", s->server, what);
 	s->phase.chunks = chunks;
 	s->phase.nchunks = nchunks;
+	s->phase.rows_start = atomic_load(&s->pace.rows);
+	s->phase.est_rows = progress ? phase_est_rows(s, chunks, nchunks) : 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->phase.start);
 	pool_run(s->pool, &phase);
 	s->chunks_read += pool_jobs_taken(s->pool);

@@ -85,7 +85,9 @@ typedef struct ScanPhase
 	const Chunk	   *chunks;
 	int				nchunks;
 	struct timespec start;
-	int				key_pass; /* which slice of the hashed key space */
+	int				key_pass;	/* which slice of the hashed key space */
+	uint64_t		rows_start; /* pace rows when it began */
+	double			est_rows;	/* rows its chunks hold, from reltuples; 0: unknown */
 } ScanPhase;
 
 /*

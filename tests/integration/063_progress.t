@@ -33,6 +33,13 @@ SKIP: {
     like($err, qr/ETA \d+ s/, '-P: an ETA while it runs');
 }
 
+# One chunk per relation (-j 1, as for a table above shared_buffers / 4):
+# the ETA comes from the rows read against reltuples, on every major.
+FkTest::psql($db, 'ANALYZE');
+($rc, $out, $err) = FkTest::fkscan('scan', '-j', '1', '-P', '--max-rate', '150000', $db);
+is($rc, 0, '-j 1 -P: exit 0');
+like($err, qr/children: \d+\/1 chunks, [^\r\n]*ETA \d+ s/, '-j 1: an ETA mid-relation, from the estimate');
+
 ($rc, $out, $err) = FkTest::fkscan('scan', $db);
 is($rc, 0, 'no -P: exit 0');
 unlike($err, qr/chunks,/, 'no terminal, no -P: no progress');
