@@ -40,6 +40,16 @@
 /* Fingerprints packed at a time for a packed set's probe. */
 #define PACK_BATCH 1024
 
+/* How a packed set turns two int32 halves into one int64 (pack). */
+typedef struct Packing
+{
+	bool	 narrow_hi;	 /* the half of smaller range is hi */
+	int		 shift;		 /* bits for the narrow half's range */
+	int64_t	 narrow_min; /* the parents' smallest narrow half */
+	int64_t	 wide_min;
+	uint64_t wide_span; /* wide_max - wide_min */
+} Packing;
+
 typedef struct Block
 {
 	struct Block *next;
@@ -62,19 +72,34 @@ struct FpSet
 	uint32_t *index;	  /* frozen: bucket b is keys[index[b] .. index[b + 1]) */
 	int		  bits;		  /* buckets: the top bits of the mix */
 	KeySet64 *packed;	  /* frozen, every fingerprint two int32s: them, packed */
-	bool	  hi_first;	  /* packed: hi in the top 32 bits, lo below */
+	Packing	  pk;
 };
 
-/* h as one int64 if both its halves are int32 values (sign-extended). */
+/* Both halves of h are int32 values (sign-extended): two integer columns. */
 static inline bool
-pack(Hash128 h, bool hi_first, int64_t *out)
+halves_int32(Hash128 h)
 {
-	uint64_t top = hi_first ? h.hi : h.lo;
-	uint64_t low = hi_first ? h.lo : h.hi;
+	return (int64_t) h.lo == (int32_t) h.lo && (int64_t) h.hi == (int32_t) h.hi;
+}
 
-	if ((int64_t) h.lo != (int32_t) h.lo || (int64_t) h.hi != (int32_t) h.hi)
+/*
+ * h as one int64, (wide - wide_min) << shift | (narrow - narrow_min), if it
+ * lies in the parents' ranges (else no parent has it).  The narrow half
+ * goes below: child keys in any order then mostly share their top 32 bits,
+ * the integer set's bucket, and its probe runs long.
+ */
+static inline bool
+pack(const Packing *pk, Hash128 h, int64_t *out)
+{
+	uint64_t narrow, wide;
+
+	if (!halves_int32(h))
 		return false;
-	*out = (int64_t) (((uint64_t) (uint32_t) top << 32) | (uint32_t) low);
+	narrow = (uint64_t) ((int64_t) (pk->narrow_hi ? h.hi : h.lo) - pk->narrow_min);
+	wide = (uint64_t) ((int64_t) (pk->narrow_hi ? h.lo : h.hi) - pk->wide_min);
+	if (narrow >> pk->shift != 0 || wide > pk->wide_span)
+		return false;
+	*out = (int64_t) (wide << pk->shift | narrow);
 	return true;
 }
 
@@ -270,17 +295,18 @@ freeze_part(FpSet *s, int p, size_t at, uint32_t *cursor)
 }
 
 /*
- * Freeze into a packed integer set if every fingerprint packs and the half
- * that varies less, on top, leaves an integer bucket (2^32 values) at least
- * 64 keys on average, or there are 64 buckets at most: (region, id) does,
- * two spread integers do not.
+ * Freeze into a packed integer set if every fingerprint is two int32s and
+ * the half that varies less takes fewer values than max(64, keys / 64):
+ * (region, id) does, two spread integers do not.
  */
 static bool
 freeze_packed(FpSet *s)
 {
 	int64_t batch[PACK_BATCH];
 	int64_t lo_min = INT32_MAX, lo_max = INT32_MIN, hi_min = INT32_MAX, hi_max = INT32_MIN;
+	int64_t narrow_range;
 	size_t	n = 0;
+	Packing pk = {0};
 
 	for (int p = 0; p < NPARTS; p++)
 		for (Block *b = s->parts[p]; b; b = b->next)
@@ -288,24 +314,30 @@ freeze_packed(FpSet *s)
 			{
 				Hash128 h = b->keys[i];
 
-				if (!pack(h, false, &batch[0]))
+				if (!halves_int32(h))
 					return false;
 				lo_min = (int64_t) h.lo < lo_min ? (int64_t) h.lo : lo_min;
 				lo_max = (int64_t) h.lo > lo_max ? (int64_t) h.lo : lo_max;
 				hi_min = (int64_t) h.hi < hi_min ? (int64_t) h.hi : hi_min;
 				hi_max = (int64_t) h.hi > hi_max ? (int64_t) h.hi : hi_max;
 			}
-	s->hi_first = hi_max - hi_min < lo_max - lo_min;
-	if ((uint64_t) (s->hi_first ? hi_max - hi_min : lo_max - lo_min) >=
-		(s->nadded / 64 > 64 ? s->nadded / 64 : 64))
+	pk.narrow_hi = hi_max - hi_min < lo_max - lo_min;
+	narrow_range = pk.narrow_hi ? hi_max - hi_min : lo_max - lo_min;
+	if ((uint64_t) narrow_range >= (s->nadded / 64 > 64 ? s->nadded / 64 : 64))
 		return false;
+	while ((narrow_range >> pk.shift) != 0)
+		pk.shift++;
+	pk.narrow_min = pk.narrow_hi ? hi_min : lo_min;
+	pk.wide_min = pk.narrow_hi ? lo_min : hi_min;
+	pk.wide_span = (uint64_t) (pk.narrow_hi ? lo_max - lo_min : hi_max - hi_min);
+	s->pk = pk;
 	s->packed = keyset64_create();
 	for (int p = 0; p < NPARTS; p++)
 	{
 		for (Block *b = s->parts[p]; b; b = b->next)
 			for (size_t i = 0; i < b->n; i++)
 			{
-				(void) pack(b->keys[i], s->hi_first, &batch[n]);
+				(void) pack(&s->pk, b->keys[i], &batch[n]);
 				if (++n == PACK_BATCH)
 				{
 					keyset64_add_many(s->packed, batch, n);
@@ -365,7 +397,7 @@ fpset_contains(const FpSet *s, Hash128 h)
 	int64_t v;
 
 	if (s->packed)
-		return pack(h, s->hi_first, &v) && keyset64_contains(s->packed, v);
+		return pack(&s->pk, h, &v) && keyset64_contains(s->packed, v);
 	return s->frozen && s->nkeys > 0 && bucket_contains(s, bucket_of(s, h), h);
 }
 
@@ -383,7 +415,7 @@ probe_packed(const FpSet *s, const Hash128 *h, size_t n, uint32_t *missing)
 		size_t np = 0, nm, k = 0, j = 0;
 
 		for (size_t i = 0; i < m; i++)
-			if (pack(h[at + i], s->hi_first, &batch[np]))
+			if (pack(&s->pk, h[at + i], &batch[np]))
 				where[np++] = (uint32_t) i;
 		nm = keyset64_probe_missing(s->packed, batch, np, miss);
 		/* both lists are in order: merge them */

@@ -118,6 +118,49 @@ check_family(int family, uint64_t n, int copies)
  * int32 (2^32, or -2^31 - 1 as int8 sends it) is missing even when its low
  * 32 bits are a member's, and a dense packed set takes a few bits a value.
  */
+/*
+ * Packing is relative to the parents' ranges: a narrow half of [-3, 2] in
+ * three bits, below a wide half of [100, 1000].  Pairs just past either
+ * range, or inside the narrow half's three bits but not a parent's, are
+ * missing; every member is found whatever the order.
+ */
+static void
+test_packed_ranges(void)
+{
+	FpSet	*s = fpset_create();
+	Hash128	 in[5406], probe[7];
+	uint32_t missing[5406];
+	size_t	 n = 0;
+
+	for (int64_t w = 100; w <= 1000; w++)
+		for (int64_t k = -3; k <= 2; k++)
+			in[n++] = (Hash128){(uint64_t) w, (uint64_t) k};
+	fpset_add_many(s, in, n);
+	fpset_freeze(s);
+	ok(fpset_is_packed(s), "ranges: packed");
+	for (size_t i = n - 1; i > 0; i--) /* a fixed shuffle */
+	{
+		size_t	j = (i * 2654435761u) % (i + 1);
+		Hash128 t = in[i];
+
+		in[i] = in[j];
+		in[j] = t;
+	}
+	is_int(fpset_probe_missing(s, in, n, missing), 0, "ranges: every member found, shuffled");
+	probe[0] = (Hash128){100, (uint64_t) -4};
+	probe[1] = (Hash128){100, 3};
+	probe[2] = (Hash128){100, 4};
+	probe[3] = (Hash128){99, 0};
+	probe[4] = (Hash128){1001, 0};
+	probe[5] = (Hash128){(uint64_t) -1, 0};
+	probe[6] = (Hash128){100, 5}; /* 5 - -3 = 8 would carry into the wide half */
+	is_int(fpset_probe_missing(s, probe, 7, missing), 7,
+		   "ranges: pairs past the parents' ranges missing");
+	ok(!fpset_contains(s, probe[2]) && fpset_contains(s, (Hash128){1000, (uint64_t) -3}),
+	   "ranges: contains agrees");
+	fpset_free(s);
+}
+
 static void
 test_packed(void)
 {
@@ -153,6 +196,7 @@ test_packed(void)
 	ok(fpset_memory_bytes(s) < 100000 / 2, "packed: dense pairs take under 4 bits a value");
 	fpset_free(s);
 	free(dense);
+	test_packed_ranges();
 }
 
 static void
