@@ -121,7 +121,7 @@ add_chunk(ChunkList *l, ChunkRole role, int target, const CatRelation *rel, int6
  * split_bulk: split even a relation a plain scan would read through the
  * server's ring buffer; ctid ranges read it through the whole buffer pool,
  * which evicts the server's working set and, measured on 2 cores, costs
- * the server twice the CPU a row (bench/README.md).
+ * the server twice the CPU a row (README.md, "How it works").
  */
 static void
 add_relation_chunks(ChunkList *l, ChunkRole role, int target, const CatRelation *rel,
