@@ -7,7 +7,9 @@
  * of child keys is generated just before it is probed, outside the timer,
  * so that it is cache-hot like a freshly decoded COPY buffer.
  *
- *	  bench_keyset [parents [children]]		(defaults 5000000 50000000)
+ *	  bench_keyset [parents [children [variants]]]
+ *
+ * Defaults: 5000000 50000000 abcefdg; variants are the letters below.
  *
  * Variants: (a) dense keys 1..N, frozen as a bitset; (b) N random keys over
  * all of int64 (a singleton bucket each); (c) the dense keys forced through
@@ -365,13 +367,14 @@ bench_fpset(size_t nparents, size_t nchildren)
 int
 main(int argc, char **argv)
 {
-	size_t	nparents = argc > 1 ? strtoull(argv[1], NULL, 10) : 5000000;
-	size_t	nchildren = argc > 2 ? strtoull(argv[2], NULL, 10) : 50000000;
-	Parents dense, sparse, gappy, outlier;
+	size_t		nparents = argc > 1 ? strtoull(argv[1], NULL, 10) : 5000000;
+	size_t		nchildren = argc > 2 ? strtoull(argv[2], NULL, 10) : 50000000;
+	const char *only = argc > 3 ? argv[3] : "abcefdg";
+	Parents		dense, sparse, gappy, outlier;
 
 	if (nparents < 2)
 	{
-		fprintf(stderr, "usage: bench_keyset [parents [children]]\n");
+		fprintf(stderr, "usage: bench_keyset [parents [children [variants]]]\n");
 		return 2;
 	}
 	parents_init(&dense, nparents);
@@ -394,13 +397,20 @@ main(int argc, char **argv)
 	parents_range(&outlier);
 
 	printf("%zu parents, %zu children, batches of %d\n", nparents, nchildren, BATCH);
-	bench_keyset("(a) dense 1..N", &dense, nchildren, CHILD_DENSE, false);
-	bench_keyset("(b) sparse: random int64", &sparse, nchildren, CHILD_FROM_PARENTS, false);
-	bench_keyset("(c) dense, roaring forced", &dense, nchildren, CHILD_DENSE, true);
-	bench_keyset("(e) dense + INT64_MIN/MAX", &outlier, nchildren, CHILD_DENSE, false);
-	bench_keyset("(f) gappy: every 100th id", &gappy, nchildren, CHILD_FROM_PARENTS, false);
-	bench_hset(nparents, nchildren);
-	bench_fpset(nparents, nchildren);
+	if (strchr(only, 'a'))
+		bench_keyset("(a) dense 1..N", &dense, nchildren, CHILD_DENSE, false);
+	if (strchr(only, 'b'))
+		bench_keyset("(b) sparse: random int64", &sparse, nchildren, CHILD_FROM_PARENTS, false);
+	if (strchr(only, 'c'))
+		bench_keyset("(c) dense, roaring forced", &dense, nchildren, CHILD_DENSE, true);
+	if (strchr(only, 'e'))
+		bench_keyset("(e) dense + INT64_MIN/MAX", &outlier, nchildren, CHILD_DENSE, false);
+	if (strchr(only, 'f'))
+		bench_keyset("(f) gappy: every 100th id", &gappy, nchildren, CHILD_FROM_PARENTS, false);
+	if (strchr(only, 'd'))
+		bench_hset(nparents, nchildren);
+	if (strchr(only, 'g'))
+		bench_fpset(nparents, nchildren);
 	free(dense.keys);
 	free(sparse.keys);
 	free(gappy.keys);

@@ -155,6 +155,63 @@ prepare_partial_sets(Scan *s)
 		}
 }
 
+/* The parts of the hashed parent sets being frozen: one pool job each. */
+typedef struct FreezeJobs
+{
+	FpSet **set;
+	int	   *part;
+	int		n;
+} FreezeJobs;
+
+static bool
+freeze_job(void *ctx, int worker, int job)
+{
+	FreezeJobs *fj = ctx;
+
+	(void) worker;
+	fpset_freeze_part(fj->set[job], fj->part[job]);
+	return true;
+}
+
+/*
+ * Freeze the hashed sets' parts on the pool's threads, idle between the
+ * phases (5M text keys: 0.14-0.35 s on one thread); whatever no thread
+ * took (none alive) runs here.
+ */
+static void
+freeze_hashed_sets(Scan *s)
+{
+	FreezeJobs fj = {0};
+	PoolPhase  phase = {0};
+	int		   cap = 0;
+
+	for (int i = 0; i < s->plan->nsets; i++)
+	{
+		int nparts = s->sets[i].prints ? fpset_freeze_begin(s->sets[i].prints) : 0;
+
+		fk_array_grow((void **) &fj.set, &cap, fj.n + nparts, sizeof(FpSet *));
+		fj.part = fk_realloc(fj.part, (size_t) cap * sizeof(int));
+		for (int p = 0; p < nparts; p++, fj.n++)
+		{
+			fj.set[fj.n] = s->sets[i].prints;
+			fj.part[fj.n] = p;
+		}
+	}
+	phase.njobs = fj.n;
+	phase.job = freeze_job;
+	phase.ctx = &fj;
+	if (fj.n > 0)
+		pool_run(s->pool, &phase);
+	for (int j = 0; j < fj.n; j++)
+		if (!pool_job_done(s->pool, j))
+			freeze_job(&fj, -1, j);
+	for (int i = 0; i < s->plan->nsets; i++)
+		if (s->sets[i].prints)
+			fpset_freeze_end(s->sets[i].prints);
+	free(fj.set);
+	free(fj.part);
+}
+
 void
 merge_parent_sets(Scan *s)
 {
@@ -184,18 +241,22 @@ merge_parent_sets(Scan *s)
 			part->prints = NULL;
 		}
 		if (merged->ints)
-		{
 			keyset64_freeze(merged->ints);
+	}
+	freeze_hashed_sets(s);
+	for (int i = 0; i < s->plan->nsets; i++)
+	{
+		const KeySet *merged = &s->sets[i];
+
+		if (s->plan->sets[i].kind == KEYKIND_INT && s->phase.key_pass > 0)
+			continue;
+		if (merged->ints)
 			log_info("parent set %d: %" PRIu64 " keys, %s, %zu kB", i,
 					 keyset64_cardinality(merged->ints), keyset64_method(merged->ints),
 					 keyset64_memory_bytes(merged->ints) / 1024);
-		}
-		else
-		{
-			fpset_freeze(merged->prints);
+		else if (merged->prints)
 			log_info("parent set %d: %zu keys, hash%s, %zu kB", i, fpset_size(merged->prints),
 					 fpset_is_packed(merged->prints) ? " (packed integers)" : "",
 					 fpset_memory_bytes(merged->prints) / 1024);
-		}
 	}
 }

@@ -5,16 +5,17 @@
  *	  hash table that must stay three quarters empty takes.
  *
  * Lifecycle: create -> add_many (one thread per set) -> merge_inplace
- * (moves the partials of several workers into one) -> freeze -> probe from
- * any number of threads -> free.  Adding after freeze is a programming
+ * (moves the partials of several workers into one) -> freeze (by parts on
+ * several threads, or whole) -> probe from any number of threads -> free.  Adding after freeze is a programming
  * error (asserted); probing before freeze finds nothing.
  *
  * While it is built a set is a list of blocks per part (the top bits of
- * hash128_mix): appending never copies.  freeze() moves the parts, one at a
- * time, into one array grouped by bucket (more top bits, about eight keys a
- * bucket) behind an index of bucket starts, unmapping each part's blocks as
- * it goes: the peak is the array plus one part.  A probe reads the index
- * and then one bucket, two cache misses that the batch probe overlaps.
+ * hash128_mix): appending never copies.  freeze() moves each part into
+ * its own stretch of one array, grouped by bucket (more top bits, about
+ * eight keys a bucket) behind an index of bucket starts, unmapping the
+ * part's blocks as it goes: the peak is the array plus a part per thread.
+ * A probe reads the index and then one bucket, two cache misses that the
+ * batch probe overlaps.
  * A set of pairs of int32 values, one half of a small range (the exact
  * fingerprints of (region, id) keys), is frozen into a KeySet64 of the
  * pairs packed into one int64 instead: a probe as cheap as an integer key's.
@@ -40,6 +41,17 @@ void fpset_merge_inplace(FpSet *dst, FpSet *src);
 
 /* Make read-only and build the index; twice is a no-op. */
 void fpset_freeze(FpSet *s);
+
+/*
+ * The same on several threads: begin returns how many parts are left to
+ * freeze (0: done already, e.g. packed); each part in [0, that) is then
+ * frozen once, from any thread, distinct parts at the same time; end, on
+ * one thread once they all are, finishes.  The parts' blocks go as they
+ * are frozen.
+ */
+int	 fpset_freeze_begin(FpSet *s);
+void fpset_freeze_part(FpSet *s, int part);
+void fpset_freeze_end(FpSet *s);
 
 bool fpset_contains(const FpSet *s, Hash128 h);
 

@@ -12,6 +12,7 @@
  * int32's ends), 4 (one value past int32) and 0 stay fingerprints.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -228,6 +229,75 @@ test_edges(void)
 	fpset_free(s);
 }
 
+/* Two threads, each freezing every other part, from the last down. */
+typedef struct Freezer
+{
+	FpSet *s;
+	int	   nparts;
+	int	   first;
+} Freezer;
+
+static void *
+freeze_parts(void *arg)
+{
+	Freezer *f = arg;
+
+	for (int p = f->nparts - 1 - f->first; p >= 0; p -= 2)
+		fpset_freeze_part(f->s, p);
+	return NULL;
+}
+
+/*
+ * Frozen by parts on two threads, with duplicates (parts shrink and leave
+ * gaps that end closes): the same answers as check_family's.
+ */
+static void
+test_parted_freeze(void)
+{
+	FpSet	 *s = fpset_create();
+	Hash128	 *all = malloc(100000 * sizeof(Hash128));
+	uint32_t *missing = malloc(100000 * sizeof(uint32_t));
+	pthread_t th[2];
+	Freezer	  f[2];
+	size_t	  nmissing;
+	bool	  good;
+	int		  nparts;
+
+	for (int c = 0; c < 3; c++)
+		for (uint64_t i = 0; i < 100000; i += 2)
+		{
+			Hash128 h = value(0, i);
+
+			fpset_add_many(s, &h, 1);
+		}
+	nparts = fpset_freeze_begin(s);
+	ok(nparts > 1, "parted freeze: a set of fingerprints has parts to freeze");
+	for (int t = 0; t < 2; t++)
+	{
+		f[t] = (Freezer){s, nparts, t};
+		pthread_create(&th[t], NULL, freeze_parts, &f[t]);
+	}
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	fpset_freeze_end(s);
+	is_int(fpset_size(s), 50000, "parted freeze: each value once, duplicates dropped");
+	for (uint64_t i = 0; i < 100000; i++)
+		all[i] = value(0, i);
+	nmissing = fpset_probe_missing(s, all, 100000, missing);
+	good = nmissing == 50000;
+	for (size_t j = 0; j < nmissing && good; j++)
+		good = missing[j] == 2 * j + 1;
+	ok(good, "parted freeze: probe_missing gives the odd indexes");
+	good = true;
+	for (uint64_t i = 0; i < 100000 && good; i++)
+		good = fpset_contains(s, all[i]) == (i % 2 == 0);
+	ok(good, "parted freeze: contains exactly the even values");
+	is_int(fpset_freeze_begin(s), 0, "parted freeze: a frozen set has no parts left");
+	free(all);
+	free(missing);
+	fpset_free(s);
+}
+
 int
 main(void)
 {
@@ -240,5 +310,6 @@ main(void)
 	test_packed();
 	check_family(0, 20000, 5); /* duplicates: buckets sorted to drop them */
 	check_family(1, 40, 100);  /* a few values, hundreds of copies each */
+	test_parted_freeze();
 	return done_testing();
 }
