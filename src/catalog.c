@@ -971,6 +971,16 @@ catalog_table_unlogged(const CatTable *t)
 	return false;
 }
 
+int64_t
+catalog_table_pages(const CatTable *t)
+{
+	int64_t pages = 0;
+
+	for (int i = 0; i < t->nleaves; i++)
+		pages += t->leaves[i].pages;
+	return pages;
+}
+
 int
 catalog_find_fk(const Catalog *in, const Catalog *of, int i)
 {

@@ -284,19 +284,9 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 	}
 
 	for (int s = 0; s < p->nsets; s++)
-	{
-		const CatTable *t = &cat->tables[p->sets[s].table];
-
-		for (int l = 0; l < t->nleaves; l++)
-			p->parent_pages += t->leaves[l].pages;
-	}
+		p->parent_pages += catalog_table_pages(&cat->tables[p->sets[s].table]);
 	for (int s = 0; s < p->npasses; s++)
-	{
-		const CatTable *t = &cat->tables[p->passes[s].table];
-
-		for (int l = 0; l < t->nleaves; l++)
-			p->child_pages += t->leaves[l].pages;
-	}
+		p->child_pages += catalog_table_pages(&cat->tables[p->passes[s].table]);
 
 	/* Rows never counted (reltuples -1): assume the smallest tuples. */
 	for (int s = 0; s < p->nsets; s++)
@@ -307,11 +297,7 @@ plan_build_skipping(const Catalog *cat, const FkOptions *options, bool tid_range
 		if (p->sets[s].kind != KEYKIND_HASH)
 			continue;
 		if (rows < 0)
-		{
-			rows = 0;
-			for (int l = 0; l < t->nleaves; l++)
-				rows += t->leaves[l].pages * (8192 / 32);
-		}
+			rows = catalog_table_pages(t) * (8192 / 32);
 		p->hash_bytes += (rows > 0 ? rows : 0) * PLAN_HASH_BYTES_PER_KEY;
 	}
 	p->key_passes = 1;

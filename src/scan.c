@@ -218,7 +218,7 @@ phase_est_rows(const Scan *s, const Chunk *chunks, int nchunks)
 	{
 		const Chunk	   *c = &chunks[i];
 		const CatTable *t;
-		int64_t			pages = 0;
+		int64_t			pages;
 
 		if (c->rel == NULL || c->recorded >= 0)
 			continue; /* read on the server, or by an earlier run */
@@ -226,8 +226,7 @@ phase_est_rows(const Scan *s, const Chunk *chunks, int nchunks)
 													: s->plan->passes[c->target].table];
 		if (t->est_rows < 0)
 			return 0;
-		for (int l = 0; l < t->nleaves; l++)
-			pages += t->leaves[l].pages;
+		pages = catalog_table_pages(t);
 		if (pages > 0)
 			rows += (double) t->est_rows * (double) chunk_pages(c) / (double) pages;
 	}

@@ -156,6 +156,9 @@ void catalog_free(Catalog *cat);
 /* Is any leaf of the table unlogged (unreadable on a hot standby)? */
 bool catalog_table_unlogged(const CatTable *t);
 
+/* The pages of all the table's leaves. */
+int64_t catalog_table_pages(const CatTable *t);
+
 /* May the role read ctid in every leaf (sample rows are named by it)? */
 bool catalog_table_ctid_readable(const CatTable *t);
 

@@ -15,14 +15,10 @@ SELECT t.oid, tn.nspname, t.relname, t.relkind,
        l.oid, ln.nspname, l.relname, l.relpersistence,
        COALESCE(am.amname = 'heap', false),
        l.reltuples, l.relpages,
-       COALESCE(pg_catalog.pg_relation_size(l.oid), 0),
-       COALESCE(pg_catalog.pg_relation_size(l.oid), 0)
-           / pg_catalog.current_setting('block_size')::pg_catalog.int8,
+       sz.bytes, sz.pages,
        COALESCE(pg_catalog.has_column_privilege(l.oid, 'ctid', 'SELECT'), false),
-       COALESCE(pg_catalog.pg_relation_size(l.oid), 0)
-           / pg_catalog.current_setting('block_size')::pg_catalog.int8
-           > (SELECT s.setting::pg_catalog.int8 / 4
-                FROM pg_catalog.pg_settings s WHERE s.name = 'shared_buffers')
+       sz.pages > (SELECT s.setting::pg_catalog.int8 / 4
+                     FROM pg_catalog.pg_settings s WHERE s.name = 'shared_buffers')
   FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[])) WITH ORDINALITY AS f(oid, ord)
   JOIN pg_catalog.pg_class t ON t.oid = f.oid
   JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
@@ -37,4 +33,9 @@ SELECT t.oid, tn.nspname, t.relname, t.relkind,
   LEFT JOIN pg_catalog.pg_class l ON l.oid = leaf.relid
   LEFT JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
   LEFT JOIN pg_catalog.pg_am am ON am.oid = l.relam
+  CROSS JOIN LATERAL (
+        SELECT b.bytes,
+               b.bytes / pg_catalog.current_setting('block_size')::pg_catalog.int8 AS pages
+          FROM (SELECT COALESCE(pg_catalog.pg_relation_size(l.oid), 0) AS bytes) AS b
+  ) AS sz
  ORDER BY f.ord, ln.nspname, l.relname
