@@ -2,8 +2,8 @@
 # plain scan, which the server runs through its small ring buffer; ctid
 # ranges would read it through the whole buffer pool.  --chunk-size,
 # --max-time and --consistency chunk still split it (--state and --spread
-# chunk too: the same rule in plan.c).  Smaller relations are split as
-# before.  The SQL each worker
+# chunk too: the same rule in plan.c, which test_plan checks for every
+# option).  Smaller relations are split as before.  The SQL each worker
 # sends (-vv) shows which; the counts match the server's own check either
 # way.
 use strict;

@@ -4,6 +4,8 @@
  *	  recorded (--state) are cut out of the plan's child chunks as half-open
  *	  page ranges; what is left is read, every page exactly once, and each
  *	  recorded range joins once, in the chunk its start falls in.
+ *	  And plan_build_skipping on a catalog made here: which options split a
+ *	  child table above shared_buffers / 4 into ctid ranges.
  */
 #include "fkscan/plan.h"
 #include "test.h"
@@ -61,9 +63,89 @@ check(const char *name, const Chunk *chunks, int nchunks, const PlanRecorded *re
 	free(p.child_chunks);
 }
 
+/*
+ * An int8 FK whose child is above shared_buffers / 4 (bulk_read) and whose
+ * parent is not: at -j2 the child is one chunk (a plain scan, through the
+ * server's ring) and the parent several, unless an option whose unit of
+ * progress is a chunk is given.  Each case sets one option on defaults.
+ */
+static void
+test_bulk_split(void)
+{
+	CatColumn	col = {.name = "id",
+					   .attnum = 1,
+					   .type_oid = 20,
+					   .base_type_oid = 20,
+					   .type_name = "bigint",
+					   .collation_deterministic = true,
+					   .op_type_oid = 20};
+	CatRelation leaves[2] = {
+		{.oid = 10, .pages = 20000, .persistence = 'p', .heap = true, .ctid_readable = true},
+		{.oid = 11,
+		 .pages = 400000,
+		 .persistence = 'p',
+		 .heap = true,
+		 .ctid_readable = true,
+		 .bulk_read = true}};
+	CatTable tables[2] = {
+		{.oid = 10, .relkind = 'r', .est_rows = 1000000, .leaves = &leaves[0], .nleaves = 1},
+		{.oid = 11, .relkind = 'r', .est_rows = 50000000, .leaves = &leaves[1], .nleaves = 1}};
+	CatForeignKey fk = {.oid = 100,
+						.declared = true,
+						.name = "fk",
+						.child = 1,
+						.parent = 0,
+						.ncols = 1,
+						.child_cols = &col,
+						.parent_cols = &col,
+						.match_type = 's',
+						.enforced = true};
+	Catalog cat = {.server_version = 170000, .tables = tables, .ntables = 2, .fks = &fk, .nfks = 1};
+	const char *names[] = {"defaults",
+						   "--chunk-size",
+						   "--max-time",
+						   "--state",
+						   "--consistency chunk",
+						   "--replica --spread chunk",
+						   "--replica --spread fk"};
+
+	for (int c = 0; c < 7; c++)
+	{
+		FkOptions o = {0};
+		ScanPlan *p;
+		char	  label[160];
+		bool	  split = c > 0 && c < 6;
+
+		o.engine.jobs = 2;
+		if (c == 1)
+			o.engine.chunk_pages = 8192;
+		else if (c == 2)
+			o.scan.max_time_s = 3600;
+		else if (c == 3)
+			o.scan.state_file = "state";
+		else if (c == 4)
+			o.engine.consistency = CONSISTENCY_CHUNK;
+		else if (c >= 5)
+		{
+			o.scan.replicas.n = 1;
+			o.scan.spread = c == 5 ? SPREAD_CHUNK : SPREAD_FK;
+		}
+		p = plan_build_skipping(&cat, &o, true, NULL);
+		snprintf(label, sizeof(label), "bulk child, %s: %s", names[c],
+				 split ? "in ctid ranges" : "one plain scan");
+		ok(split ? p->nchild_chunks > 1 && p->child_chunks[0].end_page > 0
+				 : p->nchild_chunks == 1 && p->child_chunks[0].end_page < 0,
+		   label);
+		snprintf(label, sizeof(label), "bulk child, %s: the parent in ctid ranges", names[c]);
+		ok(p->nparent_chunks > 1, label);
+		plan_free(p);
+	}
+}
+
 int
 main(void)
 {
+	test_bulk_split();
 	const Chunk three[] = {chunk(CHUNK_CHILD, 0, &rel_a, 0, 100),
 						   chunk(CHUNK_CHILD, 0, &rel_a, 100, 200),
 						   chunk(CHUNK_CHILD, 0, &rel_a, 200, -1)};
