@@ -5,9 +5,10 @@
  *	  hash table that must stay three quarters empty takes.
  *
  * Lifecycle: create -> add_many (one thread per set) -> merge_inplace
- * (moves the partials of several workers into one) -> freeze (by parts on
- * several threads, or whole) -> probe from any number of threads -> free.  Adding after freeze is a programming
- * error (asserted); probing before freeze finds nothing.
+ * (moves the partials of several workers into one) -> freeze (whole, or by
+ * parts on several threads) -> probe from any number of threads -> free.
+ * Adding after freeze is a programming error (asserted); probing before
+ * freeze finds nothing.
  *
  * While it is built a set is a list of blocks per part (the top bits of
  * hash128_mix): appending never copies.  freeze() moves each part into
