@@ -156,20 +156,19 @@ prepare_partial_sets(Scan *s)
 }
 
 /* The parts of the hashed parent sets being frozen: one pool job each. */
-typedef struct FreezeJobs
+typedef struct FreezeJob
 {
-	FpSet **set;
-	int	   *part;
-	int		n;
-} FreezeJobs;
+	FpSet *set;
+	int	   part;
+} FreezeJob;
 
 static bool
 freeze_job(void *ctx, int worker, int job)
 {
-	FreezeJobs *fj = ctx;
+	FreezeJob *fj = ctx;
 
 	(void) worker;
-	fpset_freeze_part(fj->set[job], fj->part[job]);
+	fpset_freeze_part(fj[job].set, fj[job].part);
 	return true;
 }
 
@@ -181,35 +180,31 @@ freeze_job(void *ctx, int worker, int job)
 static void
 freeze_hashed_sets(Scan *s)
 {
-	FreezeJobs fj = {0};
+	FreezeJob *fj = NULL;
 	PoolPhase  phase = {0};
+	int		   n = 0;
 	int		   cap = 0;
 
 	for (int i = 0; i < s->plan->nsets; i++)
 	{
 		int nparts = s->sets[i].prints ? fpset_freeze_begin(s->sets[i].prints) : 0;
 
-		fk_array_grow((void **) &fj.set, &cap, fj.n + nparts, sizeof(FpSet *));
-		fj.part = fk_realloc(fj.part, (size_t) cap * sizeof(int));
-		for (int p = 0; p < nparts; p++, fj.n++)
-		{
-			fj.set[fj.n] = s->sets[i].prints;
-			fj.part[fj.n] = p;
-		}
+		fk_array_grow((void **) &fj, &cap, n + nparts, sizeof(FreezeJob));
+		for (int p = 0; p < nparts; p++)
+			fj[n++] = (FreezeJob){s->sets[i].prints, p};
 	}
-	phase.njobs = fj.n;
+	phase.njobs = n;
 	phase.job = freeze_job;
-	phase.ctx = &fj;
-	if (fj.n > 0)
+	phase.ctx = fj;
+	if (n > 0)
 		pool_run(s->pool, &phase);
-	for (int j = 0; j < fj.n; j++)
+	for (int j = 0; j < n; j++)
 		if (!pool_job_done(s->pool, j))
-			freeze_job(&fj, -1, j);
+			freeze_job(fj, -1, j);
 	for (int i = 0; i < s->plan->nsets; i++)
 		if (s->sets[i].prints)
 			fpset_freeze_end(s->sets[i].prints);
-	free(fj.set);
-	free(fj.part);
+	free(fj);
 }
 
 void

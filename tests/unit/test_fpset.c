@@ -51,20 +51,47 @@ value(int family, uint64_t i)
 }
 
 /*
+ * A set holding the even i of [0, n) of a family answers for exactly them:
+ * contains agrees, and probe_missing gives the odd indexes in order.
+ */
+static void
+check_members(const FpSet *s, int family, uint64_t n, const char *label)
+{
+	Hash128	 *probe = malloc(n * sizeof(Hash128));
+	uint32_t *missing = malloc(n * sizeof(uint32_t));
+	size_t	  nmissing;
+	bool	  good = true;
+	char	  name[100];
+
+	for (uint64_t i = 0; i < n && good; i++)
+		good = fpset_contains(s, value(family, i)) == (i % 2 == 0);
+	snprintf(name, sizeof(name), "%s: contains exactly the even values", label);
+	ok(good, name);
+
+	for (uint64_t i = 0; i < n; i++)
+		probe[i] = value(family, i);
+	nmissing = fpset_probe_missing(s, probe, n, missing);
+	good = nmissing == n / 2;
+	for (size_t j = 0; j < nmissing && good; j++)
+		good = missing[j] == 2 * j + 1;
+	snprintf(name, sizeof(name), "%s: probe_missing gives the odd indexes", label);
+	ok(good, name);
+	free(probe);
+	free(missing);
+}
+
+/*
  * The even i of [0, n), each added copies times, split over two builders
  * and merged; then every i probed.
  */
 static void
 check_family(int family, uint64_t n, int copies)
 {
-	FpSet	 *a = fpset_create();
-	FpSet	 *b = fpset_create();
-	Hash128	 *batch = malloc((n + 1000) * sizeof(Hash128));
-	uint32_t *missing = malloc(n * sizeof(uint32_t));
-	size_t	  nbatch = 0;
-	size_t	  nmissing;
-	bool	  good = true;
-	char	  name[100];
+	FpSet	*a = fpset_create();
+	FpSet	*b = fpset_create();
+	Hash128 *batch = malloc(1000 * sizeof(Hash128));
+	size_t	 nbatch = 0;
+	char	 name[100];
 
 	for (int c = 0; c < copies; c++)
 		for (uint64_t i = 0; i < n; i += 2)
@@ -90,35 +117,18 @@ check_family(int family, uint64_t n, int copies)
 	snprintf(name, sizeof(name), "family %d: size counts each value once", family);
 	is_int(fpset_size(a), (n + 1) / 2, name);
 
-	for (uint64_t i = 0; i < n && good; i++)
-		good = fpset_contains(a, value(family, i)) == (i % 2 == 0);
-	snprintf(name, sizeof(name), "family %d: contains exactly the even values", family);
-	ok(good, name);
-
-	for (uint64_t i = 0; i < n; i++)
-		batch[i] = value(family, i);
-	nmissing = fpset_probe_missing(a, batch, n, missing);
-	good = nmissing == n / 2;
-	for (size_t j = 0; j < nmissing && good; j++)
-		good = missing[j] == 2 * j + 1;
-	snprintf(name, sizeof(name), "family %d: probe_missing gives the odd indexes", family);
-	ok(good, name);
+	snprintf(name, sizeof(name), "family %d", family);
+	check_members(a, family, n, name);
 
 	/* the index is sized by the values added, copies included */
 	snprintf(name, sizeof(name), "family %d: under 18 bytes a value added", family);
 	ok(fpset_memory_bytes(a) < 18 * (n + 1) / 2 * (uint64_t) copies + 1024, name);
 
 	free(batch);
-	free(missing);
 	fpset_free(a);
 	fpset_free(b);
 }
 
-/*
- * A packed set answers only for the exact pairs: a probe whose half is past
- * int32 (2^32, or -2^31 - 1 as int8 sends it) is missing even when its low
- * 32 bits are a member's, and a dense packed set takes a few bits a value.
- */
 /*
  * Packing is relative to the parents' ranges: a narrow half of [-3, 2] in
  * three bits, below a wide half of [100, 1000].  Pairs just past either
@@ -162,6 +172,11 @@ test_packed_ranges(void)
 	fpset_free(s);
 }
 
+/*
+ * A packed set answers only for the exact pairs: a probe whose half is past
+ * int32 (2^32, or -2^31 - 1 as int8 sends it) is missing even when its low
+ * 32 bits are a member's, and a dense packed set takes a few bits a value.
+ */
 static void
 test_packed(void)
 {
@@ -249,18 +264,14 @@ freeze_parts(void *arg)
 
 /*
  * Frozen by parts on two threads, with duplicates (parts shrink and leave
- * gaps that end closes): the same answers as check_family's.
+ * gaps that end closes): the same answers as any family's.
  */
 static void
 test_parted_freeze(void)
 {
 	FpSet	 *s = fpset_create();
-	Hash128	 *all = malloc(100000 * sizeof(Hash128));
-	uint32_t *missing = malloc(100000 * sizeof(uint32_t));
 	pthread_t th[2];
 	Freezer	  f[2];
-	size_t	  nmissing;
-	bool	  good;
 	int		  nparts;
 
 	for (int c = 0; c < 3; c++)
@@ -281,20 +292,8 @@ test_parted_freeze(void)
 		pthread_join(th[t], NULL);
 	fpset_freeze_end(s);
 	is_int(fpset_size(s), 50000, "parted freeze: each value once, duplicates dropped");
-	for (uint64_t i = 0; i < 100000; i++)
-		all[i] = value(0, i);
-	nmissing = fpset_probe_missing(s, all, 100000, missing);
-	good = nmissing == 50000;
-	for (size_t j = 0; j < nmissing && good; j++)
-		good = missing[j] == 2 * j + 1;
-	ok(good, "parted freeze: probe_missing gives the odd indexes");
-	good = true;
-	for (uint64_t i = 0; i < 100000 && good; i++)
-		good = fpset_contains(s, all[i]) == (i % 2 == 0);
-	ok(good, "parted freeze: contains exactly the even values");
+	check_members(s, 0, 100000, "parted freeze");
 	is_int(fpset_freeze_begin(s), 0, "parted freeze: a frozen set has no parts left");
-	free(all);
-	free(missing);
 	fpset_free(s);
 }
 
