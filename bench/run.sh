@@ -459,11 +459,13 @@ for SHAPE in "${SHAPES[@]}"; do
     TRUTH=$(psql -X -At -d "$DB" "${PSQL_C[@]}" | sum_lines)
     log "  $SHAPE: $CHILD_ROWS child rows, $TRUTH orphan rows (server NOT EXISTS)"
 
+    # Each bench_copy run right after fkscan's with the same connections:
+    # the pair meets the same moment of the host (summary.pl's "pair").
     configs=()
-    if has_method fkscan; then
-        for j in $(seq 1 "$jobs"); do for f in "${FETCHES[@]}"; do configs+=("fkscan $j $f"); done; done
-    fi
-    if has_method copy; then for j in $(seq 1 "$jobs"); do configs+=("copy $j"); done; fi
+    for j in $(seq 1 "$jobs"); do
+        if has_method fkscan; then for f in "${FETCHES[@]}"; do configs+=("fkscan $j $f"); done; fi
+        has_method copy && configs+=("copy $j")
+    done
     has_method notexists && configs+=("notexists")
     has_method leftjoin && configs+=("leftjoin")
     run_config() {  # run_config RUN METHOD [ARGS]

@@ -16,6 +16,9 @@
 #              machine meanwhile (noise: other people's work)
 #   /notex     median / the server's NOT EXISTS count median (<1: faster)
 #   /copy      fkscan only: median / bench_copy's with the same connections
+#   pair       fkscan only: the median of run r / bench_copy's run r (run.sh
+#              times them one after the other: the same moment of the host)
+#   best       fkscan only: fastest run / bench_copy's fastest
 #   val/x      fkscan only: VALIDATE (or ADD FK) median / this median
 use strict;
 use warnings;
@@ -45,12 +48,14 @@ sub median {
 }
 sub col { my ($key, $c) = @_; return map { $_->{$c} } @{ $groups{$key} }; }
 sub med { my ($key, $c) = @_; return $groups{$key} ? median(col($key, $c)) : undef; }
+sub by_run { my ($key) = @_; return map { $_->{run} => $_->{seconds} } @{ $groups{$key} || [] }; }
 sub fmt { my ($f, $v) = @_; return defined $v ? sprintf($f, $v) : '-'; }
 
 my %rank = (fkscan => 0, copy => 1, notexists => 2, leftjoin => 3, validate => 4, add_fk => 4);
 my %frank = (binary => 0, text => 1, cursor => 2);
-printf "%-9s %-9s %2s %-6s %2s %9s %9s %8s %8s %8s %7s %8s %8s %7s %6s %6s\n",
-    qw(shape method -j fetch n median_s min_s Mrows/s orphans cli_cpu rss_MB srv_cpu oth_cpu /notex /copy val/x);
+my $line = "%-9s %-9s %2s %-6s %2s %9s %9s %8s %8s %8s %7s %8s %8s %7s %6s %5s %5s %6s\n";
+printf $line, qw(shape method -j fetch n median_s min_s Mrows/s orphans cli_cpu rss_MB srv_cpu
+    oth_cpu /notex /copy pair best val/x);
 for my $shape (@shapes) {
     my @keys = sort {
         my @a = split /\|/, $a, -1; my @b = split /\|/, $b, -1;
@@ -70,21 +75,26 @@ for my $shape (@shapes) {
         my %o = map { $_ => 1 } grep { $_ ne '' } col($key, 'orphans');
         my $orph = %o ? join('|', sort keys %o) : '-';
         my $rss = med($key, 'client_rss_kb');
-        my ($r_notex, $r_copy, $r_val);
+        my ($r_notex, $r_copy, $r_pair, $r_best, $r_val);
         $r_notex = $s / $notex_s if defined $notex_s && $notex_s > 0 && $key ne $notex;
         if ($method eq 'fkscan') {
             my $copy = "$shape|copy|$jobs|";
             my $copy_s = med($copy, 'seconds');
             $r_copy = $s / $copy_s if defined $copy_s && $copy_s > 0;
+            my %f = by_run($key);
+            my %c = by_run($copy);
+            $r_pair = median(map { $f{$_} / $c{$_} } grep { $c{$_} } keys %f);
+            my ($copy_min) = sort { $a <=> $b } values %c;
+            $r_best = $secs[0] / $copy_min if $copy_min;
             $r_val = $valid_s / $s if defined $valid_s && $s > 0;
         }
-        printf "%-9s %-9s %2s %-6s %2d %9.3f %9.3f %8s %8s %8s %7s %8s %8s %7s %6s %6s\n",
-            $shape, $method, $jobs eq '' ? '-' : $jobs, $fetch eq '' ? '-' : $fetch,
+        printf $line, $shape, $method, $jobs eq '' ? '-' : $jobs, $fetch eq '' ? '-' : $fetch,
             scalar @secs, $s, $secs[0],
             fmt('%.2f', ($rows && $s > 0) ? $rows / $s / 1e6 : undef), $orph,
             fmt('%.2f', med($key, 'client_cpu_s')),
             fmt('%.1f', defined $rss ? $rss / 1024 : undef),
             fmt('%.2f', med($key, 'server_cpu_s')), fmt('%.2f', med($key, 'other_cpu_s')),
-            fmt('%.2f', $r_notex), fmt('%.2f', $r_copy), fmt('%.2f', $r_val);
+            fmt('%.2f', $r_notex), fmt('%.2f', $r_copy), fmt('%.2f', $r_pair),
+            fmt('%.2f', $r_best), fmt('%.2f', $r_val);
     }
 }
