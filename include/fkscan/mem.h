@@ -15,8 +15,9 @@ void *fk_realloc(void *ptr, size_t size);
 char *fk_strdup(const char *s); /* fk_strdup(NULL) returns NULL */
 
 /*
- * Anonymous pages of their own, zeroed, for big blocks freed one by one:
- * fk_unmap gives them back to the system at once (free() may keep them).
+ * Anonymous pages of their own, zeroed, for big blocks written whole and
+ * freed one by one: fk_unmap gives them back to the system at once (free()
+ * may keep them).
  */
 void *fk_map(size_t size);
 void  fk_unmap(void *p, size_t size);
